@@ -4,3 +4,5 @@
 //! can be tested without a network or a real clock.
 
 pub mod codec;
+pub mod crypto;
+pub mod packet;
