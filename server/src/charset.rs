@@ -1,0 +1,221 @@
+//! The DEC special graphics character set, which vt100 does not implement.
+//!
+//! Programs draw boxes by designating it (`ESC ( 0`, or `ESC ) 0` then SO) and printing
+//! plain letters: `lqk` means `┌─┐`. We rewrite those letters to the Unicode characters
+//! before the bytes reach the parser. To know which bytes are printed text (and not the
+//! final byte of an escape sequence, or part of a title), we follow the same states a VT
+//! parser does, but keep only the state, never the bytes, so memory stays constant
+//! whatever the program sends and a sequence split across reads is still followed.
+
+use std::borrow::Cow;
+
+/// Where we are in the escape-sequence grammar; enough of it to tell printed text apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Ground,
+    Escape,
+    /// After `ESC` and an intermediate byte; the first intermediate says which G-set a
+    /// designation is for.
+    EscapeIntermediate(u8),
+    Csi,
+    /// OSC, DCS, SOS, PM or APC: everything up to ST (or BEL) is a string, not text.
+    ControlString,
+}
+
+const ESC: u8 = 0x1b;
+const BEL: u8 = 0x07;
+const CAN: u8 = 0x18;
+const SUB: u8 = 0x1a;
+/// Shift Out: print from G1.
+const SO: u8 = 0x0e;
+/// Shift In: print from G0.
+const SI: u8 = 0x0f;
+
+/// Tracks charset designations and shifts across the output of one pane.
+#[derive(Debug)]
+pub struct CharsetTranslator {
+    state: State,
+    g0_graphics: bool,
+    g1_graphics: bool,
+    shifted_out: bool,
+}
+
+impl Default for CharsetTranslator {
+    fn default() -> Self {
+        Self {
+            state: State::Ground,
+            g0_graphics: false,
+            g1_graphics: false,
+            shifted_out: false,
+        }
+    }
+}
+
+impl CharsetTranslator {
+    /// Returns `input` with the letters printed in the DEC graphics set replaced by their
+    /// Unicode equivalents. Borrows the input unchanged when nothing needed rewriting,
+    /// which is the common case.
+    pub fn translate<'a>(&mut self, input: &'a [u8]) -> Cow<'a, [u8]> {
+        let mut output: Option<Vec<u8>> = None;
+        for (index, &byte) in input.iter().enumerate() {
+            let replacement = self.advance(byte);
+            match (replacement, output.as_mut()) {
+                (Some(symbol), Some(out)) => push_char(out, symbol),
+                (Some(symbol), None) => {
+                    let mut out = Vec::with_capacity(input.len() + input.len() / 2);
+                    out.extend_from_slice(input.get(..index).unwrap_or_default());
+                    push_char(&mut out, symbol);
+                    output = Some(out);
+                }
+                (None, Some(out)) => out.push(byte),
+                (None, None) => {}
+            }
+        }
+        match output {
+            Some(out) => Cow::Owned(out),
+            None => Cow::Borrowed(input),
+        }
+    }
+
+    /// Moves the state machine over one byte; returns the character to print instead of
+    /// the byte when it is text in the graphics set.
+    fn advance(&mut self, byte: u8) -> Option<char> {
+        // These act the same in every state, as in a VT parser.
+        match byte {
+            ESC => {
+                self.state = State::Escape;
+                return None;
+            }
+            CAN | SUB => {
+                self.state = State::Ground;
+                return None;
+            }
+            _ => {}
+        }
+        match self.state {
+            State::Ground => match byte {
+                SO => self.shifted_out = true,
+                SI => self.shifted_out = false,
+                0x5f..=0x7e if self.graphics_active() => return dec_graphics(byte),
+                _ => {}
+            },
+            State::Escape => match byte {
+                b'[' => self.state = State::Csi,
+                b']' | b'P' | b'X' | b'^' | b'_' => self.state = State::ControlString,
+                0x20..=0x2f => self.state = State::EscapeIntermediate(byte),
+                // RIS resets the terminal, charsets included.
+                b'c' => *self = Self::default(),
+                0x30..=0x7e => self.state = State::Ground,
+                _ => {}
+            },
+            State::EscapeIntermediate(first) => {
+                if (0x30..=0x7e).contains(&byte) {
+                    match first {
+                        b'(' => self.g0_graphics = byte == b'0',
+                        b')' => self.g1_graphics = byte == b'0',
+                        _ => {}
+                    }
+                    self.state = State::Ground;
+                }
+            }
+            State::Csi => {
+                if (0x40..=0x7e).contains(&byte) {
+                    self.state = State::Ground;
+                }
+            }
+            State::ControlString => {
+                if byte == BEL {
+                    self.state = State::Ground;
+                }
+            }
+        }
+        None
+    }
+
+    fn graphics_active(&self) -> bool {
+        if self.shifted_out {
+            self.g1_graphics
+        } else {
+            self.g0_graphics
+        }
+    }
+}
+
+fn push_char(out: &mut Vec<u8>, symbol: char) {
+    let mut buffer = [0; 4];
+    out.extend_from_slice(symbol.encode_utf8(&mut buffer).as_bytes());
+}
+
+/// The DEC special graphics glyphs for `_` through `~`, as xterm draws them.
+fn dec_graphics(byte: u8) -> Option<char> {
+    const GLYPHS: [char; 32] = [
+        '\u{a0}', '◆', '▒', '␉', '␌', '␍', '␊', '°', '±', '␤', '␋', '┘', '┐', '┌', '└', '┼', '⎺',
+        '⎻', '─', '⎼', '⎽', '├', '┤', '┴', '┬', '│', '≤', '≥', 'π', '≠', '£', '·',
+    ];
+    GLYPHS.get(usize::from(byte.checked_sub(0x5f)?)).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn translate_all(chunks: &[&[u8]]) -> String {
+        let mut translator = CharsetTranslator::default();
+        let mut out = Vec::new();
+        for chunk in chunks {
+            out.extend_from_slice(&translator.translate(chunk));
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn box_drawing_through_g0() {
+        assert_eq!(
+            translate_all(&[b"\x1b(0lqk\r\nx x\r\nmqj\x1b(Bok"]),
+            "\x1b(0┌─┐\r\n│ │\r\n└─┘\x1b(Bok"
+        );
+        assert_eq!(translate_all(&[b"\x1b(0tuvwn\x1b(B"]), "\x1b(0├┤┴┬┼\x1b(B");
+    }
+
+    #[test]
+    fn plain_text_is_borrowed_untouched() {
+        let mut translator = CharsetTranslator::default();
+        let input = b"hello \x1b[1mworld\x1b[m lqk";
+        assert!(matches!(translator.translate(input), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn shift_out_uses_g1() {
+        assert_eq!(
+            translate_all(&[b"\x1b)0a\x0eqq\x0fqq"]),
+            "\x1b)0a\x0e──\x0fqq"
+        );
+    }
+
+    #[test]
+    fn state_survives_chunk_boundaries() {
+        assert_eq!(
+            translate_all(&[b"\x1b", b"(", b"0", b"q", b"\x1b(", b"Bq"]),
+            "\x1b(0─\x1b(Bq"
+        );
+        // A CSI whose final byte arrives in the next chunk is not text.
+        assert_eq!(translate_all(&[b"\x1b(0\x1b[1", b"mq"]), "\x1b(0\x1b[1m─");
+    }
+
+    #[test]
+    fn escape_sequences_inside_graphics_mode_are_kept() {
+        assert_eq!(
+            translate_all(&[b"\x1b(0\x1b[31mq\x1b]2;title lqk\x07q\x1b(B"]),
+            "\x1b(0\x1b[31m─\x1b]2;title lqk\x07─\x1b(B"
+        );
+        assert_eq!(
+            translate_all(&[b"\x1b(0\x1b]2;a\x1b\\q\x1b(B"]),
+            "\x1b(0\x1b]2;a\x1b\\─\x1b(B"
+        );
+    }
+
+    #[test]
+    fn reset_returns_to_ascii() {
+        assert_eq!(translate_all(&[b"\x1b(0q\x1bcq"]), "\x1b(0─\x1bcq");
+    }
+}

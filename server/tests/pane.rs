@@ -1,0 +1,246 @@
+//! Panes on real PTYs: what a program prints shows on the screen, what it asks the terminal
+//! is answered, and what the daemon sends reaches it.
+
+use moshmux_server::pane::{Pane, PaneEvent, PaneSpawn};
+use moshmux_server::pane_id::{PaneId, Size};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::{timeout, Instant};
+
+/// Generous: the machine running the suite may be busy.
+const DEADLINE: Duration = Duration::from_secs(20);
+
+struct TestPane {
+    pane: Pane,
+    events: mpsc::Receiver<PaneEvent>,
+    exit: Option<Option<u32>>,
+}
+
+impl TestPane {
+    fn spawn(command: &[&str]) -> Self {
+        let (sender, events) = mpsc::channel(64);
+        let spec = PaneSpawn {
+            command: command.iter().map(|s| s.to_string()).collect(),
+            cwd: None,
+            env: vec![],
+            size: Size { rows: 24, cols: 80 },
+        };
+        let pane = Pane::spawn(PaneId(1), &spec, sender).expect("spawning a pane");
+        Self {
+            pane,
+            events,
+            exit: None,
+        }
+    }
+
+    fn sh(script: &str) -> Self {
+        Self::spawn(&["/bin/sh", "-c", script])
+    }
+
+    /// Processes events until `done` holds, failing with the screen after the deadline.
+    async fn wait_for(&mut self, what: &str, done: impl Fn(&Pane) -> bool) {
+        let deadline = Instant::now() + DEADLINE;
+        while !done(&self.pane) {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{}",
+                self.pane.capture(false)
+            );
+            self.next_event().await;
+        }
+    }
+
+    async fn wait_for_text(&mut self, text: &str) {
+        self.wait_for(text, |pane| pane.capture(false).contains(text))
+            .await;
+    }
+
+    /// Processes everything up to the exit, and returns the exit code.
+    async fn wait_exit(&mut self) -> Option<u32> {
+        let deadline = Instant::now() + DEADLINE;
+        while self.exit.is_none() {
+            assert!(Instant::now() < deadline, "timed out waiting for the exit");
+            self.next_event().await;
+        }
+        self.exit.flatten()
+    }
+
+    async fn next_event(&mut self) {
+        match timeout(Duration::from_millis(200), self.events.recv()).await {
+            Ok(Some(PaneEvent::Output(id, bytes))) => {
+                assert_eq!(id, PaneId(1));
+                self.pane.process_output(&bytes);
+            }
+            Ok(Some(PaneEvent::Exited(id, code))) => {
+                assert_eq!(id, PaneId(1));
+                self.exit = Some(code);
+            }
+            Ok(None) => panic!("the event channel closed"),
+            Err(_) => {}
+        }
+    }
+}
+
+/// A shell snippet that reads `count` bytes of terminal reply with echo off and prints
+/// them with ESC shown as `E`, so the screen shows what the program received.
+fn read_reply(count: usize) -> String {
+    format!(
+        "r=$(dd bs=1 count={count} 2>/dev/null); stty sane; printf '\\nreply:%s\\n' \"$r\" | tr '\\033' E"
+    )
+}
+
+const RAW: &str = "stty -icanon -echo min 1 time 0;";
+
+#[tokio::test]
+async fn printed_text_is_captured() {
+    let mut pane = TestPane::sh("printf 'hello\\n  world  '; sleep 5");
+    pane.wait_for_text("world").await;
+    let capture = pane.pane.capture(false);
+    let lines: Vec<&str> = capture.lines().collect();
+    assert_eq!(lines.len(), 24);
+    assert_eq!(lines[0], "hello");
+    assert_eq!(lines[1], "  world");
+}
+
+#[tokio::test]
+async fn input_reaches_the_program() {
+    let mut pane = TestPane::spawn(&["cat"]);
+    pane.pane.write_input(b"typed line\r");
+    pane.wait_for("echo and cat's copy", |pane| {
+        pane.capture(false).matches("typed line").count() == 2
+    })
+    .await;
+    pane.pane.write_input(&[0x04]);
+    assert_eq!(pane.wait_exit().await, Some(0));
+}
+
+#[tokio::test]
+async fn cursor_position_report_reaches_the_program() {
+    let script = format!("{RAW} printf 'abc\\033[6n'; {}; sleep 5", read_reply(6));
+    let mut pane = TestPane::sh(&script);
+    pane.wait_for_text("reply:E[1;4R").await;
+}
+
+#[tokio::test]
+async fn device_attributes_are_answered() {
+    let script = format!("{RAW} printf '\\033[c'; {}; sleep 5", read_reply(7));
+    let mut pane = TestPane::sh(&script);
+    pane.wait_for_text("reply:E[?1;2c").await;
+}
+
+#[tokio::test]
+async fn a_query_split_across_writes_is_answered() {
+    let script = format!(
+        "{RAW} printf 'xy\\033['; sleep 0.5; printf '6n'; {}; sleep 5",
+        read_reply(6)
+    );
+    let mut pane = TestPane::sh(&script);
+    pane.wait_for_text("reply:E[1;3R").await;
+}
+
+#[tokio::test]
+async fn dec_line_drawing_becomes_box_characters() {
+    let mut pane = TestPane::sh(
+        "printf '\\033(0lqk\\033(B\\n\\033)0\\016x\\017x\\033(0\\033[1mx\\033(B end\\n'; sleep 5",
+    );
+    pane.wait_for_text("end").await;
+    let capture = pane.pane.capture(false);
+    let lines: Vec<&str> = capture.lines().collect();
+    assert_eq!(lines[0], "┌─┐");
+    assert_eq!(lines[1], "│x│ end");
+}
+
+#[tokio::test]
+async fn alternate_screen_leaves_the_main_screen_intact() {
+    let mut pane = TestPane::sh(
+        "printf 'main text\\n'; stty -echo; printf '\\033[?1049h\\033[Halt text'; read x; printf '\\033[?1049l'; sleep 5",
+    );
+    pane.wait_for("the alternate screen", |pane| {
+        pane.modes().alternate_screen && pane.capture(false).contains("alt text")
+    })
+    .await;
+    assert!(!pane.pane.capture(false).contains("main text"));
+    pane.pane.write_input(b"\r");
+    pane.wait_for("the main screen", |pane| {
+        !pane.modes().alternate_screen && pane.capture(false).contains("main text")
+    })
+    .await;
+    assert!(!pane.pane.capture(false).contains("alt text"));
+}
+
+#[tokio::test]
+async fn title_from_osc() {
+    let mut pane = TestPane::sh("printf '\\033]2;my title\\007done'; sleep 5");
+    pane.wait_for_text("done").await;
+    assert_eq!(pane.pane.title(), "my title");
+}
+
+#[tokio::test]
+async fn resize_reaches_the_program() {
+    let mut pane = TestPane::sh("stty size; stty -echo; read x; stty size; sleep 5");
+    pane.wait_for_text("24 80").await;
+    pane.pane.resize(Size {
+        rows: 30,
+        cols: 100,
+    });
+    assert_eq!(
+        pane.pane.size(),
+        Size {
+            rows: 30,
+            cols: 100
+        }
+    );
+    assert_eq!(pane.pane.capture(false).lines().count(), 30);
+    pane.pane.write_input(b"\r");
+    pane.wait_for_text("30 100").await;
+}
+
+#[tokio::test]
+async fn exit_code_is_reported() {
+    let mut pane = TestPane::sh("exit 3");
+    assert_eq!(pane.wait_exit().await, Some(3));
+    let mut pane = TestPane::sh("kill -TERM $$");
+    assert_eq!(pane.wait_exit().await, None);
+}
+
+#[tokio::test]
+async fn kill_hangs_up_the_program() {
+    let mut pane = TestPane::sh("echo started; sleep 100");
+    pane.wait_for_text("started").await;
+    pane.pane.kill();
+    assert_eq!(pane.wait_exit().await, None);
+}
+
+#[tokio::test]
+async fn current_command_follows_the_foreground_job() {
+    let mut pane = TestPane::spawn(&["/bin/sh"]);
+    pane.wait_for("the shell", |pane| pane.current_command() == "sh")
+        .await;
+    pane.pane.write_input(b"sleep 30\r");
+    pane.wait_for("sleep in the foreground", |pane| {
+        pane.current_command() == "sleep"
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_flood_is_processed_to_the_end() {
+    let mut pane = TestPane::spawn(&["seq", "1", "200000"]);
+    assert_eq!(pane.wait_exit().await, Some(0));
+    let capture = pane.pane.capture(false);
+    let lines: Vec<&str> = capture.lines().collect();
+    assert_eq!(lines[22], "200000");
+    assert_eq!(lines[21], "199999");
+    assert_eq!(lines[0], "199978");
+}
+
+#[tokio::test]
+async fn capture_with_escapes_keeps_colours() {
+    let mut pane =
+        TestPane::sh("printf '\\033[1;31mred\\033[0m plain \\033[44m  \\033[0m\\n'; sleep 5");
+    pane.wait_for_text("plain").await;
+    let capture = pane.pane.capture(true);
+    let first = capture.lines().next().unwrap_or_default();
+    assert_eq!(first, "\x1b[0;1;31mred\x1b[0m plain \x1b[0;44m  \x1b[0m");
+    assert_eq!(pane.pane.capture(false).lines().next(), Some("red plain"));
+}
