@@ -31,22 +31,28 @@ const SO: u8 = 0x0e;
 /// Shift In: print from G0.
 const SI: u8 = 0x0f;
 
+/// Which sets G0 and G1 hold and which one prints; DECSC saves it with the cursor.
+#[derive(Clone, Copy, Debug, Default)]
+struct Charsets {
+    g0_graphics: bool,
+    g1_graphics: bool,
+    shifted_out: bool,
+}
+
 /// Tracks charset designations and shifts across the output of one pane.
 #[derive(Debug)]
 pub struct CharsetTranslator {
     state: State,
-    g0_graphics: bool,
-    g1_graphics: bool,
-    shifted_out: bool,
+    charsets: Charsets,
+    saved: Charsets,
 }
 
 impl Default for CharsetTranslator {
     fn default() -> Self {
         Self {
             state: State::Ground,
-            g0_graphics: false,
-            g1_graphics: false,
-            shifted_out: false,
+            charsets: Charsets::default(),
+            saved: Charsets::default(),
         }
     }
 }
@@ -57,9 +63,22 @@ impl CharsetTranslator {
     /// which is the common case.
     pub fn translate<'a>(&mut self, input: &'a [u8]) -> Cow<'a, [u8]> {
         let mut output: Option<Vec<u8>> = None;
-        for (index, &byte) in input.iter().enumerate() {
-            let replacement = self.advance(byte);
-            match (replacement, output.as_mut()) {
+        let mut index = 0;
+        while index < input.len() {
+            if self.state == State::Ground && !self.graphics_active() {
+                // Outside escape sequences and the graphics set, only these bytes can
+                // change anything: skip to the next one at memchr speed.
+                let rest = input.get(index..).unwrap_or_default();
+                let plain = memchr::memchr3(ESC, SO, SI, rest).unwrap_or(rest.len());
+                if let Some(out) = output.as_mut() {
+                    out.extend_from_slice(rest.get(..plain).unwrap_or_default());
+                }
+                index += plain;
+            }
+            let Some(&byte) = input.get(index) else {
+                break;
+            };
+            match (self.advance(byte), output.as_mut()) {
                 (Some(symbol), Some(out)) => push_char(out, symbol),
                 (Some(symbol), None) => {
                     let mut out = Vec::with_capacity(input.len() + input.len() / 2);
@@ -70,6 +89,7 @@ impl CharsetTranslator {
                 (None, Some(out)) => out.push(byte),
                 (None, None) => {}
             }
+            index += 1;
         }
         match output {
             Some(out) => Cow::Owned(out),
@@ -90,29 +110,46 @@ impl CharsetTranslator {
                 self.state = State::Ground;
                 return None;
             }
+            // Controls act even inside escape sequences, but not inside strings.
+            SO if self.state != State::ControlString => {
+                self.charsets.shifted_out = true;
+                return None;
+            }
+            SI if self.state != State::ControlString => {
+                self.charsets.shifted_out = false;
+                return None;
+            }
             _ => {}
         }
         match self.state {
-            State::Ground => match byte {
-                SO => self.shifted_out = true,
-                SI => self.shifted_out = false,
-                0x5f..=0x7e if self.graphics_active() => return dec_graphics(byte),
-                _ => {}
-            },
+            State::Ground => {
+                if (0x5f..=0x7e).contains(&byte) && self.graphics_active() {
+                    return dec_graphics(byte);
+                }
+            }
             State::Escape => match byte {
                 b'[' => self.state = State::Csi,
                 b']' | b'P' | b'X' | b'^' | b'_' => self.state = State::ControlString,
                 0x20..=0x2f => self.state = State::EscapeIntermediate(byte),
                 // RIS resets the terminal, charsets included.
                 b'c' => *self = Self::default(),
+                // DECSC and DECRC save and restore the charsets along with the cursor.
+                b'7' => {
+                    self.saved = self.charsets;
+                    self.state = State::Ground;
+                }
+                b'8' => {
+                    self.charsets = self.saved;
+                    self.state = State::Ground;
+                }
                 0x30..=0x7e => self.state = State::Ground,
                 _ => {}
             },
             State::EscapeIntermediate(first) => {
                 if (0x30..=0x7e).contains(&byte) {
                     match first {
-                        b'(' => self.g0_graphics = byte == b'0',
-                        b')' => self.g1_graphics = byte == b'0',
+                        b'(' => self.charsets.g0_graphics = byte == b'0',
+                        b')' => self.charsets.g1_graphics = byte == b'0',
                         _ => {}
                     }
                     self.state = State::Ground;
@@ -133,10 +170,11 @@ impl CharsetTranslator {
     }
 
     fn graphics_active(&self) -> bool {
-        if self.shifted_out {
-            self.g1_graphics
+        let charsets = self.charsets;
+        if charsets.shifted_out {
+            charsets.g1_graphics
         } else {
-            self.g0_graphics
+            charsets.g0_graphics
         }
     }
 }
@@ -211,6 +249,26 @@ mod tests {
         assert_eq!(
             translate_all(&[b"\x1b(0\x1b]2;a\x1b\\q\x1b(B"]),
             "\x1b(0\x1b]2;a\x1b\\─\x1b(B"
+        );
+    }
+
+    #[test]
+    fn shifts_act_inside_escape_sequences_but_not_strings() {
+        assert_eq!(
+            translate_all(&[b"\x1b)0\x1b[\x0e1mq\x0f"]),
+            "\x1b)0\x1b[\x0e1m─\x0f"
+        );
+        assert_eq!(
+            translate_all(&[b"\x1b)0\x1b]2;\x0e\x07q"]),
+            "\x1b)0\x1b]2;\x0e\x07q"
+        );
+    }
+
+    #[test]
+    fn cursor_save_and_restore_keep_the_charsets() {
+        assert_eq!(
+            translate_all(&[b"\x1b(0\x1b7\x1b(Bq\x1b8q"]),
+            "\x1b(0\x1b7\x1b(Bq\x1b8─"
         );
     }
 

@@ -32,7 +32,8 @@ pub enum PaneEvent {
     /// Bytes the program wrote; pass them to [`Pane::process_output`].
     Output(PaneId, Vec<u8>),
     /// The terminal closed and the program exited, with its exit code (`None` when a
-    /// signal ended it). No events for this pane follow.
+    /// signal ended it). No events for this pane follow. Not sent for a pane that was
+    /// dropped first: dropping it is its owner's way of forgetting it.
     Exited(PaneId, Option<u32>),
 }
 

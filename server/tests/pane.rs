@@ -244,3 +244,63 @@ async fn capture_with_escapes_keeps_colours() {
     assert_eq!(first, "\x1b[0;1;31mred\x1b[0m plain \x1b[0;44m  \x1b[0m");
     assert_eq!(pane.pane.capture(false).lines().next(), Some("red plain"));
 }
+
+#[tokio::test]
+async fn dropping_a_pane_hangs_up_even_a_program_ignoring_sighup() {
+    // The loop ignores SIGHUP, so only the terminal hanging up (echo failing) ends it.
+    let mut pane = TestPane::sh("trap '' HUP; echo ready; while echo tick; do sleep 0.2; done");
+    pane.wait_for_text("ready").await;
+    let TestPane {
+        pane, mut events, ..
+    } = pane;
+    drop(pane);
+    // The reader thread owns the only sender: the channel closes once it has ended, and
+    // no `Exited` is reported for a pane its owner dropped.
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the reader thread outlived its pane"
+        );
+        match timeout(Duration::from_millis(200), events.recv()).await {
+            Ok(None) => break,
+            Ok(Some(PaneEvent::Output(..))) | Err(_) => {}
+            Ok(Some(PaneEvent::Exited(..))) => panic!("Exited reported for a dropped pane"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_missing_program_is_an_error() {
+    let (sender, _events) = mpsc::channel(1);
+    let spec = PaneSpawn {
+        command: vec!["/nonexistent/moshmux-test-program".to_owned()],
+        cwd: None,
+        env: vec![],
+        size: Size { rows: 24, cols: 80 },
+    };
+    let error = Pane::spawn(PaneId(1), &spec, sender).expect_err("spawn must fail");
+    assert!(format!("{error:#}").contains("moshmux-test-program"));
+}
+
+#[tokio::test]
+async fn environment_and_directory_are_given_to_the_program() {
+    let (sender, events) = mpsc::channel(64);
+    let spec = PaneSpawn {
+        command: vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "echo \"$TERM $GREETING $(pwd)\"; sleep 5".into(),
+        ],
+        cwd: Some("/tmp".into()),
+        env: vec![("GREETING".into(), "hi-there".into())],
+        size: Size { rows: 24, cols: 80 },
+    };
+    let pane = Pane::spawn(PaneId(1), &spec, sender).expect("spawning a pane");
+    let mut pane = TestPane {
+        pane,
+        events,
+        exit: None,
+    };
+    pane.wait_for_text("xterm-256color hi-there /tmp").await;
+}
