@@ -1,0 +1,383 @@
+//! moshmux pane history on disk.
+//!
+//! Each line that leaves the top of a pane's screen is appended here with its text,
+//! colours and wrap flag. [`HistoryStore::append`] never blocks on the disk: a writer
+//! thread batches lines into compressed blocks and makes them durable at least every
+//! [`writer::TICK`] plus one write, so after `kill -9` everything older than about a
+//! second survives. Reads by line range and substring search run here, over the disk
+//! and the not-yet-written lines alike. Retention drops the oldest blocks first.
+//!
+//! Pane uids are never reused (the counter is persisted), so a uid names one pane's
+//! history for good, also after the pane ended or the server restarted.
+
+mod backend;
+mod block;
+mod dir;
+mod line;
+mod meta;
+mod read;
+mod retention;
+mod state;
+mod writer;
+
+pub use backend::BackendError;
+pub use block::{BlockError, BLOCK_LINES};
+pub use line::{AttrRun, Color, PaneUid, StoredLine, Style};
+pub use read::{Direction, HistoryPage};
+pub use retention::Retention;
+
+use backend::{Backend, WriteBatch};
+use state::{Doomed, Shared, State};
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Name of the database directory inside the store directory.
+const DB_DIR: &str = "db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("history store {0} is already open in another process")]
+    Locked(PathBuf),
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    #[error("damaged history block: {0}")]
+    Block(#[from] BlockError),
+    #[error("damaged history: {0}")]
+    Corrupt(String),
+    #[error("no history for pane {0}")]
+    UnknownPane(PaneUid),
+    #[error("history writer is {0} bytes behind; line dropped")]
+    BacklogFull(usize),
+    #[error("{0}")]
+    WriteFailed(String),
+    #[error("history writer has stopped")]
+    WriterStopped,
+    #[error("pane uids exhausted")]
+    PaneUidsExhausted,
+}
+
+impl StoreError {
+    fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
+        let path = path.to_path_buf();
+        move |source| StoreError::Io {
+            action,
+            path,
+            source,
+        }
+    }
+
+    /// Damage that opening a fresh database (after moving this one aside) cures.
+    fn is_corruption(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Backend(BackendError::Corrupt(_))
+                | StoreError::Block(_)
+                | StoreError::Corrupt(_)
+        )
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    pub retention: Retention,
+    /// Memory that lines waiting for the writer may hold. Past it `append` refuses lines
+    /// (and counts them) instead of growing without bound while the disk is failing.
+    pub backlog_limit_bytes: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> StoreOptions {
+        StoreOptions {
+            retention: Retention::default(),
+            backlog_limit_bytes: 256 << 20,
+        }
+    }
+}
+
+/// The database could not be opened and was moved aside; the store started empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recovery {
+    pub moved_to: PathBuf,
+    pub reason: String,
+}
+
+impl fmt::Display for Recovery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "history database unreadable ({}); moved to {} and started empty",
+            self.reason,
+            self.moved_to.display()
+        )
+    }
+}
+
+/// What `ls -a` shows of a pane's history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaneInfo {
+    pub pane: PaneUid,
+    /// Oldest line still kept (retention moves it forward).
+    pub first_line: u64,
+    /// Number of lines ever appended; the next line gets this number.
+    pub next_line: u64,
+    pub ended: bool,
+    pub command: String,
+    pub title: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreStatus {
+    /// Memory held by lines the writer has not written yet.
+    pub backlog_bytes: usize,
+    /// Lines `append` refused because the backlog was full.
+    pub refused_lines: u64,
+    /// Why the last write round failed, until one succeeds.
+    pub last_error: Option<String>,
+}
+
+pub struct HistoryStore {
+    shared: Arc<Shared>,
+    writer: Option<JoinHandle<()>>,
+    /// Serialises pane uid allocation so the persisted counter only moves forward.
+    allocation: Mutex<()>,
+    recovery: Option<Recovery>,
+    dir: PathBuf,
+    // Declared last so it is released only after the database has closed.
+    _lock: dir::DirLock,
+}
+
+impl HistoryStore {
+    /// Opens the store in `dir` (created 0700 if missing), refusing if another process
+    /// has it open. A database that fails to open is moved aside and a fresh one used;
+    /// [`HistoryStore::recovery`] then says so.
+    pub fn open(dir: &Path, options: StoreOptions) -> Result<HistoryStore, StoreError> {
+        dir::make_private_dir(dir).map_err(StoreError::io("creating", dir))?;
+        let lock = dir::lock_dir(dir).map_err(|e| match e {
+            dir::LockError::Held => StoreError::Locked(dir.to_path_buf()),
+            dir::LockError::Io(e) => StoreError::io("locking", dir)(e),
+        })?;
+        let db_dir = dir.join(DB_DIR);
+        let (backend, state, recovery) = match open_db(&db_dir) {
+            Ok((backend, state)) => (backend, state, None),
+            Err(error) if error.is_corruption() => {
+                let moved_to =
+                    dir::move_aside(&db_dir).map_err(StoreError::io("moving aside", &db_dir))?;
+                let recovery = Recovery {
+                    moved_to,
+                    reason: error.to_string(),
+                };
+                tracing::error!("{recovery}");
+                let (backend, state) = open_db(&db_dir)?;
+                (backend, state, Some(recovery))
+            }
+            Err(error) => return Err(error),
+        };
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            work: Default::default(),
+            flushed: Default::default(),
+            backend,
+            options,
+        });
+        writer::tighten(dir);
+        let writer = writer::spawn(Arc::clone(&shared), dir.to_path_buf())
+            .map_err(StoreError::io("starting writer for", dir))?;
+        Ok(HistoryStore {
+            shared,
+            writer: Some(writer),
+            allocation: Mutex::new(()),
+            recovery,
+            dir: dir.to_path_buf(),
+            _lock: lock,
+        })
+    }
+
+    pub fn recovery(&self) -> Option<&Recovery> {
+        self.recovery.as_ref()
+    }
+
+    /// Hands out a pane uid that was never handed out before by this store, durably.
+    pub fn allocate_pane_uid(&self) -> Result<PaneUid, StoreError> {
+        let _serial = self
+            .allocation
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let uid = self.shared.lock().next_pane_uid;
+        let next = uid.checked_add(1).ok_or(StoreError::PaneUidsExhausted)?;
+        let mut batch = WriteBatch::default();
+        batch.put(meta::PANE_COUNTER_KEY, meta::encode_counter(next).to_vec());
+        self.shared.backend.apply(batch)?;
+        self.shared.backend.flush()?;
+        let mut state = self.shared.lock();
+        state.next_pane_uid = state.next_pane_uid.max(next);
+        Ok(PaneUid(uid))
+    }
+
+    /// Adds the next line of `pane` and returns its number. Never waits for the disk.
+    pub fn append(&self, pane: PaneUid, line: StoredLine) -> Result<u64, StoreError> {
+        let size = line.memory_bytes();
+        let mut state = self.shared.lock();
+        let before = state.backlog_bytes;
+        if before + size > self.shared.options.backlog_limit_bytes {
+            state.refused_lines += 1;
+            return Err(StoreError::BacklogFull(before));
+        }
+        let pane_state = state.pane_mut(pane);
+        let number = pane_state.next_line();
+        pane_state.open_lines.push(line);
+        state.backlog_bytes = before + size;
+        if before < writer::EARLY_WAKE_BYTES && state.backlog_bytes >= writer::EARLY_WAKE_BYTES {
+            self.shared.work.notify_one();
+        }
+        Ok(number)
+    }
+
+    /// Returns once every line appended before the call is durable on disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let mut state = self.shared.lock();
+        state.flush_wanted += 1;
+        let target = state.flush_wanted;
+        self.shared.work.notify_one();
+        while state.flush_done < target {
+            if self.writer.as_ref().is_none_or(|w| w.is_finished()) {
+                return Err(StoreError::WriterStopped);
+            }
+            state = match self
+                .shared
+                .flushed
+                .wait_timeout(state, Duration::from_secs(1))
+            {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        match &state.flush_error {
+            Some(message) => Err(StoreError::WriteFailed(message.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Lines `range` of `pane`, clamped to what is kept; see [`HistoryPage::first`].
+    pub fn read(&self, pane: PaneUid, range: Range<u64>) -> Result<HistoryPage, StoreError> {
+        read::read(&self.shared, pane, range)
+    }
+
+    /// Number of the nearest line (from `from` in `direction`) whose text contains
+    /// `needle`, case-sensitively.
+    pub fn search(
+        &self,
+        pane: PaneUid,
+        needle: &str,
+        direction: Direction,
+        from: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        read::search(&self.shared, pane, needle, direction, from)
+    }
+
+    pub fn info(&self, pane: PaneUid) -> Option<PaneInfo> {
+        let state = self.shared.lock();
+        state.panes.get(&pane).map(|p| pane_info(pane, p))
+    }
+
+    /// Every pane with history, live or ended, by uid.
+    pub fn panes(&self) -> Vec<PaneInfo> {
+        let state = self.shared.lock();
+        state
+            .panes
+            .iter()
+            .map(|(&pane, p)| pane_info(pane, p))
+            .collect()
+    }
+
+    /// Records what runs in the pane, for listings after it ended.
+    pub fn set_label(&self, pane: PaneUid, command: &str, title: &str) {
+        self.update_meta(pane, |meta| {
+            meta.command = command.to_string();
+            meta.title = title.to_string();
+        });
+    }
+
+    /// The pane's process exited; its history stays readable.
+    pub fn mark_ended(&self, pane: PaneUid) {
+        self.update_meta(pane, |meta| meta.ended = true);
+    }
+
+    fn update_meta(&self, pane: PaneUid, change: impl FnOnce(&mut meta::PaneMeta)) {
+        let mut state = self.shared.lock();
+        let pane_state = state.pane_mut(pane);
+        change(&mut pane_state.meta);
+        pane_state.meta_version += 1;
+    }
+
+    /// Deletes a pane's whole history. Returns whether there was any.
+    pub fn drop_pane(&self, pane: PaneUid) -> bool {
+        let mut state = self.shared.lock();
+        let Some(pane_state) = state.panes.remove(&pane) else {
+            return false;
+        };
+        state.backlog_bytes = state
+            .backlog_bytes
+            .saturating_sub(pane_state.unpersisted_bytes());
+        state.doomed.push(Doomed {
+            pane,
+            block_firsts: pane_state.blocks.keys().copied().collect(),
+            meta: true,
+        });
+        true
+    }
+
+    pub fn status(&self) -> StoreStatus {
+        let state = self.shared.lock();
+        StoreStatus {
+            backlog_bytes: state.backlog_bytes,
+            refused_lines: state.refused_lines,
+            last_error: state.last_error.clone(),
+        }
+    }
+
+    /// Bytes the store's files occupy on disk now (and puts their modes back to 0600).
+    pub fn disk_bytes(&self) -> Result<u64, StoreError> {
+        dir::measure_and_tighten(&self.dir).map_err(StoreError::io("measuring", &self.dir))
+    }
+}
+
+fn open_db(db_dir: &Path) -> Result<(Backend, State), StoreError> {
+    dir::make_private_dir(db_dir).map_err(StoreError::io("creating", db_dir))?;
+    let backend = Backend::open(db_dir)?;
+    let state = state::load(&backend)?;
+    Ok((backend, state))
+}
+
+fn pane_info(pane: PaneUid, state: &state::PaneState) -> PaneInfo {
+    PaneInfo {
+        pane,
+        first_line: state.first_retained(),
+        next_line: state.next_line(),
+        ended: state.meta.ended,
+        command: state.meta.command.clone(),
+        title: state.meta.title.clone(),
+    }
+}
+
+impl Drop for HistoryStore {
+    /// Writes everything still in memory before the database closes.
+    fn drop(&mut self) {
+        self.shared.lock().shutdown = true;
+        self.shared.work.notify_one();
+        if let Some(writer) = self.writer.take() {
+            if writer.join().is_err() {
+                tracing::error!("history writer panicked; unwritten lines lost");
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! What the store holds in memory: per pane, the index of stored blocks and the lines of
+//! the open block (the newest, not yet sealed, partly or not yet on disk); plus the
+//! writer's bookkeeping. Appenders, readers and the writer share it under one mutex that
+//! each holds only for index and vector work, never for I/O or compression.
+
+use crate::backend::Backend;
+use crate::block::{self, BLOCK_KEY_PREFIX, BLOCK_LINES};
+use crate::line::{PaneUid, StoredLine};
+use crate::meta::{self, PaneMeta, META_KEY_PREFIX, PANE_COUNTER_KEY};
+use crate::retention::BlockInfo;
+use crate::{StoreError, StoreOptions};
+use std::collections::BTreeMap;
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+pub struct PaneState {
+    /// Distinguishes a pane from a later one under the same uid after `drop_pane`, so
+    /// the writer never credits a block written for the old one to the new one.
+    pub incarnation: u64,
+    pub meta: PaneMeta,
+    /// Bumped on every change of `meta`; the writer persists it when ahead of `meta_saved`.
+    pub meta_version: u64,
+    pub meta_saved: u64,
+    pub blocks: BTreeMap<u64, BlockInfo>,
+    pub open_first: u64,
+    pub open_lines: Vec<StoredLine>,
+    /// Lines below this number are in the database.
+    pub persisted: u64,
+}
+
+impl PaneState {
+    pub fn new(incarnation: u64) -> PaneState {
+        PaneState {
+            incarnation,
+            meta: PaneMeta::default(),
+            meta_version: 1,
+            meta_saved: 0,
+            blocks: BTreeMap::new(),
+            open_first: 0,
+            open_lines: Vec::new(),
+            persisted: 0,
+        }
+    }
+
+    pub fn next_line(&self) -> u64 {
+        self.open_first + self.open_lines.len() as u64
+    }
+
+    pub fn first_retained(&self) -> u64 {
+        self.blocks
+            .keys()
+            .next()
+            .copied()
+            .unwrap_or(self.open_first)
+    }
+
+    /// Memory held by lines that are not yet in the database.
+    pub fn unpersisted_bytes(&self) -> usize {
+        let from = self.persisted.saturating_sub(self.open_first) as usize;
+        self.open_lines
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .map(StoredLine::memory_bytes)
+            .sum()
+    }
+
+    pub fn needs_write(&self) -> bool {
+        self.next_line() > self.persisted || self.meta_version != self.meta_saved
+    }
+}
+
+/// A dropped pane whose keys the writer still has to delete.
+pub struct Doomed {
+    pub pane: PaneUid,
+    pub block_firsts: Vec<u64>,
+    pub meta: bool,
+}
+
+#[derive(Default)]
+pub struct State {
+    pub panes: BTreeMap<PaneUid, PaneState>,
+    pub doomed: Vec<Doomed>,
+    pub next_incarnation: u64,
+    pub next_seq: u64,
+    pub next_pane_uid: u32,
+    /// Memory held by appended lines not yet in the database.
+    pub backlog_bytes: usize,
+    pub refused_lines: u64,
+    pub last_error: Option<String>,
+    /// Flush generations: callers wait until `flush_done` reaches the value they set.
+    pub flush_wanted: u64,
+    pub flush_done: u64,
+    pub flush_error: Option<String>,
+    pub shutdown: bool,
+}
+
+impl State {
+    pub fn pane_mut(&mut self, pane: PaneUid) -> &mut PaneState {
+        let incarnation = &mut self.next_incarnation;
+        self.panes.entry(pane).or_insert_with(|| {
+            *incarnation += 1;
+            PaneState::new(*incarnation)
+        })
+    }
+}
+
+pub struct Shared {
+    pub state: Mutex<State>,
+    /// Wakes the writer early: a flush request, a large backlog, or shutdown.
+    pub work: Condvar,
+    /// Wakes callers of `flush` when a write round finishes.
+    pub flushed: Condvar,
+    pub backend: Backend,
+    pub options: StoreOptions,
+}
+
+impl Shared {
+    /// The mutex only guards plain data that every holder leaves consistent between
+    /// statements, so a panic elsewhere while holding it leaves nothing half-done.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Rebuilds the in-memory state from the database: block headers (not their text),
+/// pane records, the pane counter, and the text of each pane's open block.
+pub fn load(backend: &Backend) -> Result<State, StoreError> {
+    let mut state = State::default();
+    let mut max_pane: Option<u32> = None;
+    backend.scan_prefix(&[BLOCK_KEY_PREFIX], |key, value| {
+        let (pane, first) = block::parse_block_key(key)?;
+        let header = block::decode_header(value)?;
+        state.next_seq = state.next_seq.max(header.seq + 1);
+        max_pane = max_pane.max(Some(pane.0));
+        let info = BlockInfo {
+            lines: header.lines,
+            bytes: (key.len() + value.len()) as u64,
+            seq: header.seq,
+        };
+        state.pane_mut(pane).blocks.insert(first, info);
+        Ok::<(), StoreError>(())
+    })?;
+    backend.scan_prefix(&[META_KEY_PREFIX], |key, value| {
+        let pane = meta::parse_meta_key(key)
+            .ok_or_else(|| StoreError::Corrupt("malformed pane record key".into()))?;
+        let record = meta::decode_meta(value)
+            .map_err(|e| StoreError::Corrupt(format!("pane record of {pane}: {e}")))?;
+        max_pane = max_pane.max(Some(pane.0));
+        let pane_state = state.pane_mut(pane);
+        pane_state.meta = record;
+        pane_state.meta_saved = pane_state.meta_version;
+        Ok::<(), StoreError>(())
+    })?;
+    let counter = match backend.get(PANE_COUNTER_KEY)? {
+        Some(bytes) => meta::decode_counter(&bytes).map_err(StoreError::Corrupt)?,
+        None => 0,
+    };
+    state.next_pane_uid = counter.max(max_pane.map_or(0, |p| p.saturating_add(1)));
+    for (pane, pane_state) in &mut state.panes {
+        reopen_pane(backend, *pane, pane_state)?;
+    }
+    Ok(state)
+}
+
+fn reopen_pane(backend: &Backend, pane: PaneUid, state: &mut PaneState) -> Result<(), StoreError> {
+    let mut expected = None;
+    for (&first, info) in &state.blocks {
+        if expected.is_some_and(|e| e != first) {
+            return Err(StoreError::Corrupt(format!(
+                "history of {pane} has a gap before line {first}"
+            )));
+        }
+        expected = Some(first + u64::from(info.lines));
+    }
+    let stored_end = expected.unwrap_or(0);
+    let next_line = state.meta.next_line.max(stored_end);
+    state.meta.next_line = next_line;
+    state.open_first = next_line;
+    state.persisted = next_line;
+    // A last block that is not full goes on filling, so slow panes do not leave a trail
+    // of tiny blocks across restarts.
+    if let Some((&first, info)) = state.blocks.iter().next_back() {
+        if (info.lines as usize) < BLOCK_LINES && first + u64::from(info.lines) == next_line {
+            let value = backend
+                .get(&block::block_key(pane, first))?
+                .ok_or_else(|| StoreError::Corrupt(format!("open block of {pane} vanished")))?;
+            state.open_lines = block::decode_block(&value)?;
+            state.open_first = first;
+        }
+    }
+    Ok(())
+}

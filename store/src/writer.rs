@@ -1,0 +1,309 @@
+//! The background thread that owns the write path.
+//!
+//! `append` only pushes a line into memory, so a slow or failing disk never stalls a
+//! pane's PTY reader. Every [`TICK`] (sooner under a flood or on `flush`) this thread
+//! takes a snapshot of the unwritten lines, compresses them into blocks outside the
+//! lock, writes them in one atomic batch with the pane records and the retention
+//! deletes, and makes the batch durable. A line is therefore on disk about one tick plus
+//! one write after it was appended, well within the promised second.
+//!
+//! A pane's open block (fewer than [`BLOCK_LINES`] lines) is rewritten whole each round
+//! it grows, under the same key, until it fills and is sealed; slow panes thus get
+//! full, well-compressed blocks instead of a block per tick.
+
+use crate::backend::{BackendError, WriteBatch};
+use crate::block::{self, BLOCK_KEY_LEN, BLOCK_LINES};
+use crate::dir;
+use crate::line::{PaneUid, StoredLine};
+use crate::meta::{self, PaneMeta};
+use crate::retention::{self, BlockInfo, PaneView};
+use crate::state::{Doomed, Shared, State};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Longest a line waits in memory before the writer starts on it.
+pub const TICK: Duration = Duration::from_millis(200);
+/// Backlog that wakes the writer before its tick, so a flood is written in steady
+/// batches rather than one huge one.
+pub const EARLY_WAKE_BYTES: usize = 4 << 20;
+/// Lines per round at most, so one round's batch and its snapshot stay a few MB.
+const ROUND_LINES: usize = 64 * BLOCK_LINES;
+/// After a failed round (disk full, I/O error) wait this long before trying again.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+/// How often to put the modes of new database files back to 0600.
+const TIGHTEN_EVERY: Duration = Duration::from_secs(10);
+
+struct Job {
+    pane: PaneUid,
+    incarnation: u64,
+    first: u64,
+    seq: u64,
+    lines: Vec<StoredLine>,
+}
+
+struct PaneRecord {
+    pane: PaneUid,
+    incarnation: u64,
+    meta: PaneMeta,
+    meta_version: u64,
+    persisted_to: u64,
+    newly_persisted_bytes: usize,
+}
+
+#[derive(Default)]
+struct Round {
+    jobs: Vec<Job>,
+    records: Vec<PaneRecord>,
+    expired: Vec<(PaneUid, u64)>,
+    doomed: Vec<Doomed>,
+    /// Everything appended before the round started is in it.
+    complete: bool,
+}
+
+pub fn spawn(shared: Arc<Shared>, dir: PathBuf) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("history-writer".into())
+        .spawn(move || run(&shared, &dir))
+}
+
+fn run(shared: &Shared, dir: &std::path::Path) {
+    let mut next_tick = Instant::now() + TICK;
+    let mut next_tighten = Instant::now() + TIGHTEN_EVERY;
+    let mut retry_at: Option<Instant> = None;
+    let mut more_work = false;
+    loop {
+        let mut state = shared.lock();
+        while !more_work && !state.shutdown {
+            let now = Instant::now();
+            let flush_wanted = state.flush_wanted > state.flush_done;
+            let waiting_out_error = retry_at.is_some_and(|at| now < at);
+            let due = now >= next_tick || state.backlog_bytes >= EARLY_WAKE_BYTES;
+            if flush_wanted || (due && !waiting_out_error) {
+                break;
+            }
+            let until = retry_at.filter(|_| waiting_out_error).unwrap_or(next_tick);
+            let timeout = until
+                .saturating_duration_since(now)
+                .max(Duration::from_millis(1));
+            state = match shared.work.wait_timeout(state, timeout) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        let shutting_down = state.shutdown;
+        let flush_target = state.flush_wanted;
+        let round = collect(&mut state, shared);
+        drop(state);
+
+        let outcome = write(shared, &round);
+
+        let mut state = shared.lock();
+        more_work = !round.complete;
+        match outcome {
+            Ok(sizes) => {
+                commit(&mut state, round, sizes);
+                retry_at = None;
+                state.last_error = None;
+                if !more_work {
+                    state.flush_done = flush_target;
+                    state.flush_error = None;
+                }
+            }
+            Err(error) => {
+                let message = format!("history not written: {error}");
+                if state.last_error.as_deref() != Some(&message) {
+                    tracing::error!("{message}");
+                }
+                state.last_error = Some(message.clone());
+                state.flush_done = flush_target;
+                state.flush_error = Some(message);
+                retry_at = Some(Instant::now() + RETRY_AFTER);
+                more_work = false;
+            }
+        }
+        shared.flushed.notify_all();
+        drop(state);
+        if shutting_down && (!more_work || retry_at.is_some()) {
+            return;
+        }
+        let now = Instant::now();
+        next_tick = now + TICK;
+        if now >= next_tighten {
+            next_tighten = now + TIGHTEN_EVERY;
+            tighten(dir);
+        }
+    }
+}
+
+/// Puts the modes of files the database created since the last look back to private.
+pub fn tighten(dir: &std::path::Path) {
+    if let Err(error) = dir::measure_and_tighten(dir) {
+        tracing::warn!("cannot tighten modes under {}: {error}", dir.display());
+    }
+}
+
+/// Under the lock: copies what needs writing and plans retention. Cheap: clones lines,
+/// compresses nothing.
+fn collect(state: &mut State, shared: &Shared) -> Round {
+    let mut round = Round {
+        doomed: std::mem::take(&mut state.doomed),
+        complete: true,
+        ..Round::default()
+    };
+    let mut budget = ROUND_LINES;
+    let State {
+        panes, next_seq, ..
+    } = state;
+    for (&pane, pane_state) in panes.iter() {
+        if !pane_state.needs_write() {
+            continue;
+        }
+        if budget == 0 {
+            round.complete = false;
+            break;
+        }
+        let mut first = pane_state.open_first;
+        let mut newly_persisted_bytes = 0;
+        for chunk in pane_state.open_lines.chunks(BLOCK_LINES) {
+            if budget == 0 {
+                round.complete = false;
+                break;
+            }
+            let seq = match pane_state.blocks.get(&first) {
+                Some(info) => info.seq,
+                None => {
+                    *next_seq += 1;
+                    *next_seq - 1
+                }
+            };
+            let end = first + chunk.len() as u64;
+            if end > pane_state.persisted {
+                let skip = pane_state.persisted.saturating_sub(first) as usize;
+                newly_persisted_bytes += chunk
+                    .get(skip..)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(StoredLine::memory_bytes)
+                    .sum::<usize>();
+                round.jobs.push(Job {
+                    pane,
+                    incarnation: pane_state.incarnation,
+                    first,
+                    seq,
+                    lines: chunk.to_vec(),
+                });
+            }
+            budget = budget.saturating_sub(chunk.len());
+            first = end;
+        }
+        let mut meta = pane_state.meta.clone();
+        meta.next_line = first;
+        round.records.push(PaneRecord {
+            pane,
+            incarnation: pane_state.incarnation,
+            meta,
+            meta_version: pane_state.meta_version,
+            persisted_to: first,
+            newly_persisted_bytes,
+        });
+    }
+    let views: Vec<PaneView<'_>> = panes
+        .iter()
+        .map(|(&pane, p)| PaneView {
+            pane,
+            blocks: &p.blocks,
+            open_first: p.open_first,
+            next_line: p.next_line(),
+        })
+        .collect();
+    round.expired = retention::plan(&shared.options.retention, &views);
+    round
+}
+
+/// Outside the lock: compresses, writes one batch, makes it durable. Returns the stored
+/// size of each job's block.
+fn write(shared: &Shared, round: &Round) -> Result<Vec<u64>, BackendError> {
+    let mut batch = WriteBatch::default();
+    for doomed in &round.doomed {
+        for &first in &doomed.block_firsts {
+            batch.delete(&block::block_key(doomed.pane, first));
+        }
+        if doomed.meta {
+            batch.delete(&meta::meta_key(doomed.pane));
+        }
+    }
+    for &(pane, first) in &round.expired {
+        batch.delete(&block::block_key(pane, first));
+    }
+    let mut sizes = Vec::with_capacity(round.jobs.len());
+    for job in &round.jobs {
+        let value = block::encode_block(job.seq, &job.lines);
+        sizes.push((BLOCK_KEY_LEN + value.len()) as u64);
+        batch.put(&block::block_key(job.pane, job.first), value);
+    }
+    for record in &round.records {
+        batch.put(
+            &meta::meta_key(record.pane),
+            meta::encode_meta(&record.meta),
+        );
+    }
+    if batch.is_empty() {
+        return Ok(sizes);
+    }
+    shared.backend.apply(batch)?;
+    shared.backend.flush()?;
+    Ok(sizes)
+}
+
+/// Under the lock again: the round is durable, so update the index, seal full blocks
+/// (dropping their lines from memory) and release the backlog it covered.
+fn commit(state: &mut State, round: Round, sizes: Vec<u64>) {
+    for (pane, first) in round.expired {
+        if let Some(pane_state) = state.panes.get_mut(&pane) {
+            pane_state.blocks.remove(&first);
+        }
+    }
+    for (job, bytes) in round.jobs.into_iter().zip(sizes) {
+        let live = state
+            .panes
+            .get_mut(&job.pane)
+            .filter(|p| p.incarnation == job.incarnation);
+        let Some(pane_state) = live else {
+            // Dropped while we wrote it: delete what we just wrote next round.
+            state.doomed.push(Doomed {
+                pane: job.pane,
+                block_firsts: vec![job.first],
+                meta: true,
+            });
+            continue;
+        };
+        let info = BlockInfo {
+            lines: job.lines.len() as u32,
+            bytes,
+            seq: job.seq,
+        };
+        pane_state.blocks.insert(job.first, info);
+        if job.lines.len() == BLOCK_LINES && pane_state.open_first == job.first {
+            pane_state.open_lines.drain(..BLOCK_LINES);
+            pane_state.open_first += BLOCK_LINES as u64;
+        }
+    }
+    for record in round.records {
+        let live = state
+            .panes
+            .get_mut(&record.pane)
+            .filter(|p| p.incarnation == record.incarnation);
+        let Some(pane_state) = live else {
+            continue;
+        };
+        pane_state.persisted = pane_state.persisted.max(record.persisted_to);
+        if pane_state.meta_version == record.meta_version {
+            pane_state.meta_saved = record.meta_version;
+        }
+        state.backlog_bytes = state
+            .backlog_bytes
+            .saturating_sub(record.newly_persisted_bytes);
+    }
+}

@@ -1,0 +1,62 @@
+//! Helpers shared by the store's integration tests.
+
+#![allow(dead_code)] // each test file uses a different subset
+
+use moshmux_store::{AttrRun, Color, HistoryStore, PaneUid, StoreOptions, StoredLine, Style};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// The line the probe binary and the tests agree line `n` holds: its number in the
+/// text, so a gap, duplicate or reordering shows, and attributes that vary with `n`.
+pub fn numbered_line(n: u64) -> StoredLine {
+    StoredLine {
+        text: format!(
+            "line {n:010} the quick brown fox jumps over the lazy dog {}",
+            n % 97
+        ),
+        attrs: vec![AttrRun {
+            chars: 4,
+            fg: Color::Indexed((n % 256) as u8),
+            bg: Color::Default,
+            style: if n % 2 == 0 {
+                Style::BOLD
+            } else {
+                Style::ITALIC
+            },
+        }],
+        wrapped: n % 7 == 0,
+    }
+}
+
+pub fn open(dir: &Path) -> HistoryStore {
+    HistoryStore::open(dir, StoreOptions::default()).expect("store opens")
+}
+
+/// Reads lines `range` in pages and checks each is `numbered_line` of its number.
+pub fn assert_numbered(store: &HistoryStore, pane: PaneUid, range: std::ops::Range<u64>) {
+    let mut pos = range.start;
+    while pos < range.end {
+        let end = (pos + 10_000).min(range.end);
+        let page = store.read(pane, pos..end).expect("read");
+        assert_eq!(page.first, pos, "page starts where asked");
+        assert_eq!(
+            page.lines.len() as u64,
+            end - pos,
+            "page of {pos}..{end} is whole"
+        );
+        for (i, line) in page.lines.iter().enumerate() {
+            let n = pos + i as u64;
+            assert_eq!(line, &numbered_line(n), "line {n}");
+        }
+        pos = end;
+    }
+}
+
+/// Polls `check` until it returns true or the deadline passes.
+pub fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,291 @@
+//! Round trips, range reads, search, pane records and retention against a real store in
+//! a temporary directory.
+
+mod common;
+
+use common::{assert_numbered, numbered_line, open};
+use moshmux_store::{
+    AttrRun, Color, Direction, HistoryStore, PaneUid, Retention, StoreOptions, StoredLine, Style,
+    BLOCK_LINES,
+};
+use proptest::prelude::*;
+use std::os::unix::fs::PermissionsExt;
+
+fn any_color() -> impl Strategy<Value = Color> {
+    prop_oneof![
+        Just(Color::Default),
+        any::<u8>().prop_map(Color::Indexed),
+        any::<(u8, u8, u8)>().prop_map(|(r, g, b)| Color::Rgb(r, g, b)),
+    ]
+}
+
+fn any_line() -> impl Strategy<Value = StoredLine> {
+    let run =
+        (0u32..200, any_color(), any_color(), 0u8..32).prop_map(|(chars, fg, bg, s)| AttrRun {
+            chars,
+            fg,
+            bg,
+            style: Style(s),
+        });
+    (".{0,120}", prop::collection::vec(run, 0..6), any::<bool>()).prop_map(
+        |(text, attrs, wrapped)| StoredLine {
+            text,
+            attrs,
+            wrapped,
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Lines read back equal what was appended: from memory, after the writer stored
+    /// them, and after the store was closed and reopened.
+    #[test]
+    fn lines_round_trip_with_attributes_and_wrap_flags(
+        lines in prop::collection::vec(any_line(), 0..700),
+        split in 0usize..700,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (PaneUid(3), PaneUid(9));
+        let split = split.min(lines.len());
+        {
+            let store = open(dir.path());
+            for (i, line) in lines.iter().enumerate() {
+                let pane = if i < split { a } else { b };
+                store.append(pane, line.clone()).unwrap();
+            }
+            let read_all = |store: &HistoryStore, pane| store.read(pane, 0..u64::MAX).map(|p| p.lines);
+            if split > 0 {
+                prop_assert_eq!(read_all(&store, a).unwrap(), &lines[..split]);
+            }
+            store.flush().unwrap();
+            if split < lines.len() {
+                prop_assert_eq!(read_all(&store, b).unwrap(), &lines[split..]);
+            }
+        }
+        let store = open(dir.path());
+        for (pane, expected) in [(a, &lines[..split]), (b, &lines[split..])] {
+            match store.info(pane) {
+                None => prop_assert!(expected.is_empty()),
+                Some(info) => {
+                    prop_assert_eq!(info.next_line, expected.len() as u64);
+                    prop_assert_eq!(&store.read(pane, 0..u64::MAX).unwrap().lines, expected);
+                }
+            }
+        }
+    }
+
+    /// Any range, across block boundaries and partly outside the history, returns
+    /// exactly the lines it covers, in order.
+    #[test]
+    fn range_reads_are_ordered_across_blocks(start in 0u64..1200, len in 0u64..700) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let pane = PaneUid(1);
+        let total = 1000u64;
+        for n in 0..total {
+            store.append(pane, numbered_line(n)).unwrap();
+        }
+        // Part of the history is sealed blocks on disk and the rest the open block.
+        store.flush().unwrap();
+        let page = store.read(pane, start..start + len).unwrap();
+        let end = (start + len).min(total);
+        let expected: Vec<_> = (start..end.max(start)).map(numbered_line).collect();
+        prop_assert_eq!(page.first, start.min(total));
+        prop_assert_eq!(page.lines, expected);
+    }
+}
+
+#[test]
+fn reads_see_lines_before_and_after_the_writer_stores_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let pane = PaneUid(5);
+    for n in 0..3 * BLOCK_LINES as u64 + 17 {
+        store.append(pane, numbered_line(n)).unwrap();
+    }
+    // Straight after appending, most lines are only in memory.
+    assert_numbered(&store, pane, 0..3 * BLOCK_LINES as u64 + 17);
+    store.flush().unwrap();
+    assert_numbered(&store, pane, 0..3 * BLOCK_LINES as u64 + 17);
+    drop(store);
+    let store = open(dir.path());
+    // A reopened pane goes on numbering where it stopped, filling its open block.
+    assert_eq!(store.append(pane, numbered_line(785)).unwrap(), 785);
+    assert_numbered(&store, pane, 0..786);
+}
+
+#[test]
+fn search_returns_line_numbers_in_both_directions() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let pane = PaneUid(2);
+    for n in 0..2000u64 {
+        let text = match n {
+            10 | 700 | 1999 => format!("needle at {n}"),
+            _ => format!("hay {n}"),
+        };
+        store.append(pane, StoredLine::plain(text)).unwrap();
+        if n == 1000 {
+            store.flush().unwrap();
+        }
+    }
+    let find = |dir, from| store.search(pane, "needle", dir, from).unwrap();
+    assert_eq!(find(Direction::Newer, 0), Some(10));
+    assert_eq!(find(Direction::Newer, 11), Some(700));
+    assert_eq!(find(Direction::Newer, 701), Some(1999));
+    assert_eq!(find(Direction::Newer, 2000), None);
+    assert_eq!(find(Direction::Older, 2000), Some(1999));
+    assert_eq!(find(Direction::Older, 1999), Some(700));
+    assert_eq!(find(Direction::Older, 700), Some(10));
+    assert_eq!(find(Direction::Older, 10), None);
+    assert_eq!(
+        store
+            .search(pane, "absent", Direction::Older, u64::MAX)
+            .unwrap(),
+        None
+    );
+    assert!(store.search(PaneUid(77), "x", Direction::Newer, 0).is_err());
+}
+
+#[test]
+fn pane_records_and_uids_survive_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let first_uids: Vec<_>;
+    {
+        let store = open(dir.path());
+        first_uids = (0..3).map(|_| store.allocate_pane_uid().unwrap()).collect();
+        assert_eq!(first_uids, vec![PaneUid(0), PaneUid(1), PaneUid(2)]);
+        store.set_label(first_uids[1], "vim", "notes.txt");
+        store
+            .append(first_uids[1], StoredLine::plain("hello"))
+            .unwrap();
+        store.mark_ended(first_uids[1]);
+    }
+    let store = open(dir.path());
+    assert_eq!(store.allocate_pane_uid().unwrap(), PaneUid(3));
+    let panes = store.panes();
+    assert_eq!(panes.len(), 1);
+    let info = &panes[0];
+    assert_eq!(info.pane, PaneUid(1));
+    assert_eq!((info.first_line, info.next_line), (0, 1));
+    assert!(info.ended);
+    assert_eq!(
+        (info.command.as_str(), info.title.as_str()),
+        ("vim", "notes.txt")
+    );
+
+    assert!(store.drop_pane(PaneUid(1)));
+    assert!(store.info(PaneUid(1)).is_none());
+    store.flush().unwrap();
+    drop(store);
+    let store = open(dir.path());
+    assert!(store.panes().is_empty());
+    // A dropped pane's uid is still never handed out again.
+    assert_eq!(store.allocate_pane_uid().unwrap(), PaneUid(4));
+}
+
+#[test]
+fn line_limit_drops_oldest_blocks_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions {
+        retention: Retention {
+            max_lines_per_pane: Some(1000),
+            ..Retention::default()
+        },
+        ..StoreOptions::default()
+    };
+    let pane = PaneUid(1);
+    let total = 5000u64;
+    {
+        let store = HistoryStore::open(dir.path(), options.clone()).unwrap();
+        for n in 0..total {
+            store.append(pane, numbered_line(n)).unwrap();
+            if n % 1000 == 999 {
+                store.flush().unwrap();
+            }
+        }
+        store.flush().unwrap();
+        // Retention runs in the round after the one that stored the lines.
+        store.flush().unwrap();
+        let info = store.info(pane).unwrap();
+        assert_eq!(info.next_line, total);
+        let kept = total - info.first_line;
+        assert!(
+            (1000..1000 + BLOCK_LINES as u64).contains(&kept),
+            "kept {kept} lines"
+        );
+        assert_numbered(&store, pane, info.first_line..total);
+        let page = store.read(pane, 0..10).unwrap();
+        assert!(page.lines.is_empty(), "dropped lines are gone");
+    }
+    let store = HistoryStore::open(dir.path(), options).unwrap();
+    let info = store.info(pane).unwrap();
+    assert!(total - info.first_line >= 1000);
+    assert_numbered(&store, pane, info.first_line..total);
+}
+
+#[test]
+fn total_byte_limit_drops_the_globally_oldest_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions {
+        retention: Retention {
+            max_total_bytes: Some(40_000),
+            ..Retention::default()
+        },
+        ..StoreOptions::default()
+    };
+    let store = HistoryStore::open(dir.path(), options).unwrap();
+    let (old, new) = (PaneUid(1), PaneUid(2));
+    for n in 0..20 * BLOCK_LINES as u64 {
+        store.append(old, numbered_line(n)).unwrap();
+    }
+    store.flush().unwrap();
+    for n in 0..20 * BLOCK_LINES as u64 {
+        store.append(new, numbered_line(n)).unwrap();
+    }
+    store.flush().unwrap();
+    store.flush().unwrap();
+    let (old_info, new_info) = (store.info(old).unwrap(), store.info(new).unwrap());
+    assert!(old_info.first_line > 0);
+    // The old pane's history goes entirely before the new pane loses anything.
+    assert!(
+        new_info.first_line == 0 || old_info.first_line == old_info.next_line,
+        "old {old_info:?} new {new_info:?}"
+    );
+    assert_numbered(&store, new, new_info.first_line..new_info.next_line);
+    assert_eq!(
+        store.append(old, numbered_line(99)).unwrap(),
+        20 * BLOCK_LINES as u64
+    );
+}
+
+#[test]
+fn files_are_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("history");
+    {
+        let store = open(&root);
+        for n in 0..3000 {
+            store.append(PaneUid(1), numbered_line(n)).unwrap();
+        }
+        store.flush().unwrap();
+        assert!(store.disk_bytes().unwrap() > 0);
+    }
+    drop(open(&root));
+    let mut seen = 0;
+    let mut stack = vec![root];
+    while let Some(path) = stack.pop() {
+        let meta = std::fs::metadata(&path).unwrap();
+        let mode = meta.permissions().mode() & 0o777;
+        if meta.is_dir() {
+            assert_eq!(mode, 0o700, "{}", path.display());
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            assert_eq!(mode, 0o600, "{}", path.display());
+            seen += 1;
+        }
+    }
+    assert!(seen >= 2, "lock file and database files checked");
+}
