@@ -304,3 +304,56 @@ async fn environment_and_directory_are_given_to_the_program() {
     };
     pane.wait_for_text("xterm-256color hi-there /tmp").await;
 }
+
+#[tokio::test]
+async fn a_flooding_program_waits_for_the_daemon() {
+    // Room for two chunks only: the program must block on its terminal until we read.
+    let (sender, events) = mpsc::channel(2);
+    let spec = PaneSpawn {
+        command: vec!["seq".into(), "1".into(), "200000".into()],
+        cwd: None,
+        env: vec![],
+        size: Size { rows: 24, cols: 80 },
+    };
+    let pane = Pane::spawn(PaneId(1), &spec, sender).expect("spawning a pane");
+    let pid = pane.pid().expect("the child's pid");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .next();
+    assert!(
+        matches!(state, Some("S") | Some("R") | Some("D")),
+        "seq should still be writing, but its state is {state:?}"
+    );
+    let mut pane = TestPane {
+        pane,
+        events,
+        exit: None,
+    };
+    assert_eq!(pane.wait_exit().await, Some(0));
+    assert!(pane.pane.capture(false).contains("200000"));
+}
+
+#[tokio::test]
+async fn wide_characters_are_captured_once() {
+    let mut pane = TestPane::sh("printf '日本語 ok\\n'; sleep 5");
+    pane.wait_for_text("ok").await;
+    assert_eq!(pane.pane.capture(false).lines().next(), Some("日本語 ok"));
+    assert_eq!(pane.pane.capture(true).lines().next(), Some("日本語 ok"));
+}
+
+#[tokio::test]
+async fn a_pane_can_live_in_a_spawned_task() {
+    // The daemon keeps its panes in one tokio task, so a pane must move between threads.
+    let task = tokio::spawn(async move {
+        let mut pane = TestPane::sh("printf 'from a task'; sleep 5");
+        pane.wait_for_text("from a task").await;
+        pane.pane.capture(false)
+    });
+    let capture = task.await.expect("the task");
+    assert!(capture.starts_with("from a task\n"));
+}
