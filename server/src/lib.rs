@@ -3,8 +3,18 @@
 
 mod capture;
 mod charset;
+pub mod cli;
+pub mod client;
+pub mod control;
+pub mod daemon;
 pub mod keys;
+pub mod layout;
+pub mod mux;
 pub mod pane;
 pub mod pane_id;
+pub mod paths;
 mod pty_io;
 mod queries;
+pub mod session;
+pub mod target;
+pub mod window;

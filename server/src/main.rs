@@ -1,1 +1,68 @@
-fn main() {}
+use clap::error::ErrorKind;
+use clap::Parser;
+use moshmux_server::cli::{self, Cli, Command};
+use moshmux_server::control::Reply;
+use moshmux_server::paths::RuntimePaths;
+use moshmux_server::{client, daemon};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args_os()
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) => match error.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => error.exit(),
+            _ => {
+                eprintln!("{}", cli::usage_error(&error, &args));
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let paths = RuntimePaths::from_env();
+    if let Command::Daemon = cli.command {
+        init_daemon_log();
+        return match daemon::run(paths) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                tracing::error!("{error:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let starts_daemon = matches!(cli.command, Command::New { .. });
+    let Some(request) = cli.command.into_request() else {
+        return ExitCode::FAILURE;
+    };
+    let reply = if starts_daemon {
+        client::request_starting_daemon(&paths, &request)
+    } else {
+        client::request(&paths, &request)
+    };
+    match reply {
+        Ok(Reply::Ok(text)) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Ok(Reply::Error(message)) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("{error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The daemon's stderr is its log file; `MOSHMUX_LOG` filters it like `RUST_LOG`.
+fn init_daemon_log() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MOSHMUX_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
+}

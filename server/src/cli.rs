@@ -1,0 +1,341 @@
+//! The `moshmux-server` command line: tmux's commands and flags, parsed here, and usage
+//! errors reduced to one line that names what the command does accept.
+
+use crate::control::{self, Request, Target};
+use clap::{ArgAction, CommandFactory, Parser, Subcommand};
+use std::net::IpAddr;
+
+const FORMATS: &str = "\
+Output formats:
+  ls          NAME: N windows [COLSxROWS]
+  list-panes  INDEX: [COLSxROWS] at X,Y %ID COMMAND[ (active)][ (zoomed)]
+              X,Y is the pane's top-left cell in its window; panes are separated by
+              one-cell borders as in tmux.
+
+Targets: SESSION, SESSION:WINDOW, SESSION:WINDOW.PANE (WINDOW is an index or a name,
+PANE an index), or %ID.
+
+The daemon's socket lives in $MOSHMUX_DIR, else $XDG_RUNTIME_DIR/moshmux, else
+/tmp/moshmux-UID.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "moshmux-server",
+    version,
+    about = "The moshmux per-user daemon and its tmux-like commands",
+    disable_help_subcommand = true,
+    after_help = FORMATS
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the daemon if none runs, then create session NAME, or join it if it exists.
+    New {
+        /// Session name; by default the next free number, as tmux names them.
+        #[arg(short = 's', long = "session", value_name = "NAME")]
+        session: Option<String>,
+        /// UDP port or range for the client (default 60000:61000). Checked, but not
+        /// used yet: remote attach is not wired up.
+        #[arg(short = 'p', value_name = "PORT[:HIGH]", value_parser = parse_ports)]
+        ports: Option<(u16, u16)>,
+        /// Address the UDP port binds to. Checked, but not used yet.
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<IpAddr>,
+        /// Program to run in the first pane (default: your shell).
+        #[arg(last = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+    /// List sessions, one per line: NAME: N windows [COLSxROWS].
+    #[command(name = "ls", visible_alias = "list-sessions")]
+    Ls,
+    /// End a session and every program in it.
+    KillSession {
+        #[arg(short = 't', value_name = "NAME")]
+        target: String,
+    },
+    /// End every session and stop the daemon.
+    KillServer,
+    /// Open a window in a session and make it active.
+    NewWindow {
+        #[arg(short = 't', value_name = "SESSION")]
+        target: String,
+        #[arg(last = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+    /// Split a pane: -h side by side, -v (default) one above the other.
+    #[command(disable_help_flag = true)]
+    SplitWindow {
+        /// Put the new pane right of the target.
+        #[arg(short = 'h', conflicts_with = "below")]
+        beside: bool,
+        /// Put the new pane below the target (the default).
+        #[arg(short = 'v')]
+        below: bool,
+        /// The new pane's share of the target pane, in percent.
+        #[arg(short = 'p', value_name = "PCT", value_parser = clap::value_parser!(u8).range(1..=99))]
+        percent: Option<u8>,
+        #[arg(short = 't', value_name = "TARGET")]
+        target: String,
+        #[arg(last = true, value_name = "COMMAND")]
+        command: Vec<String>,
+        /// Print help (-h means side by side here, as in tmux).
+        #[arg(long, action = ArgAction::Help)]
+        help: Option<bool>,
+    },
+    /// Make a pane (and its window) active.
+    SelectPane {
+        #[arg(short = 't', value_name = "TARGET")]
+        target: String,
+    },
+    /// End a pane's program and close the pane; its neighbour takes the space.
+    KillPane {
+        #[arg(short = 't', value_name = "TARGET")]
+        target: String,
+    },
+    /// Zoom a pane to fill its window, or unzoom it (-Z is the only resize supported).
+    ResizePane {
+        #[arg(short = 'Z', required = true)]
+        zoom: bool,
+        #[arg(short = 't', value_name = "TARGET")]
+        target: String,
+    },
+    /// Name a window (it is otherwise named after its active pane's command).
+    RenameWindow {
+        #[arg(short = 't', value_name = "TARGET")]
+        target: String,
+        name: String,
+    },
+    /// List a window's panes: INDEX: [COLSxROWS] at X,Y %ID COMMAND[ (active)][ (zoomed)].
+    ListPanes {
+        #[arg(short = 't', value_name = "TARGET")]
+        target: String,
+    },
+    /// Type into a pane: each KEY is a key name (Enter, C-c, Up, F1, ...) or literal text.
+    SendKeys {
+        #[arg(short = 't', value_name = "TARGET")]
+        target: String,
+        /// Send every KEY as literal text.
+        #[arg(short = 'l')]
+        literal: bool,
+        #[arg(required = true, allow_hyphen_values = true, value_name = "KEY")]
+        keys: Vec<String>,
+    },
+    /// Print a pane's screen.
+    CapturePane {
+        /// Print to stdout (required: there are no paste buffers).
+        #[arg(short = 'p', required = true)]
+        print: bool,
+        /// Keep colours and attributes as SGR escape sequences.
+        #[arg(short = 'e')]
+        escapes: bool,
+        #[arg(short = 't', value_name = "TARGET")]
+        target: String,
+    },
+    /// Run the daemon in this process (what `new` starts in the background).
+    #[command(hide = true)]
+    Daemon,
+}
+
+fn parse_ports(text: &str) -> Result<(u16, u16), String> {
+    let port = |p: &str| match p.parse::<u16>() {
+        Ok(0) | Err(_) => Err(format!("{p:?} is not a port number (1-65535)")),
+        Ok(n) => Ok(n),
+    };
+    let (low, high) = match text.split_once(':') {
+        Some((low, high)) => (port(low)?, port(high)?),
+        None => (port(text)?, port(text)?),
+    };
+    if low > high {
+        return Err(format!("port range {low}:{high} runs backwards"));
+    }
+    Ok((low, high))
+}
+
+impl Command {
+    /// The request this command sends; `None` for `daemon`, which sends nothing.
+    pub fn into_request(self) -> Option<Request> {
+        let target = Target;
+        Some(match self {
+            Command::New {
+                session, command, ..
+            } => Request::NewSession(control::NewSession {
+                name: session,
+                command,
+                cwd: std::env::current_dir()
+                    .ok()
+                    .and_then(|dir| dir.to_str().map(str::to_owned)),
+            }),
+            Command::Ls => Request::ListSessions(()),
+            Command::KillSession { target: t } => Request::KillSession(target(t)),
+            Command::KillServer => Request::KillServer(()),
+            Command::NewWindow { target, command } => {
+                Request::NewWindow(control::NewWindow { target, command })
+            }
+            Command::SplitWindow {
+                beside,
+                percent,
+                target,
+                command,
+                ..
+            } => Request::SplitWindow(control::SplitWindow {
+                target,
+                side_by_side: beside,
+                percent,
+                command,
+            }),
+            Command::SelectPane { target: t } => Request::SelectPane(target(t)),
+            Command::KillPane { target: t } => Request::KillPane(target(t)),
+            Command::ResizePane { target: t, .. } => Request::ToggleZoom(target(t)),
+            Command::RenameWindow { target, name } => {
+                Request::RenameWindow(control::RenameWindow { target, name })
+            }
+            Command::ListPanes { target: t } => Request::ListPanes(target(t)),
+            Command::SendKeys {
+                target,
+                literal,
+                keys,
+            } => Request::SendKeys(control::SendKeys {
+                target,
+                literal,
+                keys,
+            }),
+            Command::CapturePane {
+                escapes, target, ..
+            } => Request::CapturePane(control::CapturePane { target, escapes }),
+            Command::Daemon => return None,
+        })
+    }
+}
+
+/// Reduces a clap error to one line, followed by what the command accepts.
+pub fn usage_error(error: &clap::Error, args: &[String]) -> String {
+    let rendered = error.render().to_string();
+    let first = match error.kind() {
+        // clap renders the whole help for this one.
+        clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            "no command given".to_string()
+        }
+        // The first paragraph, which may list the missing arguments on lines of their own.
+        _ => rendered
+            .lines()
+            .take_while(|line| !line.trim().is_empty())
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" ")
+            .trim_start_matches("error: ")
+            .to_string(),
+    };
+    let mut cli = Cli::command();
+    cli.build();
+    let subcommand = args
+        .iter()
+        .skip(1)
+        .find(|arg| !arg.starts_with('-'))
+        .and_then(|name| cli.find_subcommand(name));
+    match subcommand {
+        Some(sub) => format!("{first} ({} takes {})", sub.get_name(), accepted(sub)),
+        None => {
+            let names: Vec<&str> = cli
+                .get_subcommands()
+                .filter(|sub| !sub.is_hide_set())
+                .map(|sub| sub.get_name())
+                .collect();
+            format!("{first} (commands: {})", names.join(", "))
+        }
+    }
+}
+
+/// A command's flags and arguments, as `-t TARGET, -l, KEY...`.
+fn accepted(command: &clap::Command) -> String {
+    let mut parts = Vec::new();
+    for arg in command.get_arguments() {
+        if arg.is_hide_set() || matches!(arg.get_id().as_str(), "help" | "version") {
+            continue;
+        }
+        let value = arg
+            .get_value_names()
+            .and_then(|names| names.first())
+            .map(|name| name.to_string())
+            .unwrap_or_else(|| arg.get_id().to_string().to_uppercase());
+        let takes_value = arg.get_num_args().is_some_and(|n| n.takes_values());
+        let part = if let Some(short) = arg.get_short() {
+            if takes_value {
+                format!("-{short} {value}")
+            } else {
+                format!("-{short}")
+            }
+        } else if let Some(long) = arg.get_long() {
+            format!("--{long} {value}")
+        } else if arg.is_last_set() {
+            format!("-- {value}...")
+        } else if arg.get_num_args().is_some_and(|n| n.max_values() > 1) {
+            format!("{value}...")
+        } else {
+            value
+        };
+        parts.push(part);
+    }
+    if parts.is_empty() {
+        "no arguments".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("moshmux-server").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn split_window_takes_tmux_flags() {
+        let cli = parse(&["split-window", "-h", "-p", "30", "-t", "0:1.2", "--", "sh"]).unwrap();
+        let request = cli.command.into_request().unwrap();
+        assert_eq!(
+            request,
+            Request::SplitWindow(control::SplitWindow {
+                target: "0:1.2".into(),
+                side_by_side: true,
+                percent: Some(30),
+                command: vec!["sh".into()],
+            })
+        );
+    }
+
+    #[test]
+    fn ports_are_checked() {
+        assert_eq!(parse_ports("60001"), Ok((60001, 60001)));
+        assert_eq!(parse_ports("60000:61000"), Ok((60000, 61000)));
+        assert!(parse_ports("61000:60000").is_err());
+        assert!(parse_ports("0").is_err());
+        assert!(parse_ports("http").is_err());
+        assert!(parse(&["new", "-p", "70000"]).is_err());
+        assert!(parse(&["new", "--bind", "not-an-address"]).is_err());
+    }
+
+    #[test]
+    fn unknown_flags_get_one_line_naming_the_accepted_ones() {
+        let args = ["moshmux-server", "split-window", "-x", "-t", "0"];
+        let error = Cli::try_parse_from(args).unwrap_err();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let line = usage_error(&error, &args);
+        assert!(!line.contains('\n'), "{line}");
+        assert!(line.contains("'-x'"), "{line}");
+        assert!(
+            line.contains("-h, -v, -p PCT, -t TARGET, -- COMMAND..."),
+            "{line}"
+        );
+    }
+}

@@ -1,0 +1,271 @@
+//! The control protocol between `moshmux-server` commands and the daemon, over the Unix
+//! socket: one request, one reply, then the connection closes.
+//!
+//! A frame is a 4-byte big-endian length and an [`Envelope`] encoded with
+//! `moshmux_proto::codec`. The envelope never changes shape: a protocol version, a string
+//! tag naming the message, and the message body encoded on its own. Tags, not enum order,
+//! name messages, so adding or reordering variants never makes an old peer misread one,
+//! and a version mismatch is reported in words instead of as garbage.
+
+use moshmux_proto::codec::{self, CodecError};
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// Bumped whenever a body's fields change; both sides refuse a different version.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Largest frame either side accepts; replies carry at most a screen or a pane list.
+const MAX_FRAME_LEN: usize = 4 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("control socket: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("malformed control message: {0}")]
+    Codec(#[from] CodecError),
+    #[error("control frame of {0} bytes is larger than the limit")]
+    TooLarge(usize),
+    #[error("peer speaks control protocol {0}, we speak {PROTOCOL_VERSION}")]
+    Version(u32),
+    #[error("unknown control message {0:?}")]
+    UnknownTag(String),
+}
+
+/// The one wire shape that never changes.
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    version: u32,
+    tag: String,
+    body: Vec<u8>,
+}
+
+/// Defines a message enum whose variants travel as `(tag, body)` pairs.
+macro_rules! tagged_messages {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident($body:ty) = $tag:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum $name { $($variant($body),)* }
+
+        impl $name {
+            fn to_envelope(&self) -> Envelope {
+                let (tag, body) = match self {
+                    $($name::$variant(body) => ($tag, codec::encode(body)),)*
+                };
+                Envelope { version: PROTOCOL_VERSION, tag: tag.to_string(), body }
+            }
+
+            fn from_envelope(envelope: Envelope) -> Result<Self, ControlError> {
+                if envelope.version != PROTOCOL_VERSION {
+                    return Err(ControlError::Version(envelope.version));
+                }
+                match envelope.tag.as_str() {
+                    $($tag => Ok($name::$variant(codec::decode(&envelope.body)?)),)*
+                    _ => Err(ControlError::UnknownTag(envelope.tag)),
+                }
+            }
+        }
+    };
+}
+
+tagged_messages! {
+    /// What a command asks the daemon to do. Targets are passed as typed by the user and
+    /// resolved by the daemon, which alone knows what exists.
+    Request {
+        NewSession(NewSession) = "new-session",
+        ListSessions(()) = "list-sessions",
+        KillSession(Target) = "kill-session",
+        KillServer(()) = "kill-server",
+        NewWindow(NewWindow) = "new-window",
+        SplitWindow(SplitWindow) = "split-window",
+        SelectPane(Target) = "select-pane",
+        KillPane(Target) = "kill-pane",
+        ToggleZoom(Target) = "resize-pane-zoom",
+        RenameWindow(RenameWindow) = "rename-window",
+        ListPanes(Target) = "list-panes",
+        SendKeys(SendKeys) = "send-keys",
+        CapturePane(CapturePane) = "capture-pane",
+    }
+}
+
+tagged_messages! {
+    /// The daemon's answer: text for stdout, or a one-line error for stderr (exit 1).
+    Reply {
+        Ok(String) = "ok",
+        Error(String) = "error",
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Target(pub String);
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewSession {
+    pub name: Option<String>,
+    /// Empty: the user's shell.
+    pub command: Vec<String>,
+    /// The invoking shell's directory, where the session's panes start (None if it is not
+    /// valid UTF-8 or unknown: the daemon falls back to `$HOME`).
+    pub cwd: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewWindow {
+    pub target: String,
+    pub command: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SplitWindow {
+    pub target: String,
+    /// Side by side (tmux `-h`) rather than one above the other (`-v`, the default).
+    pub side_by_side: bool,
+    /// The new pane's share of the split pane, in percent.
+    pub percent: Option<u8>,
+    pub command: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RenameWindow {
+    pub target: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SendKeys {
+    pub target: String,
+    /// Send every argument as text, never as a key name (tmux `-l`).
+    pub literal: bool,
+    pub keys: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CapturePane {
+    pub target: String,
+    /// Keep colours and attributes as SGR sequences (tmux `-e`).
+    pub escapes: bool,
+}
+
+fn frame(envelope: &Envelope) -> Vec<u8> {
+    let body = codec::encode(envelope);
+    let mut out = Vec::with_capacity(4 + body.len());
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+fn check_len(header: [u8; 4]) -> Result<usize, ControlError> {
+    let len = u32::from_be_bytes(header) as usize;
+    if len > MAX_FRAME_LEN {
+        return Err(ControlError::TooLarge(len));
+    }
+    Ok(len)
+}
+
+/// Blocking write, for the command-line side.
+pub fn write_request(stream: &mut impl Write, request: &Request) -> Result<(), ControlError> {
+    stream.write_all(&frame(&request.to_envelope()))?;
+    Ok(stream.flush()?)
+}
+
+/// Blocking read, for the command-line side.
+pub fn read_reply(stream: &mut impl Read) -> Result<Reply, ControlError> {
+    let mut header = [0; 4];
+    stream.read_exact(&mut header)?;
+    let mut body = vec![0; check_len(header)?];
+    stream.read_exact(&mut body)?;
+    Reply::from_envelope(codec::decode(&body)?)
+}
+
+/// Async read, for the daemon side.
+pub async fn read_request(stream: &mut (impl AsyncRead + Unpin)) -> Result<Request, ControlError> {
+    let mut header = [0; 4];
+    stream.read_exact(&mut header).await?;
+    let mut body = vec![0; check_len(header)?];
+    stream.read_exact(&mut body).await?;
+    Request::from_envelope(codec::decode(&body)?)
+}
+
+/// Async write, for the daemon side.
+pub async fn write_reply(
+    stream: &mut (impl AsyncWrite + Unpin),
+    reply: &Reply,
+) -> Result<(), ControlError> {
+    stream.write_all(&frame(&reply.to_envelope())).await?;
+    Ok(stream.flush().await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(request: Request) {
+        let mut bytes = Vec::new();
+        write_request(&mut bytes, &request).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let decoded = runtime
+            .block_on(read_request(&mut bytes.as_slice()))
+            .unwrap();
+        assert_eq!(decoded, request);
+    }
+
+    #[test]
+    fn requests_round_trip() {
+        round_trip(Request::ListSessions(()));
+        round_trip(Request::SendKeys(SendKeys {
+            target: "work:1.0".into(),
+            literal: false,
+            keys: vec!["echo hi".into(), "Enter".into()],
+        }));
+        round_trip(Request::NewSession(NewSession {
+            name: None,
+            command: vec!["sh".into()],
+            cwd: Some("/tmp".into()),
+        }));
+    }
+
+    #[test]
+    fn messages_are_named_by_tag_not_position() {
+        let envelope = Envelope {
+            version: PROTOCOL_VERSION,
+            tag: "kill-server".into(),
+            body: Vec::new(),
+        };
+        let request = Request::from_envelope(envelope).unwrap();
+        assert_eq!(request, Request::KillServer(()));
+    }
+
+    #[test]
+    fn other_versions_and_tags_are_refused_in_words() {
+        let newer = Envelope {
+            version: PROTOCOL_VERSION + 1,
+            tag: "kill-server".into(),
+            body: Vec::new(),
+        };
+        assert!(matches!(
+            Request::from_envelope(newer),
+            Err(ControlError::Version(v)) if v == PROTOCOL_VERSION + 1
+        ));
+        let unknown = Envelope {
+            version: PROTOCOL_VERSION,
+            tag: "teleport".into(),
+            body: Vec::new(),
+        };
+        assert!(matches!(
+            Request::from_envelope(unknown),
+            Err(ControlError::UnknownTag(tag)) if tag == "teleport"
+        ));
+    }
+
+    #[test]
+    fn oversized_frames_are_refused_before_allocating() {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&u32::MAX.to_be_bytes());
+        assert!(matches!(
+            read_reply(&mut bytes.as_slice()),
+            Err(ControlError::TooLarge(_))
+        ));
+    }
+}

@@ -1,0 +1,190 @@
+//! The daemon process: claims the runtime directory, serves the control socket, and runs
+//! the mux task that owns all state until `kill-server`, a signal, or the last session's
+//! end.
+//!
+//! Tasks: one acceptor, one short task per control connection (read a request, pass it
+//! to the mux over a channel with a oneshot for the reply, write the reply), and the mux
+//! loop itself on the main task. Panes' reader threads send their output to the mux loop
+//! on one bounded channel, so a flooding pane waits for the mux instead of growing memory.
+
+use crate::control::{self, Reply, Request};
+use crate::mux::{Flow, Mux};
+use crate::pane::PaneEvent;
+use crate::paths::RuntimePaths;
+use anyhow::{bail, Context};
+use nix::fcntl::{Flock, FlockArg};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::time::Duration;
+use tokio::net::{UnixListener, UnixStream};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinSet;
+
+/// Requests waiting for the mux; commands are one-shot and rare, so a few suffice.
+const REQUEST_QUEUE: usize = 64;
+/// Pane output events waiting for the mux; each holds at most 64 KiB.
+const EVENT_QUEUE: usize = 256;
+/// A client that connects but does not send its request within this is dropped.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long shutdown waits for replies still being written.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+
+type Job = (Request, oneshot::Sender<Reply>);
+
+/// Runs the daemon in this process until it shuts down.
+pub fn run(paths: RuntimePaths) -> anyhow::Result<()> {
+    paths.ensure_private_dir()?;
+    let lock = claim(&paths)?;
+    let socket = paths.socket();
+    // We hold the lock, so a socket file left here belongs to a dead daemon; but never
+    // unlink one that something still answers on.
+    if std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+        bail!("something already listens on {}", socket.display());
+    }
+    match std::fs::remove_file(&socket) {
+        Ok(()) => tracing::info!(socket = %socket.display(), "replaced a stale socket"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).context("removing the stale socket"),
+    }
+    let listener = std::os::unix::net::UnixListener::bind(&socket)
+        .with_context(|| format!("binding {}", socket.display()))?;
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))?;
+    listener.set_nonblocking(true)?;
+    // Hold no directory the user might want to unmount; panes get their own cwd.
+    std::env::set_current_dir("/")?;
+    tracing::info!(pid = std::process::id(), socket = %socket.display(), "daemon started");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(listener, paths, lock))?;
+    tracing::info!("daemon stopped");
+    Ok(())
+}
+
+/// Takes the directory's lock and writes our pid into it; fails if a live daemon has it.
+fn claim(paths: &RuntimePaths) -> anyhow::Result<Flock<File>> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(paths.lock())
+        .with_context(|| format!("opening {}", paths.lock().display()))?;
+    let mut lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(lock) => lock,
+        Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
+            bail!("a daemon already runs on {}", paths.dir.display())
+        }
+        Err((_, errno)) => return Err(errno).context("locking the runtime directory"),
+    };
+    lock.set_len(0)?;
+    writeln!(lock, "{}", std::process::id())?;
+    Ok(lock)
+}
+
+async fn serve(
+    listener: std::os::unix::net::UnixListener,
+    paths: RuntimePaths,
+    lock: Flock<File>,
+) -> anyhow::Result<()> {
+    let listener = UnixListener::from_std(listener)?;
+    let (jobs_tx, mut jobs) = mpsc::channel::<Job>(REQUEST_QUEUE);
+    let (events_tx, mut events) = mpsc::channel::<PaneEvent>(EVENT_QUEUE);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let acceptor = tokio::spawn(accept(listener, jobs_tx, stop_rx));
+    let mut mux = Mux::new(events_tx, paths.socket());
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    // With no controlling terminal a hangup can only come from a stray `kill`; ignore it
+    // as daemons do.
+    let mut hangup = signal(SignalKind::hangup())?;
+
+    let pending_reply = loop {
+        tokio::select! {
+            Some((request, reply)) = jobs.recv() => {
+                let (answer, flow) = mux.handle(request);
+                if flow == Flow::Stop {
+                    break Some((reply, answer));
+                }
+                let _ = reply.send(answer);
+            }
+            Some(event) = events.recv() => {
+                if mux.on_event(event) == Flow::Stop {
+                    break None;
+                }
+            }
+            _ = terminate.recv() => break None,
+            _ = interrupt.recv() => break None,
+            _ = hangup.recv() => tracing::info!("ignoring SIGHUP"),
+        }
+    };
+
+    // Clean up before answering `kill-server`, so that once it returns a new daemon can
+    // start on this directory at once.
+    mux.shutdown();
+    if let Err(e) = std::fs::remove_file(paths.socket()) {
+        tracing::warn!(error = %e, "removing the socket");
+    }
+    drop(lock);
+    if let Some((reply, answer)) = pending_reply {
+        let _ = reply.send(answer);
+    }
+    let _ = stop_tx.send(true);
+    acceptor.await?;
+    Ok(())
+}
+
+/// Accepts control connections until told to stop, then lets the ones in flight finish
+/// writing their replies.
+async fn accept(listener: UnixListener, jobs: mpsc::Sender<Job>, mut stop: watch::Receiver<bool>) {
+    let our_uid = nix::unistd::getuid().as_raw();
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    // The socket is 0600 in a 0700 directory; checking the peer too
+                    // costs nothing and survives a mistaken chmod.
+                    match stream.peer_cred() {
+                        Ok(cred) if cred.uid() == our_uid => {
+                            connections.spawn(converse(stream, jobs.clone()));
+                        }
+                        _ => tracing::warn!("refused a control connection from another user"),
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "accepting a control connection"),
+            },
+            Some(_) = connections.join_next() => {}
+            _ = stop.changed() => break,
+        }
+    }
+    drop(listener);
+    let drain = async { while connections.join_next().await.is_some() {} };
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain).await;
+}
+
+/// One request and its reply.
+async fn converse(mut stream: UnixStream, jobs: mpsc::Sender<Job>) {
+    let request =
+        match tokio::time::timeout(REQUEST_TIMEOUT, control::read_request(&mut stream)).await {
+            Ok(Ok(request)) => request,
+            Ok(Err(e)) => {
+                let _ = control::write_reply(&mut stream, &Reply::Error(e.to_string())).await;
+                return;
+            }
+            Err(_) => return,
+        };
+    let (reply_tx, reply_rx) = oneshot::channel();
+    let answer = match jobs.send((request, reply_tx)).await {
+        Ok(()) => reply_rx
+            .await
+            .unwrap_or_else(|_| Reply::Error("the daemon is shutting down".to_string())),
+        Err(_) => Reply::Error("the daemon is shutting down".to_string()),
+    };
+    if let Err(e) = control::write_reply(&mut stream, &answer).await {
+        tracing::debug!(error = %e, "writing a control reply");
+    }
+}

@@ -1,0 +1,485 @@
+//! The multiplexer: every session, window and pane of the daemon, owned in one place.
+//! The daemon feeds it control requests and pane events one at a time; it answers each
+//! request with a reply and says whether the daemon should go on.
+
+use crate::control::{self, Reply, Request};
+use crate::keys;
+use crate::layout::Orientation;
+use crate::pane::{Pane, PaneEvent, PaneSpawn};
+use crate::pane_id::{PaneId, Size};
+use crate::session::{Removal, Session};
+use crate::target::{Target, WindowRef};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use tokio::sync::mpsc::Sender;
+
+/// Window size for sessions no client has sized yet, as tmux's default-size.
+const DEFAULT_SIZE: Size = Size { rows: 24, cols: 80 };
+
+/// Whether the daemon keeps running after a request or event.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// `kill-server`, or the last session ended: shut down as tmux's server does.
+    Stop,
+}
+
+/// Where a target points, resolved against what exists now.
+struct Location {
+    session: usize,
+    window: u32,
+    pane: PaneId,
+}
+
+pub struct Mux {
+    /// In creation order, which is the order `ls` shows.
+    sessions: Vec<Session>,
+    panes: HashMap<PaneId, Pane>,
+    next_pane: u32,
+    next_session: u32,
+    events: Sender<PaneEvent>,
+    /// `MOSHMUX` in every pane's environment (socket path and daemon pid, as tmux's
+    /// `TMUX`), so programs can tell they run inside moshmux and find its socket.
+    identity: String,
+}
+
+type Outcome = Result<String, String>;
+
+impl Mux {
+    pub fn new(events: Sender<PaneEvent>, socket: PathBuf) -> Mux {
+        Mux {
+            sessions: Vec::new(),
+            panes: HashMap::new(),
+            next_pane: 0,
+            next_session: 0,
+            events,
+            identity: format!("{},{}", socket.display(), std::process::id()),
+        }
+    }
+
+    pub fn handle(&mut self, request: Request) -> (Reply, Flow) {
+        let had_sessions = !self.sessions.is_empty();
+        let creating = matches!(request, Request::NewSession(_));
+        let outcome = match request {
+            Request::NewSession(new) => self.new_session(new),
+            Request::ListSessions(()) => Ok(self.list_sessions()),
+            Request::KillSession(t) => self.kill_session(&t.0),
+            Request::KillServer(()) => {
+                self.shutdown();
+                return (Reply::Ok(String::new()), Flow::Stop);
+            }
+            Request::NewWindow(new) => self.new_window(new),
+            Request::SplitWindow(split) => self.split_window(split),
+            Request::SelectPane(t) => self.select_pane(&t.0),
+            Request::KillPane(t) => self.kill_pane(&t.0),
+            Request::ToggleZoom(t) => self.toggle_zoom(&t.0),
+            Request::RenameWindow(rename) => self.rename_window(rename),
+            Request::ListPanes(t) => self.list_panes(&t.0),
+            Request::SendKeys(send) => self.send_keys(send),
+            Request::CapturePane(capture) => self.capture_pane(capture),
+        };
+        let reply = match outcome {
+            Ok(text) => Reply::Ok(text),
+            Err(message) => Reply::Error(message),
+        };
+        // A daemon whose sessions are all gone ends, like tmux's server; so does one
+        // started for a session that could not start.
+        let flow = if self.sessions.is_empty() && (had_sessions || creating) {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        };
+        (reply, flow)
+    }
+
+    pub fn on_event(&mut self, event: PaneEvent) -> Flow {
+        match event {
+            PaneEvent::Output(id, bytes) => {
+                if let Some(pane) = self.panes.get_mut(&id) {
+                    pane.process_output(&bytes);
+                }
+                Flow::Continue
+            }
+            PaneEvent::Exited(id, status) => {
+                tracing::info!(pane = %id, ?status, "pane's program exited");
+                if self.panes.contains_key(&id) {
+                    self.close_pane(id);
+                    if self.sessions.is_empty() {
+                        return Flow::Stop;
+                    }
+                }
+                Flow::Continue
+            }
+        }
+    }
+
+    /// Hangs up every pane's program.
+    pub fn shutdown(&mut self) {
+        for pane in self.panes.values_mut() {
+            pane.kill();
+        }
+        self.panes.clear();
+        self.sessions.clear();
+    }
+
+    fn spawn(
+        &mut self,
+        command: Vec<String>,
+        cwd: Option<PathBuf>,
+        size: Size,
+    ) -> Result<PaneId, String> {
+        let id = PaneId(self.next_pane);
+        let spec = PaneSpawn {
+            command,
+            cwd,
+            env: vec![
+                ("MOSHMUX".to_string(), self.identity.clone()),
+                ("MOSHMUX_PANE".to_string(), id.to_string()),
+            ],
+            size,
+        };
+        let pane = Pane::spawn(id, &spec, self.events.clone()).map_err(|e| format!("{e:#}"))?;
+        self.next_pane += 1;
+        self.panes.insert(id, pane);
+        Ok(id)
+    }
+
+    fn new_session(&mut self, new: control::NewSession) -> Outcome {
+        if let Some(name) = &new.name {
+            if self.sessions.iter().any(|s| &s.name == name) {
+                return Ok(String::new());
+            }
+            check_session_name(name)?;
+        }
+        let name = match new.name {
+            Some(name) => name,
+            None => loop {
+                let candidate = self.next_session.to_string();
+                self.next_session += 1;
+                if !self.sessions.iter().any(|s| s.name == candidate) {
+                    break candidate;
+                }
+            },
+        };
+        let cwd = new.cwd.map(PathBuf::from);
+        let pane = self.spawn(new.command, cwd.clone(), DEFAULT_SIZE)?;
+        self.sessions
+            .push(Session::new(name, cwd, pane, DEFAULT_SIZE));
+        Ok(String::new())
+    }
+
+    fn list_sessions(&self) -> String {
+        let mut out = String::new();
+        for session in &self.sessions {
+            let count = session.windows().count();
+            let size = session.size();
+            let _ = writeln!(
+                out,
+                "{}: {count} windows [{}x{}]",
+                session.name, size.cols, size.rows
+            );
+        }
+        out
+    }
+
+    fn kill_session(&mut self, target: &str) -> Outcome {
+        let location = self.resolve(target)?;
+        let session = self.sessions.remove(location.session);
+        for id in session.panes() {
+            if let Some(mut pane) = self.panes.remove(&id) {
+                pane.kill();
+            }
+        }
+        Ok(String::new())
+    }
+
+    fn new_window(&mut self, new: control::NewWindow) -> Outcome {
+        let location = self.resolve(&new.target)?;
+        let session = &self.sessions[location.session];
+        let (cwd, size) = (session.cwd.clone(), session.size());
+        let pane = self.spawn(new.command, cwd, size)?;
+        self.sessions[location.session].add_window(pane);
+        Ok(String::new())
+    }
+
+    fn split_window(&mut self, split: control::SplitWindow) -> Outcome {
+        let location = self.resolve(&split.target)?;
+        let orientation = if split.side_by_side {
+            Orientation::SideBySide
+        } else {
+            Orientation::Stacked
+        };
+        let session = &self.sessions[location.session];
+        let cwd = session.cwd.clone();
+        let window = session.window(location.window).ok_or("window vanished")?;
+        // Lay the split out on a copy first: the new pane's size is needed to start it,
+        // and a program that fails to start must leave the window as it was.
+        let mut trial = window.clone();
+        let new_id = PaneId(self.next_pane);
+        trial
+            .split(location.pane, new_id, orientation, split.percent)
+            .map_err(|e| e.to_string())?;
+        let size = trial
+            .rects()
+            .into_iter()
+            .find(|(id, _)| *id == new_id)
+            .map(|(_, rect)| rect.size())
+            .ok_or("the new pane has no place in the layout")?;
+        self.spawn(split.command, cwd, size)?;
+        if let Some(window) = self.sessions[location.session].window_mut(location.window) {
+            *window = trial;
+        }
+        self.apply_layout(location.session, location.window);
+        Ok(String::new())
+    }
+
+    fn select_pane(&mut self, target: &str) -> Outcome {
+        let location = self.resolve(target)?;
+        let session = &mut self.sessions[location.session];
+        session.select_window(location.window);
+        if let Some(window) = session.window_mut(location.window) {
+            window.select(location.pane);
+        }
+        self.apply_layout(location.session, location.window);
+        Ok(String::new())
+    }
+
+    fn kill_pane(&mut self, target: &str) -> Outcome {
+        let location = self.resolve(target)?;
+        if let Some(pane) = self.panes.get_mut(&location.pane) {
+            pane.kill();
+        }
+        self.close_pane(location.pane);
+        Ok(String::new())
+    }
+
+    fn toggle_zoom(&mut self, target: &str) -> Outcome {
+        let location = self.resolve(target)?;
+        if let Some(window) = self.sessions[location.session].window_mut(location.window) {
+            window.select(location.pane);
+            window.toggle_zoom();
+        }
+        self.apply_layout(location.session, location.window);
+        Ok(String::new())
+    }
+
+    fn rename_window(&mut self, rename: control::RenameWindow) -> Outcome {
+        let location = self.resolve(&rename.target)?;
+        if let Some(window) = self.sessions[location.session].window_mut(location.window) {
+            window.rename(rename.name);
+        }
+        Ok(String::new())
+    }
+
+    fn list_panes(&self, target: &str) -> Outcome {
+        let location = self.resolve(target)?;
+        let window = self.sessions[location.session]
+            .window(location.window)
+            .ok_or("window vanished")?;
+        let mut out = String::new();
+        for (index, (id, rect)) in window.rects().into_iter().enumerate() {
+            let command = self
+                .panes
+                .get(&id)
+                .map(Pane::current_command)
+                .unwrap_or_default();
+            let active = id == window.active();
+            let _ = writeln!(
+                out,
+                "{index}: [{}x{}] at {},{} {id} {command}{}{}",
+                rect.cols,
+                rect.rows,
+                rect.x,
+                rect.y,
+                if active { " (active)" } else { "" },
+                if active && window.is_zoomed() {
+                    " (zoomed)"
+                } else {
+                    ""
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    fn send_keys(&mut self, send: control::SendKeys) -> Outcome {
+        let location = self.resolve(&send.target)?;
+        let pane = self.panes.get_mut(&location.pane).ok_or("pane vanished")?;
+        let application_cursor = pane.modes().application_cursor;
+        let mut bytes = Vec::new();
+        for key in &send.keys {
+            if send.literal {
+                bytes.extend_from_slice(key.as_bytes());
+            } else {
+                bytes.extend(keys::key_bytes(key, application_cursor).map_err(|e| e.to_string())?);
+            }
+        }
+        pane.write_input(&bytes);
+        Ok(String::new())
+    }
+
+    fn capture_pane(&self, capture: control::CapturePane) -> Outcome {
+        let location = self.resolve(&capture.target)?;
+        let pane = self.panes.get(&location.pane).ok_or("pane vanished")?;
+        Ok(pane.capture(capture.escapes))
+    }
+
+    /// Takes a pane out of its window (closing the window, and the session, if it was
+    /// the last) and drops it.
+    fn close_pane(&mut self, id: PaneId) {
+        self.panes.remove(&id);
+        let Some(index) = self.sessions.iter().position(|s| s.window_of(id).is_some()) else {
+            return;
+        };
+        let window = self.sessions[index].window_of(id);
+        match self.sessions[index].remove_pane(id) {
+            Removal::Session => {
+                self.sessions.remove(index);
+            }
+            Removal::Pane => {
+                if let Some(window) = window {
+                    self.apply_layout(index, window);
+                }
+            }
+            Removal::Window | Removal::NotHere => {}
+        }
+    }
+
+    /// Gives every pane of a window the size its rectangle now has.
+    fn apply_layout(&mut self, session: usize, window: u32) {
+        let Some(window) = self.sessions.get(session).and_then(|s| s.window(window)) else {
+            return;
+        };
+        for (id, rect) in window.rects() {
+            if let Some(pane) = self.panes.get_mut(&id) {
+                pane.resize(rect.size());
+            }
+        }
+    }
+
+    fn resolve(&self, text: &str) -> Result<Location, String> {
+        match Target::parse(text).map_err(|e| e.to_string())? {
+            Target::Pane(id) => self
+                .sessions
+                .iter()
+                .enumerate()
+                .find_map(|(session, s)| {
+                    s.window_of(id).map(|window| Location {
+                        session,
+                        window,
+                        pane: id,
+                    })
+                })
+                .ok_or_else(|| format!("can't find pane {id}; panes: {}", self.pane_ids())),
+            Target::Path {
+                session,
+                window,
+                pane,
+            } => self.resolve_path(&session, window, pane),
+        }
+    }
+
+    fn resolve_path(
+        &self,
+        name: &str,
+        window: Option<WindowRef>,
+        pane: Option<usize>,
+    ) -> Result<Location, String> {
+        let session_index = self
+            .sessions
+            .iter()
+            .position(|s| s.name == name)
+            .ok_or_else(|| {
+                format!(
+                    "can't find session: {name}; sessions: {}",
+                    self.session_names()
+                )
+            })?;
+        let session = &self.sessions[session_index];
+        let window_index = match &window {
+            None => session.active_window(),
+            Some(WindowRef::Index(i)) => *i,
+            Some(WindowRef::Name(wanted)) => session
+                .windows()
+                .find(|w| self.window_name(w) == *wanted)
+                .map(|w| w.index)
+                .unwrap_or(u32::MAX),
+        };
+        let Some(found) = session.window(window_index) else {
+            let shown = match window {
+                Some(WindowRef::Name(n)) => n,
+                _ => window_index.to_string(),
+            };
+            let windows: Vec<String> = session
+                .windows()
+                .map(|w| format!("{} ({})", w.index, self.window_name(w)))
+                .collect();
+            return Err(format!(
+                "can't find window: {shown} in session {name}; windows: {}",
+                windows.join(", ")
+            ));
+        };
+        let panes = found.panes();
+        let pane_id = match pane {
+            None => found.active(),
+            Some(i) => *panes.get(i).ok_or_else(|| {
+                let list: Vec<String> = panes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, id)| format!("{i} ({id})"))
+                    .collect();
+                format!(
+                    "can't find pane: {i} in window {name}:{}; panes: {}",
+                    found.index,
+                    list.join(", ")
+                )
+            })?,
+        };
+        Ok(Location {
+            session: session_index,
+            window: window_index,
+            pane: pane_id,
+        })
+    }
+
+    fn window_name(&self, window: &crate::window::Window) -> String {
+        match window.name() {
+            Some(name) => name.to_string(),
+            None => self
+                .panes
+                .get(&window.active())
+                .map(Pane::current_command)
+                .unwrap_or_default(),
+        }
+    }
+
+    fn session_names(&self) -> String {
+        if self.sessions.is_empty() {
+            return "none".to_string();
+        }
+        let names: Vec<&str> = self.sessions.iter().map(|s| s.name.as_str()).collect();
+        names.join(", ")
+    }
+
+    fn pane_ids(&self) -> String {
+        let mut ids: Vec<PaneId> = self.panes.keys().copied().collect();
+        ids.sort();
+        let ids: Vec<String> = ids.iter().map(PaneId::to_string).collect();
+        if ids.is_empty() {
+            "none".to_string()
+        } else {
+            ids.join(", ")
+        }
+    }
+}
+
+/// Names that target syntax could not reach are refused up front.
+fn check_session_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.contains([':', '.']) || name.starts_with('%') {
+        return Err(format!(
+            "bad session name {name:?}: names are not empty, have no ':' or '.', and do not start with '%'"
+        ));
+    }
+    Ok(())
+}

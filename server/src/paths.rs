@@ -1,0 +1,122 @@
+//! Where the daemon's socket, lock and log live, and the checks that keep them private.
+//!
+//! The runtime directory is the daemon's identity: one directory, one daemon. Anyone who
+//! can open the socket can type into every pane, so the directory must be ours and 0700
+//! before we put anything in it; a directory we did not create (a planted `/tmp` path)
+//! is refused rather than repaired.
+
+use anyhow::{bail, Context};
+use std::fs::{self, DirBuilder};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// The files of one daemon, all inside one private runtime directory.
+#[derive(Clone, Debug)]
+pub struct RuntimePaths {
+    pub dir: PathBuf,
+}
+
+impl RuntimePaths {
+    /// The directory from `MOSHMUX_DIR`, else `$XDG_RUNTIME_DIR/moshmux`, else
+    /// `/tmp/moshmux-UID`. Nothing is created yet: `ls` on a machine with no daemon
+    /// should not leave directories behind.
+    pub fn from_env() -> RuntimePaths {
+        let var = |name| std::env::var_os(name).filter(|value| !value.is_empty());
+        let dir = if let Some(dir) = var("MOSHMUX_DIR") {
+            PathBuf::from(dir)
+        } else if let Some(runtime) = var("XDG_RUNTIME_DIR") {
+            PathBuf::from(runtime).join("moshmux")
+        } else {
+            PathBuf::from(format!("/tmp/moshmux-{}", nix::unistd::getuid()))
+        };
+        RuntimePaths { dir }
+    }
+
+    /// The control socket (0600).
+    pub fn socket(&self) -> PathBuf {
+        self.dir.join("server.sock")
+    }
+
+    /// Held with `flock` by the live daemon for its whole life, and holding its pid; the
+    /// lock, not the socket file, decides whether a daemon is alive, so two daemons
+    /// starting at once cannot both think they own the directory.
+    pub fn lock(&self) -> PathBuf {
+        self.dir.join("server.lock")
+    }
+
+    /// The detached daemon's stderr.
+    pub fn log(&self) -> PathBuf {
+        self.dir.join("server.log")
+    }
+
+    /// Creates the directory 0700 if missing, and refuses one that another user owns or
+    /// that others can read or enter.
+    pub fn ensure_private_dir(&self) -> anyhow::Result<()> {
+        match DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)
+        {
+            Ok(()) => {}
+            Err(e) => return Err(e).with_context(|| format!("creating {}", self.dir.display())),
+        }
+        check_private(&self.dir)
+    }
+}
+
+fn check_private(dir: &Path) -> anyhow::Result<()> {
+    let meta = fs::metadata(dir).with_context(|| format!("reading {}", dir.display()))?;
+    if !meta.is_dir() {
+        bail!("{} is not a directory", dir.display());
+    }
+    let uid = nix::unistd::getuid().as_raw();
+    if meta.uid() != uid {
+        bail!(
+            "{} belongs to uid {}, not to us (uid {uid}); refusing to use it",
+            dir.display(),
+            meta.uid()
+        );
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        bail!(
+            "{} has mode {mode:o}; it must be private (chmod 700 it)",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("moshmux-paths-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn creates_missing_dir_private() {
+        let dir = scratch("create").join("nested");
+        RuntimePaths { dir: dir.clone() }
+            .ensure_private_dir()
+            .unwrap();
+        let mode = fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn refuses_dir_others_can_enter() {
+        let dir = scratch("open");
+        fs::create_dir(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        let err = RuntimePaths { dir: dir.clone() }
+            .ensure_private_dir()
+            .unwrap_err();
+        assert!(err.to_string().contains("mode 755"), "{err}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

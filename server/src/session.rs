@@ -1,0 +1,157 @@
+//! A session: numbered windows, the active one, and the size its windows are laid out
+//! at (80x24 until a client says otherwise).
+
+use crate::pane_id::{PaneId, Size};
+use crate::window::Window;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug)]
+pub struct Session {
+    pub name: String,
+    /// Where new panes in this session start, as tmux uses the session's directory.
+    pub cwd: Option<PathBuf>,
+    windows: BTreeMap<u32, Window>,
+    active_window: u32,
+    size: Size,
+}
+
+/// What removing a pane did to the session.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Removal {
+    /// Not in this session.
+    NotHere,
+    /// Gone; its window lives on with the other panes.
+    Pane,
+    /// It was its window's last pane, so the window closed too.
+    Window,
+    /// It was the session's last pane: the session has ended.
+    Session,
+}
+
+impl Session {
+    pub fn new(name: String, cwd: Option<PathBuf>, first_pane: PaneId, size: Size) -> Session {
+        let mut windows = BTreeMap::new();
+        windows.insert(0, Window::new(0, first_pane, size));
+        Session {
+            name,
+            cwd,
+            windows,
+            active_window: 0,
+            size,
+        }
+    }
+
+    /// Opens a window at the lowest free index and makes it active.
+    pub fn add_window(&mut self, pane: PaneId) -> u32 {
+        let index = (0..)
+            .find(|i| !self.windows.contains_key(i))
+            .unwrap_or(u32::MAX);
+        self.windows
+            .insert(index, Window::new(index, pane, self.size));
+        self.active_window = index;
+        index
+    }
+
+    pub fn windows(&self) -> impl Iterator<Item = &Window> {
+        self.windows.values()
+    }
+
+    pub fn window(&self, index: u32) -> Option<&Window> {
+        self.windows.get(&index)
+    }
+
+    pub fn window_mut(&mut self, index: u32) -> Option<&mut Window> {
+        self.windows.get_mut(&index)
+    }
+
+    /// The size every window of the session is laid out at.
+    pub fn size(&self) -> Size {
+        self.size
+    }
+
+    pub fn active_window(&self) -> u32 {
+        self.active_window
+    }
+
+    pub fn select_window(&mut self, index: u32) {
+        if self.windows.contains_key(&index) {
+            self.active_window = index;
+        }
+    }
+
+    /// The index of the window holding `pane`.
+    pub fn window_of(&self, pane: PaneId) -> Option<u32> {
+        self.windows
+            .values()
+            .find(|w| w.contains(pane))
+            .map(|w| w.index)
+    }
+
+    pub fn panes(&self) -> impl Iterator<Item = PaneId> + '_ {
+        self.windows.values().flat_map(|w| w.panes())
+    }
+
+    pub fn remove_pane(&mut self, pane: PaneId) -> Removal {
+        let Some(index) = self.window_of(pane) else {
+            return Removal::NotHere;
+        };
+        let Some(window) = self.windows.get_mut(&index) else {
+            return Removal::NotHere;
+        };
+        match window.remove(pane) {
+            Ok(true) => return Removal::Pane,
+            Ok(false) => {}
+            Err(_) => return Removal::NotHere,
+        }
+        self.windows.remove(&index);
+        if self.active_window == index {
+            // tmux moves to the previous window, or the next if there is none.
+            let previous = self.windows.range(..index).next_back().map(|(i, _)| *i);
+            let next = self.windows.range(index..).next().map(|(i, _)| *i);
+            match previous.or(next) {
+                Some(i) => self.active_window = i,
+                None => return Removal::Session,
+            }
+        }
+        if self.windows.is_empty() {
+            Removal::Session
+        } else {
+            Removal::Window
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::Orientation;
+
+    const SIZE: Size = Size { rows: 24, cols: 80 };
+
+    #[test]
+    fn last_pane_closes_window_and_last_window_ends_session() {
+        let mut session = Session::new("0".into(), None, PaneId(0), SIZE);
+        assert_eq!(session.add_window(PaneId(1)), 1);
+        session
+            .window_mut(1)
+            .unwrap()
+            .split(PaneId(1), PaneId(2), Orientation::Stacked, None)
+            .unwrap();
+        assert_eq!(session.remove_pane(PaneId(2)), Removal::Pane);
+        assert_eq!(session.remove_pane(PaneId(1)), Removal::Window);
+        assert_eq!(session.active_window(), 0);
+        assert_eq!(session.remove_pane(PaneId(9)), Removal::NotHere);
+        assert_eq!(session.remove_pane(PaneId(0)), Removal::Session);
+    }
+
+    #[test]
+    fn new_windows_fill_the_lowest_free_index() {
+        let mut session = Session::new("0".into(), None, PaneId(0), SIZE);
+        session.add_window(PaneId(1));
+        session.add_window(PaneId(2));
+        session.remove_pane(PaneId(1));
+        assert_eq!(session.add_window(PaneId(3)), 1);
+        assert_eq!(session.active_window(), 1);
+    }
+}

@@ -1,0 +1,122 @@
+//! Target syntax as tmux writes it: `session`, `session:window`, `session:window.pane`,
+//! or `%ID`. Parsing is pure; resolving against what exists is the mux's job.
+
+use crate::pane_id::PaneId;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// `%ID`: one pane wherever it is.
+    Pane(PaneId),
+    /// A session, optionally narrowed to a window and a pane; a missing part means the
+    /// session's (or window's) active one.
+    Path {
+        session: String,
+        window: Option<WindowRef>,
+        pane: Option<usize>,
+    },
+}
+
+/// A window by index (`0`) or, failing that, by name (`vim`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WindowRef {
+    Index(u32),
+    Name(String),
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TargetError {
+    #[error("bad pane id {0:?}: pane ids look like %3")]
+    BadPaneId(String),
+    #[error("bad target {0:?}: no session name before ':'")]
+    NoSession(String),
+    #[error("bad pane index {0:?} in target: pane indexes are numbers")]
+    BadPaneIndex(String),
+}
+
+impl Target {
+    pub fn parse(text: &str) -> Result<Target, TargetError> {
+        if let Some(id) = text.strip_prefix('%') {
+            return id
+                .parse()
+                .map(|id| Target::Pane(PaneId(id)))
+                .map_err(|_| TargetError::BadPaneId(text.to_string()));
+        }
+        let (session, rest) = match text.split_once(':') {
+            Some((session, rest)) => (session, Some(rest)),
+            None => (text, None),
+        };
+        if session.is_empty() {
+            return Err(TargetError::NoSession(text.to_string()));
+        }
+        let (window, pane) = match rest.map(|rest| rest.split_once('.')) {
+            None => (None, None),
+            Some(None) => (rest, None),
+            Some(Some((window, pane))) => (Some(window), Some(pane)),
+        };
+        let window = window.filter(|w| !w.is_empty()).map(|w| match w.parse() {
+            Ok(index) => WindowRef::Index(index),
+            Err(_) => WindowRef::Name(w.to_string()),
+        });
+        let pane = match pane.filter(|p| !p.is_empty()) {
+            None => None,
+            Some(p) => Some(
+                p.parse()
+                    .map_err(|_| TargetError::BadPaneIndex(p.to_string()))?,
+            ),
+        };
+        Ok(Target::Path {
+            session: session.to_string(),
+            window,
+            pane,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(session: &str, window: Option<WindowRef>, pane: Option<usize>) -> Target {
+        Target::Path {
+            session: session.to_string(),
+            window,
+            pane,
+        }
+    }
+
+    #[test]
+    fn parses_every_form() {
+        assert_eq!(Target::parse("%12"), Ok(Target::Pane(PaneId(12))));
+        assert_eq!(Target::parse("work"), Ok(path("work", None, None)));
+        assert_eq!(
+            Target::parse("work:2"),
+            Ok(path("work", Some(WindowRef::Index(2)), None))
+        );
+        assert_eq!(
+            Target::parse("0:1.3"),
+            Ok(path("0", Some(WindowRef::Index(1)), Some(3)))
+        );
+        assert_eq!(
+            Target::parse("work:vim.0"),
+            Ok(path("work", Some(WindowRef::Name("vim".into())), Some(0)))
+        );
+        assert_eq!(Target::parse("work:"), Ok(path("work", None, None)));
+        assert_eq!(Target::parse("work:.1"), Ok(path("work", None, Some(1))));
+    }
+
+    #[test]
+    fn rejects_malformed_targets() {
+        assert_eq!(
+            Target::parse("%x"),
+            Err(TargetError::BadPaneId("%x".into()))
+        );
+        assert_eq!(
+            Target::parse(":1"),
+            Err(TargetError::NoSession(":1".into()))
+        );
+        assert_eq!(
+            Target::parse("a:1.b"),
+            Err(TargetError::BadPaneIndex("b".into()))
+        );
+    }
+}

@@ -1,0 +1,213 @@
+//! The daemon's life: started by `new`, found by the next command, private files, stale
+//! sockets, one daemon per directory, clean shutdown, and one-line errors.
+
+mod common;
+
+use common::{exists, process_alive, wait_until, Server};
+use std::os::unix::fs::PermissionsExt;
+
+fn mode(path: &std::path::Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn new_starts_one_daemon_that_later_commands_find() {
+    let server = Server::new();
+    assert_eq!(server.ok(&["new", "-s", "work", "--", "sh"]), "");
+    let pid = server.daemon_pid();
+    assert!(process_alive(pid));
+    assert_eq!(mode(&server.socket()), 0o600);
+    assert_eq!(mode(&server.dir), 0o700);
+
+    assert_eq!(server.ok(&["new", "--", "sh"]), "");
+    assert_eq!(server.ok(&["new", "--", "sh"]), "");
+    // Joining an existing session creates nothing.
+    assert_eq!(server.ok(&["new", "--session", "work"]), "");
+    assert_eq!(
+        server.daemon_pid(),
+        pid,
+        "the second `new` started another daemon"
+    );
+    assert_eq!(
+        server.ok(&["ls"]),
+        "work: 1 windows [80x24]\n0: 1 windows [80x24]\n1: 1 windows [80x24]\n"
+    );
+}
+
+#[test]
+fn daemon_survives_the_invoking_process_and_leaves_its_session() {
+    let server = Server::new();
+    server.ok(&["new", "--", "sh"]);
+    let pid = server.daemon_pid();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    // Fields after the command: state, ppid, pgrp, session.
+    assert_eq!(
+        fields[3],
+        pid.to_string(),
+        "the daemon leads its own session"
+    );
+    assert_ne!(fields[1], std::process::id().to_string());
+}
+
+#[test]
+fn stale_socket_from_a_dead_daemon_is_replaced() {
+    let server = Server::new();
+    // A socket file nobody listens on, as a crashed daemon leaves behind.
+    drop(std::os::unix::net::UnixListener::bind(server.socket()).unwrap());
+    assert!(exists(&server.socket()));
+    server.ok(&["new", "-s", "a", "--", "sh"]);
+    assert_eq!(server.ok(&["ls"]), "a: 1 windows [80x24]\n");
+
+    // And a daemon killed outright is replaced by the next `new`.
+    let pid = server.daemon_pid();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL).unwrap();
+    wait_until("the killed daemon to die", || !process_alive(pid));
+    assert!(exists(&server.socket()), "SIGKILL leaves the socket behind");
+    server.ok(&["new", "-s", "b", "--", "sh"]);
+    assert_ne!(server.daemon_pid(), pid);
+    assert_eq!(server.ok(&["ls"]), "b: 1 windows [80x24]\n");
+}
+
+#[test]
+fn a_second_daemon_on_the_same_directory_refuses() {
+    let server = Server::new();
+    server.ok(&["new", "--", "sh"]);
+    let out = server.run(&["daemon"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("already runs"), "{stderr}");
+    assert_eq!(server.ok(&["ls"]), "0: 1 windows [80x24]\n");
+}
+
+#[test]
+fn daemons_on_different_directories_run_side_by_side() {
+    let first = Server::new();
+    let second = Server::new();
+    first.ok(&["new", "-s", "one", "--", "sh"]);
+    second.ok(&["new", "-s", "two", "--", "sh"]);
+    assert_ne!(first.daemon_pid(), second.daemon_pid());
+    assert_eq!(first.ok(&["ls"]), "one: 1 windows [80x24]\n");
+    assert_eq!(second.ok(&["ls"]), "two: 1 windows [80x24]\n");
+}
+
+/// A pane whose program prints its pid, so a test can watch the program's fate.
+fn start_and_get_child_pid(server: &Server) -> i32 {
+    server.ok(&[
+        "new",
+        "-s",
+        "s",
+        "--",
+        "sh",
+        "-c",
+        "echo pid=$$; exec sleep 1000",
+    ]);
+    let screen = server.wait_for_screen("s", |s| s.contains("pid="));
+    let line = screen.lines().find(|l| l.starts_with("pid=")).unwrap();
+    line["pid=".len()..].trim().parse().unwrap()
+}
+
+#[test]
+fn kill_server_ends_children_and_removes_the_socket() {
+    let server = Server::new();
+    let child = start_and_get_child_pid(&server);
+    let daemon = server.daemon_pid();
+    assert_eq!(server.ok(&["kill-server"]), "");
+    assert!(!exists(&server.socket()));
+    wait_until("the pane's program to end", || !process_alive(child));
+    wait_until("the daemon to exit", || !process_alive(daemon));
+    assert_eq!(
+        server.fails(&["ls"]),
+        format!("no server running on {}", server.socket().display())
+    );
+}
+
+#[test]
+fn sigterm_ends_children_and_removes_the_socket() {
+    let server = Server::new();
+    let child = start_and_get_child_pid(&server);
+    let daemon = server.daemon_pid();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(daemon),
+        nix::sys::signal::SIGTERM,
+    )
+    .unwrap();
+    wait_until("the daemon to exit", || !process_alive(daemon));
+    wait_until("the pane's program to end", || !process_alive(child));
+    assert!(!exists(&server.socket()));
+}
+
+#[test]
+fn bad_targets_name_what_exists() {
+    let server = Server::new();
+    server.ok(&["new", "-s", "work", "--", "sh"]);
+    server.ok(&["new-window", "-t", "work", "--", "sh"]);
+    assert_eq!(
+        server.fails(&["list-panes", "-t", "play"]),
+        "can't find session: play; sessions: work"
+    );
+    assert_eq!(
+        server.fails(&["kill-session", "-t", "play"]),
+        "can't find session: play; sessions: work"
+    );
+    assert_eq!(
+        server.fails(&["list-panes", "-t", "work:5"]),
+        "can't find window: 5 in session work; windows: 0 (sh), 1 (sh)"
+    );
+    assert_eq!(
+        server.fails(&["select-pane", "-t", "work:1.3"]),
+        "can't find pane: 3 in window work:1; panes: 0 (%1)"
+    );
+    assert_eq!(
+        server.fails(&["capture-pane", "-p", "-t", "%42"]),
+        "can't find pane %42; panes: %0, %1"
+    );
+    assert_eq!(
+        server.fails(&["send-keys", "-t", "%x", "a"]),
+        "bad pane id \"%x\": pane ids look like %3"
+    );
+    assert_eq!(
+        server.fails(&["new", "-s", "a:b"]),
+        "bad session name \"a:b\": names are not empty, have no ':' or '.', and do not start with '%'"
+    );
+}
+
+#[test]
+fn bad_flags_and_commands_name_what_is_accepted() {
+    let server = Server::new();
+    let error = server.fails(&["split-window", "-x", "-t", "0"]);
+    assert!(error.contains("'-x'"), "{error}");
+    assert!(
+        error.contains("split-window takes -h, -v, -p PCT, -t TARGET"),
+        "{error}"
+    );
+    let error = server.fails(&["capture-pane", "-t", "0"]);
+    assert!(error.contains("-p"), "{error}");
+    let error = server.fails(&["frobnicate"]);
+    assert!(
+        error.contains("'frobnicate'") && error.contains("commands: new, ls"),
+        "{error}"
+    );
+    let error = server.fails(&["new", "-p", "61000:60000"]);
+    assert!(error.contains("runs backwards"), "{error}");
+    // None of that needed, or started, a daemon.
+    assert!(!exists(&server.socket()));
+}
+
+#[test]
+fn the_last_session_ending_stops_the_daemon() {
+    let server = Server::new();
+    server.ok(&["new", "-s", "a", "--", "sh"]);
+    server.ok(&["new", "-s", "b", "--", "sh"]);
+    let daemon = server.daemon_pid();
+    server.ok(&["kill-session", "-t", "a"]);
+    assert_eq!(server.ok(&["ls"]), "b: 1 windows [80x24]\n");
+    server.ok(&["kill-session", "-t", "b"]);
+    wait_until("the daemon to exit", || !process_alive(daemon));
+    assert!(!exists(&server.socket()));
+}
