@@ -4,6 +4,20 @@
 //! can be tested without a network or a real clock.
 
 pub mod codec;
+pub mod connection;
 pub mod crypto;
+pub mod error;
 pub mod fragment;
+pub mod instruction;
 pub mod packet;
+pub mod receiver;
+pub mod rtt;
+pub mod sender;
+pub mod sequence;
+pub mod state;
+mod timer;
+
+pub use connection::{Connection, Stats, Transmit};
+pub use crypto::SessionKey;
+pub use error::{ConnectionError, DatagramError};
+pub use state::{DiffError, SyncState};

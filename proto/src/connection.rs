@@ -1,0 +1,403 @@
+//! One end of an SSP session: datagrams in, datagrams out, two synchronised states.
+//!
+//! Call order, as in quinn-proto: feed input (`handle_datagram`, `handle_timeout`,
+//! `set_local_state`), then call `poll_transmit` until it returns `None` and sleep until
+//! `poll_timeout`. The connection never calls back, reads a clock or touches a socket.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crate::crypto::{Cipher, CryptoError, Direction, SessionKey};
+use crate::error::{ConnectionError, DatagramError};
+use crate::fragment::{Fragment, Fragmenter, Reassembler, MAX_INSTRUCTION_LEN};
+use crate::instruction::{Instruction, InstructionError};
+use crate::packet::{Packet, PacketError, MAX_PAYLOAD};
+use crate::receiver::{Receiver, Reception};
+use crate::rtt::{RttEstimator, TimestampEcho};
+use crate::sender::Sender;
+use crate::sequence::{Arrival, ReplayWindow, SendSequence};
+use crate::state::SyncState;
+
+/// A datagram to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    pub destination: SocketAddr,
+    pub contents: Vec<u8>,
+}
+
+/// Counters for what crossed the wire and what was refused. Every datagram received is
+/// counted once in `datagrams_received`, and at most once among the `dropped_*`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub datagrams_sent: u64,
+    pub bytes_sent: u64,
+    pub datagrams_received: u64,
+    pub bytes_received: u64,
+    /// Instructions (new states, retransmissions, acknowledgements) sent.
+    pub instructions_sent: u64,
+    /// Failed authentication: wrong key, corrupted or forged.
+    pub dropped_forged: u64,
+    /// Too short, or authentic but with contents we cannot parse.
+    pub dropped_malformed: u64,
+    /// Authentic but seen before, or too far behind the newest to tell.
+    pub dropped_replayed: u64,
+    /// Authentic but sealed for the other direction: our own datagram sent back to us.
+    pub dropped_reflected: u64,
+    /// Authentic instructions whose diff the state type refused.
+    pub rejected_diffs: u64,
+}
+
+/// An SSP endpoint synchronising local state `L` to the peer and mirroring its state `R`.
+pub struct Connection<L, R> {
+    cipher: Cipher,
+    /// The direction of the datagrams we seal.
+    direction: Direction,
+    /// Whether the peer's address follows its datagrams (the server side).
+    follows_peer: bool,
+    remote_addr: Option<SocketAddr>,
+    sequence: SendSequence,
+    replay: ReplayWindow,
+    echo: TimestampEcho,
+    rtt: RttEstimator,
+    sender: Sender<L>,
+    receiver: Receiver<R>,
+    fragmenter: Fragmenter,
+    reassembler: Reassembler,
+    /// Sealed datagrams of the instruction being sent.
+    outgoing: VecDeque<Vec<u8>>,
+    last_heard: Option<Instant>,
+    stats: Stats,
+    error: Option<ConnectionError>,
+}
+
+impl<L: SyncState, R: SyncState> Connection<L, R> {
+    /// The server side: it learns the client's address from the first authentic datagram
+    /// and sends nothing before. `local` and `remote` must equal the client's initial
+    /// `remote` and `local`: both sides start from state 0 of each direction.
+    pub fn new_server(key: &SessionKey, local: L, remote: R, now: Instant) -> Self {
+        Self::new(key, Direction::ToClient, None, local, remote, now)
+    }
+
+    /// The client side: it always sends to `server`, and its first datagram (a heartbeat)
+    /// is due at once.
+    pub fn new_client(
+        key: &SessionKey,
+        server: SocketAddr,
+        local: L,
+        remote: R,
+        now: Instant,
+    ) -> Self {
+        Self::new(key, Direction::ToServer, Some(server), local, remote, now)
+    }
+
+    fn new(
+        key: &SessionKey,
+        direction: Direction,
+        remote_addr: Option<SocketAddr>,
+        local: L,
+        remote: R,
+        now: Instant,
+    ) -> Self {
+        Connection {
+            cipher: Cipher::new(key),
+            direction,
+            follows_peer: remote_addr.is_none(),
+            remote_addr,
+            sequence: SendSequence::new(),
+            replay: ReplayWindow::default(),
+            echo: TimestampEcho::new(now),
+            rtt: RttEstimator::new(),
+            sender: Sender::new(local, now),
+            receiver: Receiver::new(remote),
+            fragmenter: Fragmenter::new(),
+            reassembler: Reassembler::new(),
+            outgoing: VecDeque::new(),
+            last_heard: None,
+            stats: Stats::default(),
+            error: None,
+        }
+    }
+
+    pub fn local_state(&self) -> &L {
+        self.sender.current()
+    }
+
+    /// The newest state received from the peer.
+    pub fn remote_state(&self) -> &R {
+        self.receiver.newest()
+    }
+
+    /// The number of [`Connection::remote_state`]; it grows with every new state.
+    pub fn remote_state_num(&self) -> u64 {
+        self.receiver.newest_num()
+    }
+
+    /// Where datagrams go; `None` on a server that has not heard from its client yet.
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.remote_addr
+    }
+
+    /// When the last authentic, fresh datagram arrived.
+    pub fn last_heard(&self) -> Option<Instant> {
+        self.last_heard
+    }
+
+    /// Smoothed round-trip time (1 s until the first measurement).
+    pub fn srtt(&self) -> Duration {
+        self.rtt.srtt()
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The fatal error, once one happened.
+    pub fn error(&self) -> Option<&ConnectionError> {
+        self.error.as_ref()
+    }
+
+    /// Replaces the local state; the peer gets the newest one at the next send.
+    ///
+    /// The value is taken whole, with the time of the change, rather than changed through
+    /// a `&mut` accessor: the connection must know when a change happened to start the
+    /// collection delay, and a borrow gives it no moment to notice. For a stream, clone
+    /// [`Connection::local_state`], push to it and set it back; the clone is small because
+    /// the acknowledged prefix has been subtracted.
+    pub fn set_local_state(&mut self, state: L, now: Instant) {
+        self.sender.set_current(state);
+        self.sender.update_timers(now, &self.rtt);
+    }
+
+    /// What is new in the remote state since the last call: the newest state with the
+    /// previous result subtracted ([`SyncState::subtract`]). For a stream (the user's
+    /// keystrokes) these are the events not yet taken; for a snapshot type, whose
+    /// `subtract` does nothing, it is the whole newest state.
+    pub fn take_remote_update(&mut self) -> R {
+        self.receiver.take_update()
+    }
+
+    /// The next moment `handle_timeout` has work to do.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.error.is_some() || self.remote_addr.is_none() {
+            return None;
+        }
+        self.sender.poll_timeout()
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) -> Result<(), ConnectionError> {
+        if let Some(error) = &self.error {
+            return Err(error.clone());
+        }
+        self.sender.update_timers(now, &self.rtt);
+        Ok(())
+    }
+
+    /// The next datagram to send, if one is due.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
+        let destination = self.remote_addr?;
+        if self.outgoing.is_empty() && self.error.is_none() {
+            if let Err(error) = self.send_instruction(now) {
+                self.outgoing.clear();
+                self.error = Some(error);
+            }
+        }
+        let contents = self.outgoing.pop_front()?;
+        self.stats.datagrams_sent += 1;
+        self.stats.bytes_sent += contents.len() as u64;
+        Some(Transmit {
+            destination,
+            contents,
+        })
+    }
+
+    fn send_instruction(&mut self, now: Instant) -> Result<(), ConnectionError> {
+        let Some(instruction) = self.sender.poll_instruction(now, &self.rtt) else {
+            return Ok(());
+        };
+        let bytes = instruction.to_bytes();
+        if bytes.len() > MAX_INSTRUCTION_LEN {
+            return Err(ConnectionError::InstructionTooLarge(bytes.len()));
+        }
+        self.stats.instructions_sent += 1;
+        for fragment in self.fragmenter.make_fragments(&bytes, MAX_PAYLOAD) {
+            let seq = self.sequence.next().ok_or(ConnectionError::KeyExhausted)?;
+            let packet = Packet {
+                direction: self.direction,
+                seq,
+                timestamp: self.echo.stamp(now),
+                timestamp_reply: self.echo.take_reply(now),
+                payload: fragment.encode(),
+            };
+            self.outgoing.push_back(packet.seal(&self.cipher));
+        }
+        self.sender.update_timers(now, &self.rtt);
+        Ok(())
+    }
+
+    /// Takes one datagram from the network. Whatever it contains, this never panics: a bad
+    /// datagram is counted in [`Stats`] and reported, and changes nothing else.
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        datagram: &[u8],
+    ) -> Result<(), DatagramError> {
+        self.stats.datagrams_received += 1;
+        self.stats.bytes_received += datagram.len() as u64;
+        if let Some(error) = &self.error {
+            return Err(DatagramError::Closed(error.clone()));
+        }
+        let result = self.process_datagram(now, from, datagram);
+        match &result {
+            Err(DatagramError::Forged) => self.stats.dropped_forged += 1,
+            Err(DatagramError::Malformed | DatagramError::BadInstruction(_)) => {
+                self.stats.dropped_malformed += 1
+            }
+            Err(DatagramError::Replayed { .. }) => self.stats.dropped_replayed += 1,
+            Err(DatagramError::Reflected) => self.stats.dropped_reflected += 1,
+            Err(DatagramError::BadDiff(_)) => self.stats.rejected_diffs += 1,
+            Err(DatagramError::Closed(error)) => self.error = Some(error.clone()),
+            Ok(()) => {}
+        }
+        self.sender.update_timers(now, &self.rtt);
+        result
+    }
+
+    fn process_datagram(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        datagram: &[u8],
+    ) -> Result<(), DatagramError> {
+        let packet = Packet::open(&self.cipher, datagram).map_err(|error| match error {
+            PacketError::Crypto(CryptoError::Forged) => DatagramError::Forged,
+            PacketError::Crypto(CryptoError::Truncated(_)) | PacketError::ShortHeader(_) => {
+                DatagramError::Malformed
+            }
+        })?;
+        if packet.direction == self.direction {
+            return Err(DatagramError::Reflected);
+        }
+        let arrival = self
+            .replay
+            .accept(packet.seq)
+            .ok_or(DatagramError::Replayed { seq: packet.seq })?;
+        self.last_heard = Some(now);
+        // Only a datagram newer than all before may move the peer's address or time a
+        // round trip: an old one, replayed from anywhere, must not steer us.
+        if arrival == Arrival::Newest {
+            if self.follows_peer {
+                self.remote_addr = Some(from);
+            }
+            self.echo.hold(packet.timestamp, now);
+            if let Some(reply) = packet.timestamp_reply {
+                self.rtt.on_sample(self.echo.round_trip(now, reply));
+            }
+        }
+        let fragment = Fragment::decode(&packet.payload).map_err(|_| DatagramError::Malformed)?;
+        let Some(bytes) = self.reassembler.add(fragment) else {
+            return Ok(());
+        };
+        let instruction = Instruction::from_bytes(&bytes).map_err(|error| match error {
+            InstructionError::VersionMismatch { theirs } => {
+                DatagramError::Closed(ConnectionError::VersionMismatch { theirs })
+            }
+            malformed => DatagramError::BadInstruction(malformed),
+        })?;
+        self.sender.process_ack(instruction.ack_num);
+        if let Reception::Newest { with_data } = self.receiver.receive(&instruction)? {
+            self.sender
+                .on_remote_state(self.receiver.newest_num(), with_data, now);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::receiver::MAX_RECEIVED_STATES;
+    use crate::sender::MAX_SENT_STATES;
+    use crate::state::testing::{text, Text};
+
+    /// The server's datagrams never reach the client, for ten virtual minutes of changes on
+    /// both sides: no acknowledgement ever trims a queue, yet every queue stays within its
+    /// cap, and the working direction keeps delivering the newest state.
+    #[test]
+    fn queues_stay_bounded_when_one_direction_is_cut_for_good() {
+        let key = SessionKey::from_bytes([1; 16]);
+        let server_addr: SocketAddr = "127.0.0.1:60001".parse().unwrap();
+        let client_addr: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        let start = Instant::now();
+        let mut now = start;
+        let mut client: Connection<Text, Text> =
+            Connection::new_client(&key, server_addr, text(""), text(""), now);
+        let mut server: Connection<Text, Text> =
+            Connection::new_server(&key, text(""), text(""), now);
+        let mut next_change = now;
+        let mut changes = 0;
+        while now < start + Duration::from_secs(600) {
+            if now >= next_change {
+                // Each change reached the server before the next one was made.
+                assert_eq!(server.remote_state(), client.local_state());
+                changes += 1;
+                client.set_local_state(text(&format!("typed {changes}")), now);
+                server.set_local_state(text(&format!("output {changes}")), now);
+                next_change = now + Duration::from_millis(250);
+            }
+            while let Some(transmit) = client.poll_transmit(now) {
+                server
+                    .handle_datagram(now, client_addr, &transmit.contents)
+                    .unwrap();
+            }
+            while server.poll_transmit(now).is_some() {}
+            for sender in [&client.sender, &server.sender] {
+                assert!(sender.sent_states() <= MAX_SENT_STATES);
+            }
+            assert!(server.receiver.held_states() <= MAX_RECEIVED_STATES);
+            now = [
+                client.poll_timeout(),
+                server.poll_timeout(),
+                Some(next_change),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap();
+            client.handle_timeout(now).unwrap();
+            server.handle_timeout(now).unwrap();
+        }
+        // The caps were reached, so they were what held the queues.
+        assert_eq!(server.receiver.held_states(), MAX_RECEIVED_STATES);
+        assert_eq!(client.sender.sent_states(), MAX_SENT_STATES);
+        assert_eq!(client.receiver.held_states(), 1);
+    }
+
+    /// Past the sequence limit the key must not seal again: the connection fails for good
+    /// instead of reusing or overflowing a nonce.
+    #[test]
+    fn an_exhausted_key_stops_the_connection_for_good() {
+        let key = SessionKey::from_bytes([2; 16]);
+        let server_addr: SocketAddr = "127.0.0.1:60001".parse().unwrap();
+        let mut now = Instant::now();
+        let mut client: Connection<Text, Text> =
+            Connection::new_client(&key, server_addr, text(""), text(""), now);
+        client.sequence = SendSequence::with_limit(3);
+        let mut sent = 0;
+        for change in 0..5 {
+            client.set_local_state(text(&change.to_string()), now);
+            now += Duration::from_secs(1);
+            while client.poll_transmit(now).is_some() {
+                sent += 1;
+            }
+        }
+        assert_eq!(sent, 3);
+        assert_eq!(client.error(), Some(&ConnectionError::KeyExhausted));
+        assert_eq!(
+            client.handle_timeout(now),
+            Err(ConnectionError::KeyExhausted)
+        );
+        assert_eq!(client.poll_timeout(), None);
+    }
+}

@@ -1,0 +1,383 @@
+//! The sending half of SSP: numbers local states, decides when to send, and diffs each
+//! new state from the newest one the peer holds (or very probably holds).
+//!
+//! Only the state current at send time is ever sent: states the application sets while
+//! the sender waits replace each other, so a flood of output costs a few frames per round
+//! trip, not one per change.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::instruction::Instruction;
+use crate::rtt::RttEstimator;
+use crate::state::SyncState;
+use crate::timer::{Timer, TimerTable};
+
+/// Frames are spaced by half the smoothed round trip (two per RTT), within these bounds.
+pub const SEND_INTERVAL_MIN: Duration = Duration::from_millis(20);
+pub const SEND_INTERVAL_MAX: Duration = Duration::from_millis(250);
+/// Wait after the first change before sending, so changes that come together (a burst of
+/// output, a pasted line) leave in one frame.
+pub const SEND_MINDELAY: Duration = Duration::from_millis(8);
+/// Acknowledge new data within this time, even when there is nothing to send back.
+pub const ACK_DELAY: Duration = Duration::from_millis(100);
+/// Heartbeat: an acknowledgement at least this often, so the peer knows we are alive and
+/// a roaming client's new address reaches the server.
+pub const ACK_INTERVAL: Duration = Duration::from_millis(3000);
+/// After this long without news from the peer, stop retransmitting at frame rate and fall
+/// back to one attempt per heartbeat.
+pub const ACTIVE_RETRY_TIMEOUT: Duration = Duration::from_millis(10_000);
+/// Sent states kept while waiting for acknowledgements; beyond it states are dropped from
+/// the middle, so memory stays bounded when the peer never acknowledges.
+pub const MAX_SENT_STATES: usize = 32;
+/// Which state the cap drops: this many places from the newest, keeping both the
+/// acknowledged base and the most recent states, the likely bases for the next diff.
+const DROP_FROM_NEWEST: usize = 16;
+/// A diff from the acknowledged state is preferred to a shorter one from an assumed state
+/// when it costs at most this many more bytes, and stays under the total below: the peer
+/// can then apply it even if the assumed state was lost.
+const RESEND_FROM_ACKED_EXTRA: usize = 100;
+const RESEND_FROM_ACKED_MAX: usize = 1000;
+
+#[derive(Debug, Clone)]
+struct SentState<S> {
+    num: u64,
+    sent_at: Instant,
+    state: S,
+}
+
+#[derive(Debug)]
+pub(crate) struct Sender<S> {
+    current: S,
+    /// Never empty. Front: the newest state the peer acknowledged. Back: the newest sent.
+    sent: VecDeque<SentState<S>>,
+    /// Index in `sent` of the newest state the peer probably holds: acknowledged, or sent
+    /// less than a retransmission timeout ago.
+    assumed: usize,
+    /// The newest remote state we hold, reported in every instruction.
+    ack_num: u64,
+    /// New data arrived and is not acknowledged yet.
+    pending_data_ack: bool,
+    /// When the local state first differed from the newest sent one.
+    changed_since: Option<Instant>,
+    /// When a new remote state last arrived.
+    last_heard: Option<Instant>,
+    timers: TimerTable,
+}
+
+/// Two frames per round trip, within the frame-rate bounds.
+pub(crate) fn send_interval(srtt: Duration) -> Duration {
+    (srtt / 2).clamp(SEND_INTERVAL_MIN, SEND_INTERVAL_MAX)
+}
+
+impl<S: SyncState> Sender<S> {
+    /// Both peers start from the same state number 0; the first heartbeat is due at once,
+    /// so a client makes itself known to the server without waiting.
+    pub(crate) fn new(initial: S, now: Instant) -> Self {
+        let mut timers = TimerTable::default();
+        timers.set(Timer::Ack, now);
+        Sender {
+            current: initial.clone(),
+            sent: VecDeque::from([SentState {
+                num: 0,
+                sent_at: now,
+                state: initial,
+            }]),
+            assumed: 0,
+            ack_num: 0,
+            pending_data_ack: false,
+            changed_since: None,
+            last_heard: None,
+            timers,
+        }
+    }
+
+    pub(crate) fn current(&self) -> &S {
+        &self.current
+    }
+
+    pub(crate) fn set_current(&mut self, mut state: S) {
+        state.subtract(&self.sent[0].state);
+        self.current = state;
+    }
+
+    /// The peer holds state `ack_num`: older sent states can never be a base again.
+    /// Acknowledgements of states we no longer keep (dropped by the cap) are ignored.
+    pub(crate) fn process_ack(&mut self, ack_num: u64) {
+        let Some(position) = self.sent.iter().position(|sent| sent.num == ack_num) else {
+            return;
+        };
+        if position == 0 {
+            return;
+        }
+        self.sent.drain(..position);
+        self.assumed = self.assumed.saturating_sub(position);
+        let acked = self.sent[0].state.clone();
+        self.current.subtract(&acked);
+        for sent in &mut self.sent {
+            sent.state.subtract(&acked);
+        }
+    }
+
+    /// A new newest remote state arrived; `with_data` when it changed something, which
+    /// makes its acknowledgement urgent.
+    pub(crate) fn on_remote_state(&mut self, num: u64, with_data: bool, now: Instant) {
+        self.ack_num = num;
+        self.last_heard = Some(now);
+        self.pending_data_ack |= with_data;
+    }
+
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next_timeout()
+    }
+
+    /// Recomputes the deadlines; call after any input, before reading them.
+    pub(crate) fn update_timers(&mut self, now: Instant, rtt: &RttEstimator) {
+        self.update_assumed(now, rtt.rto());
+        let interval = send_interval(rtt.srtt());
+        let newest_sent = &self.sent[self.sent.len() - 1];
+        let active = self
+            .last_heard
+            .is_some_and(|heard| now < heard + ACTIVE_RETRY_TIMEOUT);
+        let send_at = if self.current != newest_sent.state {
+            let changed = *self.changed_since.get_or_insert(now);
+            Some((changed + SEND_MINDELAY).max(newest_sent.sent_at + interval))
+        } else if active && self.current != self.sent[self.assumed].state {
+            let retry = newest_sent.sent_at + interval;
+            Some(
+                self.changed_since
+                    .map_or(retry, |c| retry.max(c + SEND_MINDELAY)),
+            )
+        } else if active && self.current != self.sent[0].state {
+            // Sent but unacknowledged: look again when the peer should have answered.
+            Some(newest_sent.sent_at + rtt.rto() + ACK_DELAY)
+        } else {
+            None
+        };
+        match send_at {
+            Some(at) => self.timers.set(Timer::SendState, at),
+            None => self.timers.stop(Timer::SendState),
+        }
+        if self.pending_data_ack {
+            let ack_by = now + ACK_DELAY;
+            if self.timers.get(Timer::Ack).is_none_or(|at| at > ack_by) {
+                self.timers.set(Timer::Ack, ack_by);
+            }
+        }
+    }
+
+    /// The instruction to send now, if a deadline has passed.
+    pub(crate) fn poll_instruction(
+        &mut self,
+        now: Instant,
+        rtt: &RttEstimator,
+    ) -> Option<Instruction> {
+        self.update_timers(now, rtt);
+        let ack_due = self.timers.is_expired(Timer::Ack, now);
+        if !ack_due && !self.timers.is_expired(Timer::SendState, now) {
+            return None;
+        }
+        let (base, diff) = self.choose_base();
+        let newest = self.sent.len() - 1;
+        if !ack_due
+            && self.current == self.sent[newest].state
+            && self.current == self.sent[base].state
+        {
+            self.timers.stop(Timer::SendState);
+            self.changed_since = None;
+            return None;
+        }
+        let old_num = self.sent[base].num;
+        let new_num = if self.current == self.sent[newest].state && !diff.is_empty() {
+            // A retransmission of the newest state, perhaps from an older base.
+            self.sent[newest].sent_at = now;
+            self.sent[newest].num
+        } else {
+            // New content, or a heartbeat: a new number the peer will acknowledge.
+            self.push_sent(now)
+        };
+        self.assumed = self.sent.len() - 1;
+        self.pending_data_ack = false;
+        self.changed_since = None;
+        self.timers.set(Timer::Ack, now + ACK_INTERVAL);
+        self.timers.stop(Timer::SendState);
+        Some(Instruction {
+            old_num,
+            new_num,
+            ack_num: self.ack_num,
+            throwaway_num: self.sent[0].num,
+            diff,
+        })
+    }
+
+    /// Trust unacknowledged states sent recently; one that timed out and everything after
+    /// it (diffed from it) are presumed lost.
+    fn update_assumed(&mut self, now: Instant, rto: Duration) {
+        self.assumed = self
+            .sent
+            .iter()
+            .skip(1)
+            .take_while(|sent| now.saturating_duration_since(sent.sent_at) < rto + ACK_DELAY)
+            .count();
+    }
+
+    /// Diff from the assumed state, or from the acknowledged one when that costs little
+    /// more and survives the loss of the states in between.
+    fn choose_base(&self) -> (usize, Vec<u8>) {
+        let diff = self.current.diff_from(&self.sent[self.assumed].state);
+        if self.assumed == 0 {
+            return (0, diff);
+        }
+        let from_acked = self.current.diff_from(&self.sent[0].state);
+        let cheap = from_acked.len() <= diff.len()
+            || (from_acked.len() < RESEND_FROM_ACKED_MAX
+                && from_acked.len() - diff.len() < RESEND_FROM_ACKED_EXTRA);
+        if cheap {
+            (0, from_acked)
+        } else {
+            (self.assumed, diff)
+        }
+    }
+
+    fn push_sent(&mut self, now: Instant) -> u64 {
+        let num = self.sent[self.sent.len() - 1].num + 1;
+        self.sent.push_back(SentState {
+            num,
+            sent_at: now,
+            state: self.current.clone(),
+        });
+        if self.sent.len() > MAX_SENT_STATES {
+            self.sent.remove(self.sent.len() - DROP_FROM_NEWEST);
+        }
+        num
+    }
+
+    #[cfg(test)]
+    pub(crate) fn sent_states(&self) -> usize {
+        self.sent.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::testing::{text, Text};
+
+    const MS: Duration = Duration::from_millis(1);
+
+    fn sender(now: Instant) -> (Sender<Text>, RttEstimator) {
+        let mut rtt = RttEstimator::new();
+        rtt.on_sample(100 * MS); // srtt 100 ms, rto 300 ms, send interval 50 ms
+        (Sender::new(text(""), now), rtt)
+    }
+
+    #[test]
+    fn heartbeat_at_start_then_every_ack_interval() {
+        let t0 = Instant::now();
+        let (mut sender, rtt) = sender(t0);
+        let first = sender.poll_instruction(t0, &rtt).unwrap();
+        assert_eq!((first.old_num, first.new_num, first.diff.len()), (0, 1, 0));
+        assert_eq!(sender.poll_instruction(t0, &rtt), None);
+        sender.update_timers(t0, &rtt);
+        assert_eq!(sender.poll_timeout(), Some(t0 + ACK_INTERVAL));
+        assert_eq!(sender.poll_instruction(t0 + ACK_INTERVAL - MS, &rtt), None);
+        let second = sender.poll_instruction(t0 + ACK_INTERVAL, &rtt).unwrap();
+        assert_eq!((second.new_num, second.diff.len()), (2, 0));
+    }
+
+    #[test]
+    fn changes_wait_the_collection_delay_and_only_the_last_is_sent() {
+        let t0 = Instant::now();
+        let (mut sender, rtt) = sender(t0);
+        sender.poll_instruction(t0, &rtt);
+        let t1 = t0 + 1000 * MS;
+        sender.set_current(text("a"));
+        sender.update_timers(t1, &rtt);
+        assert_eq!(sender.poll_timeout(), Some(t1 + SEND_MINDELAY));
+        sender.set_current(text("ab"));
+        sender.update_timers(t1 + 5 * MS, &rtt);
+        assert_eq!(sender.poll_timeout(), Some(t1 + SEND_MINDELAY));
+        sender.set_current(text("abc"));
+        let sent = sender.poll_instruction(t1 + SEND_MINDELAY, &rtt).unwrap();
+        let mut rebuilt = text("");
+        rebuilt.apply(&sent.diff).unwrap();
+        assert_eq!(rebuilt, text("abc"));
+        // The heartbeat (state 1) went unacknowledged past the timeout: diff from state 0.
+        assert_eq!((sent.old_num, sent.new_num), (0, 2));
+    }
+
+    #[test]
+    fn frames_are_spaced_by_the_send_interval() {
+        let t0 = Instant::now();
+        let (mut sender, rtt) = sender(t0);
+        sender.poll_instruction(t0, &rtt);
+        sender.set_current(text("a"));
+        sender.update_timers(t0 + MS, &rtt);
+        // The heartbeat just went out: the next frame waits srtt/2 after it.
+        assert_eq!(sender.poll_timeout(), Some(t0 + 50 * MS));
+        assert_eq!(send_interval(Duration::from_secs(10)), SEND_INTERVAL_MAX);
+        assert_eq!(send_interval(MS), SEND_INTERVAL_MIN);
+    }
+
+    #[test]
+    fn unacknowledged_state_is_resent_from_the_acknowledged_base() {
+        let t0 = Instant::now();
+        let (mut sender, rtt) = sender(t0);
+        sender.on_remote_state(1, false, t0);
+        sender.set_current(text("x"));
+        let first = sender.poll_instruction(t0, &rtt).unwrap();
+        assert_eq!((first.old_num, first.new_num), (0, 1));
+        sender.update_timers(t0, &rtt);
+        let retry_at = t0 + rtt.rto() + ACK_DELAY;
+        assert_eq!(sender.poll_timeout(), Some(retry_at));
+        let again = sender.poll_instruction(retry_at, &rtt).unwrap();
+        assert_eq!(
+            (again.old_num, again.new_num, again.diff),
+            (0, 1, first.diff)
+        );
+        sender.process_ack(1);
+        let heartbeat = sender
+            .poll_instruction(retry_at + ACK_INTERVAL, &rtt)
+            .unwrap();
+        assert_eq!((heartbeat.old_num, heartbeat.throwaway_num), (1, 1));
+    }
+
+    #[test]
+    fn new_data_is_acknowledged_within_the_ack_delay() {
+        let t0 = Instant::now();
+        let (mut sender, rtt) = sender(t0);
+        sender.poll_instruction(t0, &rtt);
+        let t1 = t0 + 500 * MS;
+        sender.on_remote_state(7, true, t1);
+        sender.update_timers(t1, &rtt);
+        assert_eq!(sender.poll_timeout(), Some(t1 + ACK_DELAY));
+        let ack = sender.poll_instruction(t1 + ACK_DELAY, &rtt).unwrap();
+        assert_eq!((ack.ack_num, ack.diff.len()), (7, 0));
+    }
+
+    #[test]
+    fn a_silent_peer_cannot_grow_the_sent_queue() {
+        let t0 = Instant::now();
+        let (mut sender, rtt) = sender(t0);
+        let mut now = t0;
+        for i in 0..500 {
+            sender.set_current(text(&i.to_string()));
+            now += ACK_INTERVAL;
+            assert!(sender.poll_instruction(now, &rtt).is_some());
+            assert!(sender.sent_states() <= MAX_SENT_STATES);
+        }
+        // The acknowledged base survives the cap: diffs still start from it.
+        let resend = sender.poll_instruction(now + ACK_INTERVAL, &rtt).unwrap();
+        assert_eq!(resend.throwaway_num, 0);
+    }
+
+    #[test]
+    fn acks_of_dropped_or_unknown_states_are_ignored() {
+        let t0 = Instant::now();
+        let (mut sender, rtt) = sender(t0);
+        sender.poll_instruction(t0, &rtt);
+        sender.process_ack(99);
+        let next = sender.poll_instruction(t0 + ACK_INTERVAL, &rtt).unwrap();
+        assert_eq!(next.throwaway_num, 0);
+    }
+}
