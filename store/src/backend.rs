@@ -9,10 +9,14 @@
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// sled's page cache. Its default (1 GiB) is sized for a database server; history reads
 /// are rare and sequential, so a small cache costs little.
 const CACHE_BYTES: u64 = 32 << 20;
+
+/// Longest wait for sled's threads to let go of a database closed in this process.
+const LINGERING_CLOSE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
@@ -85,17 +89,34 @@ fn guarded<T>(op: impl FnOnce() -> Result<T, BackendError>) -> Result<T, Backend
 
 impl Backend {
     /// Opens or creates the database in `dir`, which must already exist.
+    ///
+    /// sled's worker threads keep its file (and the file lock it takes) open for a moment
+    /// after the last handle drops, so reopening in the same process can find the lock
+    /// still held. The store's own directory lock already excludes other processes, so a
+    /// held sled lock can only be that lingering close: wait for it.
     pub fn open(dir: &Path) -> Result<Backend, BackendError> {
-        guarded(|| {
-            let db = sled::Config::new()
-                .path(dir)
-                .cache_capacity(CACHE_BYTES)
-                // The store's writer calls `flush` on its own schedule; sled's timer
-                // would only add a second writer of the same data.
-                .flush_every_ms(None)
-                .open()?;
-            Ok(Backend { db })
-        })
+        let deadline = Instant::now() + LINGERING_CLOSE;
+        loop {
+            let opened = guarded(|| {
+                let db = sled::Config::new()
+                    .path(dir)
+                    .cache_capacity(CACHE_BYTES)
+                    // The store's writer calls `flush` on its own schedule; sled's timer
+                    // would only add a second writer of the same data.
+                    .flush_every_ms(None)
+                    .open()?;
+                Ok(Backend { db })
+            });
+            match opened {
+                Err(BackendError::Io(e))
+                    if e.to_string().contains("could not acquire lock")
+                        && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                other => return other,
+            }
+        }
     }
 
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, BackendError> {
