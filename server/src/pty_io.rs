@@ -12,9 +12,10 @@ use crate::pane_id::PaneId;
 use portable_pty::Child;
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc::Sender;
 
 /// Bytes per read. A PTY rarely hands over more than a few KiB at once; this bounds the
@@ -41,34 +42,38 @@ impl ChildState {
     }
 }
 
-/// What `poll` said about the PTY.
+/// What ended a wait.
 enum Ready {
     Pty,
     Stop,
+    ChildExited,
+    TimedOut,
 }
 
-/// Waits until `fd` is ready for `events` or the stop pipe closes.
+/// Waits until `pty` is ready for `events`, the stop pipe closes, or (when given) the
+/// child's pidfd reports its exit; gives up after `timeout_ms` (-1: never).
 fn wait_ready(
-    fd: BorrowedFd<'_>,
+    pty: BorrowedFd<'_>,
     events: libc::c_short,
     stop: BorrowedFd<'_>,
+    child_exit: Option<BorrowedFd<'_>>,
+    timeout_ms: libc::c_int,
 ) -> io::Result<Ready> {
+    let pollfd = |fd: libc::c_int, events| libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
     loop {
         let mut fds = [
-            libc::pollfd {
-                fd: fd.as_raw_fd(),
-                events,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: stop.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
+            pollfd(pty.as_raw_fd(), events),
+            pollfd(stop.as_raw_fd(), libc::POLLIN),
+            // poll skips negative descriptors.
+            pollfd(child_exit.map_or(-1, |fd| fd.as_raw_fd()), libc::POLLIN),
         ];
-        // SAFETY: `fds` is a valid array of two pollfd for the duration of the call, and
-        // both descriptors are borrowed, so they stay open.
-        let result = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        // SAFETY: `fds` is a valid array of three pollfd for the duration of the call,
+        // and the descriptors in it are borrowed, so they stay open.
+        let result = unsafe { libc::poll(fds.as_mut_ptr(), 3, timeout_ms) };
         if result < 0 {
             let error = io::Error::last_os_error();
             if error.kind() == io::ErrorKind::Interrupted {
@@ -76,15 +81,38 @@ fn wait_ready(
             }
             return Err(error);
         }
-        let [pty, stop] = fds;
-        if stop.revents != 0 {
-            return Ok(Ready::Stop);
-        }
-        if pty.revents != 0 {
-            return Ok(Ready::Pty);
-        }
+        let [pty, stop, child_exit] = fds;
+        return Ok(if stop.revents != 0 {
+            Ready::Stop
+        } else if pty.revents != 0 {
+            Ready::Pty
+        } else if child_exit.revents != 0 {
+            Ready::ChildExited
+        } else {
+            Ready::TimedOut
+        });
     }
 }
+
+/// A descriptor that becomes readable when the process exits, without reaping it; `None`
+/// on kernels older than 5.3, which then rely on end of file alone.
+fn open_pidfd(pid: u32) -> Option<OwnedFd> {
+    let pid = libc::pid_t::try_from(pid).ok()?;
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let fd = libc::c_int::try_from(fd).ok().filter(|&fd| fd >= 0)?;
+    // SAFETY: the kernel just gave us this descriptor, and nothing else owns it.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// After the child exits, output still in the terminal is forwarded until it has been
+/// quiet this long. End of file normally comes first; this matters when a background job
+/// (`nohup cmd &`) keeps the terminal open after the program is gone, where tmux, too,
+/// closes the pane rather than wait for the job.
+const QUIET_AFTER_EXIT: Duration = Duration::from_millis(100);
+
+/// ... and for no longer than this, in case that job keeps writing.
+const MAX_DRAIN_AFTER_EXIT: Duration = Duration::from_secs(1);
 
 /// Everything the reader thread owns.
 pub struct Reader {
@@ -109,13 +137,38 @@ impl Reader {
         }
     }
 
-    /// Returns true when stopped by the pane's owner, false at end of file.
+    /// Returns true when stopped by the pane's owner, false at end of file or once the
+    /// child has exited and its output has been drained.
     fn forward_output(&mut self) -> bool {
         let mut buffer = vec![0; READ_CHUNK];
+        let child_exit = self.child.process_id().and_then(open_pidfd);
+        let mut exited_at: Option<Instant> = None;
         loop {
-            match wait_ready(self.pty.as_fd(), libc::POLLIN, self.stop.as_fd()) {
+            let (watch_child, timeout_ms) = match exited_at {
+                None => (child_exit.as_ref().map(|fd| fd.as_fd()), -1),
+                Some(at) => {
+                    let left = MAX_DRAIN_AFTER_EXIT.saturating_sub(at.elapsed());
+                    if left.is_zero() {
+                        return false;
+                    }
+                    (None, millis(left.min(QUIET_AFTER_EXIT)))
+                }
+            };
+            let stop = self.stop.as_fd();
+            match wait_ready(
+                self.pty.as_fd(),
+                libc::POLLIN,
+                stop,
+                watch_child,
+                timeout_ms,
+            ) {
                 Ok(Ready::Stop) => return true,
                 Ok(Ready::Pty) => {}
+                Ok(Ready::ChildExited) => {
+                    exited_at = Some(Instant::now());
+                    continue;
+                }
+                Ok(Ready::TimedOut) => return false,
                 Err(error) => {
                     tracing::warn!(pane = %self.id, %error, "polling the PTY failed");
                     return false;
@@ -147,6 +200,11 @@ impl Reader {
             }
         }
     }
+}
+
+/// A poll timeout in milliseconds, rounded up so a wait never spins at zero.
+fn millis(duration: Duration) -> libc::c_int {
+    libc::c_int::try_from(duration.as_millis().max(1)).unwrap_or(libc::c_int::MAX)
 }
 
 /// Waits for the child to exit and reaps it; the exit code, or `None` if a signal ended it.
@@ -259,7 +317,7 @@ impl Writer {
                 Ok(n) => bytes = bytes.get(n..).unwrap_or_default(),
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
                     if let Ready::Stop =
-                        wait_ready(self.pty.as_fd(), libc::POLLOUT, self.stop.as_fd())?
+                        wait_ready(self.pty.as_fd(), libc::POLLOUT, self.stop.as_fd(), None, -1)?
                     {
                         return Ok(false);
                     }

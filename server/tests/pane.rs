@@ -357,3 +357,19 @@ async fn a_pane_can_live_in_a_spawned_task() {
     let capture = task.await.expect("the task");
     assert!(capture.starts_with("from a task\n"));
 }
+
+#[tokio::test]
+async fn exit_is_reported_while_a_background_job_holds_the_terminal() {
+    // The job ignores SIGHUP and keeps the terminal open; the pane's program is gone.
+    let mut pane = TestPane::sh("trap '' HUP; sleep 60 & echo \"job:$!:\"; exit 4");
+    assert_eq!(pane.wait_exit().await, Some(4));
+    let capture = pane.pane.capture(false);
+    let job = capture
+        .split("job:")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|pid| pid.parse::<i32>().ok())
+        .expect("the job's pid on screen");
+    // SAFETY: kill with a pid and a signal number has no memory effects.
+    unsafe { libc::kill(job, libc::SIGKILL) };
+}
