@@ -2,7 +2,6 @@
 //! over a private Unix socket by the `moshmux-server` command line.
 
 mod capture;
-mod charset;
 pub mod cli;
 pub mod client;
 pub mod control;
@@ -13,6 +12,7 @@ pub mod mux;
 pub mod pane;
 pub mod pane_id;
 pub mod paths;
+mod prefilter;
 mod pty_io;
 mod queries;
 pub mod session;

@@ -6,8 +6,8 @@
 //! Input goes to a writer thread, so a program that stops reading never stalls the daemon.
 
 use crate::capture;
-use crate::charset::CharsetTranslator;
 use crate::pane_id::{PaneId, Size};
+use crate::prefilter::Prefilter;
 use crate::pty_io::{ChildState, InputQueue, Reader};
 use crate::queries::TerminalCallbacks;
 use anyhow::Context;
@@ -65,7 +65,7 @@ pub struct Pane {
     id: PaneId,
     size: Size,
     parser: vt100::Parser<TerminalCallbacks>,
-    charset: CharsetTranslator,
+    prefilter: Prefilter,
     master: Box<dyn MasterPty + Send>,
     input: InputQueue,
     pid: Option<u32>,
@@ -132,7 +132,7 @@ impl Pane {
                 0,
                 TerminalCallbacks::default(),
             ),
-            charset: CharsetTranslator::default(),
+            prefilter: Prefilter::default(),
             master,
             input,
             pid,
@@ -157,8 +157,8 @@ impl Pane {
 
     /// Draws the program's output and answers the terminal queries in it.
     pub fn process_output(&mut self, bytes: &[u8]) {
-        let translated = self.charset.translate(bytes);
-        self.parser.process(&translated);
+        let filtered = self.prefilter.filter(bytes);
+        self.parser.process(&filtered);
         let replies = self.parser.callbacks_mut().take_replies();
         if !replies.is_empty() && !self.input.push(&replies) {
             tracing::debug!(pane = %self.id, "dropped terminal query replies");

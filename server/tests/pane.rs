@@ -373,3 +373,14 @@ async fn exit_is_reported_while_a_background_job_holds_the_terminal() {
     // SAFETY: kill with a pid and a signal number has no memory effects.
     unsafe { libc::kill(job, libc::SIGKILL) };
 }
+
+#[tokio::test]
+async fn an_endless_title_is_cut_and_text_after_it_still_shows() {
+    let mut pane = TestPane::sh(
+        "printf '\\033]2;'; head -c 3000000 /dev/zero | tr '\\0' y; printf '\\007done'; sleep 5",
+    );
+    pane.wait_for_text("done").await;
+    let title = pane.pane.title();
+    assert!(!title.is_empty() && title.len() <= 64 * 1024);
+    assert!(title.bytes().all(|byte| byte == b'y'));
+}

@@ -1,11 +1,17 @@
-//! The DEC special graphics character set, which vt100 does not implement.
+//! A pass over a pane's output before vt100 parses it, for two things vt100 lacks.
 //!
-//! Programs draw boxes by designating it (`ESC ( 0`, or `ESC ) 0` then SO) and printing
-//! plain letters: `lqk` means `┌─┐`. We rewrite those letters to the Unicode characters
-//! before the bytes reach the parser. To know which bytes are printed text (and not the
-//! final byte of an escape sequence, or part of a title), we follow the same states a VT
-//! parser does, but keep only the state, never the bytes, so memory stays constant
-//! whatever the program sends and a sequence split across reads is still followed.
+//! The DEC special graphics character set: programs draw boxes by designating it
+//! (`ESC ( 0`, or `ESC ) 0` then SO) and printing plain letters: `lqk` means `┌─┐`. We
+//! rewrite those letters to the Unicode characters.
+//!
+//! A bound on control strings: vt100's parser (vte with `std`) buffers an OSC string
+//! without limit, so `printf '\e]'; yes` would grow the daemon until it dies. We pass on
+//! only the first `MAX_CONTROL_STRING` bytes of any OSC, DCS, SOS, PM or APC string.
+//!
+//! To know which bytes are printed text (and not the final byte of an escape sequence, or
+//! part of a title), we follow the same states a VT parser does, but keep only the state,
+//! never the bytes, so memory stays constant whatever the program sends and a sequence
+//! split across reads is still followed.
 
 use std::borrow::Cow;
 
@@ -19,7 +25,19 @@ enum State {
     EscapeIntermediate(u8),
     Csi,
     /// OSC, DCS, SOS, PM or APC: everything up to ST (or BEL) is a string, not text.
-    ControlString,
+    /// Counts the string's bytes so far.
+    ControlString(usize),
+}
+
+/// The longest control string passed on. Titles are far shorter; an OSC 52 clipboard copy
+/// of a few KiB of text still fits.
+const MAX_CONTROL_STRING: usize = 64 * 1024;
+
+/// What to do with one byte of output.
+enum Action {
+    Keep,
+    Replace(char),
+    Drop,
 }
 
 const ESC: u8 = 0x1b;
@@ -39,15 +57,16 @@ struct Charsets {
     shifted_out: bool,
 }
 
-/// Tracks charset designations and shifts across the output of one pane.
+/// Tracks escape-sequence state, charset designations and shifts across the output of
+/// one pane.
 #[derive(Debug)]
-pub struct CharsetTranslator {
+pub struct Prefilter {
     state: State,
     charsets: Charsets,
     saved: Charsets,
 }
 
-impl Default for CharsetTranslator {
+impl Default for Prefilter {
     fn default() -> Self {
         Self {
             state: State::Ground,
@@ -57,11 +76,11 @@ impl Default for CharsetTranslator {
     }
 }
 
-impl CharsetTranslator {
+impl Prefilter {
     /// Returns `input` with the letters printed in the DEC graphics set replaced by their
-    /// Unicode equivalents. Borrows the input unchanged when nothing needed rewriting,
-    /// which is the common case.
-    pub fn translate<'a>(&mut self, input: &'a [u8]) -> Cow<'a, [u8]> {
+    /// Unicode equivalents, and overlong control strings cut. Borrows the input unchanged
+    /// when nothing needed rewriting, which is the common case.
+    pub fn filter<'a>(&mut self, input: &'a [u8]) -> Cow<'a, [u8]> {
         let mut output: Option<Vec<u8>> = None;
         let mut index = 0;
         while index < input.len() {
@@ -78,16 +97,18 @@ impl CharsetTranslator {
             let Some(&byte) = input.get(index) else {
                 break;
             };
-            match (self.advance(byte), output.as_mut()) {
-                (Some(symbol), Some(out)) => push_char(out, symbol),
-                (Some(symbol), None) => {
-                    let mut out = Vec::with_capacity(input.len() + input.len() / 2);
-                    out.extend_from_slice(input.get(..index).unwrap_or_default());
-                    push_char(&mut out, symbol);
-                    output = Some(out);
+            let action = self.advance(byte);
+            if !matches!(action, Action::Keep) && output.is_none() {
+                let mut out = Vec::with_capacity(input.len() + input.len() / 2);
+                out.extend_from_slice(input.get(..index).unwrap_or_default());
+                output = Some(out);
+            }
+            if let Some(out) = output.as_mut() {
+                match action {
+                    Action::Keep => out.push(byte),
+                    Action::Replace(symbol) => push_char(out, symbol),
+                    Action::Drop => {}
                 }
-                (None, Some(out)) => out.push(byte),
-                (None, None) => {}
             }
             index += 1;
         }
@@ -97,39 +118,40 @@ impl CharsetTranslator {
         }
     }
 
-    /// Moves the state machine over one byte; returns the character to print instead of
-    /// the byte when it is text in the graphics set.
-    fn advance(&mut self, byte: u8) -> Option<char> {
+    /// Moves the state machine over one byte and says what to pass on in its place.
+    fn advance(&mut self, byte: u8) -> Action {
         // These act the same in every state, as in a VT parser.
         match byte {
             ESC => {
                 self.state = State::Escape;
-                return None;
+                return Action::Keep;
             }
             CAN | SUB => {
                 self.state = State::Ground;
-                return None;
+                return Action::Keep;
             }
             // Controls act even inside escape sequences, but not inside strings.
-            SO if self.state != State::ControlString => {
+            SO if !matches!(self.state, State::ControlString(_)) => {
                 self.charsets.shifted_out = true;
-                return None;
+                return Action::Keep;
             }
-            SI if self.state != State::ControlString => {
+            SI if !matches!(self.state, State::ControlString(_)) => {
                 self.charsets.shifted_out = false;
-                return None;
+                return Action::Keep;
             }
             _ => {}
         }
         match self.state {
             State::Ground => {
                 if (0x5f..=0x7e).contains(&byte) && self.graphics_active() {
-                    return dec_graphics(byte);
+                    if let Some(symbol) = dec_graphics(byte) {
+                        return Action::Replace(symbol);
+                    }
                 }
             }
             State::Escape => match byte {
                 b'[' => self.state = State::Csi,
-                b']' | b'P' | b'X' | b'^' | b'_' => self.state = State::ControlString,
+                b']' | b'P' | b'X' | b'^' | b'_' => self.state = State::ControlString(0),
                 0x20..=0x2f => self.state = State::EscapeIntermediate(byte),
                 // RIS resets the terminal, charsets included.
                 b'c' => *self = Self::default(),
@@ -160,13 +182,17 @@ impl CharsetTranslator {
                     self.state = State::Ground;
                 }
             }
-            State::ControlString => {
+            State::ControlString(length) => {
                 if byte == BEL {
                     self.state = State::Ground;
+                } else if length >= MAX_CONTROL_STRING {
+                    return Action::Drop;
+                } else {
+                    self.state = State::ControlString(length + 1);
                 }
             }
         }
-        None
+        Action::Keep
     }
 
     fn graphics_active(&self) -> bool {
@@ -198,10 +224,10 @@ mod tests {
     use super::*;
 
     fn translate_all(chunks: &[&[u8]]) -> String {
-        let mut translator = CharsetTranslator::default();
+        let mut translator = Prefilter::default();
         let mut out = Vec::new();
         for chunk in chunks {
-            out.extend_from_slice(&translator.translate(chunk));
+            out.extend_from_slice(&translator.filter(chunk));
         }
         String::from_utf8(out).unwrap_or_default()
     }
@@ -217,9 +243,9 @@ mod tests {
 
     #[test]
     fn plain_text_is_borrowed_untouched() {
-        let mut translator = CharsetTranslator::default();
+        let mut translator = Prefilter::default();
         let input = b"hello \x1b[1mworld\x1b[m lqk";
-        assert!(matches!(translator.translate(input), Cow::Borrowed(_)));
+        assert!(matches!(translator.filter(input), Cow::Borrowed(_)));
     }
 
     #[test]
@@ -269,6 +295,23 @@ mod tests {
         assert_eq!(
             translate_all(&[b"\x1b(0\x1b7\x1b(Bq\x1b8q"]),
             "\x1b(0\x1b7\x1b(Bq\x1b8─"
+        );
+    }
+
+    #[test]
+    fn overlong_control_strings_are_cut() {
+        let mut filter = Prefilter::default();
+        let mut passed = filter.filter(b"\x1b]2;").len();
+        for _ in 0..100 {
+            passed += filter.filter(&[b'y'; 4096]).len();
+        }
+        // `ESC ]` plus the string's first bytes, `2;` included.
+        assert_eq!(passed, 2 + MAX_CONTROL_STRING);
+        // The terminator still ends the string, and text after it is kept.
+        assert_eq!(&*filter.filter(b"yy\x07after"), b"\x07after");
+        assert_eq!(
+            &*filter.filter(b"\x1b]2;short\x1b\\"),
+            b"\x1b]2;short\x1b\\"
         );
     }
 
