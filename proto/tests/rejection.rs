@@ -280,3 +280,33 @@ fn another_protocol_version_is_a_sticky_fatal_error() {
         Err(DatagramError::Closed(fatal))
     );
 }
+
+proptest! {
+    /// Authentic datagrams with any contents, and authentic instructions with any numbers
+    /// and diffs, never panic the server; each one is either used or counted as dropped.
+    #[test]
+    fn authentic_garbage_never_panics(
+        payloads in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..200), 0..10),
+        instructions in prop::collection::vec(
+            (any::<u64>(), any::<u64>(), any::<u64>(), any::<u64>(), prop::collection::vec(any::<u8>(), 0..50)),
+            0..10,
+        ),
+    ) {
+        let mut pair = synced_server();
+        let client = addr(sim::CLIENT);
+        let mut seq = 1_000;
+        for payload in payloads {
+            seq += 1;
+            let _ = pair.server.handle_datagram(pair.now, client, &authentic(seq, payload));
+        }
+        for (i, (old_num, new_num, ack_num, throwaway_num, diff)) in instructions.into_iter().enumerate() {
+            seq += 1;
+            let instruction = Instruction { old_num, new_num, ack_num, throwaway_num, diff };
+            let fragment = whole_instruction((1 << 40) + i as u64, instruction.to_bytes());
+            let _ = pair.server.handle_datagram(pair.now, client, &authentic(seq, fragment));
+            pair.server.handle_timeout(pair.now).unwrap();
+            while pair.server.poll_transmit(pair.now).is_some() {}
+        }
+        pair.run_for(Duration::from_secs(5));
+    }
+}
