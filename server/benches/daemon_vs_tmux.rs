@@ -1,0 +1,308 @@
+//! Prints, side by side with tmux 3.3 run the same way in the same run:
+//! - PTY-to-parser throughput: `cat` of a large file into one 80x24 pane, timed from the
+//!   keystroke that starts it until the pane shows the line printed after it;
+//! - the daemon's resident memory (VmRSS) with 1, 10 and 100 idle `sh` panes.
+//!
+//! `cargo bench -p moshmux-server --bench daemon_vs_tmux`. Needs `tmux` on PATH.
+
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const FILE_MIB: usize = 64;
+const RUNS: usize = 3;
+const MARKER: &str = "moshmux-bench-done";
+const DEADLINE: Duration = Duration::from_secs(120);
+
+/// The operations the benchmark needs from either multiplexer.
+trait Multiplexer {
+    fn name(&self) -> &'static str;
+    /// Starts session `name` running `argv`; the first call also starts the server.
+    fn new_session(&self, name: &str, argv: &[&str]);
+    fn new_window(&self, session: &str, argv: &[&str]);
+    fn send_keys(&self, target: &str, keys: &[&str]);
+    fn capture(&self, target: &str) -> String;
+    fn server_pid(&self) -> i32;
+    fn kill_server(&self);
+}
+
+fn run(mut command: Command) -> String {
+    let out = command.output().expect("running a multiplexer command");
+    assert!(
+        out.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+struct Moshmux {
+    dir: PathBuf,
+}
+
+impl Moshmux {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_moshmux-server"));
+        command.args(args).env("MOSHMUX_DIR", &self.dir);
+        command
+    }
+}
+
+impl Multiplexer for Moshmux {
+    fn name(&self) -> &'static str {
+        "moshmux"
+    }
+    fn new_session(&self, name: &str, argv: &[&str]) {
+        let mut args = vec!["new", "-s", name, "--"];
+        args.extend_from_slice(argv);
+        run(self.command(&args));
+    }
+    fn new_window(&self, session: &str, argv: &[&str]) {
+        let mut args = vec!["new-window", "-t", session, "--"];
+        args.extend_from_slice(argv);
+        run(self.command(&args));
+    }
+    fn send_keys(&self, target: &str, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", target];
+        args.extend_from_slice(keys);
+        run(self.command(&args));
+    }
+    fn capture(&self, target: &str) -> String {
+        run(self.command(&["capture-pane", "-p", "-t", target]))
+    }
+    fn server_pid(&self) -> i32 {
+        let text = std::fs::read_to_string(self.dir.join("server.lock")).expect("lock file");
+        text.trim().parse().expect("pid in the lock file")
+    }
+    fn kill_server(&self) {
+        let _ = self.command(&["kill-server"]).output();
+    }
+}
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new("tmux");
+        command
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .env_remove("TMUX");
+        command
+    }
+}
+
+impl Multiplexer for Tmux {
+    fn name(&self) -> &'static str {
+        "tmux"
+    }
+    fn new_session(&self, name: &str, argv: &[&str]) {
+        let mut args = vec!["new-session", "-d", "-s", name, "-x", "80", "-y", "24"];
+        args.extend_from_slice(argv);
+        run(self.command(&args));
+    }
+    fn new_window(&self, session: &str, argv: &[&str]) {
+        let target = format!("{session}:");
+        let mut args = vec!["new-window", "-d", "-t", &target];
+        args.extend_from_slice(argv);
+        run(self.command(&args));
+    }
+    fn send_keys(&self, target: &str, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", target];
+        args.extend_from_slice(keys);
+        run(self.command(&args));
+    }
+    fn capture(&self, target: &str) -> String {
+        run(self.command(&["capture-pane", "-p", "-t", target]))
+    }
+    fn server_pid(&self) -> i32 {
+        run(self.command(&["display-message", "-p", "#{pid}"]))
+            .trim()
+            .parse()
+            .expect("tmux pid")
+    }
+    fn kill_server(&self) {
+        let _ = self.command(&["kill-server"]).output();
+    }
+}
+
+fn wait_for(mux: &dyn Multiplexer, target: &str, done: impl Fn(&str) -> bool) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if done(&mux.capture(target)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{}: timed out on {target}",
+            mux.name()
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+fn has_prompt(screen: &str) -> bool {
+    screen.contains('$') || screen.contains('#')
+}
+
+/// Plain terminal text with an SGR colour every few lines, like a build log.
+fn write_input_file(path: &Path) -> usize {
+    let mut text = String::with_capacity(FILE_MIB << 20);
+    let mut line = 0u64;
+    while text.len() < FILE_MIB << 20 {
+        if line % 8 == 0 {
+            text.push_str(&format!(
+                "\x1b[1;32m{line:>9}\x1b[0m compiling crate-{} v0.{}.{} (/src/crates/{})\n",
+                line % 97,
+                line % 13,
+                line % 7,
+                line % 89
+            ));
+        } else {
+            text.push_str(&format!(
+                "{line:>9} the quick brown fox jumps over the lazy dog, {} times over\n",
+                line % 1000
+            ));
+        }
+        line += 1;
+    }
+    std::fs::write(path, &text).expect("writing the input file");
+    text.len()
+}
+
+/// MB/s (10^6 bytes) of the median run.
+fn throughput(mux: &dyn Multiplexer, file: &Path, bytes: usize) -> f64 {
+    let mut rates = Vec::new();
+    for run in 0..RUNS {
+        let session = format!("cat{run}");
+        let script = format!(
+            "read go; cat '{}'; echo {MARKER}; exec sleep 100000",
+            file.display()
+        );
+        mux.new_session(&session, &["sh", "-c", &script]);
+        // The pane must be reading before the clock starts.
+        std::thread::sleep(Duration::from_millis(300));
+        let start = Instant::now();
+        mux.send_keys(&session, &["Enter"]);
+        wait_for(mux, &session, |s| s.lines().any(|l| l == MARKER));
+        let seconds = start.elapsed().as_secs_f64();
+        rates.push(bytes as f64 / seconds / 1e6);
+    }
+    rates.sort_by(f64::total_cmp);
+    rates[rates.len() / 2]
+}
+
+fn rss_kib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc status")
+}
+
+/// RSS in KiB with 1, 10 and 100 idle panes, all in one session's windows.
+fn idle_rss(mux: &dyn Multiplexer) -> Vec<u64> {
+    let mut out = Vec::new();
+    mux.new_session("idle", &["sh"]);
+    let mut panes = 1;
+    for wanted in [1, 10, 100] {
+        while panes < wanted {
+            mux.new_window("idle", &["sh"]);
+            panes += 1;
+        }
+        let last = format!("idle:{}", panes - 1);
+        wait_for(mux, &last, has_prompt);
+        std::thread::sleep(Duration::from_millis(500));
+        out.push(rss_kib(mux.server_pid()));
+    }
+    out
+}
+
+struct Figures {
+    mb_per_s: f64,
+    rss: Vec<u64>,
+}
+
+fn measure(make: &dyn Fn() -> Box<dyn Multiplexer>, file: &Path, bytes: usize) -> Figures {
+    // A fresh server for each figure, so the throughput runs' screens do not count
+    // towards the idle memory.
+    let mux = make();
+    let mb_per_s = throughput(mux.as_ref(), file, bytes);
+    mux.kill_server();
+    let mux = make();
+    let rss = idle_rss(mux.as_ref());
+    mux.kill_server();
+    Figures { mb_per_s, rss }
+}
+
+/// A number no earlier call returned, for server names.
+fn unique() -> u32 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+fn main() {
+    let scratch = std::env::temp_dir().join(format!("mmx-bench-{}", std::process::id()));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&scratch)
+        .expect("creating the scratch directory");
+    let file = scratch.join("input.txt");
+    let bytes = write_input_file(&file);
+
+    let dir = scratch.clone();
+    let moshmux = measure(
+        &|| {
+            let dir = dir.join(format!("server{}", unique()));
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&dir)
+                .expect("creating a runtime directory");
+            Box::new(Moshmux { dir })
+        },
+        &file,
+        bytes,
+    );
+    let tmux = measure(
+        &|| {
+            Box::new(Tmux {
+                socket: format!("mmx-bench-{}-{}", std::process::id(), unique()),
+            })
+        },
+        &file,
+        bytes,
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    let version = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    println!(
+        "cat of {:.1} MB into one 80x24 pane (median of {RUNS}), and server RSS with idle sh panes",
+        bytes as f64 / 1e6
+    );
+    println!("{:<24}{:>12}{:>12}{:>10}", "", "moshmux", version, "ratio");
+    println!(
+        "{:<24}{:>12.1}{:>12.1}{:>10.2}",
+        "throughput (MB/s)",
+        moshmux.mb_per_s,
+        tmux.mb_per_s,
+        moshmux.mb_per_s / tmux.mb_per_s
+    );
+    for (i, panes) in [1, 10, 100].iter().enumerate() {
+        let (ours, theirs) = (moshmux.rss[i], tmux.rss[i]);
+        println!(
+            "{:<24}{:>12.1}{:>12.1}{:>10.2}",
+            format!("RSS, {panes} idle panes (MiB)"),
+            ours as f64 / 1024.0,
+            theirs as f64 / 1024.0,
+            ours as f64 / theirs as f64
+        );
+    }
+}
