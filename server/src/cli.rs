@@ -18,6 +18,9 @@ PANE an index), or %ID.
 The daemon's socket lives in $MOSHMUX_DIR, else $XDG_RUNTIME_DIR/moshmux, else
 /tmp/moshmux-UID.";
 
+/// Largest window side accepted, far beyond any screen, so sizes stay sane.
+const MAX_WINDOW_CELLS: i64 = 10_000;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "moshmux-server",
@@ -109,6 +112,15 @@ pub enum Command {
         target: String,
         name: String,
     },
+    /// Resize a window; its panes reflow in proportion, as in tmux.
+    ResizeWindow {
+        #[arg(short = 't', value_name = "TARGET")]
+        target: String,
+        #[arg(short = 'x', value_name = "COLS", value_parser = clap::value_parser!(u16).range(1..=MAX_WINDOW_CELLS))]
+        cols: u16,
+        #[arg(short = 'y', value_name = "ROWS", value_parser = clap::value_parser!(u16).range(1..=MAX_WINDOW_CELLS))]
+        rows: u16,
+    },
     /// List a window's panes: INDEX: [COLSxROWS] at X,Y %ID COMMAND[ (active)][ (zoomed)].
     ListPanes {
         #[arg(short = 't', value_name = "TARGET")]
@@ -192,6 +204,9 @@ impl Command {
             Command::ResizePane { target: t, .. } => Request::ToggleZoom(target(t)),
             Command::RenameWindow { target, name } => {
                 Request::RenameWindow(control::RenameWindow { target, name })
+            }
+            Command::ResizeWindow { target, cols, rows } => {
+                Request::ResizeWindow(control::ResizeWindow { target, cols, rows })
             }
             Command::ListPanes { target: t } => Request::ListPanes(target(t)),
             Command::SendKeys {

@@ -82,6 +82,7 @@ tagged_messages! {
         KillPane(Target) = "kill-pane",
         ToggleZoom(Target) = "resize-pane-zoom",
         RenameWindow(RenameWindow) = "rename-window",
+        ResizeWindow(ResizeWindow) = "resize-window",
         ListPanes(Target) = "list-panes",
         SendKeys(SendKeys) = "send-keys",
         CapturePane(CapturePane) = "capture-pane",
@@ -129,6 +130,13 @@ pub struct SplitWindow {
 pub struct RenameWindow {
     pub target: String,
     pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResizeWindow {
+    pub target: String,
+    pub cols: u16,
+    pub rows: u16,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

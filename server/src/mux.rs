@@ -2,13 +2,15 @@
 //! The daemon feeds it control requests and pane events one at a time; it answers each
 //! request with a reply and says whether the daemon should go on.
 
+mod resolve;
+
 use crate::control::{self, Reply, Request};
-use crate::keys;
-use crate::layout::Orientation;
+use crate::keys::{self, KeyError};
+use crate::layout::{LayoutError, Orientation};
 use crate::pane::{Pane, PaneEvent, PaneSpawn};
 use crate::pane_id::{PaneId, Size};
 use crate::session::{Removal, Session};
-use crate::target::{Target, WindowRef};
+use crate::target::TargetError;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -25,11 +27,38 @@ pub enum Flow {
     Stop,
 }
 
-/// Where a target points, resolved against what exists now.
-struct Location {
-    session: usize,
-    window: u32,
-    pane: PaneId,
+/// Why a command failed; each renders as the one line the user sees.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error("can't find session: {name}; sessions: {existing}")]
+    NoSession { name: String, existing: String },
+    #[error("can't find window: {window} in session {session}; windows: {existing}")]
+    NoWindow {
+        window: String,
+        session: String,
+        existing: String,
+    },
+    #[error("can't find pane: {index} in window {window}; panes: {existing}")]
+    NoPaneIndex {
+        index: usize,
+        window: String,
+        existing: String,
+    },
+    #[error("can't find pane {id}; panes: {existing}")]
+    NoPaneId { id: PaneId, existing: String },
+    #[error(
+        "bad session name {0:?}: names are not empty, have no ':' or '.', and do not start with '%'"
+    )]
+    BadSessionName(String),
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The program could not be started (with the cause chain, on one line).
+    #[error("{0}")]
+    Spawn(String),
 }
 
 pub struct Mux {
@@ -44,7 +73,7 @@ pub struct Mux {
     identity: String,
 }
 
-type Outcome = Result<String, String>;
+type Outcome = Result<String, CommandError>;
 
 impl Mux {
     pub fn new(events: Sender<PaneEvent>, socket: PathBuf) -> Mux {
@@ -75,13 +104,14 @@ impl Mux {
             Request::KillPane(t) => self.kill_pane(&t.0),
             Request::ToggleZoom(t) => self.toggle_zoom(&t.0),
             Request::RenameWindow(rename) => self.rename_window(rename),
+            Request::ResizeWindow(resize) => self.resize_window(resize),
             Request::ListPanes(t) => self.list_panes(&t.0),
             Request::SendKeys(send) => self.send_keys(send),
             Request::CapturePane(capture) => self.capture_pane(capture),
         };
         let reply = match outcome {
             Ok(text) => Reply::Ok(text),
-            Err(message) => Reply::Error(message),
+            Err(error) => Reply::Error(error.to_string()),
         };
         // A daemon whose sessions are all gone ends, like tmux's server; so does one
         // started for a session that could not start.
@@ -128,7 +158,7 @@ impl Mux {
         command: Vec<String>,
         cwd: Option<PathBuf>,
         size: Size,
-    ) -> Result<PaneId, String> {
+    ) -> Result<PaneId, CommandError> {
         let id = PaneId(self.next_pane);
         let spec = PaneSpawn {
             command,
@@ -139,7 +169,8 @@ impl Mux {
             ],
             size,
         };
-        let pane = Pane::spawn(id, &spec, self.events.clone()).map_err(|e| format!("{e:#}"))?;
+        let pane = Pane::spawn(id, &spec, self.events.clone())
+            .map_err(|e| CommandError::Spawn(format!("{e:#}")))?;
         self.next_pane += 1;
         self.panes.insert(id, pane);
         Ok(id)
@@ -212,20 +243,20 @@ impl Mux {
         };
         let session = &self.sessions[location.session];
         let cwd = session.cwd.clone();
-        let window = session.window(location.window).ok_or("window vanished")?;
+        let Some(window) = session.window(location.window) else {
+            return Ok(String::new());
+        };
         // Lay the split out on a copy first: the new pane's size is needed to start it,
         // and a program that fails to start must leave the window as it was.
         let mut trial = window.clone();
         let new_id = PaneId(self.next_pane);
-        trial
-            .split(location.pane, new_id, orientation, split.percent)
-            .map_err(|e| e.to_string())?;
+        trial.split(location.pane, new_id, orientation, split.percent)?;
         let size = trial
             .rects()
             .into_iter()
             .find(|(id, _)| *id == new_id)
             .map(|(_, rect)| rect.size())
-            .ok_or("the new pane has no place in the layout")?;
+            .ok_or(LayoutError::NoSuchPane(new_id))?;
         self.spawn(split.command, cwd, size)?;
         if let Some(window) = self.sessions[location.session].window_mut(location.window) {
             *window = trial;
@@ -272,12 +303,24 @@ impl Mux {
         Ok(String::new())
     }
 
+    fn resize_window(&mut self, resize: control::ResizeWindow) -> Outcome {
+        let location = self.resolve(&resize.target)?;
+        if let Some(window) = self.sessions[location.session].window_mut(location.window) {
+            window.resize(Size {
+                rows: resize.rows,
+                cols: resize.cols,
+            });
+        }
+        self.apply_layout(location.session, location.window);
+        Ok(String::new())
+    }
+
     fn list_panes(&self, target: &str) -> Outcome {
         let location = self.resolve(target)?;
-        let window = self.sessions[location.session]
-            .window(location.window)
-            .ok_or("window vanished")?;
         let mut out = String::new();
+        let Some(window) = self.sessions[location.session].window(location.window) else {
+            return Ok(out);
+        };
         for (index, (id, rect)) in window.rects().into_iter().enumerate() {
             let command = self
                 .panes
@@ -305,14 +348,16 @@ impl Mux {
 
     fn send_keys(&mut self, send: control::SendKeys) -> Outcome {
         let location = self.resolve(&send.target)?;
-        let pane = self.panes.get_mut(&location.pane).ok_or("pane vanished")?;
+        let Some(pane) = self.panes.get_mut(&location.pane) else {
+            return Ok(String::new());
+        };
         let application_cursor = pane.modes().application_cursor;
         let mut bytes = Vec::new();
         for key in &send.keys {
             if send.literal {
                 bytes.extend_from_slice(key.as_bytes());
             } else {
-                bytes.extend(keys::key_bytes(key, application_cursor).map_err(|e| e.to_string())?);
+                bytes.extend(keys::key_bytes(key, application_cursor)?);
             }
         }
         pane.write_input(&bytes);
@@ -321,8 +366,11 @@ impl Mux {
 
     fn capture_pane(&self, capture: control::CapturePane) -> Outcome {
         let location = self.resolve(&capture.target)?;
-        let pane = self.panes.get(&location.pane).ok_or("pane vanished")?;
-        Ok(pane.capture(capture.escapes))
+        Ok(self
+            .panes
+            .get(&location.pane)
+            .map(|pane| pane.capture(capture.escapes))
+            .unwrap_or_default())
     }
 
     /// Takes a pane out of its window (closing the window, and the session, if it was
@@ -357,129 +405,12 @@ impl Mux {
             }
         }
     }
-
-    fn resolve(&self, text: &str) -> Result<Location, String> {
-        match Target::parse(text).map_err(|e| e.to_string())? {
-            Target::Pane(id) => self
-                .sessions
-                .iter()
-                .enumerate()
-                .find_map(|(session, s)| {
-                    s.window_of(id).map(|window| Location {
-                        session,
-                        window,
-                        pane: id,
-                    })
-                })
-                .ok_or_else(|| format!("can't find pane {id}; panes: {}", self.pane_ids())),
-            Target::Path {
-                session,
-                window,
-                pane,
-            } => self.resolve_path(&session, window, pane),
-        }
-    }
-
-    fn resolve_path(
-        &self,
-        name: &str,
-        window: Option<WindowRef>,
-        pane: Option<usize>,
-    ) -> Result<Location, String> {
-        let session_index = self
-            .sessions
-            .iter()
-            .position(|s| s.name == name)
-            .ok_or_else(|| {
-                format!(
-                    "can't find session: {name}; sessions: {}",
-                    self.session_names()
-                )
-            })?;
-        let session = &self.sessions[session_index];
-        let window_index = match &window {
-            None => session.active_window(),
-            Some(WindowRef::Index(i)) => *i,
-            Some(WindowRef::Name(wanted)) => session
-                .windows()
-                .find(|w| self.window_name(w) == *wanted)
-                .map(|w| w.index)
-                .unwrap_or(u32::MAX),
-        };
-        let Some(found) = session.window(window_index) else {
-            let shown = match window {
-                Some(WindowRef::Name(n)) => n,
-                _ => window_index.to_string(),
-            };
-            let windows: Vec<String> = session
-                .windows()
-                .map(|w| format!("{} ({})", w.index, self.window_name(w)))
-                .collect();
-            return Err(format!(
-                "can't find window: {shown} in session {name}; windows: {}",
-                windows.join(", ")
-            ));
-        };
-        let panes = found.panes();
-        let pane_id = match pane {
-            None => found.active(),
-            Some(i) => *panes.get(i).ok_or_else(|| {
-                let list: Vec<String> = panes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, id)| format!("{i} ({id})"))
-                    .collect();
-                format!(
-                    "can't find pane: {i} in window {name}:{}; panes: {}",
-                    found.index,
-                    list.join(", ")
-                )
-            })?,
-        };
-        Ok(Location {
-            session: session_index,
-            window: window_index,
-            pane: pane_id,
-        })
-    }
-
-    fn window_name(&self, window: &crate::window::Window) -> String {
-        match window.name() {
-            Some(name) => name.to_string(),
-            None => self
-                .panes
-                .get(&window.active())
-                .map(Pane::current_command)
-                .unwrap_or_default(),
-        }
-    }
-
-    fn session_names(&self) -> String {
-        if self.sessions.is_empty() {
-            return "none".to_string();
-        }
-        let names: Vec<&str> = self.sessions.iter().map(|s| s.name.as_str()).collect();
-        names.join(", ")
-    }
-
-    fn pane_ids(&self) -> String {
-        let mut ids: Vec<PaneId> = self.panes.keys().copied().collect();
-        ids.sort();
-        let ids: Vec<String> = ids.iter().map(PaneId::to_string).collect();
-        if ids.is_empty() {
-            "none".to_string()
-        } else {
-            ids.join(", ")
-        }
-    }
 }
 
 /// Names that target syntax could not reach are refused up front.
-fn check_session_name(name: &str) -> Result<(), String> {
+fn check_session_name(name: &str) -> Result<(), CommandError> {
     if name.is_empty() || name.contains([':', '.']) || name.starts_with('%') {
-        return Err(format!(
-            "bad session name {name:?}: names are not empty, have no ':' or '.', and do not start with '%'"
-        ));
+        return Err(CommandError::BadSessionName(name.to_string()));
     }
     Ok(())
 }

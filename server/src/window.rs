@@ -46,6 +46,11 @@ impl Window {
         self.layout.size()
     }
 
+    /// Reflows the layout to a new window size.
+    pub fn resize(&mut self, size: Size) {
+        self.layout.resize(size);
+    }
+
     /// Panes in index order.
     pub fn panes(&self) -> Vec<PaneId> {
         self.layout.panes()

@@ -217,3 +217,26 @@ fn windows_are_found_by_name_after_rename() {
     assert_eq!(server.panes("s:logs").len(), 2);
     assert_eq!(server.panes("s:0").len(), 1);
 }
+
+#[test]
+fn resizing_a_window_reflows_its_panes_in_proportion() {
+    let server = Server::new();
+    shell(&server, "s");
+    server.ok(&["split-window", "-h", "-t", "s", "--", "sh"]);
+    server.ok(&["split-window", "-v", "-t", "s:0.1", "--", "sh"]);
+    let before = rects(&server.panes("s"));
+    server.ok(&["resize-window", "-t", "s", "-x", "161", "-y", "49"]);
+    let panes = server.panes("s");
+    assert_eq!(
+        rects(&panes),
+        vec![(81, 49, 0, 0), (79, 25, 82, 0), (79, 23, 82, 26)]
+    );
+    server.wait_for_screen(&panes[2].id, |s| s.contains('$') || s.contains('#'));
+    server.ok(&["send-keys", "-t", &panes[2].id, "stty size", "Enter"]);
+    server.wait_for_screen(&panes[2].id, |s| s.lines().any(|l| l == "23 79"));
+
+    server.ok(&["resize-window", "-t", "s", "-x", "80", "-y", "24"]);
+    assert_eq!(rects(&server.panes("s")), before);
+    let error = server.fails(&["resize-window", "-t", "s", "-x", "0", "-y", "24"]);
+    assert!(error.contains("-x"), "{error}");
+}

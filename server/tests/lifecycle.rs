@@ -211,3 +211,33 @@ fn the_last_session_ending_stops_the_daemon() {
     wait_until("the daemon to exit", || !process_alive(daemon));
     assert!(!exists(&server.socket()));
 }
+
+#[test]
+fn concurrent_news_share_one_daemon() {
+    let server = Server::new();
+    // All started before any is waited for, so they race to start the daemon.
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            server
+                .command(&["new", "-s", &format!("s{i}"), "--", "sh"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut sessions: Vec<String> = server.ok(&["ls"]).lines().map(str::to_owned).collect();
+    sessions.sort();
+    assert_eq!(
+        sessions,
+        ["s0", "s1", "s2", "s3"].map(|s| format!("{s}: 1 windows [80x24]"))
+    );
+}

@@ -1,0 +1,135 @@
+//! Turning a target the user typed into the session, window and pane it names, with
+//! errors that list what does exist.
+
+use super::{CommandError, Mux};
+use crate::pane::Pane;
+use crate::pane_id::PaneId;
+use crate::target::{Target, WindowRef};
+use crate::window::Window;
+
+/// Where a target points, resolved against what exists now.
+pub(super) struct Location {
+    /// Index into `Mux::sessions`.
+    pub session: usize,
+    pub window: u32,
+    pub pane: PaneId,
+}
+
+impl Mux {
+    pub(super) fn resolve(&self, text: &str) -> Result<Location, CommandError> {
+        match Target::parse(text)? {
+            Target::Pane(id) => self
+                .sessions
+                .iter()
+                .enumerate()
+                .find_map(|(session, s)| {
+                    s.window_of(id).map(|window| Location {
+                        session,
+                        window,
+                        pane: id,
+                    })
+                })
+                .ok_or_else(|| CommandError::NoPaneId {
+                    id,
+                    existing: self.pane_ids(),
+                }),
+            Target::Path {
+                session,
+                window,
+                pane,
+            } => self.resolve_path(&session, window, pane),
+        }
+    }
+
+    fn resolve_path(
+        &self,
+        name: &str,
+        window: Option<WindowRef>,
+        pane: Option<usize>,
+    ) -> Result<Location, CommandError> {
+        let session_index = self
+            .sessions
+            .iter()
+            .position(|s| s.name == name)
+            .ok_or_else(|| CommandError::NoSession {
+                name: name.to_string(),
+                existing: self.session_names(),
+            })?;
+        let session = &self.sessions[session_index];
+        let found = match &window {
+            None => session.window(session.active_window()),
+            Some(WindowRef::Index(i)) => session.window(*i),
+            Some(WindowRef::Name(wanted)) => {
+                session.windows().find(|w| self.window_name(w) == *wanted)
+            }
+        };
+        let Some(found) = found else {
+            let windows: Vec<String> = session
+                .windows()
+                .map(|w| format!("{} ({})", w.index, self.window_name(w)))
+                .collect();
+            return Err(CommandError::NoWindow {
+                window: match window {
+                    Some(WindowRef::Name(name)) => name,
+                    Some(WindowRef::Index(i)) => i.to_string(),
+                    None => session.active_window().to_string(),
+                },
+                session: name.to_string(),
+                existing: windows.join(", "),
+            });
+        };
+        let panes = found.panes();
+        let pane = match pane {
+            None => found.active(),
+            Some(i) => *panes.get(i).ok_or_else(|| {
+                let list: Vec<String> = panes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, id)| format!("{i} ({id})"))
+                    .collect();
+                CommandError::NoPaneIndex {
+                    index: i,
+                    window: format!("{name}:{}", found.index),
+                    existing: list.join(", "),
+                }
+            })?,
+        };
+        Ok(Location {
+            session: session_index,
+            window: found.index,
+            pane,
+        })
+    }
+
+    /// The name set by `rename-window`, else the active pane's command.
+    pub(super) fn window_name(&self, window: &Window) -> String {
+        match window.name() {
+            Some(name) => name.to_string(),
+            None => self
+                .panes
+                .get(&window.active())
+                .map(Pane::current_command)
+                .unwrap_or_default(),
+        }
+    }
+
+    fn session_names(&self) -> String {
+        let names: Vec<&str> = self.sessions.iter().map(|s| s.name.as_str()).collect();
+        none_if_empty(names.join(", "))
+    }
+
+    fn pane_ids(&self) -> String {
+        let mut ids: Vec<PaneId> = self.panes.keys().copied().collect();
+        ids.sort();
+        let ids: Vec<String> = ids.iter().map(PaneId::to_string).collect();
+        none_if_empty(ids.join(", "))
+    }
+}
+
+fn none_if_empty(list: String) -> String {
+    if list.is_empty() {
+        "none".to_string()
+    } else {
+        list
+    }
+}
