@@ -61,10 +61,6 @@ impl WriteBatch {
     pub fn delete(&mut self, key: &[u8]) {
         self.ops.insert(key.to_vec(), None);
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.ops.is_empty()
-    }
 }
 
 pub struct Backend {

@@ -114,3 +114,36 @@ pub fn measure_and_tighten(dir: &Path) -> io::Result<u64> {
     }
     Ok(total)
 }
+
+const WATERMARK: &str = "watermark";
+
+/// The last write round known durable, as recorded beside the database. A database
+/// that opens "successfully" but reports an earlier round lost writes it had
+/// confirmed (sled does this silently on a damaged file), which is corruption.
+pub fn read_watermark(dir: &Path) -> u64 {
+    fs::read(dir.join(WATERMARK))
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .map_or(0, u64::from_be_bytes)
+}
+
+/// Replaces the watermark atomically (write, fsync, rename).
+pub fn write_watermark(dir: &Path, round: u64) -> io::Result<()> {
+    let temporary = dir.join("watermark.new");
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(FILE_MODE)
+        .open(&temporary)?;
+    io::Write::write_all(&mut file, &round.to_be_bytes())?;
+    file.sync_all()?;
+    fs::rename(&temporary, dir.join(WATERMARK))
+}
+
+pub fn clear_watermark(dir: &Path) -> io::Result<()> {
+    match fs::remove_file(dir.join(WATERMARK)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}

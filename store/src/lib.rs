@@ -31,7 +31,7 @@ use state::{Doomed, Shared, State};
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -62,6 +62,8 @@ pub enum StoreError {
     WriteFailed(String),
     #[error("history writer has stopped")]
     WriterStopped,
+    #[error("history database is closed after an I/O error; reopening")]
+    Unavailable,
     #[error("pane uids exhausted")]
     PaneUidsExhausted,
 }
@@ -167,17 +169,18 @@ impl HistoryStore {
             dir::LockError::Io(e) => StoreError::io("locking", dir)(e),
         })?;
         let db_dir = dir.join(DB_DIR);
-        let (backend, state, recovery) = match open_db(&db_dir) {
+        let (backend, state, recovery) = match open_db(dir, &db_dir) {
             Ok((backend, state)) => (backend, state, None),
             Err(error) if error.is_corruption() => {
                 let moved_to =
                     dir::move_aside(&db_dir).map_err(StoreError::io("moving aside", &db_dir))?;
+                dir::clear_watermark(dir).map_err(StoreError::io("clearing watermark in", dir))?;
                 let recovery = Recovery {
                     moved_to,
                     reason: error.to_string(),
                 };
                 tracing::error!("{recovery}");
-                let (backend, state) = open_db(&db_dir)?;
+                let (backend, state) = open_db(dir, &db_dir)?;
                 (backend, state, Some(recovery))
             }
             Err(error) => return Err(error),
@@ -186,7 +189,8 @@ impl HistoryStore {
             state: Mutex::new(state),
             work: Default::default(),
             flushed: Default::default(),
-            backend,
+            backend: RwLock::new(Some(backend)),
+            db_dir,
             options,
         });
         writer::tighten(dir);
@@ -216,8 +220,10 @@ impl HistoryStore {
         let next = uid.checked_add(1).ok_or(StoreError::PaneUidsExhausted)?;
         let mut batch = WriteBatch::default();
         batch.put(meta::PANE_COUNTER_KEY, meta::encode_counter(next).to_vec());
-        self.shared.backend.apply(batch)?;
-        self.shared.backend.flush()?;
+        self.shared.with_backend(|backend| {
+            backend.apply(batch)?;
+            backend.flush()
+        })?;
         let mut state = self.shared.lock();
         state.next_pane_uid = state.next_pane_uid.max(next);
         Ok(PaneUid(uid))
@@ -234,7 +240,7 @@ impl HistoryStore {
         }
         let pane_state = state.pane_mut(pane);
         let number = pane_state.next_line();
-        pane_state.open_lines.push(line);
+        pane_state.open_lines.push_back(line);
         state.backlog_bytes = before + size;
         if before < writer::EARLY_WAKE_BYTES && state.backlog_bytes >= writer::EARLY_WAKE_BYTES {
             self.shared.work.notify_one();
@@ -351,10 +357,17 @@ impl HistoryStore {
     }
 }
 
-fn open_db(db_dir: &Path) -> Result<(Backend, State), StoreError> {
+fn open_db(dir: &Path, db_dir: &Path) -> Result<(Backend, State), StoreError> {
     dir::make_private_dir(db_dir).map_err(StoreError::io("creating", db_dir))?;
     let backend = Backend::open(db_dir)?;
     let state = state::load(&backend)?;
+    let watermark = dir::read_watermark(dir);
+    if state.durable_round < watermark {
+        return Err(StoreError::Corrupt(format!(
+            "database holds write round {} but round {watermark} was confirmed durable",
+            state.durable_round
+        )));
+    }
     Ok((backend, state))
 }
 

@@ -7,6 +7,19 @@ use serde::{Deserialize, Serialize};
 pub const META_KEY_PREFIX: u8 = b'm';
 /// Key of the next pane uid to hand out.
 pub const PANE_COUNTER_KEY: &[u8] = b"n";
+/// Key of the number of the last write round, written in every round's batch.
+pub const ROUND_KEY: &[u8] = b"r";
+
+pub fn encode_round(round: u64) -> [u8; 8] {
+    round.to_be_bytes()
+}
+
+pub fn decode_round(bytes: &[u8]) -> Result<u64, String> {
+    bytes
+        .try_into()
+        .map(u64::from_be_bytes)
+        .map_err(|_| format!("round number of {} bytes", bytes.len()))
+}
 
 /// Largest meta record decode will accept (titles are short; this bounds a scribble).
 const MAX_META_LEN: usize = 1 << 20;

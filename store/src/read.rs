@@ -46,11 +46,7 @@ pub fn read(shared: &Shared, pane: PaneUid, range: Range<u64>) -> Result<History
         let memory: Vec<StoredLine> = if memory_from < end {
             let lo = (memory_from - open_first) as usize;
             let hi = (end - open_first) as usize;
-            pane_state
-                .open_lines
-                .get(lo..hi)
-                .unwrap_or_default()
-                .to_vec()
+            pane_state.open_lines.range(lo..hi).cloned().collect()
         } else {
             Vec::new()
         };
@@ -77,7 +73,7 @@ pub fn read(shared: &Shared, pane: PaneUid, range: Range<u64>) -> Result<History
     };
     let mut next = None;
     for first in disk_blocks {
-        let Some(value) = shared.backend.get(&block::block_key(pane, first))? else {
+        let Some(value) = shared.with_backend(|b| b.get(&block::block_key(pane, first)))? else {
             if next.is_none() {
                 continue; // retention dropped it after we looked: the page starts later
             }

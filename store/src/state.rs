@@ -3,14 +3,15 @@
 //! writer's bookkeeping. Appenders, readers and the writer share it under one mutex that
 //! each holds only for index and vector work, never for I/O or compression.
 
-use crate::backend::Backend;
+use crate::backend::{Backend, BackendError};
 use crate::block::{self, BLOCK_KEY_PREFIX, BLOCK_LINES};
 use crate::line::{PaneUid, StoredLine};
 use crate::meta::{self, PaneMeta, META_KEY_PREFIX, PANE_COUNTER_KEY};
 use crate::retention::BlockInfo;
 use crate::{StoreError, StoreOptions};
-use std::collections::BTreeMap;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Condvar, Mutex, MutexGuard, RwLock};
 
 pub struct PaneState {
     /// Distinguishes a pane from a later one under the same uid after `drop_pane`, so
@@ -22,7 +23,9 @@ pub struct PaneState {
     pub meta_saved: u64,
     pub blocks: BTreeMap<u64, BlockInfo>,
     pub open_first: u64,
-    pub open_lines: Vec<StoredLine>,
+    /// A deque: sealing drains whole blocks from the front, which on a Vec would move
+    /// the entire backlog each time during a flood.
+    pub open_lines: VecDeque<StoredLine>,
     /// Lines below this number are in the database.
     pub persisted: u64,
 }
@@ -36,7 +39,7 @@ impl PaneState {
             meta_saved: 0,
             blocks: BTreeMap::new(),
             open_first: 0,
-            open_lines: Vec::new(),
+            open_lines: VecDeque::new(),
             persisted: 0,
         }
     }
@@ -57,9 +60,8 @@ impl PaneState {
     pub fn unpersisted_bytes(&self) -> usize {
         let from = self.persisted.saturating_sub(self.open_first) as usize;
         self.open_lines
-            .get(from..)
-            .unwrap_or_default()
             .iter()
+            .skip(from)
             .map(StoredLine::memory_bytes)
             .sum()
     }
@@ -83,6 +85,8 @@ pub struct State {
     pub next_incarnation: u64,
     pub next_seq: u64,
     pub next_pane_uid: u32,
+    /// Number of the last write round the database holds.
+    pub durable_round: u64,
     /// Memory held by appended lines not yet in the database.
     pub backlog_bytes: usize,
     pub refused_lines: u64,
@@ -110,7 +114,9 @@ pub struct Shared {
     pub work: Condvar,
     /// Wakes callers of `flush` when a write round finishes.
     pub flushed: Condvar,
-    pub backend: Backend,
+    /// `None` between closing a database that failed and reopening it.
+    pub backend: RwLock<Option<Backend>>,
+    pub db_dir: PathBuf,
     pub options: StoreOptions,
 }
 
@@ -121,6 +127,26 @@ impl Shared {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn with_backend<T>(
+        &self,
+        op: impl FnOnce(&Backend) -> Result<T, BackendError>,
+    ) -> Result<T, StoreError> {
+        let backend = self.backend.read().unwrap_or_else(|p| p.into_inner());
+        match backend.as_ref() {
+            Some(backend) => Ok(op(backend)?),
+            None => Err(StoreError::Unavailable),
+        }
+    }
+
+    /// Closes and reopens the database. After an I/O error some databases (sled, redb)
+    /// refuse every later call until reopened, even once the disk has room again.
+    pub fn reopen_backend(&self) -> Result<(), BackendError> {
+        let mut backend = self.backend.write().unwrap_or_else(|p| p.into_inner());
+        drop(backend.take());
+        *backend = Some(Backend::open(&self.db_dir)?);
+        Ok(())
     }
 }
 
@@ -157,6 +183,10 @@ pub fn load(backend: &Backend) -> Result<State, StoreError> {
         Some(bytes) => meta::decode_counter(&bytes).map_err(StoreError::Corrupt)?,
         None => 0,
     };
+    state.durable_round = match backend.get(meta::ROUND_KEY)? {
+        Some(bytes) => meta::decode_round(&bytes).map_err(StoreError::Corrupt)?,
+        None => 0,
+    };
     state.next_pane_uid = counter.max(max_pane.map_or(0, |p| p.saturating_add(1)));
     for (pane, pane_state) in &mut state.panes {
         reopen_pane(backend, *pane, pane_state)?;
@@ -186,7 +216,7 @@ fn reopen_pane(backend: &Backend, pane: PaneUid, state: &mut PaneState) -> Resul
             let value = backend
                 .get(&block::block_key(pane, first))?
                 .ok_or_else(|| StoreError::Corrupt(format!("open block of {pane} vanished")))?;
-            state.open_lines = block::decode_block(&value)?;
+            state.open_lines = block::decode_block(&value)?.into();
             state.open_first = first;
         }
     }

@@ -11,13 +11,14 @@
 //! it grows, under the same key, until it fills and is sealed; slow panes thus get
 //! full, well-compressed blocks instead of a block per tick.
 
-use crate::backend::{BackendError, WriteBatch};
+use crate::backend::WriteBatch;
 use crate::block::{self, BLOCK_KEY_LEN, BLOCK_LINES};
 use crate::dir;
 use crate::line::{PaneUid, StoredLine};
 use crate::meta::{self, PaneMeta};
 use crate::retention::{self, BlockInfo, PaneView};
 use crate::state::{Doomed, Shared, State};
+use crate::StoreError;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -60,6 +61,17 @@ struct Round {
     doomed: Vec<Doomed>,
     /// Everything appended before the round started is in it.
     complete: bool,
+    /// Sequence number of this round, stored with its batch (see `dir::read_watermark`).
+    number: u64,
+}
+
+impl Round {
+    fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+            && self.records.is_empty()
+            && self.expired.is_empty()
+            && self.doomed.is_empty()
+    }
 }
 
 pub fn spawn(shared: Arc<Shared>, dir: PathBuf) -> std::io::Result<JoinHandle<()>> {
@@ -73,6 +85,7 @@ fn run(shared: &Shared, dir: &std::path::Path) {
     let mut next_tighten = Instant::now() + TIGHTEN_EVERY;
     let mut retry_at: Option<Instant> = None;
     let mut more_work = false;
+    let mut watermark = 0;
     loop {
         let mut state = shared.lock();
         while !more_work && !state.shutdown {
@@ -116,6 +129,13 @@ fn run(shared: &Shared, dir: &std::path::Path) {
                 if state.last_error.as_deref() != Some(&message) {
                     tracing::error!("{message}");
                 }
+                // Lines stay in memory; the next round writes them to the reopened
+                // database. Reopening takes the backend's write lock, not the state's.
+                drop(state);
+                if let Err(reopen) = shared.reopen_backend() {
+                    tracing::debug!("reopening history database failed: {reopen}");
+                }
+                state = shared.lock();
                 state.last_error = Some(message.clone());
                 state.flush_done = flush_target;
                 state.flush_error = Some(message);
@@ -124,16 +144,24 @@ fn run(shared: &Shared, dir: &std::path::Path) {
             }
         }
         shared.flushed.notify_all();
+        let durable_round = state.durable_round;
         drop(state);
-        if shutting_down && (!more_work || retry_at.is_some()) {
-            return;
-        }
+        let finished = shutting_down && (!more_work || retry_at.is_some());
         let now = Instant::now();
-        next_tick = now + TICK;
-        if now >= next_tighten {
+        if finished || now >= next_tighten {
             next_tighten = now + TIGHTEN_EVERY;
             tighten(dir);
+            if durable_round > watermark {
+                match dir::write_watermark(dir, durable_round) {
+                    Ok(()) => watermark = durable_round,
+                    Err(e) => tracing::warn!("cannot record history watermark: {e}"),
+                }
+            }
         }
+        if finished {
+            return;
+        }
+        next_tick = now + TICK;
     }
 }
 
@@ -150,6 +178,7 @@ fn collect(state: &mut State, shared: &Shared) -> Round {
     let mut round = Round {
         doomed: std::mem::take(&mut state.doomed),
         complete: true,
+        number: state.durable_round + 1,
         ..Round::default()
     };
     let mut budget = ROUND_LINES;
@@ -166,36 +195,42 @@ fn collect(state: &mut State, shared: &Shared) -> Round {
         }
         let mut first = pane_state.open_first;
         let mut newly_persisted_bytes = 0;
-        for chunk in pane_state.open_lines.chunks(BLOCK_LINES) {
+        let total = pane_state.open_lines.len();
+        for chunk_start in (0..total).step_by(BLOCK_LINES) {
             if budget == 0 {
                 round.complete = false;
                 break;
             }
-            let seq = match pane_state.blocks.get(&first) {
-                Some(info) => info.seq,
-                None => {
-                    *next_seq += 1;
-                    *next_seq - 1
-                }
-            };
-            let end = first + chunk.len() as u64;
+            let chunk_end = (chunk_start + BLOCK_LINES).min(total);
+            let end = first + (chunk_end - chunk_start) as u64;
             if end > pane_state.persisted {
+                let chunk: Vec<StoredLine> = pane_state
+                    .open_lines
+                    .range(chunk_start..chunk_end)
+                    .cloned()
+                    .collect();
                 let skip = pane_state.persisted.saturating_sub(first) as usize;
                 newly_persisted_bytes += chunk
-                    .get(skip..)
-                    .unwrap_or_default()
                     .iter()
+                    .skip(skip)
                     .map(StoredLine::memory_bytes)
                     .sum::<usize>();
+                let seq = match pane_state.blocks.get(&first) {
+                    Some(info) => info.seq,
+                    None => {
+                        *next_seq += 1;
+                        *next_seq - 1
+                    }
+                };
                 round.jobs.push(Job {
                     pane,
                     incarnation: pane_state.incarnation,
                     first,
                     seq,
-                    lines: chunk.to_vec(),
+                    lines: chunk,
                 });
             }
-            budget = budget.saturating_sub(chunk.len());
+            budget = budget.saturating_sub(chunk_end - chunk_start);
             first = end;
         }
         let mut meta = pane_state.meta.clone();
@@ -224,7 +259,7 @@ fn collect(state: &mut State, shared: &Shared) -> Round {
 
 /// Outside the lock: compresses, writes one batch, makes it durable. Returns the stored
 /// size of each job's block.
-fn write(shared: &Shared, round: &Round) -> Result<Vec<u64>, BackendError> {
+fn write(shared: &Shared, round: &Round) -> Result<Vec<u64>, StoreError> {
     let mut batch = WriteBatch::default();
     for doomed in &round.doomed {
         for &first in &doomed.block_firsts {
@@ -249,17 +284,23 @@ fn write(shared: &Shared, round: &Round) -> Result<Vec<u64>, BackendError> {
             meta::encode_meta(&record.meta),
         );
     }
-    if batch.is_empty() {
+    if round.is_empty() {
         return Ok(sizes);
     }
-    shared.backend.apply(batch)?;
-    shared.backend.flush()?;
+    batch.put(meta::ROUND_KEY, meta::encode_round(round.number).to_vec());
+    shared.with_backend(|backend| {
+        backend.apply(batch)?;
+        backend.flush()
+    })?;
     Ok(sizes)
 }
 
 /// Under the lock again: the round is durable, so update the index, seal full blocks
 /// (dropping their lines from memory) and release the backlog it covered.
 fn commit(state: &mut State, round: Round, sizes: Vec<u64>) {
+    if !round.is_empty() {
+        state.durable_round = round.number;
+    }
     for (pane, first) in round.expired {
         if let Some(pane_state) = state.panes.get_mut(&pane) {
             pane_state.blocks.remove(&first);

@@ -1,0 +1,178 @@
+//! Drives a history store from a process of its own, for what only a whole process can
+//! show: being killed mid-write, holding the store while another process tries to open
+//! it, and running out of file space.
+//!
+//! Usage:
+//!   moshmux-store-probe flood DIR          append numbered lines to pane %1 forever,
+//!                                          printing "appended N" every 1000 lines
+//!   moshmux-store-probe hold DIR           open the store, print "open", wait for EOF
+//!   moshmux-store-probe starve DIR BYTES   limit file size to BYTES, flood until writes
+//!                                          fail, then show that appends and reads go on
+
+use moshmux_store::{AttrRun, Color, HistoryStore, PaneUid, StoreOptions, StoredLine, Style};
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+const PANE: PaneUid = PaneUid(1);
+
+/// Must match `numbered_line` in the tests: the number in the text lets a reader tell a
+/// gap, a duplicate or a reordering from intact history.
+fn numbered_line(n: u64) -> StoredLine {
+    StoredLine {
+        text: format!(
+            "line {n:010} the quick brown fox jumps over the lazy dog {}",
+            n % 97
+        ),
+        attrs: vec![AttrRun {
+            chars: 4,
+            fg: Color::Indexed((n % 256) as u8),
+            bg: Color::Default,
+            style: if n % 2 == 0 {
+                Style::BOLD
+            } else {
+                Style::ITALIC
+            },
+        }],
+        wrapped: n % 7 == 0,
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let result = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [_, "flood", dir] => flood(Path::new(dir)),
+        [_, "hold", dir] => hold(Path::new(dir)),
+        [_, "starve", dir, bytes] => match bytes.parse() {
+            Ok(limit) => starve(Path::new(dir), limit),
+            Err(_) => Err(format!("not a byte count: {bytes}")),
+        },
+        _ => Err("usage: moshmux-store-probe flood|hold|starve DIR [BYTES]".to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("moshmux-store-probe: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open(dir: &Path) -> Result<HistoryStore, String> {
+    HistoryStore::open(dir, StoreOptions::default()).map_err(|e| e.to_string())
+}
+
+/// Appends in bursts paced to about 200,000 lines/s (several times what a pane's parser
+/// produces), continuing a history left by an earlier run.
+fn flood(dir: &Path) -> Result<(), String> {
+    let store = open(dir)?;
+    let mut n = store.info(PANE).map_or(0, |info| info.next_line);
+    let mut stdout = std::io::stdout().lock();
+    let started = Instant::now();
+    let mut appended = 0u64;
+    loop {
+        for _ in 0..1000 {
+            let number = store
+                .append(PANE, numbered_line(n))
+                .map_err(|e| e.to_string())?;
+            if number != n {
+                return Err(format!("appended line got number {number}, expected {n}"));
+            }
+            n += 1;
+        }
+        appended += 1000;
+        writeln!(stdout, "appended {n}").map_err(|e| e.to_string())?;
+        stdout.flush().map_err(|e| e.to_string())?;
+        let due = started + Duration::from_secs_f64(appended as f64 / 200_000.0);
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+    }
+}
+
+fn hold(dir: &Path) -> Result<(), String> {
+    let _store = open(dir)?;
+    println!("open");
+    let mut line = String::new();
+    while std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?
+        > 0
+    {}
+    Ok(())
+}
+
+fn starve(dir: &Path, limit: u64) -> Result<(), String> {
+    // Past the limit, writes fail with EFBIG, as they fail with ENOSPC on a full disk,
+    // instead of the default SIGXFSZ killing the process.
+    // SAFETY: plain libc call on this process's own signal disposition.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+    limit_file_size(limit)?;
+    let store = open(dir)?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut n = 0;
+    while store.status().last_error.is_none() {
+        if Instant::now() > deadline {
+            return Err("writes never failed".into());
+        }
+        for _ in 0..1000 {
+            store
+                .append(PANE, numbered_line(n))
+                .map_err(|e| e.to_string())?;
+            n += 1;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = store.status();
+    println!("write error: {}", status.last_error.unwrap_or_default());
+    // The caller keeps running: appends still take lines, reads still see them all.
+    for _ in 0..100 {
+        store
+            .append(PANE, numbered_line(n))
+            .map_err(|e| format!("append after write error: {e}"))?;
+        n += 1;
+    }
+    match store.flush() {
+        Ok(()) => return Err("flush succeeded on a full disk".into()),
+        Err(e) => println!("flush error: {e}"),
+    }
+    match store.read(PANE, 0..n) {
+        Ok(page) => println!("read while full: {} lines", page.lines.len()),
+        Err(e) => println!("read while full: {e}"),
+    }
+    // Space comes back: the writer catches up and nothing appended meanwhile is lost.
+    limit_file_size(libc::RLIM_INFINITY)?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while let Err(e) = store.flush() {
+        if Instant::now() > deadline {
+            return Err(format!("writes never recovered: {e}"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    println!("flush after space returned: ok");
+    let page = store.read(PANE, 0..n).map_err(|e| e.to_string())?;
+    let intact = page.first == 0
+        && page.lines.len() as u64 == n
+        && page
+            .lines
+            .iter()
+            .enumerate()
+            .all(|(i, line)| *line == numbered_line(i as u64));
+    println!(
+        "read back {} of {n} lines, intact: {intact}",
+        page.lines.len()
+    );
+    Ok(())
+}
+
+fn limit_file_size(bytes: u64) -> Result<(), String> {
+    let rlimit = libc::rlimit {
+        rlim_cur: bytes,
+        rlim_max: libc::RLIM_INFINITY,
+    };
+    // SAFETY: setrlimit reads the struct we pass and changes only this process.
+    if unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &rlimit) } != 0 {
+        return Err(format!("setrlimit: {}", std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
