@@ -5,6 +5,7 @@ use crate::control::{self, Reply, Request};
 use crate::paths::RuntimePaths;
 use anyhow::{bail, Context};
 use std::fs::OpenOptions;
+use std::io::ErrorKind;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
@@ -19,8 +20,14 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Sends a request to a running daemon.
 pub fn request(paths: &RuntimePaths, request: &Request) -> anyhow::Result<Reply> {
-    let stream = UnixStream::connect(paths.socket())
-        .map_err(|_| anyhow::anyhow!("no server running on {}", paths.socket().display()))?;
+    paths.check_if_present()?;
+    let socket = paths.socket();
+    let stream = UnixStream::connect(&socket).map_err(|e| match e.kind() {
+        ErrorKind::NotFound | ErrorKind::ConnectionRefused => {
+            anyhow::anyhow!("no server running on {}", socket.display())
+        }
+        _ => anyhow::anyhow!("connecting to {}: {e}", socket.display()),
+    })?;
     exchange(stream, request)
 }
 

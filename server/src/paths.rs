@@ -62,6 +62,16 @@ impl RuntimePaths {
         }
         check_private(&self.dir)
     }
+
+    /// Refuses a directory that exists but is not private, before a command sends it
+    /// anything: a socket planted in someone else's directory would read our keystrokes.
+    /// A missing directory is fine here; the connect that follows reports no server.
+    pub fn check_if_present(&self) -> anyhow::Result<()> {
+        if std::fs::symlink_metadata(&self.dir).is_err() {
+            return Ok(());
+        }
+        check_private(&self.dir)
+    }
 }
 
 fn check_private(dir: &Path) -> anyhow::Result<()> {

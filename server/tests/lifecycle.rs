@@ -241,3 +241,30 @@ fn concurrent_news_share_one_daemon() {
         ["s0", "s1", "s2", "s3"].map(|s| format!("{s}: 1 windows [80x24]"))
     );
 }
+
+#[test]
+fn a_program_that_cannot_start_is_a_one_line_error() {
+    let server = Server::new();
+    let error = server.fails(&["new", "-s", "x", "--", "/nonexistent/program"]);
+    assert!(error.contains("/nonexistent/program"), "{error}");
+    // The daemon started for it had nothing to serve and left.
+    wait_until("the idle daemon to exit", || !exists(&server.socket()));
+
+    server.ok(&["new", "-s", "y", "--", "sh"]);
+    let error = server.fails(&["split-window", "-t", "y", "--", "/nonexistent/program"]);
+    assert!(error.contains("/nonexistent/program"), "{error}");
+    assert_eq!(
+        server.ok(&["list-panes", "-t", "y"]),
+        "0: [80x24] at 0,0 %0 sh (active)\n"
+    );
+}
+
+#[test]
+fn commands_refuse_a_runtime_directory_others_can_enter() {
+    let server = Server::new();
+    std::fs::set_permissions(&server.dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let error = server.fails(&["ls"]);
+    assert!(error.contains("must be private"), "{error}");
+    let error = server.fails(&["new", "--", "sh"]);
+    assert!(error.contains("must be private"), "{error}");
+}
