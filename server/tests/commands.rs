@@ -240,3 +240,21 @@ fn resizing_a_window_reflows_its_panes_in_proportion() {
     let error = server.fails(&["resize-window", "-t", "s", "-x", "0", "-y", "24"]);
     assert!(error.contains("-x"), "{error}");
 }
+
+#[test]
+fn select_pane_moves_the_focus_that_session_targets_use() {
+    let server = Server::new();
+    shell(&server, "s");
+    server.ok(&["split-window", "-h", "-t", "s", "--", "sh"]);
+    server.ok(&["new-window", "-t", "s", "--", "sh"]);
+    server.ok(&["select-pane", "-t", "s:0.0"]);
+    let panes = server.panes("s");
+    assert_eq!(panes.len(), 2, "select-pane also selects the pane's window");
+    assert!(panes[0].active && !panes[1].active);
+    // A bare session target now means that pane.
+    server.ok(&["send-keys", "-t", "s", "echo focus-$((3*3))", "Enter"]);
+    server.wait_for_screen("s:0.0", |s| s.lines().any(|l| l == "focus-9"));
+    assert!(!server
+        .ok(&["capture-pane", "-p", "-t", "s:0.1"])
+        .contains("focus-9"));
+}
