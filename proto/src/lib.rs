@@ -1,11 +1,14 @@
 //! The moshmux protocol core: crypto, datagrams, fragments and the State Synchronization
 //! Protocol, as pure state machines. Nothing here opens a socket, reads a clock or draws
 //! randomness on its own: callers pass `now` in and carry datagrams out, so every rule
-//! can be tested without a network or a real clock.
+//! can be tested without a network or a real clock. The one exception is `driver`, behind
+//! the `tokio` feature, which runs a connection on a real socket and clock.
 
 pub mod codec;
 pub mod connection;
 pub mod crypto;
+#[cfg(feature = "tokio")]
+pub mod driver;
 pub mod error;
 pub mod fragment;
 pub mod instruction;
