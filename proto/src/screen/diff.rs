@@ -1,0 +1,336 @@
+//! Host-state diffs: the parts of the state that changed, and for a pane screen of
+//! unchanged size, a scroll plus the rows that still differ.
+//!
+//! Diffs are not compressed here: the instruction layer compresses the whole message
+//! (`Instruction::to_bytes`), diff included, and a second pass would only add framing.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::pane::{Modes, PaneScreen, Point};
+use super::row::Row;
+use super::scroll::{apply_shift, best_shift, Shift};
+use super::{HostState, PaneView, ScreenError, WindowInfo};
+use crate::codec;
+use crate::label::Label;
+use crate::state::{DiffError, SyncState};
+
+/// One part of a host-state diff. Wire format: append only (bincode numbers variants by
+/// position; `golden_bytes` pins them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+enum HostChange {
+    Session(Label),
+    Windows(Vec<WindowInfo>),
+    Panes(Vec<PaneView>),
+    Notices(Vec<Label>),
+    RemoveScreen(u32),
+    /// A pane screen sent whole: new, or resized.
+    Screen(u32, PaneScreen),
+    EditScreen(u32, Vec<ScreenEdit>),
+}
+
+/// One change to a pane screen of unchanged size, applied in order. Wire format: append
+/// only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+enum ScreenEdit {
+    ScrollUp(u16),
+    ScrollDown(u16),
+    Row(u16, Arc<Row>),
+    Cursor(Point),
+    CursorVisible(bool),
+    Title(Label),
+    Modes(Modes),
+    HistoryLen(u64),
+}
+
+impl From<ScreenError> for DiffError {
+    fn from(error: ScreenError) -> Self {
+        DiffError::new(error.to_string())
+    }
+}
+
+impl SyncState for HostState {
+    fn diff_from(&self, old: &Self) -> Vec<u8> {
+        if self == old {
+            return Vec::new();
+        }
+        let mut changes = Vec::new();
+        if self.session != old.session {
+            changes.push(HostChange::Session(self.session.clone()));
+        }
+        if self.windows != old.windows {
+            changes.push(HostChange::Windows(self.windows.clone()));
+        }
+        if self.panes != old.panes {
+            changes.push(HostChange::Panes(self.panes.clone()));
+        }
+        if self.notices != old.notices {
+            changes.push(HostChange::Notices(self.notices.clone()));
+        }
+        for &pane in old.screens.keys() {
+            if !self.screens.contains_key(&pane) {
+                changes.push(HostChange::RemoveScreen(pane));
+            }
+        }
+        for (&pane, screen) in &self.screens {
+            match old.screens.get(&pane) {
+                Some(before) if before == screen => {}
+                Some(before)
+                    if before.cols == screen.cols && before.rows.len() == screen.rows.len() =>
+                {
+                    changes.push(HostChange::EditScreen(pane, screen_edits(before, screen)));
+                }
+                _ => changes.push(HostChange::Screen(pane, screen.clone())),
+            }
+        }
+        codec::encode(&changes)
+    }
+
+    /// Applies all of the diff or, on any error, none of it.
+    fn apply(&mut self, diff: &[u8]) -> Result<(), DiffError> {
+        if diff.is_empty() {
+            return Ok(());
+        }
+        let changes: Vec<HostChange> = codec::decode(diff)?;
+        let mut next = self.clone();
+        for change in changes {
+            next.apply_change(change)?;
+        }
+        next.check_limits()?;
+        *self = next;
+        Ok(())
+    }
+}
+
+impl HostState {
+    fn apply_change(&mut self, change: HostChange) -> Result<(), ScreenError> {
+        match change {
+            HostChange::Session(session) => self.session = session,
+            HostChange::Windows(windows) => self.windows = windows,
+            HostChange::Panes(panes) => self.panes = panes,
+            HostChange::Notices(notices) => self.notices = notices,
+            HostChange::RemoveScreen(pane) => {
+                self.screens
+                    .remove(&pane)
+                    .ok_or(ScreenError::UnknownPane(pane))?;
+            }
+            HostChange::Screen(pane, screen) => {
+                self.screens.insert(pane, screen);
+            }
+            HostChange::EditScreen(pane, edits) => {
+                let screen = self
+                    .screens
+                    .get_mut(&pane)
+                    .ok_or(ScreenError::UnknownPane(pane))?;
+                apply_edits(screen, edits)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn screen_edits(old: &PaneScreen, new: &PaneScreen) -> Vec<ScreenEdit> {
+    let mut edits = Vec::new();
+    let blank = Arc::new(Row::blank(new.cols));
+    let mut base = std::borrow::Cow::Borrowed(&old.rows);
+    if let Some(shift) = best_shift(&old.rows, &new.rows, &blank) {
+        edits.push(match shift {
+            Shift::Up(by) => ScreenEdit::ScrollUp(by),
+            Shift::Down(by) => ScreenEdit::ScrollDown(by),
+        });
+        apply_shift(base.to_mut(), shift, &blank);
+    }
+    for (index, (before, after)) in base.iter().zip(&new.rows).enumerate() {
+        // Screens hold at most MAX_ROWS rows, so every index fits.
+        let Ok(index) = u16::try_from(index) else {
+            break;
+        };
+        if before != after {
+            edits.push(ScreenEdit::Row(index, after.clone()));
+        }
+    }
+    if new.cursor != old.cursor {
+        edits.push(ScreenEdit::Cursor(new.cursor));
+    }
+    if new.cursor_visible != old.cursor_visible {
+        edits.push(ScreenEdit::CursorVisible(new.cursor_visible));
+    }
+    if new.title != old.title {
+        edits.push(ScreenEdit::Title(new.title.clone()));
+    }
+    if new.modes != old.modes {
+        edits.push(ScreenEdit::Modes(new.modes));
+    }
+    if new.history_len != old.history_len {
+        edits.push(ScreenEdit::HistoryLen(new.history_len));
+    }
+    edits
+}
+
+fn apply_edits(screen: &mut PaneScreen, edits: Vec<ScreenEdit>) -> Result<(), ScreenError> {
+    for edit in edits {
+        match edit {
+            ScreenEdit::ScrollUp(by) | ScreenEdit::ScrollDown(by) => {
+                let rows = screen.rows.len();
+                if usize::from(by) > rows {
+                    return Err(ScreenError::ScrollTooFar { by, rows });
+                }
+                let shift = match edit {
+                    ScreenEdit::ScrollUp(_) => Shift::Up(by),
+                    _ => Shift::Down(by),
+                };
+                let blank = Arc::new(Row::blank(screen.cols));
+                apply_shift(&mut screen.rows, shift, &blank);
+            }
+            ScreenEdit::Row(index, row) => screen.set_row(usize::from(index), row)?,
+            ScreenEdit::Cursor(cursor) => screen.cursor = cursor,
+            ScreenEdit::CursorVisible(visible) => screen.cursor_visible = visible,
+            ScreenEdit::Title(title) => screen.title = title,
+            ScreenEdit::Modes(modes) => screen.modes = modes,
+            ScreenEdit::HistoryLen(len) => screen.history_len = len,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::screen::{CellStyle, Color, MouseEncoding, MouseMode, Rect};
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Pins the encoding of every variant of every host-state wire enum: reordering or
+    /// inserting a variant changes these bytes and fails here. A new variant goes at the
+    /// end of its enum and gets a line here (the `match`es below fail to compile until
+    /// it does).
+    #[test]
+    fn golden_bytes() {
+        let mut builder = Row::builder(2);
+        builder.push("a", false, CellStyle::default());
+        let row = Arc::new(builder.finish(false));
+        let screen = PaneScreen::new(1, 1).unwrap();
+        let window = WindowInfo {
+            id: 1,
+            index: 0,
+            name: Label::new("w"),
+            active: true,
+        };
+        let view = PaneView {
+            pane: 3,
+            rect: Rect {
+                x: 0,
+                y: 1,
+                cols: 2,
+                rows: 3,
+            },
+            active: true,
+            zoomed: false,
+        };
+        let changes = [
+            (HostChange::Session(Label::new("s")), "000173"),
+            (HostChange::Windows(vec![window]), "010101000177 01"),
+            (HostChange::Panes(vec![view]), "020103000102030100"),
+            (HostChange::Notices(vec![Label::new("n")]), "0301016e"),
+            (HostChange::RemoveScreen(7), "0407"),
+            (
+                HostChange::Screen(9, screen),
+                "0509 01 01 0120 01 01 0000 0000000000 00 00 0000 01 00 000000000000 00",
+            ),
+            (HostChange::EditScreen(9, vec![]), "0609 00"),
+        ];
+        for (change, expected) in changes {
+            match change {
+                HostChange::Session(_)
+                | HostChange::Windows(_)
+                | HostChange::Panes(_)
+                | HostChange::Notices(_)
+                | HostChange::RemoveScreen(_)
+                | HostChange::Screen(..)
+                | HostChange::EditScreen(..) => {}
+            }
+            assert_eq!(
+                hex(&codec::encode(&change)),
+                expected.replace(' ', ""),
+                "{change:?}"
+            );
+        }
+        let modes = Modes {
+            mouse: MouseMode::AnyMotion,
+            mouse_encoding: MouseEncoding::Sgr,
+            ..Modes::default()
+        };
+        let edits = [
+            (ScreenEdit::ScrollUp(2), "0002"),
+            (ScreenEdit::ScrollDown(3), "0103"),
+            (
+                ScreenEdit::Row(1, row),
+                "0201 026120 01 02 0000 0000000000 00 00",
+            ),
+            (ScreenEdit::Cursor(Point { row: 4, col: 5 }), "030405"),
+            (ScreenEdit::CursorVisible(false), "0400"),
+            (ScreenEdit::Title(Label::new("t")), "050174"),
+            (ScreenEdit::Modes(modes), "06000000040200"),
+            (ScreenEdit::HistoryLen(300), "07fb2c01"),
+        ];
+        for (edit, expected) in edits {
+            match edit {
+                ScreenEdit::ScrollUp(_)
+                | ScreenEdit::ScrollDown(_)
+                | ScreenEdit::Row(..)
+                | ScreenEdit::Cursor(_)
+                | ScreenEdit::CursorVisible(_)
+                | ScreenEdit::Title(_)
+                | ScreenEdit::Modes(_)
+                | ScreenEdit::HistoryLen(_) => {}
+            }
+            assert_eq!(
+                hex(&codec::encode(&edit)),
+                expected.replace(' ', ""),
+                "{edit:?}"
+            );
+        }
+        let colors = [
+            (Color::Default, "00"),
+            (Color::Indexed(200), "01c8"),
+            (Color::Rgb(1, 2, 3), "02010203"),
+        ];
+        for (color, expected) in colors {
+            match color {
+                Color::Default | Color::Indexed(_) | Color::Rgb(..) => {}
+            }
+            assert_eq!(hex(&codec::encode(&color)), expected);
+        }
+        let mouse_modes = [
+            MouseMode::None,
+            MouseMode::Press,
+            MouseMode::PressRelease,
+            MouseMode::ButtonMotion,
+            MouseMode::AnyMotion,
+        ];
+        for (index, mode) in mouse_modes.into_iter().enumerate() {
+            match mode {
+                MouseMode::None
+                | MouseMode::Press
+                | MouseMode::PressRelease
+                | MouseMode::ButtonMotion
+                | MouseMode::AnyMotion => {}
+            }
+            assert_eq!(codec::encode(&mode), [index as u8]);
+        }
+        let encodings = [
+            MouseEncoding::Default,
+            MouseEncoding::Utf8,
+            MouseEncoding::Sgr,
+        ];
+        for (index, encoding) in encodings.into_iter().enumerate() {
+            match encoding {
+                MouseEncoding::Default | MouseEncoding::Utf8 | MouseEncoding::Sgr => {}
+            }
+            assert_eq!(codec::encode(&encoding), [index as u8]);
+        }
+    }
+}

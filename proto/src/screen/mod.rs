@@ -1,0 +1,121 @@
+//! The host state: what the server shows the client. It is a snapshot (SSP sends the
+//! difference between the snapshot the client holds and the newest one), so it holds only
+//! what the client draws: the session's windows, the active window's layout, each visible
+//! pane's screen, and notices.
+
+mod diff;
+mod pane;
+mod row;
+mod scroll;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use pane::{Modes, MouseEncoding, MouseMode, PaneScreen, Point, MAX_COLS, MAX_ROWS};
+pub use row::{Cell, CellStyle, Cells, Color, Row, RowBuilder, RowError, MAX_CELL_CHARS};
+
+use crate::label::Label;
+
+/// Most windows a session may list.
+pub const MAX_WINDOWS: usize = 1000;
+/// Most panes the active window's layout, and the set of pane screens, may hold.
+pub const MAX_PANES: usize = 256;
+/// Most cells all pane screens together may hold: visible panes share one client window,
+/// so this is far above real use while bounding what a peer can make us hold.
+pub const MAX_TOTAL_CELLS: usize = 4 * MAX_ROWS as usize * MAX_COLS as usize;
+/// Most notices shown at once.
+pub const MAX_NOTICES: usize = 16;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostState {
+    pub session: Label,
+    pub windows: Vec<WindowInfo>,
+    /// The active window's panes, where they sit in the client's window.
+    pub panes: Vec<PaneView>,
+    /// The screens of the visible panes, by pane id.
+    pub screens: BTreeMap<u32, PaneScreen>,
+    /// Messages for the user, such as "session ended".
+    pub notices: Vec<Label>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowInfo {
+    /// Unique within the server (tmux's `@N`).
+    pub id: u32,
+    /// The number the user selects the window by.
+    pub index: u32,
+    pub name: Label,
+    pub active: bool,
+}
+
+/// A pane's place in the layout of the active window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaneView {
+    /// Unique within the server (tmux's `%N`); keys [`HostState::screens`].
+    pub pane: u32,
+    pub rect: Rect,
+    pub active: bool,
+    pub zoomed: bool,
+}
+
+/// Cells of the client's window, counted from its top left.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rect {
+    pub x: u16,
+    pub y: u16,
+    pub cols: u16,
+    pub rows: u16,
+}
+
+/// A state or a change that breaks the limits above, or does not fit the screen it is for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScreenError {
+    #[error("screen of {rows}x{cols} exceeds {MAX_ROWS}x{MAX_COLS}")]
+    TooLarge { rows: usize, cols: u16 },
+    #[error("row of width {width} on a screen {cols} columns wide")]
+    RowWidth { width: usize, cols: u16 },
+    #[error("row {index} on a screen of {rows} rows")]
+    RowIndex { index: usize, rows: usize },
+    #[error("scroll by {by} rows on a screen of {rows} rows")]
+    ScrollTooFar { by: u16, rows: usize },
+    #[error("no screen for pane {0}")]
+    UnknownPane(u32),
+    #[error("pane rectangle {0:?} reaches past {MAX_ROWS}x{MAX_COLS}")]
+    RectTooLarge(Rect),
+    #[error("{count} {what} exceed the limit of {limit}")]
+    TooMany {
+        what: &'static str,
+        count: usize,
+        limit: usize,
+    },
+}
+
+impl HostState {
+    /// Checks the limits a peer enforces on every state it receives. The server calls this
+    /// before publishing a state: one that fails would be refused by every client.
+    pub fn check_limits(&self) -> Result<(), ScreenError> {
+        let too_many = |what, count, limit| {
+            (count > limit).then_some(ScreenError::TooMany { what, count, limit })
+        };
+        let cells = self.screens.values().map(PaneScreen::cells).sum();
+        let counts = [
+            too_many("windows", self.windows.len(), MAX_WINDOWS),
+            too_many("pane views", self.panes.len(), MAX_PANES),
+            too_many("pane screens", self.screens.len(), MAX_PANES),
+            too_many("cells", cells, MAX_TOTAL_CELLS),
+            too_many("notices", self.notices.len(), MAX_NOTICES),
+        ];
+        if let Some(error) = counts.into_iter().flatten().next() {
+            return Err(error);
+        }
+        let outside = |r: &Rect| {
+            u32::from(r.x) + u32::from(r.cols) > u32::from(MAX_COLS)
+                || u32::from(r.y) + u32::from(r.rows) > u32::from(MAX_ROWS)
+        };
+        match self.panes.iter().find(|view| outside(&view.rect)) {
+            Some(view) => Err(ScreenError::RectTooLarge(view.rect)),
+            None => Ok(()),
+        }
+    }
+}

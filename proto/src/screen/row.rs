@@ -1,0 +1,377 @@
+//! One screen row, stored compactly: its text as one string, its attributes as runs, and
+//! a note for each cell that is not "one character, one column".
+//!
+//! Most rows are plain text in a handful of styles, so this costs three small allocations
+//! per row and compares as fast as a string; rows are shared through `Arc` by the states
+//! SSP keeps, so an unchanged row is never copied.
+//!
+//! A cell holds one character, or several when combining characters follow the base
+//! (`e` + U+0301), and is one or two columns wide. The second column of a wide character
+//! holds no text. An empty cell is stored as a space: on a terminal the two look the same.
+
+use serde::{Deserialize, Serialize};
+
+/// Most characters one cell keeps (a base and its combining marks); more are dropped.
+pub const MAX_CELL_CHARS: usize = 8;
+
+/// A colour as terminals encode it. Wire format: append only (bincode numbers variants by
+/// position).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Color {
+    #[default]
+    Default,
+    /// One of the 256 palette colours (0-15 are the classic 16).
+    Indexed(u8),
+    Rgb(u8, u8, u8),
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CellStyle {
+    pub fg: Color,
+    pub bg: Color,
+    pub bold: bool,
+    pub dim: bool,
+    pub italic: bool,
+    pub underline: bool,
+    pub inverse: bool,
+}
+
+/// A cell whose text is not exactly one character, or that is two columns wide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+struct Cluster {
+    col: u16,
+    chars: u8,
+    wide: bool,
+}
+
+/// A row of cells. Build one with [`Row::builder`]; every `Row` that exists, built here or
+/// decoded from a peer, is consistent, so reading its cells never fails.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RowWire")]
+pub struct Row {
+    /// Each cell's text, left to right.
+    text: String,
+    /// (columns, style), covering every column; adjacent runs differ.
+    styles: Vec<(u16, CellStyle)>,
+    /// Irregular cells, by ascending column.
+    clusters: Vec<Cluster>,
+    wrapped: bool,
+}
+
+/// The same fields as [`Row`], not yet checked.
+#[derive(Deserialize)]
+struct RowWire {
+    text: String,
+    styles: Vec<(u16, CellStyle)>,
+    clusters: Vec<Cluster>,
+    wrapped: bool,
+}
+
+/// One cell as a renderer sees it. A wide cell covers `col` and `col + 1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cell<'a> {
+    pub col: u16,
+    pub text: &'a str,
+    pub wide: bool,
+    pub style: CellStyle,
+}
+
+impl Row {
+    /// A row of `cols` spaces in the default style.
+    pub fn blank(cols: u16) -> Row {
+        Row::builder(cols).finish(false)
+    }
+
+    pub fn builder(cols: u16) -> RowBuilder {
+        RowBuilder {
+            cols,
+            width: 0,
+            row: Row::default(),
+        }
+    }
+
+    /// Columns the row covers.
+    pub fn width(&self) -> usize {
+        self.styles
+            .iter()
+            .map(|&(cells, _)| usize::from(cells))
+            .sum()
+    }
+
+    /// Whether the line continues on the next row (the program wrote past the edge).
+    pub fn wrapped(&self) -> bool {
+        self.wrapped
+    }
+
+    /// All cells' text, left to right.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The cells, left to right; the second column of a wide cell is not listed.
+    pub fn cells(&self) -> Cells<'_> {
+        Cells {
+            row: self,
+            byte: 0,
+            col: 0,
+            cluster: 0,
+            run: 0,
+            run_end: self
+                .styles
+                .first()
+                .map_or(0, |&(cells, _)| usize::from(cells)),
+        }
+    }
+}
+
+/// Fills a row of a fixed width cell by cell. Whatever it is given, the row it makes has
+/// exactly that width and passes the checks a peer applies on decoding.
+pub struct RowBuilder {
+    cols: u16,
+    width: u16,
+    row: Row,
+}
+
+impl RowBuilder {
+    /// Appends one cell. Empty text becomes a space, control characters become U+FFFD
+    /// (a row is printed to the client's terminal as is), and characters past
+    /// [`MAX_CELL_CHARS`] are dropped. Cells past the row's width are ignored; a wide
+    /// cell that would not fit becomes a space.
+    pub fn push(&mut self, text: &str, wide: bool, style: CellStyle) -> &mut Self {
+        let room = self.cols - self.width;
+        if room == 0 {
+            return self;
+        }
+        let (text, wide) = if wide && room < 2 {
+            (" ", false)
+        } else if text.is_empty() {
+            (" ", wide)
+        } else {
+            (text, wide)
+        };
+        let mut chars = 0u8;
+        for c in text.chars().take(MAX_CELL_CHARS) {
+            self.row
+                .text
+                .push(if c.is_control() { '\u{fffd}' } else { c });
+            chars += 1;
+        }
+        if chars != 1 || wide {
+            self.row.clusters.push(Cluster {
+                col: self.width,
+                chars,
+                wide,
+            });
+        }
+        let cells = if wide { 2 } else { 1 };
+        match self.row.styles.last_mut() {
+            Some((run, last)) if *last == style => *run += cells,
+            _ => self.row.styles.push((cells, style)),
+        }
+        self.width += cells;
+        self
+    }
+
+    /// Pads the row with blank cells to its width.
+    pub fn finish(mut self, wrapped: bool) -> Row {
+        while self.width < self.cols {
+            self.push(" ", false, CellStyle::default());
+        }
+        self.row.wrapped = wrapped;
+        self.row
+    }
+}
+
+/// Why received row data is inconsistent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RowError {
+    #[error("row has an empty or repeated style run")]
+    StyleRuns,
+    #[error("row is wider than 65535 columns")]
+    TooWide,
+    #[error("row text contains a control character")]
+    ControlCharacter,
+    #[error("row text does not match its cells")]
+    CellMismatch,
+}
+
+impl TryFrom<RowWire> for Row {
+    type Error = RowError;
+
+    fn try_from(wire: RowWire) -> Result<Self, RowError> {
+        let row = Row {
+            text: wire.text,
+            styles: wire.styles,
+            clusters: wire.clusters,
+            wrapped: wire.wrapped,
+        };
+        let empty_run = row.styles.iter().any(|&(cells, _)| cells == 0);
+        let repeated = row.styles.windows(2).any(|pair| pair[0].1 == pair[1].1);
+        if empty_run || repeated {
+            return Err(RowError::StyleRuns);
+        }
+        if row.width() > usize::from(u16::MAX) {
+            return Err(RowError::TooWide);
+        }
+        if row.text.chars().any(char::is_control) {
+            return Err(RowError::ControlCharacter);
+        }
+        row.check_cells()?;
+        Ok(row)
+    }
+}
+
+impl Row {
+    /// Walks the cells as [`Cells`] does and checks that text, clusters and width agree.
+    fn check_cells(&self) -> Result<(), RowError> {
+        let width = self.width();
+        let mut chars = self.text.chars();
+        let mut clusters = self.clusters.iter().copied().peekable();
+        let mut col = 0usize;
+        while col < width {
+            let (count, cells) = match clusters.peek().copied() {
+                Some(c) if usize::from(c.col) == col => {
+                    let regular = c.chars == 1 && !c.wide;
+                    if regular || c.chars == 0 || usize::from(c.chars) > MAX_CELL_CHARS {
+                        return Err(RowError::CellMismatch);
+                    }
+                    clusters.next();
+                    (usize::from(c.chars), if c.wide { 2 } else { 1 })
+                }
+                Some(c) if usize::from(c.col) < col => return Err(RowError::CellMismatch),
+                _ => (1, 1),
+            };
+            if chars.by_ref().take(count).count() != count {
+                return Err(RowError::CellMismatch);
+            }
+            col += cells;
+        }
+        if col != width || chars.next().is_some() || clusters.next().is_some() {
+            return Err(RowError::CellMismatch);
+        }
+        Ok(())
+    }
+}
+
+/// Iterator over a row's cells; see [`Row::cells`].
+pub struct Cells<'a> {
+    row: &'a Row,
+    byte: usize,
+    col: usize,
+    cluster: usize,
+    run: usize,
+    run_end: usize,
+}
+
+impl<'a> Iterator for Cells<'a> {
+    type Item = Cell<'a>;
+
+    fn next(&mut self) -> Option<Cell<'a>> {
+        let rest = self.row.text.get(self.byte..).filter(|s| !s.is_empty())?;
+        while self.col >= self.run_end {
+            self.run += 1;
+            self.run_end += usize::from(self.row.styles.get(self.run)?.0);
+        }
+        let (_, style) = *self.row.styles.get(self.run)?;
+        let (chars, wide) = match self.row.clusters.get(self.cluster) {
+            Some(c) if usize::from(c.col) == self.col => {
+                self.cluster += 1;
+                (usize::from(c.chars), c.wide)
+            }
+            _ => (1, false),
+        };
+        let len = rest
+            .char_indices()
+            .nth(chars)
+            .map_or(rest.len(), |(i, _)| i);
+        let cell = Cell {
+            col: u16::try_from(self.col).ok()?,
+            text: rest.get(..len)?,
+            wide,
+            style,
+        };
+        self.byte += len;
+        self.col += if wide { 2 } else { 1 };
+        Some(cell)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec;
+
+    fn red() -> CellStyle {
+        CellStyle {
+            fg: Color::Indexed(1),
+            bold: true,
+            ..CellStyle::default()
+        }
+    }
+
+    #[test]
+    fn wide_and_combining_cells_round_trip() {
+        let mut builder = Row::builder(8);
+        builder
+            .push("a", false, red())
+            .push("中", true, CellStyle::default())
+            .push("e\u{301}", false, red())
+            .push("", false, red());
+        let row = builder.finish(true);
+        let cells: Vec<_> = row.cells().map(|c| (c.col, c.text, c.wide)).collect();
+        assert_eq!(
+            cells,
+            [
+                (0, "a", false),
+                (1, "中", true),
+                (3, "e\u{301}", false),
+                (4, " ", false),
+                (5, " ", false),
+                (6, " ", false),
+                (7, " ", false),
+            ]
+        );
+        assert_eq!(row.cells().nth(2).map(|c| c.style), Some(red()));
+        assert_eq!(row.width(), 8);
+        assert_eq!(codec::decode::<Row>(&codec::encode(&row)), Ok(row));
+    }
+
+    #[test]
+    fn a_wide_cell_at_the_edge_becomes_a_space_and_extra_cells_are_ignored() {
+        let mut builder = Row::builder(3);
+        builder
+            .push("ab", false, red())
+            .push("x", false, red())
+            .push("中", true, red())
+            .push("y", false, red());
+        let row = builder.finish(false);
+        assert_eq!(row.width(), 3);
+        assert_eq!(row.text(), "abx ");
+    }
+
+    #[test]
+    fn inconsistent_rows_are_refused() {
+        let forge = |text: &str, styles: Vec<(u16, CellStyle)>, clusters: Vec<Cluster>| {
+            let wire = (text, styles, clusters, false);
+            codec::decode::<Row>(&codec::encode(&wire))
+        };
+        let plain = CellStyle::default();
+        let wide = |col| Cluster {
+            col,
+            chars: 1,
+            wide: true,
+        };
+        assert_eq!(
+            forge("ab", vec![(2, plain)], vec![]).map(|r| r.width()),
+            Ok(2)
+        );
+        assert!(forge("abc", vec![(2, plain)], vec![]).is_err());
+        assert!(forge("a", vec![(2, plain)], vec![]).is_err());
+        assert!(forge("ab", vec![(1, plain), (1, plain)], vec![]).is_err());
+        assert!(forge("ab", vec![(0, red()), (2, plain)], vec![]).is_err());
+        assert!(forge("a\x1b", vec![(2, plain)], vec![]).is_err());
+        assert!(forge("中", vec![(1, plain)], vec![wide(0)]).is_err());
+        assert!(forge("中b", vec![(4, plain)], vec![wide(0), wide(1)]).is_err());
+        assert!(forge("a中", vec![(3, plain)], vec![wide(1)]).is_ok());
+    }
+}

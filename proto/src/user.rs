@@ -1,0 +1,418 @@
+//! The user stream: what the client sends the server, as an ordered, reliable stream of
+//! events (keys, resizes, multiplexer commands).
+//!
+//! Events are numbered from the start of the session. A diff carries the events the old
+//! state lacks, with the number and a fingerprint of everything before them, so it applies
+//! only to the exact state it was made from; `subtract` drops the prefix both sides hold,
+//! so neither keeps the whole session's typing.
+
+use serde::{Deserialize, Serialize};
+
+use crate::codec;
+use crate::label::Label;
+use crate::state::{DiffError, SyncState};
+
+/// Largest `Keys` event: a paste is split into events of this size, so that each is a
+/// bounded piece the server can hand to a PTY without buffering the whole paste.
+pub const MAX_KEYS_LEN: usize = 4096;
+
+/// Something the user did. Wire format: append only (bincode numbers variants by position;
+/// the `golden_bytes` test pins them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserEvent {
+    /// Bytes for the focused pane, as the terminal produced them.
+    Keys(Vec<u8>),
+    /// The client's terminal changed size.
+    Resize {
+        rows: u16,
+        cols: u16,
+    },
+    Command(MuxCommand),
+}
+
+/// A multiplexer command from the client's prefix bindings. Wire format: append only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MuxCommand {
+    /// Split the focused pane into two side by side (prefix `%`, tmux `split-window -h`).
+    SplitHorizontal,
+    /// Split the focused pane into two one above the other (prefix `"`).
+    SplitVertical,
+    SelectPane(Direction),
+    NextPane,
+    ToggleZoom,
+    KillPane,
+    NewWindow,
+    NextWindow,
+    PreviousWindow,
+    /// Select the window with this index (prefix `0`-`9`).
+    SelectWindow(u32),
+    RenameWindow(Label),
+    Detach,
+}
+
+/// Wire format: append only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Direction {
+    Left,
+    Right,
+    Up,
+    Down,
+}
+
+/// The client's events, minus the prefix the server acknowledged. On the server, the
+/// value `Connection::take_remote_update` returns holds exactly the events not taken yet.
+#[derive(Debug, Clone, Default)]
+pub struct UserStream {
+    /// Number of `events[0]`: how many events were subtracted.
+    start: u64,
+    events: Vec<UserEvent>,
+    /// Folds every event ever pushed, subtracted or not.
+    fingerprint: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StreamDiff {
+    /// Events the base has had, and their fingerprint: the diff applies to no other state.
+    base_len: u64,
+    base_fingerprint: u64,
+    /// Number of the first event below.
+    first: u64,
+    events: Vec<UserEvent>,
+}
+
+/// FNV-1a over the event's wire encoding: stable across builds and platforms, unlike
+/// `std::hash`, which matters because both peers compute it.
+fn fold(fingerprint: u64, event: &UserEvent) -> u64 {
+    codec::encode(event)
+        .iter()
+        .fold(fingerprint ^ 0xcbf2_9ce4_8422_2325, |hash, &byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
+impl UserStream {
+    /// Appends an event; `Keys` longer than [`MAX_KEYS_LEN`] become several events, and
+    /// empty `Keys` none.
+    pub fn push(&mut self, event: UserEvent) {
+        match event {
+            UserEvent::Keys(keys) => {
+                for chunk in keys.chunks(MAX_KEYS_LEN) {
+                    self.append(UserEvent::Keys(chunk.to_vec()));
+                }
+            }
+            other => self.append(other),
+        }
+    }
+
+    fn append(&mut self, event: UserEvent) {
+        self.fingerprint = fold(self.fingerprint, &event);
+        self.events.push(event);
+    }
+
+    /// The events held: on the sender, those not acknowledged yet; on the receiver, in a
+    /// value from `take_remote_update`, those not taken before.
+    pub fn events(&self) -> &[UserEvent] {
+        &self.events
+    }
+
+    /// How many events the stream has had in total, subtracted or not.
+    pub fn pushed(&self) -> u64 {
+        self.start + self.events.len() as u64
+    }
+}
+
+/// Two streams are the same when they had the same events, whatever each subtracted.
+impl PartialEq for UserStream {
+    fn eq(&self, other: &Self) -> bool {
+        self.pushed() == other.pushed() && self.fingerprint == other.fingerprint
+    }
+}
+
+impl SyncState for UserStream {
+    fn diff_from(&self, old: &Self) -> Vec<u8> {
+        if self == old {
+            return Vec::new();
+        }
+        // SSP only diffs from a state at or after what it subtracted. Otherwise the diff
+        // says where its events start, and the peer refuses it rather than skip events.
+        let first = old.pushed().clamp(self.start, self.pushed());
+        let skip = usize::try_from(first - self.start).unwrap_or(usize::MAX);
+        let diff = StreamDiff {
+            base_len: old.pushed(),
+            base_fingerprint: old.fingerprint,
+            first,
+            events: self.events.get(skip..).unwrap_or_default().to_vec(),
+        };
+        codec::encode(&diff)
+    }
+
+    /// Appends the diff's events, or refuses the whole diff.
+    fn apply(&mut self, diff: &[u8]) -> Result<(), DiffError> {
+        if diff.is_empty() {
+            return Ok(());
+        }
+        let diff: StreamDiff = codec::decode(diff)?;
+        if (diff.base_len, diff.base_fingerprint) != (self.pushed(), self.fingerprint)
+            || diff.first != diff.base_len
+        {
+            return Err(DiffError::new("user stream diff made for another state"));
+        }
+        let oversized = diff.events.iter().any(|event| match event {
+            UserEvent::Keys(keys) => keys.len() > MAX_KEYS_LEN,
+            _ => false,
+        });
+        if oversized {
+            return Err(DiffError::new("keys event exceeds MAX_KEYS_LEN"));
+        }
+        for event in diff.events {
+            self.append(event);
+        }
+        Ok(())
+    }
+
+    fn subtract(&mut self, acked: &Self) {
+        let shared = acked
+            .pushed()
+            .saturating_sub(self.start)
+            .min(self.events.len() as u64);
+        // `shared` is at most events.len(), so it fits.
+        self.events.drain(..shared as usize);
+        self.start += shared;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn event() -> impl Strategy<Value = UserEvent> {
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..3 * MAX_KEYS_LEN).prop_map(UserEvent::Keys),
+            (any::<u16>(), any::<u16>()).prop_map(|(rows, cols)| UserEvent::Resize { rows, cols }),
+            Just(UserEvent::Command(MuxCommand::SplitVertical)),
+            any::<u32>().prop_map(|i| UserEvent::Command(MuxCommand::SelectWindow(i))),
+            ".*".prop_map(|name| UserEvent::Command(MuxCommand::RenameWindow(Label::new(&name)))),
+        ]
+    }
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Push(UserEvent),
+        /// Send the newest state, diffed from the sent state this picks.
+        Send(prop::sample::Index),
+        /// The receiver acknowledges the sent state this picks.
+        Ack(prop::sample::Index),
+        Take,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            event().prop_map(Step::Push),
+            any::<prop::sample::Index>().prop_map(Step::Send),
+            any::<prop::sample::Index>().prop_map(Step::Ack),
+            Just(Step::Take),
+        ]
+    }
+
+    /// Sender and receiver as SSP runs them: the sender keeps the states it sent (the first
+    /// is the acknowledged one) and diffs from any of them; both subtract on
+    /// acknowledgement; the receiver hands the application the newest state minus what it
+    /// took before.
+    struct Link {
+        current: UserStream,
+        sent: Vec<UserStream>,
+        received: Vec<UserStream>,
+        taken: UserStream,
+        delivered: Vec<UserEvent>,
+    }
+
+    impl Link {
+        fn new() -> Self {
+            Link {
+                current: UserStream::default(),
+                sent: vec![UserStream::default()],
+                received: vec![UserStream::default()],
+                taken: UserStream::default(),
+                delivered: Vec::new(),
+            }
+        }
+
+        fn send(&mut self, base: usize) -> Result<(), DiffError> {
+            let diff = self.current.diff_from(&self.sent[base]);
+            let mut state = self.received[base].clone();
+            state.apply(&diff)?;
+            self.sent.push(self.current.clone());
+            self.received.push(state);
+            Ok(())
+        }
+
+        /// The sender forgets what the receiver holds; the receiver only forgets states
+        /// older than the acknowledged one (its throwaway number).
+        fn ack(&mut self, upto: usize) {
+            self.sent.drain(..upto);
+            self.received.drain(..upto);
+            let acked = self.sent[0].clone();
+            self.current.subtract(&acked);
+            self.sent.iter_mut().for_each(|s| s.subtract(&acked));
+        }
+
+        fn take(&mut self) {
+            let newest = self.received[self.received.len() - 1].clone();
+            let mut update = newest.clone();
+            update.subtract(&self.taken);
+            self.taken = newest;
+            self.delivered.extend_from_slice(update.events());
+            let oldest = self.received[0].clone();
+            self.received.iter_mut().for_each(|s| s.subtract(&oldest));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Whatever the order of pushes, sends from any base, acknowledgements and takes,
+        /// the receiver's application gets every event once, in order.
+        #[test]
+        fn events_arrive_exactly_once_in_order(steps in prop::collection::vec(step(), 0..60)) {
+            let mut link = Link::new();
+            let mut expected = UserStream::default();
+            for step in steps {
+                match step {
+                    Step::Push(event) => {
+                        expected.push(event.clone());
+                        link.current.push(event);
+                    }
+                    Step::Send(base) => link.send(base.index(link.sent.len())).unwrap(),
+                    Step::Ack(upto) => link.ack(upto.index(link.sent.len())),
+                    Step::Take => link.take(),
+                }
+                prop_assert!(link.current.events().len() as u64
+                    <= link.current.pushed() - link.sent[0].pushed());
+            }
+            link.send(0).unwrap();
+            link.take();
+            prop_assert_eq!(link.delivered, expected.events());
+        }
+
+        #[test]
+        fn random_bytes_never_panic(bytes: Vec<u8>) {
+            let mut stream = UserStream::default();
+            stream.push(UserEvent::Keys(b"ls".to_vec()));
+            let _ = stream.apply(&bytes);
+        }
+    }
+
+    #[test]
+    fn big_pastes_are_split_and_empty_keys_dropped() {
+        let paste: Vec<u8> = (0..2 * MAX_KEYS_LEN + 10).map(|i| i as u8).collect();
+        let mut stream = UserStream::default();
+        stream.push(UserEvent::Keys(paste.clone()));
+        stream.push(UserEvent::Keys(Vec::new()));
+        let mut joined = Vec::new();
+        for event in stream.events() {
+            let UserEvent::Keys(keys) = event else {
+                panic!("only keys were pushed")
+            };
+            assert!(keys.len() <= MAX_KEYS_LEN);
+            joined.extend_from_slice(keys);
+        }
+        assert_eq!(stream.events().len(), 3);
+        assert_eq!(joined, paste);
+    }
+
+    #[test]
+    fn a_diff_for_another_state_is_refused() {
+        let mut typed = UserStream::default();
+        typed.push(UserEvent::Keys(b"a".to_vec()));
+        let mut other = UserStream::default();
+        other.push(UserEvent::Keys(b"b".to_vec()));
+        let mut newer = typed.clone();
+        newer.push(UserEvent::Keys(b"c".to_vec()));
+        let diff = newer.diff_from(&typed);
+        assert!(other.clone().apply(&diff).is_err());
+        assert!(UserStream::default().apply(&diff).is_err());
+        let mut applied = typed.clone();
+        applied.apply(&diff).unwrap();
+        assert_eq!(applied, newer);
+    }
+
+    #[test]
+    fn oversized_keys_from_a_peer_are_refused() {
+        let diff = codec::encode(&StreamDiff {
+            base_len: 0,
+            base_fingerprint: 0,
+            first: 0,
+            events: vec![UserEvent::Keys(vec![b'x'; MAX_KEYS_LEN + 1])],
+        });
+        assert!(UserStream::default().apply(&diff).is_err());
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Pins the encoding of every variant of the user-stream wire enums: reordering or
+    /// inserting a variant fails here. New variants go last, with a line here (the
+    /// `match`es fail to compile until then).
+    #[test]
+    fn golden_bytes() {
+        let commands = [
+            MuxCommand::SplitHorizontal,
+            MuxCommand::SplitVertical,
+            MuxCommand::SelectPane(Direction::Up),
+            MuxCommand::NextPane,
+            MuxCommand::ToggleZoom,
+            MuxCommand::KillPane,
+            MuxCommand::NewWindow,
+            MuxCommand::NextWindow,
+            MuxCommand::PreviousWindow,
+            MuxCommand::SelectWindow(5),
+            MuxCommand::RenameWindow(Label::new("w")),
+            MuxCommand::Detach,
+        ];
+        let expected = [
+            "00", "01", "0202", "03", "04", "05", "06", "07", "08", "0905", "0a0177", "0b",
+        ];
+        for (command, expected) in commands.into_iter().zip(expected) {
+            match command {
+                MuxCommand::SplitHorizontal
+                | MuxCommand::SplitVertical
+                | MuxCommand::SelectPane(_)
+                | MuxCommand::NextPane
+                | MuxCommand::ToggleZoom
+                | MuxCommand::KillPane
+                | MuxCommand::NewWindow
+                | MuxCommand::NextWindow
+                | MuxCommand::PreviousWindow
+                | MuxCommand::SelectWindow(_)
+                | MuxCommand::RenameWindow(_)
+                | MuxCommand::Detach => {}
+            }
+            assert_eq!(hex(&codec::encode(&command)), expected, "{command:?}");
+        }
+        let events = [
+            (UserEvent::Keys(b"a".to_vec()), "000161"),
+            (UserEvent::Resize { rows: 24, cols: 80 }, "011850"),
+            (UserEvent::Command(MuxCommand::Detach), "020b"),
+        ];
+        for (event, expected) in events {
+            match event {
+                UserEvent::Keys(_) | UserEvent::Resize { .. } | UserEvent::Command(_) => {}
+            }
+            assert_eq!(hex(&codec::encode(&event)), expected, "{event:?}");
+        }
+        let directions = [
+            Direction::Left,
+            Direction::Right,
+            Direction::Up,
+            Direction::Down,
+        ];
+        for (index, direction) in directions.into_iter().enumerate() {
+            match direction {
+                Direction::Left | Direction::Right | Direction::Up | Direction::Down => {}
+            }
+            assert_eq!(codec::encode(&direction), [index as u8]);
+        }
+    }
+}
