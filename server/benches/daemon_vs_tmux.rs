@@ -1,6 +1,7 @@
 //! Prints, side by side with tmux 3.3 run the same way in the same run:
 //! - PTY-to-parser throughput: `cat` of a large file into one 80x24 pane, timed from the
-//!   keystroke that starts it until the pane shows the line printed after it;
+//!   keystroke that starts it until the pane shows the line printed after it, per second
+//!   of wall time and per second of the server's CPU time;
 //! - the daemon's resident memory (VmRSS) with 1, 10 and 100 idle `sh` panes.
 //!
 //! `cargo bench -p moshmux-server --bench daemon_vs_tmux`. Needs `tmux` on PATH.
@@ -173,9 +174,24 @@ fn write_input_file(path: &Path) -> usize {
     text.len()
 }
 
-/// MB/s (10^6 bytes) of the median run.
-fn throughput(mux: &dyn Multiplexer, file: &Path, bytes: usize) -> f64 {
+/// CPU seconds (user + system, all threads) a process has used.
+fn cpu_seconds(pid: i32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("process stat");
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // SAFETY: sysconf only reads a system constant.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    ticks as f64 / per_second
+}
+
+/// MB/s (10^6 bytes) of wall time and of server CPU time, each the median of the runs.
+/// On a busy machine the wall figure mostly measures the load; the CPU figure does not.
+fn throughput(mux: &dyn Multiplexer, file: &Path, bytes: usize) -> (f64, f64) {
     let mut rates = Vec::new();
+    let mut cpu_rates = Vec::new();
     for run in 0..RUNS {
         let session = format!("cat{run}");
         let script = format!(
@@ -185,14 +201,22 @@ fn throughput(mux: &dyn Multiplexer, file: &Path, bytes: usize) -> f64 {
         mux.new_session(&session, &["sh", "-c", &script]);
         // The pane must be reading before the clock starts.
         std::thread::sleep(Duration::from_millis(300));
+        let pid = mux.server_pid();
+        let cpu_start = cpu_seconds(pid);
         let start = Instant::now();
         mux.send_keys(&session, &["Enter"]);
         wait_for(mux, &session, |s| s.lines().any(|l| l == MARKER));
         let seconds = start.elapsed().as_secs_f64();
+        let cpu = cpu_seconds(pid) - cpu_start;
         rates.push(bytes as f64 / seconds / 1e6);
+        cpu_rates.push(bytes as f64 / cpu / 1e6);
     }
-    rates.sort_by(f64::total_cmp);
-    rates[rates.len() / 2]
+    (median(rates), median(cpu_rates))
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 fn rss_kib(pid: i32) -> u64 {
@@ -224,6 +248,7 @@ fn idle_rss(mux: &dyn Multiplexer) -> Vec<u64> {
 
 struct Figures {
     mb_per_s: f64,
+    mb_per_cpu_s: f64,
     rss: Vec<u64>,
 }
 
@@ -231,12 +256,16 @@ fn measure(make: &dyn Fn() -> Box<dyn Multiplexer>, file: &Path, bytes: usize) -
     // A fresh server for each figure, so the throughput runs' screens do not count
     // towards the idle memory.
     let mux = make();
-    let mb_per_s = throughput(mux.as_ref(), file, bytes);
+    let (mb_per_s, mb_per_cpu_s) = throughput(mux.as_ref(), file, bytes);
     mux.kill_server();
     let mux = make();
     let rss = idle_rss(mux.as_ref());
     mux.kill_server();
-    Figures { mb_per_s, rss }
+    Figures {
+        mb_per_s,
+        mb_per_cpu_s,
+        rss,
+    }
 }
 
 /// A number no earlier call returned, for server names.
@@ -294,6 +323,13 @@ fn main() {
         moshmux.mb_per_s,
         tmux.mb_per_s,
         moshmux.mb_per_s / tmux.mb_per_s
+    );
+    println!(
+        "{:<24}{:>12.1}{:>12.1}{:>10.2}",
+        "  per server CPU second",
+        moshmux.mb_per_cpu_s,
+        tmux.mb_per_cpu_s,
+        moshmux.mb_per_cpu_s / tmux.mb_per_cpu_s
     );
     for (i, panes) in [1, 10, 100].iter().enumerate() {
         let (ours, theirs) = (moshmux.rss[i], tmux.rss[i]);

@@ -87,11 +87,19 @@ fn start_daemon(paths: &RuntimePaths) -> anyhow::Result<UnixStream> {
         if Instant::now() >= deadline {
             let _ = child.try_wait();
             bail!(
-                "the daemon did not answer within {} s; see {}",
+                "the daemon did not answer within {} s: {}",
                 START_TIMEOUT.as_secs(),
-                paths.log().display()
+                last_log_line(paths)
             );
         }
         std::thread::sleep(START_POLL);
     }
+}
+
+/// The daemon's last words, which say why it did not start.
+fn last_log_line(paths: &RuntimePaths) -> String {
+    std::fs::read_to_string(paths.log())
+        .ok()
+        .and_then(|log| log.lines().last().map(str::to_owned))
+        .unwrap_or_else(|| format!("see {}", paths.log().display()))
 }

@@ -29,6 +29,8 @@ impl RuntimePaths {
         } else {
             PathBuf::from(format!("/tmp/moshmux-{}", nix::unistd::getuid()))
         };
+        // The daemon changes to `/`, so a relative MOSHMUX_DIR must be pinned down first.
+        let dir = std::path::absolute(&dir).unwrap_or(dir);
         RuntimePaths { dir }
     }
 

@@ -268,3 +268,42 @@ fn commands_refuse_a_runtime_directory_others_can_enter() {
     let error = server.fails(&["new", "--", "sh"]);
     assert!(error.contains("must be private"), "{error}");
 }
+
+#[test]
+fn a_relative_runtime_directory_is_pinned_down() {
+    let server = Server::new();
+    let parent = server.dir.parent().unwrap();
+    let name = server.dir.file_name().unwrap();
+    let relative = |args: &[&str]| {
+        std::process::Command::new(common::BIN)
+            .args(args)
+            .env("MOSHMUX_DIR", name)
+            .current_dir(parent)
+            .output()
+            .unwrap()
+    };
+    assert!(relative(&["new", "-s", "r", "--", "sh"]).status.success());
+    assert_eq!(server.ok(&["ls"]), "r: 1 windows [80x24]\n");
+    // The daemon runs in `/`; it still finds its socket to remove.
+    assert!(relative(&["kill-server"]).status.success());
+    assert!(!exists(&server.socket()));
+}
+
+#[test]
+fn a_daemon_that_cannot_start_is_reported_with_its_reason() {
+    let server = Server::new();
+    // Too long for a Unix socket address (108 bytes), so the daemon cannot bind.
+    let deep = server.dir.join("d".repeat(120));
+    let out = std::process::Command::new(common::BIN)
+        .args(["new", "--", "sh"])
+        .env("MOSHMUX_DIR", &deep)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(error.lines().count(), 1, "{error}");
+    assert!(
+        error.contains("did not answer") && error.contains("binding"),
+        "{error}"
+    );
+}
