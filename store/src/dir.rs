@@ -119,7 +119,8 @@ const WATERMARK: &str = "watermark";
 
 /// The last write round known durable, as recorded beside the database. A database
 /// that opens "successfully" but reports an earlier round lost writes it had
-/// confirmed (sled does this silently on a damaged file), which is corruption.
+/// confirmed, which is corruption. sled 0.34 did exactly this on a damaged file; the
+/// check keeps any backend honest.
 pub fn read_watermark(dir: &Path) -> u64 {
     fs::read(dir.join(WATERMARK))
         .ok()

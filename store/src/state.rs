@@ -140,7 +140,7 @@ impl Shared {
         }
     }
 
-    /// Closes and reopens the database. After an I/O error some databases (sled, redb)
+    /// Closes and reopens the database. After an I/O error some databases (redb, sled)
     /// refuse every later call until reopened, even once the disk has room again.
     pub fn reopen_backend(&self) -> Result<(), BackendError> {
         let mut backend = self.backend.write().unwrap_or_else(|p| p.into_inner());

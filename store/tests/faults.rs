@@ -22,8 +22,8 @@ fn fill(root: &Path, lines: u64) {
 
 /// Opens a store over a deliberately damaged database: it must move the damage aside
 /// with a one-line message and open empty, and opening again must not recover again.
-/// sled itself opens such a file without complaint and silently drops what it cannot
-/// read; the store notices because the database is behind its watermark.
+/// redb reports the damage itself; a database that opened it silently with lines missing
+/// (sled 0.34 did) would be caught by the store's watermark.
 fn assert_moved_aside_after_damage(root: &Path, damage: impl FnOnce(&Path)) {
     fill(root, 20_000);
     damage(&root.join("db"));
