@@ -28,11 +28,44 @@ pub struct BlockInfo {
     pub seq: u64,
 }
 
+/// A pane's stored blocks by first line number, with their total size kept up to date
+/// so each writer round checks the byte limits without summing every block.
+#[derive(Default)]
+pub struct BlockIndex {
+    blocks: BTreeMap<u64, BlockInfo>,
+    bytes: u64,
+}
+
+impl BlockIndex {
+    pub fn insert(&mut self, first: u64, info: BlockInfo) {
+        self.bytes += info.bytes;
+        if let Some(old) = self.blocks.insert(first, info) {
+            self.bytes -= old.bytes;
+        }
+    }
+
+    pub fn remove(&mut self, first: u64) {
+        if let Some(old) = self.blocks.remove(&first) {
+            self.bytes -= old.bytes;
+        }
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
+impl std::ops::Deref for BlockIndex {
+    type Target = BTreeMap<u64, BlockInfo>;
+    fn deref(&self) -> &Self::Target {
+        &self.blocks
+    }
+}
+
 /// One pane as retention sees it.
 pub struct PaneView<'a> {
     pub pane: PaneUid,
-    /// Stored blocks by first line number.
-    pub blocks: &'a BTreeMap<u64, BlockInfo>,
+    pub blocks: &'a BlockIndex,
     /// First line of the open block, which is never dropped.
     pub open_first: u64,
     pub next_line: u64,
@@ -45,7 +78,7 @@ pub fn plan(limits: &Retention, panes: &[PaneView<'_>]) -> Vec<(PaneUid, u64)> {
     let mut survivors: Vec<(usize, u64)> = Vec::with_capacity(panes.len());
     let mut total: u64 = 0;
     for view in panes {
-        let mut pane_bytes: u64 = view.blocks.values().map(|b| b.bytes).sum();
+        let mut pane_bytes = view.blocks.bytes();
         let mut skipped = 0;
         for (&first, info) in view.blocks.range(..view.open_first) {
             let after = first + u64::from(info.lines);
@@ -104,11 +137,12 @@ pub fn plan(limits: &Retention, panes: &[PaneView<'_>]) -> Vec<(PaneUid, u64)> {
 mod tests {
     use super::*;
 
-    fn blocks(seqs: &[u64], lines: u32, bytes: u64) -> BTreeMap<u64, BlockInfo> {
-        seqs.iter()
-            .enumerate()
-            .map(|(i, &seq)| (i as u64 * u64::from(lines), BlockInfo { lines, bytes, seq }))
-            .collect()
+    fn blocks(seqs: &[u64], lines: u32, bytes: u64) -> BlockIndex {
+        let mut index = BlockIndex::default();
+        for (i, &seq) in seqs.iter().enumerate() {
+            index.insert(i as u64 * u64::from(lines), BlockInfo { lines, bytes, seq });
+        }
+        index
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::backend::{Backend, BackendError};
 use crate::block::{self, BLOCK_KEY_PREFIX, BLOCK_LINES};
 use crate::line::{PaneUid, StoredLine};
 use crate::meta::{self, PaneMeta, META_KEY_PREFIX, PANE_COUNTER_KEY};
-use crate::retention::BlockInfo;
+use crate::retention::{BlockIndex, BlockInfo};
 use crate::{StoreError, StoreOptions};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
@@ -21,7 +21,7 @@ pub struct PaneState {
     /// Bumped on every change of `meta`; the writer persists it when ahead of `meta_saved`.
     pub meta_version: u64,
     pub meta_saved: u64,
-    pub blocks: BTreeMap<u64, BlockInfo>,
+    pub blocks: BlockIndex,
     pub open_first: u64,
     /// A deque: sealing drains whole blocks from the front, which on a Vec would move
     /// the entire backlog each time during a flood.
@@ -37,7 +37,7 @@ impl PaneState {
             meta: PaneMeta::default(),
             meta_version: 1,
             meta_saved: 0,
-            blocks: BTreeMap::new(),
+            blocks: BlockIndex::default(),
             open_first: 0,
             open_lines: VecDeque::new(),
             persisted: 0,
@@ -196,7 +196,7 @@ pub fn load(backend: &Backend) -> Result<State, StoreError> {
 
 fn reopen_pane(backend: &Backend, pane: PaneUid, state: &mut PaneState) -> Result<(), StoreError> {
     let mut expected = None;
-    for (&first, info) in &state.blocks {
+    for (&first, info) in state.blocks.iter() {
         if expected.is_some_and(|e| e != first) {
             return Err(StoreError::Corrupt(format!(
                 "history of {pane} has a gap before line {first}"

@@ -303,7 +303,7 @@ fn commit(state: &mut State, round: Round, sizes: Vec<u64>) {
     }
     for (pane, first) in round.expired {
         if let Some(pane_state) = state.panes.get_mut(&pane) {
-            pane_state.blocks.remove(&first);
+            pane_state.blocks.remove(first);
         }
     }
     for (job, bytes) in round.jobs.into_iter().zip(sizes) {

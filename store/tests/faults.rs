@@ -123,6 +123,7 @@ fn failing_writes_are_reported_and_the_caller_keeps_going() {
         "{stdout}"
     );
     assert!(stdout.contains("flush error:"), "{stdout}");
+    assert!(stdout.contains("refused 1 line(s)"), "{stdout}");
     assert!(stdout.contains("intact: true"), "{stdout}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     std::io::stdout().flush().unwrap();

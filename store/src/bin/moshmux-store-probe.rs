@@ -7,15 +7,21 @@
 //!                                          printing "appended N" every 1000 lines
 //!   moshmux-store-probe hold DIR           open the store, print "open", wait for EOF
 //!   moshmux-store-probe starve DIR BYTES   limit file size to BYTES, flood until writes
-//!                                          fail, then show that appends and reads go on
+//!                                          fail, then show that appends go on up to the
+//!                                          backlog limit and nothing is lost once space
+//!                                          returns
 
-use moshmux_store::{AttrRun, Color, HistoryStore, PaneUid, StoreOptions, StoredLine, Style};
+use moshmux_store::{
+    AttrRun, Color, HistoryStore, PaneUid, StoreError, StoreOptions, StoredLine, Style,
+};
 use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 const PANE: PaneUid = PaneUid(1);
+/// Memory lines may take while `starve` keeps the disk full.
+const STARVE_BACKLOG_BYTES: usize = 16 << 20;
 
 /// Must match `numbered_line` in the tests: the number in the text lets a reader tell a
 /// gap, a duplicate or a reordering from intact history.
@@ -108,7 +114,11 @@ fn starve(dir: &Path, limit: u64) -> Result<(), String> {
     // SAFETY: plain libc call on this process's own signal disposition.
     unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
     limit_file_size(limit)?;
-    let store = open(dir)?;
+    let options = StoreOptions {
+        backlog_limit_bytes: STARVE_BACKLOG_BYTES,
+        ..StoreOptions::default()
+    };
+    let store = HistoryStore::open(dir, options).map_err(|e| e.to_string())?;
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut n = 0;
     while store.status().last_error.is_none() {
@@ -139,6 +149,20 @@ fn starve(dir: &Path, limit: u64) -> Result<(), String> {
     match store.read(PANE, 0..n) {
         Ok(page) => println!("read while full: {} lines", page.lines.len()),
         Err(e) => println!("read while full: {e}"),
+    }
+    // Lines pile up in memory until the backlog limit, then are refused, not queued.
+    loop {
+        match store.append(PANE, numbered_line(n)) {
+            Ok(_) => n += 1,
+            Err(StoreError::BacklogFull(bytes)) => {
+                println!(
+                    "backlog full at {bytes} bytes, refused {} line(s)",
+                    store.status().refused_lines
+                );
+                break;
+            }
+            Err(e) => return Err(format!("append while full: {e}")),
+        }
     }
     // Space comes back: the writer catches up and nothing appended meanwhile is lost.
     limit_file_size(libc::RLIM_INFINITY)?;
