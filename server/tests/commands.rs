@@ -3,12 +3,12 @@
 
 mod common;
 
-use common::{exists, process_alive, wait_until, PaneRow, Server};
+use common::{exists, has_prompt, process_alive, wait_until, PaneRow, Server};
 
 /// Waits until the pane's shell has drawn its prompt, so typed keys reach a shell.
 fn shell(server: &Server, session: &str) {
     server.ok(&["new", "-s", session, "--", "sh"]);
-    server.wait_for_screen(session, |s| s.contains('$') || s.contains('#'));
+    server.wait_for_screen(session, has_prompt);
 }
 
 fn rects(rows: &[PaneRow]) -> Vec<(u16, u16, u16, u16)> {
@@ -23,10 +23,7 @@ fn runs_a_command_and_captures_its_output() {
     server.wait_for_screen("s", |s| s.lines().any(|l| l == "hello-42"));
     // -l types key names as text.
     server.ok(&["send-keys", "-l", "-t", "s:0.0", "Enter"]);
-    server.wait_for_screen("s", |s| {
-        s.lines()
-            .any(|l| l.ends_with("$ Enter") || l.ends_with("# Enter"))
-    });
+    server.wait_for_screen("s", |s| s.lines().any(|l| l.ends_with("$ Enter")));
 }
 
 #[test]
@@ -53,7 +50,7 @@ fn splits_both_ways_and_panes_get_their_sizes() {
 
     // The program in the pane sees the same size.
     let target = &panes[2].id;
-    server.wait_for_screen(target, |s| s.contains('$') || s.contains('#'));
+    server.wait_for_screen(target, has_prompt);
     server.ok(&["send-keys", "-t", target, "stty size", "Enter"]);
     server.wait_for_screen(target, |s| s.lines().any(|l| l == "11 39"));
 }
@@ -183,12 +180,12 @@ fn exits_close_pane_then_window_then_session() {
         "keep: 1 windows [80x24]\ns: 2 windows [80x24]\n"
     );
 
-    server.wait_for_screen("s:0.1", |s| s.contains('$') || s.contains('#'));
+    server.wait_for_screen("s:0.1", has_prompt);
     server.ok(&["send-keys", "-t", "s:0.1", "exit", "Enter"]);
     wait_until("the pane to close", || server.panes("s:0").len() == 1);
     assert_eq!(rects(&server.panes("s:0")), vec![(80, 24, 0, 0)]);
 
-    server.wait_for_screen("s:1", |s| s.contains('$') || s.contains('#'));
+    server.wait_for_screen("s:1", has_prompt);
     server.ok(&["send-keys", "-t", "s:1", "exit", "Enter"]);
     wait_until("the window to close", || {
         server.ok(&["ls"]) == "keep: 1 windows [80x24]\ns: 1 windows [80x24]\n"
@@ -231,7 +228,7 @@ fn resizing_a_window_reflows_its_panes_in_proportion() {
         rects(&panes),
         vec![(81, 49, 0, 0), (79, 25, 82, 0), (79, 23, 82, 26)]
     );
-    server.wait_for_screen(&panes[2].id, |s| s.contains('$') || s.contains('#'));
+    server.wait_for_screen(&panes[2].id, has_prompt);
     server.ok(&["send-keys", "-t", &panes[2].id, "stty size", "Enter"]);
     server.wait_for_screen(&panes[2].id, |s| s.lines().any(|l| l == "23 79"));
 

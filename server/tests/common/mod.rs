@@ -36,7 +36,13 @@ impl Server {
 
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(BIN);
-        command.args(args).env("MOSHMUX_DIR", &self.dir);
+        // The daemon, and so every pane's shell, inherits this environment: pin the
+        // prompt the tests wait for, whatever the user's shell setup exports.
+        command
+            .args(args)
+            .env("MOSHMUX_DIR", &self.dir)
+            .env("PS1", "$ ")
+            .env_remove("ENV");
         command
     }
 
@@ -114,6 +120,12 @@ impl Drop for Server {
         let _ = self.run(&["kill-server"]);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Whether a pane's `sh` shows its prompt (`$ `, pinned through PS1; capture trims the
+/// trailing space).
+pub fn has_prompt(screen: &str) -> bool {
+    screen.lines().any(|line| line.starts_with('$'))
 }
 
 pub fn wait_until(what: &str, done: impl Fn() -> bool) {
