@@ -242,7 +242,10 @@ impl HistoryStore {
         let number = pane_state.next_line();
         pane_state.open_lines.push_back(line);
         state.backlog_bytes = before + size;
-        if before < writer::EARLY_WAKE_BYTES && state.backlog_bytes >= writer::EARLY_WAKE_BYTES {
+        let flood =
+            before < writer::EARLY_WAKE_BYTES && state.backlog_bytes >= writer::EARLY_WAKE_BYTES;
+        if state.writer_idle || flood {
+            state.writer_idle = false;
             self.shared.work.notify_one();
         }
         Ok(number)
@@ -323,6 +326,7 @@ impl HistoryStore {
         let pane_state = state.pane_mut(pane);
         change(&mut pane_state.meta);
         pane_state.meta_version += 1;
+        self.shared.wake_if_idle(&mut state);
     }
 
     /// Deletes a pane's whole history. Returns whether there was any.
@@ -339,6 +343,7 @@ impl HistoryStore {
             block_firsts: pane_state.blocks.keys().copied().collect(),
             meta: true,
         });
+        self.shared.wake_if_idle(&mut state);
         true
     }
 

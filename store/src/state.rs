@@ -96,9 +96,21 @@ pub struct State {
     pub flush_done: u64,
     pub flush_error: Option<String>,
     pub shutdown: bool,
+    /// The writer sleeps until woken because nothing needs writing: the next change
+    /// must notify it. Waking only then keeps an idle server from ticking 5 times a
+    /// second, and a busy one from a futex call per appended line.
+    pub writer_idle: bool,
+    /// Blocks were written since retention last looked.
+    pub retention_due: bool,
 }
 
 impl State {
+    pub fn has_work(&self) -> bool {
+        self.retention_due
+            || !self.doomed.is_empty()
+            || self.panes.values().any(|p| p.needs_write())
+    }
+
     pub fn pane_mut(&mut self, pane: PaneUid) -> &mut PaneState {
         let incarnation = &mut self.next_incarnation;
         self.panes.entry(pane).or_insert_with(|| {
@@ -127,6 +139,13 @@ impl Shared {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn wake_if_idle(&self, state: &mut State) {
+        if state.writer_idle {
+            state.writer_idle = false;
+            self.work.notify_one();
+        }
     }
 
     pub fn with_backend<T>(

@@ -89,8 +89,19 @@ fn run(shared: &Shared, dir: &std::path::Path) {
     loop {
         let mut state = shared.lock();
         while !more_work && !state.shutdown {
-            let now = Instant::now();
             let flush_wanted = state.flush_wanted > state.flush_done;
+            if !flush_wanted && retry_at.is_none() && !state.has_work() {
+                state.writer_idle = true;
+                state = match shared.work.wait(state) {
+                    Ok(guard) => guard,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+                state.writer_idle = false;
+                // Give the first lines after a pause a tick to gather company.
+                next_tick = Instant::now() + TICK;
+                continue;
+            }
+            let now = Instant::now();
             let waiting_out_error = retry_at.is_some_and(|at| now < at);
             let due = now >= next_tick || state.backlog_bytes >= EARLY_WAKE_BYTES;
             if flush_wanted || (due && !waiting_out_error) {
@@ -145,10 +156,11 @@ fn run(shared: &Shared, dir: &std::path::Path) {
         }
         shared.flushed.notify_all();
         let durable_round = state.durable_round;
+        let going_idle = !more_work && retry_at.is_none() && !state.has_work();
         drop(state);
         let finished = shutting_down && (!more_work || retry_at.is_some());
         let now = Instant::now();
-        if finished || now >= next_tighten {
+        if finished || going_idle || now >= next_tighten {
             next_tighten = now + TIGHTEN_EVERY;
             tighten(dir);
             if durable_round > watermark {
@@ -175,6 +187,7 @@ pub fn tighten(dir: &std::path::Path) {
 /// Under the lock: copies what needs writing and plans retention. Cheap: clones lines,
 /// compresses nothing.
 fn collect(state: &mut State, shared: &Shared) -> Round {
+    state.retention_due = false;
     let mut round = Round {
         doomed: std::mem::take(&mut state.doomed),
         complete: true,
@@ -300,6 +313,9 @@ fn write(shared: &Shared, round: &Round) -> Result<Vec<u64>, StoreError> {
 fn commit(state: &mut State, round: Round, sizes: Vec<u64>) {
     if !round.is_empty() {
         state.durable_round = round.number;
+    }
+    if !round.jobs.is_empty() {
+        state.retention_due = true;
     }
     for (pane, first) in round.expired {
         if let Some(pane_state) = state.panes.get_mut(&pane) {
