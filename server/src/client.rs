@@ -31,14 +31,21 @@ pub fn request(paths: &RuntimePaths, request: &Request) -> anyhow::Result<Reply>
     exchange(stream, request)
 }
 
-/// Sends a request, starting the daemon first if none answers.
+/// Sends a request, starting the daemon first if none answers. A daemon caught ending
+/// (its last session closed just as we connected) is waited out and replaced.
 pub fn request_starting_daemon(paths: &RuntimePaths, request: &Request) -> anyhow::Result<Reply> {
     paths.ensure_private_dir()?;
-    let stream = match UnixStream::connect(paths.socket()) {
-        Ok(stream) => stream,
-        Err(_) => start_daemon(paths)?,
-    };
-    exchange(stream, request)
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        let stream = match UnixStream::connect(paths.socket()) {
+            Ok(stream) => stream,
+            Err(_) => start_daemon(paths)?,
+        };
+        match exchange(stream, request)? {
+            Reply::ShuttingDown(()) if Instant::now() < deadline => std::thread::sleep(START_POLL),
+            reply => return Ok(reply),
+        }
+    }
 }
 
 fn exchange(mut stream: UnixStream, request: &Request) -> anyhow::Result<Reply> {

@@ -42,10 +42,12 @@ struct Envelope {
 
 /// Defines a message enum whose variants travel as `(tag, body)` pairs.
 macro_rules! tagged_messages {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident($body:ty) = $tag:literal,)* }) => {
+    ($(#[$meta:meta])* $name:ident {
+        $($(#[$variant_meta:meta])* $variant:ident($body:ty) = $tag:literal,)*
+    }) => {
         $(#[$meta])*
         #[derive(Clone, Debug, PartialEq)]
-        pub enum $name { $($variant($body),)* }
+        pub enum $name { $($(#[$variant_meta])* $variant($body),)* }
 
         impl $name {
             fn to_envelope(&self) -> Envelope {
@@ -94,6 +96,9 @@ tagged_messages! {
     Reply {
         Ok(String) = "ok",
         Error(String) = "error",
+        /// The daemon was ending (its last session had just closed) and did not run the
+        /// request; `new` starts a fresh daemon and asks again.
+        ShuttingDown(()) = "shutting-down",
     }
 }
 

@@ -122,6 +122,9 @@ async fn serve(
         }
     };
 
+    // Requests still queued, or sent from now on, are answered ShuttingDown at once
+    // rather than waiting for a mux that is gone.
+    drop(jobs);
     // Clean up before answering `kill-server`, so that once it returns a new daemon can
     // start on this directory at once.
     mux.shutdown();
@@ -179,10 +182,8 @@ async fn converse(mut stream: UnixStream, jobs: mpsc::Sender<Job>) {
         };
     let (reply_tx, reply_rx) = oneshot::channel();
     let answer = match jobs.send((request, reply_tx)).await {
-        Ok(()) => reply_rx
-            .await
-            .unwrap_or_else(|_| Reply::Error("the daemon is shutting down".to_string())),
-        Err(_) => Reply::Error("the daemon is shutting down".to_string()),
+        Ok(()) => reply_rx.await.unwrap_or(Reply::ShuttingDown(())),
+        Err(_) => Reply::ShuttingDown(()),
     };
     if let Err(e) = control::write_reply(&mut stream, &answer).await {
         tracing::debug!(error = %e, "writing a control reply");

@@ -49,6 +49,10 @@ fn main() -> ExitCode {
             eprintln!("{message}");
             ExitCode::FAILURE
         }
+        Ok(Reply::ShuttingDown(())) => {
+            eprintln!("the server is shutting down");
+            ExitCode::FAILURE
+        }
         Err(error) => {
             eprintln!("{error:#}");
             ExitCode::FAILURE

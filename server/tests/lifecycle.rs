@@ -307,3 +307,21 @@ fn a_daemon_that_cannot_start_is_reported_with_its_reason() {
         "{error}"
     );
 }
+
+#[test]
+fn a_request_caught_by_shutdown_is_told_so() {
+    use moshmux_server::control::{read_reply, write_request, Reply, Request};
+    let server = Server::new();
+    server.ok(&["new", "-s", "a", "--", "sh", "-c", "read line"]);
+    // Connected (and accepted) while the daemon runs, but asking only once it ends.
+    let mut early = std::os::unix::net::UnixStream::connect(server.socket()).unwrap();
+    server.ok(&["send-keys", "-t", "a", "Enter"]);
+    wait_until("the daemon to remove its socket", || {
+        !exists(&server.socket())
+    });
+    write_request(&mut early, &Request::ListSessions(())).unwrap();
+    assert_eq!(read_reply(&mut early).unwrap(), Reply::ShuttingDown(()));
+    // And `new` then simply starts a fresh daemon.
+    server.ok(&["new", "-s", "b", "--", "sh"]);
+    assert_eq!(server.ok(&["ls"]), "b: 1 windows [80x24]\n");
+}
