@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 const FORMATS: &str = "\
 Output formats:
-  ls          NAME: N windows [COLSxROWS]
+  ls          NAME: N windows [COLSxROWS] (the active window's size)
   list-panes  INDEX: [COLSxROWS] at X,Y %ID COMMAND[ (active)][ (zoomed)]
               X,Y is the pane's top-left cell in its window; panes are separated by
               one-cell borders as in tmux.

@@ -11,6 +11,7 @@ use crate::pane::{Pane, PaneEvent, PaneSpawn};
 use crate::pane_id::{PaneId, Size};
 use crate::session::{Removal, Session};
 use crate::target::TargetError;
+use crate::window::Window;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -204,7 +205,9 @@ impl Mux {
         let mut out = String::new();
         for session in &self.sessions {
             let count = session.windows().count();
-            let size = session.size();
+            let size = session
+                .window(session.active_window())
+                .map_or(session.size(), Window::size);
             let _ = writeln!(
                 out,
                 "{}: {count} windows [{}x{}]",

@@ -223,6 +223,7 @@ fn resizing_a_window_reflows_its_panes_in_proportion() {
     server.ok(&["split-window", "-v", "-t", "s:0.1", "--", "sh"]);
     let before = rects(&server.panes("s"));
     server.ok(&["resize-window", "-t", "s", "-x", "161", "-y", "49"]);
+    assert_eq!(server.ok(&["ls"]), "s: 1 windows [161x49]\n");
     let panes = server.panes("s");
     assert_eq!(
         rects(&panes),
