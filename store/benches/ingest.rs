@@ -40,6 +40,7 @@ fn main() -> Result<(), StoreError> {
     store.flush()?;
     let durable = started.elapsed();
     let disk = store.disk_bytes()?;
+    let stored = store.info(PANE).map_or(0, |i| i.stored_bytes);
     println!(
         "ingest: {LINES} lines appended in {:.2?} ({:.0} lines/s for the caller), durable after \
          {:.2?} ({:.0} lines/s), {refused} waits on a full backlog",
@@ -49,10 +50,12 @@ fn main() -> Result<(), StoreError> {
         LINES as f64 / durable.as_secs_f64()
     );
     println!(
-        "disk: {disk} bytes = {:.1} bytes/line (raw text {:.1} bytes/line, {:.0}% of it)",
+        "disk: {disk} bytes = {:.1} bytes/line (raw text {:.1} bytes/line, {:.0}% of it); \
+         blocks hold {:.1} bytes/line, the rest is the database's page and file slack",
         disk as f64 / LINES as f64,
         lines.raw_bytes as f64 / LINES as f64,
-        100.0 * disk as f64 / lines.raw_bytes as f64
+        100.0 * disk as f64 / lines.raw_bytes as f64,
+        stored as f64 / LINES as f64
     );
     let warm = time_oldest_read(&store)?;
     drop(store);

@@ -132,6 +132,8 @@ pub struct PaneInfo {
     pub first_line: u64,
     /// Number of lines ever appended; the next line gets this number.
     pub next_line: u64,
+    /// Compressed bytes its stored blocks take in the database (keys and values).
+    pub stored_bytes: u64,
     pub ended: bool,
     pub command: String,
     pub title: String,
@@ -381,6 +383,7 @@ fn pane_info(pane: PaneUid, state: &state::PaneState) -> PaneInfo {
         pane,
         first_line: state.first_retained(),
         next_line: state.next_line(),
+        stored_bytes: state.blocks.bytes(),
         ended: state.meta.ended,
         command: state.meta.command.clone(),
         title: state.meta.title.clone(),

@@ -249,6 +249,10 @@ fn total_byte_limit_drops_the_globally_oldest_history() {
     store.flush().unwrap();
     let (old_info, new_info) = (store.info(old).unwrap(), store.info(new).unwrap());
     assert!(old_info.first_line > 0);
+    // Both panes end on a full block, so every block was droppable.
+    let stored = old_info.stored_bytes + new_info.stored_bytes;
+    assert!(stored <= 40_000, "{stored} bytes kept");
+    assert!(new_info.stored_bytes > 0);
     // The old pane's history goes entirely before the new pane loses anything.
     assert!(
         new_info.first_line == 0 || old_info.first_line == old_info.next_line,
