@@ -2,9 +2,8 @@
 //!
 //! Each line that leaves the top of a pane's screen is appended here with its text,
 //! colours and wrap flag. [`HistoryStore::append`] never blocks on the disk: a writer
-//! thread batches lines into compressed blocks and makes them durable at least every
-//! [`writer::TICK`] plus one write, so after `kill -9` everything older than about a
-//! second survives. Reads by line range and substring search run here, over the disk
+//! thread batches lines into compressed blocks and makes them durable every 200 ms
+//! plus one write, so after `kill -9` everything older than about a second survives. Reads by line range and substring search run here, over the disk
 //! and the not-yet-written lines alike. Retention drops the oldest blocks first.
 //!
 //! Pane uids are never reused (the counter is persisted), so a uid names one pane's
