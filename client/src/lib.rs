@@ -1,0 +1,6 @@
+//! The moshmux client: it mirrors a session's host state from the server over SSP, draws
+//! it in the local terminal, and sends keys, resizes and multiplexer commands back.
+
+pub mod bindings;
+pub mod frame;
+pub mod render;
