@@ -2,5 +2,9 @@
 //! it in the local terminal, and sends keys, resizes and multiplexer commands back.
 
 pub mod bindings;
+pub mod cli;
 pub mod frame;
+pub mod locale;
 pub mod render;
+pub mod session;
+pub mod terminal;

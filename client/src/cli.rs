@@ -1,0 +1,105 @@
+//! The `moshmux` command line (design section 7), and usage errors reduced to one line.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "moshmux",
+    version,
+    about = "Connect to a moshmux session over encrypted UDP",
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Connect to the UDP port that `moshmux-server new` opened; the key it printed goes in
+    /// the MOSHMUX_KEY environment variable, never on the command line.
+    Connect(ConnectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// The server's host name or address.
+    pub host: String,
+    /// The UDP port `moshmux-server new` printed.
+    #[arg(value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: u16,
+    /// When to echo keys locally before the server answers. Accepted for compatibility
+    /// with later versions: prediction is not active yet, whatever the value.
+    #[arg(long, value_enum, default_value_t = Predict::Adaptive)]
+    pub predict: Predict,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Predict {
+    Adaptive,
+    Always,
+    Never,
+}
+
+/// clap's error as one line that says where to look next.
+pub fn usage_error(error: &clap::Error) -> String {
+    let rendered = error.render().to_string();
+    // The first paragraph: the message, and any list it introduces ("not provided:").
+    let paragraph: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .skip_while(|line| line.is_empty())
+        .take_while(|line| !line.is_empty())
+        .collect();
+    let message = paragraph.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    format!("moshmux: {message}; see `moshmux connect --help`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from([&["moshmux"][..], args].concat())
+    }
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn connect_takes_host_port_and_predict() {
+        let Ok(Cli {
+            command: Command::Connect(args),
+        }) = parse(&["connect", "example.org", "60001", "--predict", "never"])
+        else {
+            panic!("connect did not parse");
+        };
+        assert_eq!((args.host.as_str(), args.port), ("example.org", 60001));
+        assert_eq!(args.predict, Predict::Never);
+    }
+
+    #[test]
+    fn bad_lines_get_one_line_errors() {
+        for args in [
+            &["connect", "h", "0"][..],
+            &["connect", "h", "70000"],
+            &["connect", "h", "port"],
+            &["connect", "h", "1", "--predict", "sometimes"],
+            &["connect", "h", "1", "--bogus"],
+            &["connect"],
+            &["attach"],
+        ] {
+            let error = parse(args).expect_err("must be refused");
+            let line = usage_error(&error);
+            assert!(!line.contains('\n'), "{line}");
+            assert!(
+                line.starts_with("moshmux: ") && line.ends_with("--help`"),
+                "{line}"
+            );
+        }
+    }
+}

@@ -1,0 +1,76 @@
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::process::ExitCode;
+
+use clap::error::ErrorKind;
+use clap::Parser;
+use moshmux::cli::{self, Cli, Command, ConnectArgs};
+use moshmux::locale;
+use moshmux::session::{self, Exit};
+use moshmux_proto::SessionKey;
+
+const BAD_KEY: &str = "moshmux: MOSHMUX_KEY is missing or not a 22-character moshmux key; \
+use the key printed by `moshmux-server new`";
+
+fn main() -> ExitCode {
+    // Taken out of the environment first, before any thread exists: no thread, child or
+    // crash report sees it afterwards.
+    let key = std::env::var("MOSHMUX_KEY").ok();
+    std::env::remove_var("MOSHMUX_KEY");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => match error.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => error.exit(),
+            _ => return fail(&cli::usage_error(&error)),
+        },
+    };
+    match cli.command {
+        Command::Connect(args) => connect(&args, key.as_deref()),
+    }
+}
+
+fn connect(args: &ConnectArgs, key: Option<&str>) -> ExitCode {
+    if !locale::is_utf8() {
+        return fail(&format!("moshmux: {}", locale::NOT_UTF8));
+    }
+    let Some(key) = key.and_then(|text| text.parse::<SessionKey>().ok()) else {
+        return fail(BAD_KEY);
+    };
+    let server = match resolve(&args.host, args.port) {
+        Ok(server) => server,
+        Err(message) => return fail(&message),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(&format!("moshmux: cannot start: {error}")),
+    };
+    match runtime.block_on(session::run(server, key)) {
+        Err(message) | Ok(Exit::Failed(message)) => fail(&message),
+        Ok(Exit::Quit | Exit::InputClosed) => ExitCode::SUCCESS,
+        Ok(Exit::Detached { session }) => {
+            println!("[detached from session {session}]");
+            ExitCode::SUCCESS
+        }
+        Ok(Exit::Ended { session }) => {
+            println!("[session {session} ended]");
+            ExitCode::SUCCESS
+        }
+        Ok(Exit::Signal(number)) => ExitCode::from(128u8.saturating_add(number as u8)),
+    }
+}
+
+fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
+    let mut addresses = (host, port)
+        .to_socket_addrs()
+        .map_err(|error| format!("moshmux: cannot find host {host:?} ({error}); check the name"))?;
+    addresses
+        .next()
+        .ok_or_else(|| format!("moshmux: host {host:?} has no address; check the name"))
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("{message}");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,315 @@
+//! The client's event loop: keys and resizes go into the user stream, host states come
+//! back and are drawn, and a once-a-second tick keeps the link notice current and moves
+//! to a fresh UDP port when the server has been silent for long.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use moshmux_proto::driver::{self, DriverHandle, Status};
+use moshmux_proto::{Connection, HostState, MuxCommand, SessionKey, UserEvent, UserStream};
+use tokio::net::UdpSocket;
+use tokio::signal::unix::{signal, SignalKind};
+
+use crate::bindings::{Action, Bindings};
+use crate::frame::{compose, StatusExtras};
+use crate::render::Renderer;
+use crate::terminal::{self, RawMode};
+
+/// Silence from the server after which the status line says when it was last heard. The
+/// server sends at least a heartbeat every 3 s, so this means two or more were lost.
+const SILENCE_NOTICE_AFTER: Duration = Duration::from_secs(7);
+/// How long the client waits for a first datagram before saying nothing came.
+const NOTHING_RECEIVED_AFTER: Duration = Duration::from_secs(2);
+/// Silence after which the client moves to a fresh local port, as mosh does: a NAT or
+/// firewall that forgot the old mapping gets a new one. The server follows the newest
+/// authentic datagram, so nothing else has to happen.
+const REBIND_AFTER: Duration = Duration::from_secs(10);
+/// How long a refusal of the server's port (an ICMP answer) may take to come back.
+const PROBE_WAIT: Duration = Duration::from_secs(2);
+/// Bounds on the wait for a detach to reach the server before the client exits.
+const DETACH_WAIT_MIN: Duration = Duration::from_millis(250);
+const DETACH_WAIT_MAX: Duration = Duration::from_secs(2);
+
+/// Why the session loop ended.
+#[derive(Debug)]
+pub enum Exit {
+    /// `C-^ .`
+    Quit,
+    Detached {
+        session: String,
+    },
+    /// The server's session has no windows left.
+    Ended {
+        session: String,
+    },
+    /// Standard input closed (the terminal went away).
+    InputClosed,
+    Signal(i32),
+    /// An error the user must act on, as one line.
+    Failed(String),
+}
+
+pub async fn run(server: SocketAddr, key: SessionKey) -> Result<Exit, String> {
+    let fail = |what: &str, error: io::Error| format!("moshmux: {what}: {error}");
+    let mut terminate = signal(SignalKind::terminate()).map_err(|e| fail("signals", e))?;
+    let mut hangup = signal(SignalKind::hangup()).map_err(|e| fail("signals", e))?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| fail("signals", e))?;
+    let mut window_change = signal(SignalKind::window_change()).map_err(|e| fail("signals", e))?;
+
+    let socket = UdpSocket::bind(SocketAddr::new(local_ip(server.ip()), 0))
+        .await
+        .map_err(|e| fail("cannot open a UDP socket", e))?;
+    let connection = Connection::new_client(
+        &key,
+        server,
+        UserStream::default(),
+        HostState::default(),
+        Instant::now(),
+    );
+    let (driver, handle) =
+        driver::drive(socket, connection).map_err(|e| fail("cannot start the link", e))?;
+    let driver = tokio::spawn(driver.run());
+    let probe = tokio::spawn(port_refused(server));
+
+    let raw = RawMode::enter()?;
+    let input = terminal::spawn_input_reader().map_err(|e| fail("cannot read the terminal", e))?;
+    let size = terminal::size().map_err(|e| fail("cannot read the terminal size", e))?;
+    let mut view = View::new(size);
+    terminal::write_all(&terminal::claim_window(size.1)).map_err(|e| fail("terminal", e))?;
+    let mut link = Link {
+        handle,
+        started: Instant::now(),
+        last_rebind: Instant::now(),
+        port: server.port(),
+    };
+    link.push(UserEvent::Resize {
+        rows: view.pane_rows(),
+        cols: view.cols,
+    })
+    .await;
+    view.draw(link.notice(&link.status()));
+
+    let exit = event_loop(
+        &mut link,
+        &mut view,
+        input,
+        probe,
+        [
+            &mut terminate,
+            &mut hangup,
+            &mut interrupt,
+            &mut window_change,
+        ],
+    )
+    .await;
+    let exit = match exit {
+        LoopEnd::Exit(exit) => exit,
+        LoopEnd::DriverStopped => match driver.await {
+            Ok(Err(error)) => Exit::Failed(format!("moshmux: the connection failed: {error}")),
+            _ => Exit::Failed("moshmux: the connection stopped".to_owned()),
+        },
+    };
+    view.finish();
+    drop(raw);
+    Ok(exit)
+}
+
+enum LoopEnd {
+    Exit(Exit),
+    DriverStopped,
+}
+
+async fn event_loop(
+    link: &mut Link,
+    view: &mut View,
+    mut input: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    mut probe: tokio::task::JoinHandle<bool>,
+    [terminate, hangup, interrupt, window_change]: [&mut tokio::signal::unix::Signal; 4],
+) -> LoopEnd {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut probing = true;
+    let mut heard_any = false;
+    loop {
+        tokio::select! {
+            bytes = input.recv() => {
+                let Some(bytes) = bytes else {
+                    return LoopEnd::Exit(Exit::InputClosed);
+                };
+                for action in view.bindings.feed(&bytes) {
+                    match action {
+                        Action::Keys(keys) => link.push(UserEvent::Keys(keys)).await,
+                        Action::Command(command) => link.push(UserEvent::Command(command)).await,
+                        Action::Quit => return LoopEnd::Exit(Exit::Quit),
+                        Action::Detach => {
+                            link.push(UserEvent::Command(MuxCommand::Detach)).await;
+                            let wait = (link.status().srtt * 4).clamp(DETACH_WAIT_MIN, DETACH_WAIT_MAX);
+                            tokio::time::sleep(wait).await;
+                            let session = view.host.session.to_string();
+                            return LoopEnd::Exit(Exit::Detached { session });
+                        }
+                    }
+                }
+            }
+            update = link.handle.recv_remote() => {
+                let Some(host) = update else {
+                    return LoopEnd::DriverStopped;
+                };
+                heard_any = true;
+                let ended = !view.host.windows.is_empty() && host.windows.is_empty();
+                view.host = host;
+                if ended {
+                    let session = view.host.session.to_string();
+                    return LoopEnd::Exit(Exit::Ended { session });
+                }
+            }
+            _ = window_change.recv() => {
+                if let Ok(size) = terminal::size() {
+                    if size != (view.cols, view.rows) {
+                        (view.cols, view.rows) = size;
+                        link.push(UserEvent::Resize { rows: view.pane_rows(), cols: view.cols }).await;
+                    }
+                }
+            }
+            _ = tick.tick() => link.maybe_rebind().await,
+            refused = &mut probe, if probing => {
+                probing = false;
+                if refused.unwrap_or(false) && !heard_any && link.status().last_heard.is_none() {
+                    return LoopEnd::Exit(Exit::Failed(format!(
+                        "moshmux: nothing is listening on UDP port {} of the server; check the port \
+                         that `moshmux-server new` printed and that the server still runs",
+                        link.port
+                    )));
+                }
+            }
+            _ = terminate.recv() => return LoopEnd::Exit(Exit::Signal(libc::SIGTERM)),
+            _ = hangup.recv() => return LoopEnd::Exit(Exit::Signal(libc::SIGHUP)),
+            _ = interrupt.recv() => return LoopEnd::Exit(Exit::Signal(libc::SIGINT)),
+        }
+        view.draw(link.notice(&link.status()));
+    }
+}
+
+/// The connection and what the loop keeps about it.
+struct Link {
+    handle: DriverHandle<UserStream, HostState>,
+    started: Instant,
+    last_rebind: Instant,
+    /// The server's port, for the notice when nothing arrives.
+    port: u16,
+}
+
+impl Link {
+    async fn push(&self, event: UserEvent) {
+        // Fails only once the driver stopped, which the loop learns from `recv_remote`.
+        let _ = self
+            .handle
+            .update_local(move |stream| stream.push(event))
+            .await;
+    }
+
+    fn status(&self) -> Status {
+        self.handle.status()
+    }
+
+    fn notice(&self, status: &Status) -> Option<String> {
+        let now = Instant::now();
+        match status.last_heard {
+            None if now.duration_since(self.started) >= NOTHING_RECEIVED_AFTER => Some(format!(
+                "Nothing received from the server on UDP port {}",
+                self.port
+            )),
+            Some(heard) if now.duration_since(heard) >= SILENCE_NOTICE_AFTER => Some(format!(
+                "Last contact {} s ago",
+                now.duration_since(heard).as_secs()
+            )),
+            _ => None,
+        }
+    }
+
+    async fn maybe_rebind(&mut self) {
+        let now = Instant::now();
+        let status = self.status();
+        let silent_since = status
+            .last_heard
+            .unwrap_or(self.started)
+            .max(self.last_rebind);
+        if now.duration_since(silent_since) >= REBIND_AFTER {
+            self.last_rebind = now;
+            // A failed rebind keeps the old socket, which may still work.
+            let _ = self.handle.rebind().await;
+        }
+    }
+}
+
+/// What the terminal shows and what it is drawn from.
+struct View {
+    host: HostState,
+    bindings: Bindings,
+    renderer: Renderer,
+    cols: u16,
+    rows: u16,
+}
+
+impl View {
+    fn new((cols, rows): (u16, u16)) -> View {
+        View {
+            host: HostState::default(),
+            bindings: Bindings::default(),
+            renderer: Renderer::default(),
+            cols,
+            rows,
+        }
+    }
+
+    /// Rows the panes get: all but the status line.
+    fn pane_rows(&self) -> u16 {
+        self.rows.saturating_sub(1).max(1)
+    }
+
+    fn draw(&mut self, link_notice: Option<String>) {
+        let extras = StatusExtras {
+            link_notice,
+            prompt: self.bindings.prompt(),
+        };
+        let frame = compose(&self.host, self.cols, self.rows, &extras);
+        let mut out = Vec::new();
+        self.renderer.render(&frame, &mut out);
+        // A terminal that cannot be written to has gone; input ending tells the loop.
+        let _ = terminal::write_all(&out);
+    }
+
+    fn finish(&mut self) {
+        let mut out = Vec::new();
+        self.renderer.finish(&mut out);
+        let _ = terminal::write_all(&out);
+    }
+}
+
+/// The address to send from: loopback for a server on this machine, so tests never
+/// listen beyond it, else any.
+fn local_ip(server: IpAddr) -> IpAddr {
+    match server {
+        IpAddr::V4(ip) if ip.is_loopback() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(ip) if ip.is_loopback() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    }
+}
+
+/// Whether the server's host answers that nothing listens on the port. A connected UDP
+/// socket hears the ICMP "port unreachable" as a refused receive; an empty datagram is
+/// what it sends, which a server drops as too short. Silence proves nothing (firewalls
+/// drop quietly), so only a refusal counts.
+async fn port_refused(server: SocketAddr) -> bool {
+    let probe = async {
+        let socket = UdpSocket::bind(SocketAddr::new(local_ip(server.ip()), 0)).await?;
+        socket.connect(server).await?;
+        socket.send(&[]).await?;
+        socket.recv(&mut [0u8; 1]).await
+    };
+    matches!(
+        tokio::time::timeout(PROBE_WAIT, probe).await,
+        Ok(Err(error)) if error.kind() == io::ErrorKind::ConnectionRefused
+    )
+}

@@ -1,0 +1,211 @@
+//! Runs a program in a private tmux server and reads its screen as a user would see it:
+//! the end-to-end tests drive the real `moshmux` binary this way.
+//!
+//! Each [`Tmux`] has its own server socket (`tmux -L`), no configuration file and no
+//! status line, so the pane is exactly the requested size; dropping it kills the server.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// How often `wait_for` looks at the screen.
+const POLL: Duration = Duration::from_millis(50);
+
+pub struct Tmux {
+    socket: String,
+    target: String,
+}
+
+impl Tmux {
+    /// Starts `command` (run by `sh -c`) in a new tmux server, in a window of `cols` x
+    /// `rows`, with `env` added to its environment. The variables go through the
+    /// environment of the tmux server, never its arguments, so a key stays out of `ps`.
+    pub fn start(cols: u16, rows: u16, command: &str, env: &[(&str, &str)]) -> Tmux {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let socket = format!(
+            "moshmux-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let tmux = Tmux {
+            target: "test".to_owned(),
+            socket,
+        };
+        let mut start = tmux.command();
+        start.env_remove("TMUX").envs(env.iter().copied()).args([
+            "new-session",
+            "-d",
+            "-x",
+            &cols.to_string(),
+            "-y",
+            &rows.to_string(),
+            "-s",
+            &tmux.target,
+            command,
+            ";",
+            "set-option",
+            "-g",
+            "status",
+            "off",
+            ";",
+            "set-option",
+            "-g",
+            "remain-on-exit",
+            "on",
+        ]);
+        check("tmux new-session", start.output());
+        tmux
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new("tmux");
+        // -u: panes hold UTF-8 whatever the locale of the process running the tests.
+        command.args(["-u", "-L", &self.socket, "-f", "/dev/null"]);
+        command
+    }
+
+    fn run(&self, what: &str, args: &[&str]) -> String {
+        let output = self.command().args(args).output();
+        check(what, output)
+    }
+
+    /// Keys in tmux's names: `Enter`, `C-b`, `Up`, or literal text.
+    pub fn send_keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.target];
+        args.extend_from_slice(keys);
+        self.run("tmux send-keys", &args);
+    }
+
+    /// Types `text` exactly, with no key names interpreted.
+    pub fn send_literal(&self, text: &str) {
+        self.run(
+            "tmux send-keys -l",
+            &["send-keys", "-t", &self.target, "-l", text],
+        );
+    }
+
+    /// The screen's text, one line per row, trailing spaces removed.
+    pub fn capture(&self) -> String {
+        self.run(
+            "tmux capture-pane",
+            &["capture-pane", "-p", "-t", &self.target],
+        )
+    }
+
+    /// Polls the screen until `done` holds. On timeout, the error holds the last screen.
+    pub fn wait_for(
+        &self,
+        done: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> Result<String, String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let screen = self.capture();
+            if done(&screen) {
+                return Ok(screen);
+            }
+            if Instant::now() >= deadline {
+                return Err(screen);
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// Resizes the window, as a user resizing their terminal would.
+    pub fn resize(&self, cols: u16, rows: u16) {
+        self.run(
+            "tmux resize-window",
+            &[
+                "resize-window",
+                "-t",
+                &self.target,
+                "-x",
+                &cols.to_string(),
+                "-y",
+                &rows.to_string(),
+            ],
+        );
+    }
+
+    /// The pid of the program in the pane.
+    pub fn pane_pid(&self) -> u32 {
+        let pid = self.run(
+            "tmux display-message",
+            &["display-message", "-p", "-t", &self.target, "#{pane_pid}"],
+        );
+        pid.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("tmux gave no pane pid: {pid:?}"))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.command().arg("kill-server").output();
+    }
+}
+
+fn check(what: &str, output: std::io::Result<Output>) -> String {
+    let output = output.unwrap_or_else(|error| panic!("{what}: cannot run tmux: {error}"));
+    assert!(
+        output.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A binary of this workspace, built next to the test executables. `cargo test
+/// --workspace` builds every package's binaries before it runs any test.
+pub fn workspace_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable has a path");
+    // target/<profile>/deps/<test> -> target/<profile>/<name>
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("test executables live in target/<profile>/deps");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build it first (cargo build --workspace)",
+        path.display()
+    );
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WAIT: Duration = Duration::from_secs(20);
+
+    #[test]
+    fn types_reads_and_resizes_a_shell() {
+        let tmux = Tmux::start(40, 10, "PS1='$ ' sh", &[("GREETING", "hello")]);
+        tmux.send_literal("echo \"$GREETING-$((1+2))\"");
+        tmux.send_keys(&["Enter"]);
+        let screen = tmux
+            .wait_for(|s| s.lines().any(|l| l == "hello-3"), WAIT)
+            .unwrap_or_else(|screen| panic!("no output; screen:\n{screen}"));
+        assert!(screen.contains("$ echo"));
+        tmux.resize(30, 6);
+        tmux.send_literal("stty size");
+        tmux.send_keys(&["Enter"]);
+        tmux.wait_for(|s| s.lines().any(|l| l == "6 30"), WAIT)
+            .unwrap_or_else(|screen| panic!("size did not change; screen:\n{screen}"));
+        assert!(tmux.pane_pid() > 1);
+    }
+
+    #[test]
+    fn wait_for_returns_the_last_screen_on_timeout() {
+        let tmux = Tmux::start(20, 5, "echo ready; sleep 30", &[]);
+        let last = tmux
+            .wait_for(|s| s.contains("never"), Duration::from_millis(300))
+            .expect_err("the text never appears");
+        assert!(
+            tmux.wait_for(|s| s.contains("ready"), WAIT).is_ok(),
+            "{last}"
+        );
+    }
+}
