@@ -30,7 +30,7 @@ const ACTIVE_BORDER_STYLE: CellStyle = CellStyle {
     ..BLANK_STYLE
 };
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Glyph {
     /// One character: the usual case, kept without allocating.
     Char(char),
@@ -40,7 +40,7 @@ pub enum Glyph {
     WideTail,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FrameCell {
     pub glyph: Glyph,
     pub wide: bool,
@@ -115,6 +115,16 @@ impl Frame {
         let width = usize::from(self.cols);
         let start = usize::from(row) * width;
         self.cells.get(start..start + width).unwrap_or_default()
+    }
+
+    /// Moves rows `k..region` up to `0..region - k` and blanks the rows below them, as a
+    /// terminal does when its scrolling region is the top `region` rows.
+    pub fn scroll_up(&mut self, region: u16, k: u16) {
+        let region = usize::from(region.min(self.rows));
+        let k = usize::from(k).min(region);
+        let width = usize::from(self.cols);
+        self.cells[..region * width].rotate_left(k * width);
+        self.cells[(region - k) * width..region * width].fill(FrameCell::BLANK);
     }
 
     /// Writes one cell, keeping wide cells whole: a cell that half covers a wide one

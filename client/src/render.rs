@@ -6,6 +6,7 @@
 //! reads it back; the tests check that bookkeeping by feeding the output to a terminal
 //! emulator and comparing its screen with the frame.
 
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
 
 use moshmux_proto::screen::{CellStyle, Color, Modes, MouseEncoding, MouseMode};
@@ -43,6 +44,10 @@ impl Renderer {
                 Frame::blank(frame.cols(), frame.rows())
             }
         };
+        let mut shown = shown;
+        if let Some((region, k)) = find_scroll(&shown, frame) {
+            self.scroll(&mut shown, region, k, out);
+        }
         for row in 0..frame.rows() {
             let (new, old) = (frame.row(row), shown.row(row));
             if new != old {
@@ -79,6 +84,19 @@ impl Renderer {
         out.extend_from_slice(b"\r\n");
         self.shown = None;
         self.cursor = None;
+    }
+
+    /// Scrolls the top `region` rows up by `k` with a scrolling region, so the rows that
+    /// moved cost a few bytes instead of being drawn again.
+    fn scroll(&mut self, shown: &mut Frame, region: u16, k: u16, out: &mut Vec<u8>) {
+        // Rows that scroll in are erased in the current background: make it the default.
+        self.set_pen(CellStyle::default(), out);
+        let _ = write!(out, "\x1b[1;{region}r\x1b[{region}H");
+        out.extend(std::iter::repeat_n(b'\n', usize::from(k)));
+        // Resetting the region homes the cursor.
+        out.extend_from_slice(b"\x1b[r");
+        self.cursor = Some((0, 0));
+        shown.scroll_up(region, k);
     }
 
     fn update_row(&mut self, row: u16, new: &[FrameCell], old: &[FrameCell], out: &mut Vec<u8>) {
@@ -218,6 +236,39 @@ impl Renderer {
             ..modes
         };
     }
+}
+
+/// The scroll (rows above the status line, distance) that turns `old` into `new` for more
+/// rows than already match, if any. Blank rows are left out: they match anything blank.
+fn find_scroll(old: &Frame, new: &Frame) -> Option<(u16, u16)> {
+    let region = usize::from(new.rows().saturating_sub(1));
+    if region < 2 {
+        return None;
+    }
+    let hashes = |frame: &Frame| -> Vec<Option<u64>> {
+        (0..region as u16)
+            .map(|row| {
+                let cells = frame.row(row);
+                (!cells.iter().all(FrameCell::is_blank)).then(|| {
+                    let mut hasher = DefaultHasher::new();
+                    cells.hash(&mut hasher);
+                    hasher.finish()
+                })
+            })
+            .collect()
+    };
+    let (old, new) = (hashes(old), hashes(new));
+    let matches = |k: usize| {
+        (0..region - k)
+            .filter(|&row| new[row].is_some() && new[row] == old[row + k])
+            .count()
+    };
+    let unchanged = matches(0);
+    let (k, best) = (1..region)
+        .map(|k| (k, matches(k)))
+        .max_by_key(|&(k, count)| (count, std::cmp::Reverse(k)))?;
+    // A hash collision only makes a scroll that does not help: the diff after it repairs.
+    (best > unchanged + 1).then_some((region as u16, k as u16))
 }
 
 fn mouse_mode_code(mode: MouseMode) -> Option<&'static str> {

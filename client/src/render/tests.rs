@@ -261,6 +261,12 @@ fn figures() {
         scrolled.len()
     );
     assert!(first.len() < 80 * 24 * 2);
+    // The scroll moves 22 rows with a scrolling region and draws one new row.
+    assert!(
+        scrolled.len() < 100,
+        "{:?}",
+        String::from_utf8_lossy(&scrolled)
+    );
 }
 
 /// Cuts `area` as the server does: each split halves one rectangle (chosen by index)
@@ -340,6 +346,8 @@ struct Spec {
     modes: (bool, bool, bool),
     notice: Option<&'static str>,
     prompt: Option<&'static str>,
+    /// Rows to scroll the panes' contents by in a second frame.
+    scroll: usize,
 }
 
 fn spec() -> impl Strategy<Value = Spec> {
@@ -358,9 +366,10 @@ fn spec() -> impl Strategy<Value = Spec> {
             "(rename-window) ab中",
             "kill-pane? (y/n)",
         ])),
+        0usize..4,
     )
         .prop_map(
-            |(size, splits, pool, (active, zoom), cursor, modes, notice, prompt)| Spec {
+            |(size, splits, pool, (active, zoom), cursor, modes, notice, prompt, scroll)| Spec {
                 size,
                 splits,
                 pool,
@@ -370,16 +379,18 @@ fn spec() -> impl Strategy<Value = Spec> {
                 modes,
                 notice,
                 prompt,
+                scroll,
             },
         )
 }
 
-fn frame_of(spec: &Spec, (cols, rows): (u16, u16)) -> Frame {
+/// The frame a spec describes, with each pane's contents scrolled up by `scroll` rows.
+fn frame_of(spec: &Spec, (cols, rows): (u16, u16), scroll: usize) -> Frame {
     let area = rect(0, 0, cols, rows.saturating_sub(1));
     let rects = tile(area, &spec.splits);
     let active = spec.active % rects.len();
     let styles = styles();
-    let mut pool = spec.pool.iter().cycle();
+    let mut pool = spec.pool.iter().cycle().skip(scroll * usize::from(cols));
     let mut panes = Vec::new();
     for (index, r) in rects.iter().enumerate() {
         let zoomed = spec.zoom && index == active;
@@ -423,8 +434,10 @@ proptest! {
         let mut size = (20, 6);
         for spec in &specs {
             size = spec.size.unwrap_or(size);
-            let frame = frame_of(spec, size);
-            terminal.draw(&frame);
+            terminal.draw(&frame_of(spec, size, 0));
+            if spec.scroll > 0 {
+                terminal.draw(&frame_of(spec, size, spec.scroll));
+            }
         }
     }
 }
