@@ -22,7 +22,9 @@ pub const MAX_KEYS_LEN: usize = 4096;
 pub enum UserEvent {
     /// Bytes for the focused pane, as the terminal produced them.
     Keys(Vec<u8>),
-    /// The client's terminal changed size. Screens larger than
+    /// The space the client has for panes changed: its terminal less the one status-line
+    /// row the client draws itself, so the server lays panes out in exactly this size.
+    /// The client sends one at start and after every SIGWINCH. Screens larger than
     /// [`crate::screen::MAX_ROWS`] x [`crate::screen::MAX_COLS`] cannot be synchronised, so
     /// the server clamps the panes it lays out to those.
     Resize {
