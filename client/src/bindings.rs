@@ -17,6 +17,10 @@ const ESC: u8 = 0x1b;
 const MAX_SEQUENCE: usize = 32;
 /// Longest window name the rename prompt collects.
 const MAX_PROMPT_BYTES: usize = 256;
+/// Bracketed paste markers (when the pane asked for them, the renderer turned them on in
+/// the terminal): a paste goes to the pane whole, even the bytes that are bindings.
+const PASTE_START: &[u8] = b"\x1b[200~";
+const PASTE_END: &[u8] = b"\x1b[201~";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -41,6 +45,8 @@ enum SequencePurpose {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
     Normal,
+    /// Inside a bracketed paste.
+    Paste,
     Prefix,
     /// Inside an escape sequence; the bytes so far, ESC included.
     Sequence(SequencePurpose, Vec<u8>),
@@ -55,12 +61,15 @@ enum State {
 #[derive(Debug, Clone)]
 pub struct Bindings {
     state: State,
+    /// How much of the next paste marker the pane bytes so far end with.
+    marker: usize,
 }
 
 impl Default for Bindings {
     fn default() -> Self {
         Bindings {
             state: State::Normal,
+            marker: 0,
         }
     }
 }
@@ -91,13 +100,32 @@ impl Bindings {
         let state = std::mem::replace(&mut self.state, State::Normal);
         self.state = match state {
             State::Normal => match byte {
-                PREFIX => State::Prefix,
-                ESCAPE_KEY => State::EscapeKey,
+                // The pane bytes around a binding are not one marker.
+                PREFIX | ESCAPE_KEY => {
+                    self.marker = 0;
+                    if byte == PREFIX {
+                        State::Prefix
+                    } else {
+                        State::EscapeKey
+                    }
+                }
                 _ => {
                     keys(actions, &[byte]);
-                    State::Normal
+                    if advance(&mut self.marker, PASTE_START, byte) {
+                        State::Paste
+                    } else {
+                        State::Normal
+                    }
                 }
             },
+            State::Paste => {
+                keys(actions, &[byte]);
+                if advance(&mut self.marker, PASTE_END, byte) {
+                    State::Normal
+                } else {
+                    State::Paste
+                }
+            }
             State::Prefix => self.prefix_key(byte, actions),
             State::EscapeKey => match byte {
                 b'.' => {
@@ -200,6 +228,21 @@ impl Bindings {
             }
         };
     }
+}
+
+/// Moves `progress` along `pattern` by one byte; true when the pattern is complete. The
+/// markers start with ESC and hold no other, so a mismatch restarts at ESC or at zero.
+fn advance(progress: &mut usize, pattern: &[u8], byte: u8) -> bool {
+    *progress = if pattern.get(*progress) == Some(&byte) {
+        *progress + 1
+    } else {
+        usize::from(pattern.first() == Some(&byte))
+    };
+    if *progress == pattern.len() {
+        *progress = 0;
+        return true;
+    }
+    false
 }
 
 enum Sequence {
@@ -345,6 +388,35 @@ mod tests {
     }
 
     #[test]
+    fn a_bracketed_paste_is_never_a_binding() {
+        let paste = b"\x1b[200~a\x02c\x1e.b\x1b[201~";
+        assert_eq!(
+            feed(&[&paste[..], b"\x02c"].concat()),
+            vec![
+                Action::Keys(paste.to_vec()),
+                Action::Command(MuxCommand::NewWindow)
+            ]
+        );
+        // A near miss of the marker is not a paste, nor one cut by a binding.
+        assert_eq!(
+            feed(b"\x1b[20\x1b[200x\x02c"),
+            vec![
+                Action::Keys(b"\x1b[20\x1b[200x".to_vec()),
+                Action::Command(MuxCommand::NewWindow)
+            ]
+        );
+        assert_eq!(
+            feed(b"\x1b[20\x02c0~\x02c"),
+            vec![
+                Action::Keys(b"\x1b[20".to_vec()),
+                Action::Command(MuxCommand::NewWindow),
+                Action::Keys(b"0~".to_vec()),
+                Action::Command(MuxCommand::NewWindow)
+            ]
+        );
+    }
+
+    #[test]
     fn kill_pane_asks_first() {
         let mut bindings = Bindings::default();
         assert_eq!(bindings.feed(b"\x02x"), vec![]);
@@ -420,6 +492,7 @@ mod tests {
                     Just(b"x".to_vec()), Just(b"y".to_vec()), Just(b"\r".to_vec()),
                     Just(b".".to_vec()), Just(b"%".to_vec()), Just(b"3".to_vec()),
                     Just("é".as_bytes().to_vec()), Just(vec![0x7f]),
+                    Just(PASTE_START.to_vec()), Just(PASTE_END.to_vec()),
                     any::<u8>().prop_map(|b| vec![b]),
                 ],
                 0..40,

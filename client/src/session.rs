@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use moshmux_proto::driver::{self, DriverHandle, Status};
 use moshmux_proto::{Connection, HostState, MuxCommand, SessionKey, UserEvent, UserStream};
 use tokio::net::UdpSocket;
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use crate::bindings::{Action, Bindings};
 use crate::frame::{compose, StatusExtras};
@@ -52,10 +52,8 @@ pub enum Exit {
 
 pub async fn run(server: SocketAddr, key: SessionKey) -> Result<Exit, String> {
     let fail = |what: &str, error: io::Error| format!("moshmux: {what}: {error}");
-    let mut terminate = signal(SignalKind::terminate()).map_err(|e| fail("signals", e))?;
-    let mut hangup = signal(SignalKind::hangup()).map_err(|e| fail("signals", e))?;
-    let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| fail("signals", e))?;
-    let mut window_change = signal(SignalKind::window_change()).map_err(|e| fail("signals", e))?;
+    // Registered first: from here on these signals no longer kill us before we restore.
+    let mut signals = Signals::new().map_err(|e| fail("cannot handle signals", e))?;
 
     let socket = UdpSocket::bind(SocketAddr::new(local_ip(server.ip()), 0))
         .await
@@ -90,19 +88,7 @@ pub async fn run(server: SocketAddr, key: SessionKey) -> Result<Exit, String> {
     .await;
     view.draw(link.notice(&link.status()));
 
-    let exit = event_loop(
-        &mut link,
-        &mut view,
-        input,
-        probe,
-        [
-            &mut terminate,
-            &mut hangup,
-            &mut interrupt,
-            &mut window_change,
-        ],
-    )
-    .await;
+    let exit = event_loop(&mut link, &mut view, input, probe, &mut signals).await;
     let exit = match exit {
         LoopEnd::Exit(exit) => exit,
         LoopEnd::DriverStopped => match driver.await {
@@ -125,7 +111,7 @@ async fn event_loop(
     view: &mut View,
     mut input: tokio::sync::mpsc::Receiver<Vec<u8>>,
     mut probe: tokio::task::JoinHandle<bool>,
-    [terminate, hangup, interrupt, window_change]: [&mut tokio::signal::unix::Signal; 4],
+    signals: &mut Signals,
 ) -> LoopEnd {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut probing = true;
@@ -163,7 +149,7 @@ async fn event_loop(
                     return LoopEnd::Exit(Exit::Ended { session });
                 }
             }
-            _ = window_change.recv() => {
+            _ = signals.window_change.recv() => {
                 if let Ok(size) = terminal::size() {
                     if size != (view.cols, view.rows) {
                         (view.cols, view.rows) = size;
@@ -182,11 +168,31 @@ async fn event_loop(
                     )));
                 }
             }
-            _ = terminate.recv() => return LoopEnd::Exit(Exit::Signal(libc::SIGTERM)),
-            _ = hangup.recv() => return LoopEnd::Exit(Exit::Signal(libc::SIGHUP)),
-            _ = interrupt.recv() => return LoopEnd::Exit(Exit::Signal(libc::SIGINT)),
+            _ = signals.terminate.recv() => return LoopEnd::Exit(Exit::Signal(libc::SIGTERM)),
+            _ = signals.hangup.recv() => return LoopEnd::Exit(Exit::Signal(libc::SIGHUP)),
+            _ = signals.interrupt.recv() => return LoopEnd::Exit(Exit::Signal(libc::SIGINT)),
         }
         view.draw(link.notice(&link.status()));
+    }
+}
+
+/// The signals the loop answers: three that end it (after the terminal is restored) and
+/// the window size change.
+struct Signals {
+    terminate: Signal,
+    hangup: Signal,
+    interrupt: Signal,
+    window_change: Signal,
+}
+
+impl Signals {
+    fn new() -> io::Result<Signals> {
+        Ok(Signals {
+            terminate: signal(SignalKind::terminate())?,
+            hangup: signal(SignalKind::hangup())?,
+            interrupt: signal(SignalKind::interrupt())?,
+            window_change: signal(SignalKind::window_change())?,
+        })
     }
 }
 
