@@ -230,6 +230,24 @@ pub fn compose(host: &HostState, cols: u16, rows: u16, extras: &StatusExtras) ->
     frame
 }
 
+/// Where the focused pane is drawn (the zoomed pane, else the active one) and the input
+/// modes it asked for.
+pub fn focused_pane(host: &HostState, cols: u16, rows: u16) -> Option<(Rect, Modes)> {
+    let view = host
+        .panes
+        .iter()
+        .find(|view| view.zoomed)
+        .or_else(|| host.panes.iter().find(|view| view.active))?;
+    let modes = host.screens.get(&view.pane)?.modes;
+    let area = Rect {
+        x: 0,
+        y: 0,
+        cols,
+        rows: rows.saturating_sub(1),
+    };
+    Some((clip(view.rect, area), modes))
+}
+
 /// The part of `rect` inside `area` (both start at the area's origin here).
 fn clip(rect: Rect, area: Rect) -> Rect {
     let x = rect.x.min(area.cols);

@@ -5,6 +5,7 @@ pub mod bindings;
 pub mod cli;
 pub mod frame;
 pub mod locale;
+pub mod mouse;
 pub mod render;
 pub mod session;
 pub mod terminal;

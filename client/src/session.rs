@@ -7,12 +7,14 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use moshmux_proto::driver::{self, DriverHandle, Status};
+use moshmux_proto::screen::MouseMode;
 use moshmux_proto::{Connection, HostState, MuxCommand, SessionKey, UserEvent, UserStream};
 use tokio::net::UdpSocket;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use crate::bindings::{Action, Bindings};
-use crate::frame::{compose, StatusExtras};
+use crate::frame::{compose, focused_pane, StatusExtras};
+use crate::mouse::MouseTranslator;
 use crate::render::Renderer;
 use crate::terminal::{self, RawMode};
 
@@ -124,7 +126,12 @@ async fn event_loop(
                 };
                 for action in view.bindings.feed(&bytes) {
                     match action {
-                        Action::Keys(keys) => link.push(UserEvent::Keys(keys)).await,
+                        Action::Keys(keys) => {
+                            let keys = view.translate_mouse(keys);
+                            if !keys.is_empty() {
+                                link.push(UserEvent::Keys(keys)).await;
+                            }
+                        }
                         Action::Command(command) => link.push(UserEvent::Command(command)).await,
                         Action::Quit => return LoopEnd::Exit(Exit::Quit),
                         Action::Detach => {
@@ -252,6 +259,7 @@ impl Link {
 struct View {
     host: HostState,
     bindings: Bindings,
+    mouse: MouseTranslator,
     renderer: Renderer,
     cols: u16,
     rows: u16,
@@ -262,9 +270,20 @@ impl View {
         View {
             host: HostState::default(),
             bindings: Bindings::default(),
+            mouse: MouseTranslator::default(),
             renderer: Renderer::default(),
             cols,
             rows,
+        }
+    }
+
+    /// Mouse reports moved into the focused pane's coordinates, when it asked for them.
+    fn translate_mouse(&mut self, keys: Vec<u8>) -> Vec<u8> {
+        match focused_pane(&self.host, self.cols, self.rows) {
+            Some((rect, modes)) if modes.mouse != MouseMode::None => {
+                self.mouse.translate(&keys, modes.mouse_encoding, rect)
+            }
+            _ => keys,
         }
     }
 

@@ -6,7 +6,9 @@ use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
 use std::time::{Duration, Instant};
 
 use moshmux_proto::driver::{self, DriverHandle};
-use moshmux_proto::screen::{CellStyle, PaneScreen, PaneView, Point, Rect, Row, WindowInfo};
+use moshmux_proto::screen::{
+    CellStyle, MouseEncoding, MouseMode, PaneScreen, PaneView, Point, Rect, Row, WindowInfo,
+};
 use moshmux_proto::user::Direction;
 use moshmux_proto::{Connection, HostState, Label, MuxCommand, SessionKey, UserEvent, UserStream};
 use moshmux_tests::harness::Tmux;
@@ -212,16 +214,22 @@ async fn draws_the_session_and_sends_keys_commands_and_resizes() {
     tmux.send_keys(&["C-b", "C-b", "C-^", "C-^"]);
     peer.expect_keys(b"\x02\x1e").await;
 
-    peer.publish(host(&[
+    let mut split = host(&[
         (rect(0, 0, 30, 11), &["left"]),
         (rect(31, 0, 29, 11), &["right"]),
-    ]))
-    .await;
+    ]);
+    let right = split.screens.get_mut(&2).unwrap();
+    right.modes.mouse = MouseMode::PressRelease;
+    right.modes.mouse_encoding = MouseEncoding::Sgr;
+    peer.publish(split).await;
     wait_screen(&tmux, "two panes", |s| {
         s.lines()
             .next()
             .is_some_and(|l| l.starts_with("left ") && l.ends_with("│right"))
     });
+    // A click at window column 45 is column 14 of the right pane, which asked for the mouse.
+    tmux.send_literal("\x1b[<0;45;3M");
+    peer.expect_keys(b"\x1b[<0;14;3M").await;
 
     // The client's address changes (a new network): the server follows it unasked.
     netem.roam().await.unwrap();
