@@ -113,6 +113,22 @@ impl FromStr for SessionKey {
     }
 }
 
+/// Says why this CPU cannot run this build, if it cannot. The workspace compiles AES-NI
+/// in (see `.cargo/config.toml`) because the OCB mode calls AES one block at a time and
+/// run-time dispatch costs three quarters of the speed; binaries call this first so an
+/// old CPU gets a sentence instead of an illegal-instruction crash.
+pub fn check_cpu() -> Result<(), &'static str> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "aes"))]
+    if !std::arch::is_x86_feature_detected!("aes") || !std::arch::is_x86_feature_detected!("sse4.1")
+    {
+        return Err(
+            "this CPU lacks AES-NI or SSE4.1, which this build of moshmux needs; \
+                    rebuild it without the target features in .cargo/config.toml",
+        );
+    }
+    Ok(())
+}
+
 /// Which way a datagram travels. Each direction has its own half of the nonce space.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Direction {

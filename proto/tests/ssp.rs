@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use moshmux_proto::sender::{ACK_DELAY, ACK_INTERVAL, SEND_MINDELAY};
 use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use sim::{ms, Link, Pair};
 
 /// Pushes `count` items into one side, `gap` apart, and returns them.
@@ -186,4 +188,24 @@ fn collection_delay_delayed_ack_and_heartbeat_are_exact() {
         pair.client.poll_timeout(),
         Some(changed + SEND_MINDELAY + ACK_INTERVAL)
     );
+}
+
+/// More than a million datagrams, and no nonce tail twice: with the server cut off, the
+/// client retransmits a large incompressible state (hundreds of fragments an attempt)
+/// through an hour of virtual time.
+#[test]
+fn a_million_datagrams_never_repeat_a_nonce() {
+    let mut pair = Pair::clean(9, ms(50));
+    pair.to_server.cut = true;
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let mut state = pair.client.local_state().clone();
+    for _ in 0..100_000 {
+        state.push(rng.random());
+    }
+    pair.client.set_local_state(state, pair.now);
+    while pair.client_nonces.len() < 1_000_000 {
+        pair.run_for(Duration::from_secs(60));
+    }
+    assert!(pair.client_nonces.windows(2).all(|w| w[0] < w[1]));
+    assert!(pair.client.error().is_none());
 }

@@ -7,6 +7,10 @@ use moshmux_server::{client, daemon};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    if let Err(problem) = moshmux_proto::crypto::check_cpu() {
+        eprintln!("moshmux-server: {problem}");
+        return ExitCode::FAILURE;
+    }
     let args: Vec<String> = std::env::args_os()
         .map(|arg| arg.to_string_lossy().into_owned())
         .collect();
