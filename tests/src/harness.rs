@@ -183,6 +183,9 @@ mod tests {
     #[test]
     fn types_reads_and_resizes_a_shell() {
         let tmux = Tmux::start(40, 10, "PS1='$ ' sh", &[("GREETING", "hello")]);
+        // Typed before the prompt, the text would be echoed by the terminal, not the shell.
+        tmux.wait_for(|s| s.starts_with('$'), WAIT)
+            .unwrap_or_else(|screen| panic!("no prompt; screen:\n{screen}"));
         tmux.send_literal("echo \"$GREETING-$((1+2))\"");
         tmux.send_keys(&["Enter"]);
         let screen = tmux
