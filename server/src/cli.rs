@@ -1,7 +1,7 @@
 //! The `moshmux-server` command line: tmux's commands and flags, parsed here, and usage
 //! errors reduced to one line that names what the command does accept.
 
-use crate::control::{self, Request, Target};
+use crate::control::{self, LineRef, Request, Target};
 use clap::{ArgAction, CommandFactory, Parser, Subcommand};
 use std::net::IpAddr;
 
@@ -15,8 +15,16 @@ Output formats:
 Targets: SESSION, SESSION:WINDOW, SESSION:WINDOW.PANE (WINDOW is an index or a name,
 PANE an index), or %ID.
 
+  ls -a       then, per ended pane with history: %ID: ended, N lines, COMMAND[ \"TITLE\"]
+  search-history  one line number per match, oldest first, numbered as capture-pane -S
+              takes them (negative: history)
+
+capture-pane line numbers are tmux's: 0 is the screen's first row, -1 the newest
+history line, and `-` the oldest kept line (-S) or the screen's last row (-E).
+
 The daemon's socket lives in $MOSHMUX_DIR, else $XDG_RUNTIME_DIR/moshmux, else
-/tmp/moshmux-UID.";
+/tmp/moshmux-UID. History lives in $MOSHMUX_DIR/history, else
+$XDG_STATE_HOME/moshmux, else ~/.local/state/moshmux.";
 
 /// Largest window side accepted, far beyond any screen, so sizes stay sane.
 const MAX_WINDOW_CELLS: i64 = 10_000;
@@ -48,13 +56,19 @@ pub enum Command {
         /// Address the UDP port binds to. Checked, but not used yet.
         #[arg(long, value_name = "ADDR")]
         bind: Option<IpAddr>,
+        #[command(flatten)]
+        limits: HistoryLimits,
         /// Program to run in the first pane (default: your shell).
         #[arg(last = true, value_name = "COMMAND")]
         command: Vec<String>,
     },
     /// List sessions, one per line: NAME: N windows [COLSxROWS].
     #[command(name = "ls", visible_alias = "list-sessions")]
-    Ls,
+    Ls {
+        /// Also list ended panes (and panes of dead daemons) that still have history.
+        #[arg(short = 'a')]
+        all: bool,
+    },
     /// End a session and every program in it.
     KillSession {
         #[arg(short = 't', value_name = "NAME")]
@@ -144,12 +158,80 @@ pub enum Command {
         /// Keep colours and attributes as SGR escape sequences.
         #[arg(short = 'e')]
         escapes: bool,
+        /// First line: 0 is the screen's first row, negative is history, `-` the oldest.
+        #[arg(short = 'S', value_name = "START", allow_hyphen_values = true, value_parser = parse_line)]
+        start: Option<LineRef>,
+        /// Last line: as -S; `-` is the screen's last row.
+        #[arg(short = 'E', value_name = "END", allow_hyphen_values = true, value_parser = parse_line)]
+        end: Option<LineRef>,
+        /// A pane (%ID also names ended panes that still have history).
         #[arg(short = 't', value_name = "TARGET")]
         target: String,
     },
+    /// Print the line numbers of a pane's history lines that contain PATTERN.
+    SearchHistory {
+        #[arg(short = 't', value_name = "TARGET")]
+        target: String,
+        /// Plain text, matched case-sensitively.
+        #[arg(allow_hyphen_values = true)]
+        pattern: String,
+    },
     /// Run the daemon in this process (what `new` starts in the background).
     #[command(hide = true)]
-    Daemon,
+    Daemon {
+        #[command(flatten)]
+        limits: HistoryLimits,
+    },
+}
+
+/// History retention, oldest lines first. Read by the daemon when it starts, so on `new`
+/// they apply only when that `new` starts the daemon.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct HistoryLimits {
+    /// Keep at most about N lines per pane (rounded up to whole 256-line blocks).
+    #[arg(long, value_name = "N")]
+    pub history_lines: Option<u64>,
+    /// Keep at most N compressed bytes of history per pane.
+    #[arg(long, value_name = "N")]
+    pub history_bytes: Option<u64>,
+    /// Keep at most N compressed bytes of history over all panes.
+    #[arg(long, value_name = "N")]
+    pub history_total_bytes: Option<u64>,
+}
+
+impl HistoryLimits {
+    pub fn retention(&self) -> moshmux_store::Retention {
+        moshmux_store::Retention {
+            max_lines_per_pane: self.history_lines,
+            max_bytes_per_pane: self.history_bytes,
+            max_total_bytes: self.history_total_bytes,
+        }
+    }
+
+    /// The same limits as `daemon` arguments.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        for (flag, value) in [
+            ("--history-lines", self.history_lines),
+            ("--history-bytes", self.history_bytes),
+            ("--history-total-bytes", self.history_total_bytes),
+        ] {
+            if let Some(value) = value {
+                args.push(flag.to_string());
+                args.push(value.to_string());
+            }
+        }
+        args
+    }
+}
+
+fn parse_line(text: &str) -> Result<LineRef, String> {
+    if text == "-" {
+        return Ok(LineRef::Oldest);
+    }
+    text.parse()
+        .map(LineRef::Number)
+        .map_err(|_| format!("{text:?} is not a line number (0, -5, or - for the end)"))
 }
 
 fn parse_ports(text: &str) -> Result<(u16, u16), String> {
@@ -181,7 +263,8 @@ impl Command {
                     .ok()
                     .and_then(|dir| dir.to_str().map(str::to_owned)),
             }),
-            Command::Ls => Request::ListSessions(()),
+            Command::Ls { all: false } => Request::ListSessions(()),
+            Command::Ls { all: true } => Request::ListAll(()),
             Command::KillSession { target: t } => Request::KillSession(target(t)),
             Command::KillServer => Request::KillServer(()),
             Command::NewWindow { target, command } => {
@@ -219,9 +302,21 @@ impl Command {
                 keys,
             }),
             Command::CapturePane {
-                escapes, target, ..
-            } => Request::CapturePane(control::CapturePane { target, escapes }),
-            Command::Daemon => return None,
+                escapes,
+                start,
+                end,
+                target,
+                ..
+            } => Request::CapturePane(control::CapturePane {
+                target,
+                escapes,
+                start,
+                end,
+            }),
+            Command::SearchHistory { target, pattern } => {
+                Request::SearchHistory(control::SearchHistory { target, pattern })
+            }
+            Command::Daemon { .. } => return None,
         })
     }
 }

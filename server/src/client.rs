@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 /// How long `new` waits for a daemon it started to answer.
 const START_TIMEOUT: Duration = Duration::from_secs(5);
 const START_POLL: Duration = Duration::from_millis(20);
+/// After a daemon we started exits with an error, how long another one (that won the
+/// race to start) gets to answer before we report the error.
+const EXITED_GRACE: Duration = Duration::from_secs(1);
 /// A daemon that accepted a connection but never answers is hung; say so.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -31,15 +34,20 @@ pub fn request(paths: &RuntimePaths, request: &Request) -> anyhow::Result<Reply>
     exchange(stream, request)
 }
 
-/// Sends a request, starting the daemon first if none answers. A daemon caught ending
-/// (its last session closed just as we connected) is waited out and replaced.
-pub fn request_starting_daemon(paths: &RuntimePaths, request: &Request) -> anyhow::Result<Reply> {
+/// Sends a request, starting the daemon (with `daemon_args`) first if none answers. A
+/// daemon caught ending (its last session closed just as we connected) is waited out and
+/// replaced.
+pub fn request_starting_daemon(
+    paths: &RuntimePaths,
+    request: &Request,
+    daemon_args: &[String],
+) -> anyhow::Result<Reply> {
     paths.ensure_private_dir()?;
     let deadline = Instant::now() + START_TIMEOUT;
     loop {
         let stream = match UnixStream::connect(paths.socket()) {
             Ok(stream) => stream,
-            Err(_) => start_daemon(paths)?,
+            Err(_) => start_daemon(paths, daemon_args)?,
         };
         match exchange(stream, request)? {
             Reply::ShuttingDown(()) if Instant::now() < deadline => std::thread::sleep(START_POLL),
@@ -57,7 +65,7 @@ fn exchange(mut stream: UnixStream, request: &Request) -> anyhow::Result<Reply> 
 /// Starts `moshmux-server daemon` in its own session, detached from our terminal, and
 /// waits until its socket answers. The daemon is a fresh exec of this binary rather than
 /// a fork, so no half-initialised runtime or lock state is ever copied.
-fn start_daemon(paths: &RuntimePaths) -> anyhow::Result<UnixStream> {
+fn start_daemon(paths: &RuntimePaths, daemon_args: &[String]) -> anyhow::Result<UnixStream> {
     let log = OpenOptions::new()
         .create(true)
         .append(true)
@@ -68,6 +76,7 @@ fn start_daemon(paths: &RuntimePaths) -> anyhow::Result<UnixStream> {
     let mut command = Command::new(exe);
     command
         .arg("daemon")
+        .args(daemon_args)
         .env("MOSHMUX_DIR", &paths.dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -82,7 +91,8 @@ fn start_daemon(paths: &RuntimePaths) -> anyhow::Result<UnixStream> {
         });
     }
     let mut child = command.spawn().context("starting the daemon")?;
-    let deadline = Instant::now() + START_TIMEOUT;
+    let mut deadline = Instant::now() + START_TIMEOUT;
+    let mut exited = false;
     loop {
         // A daemon that lost the race to another starting daemon exits at once; keep
         // waiting, the winner will answer.
@@ -91,8 +101,17 @@ fn start_daemon(paths: &RuntimePaths) -> anyhow::Result<UnixStream> {
             let _ = child.try_wait();
             return Ok(stream);
         }
+        if !exited && matches!(child.try_wait(), Ok(Some(status)) if !status.success()) {
+            // It failed; unless it lost a race to a daemon that answers shortly, its last
+            // log line says why, and there is no point waiting the whole timeout.
+            exited = true;
+            deadline = deadline.min(Instant::now() + EXITED_GRACE);
+        }
         if Instant::now() >= deadline {
             let _ = child.try_wait();
+            if exited {
+                bail!("the daemon did not start: {}", last_log_line(paths));
+            }
             bail!(
                 "the daemon did not answer within {} s: {}",
                 START_TIMEOUT.as_secs(),

@@ -13,10 +13,11 @@ use std::io::{Read, Write};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Bumped whenever a body's fields change; both sides refuse a different version.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
-/// Largest frame either side accepts; replies carry at most a screen or a pane list.
-const MAX_FRAME_LEN: usize = 4 << 20;
+/// Largest frame either side accepts; a reply may carry a long stretch of history (the
+/// daemon refuses captures over `history::MAX_CAPTURE_BYTES`, which fits).
+const MAX_FRAME_LEN: usize = 64 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
@@ -88,6 +89,9 @@ tagged_messages! {
         ListPanes(Target) = "list-panes",
         SendKeys(SendKeys) = "send-keys",
         CapturePane(CapturePane) = "capture-pane",
+        /// `ls -a`: sessions, then ended panes that still have history.
+        ListAll(()) = "list-sessions-all",
+        SearchHistory(SearchHistory) = "search-history",
     }
 }
 
@@ -157,6 +161,25 @@ pub struct CapturePane {
     pub target: String,
     /// Keep colours and attributes as SGR sequences (tmux `-e`).
     pub escapes: bool,
+    /// First and last line (tmux `-S`, `-E`); `None` means the screen's first or last.
+    pub start: Option<LineRef>,
+    pub end: Option<LineRef>,
+}
+
+/// A line number as `capture-pane -S/-E` takes it: 0 is the screen's first row,
+/// negative numbers are history; `-` is the oldest kept line (`-S`) or the screen's last
+/// row (`-E`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LineRef {
+    Oldest,
+    Number(i64),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchHistory {
+    pub target: String,
+    /// Matched as a plain substring, case-sensitively.
+    pub pattern: String,
 }
 
 fn frame(envelope: &Envelope) -> Vec<u8> {

@@ -8,14 +8,17 @@
 //! on one bounded channel, so a flooding pane waits for the mux instead of growing memory.
 
 use crate::control::{self, Reply, Request};
+use crate::history;
 use crate::mux::{Flow, Mux};
 use crate::pane::PaneEvent;
 use crate::paths::RuntimePaths;
 use anyhow::{bail, Context};
+use moshmux_store::HistoryStore;
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::signal::unix::{signal, SignalKind};
@@ -34,9 +37,10 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 type Job = (Request, oneshot::Sender<Reply>);
 
 /// Runs the daemon in this process until it shuts down.
-pub fn run(paths: RuntimePaths) -> anyhow::Result<()> {
+pub fn run(paths: RuntimePaths, retention: moshmux_store::Retention) -> anyhow::Result<()> {
     paths.ensure_private_dir()?;
     let lock = claim(&paths)?;
+    let store = history::open(&paths.state, retention)?;
     let socket = paths.socket();
     // We hold the lock, so a socket file left here belongs to a dead daemon; but never
     // unlink one that something still answers on.
@@ -59,7 +63,7 @@ pub fn run(paths: RuntimePaths) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(serve(listener, paths, lock))?;
+    runtime.block_on(serve(listener, paths, lock, store))?;
     tracing::info!("daemon stopped");
     Ok(())
 }
@@ -89,13 +93,14 @@ async fn serve(
     listener: std::os::unix::net::UnixListener,
     paths: RuntimePaths,
     lock: Flock<File>,
+    store: Arc<HistoryStore>,
 ) -> anyhow::Result<()> {
     let listener = UnixListener::from_std(listener)?;
     let (jobs_tx, mut jobs) = mpsc::channel::<Job>(REQUEST_QUEUE);
     let (events_tx, mut events) = mpsc::channel::<PaneEvent>(EVENT_QUEUE);
     let (stop_tx, stop_rx) = watch::channel(false);
     let acceptor = tokio::spawn(accept(listener, jobs_tx, stop_rx));
-    let mut mux = Mux::new(events_tx, paths.socket());
+    let mut mux = Mux::new(events_tx, paths.socket(), store);
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     // With no controlling terminal a hangup can only come from a stray `kill`; ignore it
@@ -128,6 +133,9 @@ async fn serve(
     // Clean up before answering `kill-server`, so that once it returns a new daemon can
     // start on this directory at once.
     mux.shutdown();
+    // The history store goes with the mux: its last lines are written and its lock
+    // released before a new daemon may start on this directory.
+    drop(mux);
     if let Err(e) = std::fs::remove_file(paths.socket()) {
         tracing::warn!(error = %e, "removing the socket");
     }

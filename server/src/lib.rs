@@ -6,6 +6,8 @@ pub mod cli;
 pub mod client;
 pub mod control;
 pub mod daemon;
+pub mod history;
+mod history_line;
 pub mod keys;
 pub mod layout;
 pub mod mux;

@@ -25,9 +25,9 @@ fn main() -> ExitCode {
         },
     };
     let paths = RuntimePaths::from_env();
-    if let Command::Daemon = cli.command {
+    if let Command::Daemon { limits } = &cli.command {
         init_daemon_log();
-        return match daemon::run(paths) {
+        return match daemon::run(paths, limits.retention()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 tracing::error!("{error:#}");
@@ -35,14 +35,16 @@ fn main() -> ExitCode {
             }
         };
     }
-    let starts_daemon = matches!(cli.command, Command::New { .. });
+    let daemon_args = match &cli.command {
+        Command::New { limits, .. } => Some(limits.to_args()),
+        _ => None,
+    };
     let Some(request) = cli.command.into_request() else {
         return ExitCode::FAILURE;
     };
-    let reply = if starts_daemon {
-        client::request_starting_daemon(&paths, &request)
-    } else {
-        client::request(&paths, &request)
+    let reply = match daemon_args {
+        Some(args) => client::request_starting_daemon(&paths, &request, &args),
+        None => client::request(&paths, &request),
     };
     match reply {
         Ok(Reply::Ok(text)) => {

@@ -5,6 +5,7 @@
 mod resolve;
 
 use crate::control::{self, Reply, Request};
+use crate::history::{self, PaneHistory, ScreenRows};
 use crate::keys::{self, KeyError};
 use crate::layout::{LayoutError, Orientation};
 use crate::pane::{Pane, PaneEvent, PaneSpawn};
@@ -12,9 +13,11 @@ use crate::pane_id::{PaneId, Size};
 use crate::session::{Removal, Session};
 use crate::target::TargetError;
 use crate::window::Window;
-use std::collections::HashMap;
+use moshmux_store::HistoryStore;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tokio::sync::mpsc::Sender;
 
 /// Window size for sessions no client has sized yet, as tmux's default-size.
@@ -60,13 +63,18 @@ pub enum CommandError {
     /// The program could not be started (with the cause chain, on one line).
     #[error("{0}")]
     Spawn(String),
+    #[error("cannot allocate a pane id: {0}")]
+    PaneId(String),
+    #[error("{0}")]
+    History(String),
 }
 
 pub struct Mux {
     /// In creation order, which is the order `ls` shows.
     sessions: Vec<Session>,
     panes: HashMap<PaneId, Pane>,
-    next_pane: u32,
+    /// Pane history, and the source of pane ids (never reused, also across restarts).
+    store: Arc<HistoryStore>,
     next_session: u32,
     events: Sender<PaneEvent>,
     /// `MOSHMUX` in every pane's environment (socket path and daemon pid, as tmux's
@@ -77,11 +85,11 @@ pub struct Mux {
 type Outcome = Result<String, CommandError>;
 
 impl Mux {
-    pub fn new(events: Sender<PaneEvent>, socket: PathBuf) -> Mux {
+    pub fn new(events: Sender<PaneEvent>, socket: PathBuf, store: Arc<HistoryStore>) -> Mux {
         Mux {
             sessions: Vec::new(),
             panes: HashMap::new(),
-            next_pane: 0,
+            store,
             next_session: 0,
             events,
             identity: format!("{},{}", socket.display(), std::process::id()),
@@ -109,6 +117,8 @@ impl Mux {
             Request::ListPanes(t) => self.list_panes(&t.0),
             Request::SendKeys(send) => self.send_keys(send),
             Request::CapturePane(capture) => self.capture_pane(capture),
+            Request::ListAll(()) => Ok(self.list_sessions() + &self.list_ended()),
+            Request::SearchHistory(search) => self.search_history(search),
         };
         let reply = match outcome {
             Ok(text) => Reply::Ok(text),
@@ -147,20 +157,28 @@ impl Mux {
 
     /// Hangs up every pane's program.
     pub fn shutdown(&mut self) {
-        for pane in self.panes.values_mut() {
+        for (_, mut pane) in self.panes.drain() {
             pane.kill();
+            pane.end_history();
         }
-        self.panes.clear();
         self.sessions.clear();
+    }
+
+    /// A pane id the store never handed out before.
+    fn allocate_pane_id(&self) -> Result<PaneId, CommandError> {
+        self.store
+            .allocate_pane_uid()
+            .map(|uid| PaneId(uid.0))
+            .map_err(|e| CommandError::PaneId(e.to_string()))
     }
 
     fn spawn(
         &mut self,
+        id: PaneId,
         command: Vec<String>,
         cwd: Option<PathBuf>,
         size: Size,
     ) -> Result<PaneId, CommandError> {
-        let id = PaneId(self.next_pane);
         let spec = PaneSpawn {
             command,
             cwd,
@@ -170,9 +188,9 @@ impl Mux {
             ],
             size,
         };
-        let pane = Pane::spawn(id, &spec, self.events.clone())
+        let history = PaneHistory::new(self.store.clone(), id);
+        let pane = Pane::spawn(id, &spec, self.events.clone(), history)
             .map_err(|e| CommandError::Spawn(format!("{e:#}")))?;
-        self.next_pane += 1;
         self.panes.insert(id, pane);
         Ok(id)
     }
@@ -195,7 +213,8 @@ impl Mux {
             },
         };
         let cwd = new.cwd.map(PathBuf::from);
-        let pane = self.spawn(new.command, cwd.clone(), DEFAULT_SIZE)?;
+        let id = self.allocate_pane_id()?;
+        let pane = self.spawn(id, new.command, cwd.clone(), DEFAULT_SIZE)?;
         self.sessions
             .push(Session::new(name, cwd, pane, DEFAULT_SIZE));
         Ok(String::new())
@@ -223,6 +242,7 @@ impl Mux {
         for id in session.panes() {
             if let Some(mut pane) = self.panes.remove(&id) {
                 pane.kill();
+                pane.end_history();
             }
         }
         Ok(String::new())
@@ -232,7 +252,8 @@ impl Mux {
         let location = self.resolve(&new.target)?;
         let session = &self.sessions[location.session];
         let (cwd, size) = (session.cwd.clone(), session.size());
-        let pane = self.spawn(new.command, cwd, size)?;
+        let id = self.allocate_pane_id()?;
+        let pane = self.spawn(id, new.command, cwd, size)?;
         self.sessions[location.session].add_window(pane);
         Ok(String::new())
     }
@@ -252,7 +273,7 @@ impl Mux {
         // Lay the split out on a copy first: the new pane's size is needed to start it,
         // and a program that fails to start must leave the window as it was.
         let mut trial = window.clone();
-        let new_id = PaneId(self.next_pane);
+        let new_id = self.allocate_pane_id()?;
         trial.split(location.pane, new_id, orientation, split.percent)?;
         let size = trial
             .rects()
@@ -260,7 +281,7 @@ impl Mux {
             .find(|(id, _)| *id == new_id)
             .map(|(_, rect)| rect.size())
             .ok_or(LayoutError::NoSuchPane(new_id))?;
-        self.spawn(split.command, cwd, size)?;
+        self.spawn(new_id, split.command, cwd, size)?;
         if let Some(window) = self.sessions[location.session].window_mut(location.window) {
             *window = trial;
         }
@@ -367,19 +388,59 @@ impl Mux {
         Ok(String::new())
     }
 
+    /// The pane's screen and history; `%ID` also reaches a pane that has ended (here or
+    /// under an earlier daemon) as long as its history is kept.
     fn capture_pane(&self, capture: control::CapturePane) -> Outcome {
-        let location = self.resolve(&capture.target)?;
-        Ok(self
-            .panes
-            .get(&location.pane)
-            .map(|pane| pane.capture(capture.escapes))
-            .unwrap_or_default())
+        let id = self.resolve_with_history(&capture.target)?;
+        let pane = self.panes.get(&id);
+        if let (Some(pane), None, None) = (pane, capture.start, capture.end) {
+            return Ok(pane.capture(capture.escapes));
+        }
+        let screen = pane.map(|pane| ScreenRows {
+            rows: pane
+                .capture(capture.escapes)
+                .lines()
+                .map(str::to_owned)
+                .collect(),
+        });
+        history::capture(
+            &self.store,
+            id,
+            screen,
+            capture.start,
+            capture.end,
+            capture.escapes,
+        )
+        .map_err(CommandError::History)
+    }
+
+    fn search_history(&self, search: control::SearchHistory) -> Outcome {
+        let id = self.resolve_with_history(&search.target)?;
+        history::search(&self.store, id, &search.pattern).map_err(CommandError::History)
+    }
+
+    /// A live pane, or (for `%ID`) an ended one the store has history for.
+    fn resolve_with_history(&self, target: &str) -> Result<PaneId, CommandError> {
+        match self.resolve(target) {
+            Ok(location) => Ok(location.pane),
+            Err(error) => match crate::target::Target::parse(target) {
+                Ok(crate::target::Target::Pane(id)) if history::known(&self.store, id) => Ok(id),
+                _ => Err(error),
+            },
+        }
+    }
+
+    fn list_ended(&self) -> String {
+        let live: HashSet<PaneId> = self.panes.keys().copied().collect();
+        history::list_ended(&self.store, &live)
     }
 
     /// Takes a pane out of its window (closing the window, and the session, if it was
     /// the last) and drops it.
     fn close_pane(&mut self, id: PaneId) {
-        self.panes.remove(&id);
+        if let Some(mut pane) = self.panes.remove(&id) {
+            pane.end_history();
+        }
         let Some(index) = self.sessions.iter().position(|s| s.window_of(id).is_some()) else {
             return;
         };

@@ -6,6 +6,8 @@
 //! Input goes to a writer thread, so a program that stops reading never stalls the daemon.
 
 use crate::capture;
+use crate::history::PaneHistory;
+use crate::history_line;
 use crate::pane_id::{PaneId, Size};
 use crate::prefilter::Prefilter;
 use crate::pty_io::{ChildState, InputQueue, Reader};
@@ -71,6 +73,8 @@ pub struct Pane {
     pid: Option<u32>,
     command_name: String,
     child_state: Arc<ChildState>,
+    /// `None` once the pane has ended and left its last screen to history.
+    history: Option<PaneHistory>,
     /// Dropping this closes the stop pipe, which ends the reader and writer threads.
     _stop: std::os::fd::OwnedFd,
 }
@@ -90,7 +94,12 @@ impl Pane {
     /// Starts `spec`'s program on a new PTY. Output and the exit arrive on `events`; give
     /// it a bounded capacity, so a program that floods output waits for the daemon instead
     /// of filling its memory (each event holds at most 64 KiB).
-    pub fn spawn(id: PaneId, spec: &PaneSpawn, events: Sender<PaneEvent>) -> anyhow::Result<Pane> {
+    pub fn spawn(
+        id: PaneId,
+        spec: &PaneSpawn,
+        events: Sender<PaneEvent>,
+        history: PaneHistory,
+    ) -> anyhow::Result<Pane> {
         let size = clamp_size(spec.size);
         let pair = portable_pty::native_pty_system()
             .openpty(pty_size(size))
@@ -123,6 +132,8 @@ impl Pane {
             .context("starting the PTY reader thread")?;
         let input = InputQueue::start(id, duplicate(master_fd)?, stop_reader)
             .context("starting the PTY writer thread")?;
+        let command_name = command_name(spec);
+        history.set_label(&command_name, "");
         Ok(Pane {
             id,
             size,
@@ -136,8 +147,9 @@ impl Pane {
             master,
             input,
             pid,
-            command_name: command_name(spec),
+            command_name,
             child_state,
+            history: Some(history),
             _stop: stop_writer,
         })
     }
@@ -159,6 +171,9 @@ impl Pane {
     pub fn process_output(&mut self, bytes: &[u8]) {
         let filtered = self.prefilter.filter(bytes);
         self.parser.process(&filtered);
+        if let Some(history) = &mut self.history {
+            history.append(self.parser.callbacks_mut().take_scrolled());
+        }
         let replies = self.parser.callbacks_mut().take_replies();
         if !replies.is_empty() && !self.input.push(&replies) {
             tracing::debug!(pane = %self.id, "dropped terminal query replies");
@@ -221,6 +236,30 @@ impl Pane {
             .map(|comm| comm.trim_end_matches('\n').to_owned())
             .filter(|comm| !comm.is_empty())
             .unwrap_or_else(|| self.command_name.clone())
+    }
+
+    /// Ends the pane's history: the rows still on the main screen (down to the last one
+    /// with text) go to history after the rows that scrolled off, so an ended pane reads
+    /// as everything it showed; then the pane is recorded as ended with its command
+    /// and title.
+    pub fn end_history(&mut self) {
+        let Some(mut history) = self.history.take() else {
+            return;
+        };
+        let screen = self.parser.screen();
+        if !screen.alternate_screen() {
+            let (rows, _) = screen.size();
+            let lines: Vec<_> = (0..rows.get())
+                .map(|row| history_line::from_screen_row(screen, row))
+                .collect();
+            let used = lines
+                .iter()
+                .rposition(|line| !line.text.is_empty())
+                .map_or(0, |last| last + 1);
+            history.append(lines.into_iter().take(used));
+        }
+        history.set_label(&self.command_name, self.title());
+        history.mark_ended();
     }
 
     /// Hangs up the pane's programs, as tmux does when a pane is killed: SIGHUP to the

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug)]
 pub struct RuntimePaths {
     pub dir: PathBuf,
+    /// The history store's directory (see [`RuntimePaths::from_env`]).
+    pub state: PathBuf,
 }
 
 impl RuntimePaths {
@@ -29,9 +31,23 @@ impl RuntimePaths {
         } else {
             PathBuf::from(format!("/tmp/moshmux-{}", nix::unistd::getuid()))
         };
-        // The daemon changes to `/`, so a relative MOSHMUX_DIR must be pinned down first.
-        let dir = std::path::absolute(&dir).unwrap_or(dir);
-        RuntimePaths { dir }
+        // History: `$MOSHMUX_DIR/history`, else `$XDG_STATE_HOME/moshmux`, else
+        // `~/.local/state/moshmux` (else beside the socket, with no home at all).
+        let state = if var("MOSHMUX_DIR").is_some() {
+            dir.join("history")
+        } else if let Some(state) = var("XDG_STATE_HOME") {
+            PathBuf::from(state).join("moshmux")
+        } else if let Some(home) = var("HOME") {
+            PathBuf::from(home).join(".local/state/moshmux")
+        } else {
+            dir.join("history")
+        };
+        // The daemon changes to `/`, so relative paths must be pinned down first.
+        let absolute = |path: PathBuf| std::path::absolute(&path).unwrap_or(path);
+        RuntimePaths {
+            dir: absolute(dir),
+            state: absolute(state),
+        }
     }
 
     /// The control socket (0600).
@@ -112,9 +128,12 @@ mod tests {
     #[test]
     fn creates_missing_dir_private() {
         let dir = scratch("create").join("nested");
-        RuntimePaths { dir: dir.clone() }
-            .ensure_private_dir()
-            .unwrap();
+        RuntimePaths {
+            dir: dir.clone(),
+            state: dir.join("history"),
+        }
+        .ensure_private_dir()
+        .unwrap();
         let mode = fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
         fs::remove_dir_all(dir.parent().unwrap()).unwrap();
@@ -125,9 +144,12 @@ mod tests {
         let dir = scratch("open");
         fs::create_dir(&dir).unwrap();
         fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
-        let err = RuntimePaths { dir: dir.clone() }
-            .ensure_private_dir()
-            .unwrap_err();
+        let err = RuntimePaths {
+            dir: dir.clone(),
+            state: dir.join("history"),
+        }
+        .ensure_private_dir()
+        .unwrap_err();
         assert!(err.to_string().contains("mode 755"), "{err}");
         fs::remove_dir_all(&dir).unwrap();
     }

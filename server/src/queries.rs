@@ -30,6 +30,8 @@ const DA2_REPLY: &[u8] = b"\x1b[>1;10;0c";
 #[derive(Debug, Default)]
 pub struct TerminalCallbacks {
     replies: Vec<u8>,
+    /// Rows that left the top of the main screen since the last drain, for history.
+    scrolled: Vec<moshmux_store::StoredLine>,
     dropped_reply_bytes: u64,
     title: String,
 }
@@ -38,6 +40,11 @@ impl TerminalCallbacks {
     /// Takes the replies produced since the last call, to be written to the PTY.
     pub fn take_replies(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.replies)
+    }
+
+    /// Takes the rows that scrolled off the main screen since the last call, oldest first.
+    pub fn take_scrolled(&mut self) -> std::vec::Drain<'_, moshmux_store::StoredLine> {
+        self.scrolled.drain(..)
     }
 
     /// The title set by the program with OSC 0 or OSC 2.
@@ -106,6 +113,15 @@ fn first_param(params: &[&[u16]]) -> u16 {
 }
 
 impl Callbacks for TerminalCallbacks {
+    /// History takes rows of the main screen only: what a full-screen program draws on
+    /// the alternate screen is not output the user scrolled past.
+    fn on_scroll(&mut self, row: vt100::capture::RowContents<'_>, alternate_screen: bool) {
+        if !alternate_screen {
+            self.scrolled
+                .push(crate::history_line::from_scrolled_row(&row));
+        }
+    }
+
     fn set_window_title(&mut self, _: &mut Screen, title: &[u8]) {
         let title = title.get(..MAX_TITLE_BYTES).unwrap_or(title);
         self.title = String::from_utf8_lossy(title).into_owned();

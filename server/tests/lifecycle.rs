@@ -253,9 +253,10 @@ fn a_program_that_cannot_start_is_a_one_line_error() {
     server.ok(&["new", "-s", "y", "--", "sh"]);
     let error = server.fails(&["split-window", "-t", "y", "--", "/nonexistent/program"]);
     assert!(error.contains("/nonexistent/program"), "{error}");
+    // Pane ids are never reused, not even across daemons: %0 went to the failed one.
     assert_eq!(
         server.ok(&["list-panes", "-t", "y"]),
-        "0: [80x24] at 0,0 %0 sh (active)\n"
+        "0: [80x24] at 0,0 %1 sh (active)\n"
     );
 }
 
@@ -303,7 +304,7 @@ fn a_daemon_that_cannot_start_is_reported_with_its_reason() {
     let error = String::from_utf8_lossy(&out.stderr);
     assert_eq!(error.lines().count(), 1, "{error}");
     assert!(
-        error.contains("did not answer") && error.contains("binding"),
+        error.contains("did not start") && error.contains("binding"),
         "{error}"
     );
 }

@@ -1,6 +1,7 @@
 //! Panes on real PTYs: what a program prints shows on the screen, what it asks the terminal
 //! is answered, and what the daemon sends reaches it.
 
+use moshmux_server::history::PaneHistory;
 use moshmux_server::pane::{Pane, PaneEvent, PaneSpawn};
 use moshmux_server::pane_id::{PaneId, Size};
 use std::time::Duration;
@@ -14,6 +15,16 @@ struct TestPane {
     pane: Pane,
     events: mpsc::Receiver<PaneEvent>,
     exit: Option<Option<u32>>,
+    // After `pane`, so the store (which the pane's history holds) closes first.
+    _history_dir: tempfile::TempDir,
+}
+
+/// A real history store in a directory removed when the returned guard drops.
+fn history() -> (tempfile::TempDir, PaneHistory) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = moshmux_store::HistoryStore::open(dir.path(), Default::default())
+        .expect("opening a history store");
+    (dir, PaneHistory::new(std::sync::Arc::new(store), PaneId(1)))
 }
 
 impl TestPane {
@@ -25,11 +36,13 @@ impl TestPane {
             env: vec![],
             size: Size { rows: 24, cols: 80 },
         };
-        let pane = Pane::spawn(PaneId(1), &spec, sender).expect("spawning a pane");
+        let (dir, history) = history();
+        let pane = Pane::spawn(PaneId(1), &spec, sender, history).expect("spawning a pane");
         Self {
             pane,
             events,
             exit: None,
+            _history_dir: dir,
         }
     }
 
@@ -279,7 +292,8 @@ async fn a_missing_program_is_an_error() {
         env: vec![],
         size: Size { rows: 24, cols: 80 },
     };
-    let error = Pane::spawn(PaneId(1), &spec, sender).expect_err("spawn must fail");
+    let (_dir, history) = history();
+    let error = Pane::spawn(PaneId(1), &spec, sender, history).expect_err("spawn must fail");
     assert!(format!("{error:#}").contains("moshmux-test-program"));
 }
 
@@ -296,11 +310,13 @@ async fn environment_and_directory_are_given_to_the_program() {
         env: vec![("GREETING".into(), "hi-there".into())],
         size: Size { rows: 24, cols: 80 },
     };
-    let pane = Pane::spawn(PaneId(1), &spec, sender).expect("spawning a pane");
+    let (dir, history) = history();
+    let pane = Pane::spawn(PaneId(1), &spec, sender, history).expect("spawning a pane");
     let mut pane = TestPane {
         pane,
         events,
         exit: None,
+        _history_dir: dir,
     };
     pane.wait_for_text("xterm-256color hi-there /tmp").await;
 }
@@ -315,7 +331,8 @@ async fn a_flooding_program_waits_for_the_daemon() {
         env: vec![],
         size: Size { rows: 24, cols: 80 },
     };
-    let pane = Pane::spawn(PaneId(1), &spec, sender).expect("spawning a pane");
+    let (dir, history) = history();
+    let pane = Pane::spawn(PaneId(1), &spec, sender, history).expect("spawning a pane");
     let pid = pane.pid().expect("the child's pid");
     tokio::time::sleep(Duration::from_secs(1)).await;
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -333,6 +350,7 @@ async fn a_flooding_program_waits_for_the_daemon() {
         pane,
         events,
         exit: None,
+        _history_dir: dir,
     };
     assert_eq!(pane.wait_exit().await, Some(0));
     assert!(pane.pane.capture(false).contains("200000"));

@@ -1,0 +1,252 @@
+//! Pane history through the real daemon: rows that leave the screen are kept on disk,
+//! read back with tmux's capture-pane numbering, searched, listed after the pane (or the
+//! daemon) is gone, and survive `kill -9` of the daemon mid-flood.
+
+mod common;
+
+use common::{wait_until, Server};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+/// `capture-pane -p -t TARGET` plus `extra`, as lines.
+fn capture(server: &Server, target: &str, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["capture-pane", "-p", "-t", target];
+    args.extend_from_slice(extra);
+    server.ok(&args).lines().map(str::to_owned).collect()
+}
+
+fn numbers(from: u64, to: u64) -> Vec<String> {
+    (from..=to).map(|n| n.to_string()).collect()
+}
+
+/// Trailing empty lines are the blank rows below the cursor.
+fn trimmed(mut lines: Vec<String>) -> Vec<String> {
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    lines
+}
+
+#[test]
+fn capture_pane_numbers_lines_as_tmux_does() {
+    let server = Server::new();
+    server.ok(&[
+        "new",
+        "-s",
+        "h",
+        "--",
+        "sh",
+        "-c",
+        "seq 1 200; exec sleep 100",
+    ]);
+    server.wait_for_screen("h", |s| s.contains("200"));
+    // 201 rows were used (the cursor sits below 200) on a 24-row screen: 177 rows left
+    // the top, so history is 1..177 and the screen starts at 178.
+    assert_eq!(capture(&server, "h", &[])[0], "178");
+    assert_eq!(
+        capture(&server, "h", &["-S", "-3", "-E", "-1"]),
+        numbers(175, 177)
+    );
+    assert_eq!(
+        capture(&server, "h", &["-S", "-1", "-E", "1"]),
+        numbers(177, 179)
+    );
+    assert_eq!(
+        capture(&server, "h", &["-S", "-", "-E", "2"]),
+        numbers(1, 180)
+    );
+    assert_eq!(
+        capture(&server, "h", &["-S", "-9999", "-E", "-176"]),
+        numbers(1, 2)
+    );
+    // Backwards ranges are turned round, as tmux does.
+    assert_eq!(
+        capture(&server, "h", &["-S", "-1", "-E", "-2"]),
+        numbers(176, 177)
+    );
+    let whole = capture(&server, "h", &["-S", "-", "-E", "-"]);
+    assert_eq!(whole.len(), 177 + 24);
+    assert_eq!(trimmed(whole), numbers(1, 200));
+}
+
+#[test]
+fn colours_are_kept_for_dash_e() {
+    let server = Server::new();
+    let script = r"printf '\033[1;31mred\033[m plain\n'; seq 1 30; exec sleep 100";
+    server.ok(&["new", "-s", "c", "--", "sh", "-c", script]);
+    server.wait_for_screen("c", |s| s.contains("30"));
+    let plain = capture(&server, "c", &["-S", "-", "-E", "-"]);
+    assert_eq!(plain[0], "red plain");
+    let coloured = capture(&server, "c", &["-e", "-S", "-", "-E", "-"]);
+    assert_eq!(coloured[0], "\x1b[0;1;31mred\x1b[0m plain");
+    assert_eq!(coloured[1], "1");
+}
+
+#[test]
+fn search_history_returns_matching_line_numbers() {
+    let server = Server::new();
+    server.ok(&[
+        "new",
+        "-s",
+        "s",
+        "--",
+        "sh",
+        "-c",
+        "seq 1 200; exec sleep 100",
+    ]);
+    server.wait_for_screen("s", |s| s.contains("200"));
+    // History holds 1..177; value v is line v - 178 in capture-pane's numbering.
+    let found = server.ok(&["search-history", "-t", "s", "17"]);
+    let expected: Vec<String> = (1..=177)
+        .filter(|v: &i64| v.to_string().contains("17"))
+        .map(|v| (v - 178).to_string())
+        .collect();
+    assert_eq!(found.lines().collect::<Vec<_>>(), expected);
+    for number in &expected {
+        let line = capture(&server, "s", &["-S", number, "-E", number]);
+        assert!(line[0].contains("17"), "{number}: {line:?}");
+    }
+    assert_eq!(server.ok(&["search-history", "-t", "s", "nowhere"]), "");
+}
+
+#[test]
+fn alternate_screen_rows_never_enter_history() {
+    let server = Server::new();
+    let script = r"seq 1 30; printf '\033[?1049h'; seq 1001 1100; printf '\033[?1049l'; seq 31 40; exec sleep 100";
+    server.ok(&["new", "-s", "a", "--", "sh", "-c", script]);
+    server.wait_for_screen("a", |s| s.contains("40"));
+    let whole = trimmed(capture(&server, "a", &["-S", "-", "-E", "-"]));
+    assert_eq!(whole, numbers(1, 40));
+}
+
+#[test]
+fn a_hundred_thousand_lines_come_back_exactly() {
+    let server = Server::new();
+    server.ok(&[
+        "new",
+        "-s",
+        "f",
+        "--",
+        "sh",
+        "-c",
+        "seq 1 100000; exec sleep 100",
+    ]);
+    server.wait_for_screen("f", |s| s.contains("100000"));
+    let whole = server.ok(&["capture-pane", "-p", "-t", "f", "-S", "-", "-E", "-"]);
+    let expected = String::from_utf8(
+        Command::new("seq")
+            .args(["1", "100000"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        whole.trim_end_matches('\n'),
+        expected.trim_end_matches('\n')
+    );
+}
+
+#[test]
+fn ended_panes_stay_listable_and_readable() {
+    let server = Server::new();
+    // The program exits, its session (the only one) ends, and so does the daemon.
+    server.ok(&["new", "-s", "gone", "--", "sh", "-c", "seq 1 500"]);
+    wait_until("the daemon to stop", || !common::exists(&server.socket()));
+    server.ok(&["new", "-s", "next", "--", "sleep", "100"]);
+    assert_eq!(
+        server.ok(&["ls", "-a"]),
+        "next: 1 windows [80x24]\n%0: ended, 500 lines, sh\n"
+    );
+    // Pane ids are never reused.
+    assert!(server.ok(&["list-panes", "-t", "next"]).contains(" %1 "));
+    // An ended pane prints its whole history by default, screen rows included.
+    assert_eq!(capture(&server, "%0", &[]), numbers(1, 500));
+    assert_eq!(capture(&server, "%0", &["-S", "-2"]), numbers(499, 500));
+    assert_eq!(server.ok(&["search-history", "-t", "%0", "499"]), "-2\n");
+    // A pane killed in a running daemon is listed too.
+    server.ok(&[
+        "new-window",
+        "-t",
+        "next",
+        "--",
+        "sh",
+        "-c",
+        "seq 1 50; exec sleep 100",
+    ]);
+    server.wait_for_screen("%2", |s| s.contains("50"));
+    server.ok(&["kill-pane", "-t", "%2"]);
+    wait_until("the killed pane to be listed", || {
+        server.ok(&["ls", "-a"]).contains("%2: ended, 50 lines, sh")
+    });
+    assert_eq!(capture(&server, "%2", &[]), numbers(1, 50));
+    let error = server.fails(&["capture-pane", "-p", "-t", "%9"]);
+    assert!(error.contains("can't find pane %9"), "{error}");
+}
+
+#[test]
+fn retention_flags_on_new_limit_each_pane() {
+    let server = Server::new();
+    server.ok(&[
+        "new",
+        "-s",
+        "r",
+        "--history-lines",
+        "300",
+        "--",
+        "sh",
+        "-c",
+        "seq 1 3000; exec sleep 100",
+    ]);
+    server.wait_for_screen("r", |s| s.contains("3000"));
+    // The writer applies limits in whole 256-line blocks on its rounds (every 200 ms).
+    wait_until("old lines to be dropped", || {
+        let kept = capture(&server, "r", &["-S", "-", "-E", "-1"]);
+        kept.len() < 300 + 256 && kept.len() >= 300
+    });
+    let kept = capture(&server, "r", &["-S", "-", "-E", "-1"]);
+    let first: u64 = kept[0].parse().unwrap();
+    assert_eq!(kept, numbers(first, 2977));
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn the_history_directory_is_private() {
+    let server = Server::new();
+    server.ok(&[
+        "new",
+        "-s",
+        "p",
+        "--",
+        "sh",
+        "-c",
+        "seq 1 100; exec sleep 100",
+    ]);
+    server.wait_for_screen("p", |s| s.contains("100"));
+    let history = server.dir.join("history");
+    assert_eq!(mode(&history), 0o700);
+    assert_eq!(mode(&history.join("db")), 0o700);
+    wait_until("the database to be written", || {
+        history.join("watermark").exists()
+    });
+    for entry in walk(&history) {
+        let expected = if entry.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode(&entry), expected, "{}", entry.display());
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        }
+        found.push(path);
+    }
+    found
+}
