@@ -181,6 +181,10 @@ pub enum Command {
     Daemon {
         #[command(flatten)]
         limits: HistoryLimits,
+        /// The history directory `new` worked out, so the daemon uses the same one
+        /// although it is started with MOSHMUX_DIR set (to pin down the runtime dir).
+        #[arg(long, hide = true, value_name = "DIR")]
+        state_dir: Option<std::path::PathBuf>,
     },
 }
 

@@ -77,6 +77,8 @@ fn start_daemon(paths: &RuntimePaths, daemon_args: &[String]) -> anyhow::Result<
     command
         .arg("daemon")
         .args(daemon_args)
+        .arg("--state-dir")
+        .arg(&paths.state)
         .env("MOSHMUX_DIR", &paths.dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -24,9 +24,12 @@ fn main() -> ExitCode {
             }
         },
     };
-    let paths = RuntimePaths::from_env();
-    if let Command::Daemon { limits } = &cli.command {
+    let mut paths = RuntimePaths::from_env();
+    if let Command::Daemon { limits, state_dir } = &cli.command {
         init_daemon_log();
+        if let Some(state) = state_dir {
+            paths.state = state.clone();
+        }
         return match daemon::run(paths, limits.retention()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {

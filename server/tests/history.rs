@@ -5,7 +5,7 @@
 mod common;
 
 use common::{wait_until, Server};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
 
@@ -249,4 +249,201 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         found.push(path);
     }
     found
+}
+
+/// The number on the newest history line of a pane flooded by `seq`, if any yet.
+fn newest_history_number(server: &Server, target: &str) -> Option<u64> {
+    capture(server, target, &["-S", "-1", "-E", "-1"])
+        .first()
+        .and_then(|line| line.parse().ok())
+}
+
+fn pane_id(server: &Server, session: &str) -> String {
+    server.panes(session).remove(0).id
+}
+
+/// Small xorshift; the kill points need to vary, not to be unpredictable.
+fn next_random(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+#[test]
+fn kill_9_mid_flood_loses_nothing_older_than_a_second() {
+    let server = Server::new();
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
+    eprintln!("kill points from seed {seed}");
+    for round in 0..4 {
+        let session = format!("flood{round}");
+        server.ok(&["new", "-s", &session, "--", "seq", "1", "1000000000"]);
+        let pane = pane_id(&server, &session);
+        let pid = server.daemon_pid();
+        std::thread::sleep(std::time::Duration::from_millis(
+            200 + next_random(&mut seed) % 1500,
+        ));
+        let seen = newest_history_number(&server, &pane).unwrap_or(0);
+        // Everything up to `seen` is now older than the store's one-second promise.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert!(common::process_alive(pid), "the daemon died early");
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .unwrap();
+        wait_until("the daemon to die", || !common::process_alive(pid));
+
+        server.ok(&["new", "-s", &format!("check{round}"), "--", "sleep", "100"]);
+        let kept = server.ok(&["capture-pane", "-p", "-t", &pane, "-S", "-", "-E", "-"]);
+        let mut count = 0u64;
+        for (index, line) in kept.lines().enumerate() {
+            assert_eq!(
+                line,
+                (index + 1).to_string(),
+                "round {round}: line {index} of {pane} is wrong"
+            );
+            count += 1;
+        }
+        assert!(
+            count >= seen && seen > 0,
+            "round {round}: {pane} kept {count} lines, but line {seen} was seen over a second before the kill"
+        );
+        eprintln!("round {round}: {pane} kept {count} lines; {seen} were over a second old");
+        assert!(server
+            .ok(&["ls", "-a"])
+            .contains(&format!("{pane}: ended, {count} lines, seq")));
+        server.ok(&["kill-session", "-t", &format!("check{round}")]);
+        wait_until("the daemon to stop", || !common::exists(&server.socket()));
+    }
+}
+
+fn log(server: &Server) -> String {
+    std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default()
+}
+
+#[test]
+fn a_corrupt_database_is_moved_aside_and_a_fresh_one_used() {
+    let server = Server::new();
+    let db = server.dir.join("history").join("db");
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&db)
+        .unwrap();
+    std::fs::write(
+        db.join("history.redb"),
+        b"this is not a database".repeat(1000),
+    )
+    .unwrap();
+    server.ok(&[
+        "new",
+        "-s",
+        "x",
+        "--",
+        "sh",
+        "-c",
+        "seq 1 100; exec sleep 100",
+    ]);
+    server.wait_for_screen("x", |s| s.contains("100"));
+    assert_eq!(
+        trimmed(capture(&server, "x", &["-S", "-", "-E", "-"])),
+        numbers(1, 100)
+    );
+    let errors: Vec<String> = log(&server)
+        .lines()
+        .filter(|l| l.contains("ERROR"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("moved to"), "{errors:?}");
+    let aside = std::fs::read_dir(server.dir.join("history"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().starts_with("db.corrupt-"));
+    assert!(aside, "the damaged database was not kept");
+}
+
+#[test]
+fn a_second_daemon_on_the_same_history_is_refused() {
+    let base = Server::new();
+    let state = base.dir.join("state");
+    let command = |runtime: &str, args: &[&str]| {
+        let mut command = Command::new(common::BIN);
+        command
+            .args(args)
+            .env_remove("MOSHMUX_DIR")
+            .env("XDG_RUNTIME_DIR", base.dir.join(runtime))
+            .env("XDG_STATE_HOME", &state);
+        command.output().unwrap()
+    };
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(base.dir.join("one"))
+        .unwrap();
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(base.dir.join("two"))
+        .unwrap();
+    let first = command("one", &["new", "-s", "a", "--", "sleep", "100"]);
+    assert!(first.status.success(), "{first:?}");
+    let second = command("two", &["new", "-s", "b", "--", "sleep", "100"]);
+    let error = String::from_utf8_lossy(&second.stderr);
+    let stopped = command("one", &["kill-server"]);
+    assert_eq!(second.status.code(), Some(1));
+    assert_eq!(error.lines().count(), 1, "{error}");
+    assert!(
+        error.contains("another moshmux daemon is using the history in"),
+        "{error}"
+    );
+    assert!(stopped.status.success());
+    assert_eq!(mode(&state.join("moshmux")), 0o700);
+}
+
+#[test]
+fn a_write_error_is_logged_and_the_pane_keeps_running() {
+    use std::os::unix::process::CommandExt;
+    let server = Server::new();
+    // A first daemon creates the database, so the next one can open it under the limit.
+    server.ok(&["new", "-s", "init", "--", "true"]);
+    wait_until("the first daemon to stop", || {
+        !common::exists(&server.socket())
+    });
+    let db = server.dir.join("history/db/history.redb");
+    let limit = std::fs::metadata(&db).unwrap().len() + 1_000_000;
+    let mut command = server.command(&[
+        "new",
+        "-s",
+        "x",
+        "--",
+        "sh",
+        "-c",
+        "od -An -tx1 -N 1500000 /dev/urandom; echo flood-done; exec cat",
+    ]);
+    // SAFETY: setrlimit and signal are async-signal-safe and touch no memory of ours.
+    // Both survive exec, so the daemon `new` starts runs under them: writes past the limit
+    // fail with EFBIG instead of killing it with SIGXFSZ.
+    unsafe {
+        command.pre_exec(move || {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let rlimit = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &rlimit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    assert!(command.output().unwrap().status.success());
+    server.wait_for_screen("x", |s| s.contains("flood-done"));
+    wait_until("the write error to be logged", || {
+        log(&server).contains("history not written")
+    });
+    server.ok(&["send-keys", "-t", "x", "still here", "Enter"]);
+    server.wait_for_screen("x", |s| s.matches("still here").count() == 2);
 }
