@@ -123,6 +123,12 @@ impl<L: SyncState, R: SyncState> Connection<L, R> {
         self.sender.current()
     }
 
+    /// Whether the peer has acknowledged the current local state: a server that sends a
+    /// last state before closing waits for this.
+    pub fn local_acked(&self) -> bool {
+        self.sender.current_acked()
+    }
+
     /// The newest state received from the peer.
     pub fn remote_state(&self) -> &R {
         self.receiver.newest()

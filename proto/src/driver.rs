@@ -41,6 +41,11 @@ pub struct Status {
     pub last_heard: Option<std::time::Instant>,
     pub srtt: Duration,
     pub stats: Stats,
+    /// How many `update_local` changes the driver has applied, so the application can
+    /// tell that `local_acked` speaks of a state that includes its latest change.
+    pub local_updates: u64,
+    /// The peer acknowledged the local state as of `local_updates` changes.
+    pub local_acked: bool,
 }
 
 type Update<L> = Box<dyn FnOnce(&mut L) + Send>;
@@ -66,6 +71,8 @@ pub struct Driver<L, R> {
     status: watch::Sender<Status>,
     /// The remote state number the application has been given.
     delivered_num: u64,
+    /// `update_local` changes applied so far.
+    local_updates: u64,
 }
 
 /// Pairs a connection with its socket. The remote channel holds one update: while the
@@ -82,9 +89,10 @@ where
 {
     let (command_tx, command_rx) = mpsc::channel(COMMAND_QUEUE);
     let (remote_tx, remote_rx) = mpsc::channel(1);
-    let (status_tx, status_rx) = watch::channel(status_of(&socket, &connection)?);
+    let (status_tx, status_rx) = watch::channel(status_of(&socket, &connection, 0)?);
     let driver = Driver {
         delivered_num: connection.remote_state_num(),
+        local_updates: 0,
         socket,
         connection,
         commands: command_rx,
@@ -102,6 +110,7 @@ where
 fn status_of<L: SyncState, R: SyncState>(
     socket: &UdpSocket,
     connection: &Connection<L, R>,
+    local_updates: u64,
 ) -> io::Result<Status> {
     Ok(Status {
         local_addr: socket.local_addr()?,
@@ -109,6 +118,8 @@ fn status_of<L: SyncState, R: SyncState>(
         last_heard: connection.last_heard(),
         srtt: connection.srtt(),
         stats: connection.stats().clone(),
+        local_updates,
+        local_acked: connection.local_acked(),
     })
 }
 
@@ -167,7 +178,8 @@ where
                 return Err(error.clone().into());
             }
             self.status.send_if_modified(|status| {
-                let Ok(fresh) = status_of(&self.socket, &self.connection) else {
+                let Ok(fresh) = status_of(&self.socket, &self.connection, self.local_updates)
+                else {
                     return false;
                 };
                 let changed = fresh != *status;
@@ -206,6 +218,7 @@ where
                         let mut state = self.connection.local_state().clone();
                         update(&mut state);
                         self.connection.set_local_state(state, now());
+                        self.local_updates += 1;
                     }
                     Some(Command::Rebind(reply)) => {
                         let _ = reply.send(self.rebind().await);

@@ -96,6 +96,11 @@ impl<S: SyncState> Sender<S> {
         &self.current
     }
 
+    /// Whether the peer acknowledged the current state.
+    pub(crate) fn current_acked(&self) -> bool {
+        self.current == self.sent[0].state
+    }
+
     pub(crate) fn set_current(&mut self, mut state: S) {
         state.subtract(&self.sent[0].state);
         self.current = state;

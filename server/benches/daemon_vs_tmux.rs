@@ -55,7 +55,7 @@ impl Multiplexer for Moshmux {
         "moshmux"
     }
     fn new_session(&self, name: &str, argv: &[&str]) {
-        let mut args = vec!["new", "-s", name, "--"];
+        let mut args = vec!["new", "--bind", "127.0.0.1", "-s", name, "--"];
         args.extend_from_slice(argv);
         run(self.command(&args));
     }

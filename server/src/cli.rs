@@ -26,6 +26,10 @@ The daemon's socket lives in $MOSHMUX_DIR, else $XDG_RUNTIME_DIR/moshmux, else
 /tmp/moshmux-UID. History lives in $MOSHMUX_DIR/history, else
 $XDG_STATE_HOME/moshmux, else ~/.local/state/moshmux.";
 
+/// Where `new` opens the client's UDP port unless told otherwise: mosh's choices.
+const DEFAULT_PORTS: (u16, u16) = (60000, 61000);
+const DEFAULT_BIND: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+
 /// Largest window side accepted, far beyond any screen, so sizes stay sane.
 const MAX_WINDOW_CELLS: i64 = 10_000;
 
@@ -44,20 +48,24 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Start the daemon if none runs, then create session NAME, or join it if it exists.
+    /// Start the daemon if none runs, create session NAME (or join it if it exists), open
+    /// a UDP port for one client and print `MOSHMUX CONNECT <port> <key>`.
     New {
         /// Session name; by default the next free number, as tmux names them.
         #[arg(short = 's', long = "session", value_name = "NAME")]
         session: Option<String>,
-        /// UDP port or range for the client (default 60000:61000). Checked, but not
-        /// used yet: remote attach is not wired up.
+        /// UDP port or range for the client, tried in order (default 60000:61000).
         #[arg(short = 'p', value_name = "PORT[:HIGH]", value_parser = parse_ports)]
         ports: Option<(u16, u16)>,
-        /// Address the UDP port binds to. Checked, but not used yet.
+        /// Address the UDP port binds to (default 0.0.0.0, every IPv4 address, as mosh).
         #[arg(long, value_name = "ADDR")]
         bind: Option<IpAddr>,
         #[command(flatten)]
         limits: HistoryLimits,
+        /// Close the endpoint once the client has been silent this many seconds
+        /// (default: keep it forever, as mosh does). The session always stays.
+        #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+        network_timeout: Option<u64>,
         /// Program to run in the first pane (default: your shell).
         #[arg(last = true, value_name = "COMMAND")]
         command: Vec<String>,
@@ -259,13 +267,23 @@ impl Command {
         let target = Target;
         Some(match self {
             Command::New {
-                session, command, ..
-            } => Request::NewSession(control::NewSession {
-                name: session,
+                session,
+                ports,
+                bind,
+                network_timeout,
                 command,
-                cwd: std::env::current_dir()
-                    .ok()
-                    .and_then(|dir| dir.to_str().map(str::to_owned)),
+                ..
+            } => Request::NewClient(control::NewClient {
+                session: control::NewSession {
+                    name: session,
+                    command,
+                    cwd: std::env::current_dir()
+                        .ok()
+                        .and_then(|dir| dir.to_str().map(str::to_owned)),
+                },
+                bind: bind.unwrap_or(DEFAULT_BIND),
+                ports: ports.unwrap_or(DEFAULT_PORTS),
+                network_timeout_secs: network_timeout,
             }),
             Command::Ls { all: false } => Request::ListSessions(()),
             Command::Ls { all: true } => Request::ListAll(()),

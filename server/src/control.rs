@@ -10,6 +10,7 @@
 use moshmux_proto::codec::{self, CodecError};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
+use std::net::IpAddr;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Bumped whenever a body's fields change; both sides refuse a different version.
@@ -75,7 +76,8 @@ tagged_messages! {
     /// What a command asks the daemon to do. Targets are passed as typed by the user and
     /// resolved by the daemon, which alone knows what exists.
     Request {
-        NewSession(NewSession) = "new-session",
+        /// Create or join a session and open a UDP endpoint for one client.
+        NewClient(NewClient) = "new-client",
         ListSessions(()) = "list-sessions",
         KillSession(Target) = "kill-session",
         KillServer(()) = "kill-server",
@@ -99,6 +101,8 @@ tagged_messages! {
     /// The daemon's answer: text for stdout, or a one-line error for stderr (exit 1).
     Reply {
         Ok(String) = "ok",
+        /// The endpoint `NewClient` opened: `new` prints it as `MOSHMUX CONNECT`.
+        Connect(Connect) = "connect",
         Error(String) = "error",
         /// The daemon was ending (its last session had just closed) and did not run the
         /// request; `new` starts a fresh daemon and asks again.
@@ -117,6 +121,33 @@ pub struct NewSession {
     /// The invoking shell's directory, where the session's panes start (None if it is not
     /// valid UTF-8 or unknown: the daemon falls back to `$HOME`).
     pub cwd: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewClient {
+    pub session: NewSession,
+    /// The address the UDP socket binds to.
+    pub bind: IpAddr,
+    /// The first and last port to try, in order.
+    pub ports: (u16, u16),
+    /// Drop the endpoint once the client has been silent this long; `None`: never.
+    pub network_timeout_secs: Option<u64>,
+}
+
+/// Where the client connects, and with what key. The key travels only over this socket
+/// (0600, peer uid checked) and is printed once by `new`; it never reaches argv or a log.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Connect {
+    pub port: u16,
+    pub key: [u8; 16],
+}
+
+impl std::fmt::Debug for Connect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connect")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -255,10 +286,15 @@ mod tests {
             literal: false,
             keys: vec!["echo hi".into(), "Enter".into()],
         }));
-        round_trip(Request::NewSession(NewSession {
-            name: None,
-            command: vec!["sh".into()],
-            cwd: Some("/tmp".into()),
+        round_trip(Request::NewClient(NewClient {
+            session: NewSession {
+                name: None,
+                command: vec!["sh".into()],
+                cwd: Some("/tmp".into()),
+            },
+            bind: IpAddr::from([127, 0, 0, 1]),
+            ports: (60000, 61000),
+            network_timeout_secs: Some(30),
         }));
     }
 

@@ -24,11 +24,18 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
+use tokio::time::{sleep_until, Instant};
 
 /// Requests waiting for the mux; commands are one-shot and rare, so a few suffice.
 const REQUEST_QUEUE: usize = 64;
 /// Pane output events waiting for the mux; each holds at most 64 KiB.
 const EVENT_QUEUE: usize = 256;
+/// What client links report (user input, their end) waiting for the mux.
+const LINK_EVENT_QUEUE: usize = 64;
+/// Output is published to clients this long after it first changed a screen: long enough
+/// to take a burst in one composition, short against a network round trip. The tick is
+/// armed only while something is waiting to be published.
+const PUBLISH_DELAY: Duration = Duration::from_millis(10);
 /// A client that connects but does not send its request within this is dropped.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for replies still being written.
@@ -100,7 +107,9 @@ async fn serve(
     let (events_tx, mut events) = mpsc::channel::<PaneEvent>(EVENT_QUEUE);
     let (stop_tx, stop_rx) = watch::channel(false);
     let acceptor = tokio::spawn(accept(listener, jobs_tx, stop_rx));
-    let mut mux = Mux::new(events_tx, paths.socket(), store);
+    let (links_tx, mut link_events) = mpsc::channel(LINK_EVENT_QUEUE);
+    let mut mux = Mux::new(events_tx, links_tx, paths.socket(), store);
+    let mut publish_at: Option<Instant> = None;
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     // With no controlling terminal a hangup can only come from a stray `kill`; ignore it
@@ -108,6 +117,9 @@ async fn serve(
     let mut hangup = signal(SignalKind::hangup())?;
 
     let pending_reply = loop {
+        if publish_at.is_none() && mux.wants_publish() {
+            publish_at = Some(Instant::now() + PUBLISH_DELAY);
+        }
         tokio::select! {
             Some((request, reply)) = jobs.recv() => {
                 let (answer, flow) = mux.handle(request);
@@ -120,6 +132,15 @@ async fn serve(
                 if mux.on_event(event) == Flow::Stop {
                     break None;
                 }
+            }
+            Some((client, event)) = link_events.recv() => {
+                if mux.on_link_event(client, event) == Flow::Stop {
+                    break None;
+                }
+            }
+            () = sleep_until(publish_at.unwrap_or_else(Instant::now)), if publish_at.is_some() => {
+                publish_at = None;
+                mux.publish();
             }
             _ = terminate.recv() => break None,
             _ = interrupt.recv() => break None,

@@ -4,10 +4,12 @@
 mod capture;
 pub mod cli;
 pub mod client;
+pub mod client_link;
 pub mod control;
 pub mod daemon;
 pub mod history;
 mod history_line;
+pub mod host_state;
 pub mod keys;
 pub mod layout;
 pub mod mux;

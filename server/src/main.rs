@@ -1,5 +1,6 @@
 use clap::error::ErrorKind;
 use clap::Parser;
+use moshmux_proto::SessionKey;
 use moshmux_server::cli::{self, Cli, Command};
 use moshmux_server::control::Reply;
 use moshmux_server::paths::RuntimePaths;
@@ -52,6 +53,11 @@ fn main() -> ExitCode {
     match reply {
         Ok(Reply::Ok(text)) => {
             print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Ok(Reply::Connect(connect)) => {
+            let key = SessionKey::from_bytes(connect.key);
+            println!("MOSHMUX CONNECT {} {key}", connect.port);
             ExitCode::SUCCESS
         }
         Ok(Reply::Error(message)) => {

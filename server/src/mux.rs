@@ -2,8 +2,11 @@
 //! The daemon feeds it control requests and pane events one at a time; it answers each
 //! request with a reply and says whether the daemon should go on.
 
+mod publish;
+mod remote;
 mod resolve;
 
+use crate::client_link::{ClientId, ClientLink, LinkEvent};
 use crate::control::{self, Reply, Request};
 use crate::history::{self, PaneHistory, ScreenRows};
 use crate::keys::{self, KeyError};
@@ -14,7 +17,7 @@ use crate::session::{Removal, Session};
 use crate::target::TargetError;
 use crate::window::Window;
 use moshmux_store::HistoryStore;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -67,6 +70,9 @@ pub enum CommandError {
     PaneId(String),
     #[error("{0}")]
     History(String),
+    /// The client's UDP endpoint could not be opened.
+    #[error("{0}")]
+    Endpoint(String),
 }
 
 pub struct Mux {
@@ -77,6 +83,12 @@ pub struct Mux {
     store: Arc<HistoryStore>,
     next_session: u32,
     events: Sender<PaneEvent>,
+    /// Every attached client's endpoint.
+    clients: BTreeMap<ClientId, ClientLink>,
+    next_client: u64,
+    /// Where client links report to the daemon loop, which hands it to `on_link_event`.
+    link_events: Sender<(ClientId, LinkEvent)>,
+    dirty: publish::Dirty,
     /// `MOSHMUX` in every pane's environment (socket path and daemon pid, as tmux's
     /// `TMUX`), so programs can tell they run inside moshmux and find its socket.
     identity: String,
@@ -85,22 +97,39 @@ pub struct Mux {
 type Outcome = Result<String, CommandError>;
 
 impl Mux {
-    pub fn new(events: Sender<PaneEvent>, socket: PathBuf, store: Arc<HistoryStore>) -> Mux {
+    pub fn new(
+        events: Sender<PaneEvent>,
+        link_events: Sender<(ClientId, LinkEvent)>,
+        socket: PathBuf,
+        store: Arc<HistoryStore>,
+    ) -> Mux {
         Mux {
             sessions: Vec::new(),
             panes: HashMap::new(),
             store,
             next_session: 0,
             events,
+            clients: BTreeMap::new(),
+            next_client: 0,
+            link_events,
+            dirty: publish::Dirty::default(),
             identity: format!("{},{}", socket.display(), std::process::id()),
         }
     }
 
     pub fn handle(&mut self, request: Request) -> (Reply, Flow) {
+        // Whatever a request does may show on a client's screen.
+        self.dirty.everything = true;
         let had_sessions = !self.sessions.is_empty();
-        let creating = matches!(request, Request::NewSession(_));
         let outcome = match request {
-            Request::NewSession(new) => self.new_session(new),
+            Request::NewClient(new) => {
+                let reply = match self.new_client(new) {
+                    Ok(connect) => Reply::Connect(connect),
+                    Err(error) => Reply::Error(error.to_string()),
+                };
+                // A daemon started for a session that could not start ends.
+                return (reply, self.idle_flow());
+            }
             Request::ListSessions(()) => Ok(self.list_sessions()),
             Request::KillSession(t) => self.kill_session(&t.0),
             Request::KillServer(()) => {
@@ -124,10 +153,10 @@ impl Mux {
             Ok(text) => Reply::Ok(text),
             Err(error) => Reply::Error(error.to_string()),
         };
-        // A daemon whose sessions are all gone ends, like tmux's server; so does one
-        // started for a session that could not start.
-        let flow = if self.sessions.is_empty() && (had_sessions || creating) {
-            Flow::Stop
+        // A daemon whose sessions are all gone ends, like tmux's server, once its clients
+        // have been told.
+        let flow = if had_sessions {
+            self.idle_flow()
         } else {
             Flow::Continue
         };
@@ -139,6 +168,9 @@ impl Mux {
             PaneEvent::Output(id, bytes) => {
                 if let Some(pane) = self.panes.get_mut(&id) {
                     pane.process_output(&bytes);
+                    if !self.clients.is_empty() {
+                        self.dirty.panes.insert(id);
+                    }
                 }
                 Flow::Continue
             }
@@ -146,17 +178,17 @@ impl Mux {
                 tracing::info!(pane = %id, ?status, "pane's program exited");
                 if self.panes.contains_key(&id) {
                     self.close_pane(id);
-                    if self.sessions.is_empty() {
-                        return Flow::Stop;
-                    }
+                    self.dirty.everything = true;
+                    return self.idle_flow();
                 }
                 Flow::Continue
             }
         }
     }
 
-    /// Hangs up every pane's program.
+    /// Closes every client endpoint and hangs up every pane's program.
     pub fn shutdown(&mut self) {
+        self.clients.clear();
         for (_, mut pane) in self.panes.drain() {
             pane.kill();
             pane.end_history();
@@ -195,10 +227,11 @@ impl Mux {
         Ok(id)
     }
 
-    fn new_session(&mut self, new: control::NewSession) -> Outcome {
+    /// Creates a session, or finds the one of that name; returns its name.
+    fn new_session(&mut self, new: control::NewSession) -> Result<String, CommandError> {
         if let Some(name) = &new.name {
             if self.sessions.iter().any(|s| &s.name == name) {
-                return Ok(String::new());
+                return Ok(name.clone());
             }
             check_session_name(name)?;
         }
@@ -216,8 +249,8 @@ impl Mux {
         let id = self.allocate_pane_id()?;
         let pane = self.spawn(id, new.command, cwd.clone(), DEFAULT_SIZE)?;
         self.sessions
-            .push(Session::new(name, cwd, pane, DEFAULT_SIZE));
-        Ok(String::new())
+            .push(Session::new(name.clone(), cwd, pane, DEFAULT_SIZE));
+        Ok(name)
     }
 
     fn list_sessions(&self) -> String {
@@ -245,6 +278,7 @@ impl Mux {
                 pane.end_history();
             }
         }
+        self.session_ended(&session.name);
         Ok(String::new())
     }
 
@@ -447,7 +481,8 @@ impl Mux {
         let window = self.sessions[index].window_of(id);
         match self.sessions[index].remove_pane(id) {
             Removal::Session => {
-                self.sessions.remove(index);
+                let session = self.sessions.remove(index);
+                self.session_ended(&session.name);
             }
             Removal::Pane => {
                 if let Some(window) = window {

@@ -70,6 +70,15 @@ impl Session {
         self.size
     }
 
+    /// Lays every window out at a new size, which new windows get too (the size of the
+    /// client's screen).
+    pub fn resize(&mut self, size: Size) {
+        self.size = size;
+        for window in self.windows.values_mut() {
+            window.resize(size);
+        }
+    }
+
     pub fn active_window(&self) -> u32 {
         self.active_window
     }

@@ -388,9 +388,33 @@ fn a_second_daemon_on_the_same_history_is_refused() {
         .mode(0o700)
         .create(base.dir.join("two"))
         .unwrap();
-    let first = command("one", &["new", "-s", "a", "--", "sleep", "100"]);
+    let first = command(
+        "one",
+        &[
+            "new",
+            "--bind",
+            "127.0.0.1",
+            "-s",
+            "a",
+            "--",
+            "sleep",
+            "100",
+        ],
+    );
     assert!(first.status.success(), "{first:?}");
-    let second = command("two", &["new", "-s", "b", "--", "sleep", "100"]);
+    let second = command(
+        "two",
+        &[
+            "new",
+            "--bind",
+            "127.0.0.1",
+            "-s",
+            "b",
+            "--",
+            "sleep",
+            "100",
+        ],
+    );
     let error = String::from_utf8_lossy(&second.stderr);
     let stopped = command("one", &["kill-server"]);
     assert_eq!(second.status.code(), Some(1));

@@ -36,10 +36,16 @@ impl Server {
 
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(BIN);
+        // Every `new` opens a UDP port for a client; tests keep it on loopback.
+        if args.first() == Some(&"new") && !args.contains(&"--bind") {
+            command.args(["new", "--bind", "127.0.0.1"]);
+            command.args(&args[1..]);
+        } else {
+            command.args(args);
+        }
         // The daemon, and so every pane's shell, inherits this environment: pin the
         // prompt the tests wait for, whatever the user's shell setup exports.
         command
-            .args(args)
             .env("MOSHMUX_DIR", &self.dir)
             .env("PS1", "$ ")
             .env_remove("ENV");
@@ -120,6 +126,18 @@ impl Drop for Server {
         let _ = self.run(&["kill-server"]);
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Whether `text` is exactly the one line `new` prints.
+pub fn is_connect_line(text: &str) -> bool {
+    let Some(line) = text.strip_suffix('\n') else {
+        return false;
+    };
+    let fields: Vec<&str> = line.split(' ').collect();
+    matches!(fields.as_slice(), ["MOSHMUX", "CONNECT", port, key]
+        if port.parse::<u16>().is_ok()
+            && key.len() == 22
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/'))
 }
 
 /// Whether a pane's `sh` shows its prompt (`$ `, pinned through PS1; capture trims the

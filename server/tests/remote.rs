@@ -1,0 +1,227 @@
+//! Remote clients through the real daemon and real UDP on loopback: `new` prints where to
+//! connect, and an SSP client built from the protocol crate sees the session and drives it.
+
+mod common;
+
+use common::{has_prompt, is_connect_line, wait_until, Server, DEADLINE};
+use moshmux_proto::driver::{self, DriverHandle};
+use moshmux_proto::screen::PaneView;
+use moshmux_proto::{Connection, HostState, MuxCommand, SessionKey, UserEvent, UserStream};
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::time::Instant;
+
+type Client = DriverHandle<UserStream, HostState>;
+
+/// Runs `new` on loopback with the given extra arguments; returns the port and key.
+fn new_endpoint(server: &Server, ports: &str, args: &[&str]) -> (u16, SessionKey) {
+    let mut all = vec!["new", "--bind", "127.0.0.1", "-p", ports];
+    all.extend_from_slice(args);
+    let line = server.ok(&all);
+    assert!(is_connect_line(&line), "not a connect line: {line:?}");
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    (
+        fields[2].parse().expect("port"),
+        fields[3].parse().expect("key"),
+    )
+}
+
+fn connect(port: u16, key: &SessionKey) -> Client {
+    let socket = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("client socket");
+    socket.set_nonblocking(true).expect("non-blocking");
+    let socket = tokio::net::UdpSocket::from_std(socket).expect("tokio socket");
+    let server = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let connection = Connection::new_client(
+        key,
+        server,
+        UserStream::default(),
+        HostState::default(),
+        Instant::now(),
+    );
+    let (driver, handle) = driver::drive(socket, connection).expect("driver");
+    tokio::spawn(driver.run());
+    handle
+}
+
+async fn send(client: &Client, event: UserEvent) {
+    client
+        .update_local(move |stream| stream.push(event))
+        .await
+        .expect("the client's driver runs");
+}
+
+/// Receives states until one satisfies `done`.
+async fn wait_state(
+    client: &mut Client,
+    what: &str,
+    done: impl Fn(&HostState) -> bool,
+) -> HostState {
+    let mut last = HostState::default();
+    let wait = async {
+        while let Some(state) = client.recv_remote().await {
+            if done(&state) {
+                return Some(state);
+            }
+            last = state;
+        }
+        None
+    };
+    match tokio::time::timeout(DEADLINE, wait).await {
+        Ok(Some(state)) => state,
+        Ok(None) => panic!("the client's driver stopped before {what}"),
+        Err(_) => panic!("timed out waiting for {what}; last state: {last:#?}"),
+    }
+}
+
+/// The text of a pane's screen, one line per row with trailing blanks trimmed.
+fn screen_text(state: &HostState, pane: u32) -> String {
+    state
+        .screens
+        .get(&pane)
+        .map(|screen| {
+            screen
+                .rows()
+                .iter()
+                .map(|row| row.text().trim_end().to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+fn active_text(state: &HostState) -> String {
+    state
+        .panes
+        .iter()
+        .find(|view| view.active)
+        .map(|view| screen_text(state, view.pane))
+        .unwrap_or_default()
+}
+
+fn port_is_closed(port: u16) -> bool {
+    UdpSocket::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
+}
+
+#[tokio::test]
+async fn a_client_sees_the_shell_and_types_into_it() {
+    let server = Server::new();
+    let (port, key) = new_endpoint(&server, "61100:61199", &["-s", "work", "--", "sh"]);
+    let mut client = connect(port, &key);
+    let state = wait_state(&mut client, "the prompt", |s| has_prompt(&active_text(s))).await;
+    assert_eq!(state.session.as_str(), "work");
+    assert_eq!(state.windows.len(), 1);
+    assert!(state.windows[0].active);
+    assert_eq!(state.panes.len(), 1);
+    assert_eq!(state.panes[0].rect.cols, 80);
+    assert_eq!(state.panes[0].rect.rows, 24);
+
+    send(&client, UserEvent::Keys(b"echo hi-$((6*7))\r".to_vec())).await;
+    wait_state(&mut client, "the command's output", |s| {
+        active_text(s).lines().any(|line| line == "hi-42")
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn split_and_resize_from_the_client_change_the_layout() {
+    let server = Server::new();
+    let (port, key) = new_endpoint(&server, "61200:61299", &["-s", "s", "--", "sh"]);
+    let mut client = connect(port, &key);
+    wait_state(&mut client, "the prompt", |s| has_prompt(&active_text(s))).await;
+
+    send(&client, UserEvent::Command(MuxCommand::SplitHorizontal)).await;
+    let state = wait_state(&mut client, "two panes", |s| s.panes.len() == 2).await;
+    let rects: Vec<_> = state.panes.iter().map(|v: &PaneView| v.rect).collect();
+    assert_eq!((rects[0].x, rects[0].y, rects[0].cols), (0, 0, 40));
+    assert_eq!((rects[1].x, rects[1].y, rects[1].cols), (41, 0, 39));
+    assert!(state.panes[1].active && !state.panes[0].active);
+
+    send(
+        &client,
+        UserEvent::Resize {
+            rows: 30,
+            cols: 101,
+        },
+    )
+    .await;
+    let state = wait_state(&mut client, "the new size", |s| {
+        s.panes.iter().all(|view| view.rect.rows == 30)
+    })
+    .await;
+    let rects: Vec<_> = state.panes.iter().map(|v| v.rect).collect();
+    assert_eq!(rects[0].cols + 1 + rects[1].cols, 101);
+    // The programs see it too, as `list-panes` does.
+    let panes = server.panes("s");
+    assert_eq!(panes[0].rows, 30);
+    assert_eq!(panes[0].cols + 1 + panes[1].cols, 101);
+    let screen = state.screens.get(&state.panes[0].pane).expect("screen");
+    assert_eq!((screen.rows().len(), screen.cols()), (30, rects[0].cols));
+}
+
+#[tokio::test]
+async fn datagrams_with_a_wrong_key_change_nothing() {
+    let server = Server::new();
+    let (port, key) = new_endpoint(&server, "61300:61399", &["-s", "k", "--", "sh"]);
+    server.wait_for_screen("k", has_prompt);
+    let wrong = SessionKey::from_bytes([0x5a; 16]);
+    let intruder = connect(port, &wrong);
+    send(&intruder, UserEvent::Keys(b"echo intruder\r".to_vec())).await;
+    send(&intruder, UserEvent::Command(MuxCommand::SplitVertical)).await;
+    // Wait until the intruder has sent several datagrams.
+    let deadline = Instant::now() + DEADLINE;
+    while intruder.status().stats.datagrams_sent < 3 {
+        assert!(Instant::now() < deadline, "the intruder sent nothing");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The real client, connecting afterwards, works; what the intruder sent did nothing.
+    let mut client = connect(port, &key);
+    send(&client, UserEvent::Keys(b"echo owner\r".to_vec())).await;
+    let state = wait_state(&mut client, "the owner's output", |s| {
+        active_text(s).lines().any(|line| line == "owner")
+    })
+    .await;
+    assert!(!active_text(&state).contains("intruder"));
+    assert_eq!(state.panes.len(), 1);
+    assert_eq!(server.panes("k").len(), 1);
+    assert_eq!(intruder.status().last_heard, None);
+}
+
+#[test]
+fn a_full_port_range_is_one_line_error() {
+    let server = Server::new();
+    let taken = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("a port");
+    let port = taken.local_addr().expect("address").port();
+    let range = format!("{port}:{port}");
+    let error = server.fails(&["new", "-p", &range, "-s", "x", "--", "sh"]);
+    assert_eq!(error, format!("no free UDP port in {range} on 127.0.0.1"));
+    // No session was left behind.
+    assert!(server.run(&["ls"]).stdout.is_empty());
+}
+
+#[tokio::test]
+async fn the_key_is_in_no_log_and_no_command_line() {
+    let server = Server::new();
+    let (port, key) = new_endpoint(&server, "61400:61499", &["-s", "secret", "--", "sh"]);
+    let mut client = connect(port, &key);
+    wait_state(&mut client, "a state", |s| !s.windows.is_empty()).await;
+    let key = key.to_string();
+    let log = std::fs::read_to_string(server.dir.join("server.log")).expect("daemon log");
+    assert!(log.contains("client endpoint opened"), "{log}");
+    assert!(!log.contains(&key));
+    let ps = std::process::Command::new("ps")
+        .args(["-eww", "-o", "args="])
+        .output()
+        .expect("ps");
+    assert!(ps.status.success());
+    assert!(!String::from_utf8_lossy(&ps.stdout).contains(&key));
+}
+
+#[tokio::test]
+async fn kill_server_closes_the_port() {
+    let server = Server::new();
+    let (port, key) = new_endpoint(&server, "61500:61599", &["--", "sh"]);
+    let mut client = connect(port, &key);
+    wait_state(&mut client, "a state", |s| !s.windows.is_empty()).await;
+    assert!(!port_is_closed(port));
+    server.ok(&["kill-server"]);
+    wait_until("the port to close", || port_is_closed(port));
+}
