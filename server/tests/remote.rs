@@ -3,9 +3,10 @@
 
 mod common;
 
-use common::{has_prompt, is_connect_line, wait_until, Server, DEADLINE};
+use common::{has_prompt, is_connect_line, Server, DEADLINE};
 use moshmux_proto::driver::{self, DriverHandle};
 use moshmux_proto::screen::PaneView;
+use moshmux_proto::user::Direction;
 use moshmux_proto::{Connection, HostState, MuxCommand, SessionKey, UserEvent, UserStream};
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::time::Instant;
@@ -95,6 +96,15 @@ fn active_text(state: &HostState) -> String {
         .find(|view| view.active)
         .map(|view| screen_text(state, view.pane))
         .unwrap_or_default()
+}
+
+/// Polls without blocking the runtime, so the test's client keeps running meanwhile.
+async fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + DEADLINE;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 fn port_is_closed(port: u16) -> bool {
@@ -223,5 +233,124 @@ async fn kill_server_closes_the_port() {
     wait_state(&mut client, "a state", |s| !s.windows.is_empty()).await;
     assert!(!port_is_closed(port));
     server.ok(&["kill-server"]);
-    wait_until("the port to close", || port_is_closed(port));
+    wait_for("the port to close", || port_is_closed(port)).await;
+}
+
+#[tokio::test]
+async fn mux_commands_from_the_client() {
+    let server = Server::new();
+    let (port, key) = new_endpoint(&server, "61600:61699", &["-s", "m", "--", "sh"]);
+    let mut client = connect(port, &key);
+    wait_state(&mut client, "the prompt", |s| has_prompt(&active_text(s))).await;
+    let active = |s: &HostState| s.panes.iter().find(|v| v.active).map(|v| v.pane);
+
+    send(&client, UserEvent::Command(MuxCommand::SplitVertical)).await;
+    let state = wait_state(&mut client, "two stacked panes", |s| s.panes.len() == 2).await;
+    let (top, bottom) = (state.panes[0], state.panes[1]);
+    assert_eq!((top.rect.y, bottom.rect.x), (0, 0));
+    assert!(bottom.rect.y > top.rect.y && bottom.active);
+
+    send(
+        &client,
+        UserEvent::Command(MuxCommand::SelectPane(Direction::Up)),
+    )
+    .await;
+    wait_state(&mut client, "the top pane active", |s| {
+        active(s) == Some(top.pane)
+    })
+    .await;
+    send(&client, UserEvent::Command(MuxCommand::NextPane)).await;
+    wait_state(&mut client, "the bottom pane active", |s| {
+        active(s) == Some(bottom.pane)
+    })
+    .await;
+
+    send(&client, UserEvent::Command(MuxCommand::ToggleZoom)).await;
+    let state = wait_state(&mut client, "the zoom", |s| s.panes.len() == 1).await;
+    assert!(state.panes[0].zoomed && state.panes[0].pane == bottom.pane);
+    assert_eq!(state.panes[0].rect.rows, 24);
+    assert_eq!(state.screens.len(), 1);
+    send(&client, UserEvent::Command(MuxCommand::ToggleZoom)).await;
+    wait_state(&mut client, "the unzoom", |s| s.panes.len() == 2).await;
+
+    send(&client, UserEvent::Command(MuxCommand::NewWindow)).await;
+    let state = wait_state(&mut client, "a second window", |s| s.windows.len() == 2).await;
+    assert!(state.windows[1].active && state.panes.len() == 1);
+    send(
+        &client,
+        UserEvent::Command(MuxCommand::RenameWindow("logs".into())),
+    )
+    .await;
+    wait_state(&mut client, "the new name", |s| {
+        s.windows[1].name.as_str() == "logs"
+    })
+    .await;
+    send(&client, UserEvent::Command(MuxCommand::PreviousWindow)).await;
+    wait_state(&mut client, "window 0", |s| {
+        s.windows[0].active && s.panes.len() == 2
+    })
+    .await;
+    send(&client, UserEvent::Command(MuxCommand::SelectWindow(1))).await;
+    wait_state(&mut client, "window 1", |s| s.windows[1].active).await;
+    send(&client, UserEvent::Command(MuxCommand::KillPane)).await;
+    let state = wait_state(&mut client, "window 1 closed", |s| s.windows.len() == 1).await;
+    assert!(state.windows[0].active && state.panes.len() == 2);
+}
+
+#[tokio::test]
+async fn two_clients_share_a_session() {
+    let server = Server::new();
+    let (first_port, first_key) = new_endpoint(&server, "61700:61799", &["-s", "both", "--", "sh"]);
+    let (second_port, second_key) = new_endpoint(&server, "61700:61799", &["-s", "both"]);
+    assert_ne!(first_port, second_port);
+    assert_ne!(first_key.as_bytes(), second_key.as_bytes());
+    let mut first = connect(first_port, &first_key);
+    let mut second = connect(second_port, &second_key);
+    wait_state(&mut first, "the prompt", |s| has_prompt(&active_text(s))).await;
+    send(&second, UserEvent::Keys(b"echo from-the-second\r".to_vec())).await;
+    let seen = |s: &HostState| active_text(s).lines().any(|l| l == "from-the-second");
+    wait_state(&mut first, "the second client's typing", seen).await;
+    wait_state(&mut second, "its own typing", seen).await;
+}
+
+#[tokio::test]
+async fn detach_closes_the_endpoint_and_the_session_stays() {
+    let server = Server::new();
+    let (port, key) = new_endpoint(&server, "61800:61849", &["-s", "d", "--", "sh"]);
+    let mut client = connect(port, &key);
+    wait_state(&mut client, "a state", |s| !s.windows.is_empty()).await;
+    send(&client, UserEvent::Command(MuxCommand::Detach)).await;
+    wait_for("the port to close", || port_is_closed(port)).await;
+    assert_eq!(server.ok(&["ls"]), "d: 1 windows [80x24]\n");
+}
+
+#[tokio::test]
+async fn a_silent_client_is_dropped_after_the_network_timeout() {
+    let server = Server::new();
+    let (port, key) = new_endpoint(
+        &server,
+        "61850:61899",
+        &["-s", "t", "--network-timeout", "1", "--", "sh"],
+    );
+    let mut client = connect(port, &key);
+    wait_state(&mut client, "a state", |s| !s.windows.is_empty()).await;
+    drop(client);
+    wait_for("the port to close", || port_is_closed(port)).await;
+    assert_eq!(server.ok(&["ls"]), "t: 1 windows [80x24]\n");
+}
+
+#[tokio::test]
+async fn the_client_hears_that_the_session_ended() {
+    let server = Server::new();
+    let (port, key) = new_endpoint(&server, "61900:61949", &["-s", "e", "--", "sh"]);
+    let mut client = connect(port, &key);
+    wait_state(&mut client, "the prompt", |s| has_prompt(&active_text(s))).await;
+    send(&client, UserEvent::Keys(b"exit\r".to_vec())).await;
+    let state = wait_state(&mut client, "the last state", |s| s.windows.is_empty()).await;
+    assert_eq!(state.session.as_str(), "e");
+    assert_eq!(state.notices, vec!["session e ended".into()]);
+    assert!(state.panes.is_empty() && state.screens.is_empty());
+    // Acknowledged, the endpoint closes and the daemon, with no session left, ends.
+    wait_for("the port to close", || port_is_closed(port)).await;
+    wait_for("the daemon to stop", || !common::exists(&server.socket())).await;
 }
