@@ -7,7 +7,7 @@ use crate::host_state;
 use crate::pane_id::PaneId;
 use crate::session::Session;
 use moshmux_proto::label::Label;
-use moshmux_proto::screen::{PaneView, Rect, WindowInfo};
+use moshmux_proto::screen::{PaneView, Rect, WindowInfo, MAX_WINDOWS};
 use moshmux_proto::HostState;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
@@ -121,6 +121,7 @@ impl Mux {
             tracing::warn!(session = %session.name, %error, "host state over the limits");
             state.panes.clear();
             state.screens.clear();
+            state.windows.truncate(MAX_WINDOWS);
             state.notices = vec![Label::new(&format!("this window cannot be shown: {error}"))];
         }
         state
