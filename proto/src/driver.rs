@@ -307,6 +307,19 @@ mod tests {
         expect_remote(&mut server, "ls").await;
         server.update_local(|s| *s = text("a.txt")).await.unwrap();
         expect_remote(&mut client, "a.txt").await;
+        // The server learns that its state arrived.
+        let acked = async {
+            loop {
+                let status = server.status();
+                if status.local_updates == 1 && status.local_acked {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::time::timeout(DEADLINE, acked)
+            .await
+            .expect("the client acknowledged the server's state");
 
         let old = client.status().local_addr;
         let fresh = client.rebind().await.unwrap();

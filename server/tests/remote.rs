@@ -144,6 +144,16 @@ async fn split_and_resize_from_the_client_change_the_layout() {
     assert_eq!((rects[0].x, rects[0].y, rects[0].cols), (0, 0, 40));
     assert_eq!((rects[1].x, rects[1].y, rects[1].cols), (41, 0, 39));
     assert!(state.panes[1].active && !state.panes[0].active);
+    let left = state.panes[0].pane;
+    send(
+        &client,
+        UserEvent::Command(MuxCommand::SelectPane(Direction::Left)),
+    )
+    .await;
+    wait_state(&mut client, "the left pane active", |s| {
+        s.panes.iter().any(|v| v.active && v.pane == left)
+    })
+    .await;
 
     send(
         &client,
