@@ -22,6 +22,17 @@ pub fn from_scrolled_row(row: &RowContents<'_>) -> StoredLine {
     // The probe stops the write at its first character, so this costs next to nothing.
     let _ = row.write_formatted_basic(&mut probe, &mut state.clone());
     let wrapped = probe.0 != Some('\n');
+    if !formatted.contains('\x1b') {
+        // Plain text, the common case under a flood: no runs to build, no copy to make.
+        if !wrapped {
+            formatted.truncate(formatted.trim_end_matches(' ').len());
+        }
+        return StoredLine {
+            text: formatted,
+            attrs: Vec::new(),
+            wrapped,
+        };
+    }
     let mut builder = LineBuilder::default();
     let mut rest = formatted.as_str();
     while let Some(start) = rest.find('\x1b') {
