@@ -67,7 +67,17 @@ impl Multiplexer for Moshmux {
         command
     }
     fn start(&self, script: &str) {
-        run(self.command(&["new", "-s", "flood", "--", "sh", "-c", script]));
+        run(self.command(&[
+            "new",
+            "--bind",
+            "127.0.0.1",
+            "-s",
+            "flood",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ]));
     }
     fn server_pid(&self) -> i32 {
         let text = std::fs::read_to_string(self.dir.join("server.lock")).expect("lock file");

@@ -155,13 +155,18 @@ pub fn wait_until(what: &str, done: impl Fn() -> bool) {
 }
 
 pub fn process_alive(pid: i32) -> bool {
-    // A zombie still has a /proc entry; count it as gone.
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !stat
+    // A zombie still has a /proc entry; count it as gone. But the main thread of a killed
+    // process turns zombie before its other threads have exited, and those still hold
+    // its files (a listening socket accepts connections, then resets them): it is gone
+    // only once it is a zombie with no thread left but the main one.
+    let zombie = match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
             .rsplit_once(')')
             .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
-        Err(_) => false,
-    }
+        Err(_) => return false,
+    };
+    let threads = std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |tasks| tasks.count());
+    !zombie || threads > 1
 }
 
 fn number<T: std::str::FromStr>(text: &str, line: &str) -> T {
