@@ -32,10 +32,14 @@ const REQUEST_QUEUE: usize = 64;
 const EVENT_QUEUE: usize = 256;
 /// What client links report (user input, their end) waiting for the mux.
 const LINK_EVENT_QUEUE: usize = 64;
-/// Output is published to clients this long after it first changed a screen: long enough
-/// to take a burst in one composition, short against a network round trip. The tick is
-/// armed only while something is waiting to be published.
-const PUBLISH_DELAY: Duration = Duration::from_millis(10);
+/// Output is published to clients this long after it first changed a screen, so the
+/// pieces of one burst (a key's echo and the redrawn prompt) go in one composition...
+const PUBLISH_DELAY: Duration = Duration::from_millis(2);
+/// ...but no sooner than this after the previous publication, so a flood costs at most
+/// one composition per session per interval. A key typed after a quiet spell is thus
+/// published within 2 ms, not a whole interval later; the SSP sender adds its own 8 ms
+/// collection delay. The timer is armed only while something waits to be published.
+const PUBLISH_INTERVAL: Duration = Duration::from_millis(10);
 /// A client that connects but does not send its request within this is dropped.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for replies still being written.
@@ -110,6 +114,7 @@ async fn serve(
     let (links_tx, mut link_events) = mpsc::channel(LINK_EVENT_QUEUE);
     let mut mux = Mux::new(events_tx, links_tx, paths.socket(), store);
     let mut publish_at: Option<Instant> = None;
+    let mut published_at = Instant::now();
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     // With no controlling terminal a hangup can only come from a stray `kill`; ignore it
@@ -118,7 +123,8 @@ async fn serve(
 
     let pending_reply = loop {
         if publish_at.is_none() && mux.wants_publish() {
-            publish_at = Some(Instant::now() + PUBLISH_DELAY);
+            publish_at =
+                Some((Instant::now() + PUBLISH_DELAY).max(published_at + PUBLISH_INTERVAL));
         }
         tokio::select! {
             Some((request, reply)) = jobs.recv() => {
@@ -140,6 +146,7 @@ async fn serve(
             }
             () = sleep_until(publish_at.unwrap_or_else(Instant::now)), if publish_at.is_some() => {
                 publish_at = None;
+                published_at = Instant::now();
                 mux.publish();
             }
             _ = terminate.recv() => break None,
