@@ -19,6 +19,31 @@ pub enum Command {
     /// Connect to the UDP port that `moshmux-server new` opened; the key it printed goes in
     /// the MOSHMUX_KEY environment variable, never on the command line.
     Connect(ConnectArgs),
+    /// Start or join a session and connect to it: on HOST through SSH (`CMD HOST --
+    /// PATH new ...`), or on this machine, with no SSH, when HOST is left out.
+    Attach(AttachArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// `[user@]host`; leave out to serve this machine without SSH.
+    pub host: Option<String>,
+    /// The session to join, or to create if it does not exist.
+    #[arg(long, short = 's')]
+    pub session: Option<String>,
+    /// The SSH command, split like a shell would split it.
+    #[arg(long, default_value = "ssh")]
+    pub ssh: String,
+    /// The server's UDP port, or a range PORT:HIGH to choose from.
+    #[arg(short = 'p', long = "port", value_name = "PORT[:HIGH]")]
+    pub port_range: Option<String>,
+    /// The server binary: by default `moshmux-server` beside this one (no host) or on the
+    /// remote PATH.
+    #[arg(long)]
+    pub server: Option<String>,
+    /// When to echo keys locally before the server answers (not active yet).
+    #[arg(long, value_enum, default_value_t = Predict::Adaptive)]
+    pub predict: Predict,
 }
 
 #[derive(Debug, Args)]
@@ -53,7 +78,7 @@ pub fn usage_error(error: &clap::Error) -> String {
         .collect();
     let message = paragraph.join(" ");
     let message = message.strip_prefix("error: ").unwrap_or(&message);
-    format!("moshmux: {message}; see `moshmux connect --help`")
+    format!("moshmux: {message}; see `moshmux --help`")
 }
 
 #[cfg(test)]
@@ -91,7 +116,8 @@ mod tests {
             &["connect", "h", "1", "--predict", "sometimes"],
             &["connect", "h", "1", "--bogus"],
             &["connect"],
-            &["attach"],
+            &["attach", "--bogus"],
+            &["attach", "h", "--predict", "sometimes"],
         ] {
             let error = parse(args).expect_err("must be refused");
             let line = usage_error(&error);

@@ -1,6 +1,7 @@
 //! The moshmux client: it mirrors a session's host state from the server over SSP, draws
 //! it in the local terminal, and sends keys, resizes and multiplexer commands back.
 
+pub mod attach;
 pub mod bindings;
 pub mod cli;
 pub mod frame;

@@ -1,9 +1,10 @@
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::Parser;
-use moshmux::cli::{self, Cli, Command, ConnectArgs};
+use moshmux::attach::{self, AttachPlan};
+use moshmux::cli::{self, AttachArgs, Cli, Command, ConnectArgs};
 use moshmux::locale;
 use moshmux::session::{self, Exit};
 use moshmux_proto::SessionKey;
@@ -16,6 +17,9 @@ fn main() -> ExitCode {
     // crash report sees it afterwards.
     let key = std::env::var("MOSHMUX_KEY").ok();
     std::env::remove_var("MOSHMUX_KEY");
+    if let Err(problem) = moshmux_proto::crypto::check_cpu() {
+        return fail(&format!("moshmux: {problem}"));
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => match error.kind() {
@@ -25,6 +29,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Connect(args) => connect(&args, key.as_deref()),
+        Command::Attach(args) => attach(args),
     }
 }
 
@@ -35,10 +40,30 @@ fn connect(args: &ConnectArgs, key: Option<&str>) -> ExitCode {
     let Some(key) = key.and_then(|text| text.parse::<SessionKey>().ok()) else {
         return fail(BAD_KEY);
     };
-    let server = match resolve(&args.host, args.port) {
-        Ok(server) => server,
-        Err(message) => return fail(&message),
+    match attach::resolve(&args.host, args.port) {
+        Ok(server) => run_session(server, key),
+        Err(message) => fail(&message),
+    }
+}
+
+fn attach(args: AttachArgs) -> ExitCode {
+    if !locale::is_utf8() {
+        return fail(&format!("moshmux: {}", locale::NOT_UTF8));
+    }
+    let plan = AttachPlan {
+        host: args.host,
+        session: args.session,
+        ssh: args.ssh,
+        port_range: args.port_range,
+        server: args.server,
     };
+    match attach::start(&plan) {
+        Ok(endpoint) => run_session(endpoint.addr, endpoint.key),
+        Err(message) => fail(&message),
+    }
+}
+
+fn run_session(server: SocketAddr, key: SessionKey) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -59,15 +84,6 @@ fn connect(args: &ConnectArgs, key: Option<&str>) -> ExitCode {
         }
         Ok(Exit::Signal(number)) => ExitCode::from(128u8.saturating_add(number as u8)),
     }
-}
-
-fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
-    let mut addresses = (host, port)
-        .to_socket_addrs()
-        .map_err(|error| format!("moshmux: cannot find host {host:?} ({error}); check the name"))?;
-    addresses
-        .next()
-        .ok_or_else(|| format!("moshmux: host {host:?} has no address; check the name"))
 }
 
 fn fail(message: &str) -> ExitCode {
