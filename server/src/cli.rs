@@ -63,7 +63,8 @@ pub enum Command {
         #[command(flatten)]
         limits: HistoryLimits,
         /// Close the endpoint once the client has been silent this many seconds
-        /// (default: keep it forever, as mosh does). The session always stays.
+        /// (default: keep it forever, as mosh does). A connected client sends a heartbeat
+        /// every 3 s, so give more than that. The session always stays.
         #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
         network_timeout: Option<u64>,
         /// Program to run in the first pane (default: your shell).
