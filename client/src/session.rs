@@ -29,9 +29,11 @@ const NOTHING_RECEIVED_AFTER: Duration = Duration::from_secs(2);
 const REBIND_AFTER: Duration = Duration::from_secs(10);
 /// How long a refusal of the server's port (an ICMP answer) may take to come back.
 const PROBE_WAIT: Duration = Duration::from_secs(2);
-/// Bounds on the wait for a detach to reach the server before the client exits.
-const DETACH_WAIT_MIN: Duration = Duration::from_millis(250);
-const DETACH_WAIT_MAX: Duration = Duration::from_secs(2);
+/// Longest wait for the server to acknowledge a detach before the client exits anyway
+/// (the server may be unreachable; the detach then happens when its endpoint times out).
+const DETACH_WAIT: Duration = Duration::from_secs(2);
+/// How often the wait for an acknowledgement looks.
+const ACK_POLL: Duration = Duration::from_millis(10);
 
 /// Why the session loop ended.
 #[derive(Debug)]
@@ -82,6 +84,7 @@ pub async fn run(server: SocketAddr, key: SessionKey) -> Result<Exit, String> {
         started: Instant::now(),
         last_rebind: Instant::now(),
         port: server.port(),
+        pushed: 0,
     };
     link.push(UserEvent::Resize {
         rows: view.pane_rows(),
@@ -117,7 +120,6 @@ async fn event_loop(
 ) -> LoopEnd {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut probing = true;
-    let mut heard_any = false;
     loop {
         tokio::select! {
             bytes = input.recv() => {
@@ -136,8 +138,7 @@ async fn event_loop(
                         Action::Quit => return LoopEnd::Exit(Exit::Quit),
                         Action::Detach => {
                             link.push(UserEvent::Command(MuxCommand::Detach)).await;
-                            let wait = (link.status().srtt * 4).clamp(DETACH_WAIT_MIN, DETACH_WAIT_MAX);
-                            tokio::time::sleep(wait).await;
+                            link.wait_acked(DETACH_WAIT).await;
                             let session = view.host.session.to_string();
                             return LoopEnd::Exit(Exit::Detached { session });
                         }
@@ -148,7 +149,6 @@ async fn event_loop(
                 let Some(host) = update else {
                     return LoopEnd::DriverStopped;
                 };
-                heard_any = true;
                 let ended = !view.host.windows.is_empty() && host.windows.is_empty();
                 view.host = host;
                 if ended {
@@ -167,7 +167,7 @@ async fn event_loop(
             _ = tick.tick() => link.maybe_rebind().await,
             refused = &mut probe, if probing => {
                 probing = false;
-                if refused.unwrap_or(false) && !heard_any && link.status().last_heard.is_none() {
+                if refused.unwrap_or(false) && link.status().last_heard.is_none() {
                     return LoopEnd::Exit(Exit::Failed(format!(
                         "moshmux: nothing is listening on UDP port {} of the server; check the port \
                          that `moshmux-server new` printed and that the server still runs",
@@ -210,15 +210,33 @@ struct Link {
     last_rebind: Instant,
     /// The server's port, for the notice when nothing arrives.
     port: u16,
+    /// Events handed to the driver.
+    pushed: u64,
 }
 
 impl Link {
-    async fn push(&self, event: UserEvent) {
+    async fn push(&mut self, event: UserEvent) {
         // Fails only once the driver stopped, which the loop learns from `recv_remote`.
-        let _ = self
+        if self
             .handle
             .update_local(move |stream| stream.push(event))
-            .await;
+            .await
+            .is_ok()
+        {
+            self.pushed += 1;
+        }
+    }
+
+    /// Waits until the server acknowledged every event pushed so far, or `limit` passed.
+    async fn wait_acked(&self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            let status = self.status();
+            if status.local_acked && status.local_updates >= self.pushed {
+                return;
+            }
+            tokio::time::sleep(ACK_POLL).await;
+        }
     }
 
     fn status(&self) -> Status {

@@ -1,0 +1,211 @@
+//! The remote screen end to end: the real `moshmux-server` daemon opens a UDP port, the
+//! real `moshmux connect` runs in tmux and talks to it through the link emulator (with
+//! loss, delay and reordering), and the tests read what a user would see.
+
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use moshmux_tests::harness::{workspace_binary, Tmux};
+use moshmux_tests::netem::{DirectionConfig, LinkConfig, Netem};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A daemon in a private directory, killed (and the directory removed) on drop.
+struct Daemon {
+    dir: PathBuf,
+    binary: PathBuf,
+}
+
+impl Daemon {
+    fn new() -> Daemon {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "mmx-e2e-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .expect("creating the daemon's directory");
+        Daemon {
+            dir,
+            binary: workspace_binary("moshmux-server"),
+        }
+    }
+
+    /// Runs a `moshmux-server` command that must succeed; returns its stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let output = Command::new(&self.binary)
+            .args(args)
+            .env("MOSHMUX_DIR", &self.dir)
+            // Every pane's shell inherits this: a prompt the tests can recognise.
+            .env("PS1", "$ ")
+            .env_remove("ENV")
+            .output()
+            .expect("moshmux-server runs");
+        assert!(
+            output.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Creates session `name` running `sh`; returns the UDP port and key it printed.
+    fn new_session(&self, name: &str) -> (u16, String) {
+        let out = self.ok(&["new", "-s", name, "--bind", "127.0.0.1", "--", "sh"]);
+        let fields: Vec<&str> = out.split_whitespace().collect();
+        match fields[..] {
+            ["MOSHMUX", "CONNECT", port, key] => {
+                (port.parse().expect("a port number"), key.to_owned())
+            }
+            _ => panic!("not a MOSHMUX CONNECT line: {out:?}"),
+        }
+    }
+
+    /// (cols, rows) of each pane of `target`, from `list-panes`.
+    fn pane_sizes(&self, target: &str) -> Vec<(u16, u16)> {
+        self.ok(&["list-panes", "-t", target])
+            .lines()
+            .filter_map(|line| {
+                let size = line.split_whitespace().nth(1)?;
+                let (cols, rows) = size.trim_matches(['[', ']']).split_once('x')?;
+                Some((cols.parse().ok()?, rows.parse().ok()?))
+            })
+            .collect()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = Command::new(&self.binary)
+            .arg("kill-server")
+            .env("MOSHMUX_DIR", &self.dir)
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A lossy, slow, reordering link: what the protocol is for.
+fn rough_link() -> LinkConfig {
+    let direction = DirectionConfig {
+        loss: 0.1,
+        delay: Duration::from_millis(20),
+        jitter: Duration::from_millis(10),
+        reorder: 0.05,
+        ..DirectionConfig::default()
+    };
+    LinkConfig {
+        to_server: direction.clone(),
+        to_client: direction,
+        seed: 7,
+        blackouts: Vec::new(),
+    }
+}
+
+/// `moshmux connect` in a tmux window of `cols` x `rows`, to `port` with `key`.
+fn client(cols: u16, rows: u16, port: u16, key: &str) -> Tmux {
+    let binary = workspace_binary("moshmux");
+    let command = format!("{} connect 127.0.0.1 {port}", shell_path(&binary));
+    Tmux::start(
+        cols,
+        rows,
+        &command,
+        &[
+            ("MOSHMUX_KEY", key),
+            ("LANG", "C.UTF-8"),
+            ("LC_ALL", "C.UTF-8"),
+        ],
+    )
+}
+
+fn shell_path(path: &Path) -> String {
+    format!("'{}'", path.display())
+}
+
+fn wait_screen(tmux: &Tmux, what: &str, done: impl Fn(&str) -> bool) -> String {
+    tmux.wait_for(done, WAIT)
+        .unwrap_or_else(|screen| panic!("{what} never showed; screen:\n{screen}"))
+}
+
+/// The status line: the window's last row.
+fn status(screen: &str, rows: u16) -> &str {
+    screen.lines().nth(usize::from(rows) - 1).unwrap_or("")
+}
+
+/// The index of the window the status line marks active (`INDEX:NAME*`).
+fn active_window(status: &str) -> Option<&str> {
+    status
+        .split_whitespace()
+        .find(|word| word.ends_with('*') || word.ends_with("*Z"))
+        .and_then(|word| word.split_once(':'))
+        .map(|(index, _)| index)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_session_through_a_rough_link() {
+    let daemon = Daemon::new();
+    let (port, key) = daemon.new_session("e2e");
+    let server = format!("127.0.0.1:{port}").parse().unwrap();
+    let netem = Netem::start("127.0.0.1:0".parse().unwrap(), server, rough_link())
+        .await
+        .unwrap();
+    let tmux = client(80, 24, netem.listen_addr().port(), &key);
+
+    // The shell's prompt, and the status line with the session and its window.
+    let screen = wait_screen(&tmux, "the prompt", |s| {
+        s.lines().any(|l| l.starts_with('$')) && status(s, 24).starts_with("[e2e] 0:")
+    });
+    assert!(status(&screen, 24).contains('*'), "{screen}");
+
+    // Type a command and see its output.
+    tmux.send_literal("echo remote-$((6*7))");
+    tmux.send_keys(&["Enter"]);
+    wait_screen(&tmux, "the command's output", |s| {
+        s.lines().any(|l| l == "remote-42")
+    });
+
+    // Split left/right with the prefix: two panes, a border between them.
+    tmux.send_keys(&["C-b", "%"]);
+    let screen = wait_screen(&tmux, "the split", |s| {
+        s.lines().take(23).all(|l| l.contains('│'))
+    });
+    assert_eq!(daemon.pane_sizes("e2e").len(), 2, "{screen}");
+    // Back to the left pane with the prefix and an arrow: typing reaches its shell.
+    tmux.send_keys(&["C-b", "Left"]);
+    tmux.send_literal("echo left-$((2+2))");
+    tmux.send_keys(&["Enter"]);
+    wait_screen(&tmux, "output in the left pane", |s| {
+        s.lines()
+            .any(|l| l.starts_with("left-4 ") && l.contains('│'))
+    });
+
+    // A new window, then back to the first by number.
+    tmux.send_keys(&["C-b", "c"]);
+    let screen = wait_screen(&tmux, "window 1, active", |s| {
+        active_window(status(s, 24)) == Some("1")
+    });
+    assert!(
+        !screen.lines().take(23).any(|l| l.contains('│')),
+        "the new window has one pane:\n{screen}"
+    );
+    tmux.send_keys(&["C-b", "0"]);
+    wait_screen(&tmux, "window 0 again, with its split", |s| {
+        active_window(status(s, 24)) == Some("0") && s.lines().take(23).all(|l| l.contains('│'))
+    });
+
+    // Resize the outer window: the layout follows, and the status line moves down.
+    tmux.resize(100, 30);
+    let screen = wait_screen(&tmux, "the larger layout", |s| {
+        status(s, 30).starts_with("[e2e] ") && s.lines().take(29).all(|l| l.contains('│'))
+    });
+    let sizes = daemon.pane_sizes("e2e");
+    let width: u16 = sizes.iter().map(|&(cols, _)| cols).sum::<u16>() + 1;
+    assert_eq!(width, 100, "{sizes:?}\n{screen}");
+    assert!(sizes.iter().all(|&(_, rows)| rows == 29), "{sizes:?}");
+}
