@@ -74,8 +74,17 @@ pub fn read(shared: &Shared, pane: PaneUid, range: Range<u64>) -> Result<History
     let mut next = None;
     for first in disk_blocks {
         let Some(value) = shared.with_backend(|b| b.get(&block::block_key(pane, first)))? else {
-            if next.is_none() {
-                continue; // retention dropped it after we looked: the page starts later
+            // Retention may drop this block, and the older ones we already read, while
+            // we read: then the page starts after it. Any other missing block is damage.
+            let dropped = shared
+                .lock()
+                .panes
+                .get(&pane)
+                .is_none_or(|p| p.first_retained() > first);
+            if dropped {
+                page.lines.clear();
+                next = None;
+                continue;
             }
             return Err(StoreError::Corrupt(format!(
                 "block {first} of {pane} vanished between newer and older lines"
