@@ -4,7 +4,8 @@
 //! Each [`Tmux`] has its own server socket (`tmux -L`), no configuration file and no
 //! status line, so the pane is exactly the requested size; dropping it kills the server.
 
-use std::path::PathBuf;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -172,6 +173,72 @@ pub fn workspace_binary(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// A `moshmux-server` daemon in a private directory of its own (`MOSHMUX_DIR`), so tests
+/// run side by side; killed, and the directory removed, on drop.
+pub struct Daemon {
+    dir: PathBuf,
+    binary: PathBuf,
+}
+
+impl Daemon {
+    pub fn new() -> Daemon {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "mmx-e2e-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .expect("creating the daemon's directory");
+        Daemon {
+            dir,
+            binary: workspace_binary("moshmux-server"),
+        }
+    }
+
+    /// The directory to pass as `MOSHMUX_DIR`.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Runs a `moshmux-server` command that must succeed; returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = Command::new(&self.binary)
+            .args(args)
+            .env("MOSHMUX_DIR", &self.dir)
+            // Every pane's shell inherits this: a prompt the tests can recognise.
+            .env("PS1", "$ ")
+            .env_remove("ENV")
+            .output()
+            .expect("moshmux-server runs");
+        assert!(
+            output.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+impl Default for Daemon {
+    fn default() -> Self {
+        Daemon::new()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = Command::new(&self.binary)
+            .arg("kill-server")
+            .env("MOSHMUX_DIR", &self.dir)
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 #[cfg(test)]

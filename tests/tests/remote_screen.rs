@@ -2,61 +2,23 @@
 //! real `moshmux connect` runs in tmux and talks to it through the link emulator (with
 //! loss, delay and reordering), and the tests read what a user would see.
 
-use std::os::unix::fs::DirBuilderExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::Path;
 use std::time::Duration;
 
-use moshmux_tests::harness::{workspace_binary, Tmux};
+use moshmux_tests::harness::{workspace_binary, Daemon, Tmux};
 use moshmux_tests::netem::{DirectionConfig, LinkConfig, Netem};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// A daemon in a private directory, killed (and the directory removed) on drop.
-struct Daemon {
-    dir: PathBuf,
-    binary: PathBuf,
+/// What these tests ask of the daemon beyond the harness's fixture.
+trait SessionFixture {
+    /// Creates session `name` running `sh`; returns the UDP port and key it printed.
+    fn new_session(&self, name: &str) -> (u16, String);
+    /// (cols, rows) of each pane of `target`, from `list-panes`.
+    fn pane_sizes(&self, target: &str) -> Vec<(u16, u16)>;
 }
 
-impl Daemon {
-    fn new() -> Daemon {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "mmx-e2e-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&dir)
-            .expect("creating the daemon's directory");
-        Daemon {
-            dir,
-            binary: workspace_binary("moshmux-server"),
-        }
-    }
-
-    /// Runs a `moshmux-server` command that must succeed; returns its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let output = Command::new(&self.binary)
-            .args(args)
-            .env("MOSHMUX_DIR", &self.dir)
-            // Every pane's shell inherits this: a prompt the tests can recognise.
-            .env("PS1", "$ ")
-            .env_remove("ENV")
-            .output()
-            .expect("moshmux-server runs");
-        assert!(
-            output.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    }
-
-    /// Creates session `name` running `sh`; returns the UDP port and key it printed.
+impl SessionFixture for Daemon {
     fn new_session(&self, name: &str) -> (u16, String) {
         let out = self.ok(&["new", "-s", name, "--bind", "127.0.0.1", "--", "sh"]);
         let fields: Vec<&str> = out.split_whitespace().collect();
@@ -68,7 +30,6 @@ impl Daemon {
         }
     }
 
-    /// (cols, rows) of each pane of `target`, from `list-panes`.
     fn pane_sizes(&self, target: &str) -> Vec<(u16, u16)> {
         self.ok(&["list-panes", "-t", target])
             .lines()
@@ -78,16 +39,6 @@ impl Daemon {
                 Some((cols.parse().ok()?, rows.parse().ok()?))
             })
             .collect()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = Command::new(&self.binary)
-            .arg("kill-server")
-            .env("MOSHMUX_DIR", &self.dir)
-            .output();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
