@@ -66,8 +66,9 @@ pub enum Predict {
     Never,
 }
 
-/// clap's error as one line that says where to look next.
-pub fn usage_error(error: &clap::Error) -> String {
+/// clap's error as one line that says where to look next: the help of the subcommand
+/// the user typed (`subcommand`, the first argument), or the general help.
+pub fn usage_error(error: &clap::Error, subcommand: Option<&str>) -> String {
     let rendered = error.render().to_string();
     // The first paragraph: the message, and any list it introduces ("not provided:").
     let paragraph: Vec<&str> = rendered
@@ -78,7 +79,11 @@ pub fn usage_error(error: &clap::Error) -> String {
         .collect();
     let message = paragraph.join(" ");
     let message = message.strip_prefix("error: ").unwrap_or(&message);
-    format!("moshmux: {message}; see `moshmux --help`")
+    let help = match subcommand {
+        Some(name @ ("connect" | "attach")) => format!("moshmux {name} --help"),
+        _ => "moshmux --help".to_string(),
+    };
+    format!("moshmux: {message}; see `{help}`")
 }
 
 #[cfg(test)]
@@ -120,10 +125,11 @@ mod tests {
             &["attach", "h", "--predict", "sometimes"],
         ] {
             let error = parse(args).expect_err("must be refused");
-            let line = usage_error(&error);
+            let line = usage_error(&error, args.first().copied());
             assert!(!line.contains('\n'), "{line}");
+            let help = format!("; see `moshmux {} --help`", args[0]);
             assert!(
-                line.starts_with("moshmux: ") && line.ends_with("--help`"),
+                line.starts_with("moshmux: ") && line.ends_with(&help),
                 "{line}"
             );
         }

@@ -24,7 +24,10 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => match error.kind() {
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => error.exit(),
-            _ => return fail(&cli::usage_error(&error)),
+            _ => {
+                let subcommand = std::env::args().nth(1);
+                return fail(&cli::usage_error(&error, subcommand.as_deref()));
+            }
         },
     };
     match cli.command {
