@@ -6,6 +6,9 @@
 //!
 //! `cargo bench -p moshmux-server --bench daemon_vs_tmux`. Needs `tmux` on PATH.
 
+mod common;
+
+use common::{cpu_seconds, rss_kib, run};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,16 +29,6 @@ trait Multiplexer {
     fn capture(&self, target: &str) -> String;
     fn server_pid(&self) -> i32;
     fn kill_server(&self);
-}
-
-fn run(mut command: Command) -> String {
-    let out = command.output().expect("running a multiplexer command");
-    assert!(
-        out.status.success(),
-        "{command:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 struct Moshmux {
@@ -174,19 +167,6 @@ fn write_input_file(path: &Path) -> usize {
     text.len()
 }
 
-/// CPU seconds (user + system, all threads) a process has used.
-fn cpu_seconds(pid: i32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("process stat");
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    // SAFETY: sysconf only reads a system constant.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    ticks as f64 / per_second
-}
-
 /// MB/s (10^6 bytes) of wall time and of server CPU time, each the median of the runs.
 /// On a busy machine the wall figure mostly measures the load; the CPU figure does not.
 fn throughput(mux: &dyn Multiplexer, file: &Path, bytes: usize) -> (f64, f64) {
@@ -217,15 +197,6 @@ fn throughput(mux: &dyn Multiplexer, file: &Path, bytes: usize) -> (f64, f64) {
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
-}
-
-fn rss_kib(pid: i32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS in /proc status")
 }
 
 /// RSS in KiB with 1, 10 and 100 idle panes, all in one session's windows.

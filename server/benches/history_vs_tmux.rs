@@ -11,6 +11,9 @@
 //!
 //! `cargo bench -p moshmux-server --bench history_vs_tmux`. Needs `tmux` and `seq`.
 
+mod common;
+
+use common::{cpu_seconds, rss_kib, run};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,16 +27,6 @@ const MARKER: &str = "moshmux-bench-done";
 const OLDEST: i64 = 1000;
 const READS: usize = 5;
 const DEADLINE: Duration = Duration::from_secs(600);
-
-fn run(mut command: Command) -> String {
-    let out = command.output().expect("running a multiplexer command");
-    assert!(
-        out.status.success(),
-        "{command:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 trait Multiplexer {
     fn name(&self) -> &'static str;
@@ -161,29 +154,6 @@ fn tree_bytes(dir: &Path) -> u64 {
             Err(_) => 0,
         })
         .sum()
-}
-
-/// CPU seconds (user + system, all threads, so moshmux's history writer too) a process
-/// has used. On a loaded machine wall-clock rates mostly measure the load; this does not.
-fn cpu_seconds(pid: i32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("process stat");
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    // SAFETY: sysconf only reads a system constant.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    ticks as f64 / per_second
-}
-
-fn rss_kib(pid: i32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS in /proc status")
 }
 
 struct Figures {
