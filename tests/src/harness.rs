@@ -129,6 +129,12 @@ impl Tmux {
         );
     }
 
+    /// Like [`Tmux::wait_for`], but a timeout fails the test, naming `what` never showed.
+    pub fn expect(&self, what: &str, timeout: Duration, done: impl Fn(&str) -> bool) -> String {
+        self.wait_for(done, timeout)
+            .unwrap_or_else(|screen| panic!("{what} never showed; screen:\n{screen}"))
+    }
+
     /// The pid of the program in the pane.
     pub fn pane_pid(&self) -> u32 {
         let pid = self.run(
@@ -175,6 +181,28 @@ pub fn workspace_binary(name: &str) -> PathBuf {
     path
 }
 
+/// `moshmux connect 127.0.0.1 PORT` in a tmux window of `cols` x `rows`, with `key` in
+/// `MOSHMUX_KEY` and a UTF-8 locale.
+pub fn connect_client(cols: u16, rows: u16, port: u16, key: &str) -> Tmux {
+    let binary = workspace_binary("moshmux");
+    let command = format!("'{}' connect 127.0.0.1 {port}", binary.display());
+    Tmux::start(
+        cols,
+        rows,
+        &command,
+        &[
+            ("MOSHMUX_KEY", key),
+            ("LANG", "C.UTF-8"),
+            ("LC_ALL", "C.UTF-8"),
+        ],
+    )
+}
+
+/// The client's status line in a screen of `rows` rows: its last row.
+pub fn status_line(screen: &str, rows: u16) -> &str {
+    screen.lines().nth(usize::from(rows) - 1).unwrap_or("")
+}
+
 /// A `moshmux-server` daemon in a private directory of its own (`MOSHMUX_DIR`), so tests
 /// run side by side; killed, and the directory removed, on drop.
 pub struct Daemon {
@@ -204,6 +232,31 @@ impl Daemon {
     /// The directory to pass as `MOSHMUX_DIR`.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Creates session `name` running `sh`, with its UDP port on loopback; returns the
+    /// port and key that `new` printed.
+    pub fn new_session(&self, name: &str) -> (u16, String) {
+        let out = self.ok(&["new", "-s", name, "--bind", "127.0.0.1", "--", "sh"]);
+        let fields: Vec<&str> = out.split_whitespace().collect();
+        match fields[..] {
+            ["MOSHMUX", "CONNECT", port, key] => {
+                (port.parse().expect("a port number"), key.to_owned())
+            }
+            _ => panic!("not a MOSHMUX CONNECT line: {out:?}"),
+        }
+    }
+
+    /// (cols, rows) of each pane of `target`, from `list-panes`.
+    pub fn pane_sizes(&self, target: &str) -> Vec<(u16, u16)> {
+        self.ok(&["list-panes", "-t", target])
+            .lines()
+            .filter_map(|line| {
+                let size = line.split_whitespace().nth(1)?;
+                let (cols, rows) = size.trim_matches(['[', ']']).split_once('x')?;
+                Some((cols.parse().ok()?, rows.parse().ok()?))
+            })
+            .collect()
     }
 
     /// Runs a `moshmux-server` command that must succeed; returns its stdout.

@@ -2,45 +2,12 @@
 //! real `moshmux connect` runs in tmux and talks to it through the link emulator (with
 //! loss, delay and reordering), and the tests read what a user would see.
 
-use std::path::Path;
 use std::time::Duration;
 
-use moshmux_tests::harness::{workspace_binary, Daemon, Tmux};
+use moshmux_tests::harness::{connect_client, status_line as status, Daemon};
 use moshmux_tests::netem::{DirectionConfig, LinkConfig, Netem};
 
 const WAIT: Duration = Duration::from_secs(20);
-
-/// What these tests ask of the daemon beyond the harness's fixture.
-trait SessionFixture {
-    /// Creates session `name` running `sh`; returns the UDP port and key it printed.
-    fn new_session(&self, name: &str) -> (u16, String);
-    /// (cols, rows) of each pane of `target`, from `list-panes`.
-    fn pane_sizes(&self, target: &str) -> Vec<(u16, u16)>;
-}
-
-impl SessionFixture for Daemon {
-    fn new_session(&self, name: &str) -> (u16, String) {
-        let out = self.ok(&["new", "-s", name, "--bind", "127.0.0.1", "--", "sh"]);
-        let fields: Vec<&str> = out.split_whitespace().collect();
-        match fields[..] {
-            ["MOSHMUX", "CONNECT", port, key] => {
-                (port.parse().expect("a port number"), key.to_owned())
-            }
-            _ => panic!("not a MOSHMUX CONNECT line: {out:?}"),
-        }
-    }
-
-    fn pane_sizes(&self, target: &str) -> Vec<(u16, u16)> {
-        self.ok(&["list-panes", "-t", target])
-            .lines()
-            .filter_map(|line| {
-                let size = line.split_whitespace().nth(1)?;
-                let (cols, rows) = size.trim_matches(['[', ']']).split_once('x')?;
-                Some((cols.parse().ok()?, rows.parse().ok()?))
-            })
-            .collect()
-    }
-}
 
 /// A lossy, slow, reordering link: what the protocol is for.
 fn rough_link() -> LinkConfig {
@@ -57,36 +24,6 @@ fn rough_link() -> LinkConfig {
         seed: 7,
         blackouts: Vec::new(),
     }
-}
-
-/// `moshmux connect` in a tmux window of `cols` x `rows`, to `port` with `key`.
-fn client(cols: u16, rows: u16, port: u16, key: &str) -> Tmux {
-    let binary = workspace_binary("moshmux");
-    let command = format!("{} connect 127.0.0.1 {port}", shell_path(&binary));
-    Tmux::start(
-        cols,
-        rows,
-        &command,
-        &[
-            ("MOSHMUX_KEY", key),
-            ("LANG", "C.UTF-8"),
-            ("LC_ALL", "C.UTF-8"),
-        ],
-    )
-}
-
-fn shell_path(path: &Path) -> String {
-    format!("'{}'", path.display())
-}
-
-fn wait_screen(tmux: &Tmux, what: &str, done: impl Fn(&str) -> bool) -> String {
-    tmux.wait_for(done, WAIT)
-        .unwrap_or_else(|screen| panic!("{what} never showed; screen:\n{screen}"))
-}
-
-/// The status line: the window's last row.
-fn status(screen: &str, rows: u16) -> &str {
-    screen.lines().nth(usize::from(rows) - 1).unwrap_or("")
 }
 
 /// The index of the window the status line marks active (`INDEX:NAME*`).
@@ -106,10 +43,10 @@ async fn a_remote_session_through_a_rough_link() {
     let netem = Netem::start("127.0.0.1:0".parse().unwrap(), server, rough_link())
         .await
         .unwrap();
-    let tmux = client(80, 24, netem.listen_addr().port(), &key);
+    let tmux = connect_client(80, 24, netem.listen_addr().port(), &key);
 
     // The shell's prompt, and the status line with the session and its window.
-    let screen = wait_screen(&tmux, "the prompt", |s| {
+    let screen = tmux.expect("the prompt", WAIT, |s| {
         s.lines().any(|l| l.starts_with('$')) && status(s, 24).starts_with("[e2e] 0:")
     });
     assert!(status(&screen, 24).contains('*'), "{screen}");
@@ -117,13 +54,13 @@ async fn a_remote_session_through_a_rough_link() {
     // Type a command and see its output.
     tmux.send_literal("echo remote-$((6*7))");
     tmux.send_keys(&["Enter"]);
-    wait_screen(&tmux, "the command's output", |s| {
+    tmux.expect("the command's output", WAIT, |s| {
         s.lines().any(|l| l == "remote-42")
     });
 
     // Split left/right with the prefix: two panes, a border between them.
     tmux.send_keys(&["C-b", "%"]);
-    let screen = wait_screen(&tmux, "the split", |s| {
+    let screen = tmux.expect("the split", WAIT, |s| {
         s.lines().take(23).all(|l| l.contains('│'))
     });
     assert_eq!(daemon.pane_sizes("e2e").len(), 2, "{screen}");
@@ -131,14 +68,14 @@ async fn a_remote_session_through_a_rough_link() {
     tmux.send_keys(&["C-b", "Left"]);
     tmux.send_literal("echo left-$((2+2))");
     tmux.send_keys(&["Enter"]);
-    wait_screen(&tmux, "output in the left pane", |s| {
+    tmux.expect("output in the left pane", WAIT, |s| {
         s.lines()
             .any(|l| l.starts_with("left-4 ") && l.contains('│'))
     });
 
     // A new window, then back to the first by number.
     tmux.send_keys(&["C-b", "c"]);
-    let screen = wait_screen(&tmux, "window 1, active", |s| {
+    let screen = tmux.expect("window 1, active", WAIT, |s| {
         active_window(status(s, 24)) == Some("1")
     });
     assert!(
@@ -146,13 +83,13 @@ async fn a_remote_session_through_a_rough_link() {
         "the new window has one pane:\n{screen}"
     );
     tmux.send_keys(&["C-b", "0"]);
-    wait_screen(&tmux, "window 0 again, with its split", |s| {
+    tmux.expect("window 0 again, with its split", WAIT, |s| {
         active_window(status(s, 24)) == Some("0") && s.lines().take(23).all(|l| l.contains('│'))
     });
 
     // Resize the outer window: the layout follows, and the status line moves down.
     tmux.resize(100, 30);
-    let screen = wait_screen(&tmux, "the larger layout", |s| {
+    let screen = tmux.expect("the larger layout", WAIT, |s| {
         status(s, 30).starts_with("[e2e] ") && s.lines().take(29).all(|l| l.contains('│'))
     });
     let sizes = daemon.pane_sizes("e2e");
