@@ -50,6 +50,14 @@ impl Setup {
     }
 }
 
+/// The seconds in the status line's "Last contact N s ago", if it shows that.
+fn last_contact(screen: &str) -> Option<u64> {
+    let status = status_line(screen, ROWS);
+    let (_, rest) = status.split_once("Last contact ")?;
+    let (seconds, _) = rest.split_once(" s ago")?;
+    seconds.parse().ok()
+}
+
 /// Both directions alike.
 fn symmetric(direction: DirectionConfig, seed: u64) -> LinkConfig {
     LinkConfig {
@@ -115,4 +123,42 @@ async fn a_flood_finishes_right_at_200_ms_rtt_and_30_percent_loss() {
     }
     // And the session still answers.
     setup.run("echo after-$((40+2))", "after-42");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_20_s_blackout_shows_last_contact_and_then_recovers() {
+    let link = symmetric(
+        DirectionConfig {
+            delay: Duration::from_millis(10),
+            ..DirectionConfig::default()
+        },
+        20,
+    );
+    let setup = Setup::start(link).await;
+    setup.run("echo before-$((1+1))", "before-2");
+    let blackout = Duration::from_secs(20);
+    setup.netem.blackout(blackout).unwrap();
+
+    // The status line says how long the server has been silent, and the number grows.
+    let screen = setup
+        .tmux
+        .expect("Last contact", blackout, |s| last_contact(s).is_some());
+    let first = last_contact(&screen).unwrap_or_default();
+    assert!(first >= 7, "shown after 7 s of silence:\n{screen}");
+    setup.tmux.expect("a later Last contact", blackout, |s| {
+        last_contact(s).is_some_and(|seconds| seconds > first)
+    });
+    // What the user types during the outage reaches the shell once the link is back.
+    setup.tmux.send_literal("echo during-$((2+2))");
+    setup.tmux.send_keys(&["Enter"]);
+
+    let screen = setup.tmux.expect("the recovery", blackout + WAIT, |s| {
+        last_contact(s).is_none() && pane_rows(s).contains(&"during-4")
+    });
+    assert!(
+        !status_line(&screen, ROWS).contains("Last contact"),
+        "{screen}"
+    );
+    assert!(setup.netem.counters().to_server.blacked_out.packets > 0);
+    setup.run("echo after-$((3+3))", "after-6");
 }
