@@ -44,6 +44,7 @@ pub fn start(plan: &AttachPlan) -> Result<Endpoint, String> {
     if let Some(range) = &plan.port_range {
         new_args.extend(["-p".into(), range.clone()]);
     }
+    let remote_server = plan.server.as_deref().unwrap_or(SERVER_NAME);
     let (mut command, what) = match &plan.host {
         None => {
             new_args.extend(["--bind".into(), "127.0.0.1".into()]);
@@ -58,12 +59,12 @@ pub fn start(plan: &AttachPlan) -> Result<Endpoint, String> {
             let (program, ssh_args) = words
                 .split_first()
                 .ok_or("moshmux: --ssh is empty; give the SSH command, e.g. --ssh ssh")?;
-            let server = plan.server.as_deref().unwrap_or(SERVER_NAME);
+            // ssh hands the remote shell one line. The server stays unquoted, a command
+            // as in mosh's --server (`~/bin/moshmux-server` works); our arguments are
+            // quoted, so a session name reaches the server as typed.
+            let remote = format!("{remote_server} {}", shell_words::join(&new_args));
             let mut command = Command::new(program);
-            command
-                .args(ssh_args)
-                .args([host.as_str(), "--", server])
-                .args(&new_args);
+            command.args(ssh_args).args([host.as_str(), "--", &remote]);
             (command, format!("{program} {host}"))
         }
     };
@@ -81,9 +82,14 @@ pub fn start(plan: &AttachPlan) -> Result<Endpoint, String> {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let Some((port, key)) = stdout.lines().find_map(parse_connect_line) else {
         return Err(match (&plan.host, output.status.code()) {
+            // The remote shell's codes for "command not found" and "cannot execute".
             (Some(_), Some(127)) => format!(
-                "moshmux: {SERVER_NAME} was not found on the remote host; install it there \
-                 or pass --server PATH"
+                "moshmux: {remote_server} was not found on the remote host; install \
+                 {SERVER_NAME} there or pass --server PATH"
+            ),
+            (Some(_), Some(126)) => format!(
+                "moshmux: {remote_server} cannot be run on the remote host; check it is \
+                 the {SERVER_NAME} binary, or pass --server PATH"
             ),
             (Some(_), Some(255)) => {
                 "moshmux: ssh failed (see its message above); check the host name, \
@@ -97,14 +103,22 @@ pub fn start(plan: &AttachPlan) -> Result<Endpoint, String> {
             ),
         });
     };
-    let host = plan
-        .host
-        .as_deref()
-        .map_or("127.0.0.1", |h| h.rsplit('@').next().unwrap_or(h));
+    let host = plan.host.as_deref().map_or("127.0.0.1", host_name);
     Ok(Endpoint {
         addr: resolve(host, port)?,
         key,
     })
+}
+
+/// The host in an SSH destination `[user@]host`, without the brackets an IPv6 literal
+/// may come in (`[::1]`).
+fn host_name(destination: &str) -> &str {
+    let host = destination
+        .rsplit_once('@')
+        .map_or(destination, |(_, host)| host);
+    host.strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+        .unwrap_or(host)
 }
 
 /// The first address of `host`, or a line that says to check the name.
@@ -174,6 +188,20 @@ mod tests {
             format!("Welcome! MOSHMUX CONNECT 60001 {key}"),
         ] {
             assert_eq!(parse_connect_line(&line), None, "{line}");
+        }
+    }
+
+    #[test]
+    fn the_host_is_what_follows_the_last_at_sign() {
+        for (destination, host) in [
+            ("example.org", "example.org"),
+            ("me@example.org", "example.org"),
+            ("me@work@example.org", "example.org"),
+            ("root@2001:db8::1", "2001:db8::1"),
+            ("root@[2001:db8::1]", "2001:db8::1"),
+            ("[::1]", "::1"),
+        ] {
+            assert_eq!(host_name(destination), host, "{destination}");
         }
     }
 

@@ -38,7 +38,7 @@ pub struct AttachArgs {
     #[arg(short = 'p', long = "port", value_name = "PORT[:HIGH]")]
     pub port_range: Option<String>,
     /// The server binary: by default `moshmux-server` beside this one (no host) or on the
-    /// remote PATH.
+    /// remote PATH. With a host it is a command for the remote shell, as in mosh.
     #[arg(long)]
     pub server: Option<String>,
     /// When to echo keys locally before the server answers (not active yet).

@@ -28,7 +28,8 @@ $XDG_STATE_HOME/moshmux, else ~/.local/state/moshmux.";
 
 /// Where `new` opens the client's UDP port unless told otherwise: mosh's choices.
 const DEFAULT_PORTS: (u16, u16) = (60000, 61000);
-const DEFAULT_BIND: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+/// Where `new` binds when neither `--bind` nor `SSH_CONNECTION` says.
+const ANY_ADDRESS: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
 
 /// Largest window side accepted, far beyond any screen, so sizes stay sane.
 const MAX_WINDOW_CELLS: i64 = 10_000;
@@ -57,7 +58,9 @@ pub enum Command {
         /// UDP port or range for the client, tried in order (default 60000:61000).
         #[arg(short = 'p', value_name = "PORT[:HIGH]", value_parser = parse_ports)]
         ports: Option<(u16, u16)>,
-        /// Address the UDP port binds to (default 0.0.0.0, every IPv4 address, as mosh).
+        /// Address the UDP port binds to. Default: run through SSH, the address the SSH
+        /// connection came in on (as mosh does), which the client reaches, IPv4 or IPv6;
+        /// else 0.0.0.0, every IPv4 address.
         #[arg(long, value_name = "ADDR")]
         bind: Option<IpAddr>,
         #[command(flatten)]
@@ -247,6 +250,11 @@ fn parse_line(text: &str) -> Result<LineRef, String> {
         .map_err(|_| format!("{text:?} is not a line number (0, -5, or - for the end)"))
 }
 
+/// The server's address in `SSH_CONNECTION` ("CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT").
+fn ssh_server_address(ssh_connection: &str) -> Option<IpAddr> {
+    ssh_connection.split(' ').nth(2)?.parse().ok()
+}
+
 fn parse_ports(text: &str) -> Result<(u16, u16), String> {
     let port = |p: &str| match p.parse::<u16>() {
         Ok(0) | Err(_) => Err(format!("{p:?} is not a port number (1-65535)")),
@@ -282,7 +290,12 @@ impl Command {
                         .ok()
                         .and_then(|dir| dir.to_str().map(str::to_owned)),
                 },
-                bind: bind.unwrap_or(DEFAULT_BIND),
+                bind: bind.unwrap_or_else(|| {
+                    std::env::var("SSH_CONNECTION")
+                        .ok()
+                        .and_then(|text| ssh_server_address(&text))
+                        .unwrap_or(ANY_ADDRESS)
+                }),
                 ports: ports.unwrap_or(DEFAULT_PORTS),
                 network_timeout_secs: network_timeout,
             }),
@@ -456,6 +469,17 @@ mod tests {
         assert!(parse_ports("http").is_err());
         assert!(parse(&["new", "-p", "70000"]).is_err());
         assert!(parse(&["new", "--bind", "not-an-address"]).is_err());
+    }
+
+    #[test]
+    fn the_ssh_connection_names_the_address_to_bind() {
+        let v4 = "192.0.2.7 52110 198.51.100.1 22";
+        assert_eq!(ssh_server_address(v4), "198.51.100.1".parse().ok());
+        let v6 = "2001:db8::7 52110 2001:db8::1 22";
+        assert_eq!(ssh_server_address(v6), "2001:db8::1".parse().ok());
+        // A scoped link-local address cannot be bound as such: bind every address instead.
+        assert_eq!(ssh_server_address("fe80::7 1 fe80::1%eth0 22"), None);
+        assert_eq!(ssh_server_address(""), None);
     }
 
     #[test]

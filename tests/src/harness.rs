@@ -203,6 +203,23 @@ pub fn status_line(screen: &str, rows: u16) -> &str {
     screen.lines().nth(usize::from(rows) - 1).unwrap_or("")
 }
 
+/// A new empty 0700 directory under the temp dir, unique to this process and call; the
+/// caller removes it.
+pub fn private_dir(purpose: &str) -> PathBuf {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "mmx-{purpose}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .unwrap_or_else(|error| panic!("creating {}: {error}", dir.display()));
+    dir
+}
+
 /// A `moshmux-server` daemon in a private directory of its own (`MOSHMUX_DIR`), so tests
 /// run side by side; killed, and the directory removed, on drop.
 pub struct Daemon {
@@ -212,19 +229,8 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn new() -> Daemon {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "mmx-e2e-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&dir)
-            .expect("creating the daemon's directory");
         Daemon {
-            dir,
+            dir: private_dir("e2e"),
             binary: workspace_binary("moshmux-server"),
         }
     }
