@@ -8,6 +8,7 @@
 //! updates to the mux, and ends the link by the lifetime rules below. Dropping the
 //! `ClientLink` stops the task, the driver and the socket.
 
+use crate::link_log::LinkLog;
 use moshmux_proto::driver::{self, DriverHandle};
 use moshmux_proto::{Connection, HostState, SessionKey, UserStream};
 use std::net::{IpAddr, SocketAddr};
@@ -178,6 +179,7 @@ async fn run(
 ) {
     // Changes handed to the driver, to know when its status speaks of the newest.
     let mut updates = 0u64;
+    let mut log = LinkLog::default();
     let reason = loop {
         let heard = handle.status().last_heard;
         let deadline = match heard {
@@ -203,6 +205,7 @@ async fn run(
             }
             update = handle.recv_remote() => match update {
                 Some(stream) => {
+                    log.note(id, &handle.status());
                     if events.send((id, LinkEvent::User(stream))).await.is_err() {
                         return;
                     }

@@ -12,6 +12,7 @@ mod history_line;
 pub mod host_state;
 pub mod keys;
 pub mod layout;
+mod link_log;
 pub mod mux;
 pub mod pane;
 pub mod pane_id;
