@@ -240,6 +240,11 @@ impl Daemon {
         &self.dir
     }
 
+    /// The daemon's log (its stderr), empty if there is none yet.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
     /// Creates session `name` running `sh`, with its UDP port on loopback; returns the
     /// port and key that `new` printed.
     pub fn new_session(&self, name: &str) -> (u16, String) {

@@ -3,7 +3,7 @@
 //! server's port forged and replayed datagrams. The real daemon, the real `moshmux connect`
 //! in tmux and the link emulator; the tests check what a user would see.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use moshmux_tests::harness::{connect_client, status_line, Daemon, Tmux};
 use moshmux_tests::netem::{DirectionConfig, LinkConfig, Netem};
@@ -47,6 +47,23 @@ impl Setup {
         self.tmux.expect(&format!("{output:?}"), WAIT, |s| {
             pane_rows(s).contains(&output)
         })
+    }
+}
+
+/// Polls the daemon's log until a line holds every one of `words`; returns that line.
+fn wait_for_log(daemon: &Daemon, words: &[&str]) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let log = daemon.log();
+        let found = log
+            .lines()
+            .rev()
+            .find(|line| words.iter().all(|word| line.contains(word)));
+        if let Some(line) = found {
+            return line.to_owned();
+        }
+        assert!(Instant::now() < deadline, "no {words:?} in the log:\n{log}");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -152,13 +169,46 @@ async fn a_20_s_blackout_shows_last_contact_and_then_recovers() {
     setup.tmux.send_literal("echo during-$((2+2))");
     setup.tmux.send_keys(&["Enter"]);
 
-    let screen = setup.tmux.expect("the recovery", blackout + WAIT, |s| {
+    // Then the status line is clear again, and typing works as before.
+    setup.tmux.expect("the recovery", blackout + WAIT, |s| {
         last_contact(s).is_none() && pane_rows(s).contains(&"during-4")
     });
-    assert!(
-        !status_line(&screen, ROWS).contains("Last contact"),
-        "{screen}"
-    );
     assert!(setup.netem.counters().to_server.blacked_out.packets > 0);
     setup.run("echo after-$((3+3))", "after-6");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_roam_mid_session_keeps_the_session_working() {
+    let link = symmetric(
+        DirectionConfig {
+            delay: Duration::from_millis(20),
+            loss: 0.05,
+            ..DirectionConfig::default()
+        },
+        3,
+    );
+    let setup = Setup::start(link).await;
+    setup.run("echo before-$((1+1))", "before-2");
+    let first = wait_for_log(&setup.daemon, &["client connected"]);
+
+    for round in 1..=2 {
+        // The server now sees the client's datagrams come from another port, and the old
+        // port is closed: replies reach the client only if the server follows.
+        let before = setup.netem.counters();
+        let roamed = setup.netem.roam().await.unwrap();
+        assert!(!first.contains(&roamed.to_string()), "{first}");
+        setup.run(
+            &format!("echo roamed-$(({round}*11))"),
+            &format!("roamed-{}", round * 11),
+        );
+        wait_for_log(
+            &setup.daemon,
+            &["client address changed", &format!("to={roamed}")],
+        );
+        let after = setup.netem.counters();
+        assert!(
+            after.to_client.delivered.packets > before.to_client.delivered.packets,
+            "{after}"
+        );
+    }
 }
