@@ -29,4 +29,4 @@ pub use error::{ConnectionError, DatagramError};
 pub use label::Label;
 pub use screen::HostState;
 pub use state::{DiffError, SyncState};
-pub use user::{MuxCommand, UserEvent, UserStream};
+pub use user::{MuxCommand, ScrollRequest, SearchDirection, SearchRequest, UserEvent, UserStream};

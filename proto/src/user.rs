@@ -1,10 +1,15 @@
 //! The user stream: what the client sends the server, as an ordered, reliable stream of
-//! events (keys, resizes, multiplexer commands).
+//! events (keys, resizes, multiplexer commands), plus two small states, the scroll view's
+//! request and the search request.
 //!
 //! Events are numbered from the start of the session. A diff carries the events the old
 //! state lacks, with the number and a fingerprint of everything before them, so it applies
 //! only to the exact state it was made from; `subtract` drops the prefix both sides hold,
 //! so neither keeps the whole session's typing.
+//!
+//! The requests are state, not events: every diff carries the newest of each (a few
+//! bytes), so fast scrolling over a lossy link never queues stale requests; the server
+//! only ever sees where the view is now.
 
 use serde::{Deserialize, Serialize};
 
@@ -63,8 +68,43 @@ pub enum Direction {
     Down,
 }
 
-/// The client's events, minus the prefix the server acknowledged. On the server, the
-/// value `Connection::take_remote_update` returns holds exactly the events not taken yet.
+/// The history lines an open scroll view shows: lines `first..first + rows` of pane
+/// `pane`, numbered as the server's history store numbers them (0 is the pane's oldest
+/// line ever, so a number names the same line for good).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ScrollRequest {
+    pub pane: u32,
+    pub first: u64,
+    pub rows: u16,
+}
+
+/// Which way a search goes from its starting line. Wire format: append only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SearchDirection {
+    /// Towards line 0 (`?`, and `/` in a view that pages upwards as tmux's does).
+    Older,
+    Newer,
+}
+
+/// A search of a pane's history, run by the server over its store (the client never
+/// downloads history to search it). The answer is a [`crate::screen::SearchResult`]
+/// with the same `id`, so a repeated search from the same line is told apart from the
+/// previous one's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SearchRequest {
+    pub id: u32,
+    pub pane: u32,
+    /// Matched case-sensitively against each line's text.
+    pub needle: Label,
+    pub direction: SearchDirection,
+    /// The search starts after this line in `direction` (the line itself is skipped, so
+    /// `n` from a match finds the next one).
+    pub from: u64,
+}
+
+/// The client's events, minus the prefix the server acknowledged, and its current
+/// requests. On the server, the value `Connection::take_remote_update` returns holds
+/// exactly the events not taken yet, and the newest requests.
 #[derive(Debug, Clone, Default)]
 pub struct UserStream {
     /// Number of `events[0]`: how many events were subtracted.
@@ -72,6 +112,9 @@ pub struct UserStream {
     events: Vec<UserEvent>,
     /// Folds every event ever pushed, subtracted or not.
     fingerprint: u64,
+    /// `None` while no scroll view is open.
+    pub scroll: Option<ScrollRequest>,
+    pub search: Option<SearchRequest>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -82,6 +125,10 @@ struct StreamDiff {
     /// Number of the first event below.
     first: u64,
     events: Vec<UserEvent>,
+    /// The newest requests, whatever the base held: they are small, and a diff that
+    /// always carries them cannot leave the server with an older one.
+    scroll: Option<ScrollRequest>,
+    search: Option<SearchRequest>,
 }
 
 /// FNV-1a over the event's wire encoding: stable across builds and platforms, unlike
@@ -125,10 +172,14 @@ impl UserStream {
     }
 }
 
-/// Two streams are the same when they had the same events, whatever each subtracted.
+/// Two streams are the same when they had the same events, whatever each subtracted, and
+/// hold the same requests.
 impl PartialEq for UserStream {
     fn eq(&self, other: &Self) -> bool {
-        self.pushed() == other.pushed() && self.fingerprint == other.fingerprint
+        self.pushed() == other.pushed()
+            && self.fingerprint == other.fingerprint
+            && self.scroll == other.scroll
+            && self.search == other.search
     }
 }
 
@@ -146,11 +197,13 @@ impl SyncState for UserStream {
             base_fingerprint: old.fingerprint,
             first,
             events: self.events.get(skip..).unwrap_or_default().to_vec(),
+            scroll: self.scroll,
+            search: self.search.clone(),
         };
         codec::encode(&diff)
     }
 
-    /// Appends the diff's events, or refuses the whole diff.
+    /// Appends the diff's events and takes its requests, or refuses the whole diff.
     fn apply(&mut self, diff: &[u8]) -> Result<(), DiffError> {
         if diff.is_empty() {
             return Ok(());
@@ -168,9 +221,17 @@ impl SyncState for UserStream {
         if oversized {
             return Err(DiffError::new("keys event exceeds MAX_KEYS_LEN"));
         }
+        if diff
+            .scroll
+            .is_some_and(|s| s.rows > crate::screen::MAX_ROWS)
+        {
+            return Err(DiffError::new("scroll request taller than a screen"));
+        }
         for event in diff.events {
             self.append(event);
         }
+        self.scroll = diff.scroll;
+        self.search = diff.search;
         Ok(())
     }
 
@@ -208,6 +269,27 @@ mod tests {
         /// The receiver acknowledges the sent state this picks.
         Ack(prop::sample::Index),
         Take,
+        /// The scroll view moves (or closes), and a search is asked for.
+        Requests(Option<ScrollRequest>, Option<SearchRequest>),
+    }
+
+    fn requests() -> impl Strategy<Value = (Option<ScrollRequest>, Option<SearchRequest>)> {
+        let scroll = (any::<u32>(), any::<u64>(), 0..=crate::screen::MAX_ROWS)
+            .prop_map(|(pane, first, rows)| ScrollRequest { pane, first, rows });
+        let search = (any::<(u32, u32, bool, u64)>(), ".{0,8}").prop_map(
+            |((id, pane, older, from), needle)| SearchRequest {
+                id,
+                pane,
+                needle: Label::new(&needle),
+                direction: if older {
+                    SearchDirection::Older
+                } else {
+                    SearchDirection::Newer
+                },
+                from,
+            },
+        );
+        (prop::option::of(scroll), prop::option::of(search))
     }
 
     fn step() -> impl Strategy<Value = Step> {
@@ -216,6 +298,7 @@ mod tests {
             any::<prop::sample::Index>().prop_map(Step::Send),
             any::<prop::sample::Index>().prop_map(Step::Ack),
             Just(Step::Take),
+            requests().prop_map(|(scroll, search)| Step::Requests(scroll, search)),
         ]
     }
 
@@ -276,7 +359,8 @@ mod tests {
         #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
         /// Whatever the order of pushes, sends from any base, acknowledgements and takes,
-        /// the receiver's application gets every event once, in order.
+        /// the receiver's application gets every event once, in order, and after a send
+        /// holds the sender's newest requests, never an older one.
         #[test]
         fn events_arrive_exactly_once_in_order(steps in prop::collection::vec(step(), 0..60)) {
             let mut link = Link::new();
@@ -287,9 +371,18 @@ mod tests {
                         expected.push(event.clone());
                         link.current.push(event);
                     }
-                    Step::Send(base) => link.send(base.index(link.sent.len())).unwrap(),
+                    Step::Send(base) => {
+                        link.send(base.index(link.sent.len())).unwrap();
+                        let received = &link.received[link.received.len() - 1];
+                        prop_assert_eq!(received.scroll, link.current.scroll);
+                        prop_assert_eq!(&received.search, &link.current.search);
+                    }
                     Step::Ack(upto) => link.ack(upto.index(link.sent.len())),
                     Step::Take => link.take(),
+                    Step::Requests(scroll, search) => {
+                        link.current.scroll = scroll;
+                        link.current.search = search;
+                    }
                 }
                 prop_assert!(link.current.events().len() as u64
                     <= link.current.pushed() - link.sent[0].pushed());
@@ -342,14 +435,50 @@ mod tests {
     }
 
     #[test]
-    fn oversized_keys_from_a_peer_are_refused() {
+    fn oversized_keys_and_views_from_a_peer_are_refused() {
         let diff = codec::encode(&StreamDiff {
             base_len: 0,
             base_fingerprint: 0,
             first: 0,
             events: vec![UserEvent::Keys(vec![b'x'; MAX_KEYS_LEN + 1])],
+            scroll: None,
+            search: None,
         });
         assert!(UserStream::default().apply(&diff).is_err());
+        let tall = ScrollRequest {
+            pane: 1,
+            first: 0,
+            rows: crate::screen::MAX_ROWS + 1,
+        };
+        let stream = UserStream {
+            scroll: Some(tall),
+            ..UserStream::default()
+        };
+        let diff = stream.diff_from(&UserStream::default());
+        assert!(UserStream::default().apply(&diff).is_err());
+    }
+
+    /// A request changed alone is a change; the diff from an old base carries only the
+    /// newest request, so the ones in between are never sent.
+    #[test]
+    fn only_the_newest_request_travels() {
+        let old = UserStream::default();
+        let mut new = old.clone();
+        for first in 0..50 {
+            new.scroll = Some(ScrollRequest {
+                pane: 3,
+                first,
+                rows: 23,
+            });
+        }
+        let diff = new.diff_from(&old);
+        assert!(diff.len() < 16, "{} bytes", diff.len());
+        let mut applied = old.clone();
+        applied.apply(&diff).unwrap();
+        assert_eq!(applied, new);
+        assert_eq!(applied.scroll.map(|s| s.first), Some(49));
+        new.scroll = None;
+        assert!(!new.diff_from(&applied).is_empty());
     }
 
     fn hex(bytes: &[u8]) -> String {
@@ -418,5 +547,33 @@ mod tests {
             }
             assert_eq!(codec::encode(&direction), [index as u8]);
         }
+        for (index, direction) in [SearchDirection::Older, SearchDirection::Newer]
+            .into_iter()
+            .enumerate()
+        {
+            match direction {
+                SearchDirection::Older | SearchDirection::Newer => {}
+            }
+            assert_eq!(codec::encode(&direction), [index as u8]);
+        }
+        let stream = UserStream {
+            scroll: Some(ScrollRequest {
+                pane: 2,
+                first: 300,
+                rows: 23,
+            }),
+            search: Some(SearchRequest {
+                id: 1,
+                pane: 2,
+                needle: Label::new("x"),
+                direction: SearchDirection::Newer,
+                from: 5,
+            }),
+            ..UserStream::default()
+        };
+        assert_eq!(
+            hex(&stream.diff_from(&UserStream::default())),
+            "00 00 00 00 01 02fb2c0117 01 01 02 0178 01 05".replace(' ', "")
+        );
     }
 }

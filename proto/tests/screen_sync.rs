@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use moshmux_proto::screen::{
-    CellStyle, Color, Modes, MouseEncoding, MouseMode, PaneScreen, PaneView, Point, Rect, Row,
-    WindowInfo,
+    CellStyle, Color, HistoryLines, Modes, MouseEncoding, MouseMode, PaneScreen, PaneView, Point,
+    Rect, Row, SearchResult, WindowInfo,
 };
 use moshmux_proto::{codec, HostState, Label, SyncState};
 use proptest::prelude::*;
@@ -150,21 +150,38 @@ fn labels() -> impl Strategy<Value = Vec<Label>> {
     prop::collection::vec(".{0,10}".prop_map(|s| Label::new(&s)), 0..3)
 }
 
+/// History lines as the server holds them: runs of a few panes' lines, at any width.
+fn history() -> impl Strategy<Value = HistoryLines> {
+    let line = (0u16..20, row_spec()).prop_map(|(cols, spec)| Arc::new(build_row(cols, &spec)));
+    prop::collection::btree_map((0u32..3, 0u64..40), line, 0..30)
+}
+
+fn search_result() -> impl Strategy<Value = Option<SearchResult>> {
+    prop::option::of(
+        (any::<u32>(), prop::option::of(any::<u64>()))
+            .prop_map(|(id, line)| SearchResult { id, line }),
+    )
+}
+
 fn host_state() -> impl Strategy<Value = HostState> {
     (
-        ".{0,6}",
-        windows(),
-        pane_views(),
+        (".{0,6}", windows(), pane_views()),
         prop::collection::btree_map(0u32..6, screen(), 0..4),
         labels(),
+        history(),
+        search_result(),
     )
-        .prop_map(|(session, windows, panes, screens, notices)| HostState {
-            session: Label::new(&session),
-            windows,
-            panes,
-            screens,
-            notices,
-        })
+        .prop_map(
+            |((session, windows, panes), screens, notices, history, search)| HostState {
+                session: Label::new(&session),
+                windows,
+                panes,
+                screens,
+                notices,
+                history,
+                search,
+            },
+        )
 }
 
 /// A change to a host state; `Index` picks one of the state's pane screens.
@@ -182,7 +199,16 @@ enum Edit {
     Cursor(Index, Point, bool),
     Title(Index, String),
     Modes(Index, Modes),
-    HistoryLen(Index, u64),
+    HistoryLen(Index, u64, u64),
+    /// The view moved: lines of `pane` from `first` are added, and those before `keep`
+    /// dropped.
+    HistoryPage {
+        pane: u32,
+        first: u64,
+        lines: Vec<(u16, (Vec<CellSpec>, bool))>,
+        keep: u64,
+    },
+    Search(Option<SearchResult>),
     Windows(Vec<WindowInfo>),
     Panes(Vec<PaneView>),
     Notices(Vec<Label>),
@@ -201,7 +227,10 @@ fn edit() -> impl Strategy<Value = Edit> {
             .prop_map(|(p, (row, col), visible)| Edit::Cursor(p, Point { row: row % 9, col: col % 13 }, visible)),
         1 => (pane(), ".{0,8}").prop_map(|(p, title)| Edit::Title(p, title)),
         1 => (pane(), modes()).prop_map(|(p, modes)| Edit::Modes(p, modes)),
-        1 => (pane(), any::<u64>()).prop_map(|(p, len)| Edit::HistoryLen(p, len)),
+        1 => (pane(), any::<(u64, u64)>()).prop_map(|(p, (len, start))| Edit::HistoryLen(p, len, start)),
+        3 => (0u32..3, 0u64..50, prop::collection::vec((0u16..20, row_spec()), 0..12), 0u64..50)
+            .prop_map(|(pane, first, lines, keep)| Edit::HistoryPage { pane, first, lines, keep }),
+        1 => search_result().prop_map(Edit::Search),
         1 => windows().prop_map(Edit::Windows),
         1 => pane_views().prop_map(Edit::Panes),
         1 => labels().prop_map(Edit::Notices),
@@ -282,11 +311,28 @@ fn apply_edit(state: &mut HostState, edit: &Edit) {
                 screen.modes = *modes;
             }
         }
-        Edit::HistoryLen(pane, len) => {
+        Edit::HistoryLen(pane, len, start) => {
             if let Some(screen) = pick(&mut state.screens, pane) {
                 screen.history_len = *len;
+                screen.history_start = *start;
             }
         }
+        Edit::HistoryPage {
+            pane,
+            first,
+            lines,
+            keep,
+        } => {
+            state
+                .history
+                .retain(|&(p, line), _| p != *pane || line >= *keep);
+            for (line, (cols, spec)) in (*first..).zip(lines) {
+                state
+                    .history
+                    .insert((*pane, line), Arc::new(build_row(*cols, spec)));
+            }
+        }
+        Edit::Search(result) => state.search = *result,
         Edit::Windows(windows) => state.windows = windows.clone(),
         Edit::Panes(panes) => state.panes = panes.clone(),
         Edit::Notices(notices) => state.notices = notices.clone(),
@@ -393,6 +439,37 @@ fn a_scroll_costs_a_fraction_of_a_redraw() {
             assert_eq!(applied, new);
         }
     }
+}
+
+/// Lines the base holds are never sent again: moving the view by one line costs one line
+/// and a range to drop, not a page.
+#[test]
+fn history_lines_the_base_holds_are_not_resent() {
+    let line = |n: u64| {
+        let mut builder = Row::builder(8);
+        for c in format!("{n:08}").chars() {
+            builder.push(&c.to_string(), false, CellStyle::default());
+        }
+        Arc::new(builder.finish(false))
+    };
+    let page = |first: u64| HostState {
+        history: (first..first + 100).map(|n| ((1, n), line(n))).collect(),
+        ..HostState::default()
+    };
+    let old = page(1000);
+    let whole = old.diff_from(&HostState::default());
+    let new = page(1001);
+    let moved = new.diff_from(&old);
+    assert!(
+        moved.len() * 40 < whole.len(),
+        "moved by one line: {} bytes, whole page {} bytes",
+        moved.len(),
+        whole.len()
+    );
+    let mut applied = old.clone();
+    applied.apply(&moved).unwrap();
+    assert_eq!(applied, new);
+    assert!(new.diff_from(&new.clone()).is_empty());
 }
 
 /// A screen resized in place is sent whole and replaces the old one; a pane that

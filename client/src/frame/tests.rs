@@ -48,6 +48,7 @@ pub(crate) fn host(panes: Vec<(Rect, bool, bool, PaneScreen)>) -> HostState {
         panes: views,
         screens,
         notices: Vec::new(),
+        ..HostState::default()
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::history::{self, SearchResult};
 use super::pane::{Modes, PaneScreen, Point};
 use super::row::Row;
 use super::scroll::{apply_shift, best_shift, Shift};
@@ -19,7 +20,7 @@ use crate::state::{DiffError, SyncState};
 /// One part of a host-state diff. Wire format: append only (bincode numbers variants by
 /// position; `golden_bytes` pins them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-enum HostChange {
+pub(super) enum HostChange {
     Session(Label),
     Windows(Vec<WindowInfo>),
     Panes(Vec<PaneView>),
@@ -28,12 +29,17 @@ enum HostChange {
     /// A pane screen sent whole: new, or resized.
     Screen(u32, PaneScreen),
     EditScreen(u32, Vec<ScreenEdit>),
+    /// History lines `first..first + count` of a pane are no longer held.
+    DropHistory(u32, u64, u64),
+    /// History lines of a pane from `first` on, consecutive.
+    History(u32, u64, Vec<Arc<Row>>),
+    Search(Option<SearchResult>),
 }
 
 /// One change to a pane screen of unchanged size, applied in order. Wire format: append
 /// only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-enum ScreenEdit {
+pub(super) enum ScreenEdit {
     ScrollUp(u16),
     ScrollDown(u16),
     Row(u16, Arc<Row>),
@@ -42,6 +48,7 @@ enum ScreenEdit {
     Title(Label),
     Modes(Modes),
     HistoryLen(u64),
+    HistoryStart(u64),
 }
 
 impl From<ScreenError> for DiffError {
@@ -84,6 +91,10 @@ impl SyncState for HostState {
                 _ => changes.push(HostChange::Screen(pane, screen.clone())),
             }
         }
+        history::history_changes(&old.history, &self.history, &mut changes);
+        if self.search != old.search {
+            changes.push(HostChange::Search(self.search));
+        }
         codec::encode(&changes)
     }
 
@@ -125,6 +136,13 @@ impl HostState {
                     .ok_or(ScreenError::UnknownPane(pane))?;
                 apply_edits(screen, edits)?;
             }
+            HostChange::DropHistory(pane, first, count) => {
+                history::drop_lines(&mut self.history, pane, first, count);
+            }
+            HostChange::History(pane, first, rows) => {
+                history::insert_lines(&mut self.history, pane, first, rows)?;
+            }
+            HostChange::Search(result) => self.search = result,
         }
         Ok(())
     }
@@ -165,6 +183,9 @@ fn screen_edits(old: &PaneScreen, new: &PaneScreen) -> Vec<ScreenEdit> {
     if new.history_len != old.history_len {
         edits.push(ScreenEdit::HistoryLen(new.history_len));
     }
+    if new.history_start != old.history_start {
+        edits.push(ScreenEdit::HistoryStart(new.history_start));
+    }
     edits
 }
 
@@ -189,6 +210,7 @@ fn apply_edits(screen: &mut PaneScreen, edits: Vec<ScreenEdit>) -> Result<(), Sc
             ScreenEdit::Title(title) => screen.title = title,
             ScreenEdit::Modes(modes) => screen.modes = modes,
             ScreenEdit::HistoryLen(len) => screen.history_len = len,
+            ScreenEdit::HistoryStart(start) => screen.history_start = start,
         }
     }
     Ok(())
@@ -238,9 +260,21 @@ mod tests {
             (HostChange::RemoveScreen(7), "0407"),
             (
                 HostChange::Screen(9, screen),
-                "0509 01 01 0120 01 01 0000 0000000000 00 00 0000 01 00 000000000000 00",
+                "0509 01 01 0120 01 01 0000 0000000000 00 00 0000 01 00 000000000000 00 00",
             ),
             (HostChange::EditScreen(9, vec![]), "0609 00"),
+            (HostChange::DropHistory(9, 300, 2), "0709 fb2c01 02"),
+            (
+                HostChange::History(9, 1, vec![row.clone()]),
+                "0809 01 01 026120 01 02 0000 0000000000 00 00",
+            ),
+            (
+                HostChange::Search(Some(SearchResult {
+                    id: 4,
+                    line: Some(5),
+                })),
+                "09 01 04 01 05",
+            ),
         ];
         for (change, expected) in changes {
             match change {
@@ -250,7 +284,10 @@ mod tests {
                 | HostChange::Notices(_)
                 | HostChange::RemoveScreen(_)
                 | HostChange::Screen(..)
-                | HostChange::EditScreen(..) => {}
+                | HostChange::EditScreen(..)
+                | HostChange::DropHistory(..)
+                | HostChange::History(..)
+                | HostChange::Search(_) => {}
             }
             assert_eq!(
                 hex(&codec::encode(&change)),
@@ -275,6 +312,7 @@ mod tests {
             (ScreenEdit::Title(Label::new("t")), "050174"),
             (ScreenEdit::Modes(modes), "06000000040200"),
             (ScreenEdit::HistoryLen(300), "07fb2c01"),
+            (ScreenEdit::HistoryStart(2), "0802"),
         ];
         for (edit, expected) in edits {
             match edit {
@@ -285,7 +323,8 @@ mod tests {
                 | ScreenEdit::CursorVisible(_)
                 | ScreenEdit::Title(_)
                 | ScreenEdit::Modes(_)
-                | ScreenEdit::HistoryLen(_) => {}
+                | ScreenEdit::HistoryLen(_)
+                | ScreenEdit::HistoryStart(_) => {}
             }
             assert_eq!(
                 hex(&codec::encode(&edit)),

@@ -1,9 +1,11 @@
 //! The host state: what the server shows the client. It is a snapshot (SSP sends the
 //! difference between the snapshot the client holds and the newest one), so it holds only
 //! what the client draws: the session's windows, the active window's layout, each visible
-//! pane's screen, and notices.
+//! pane's screen, notices, and the history lines and search answer its scroll view asked
+//! for.
 
 mod diff;
+mod history;
 mod pane;
 mod row;
 mod scroll;
@@ -12,6 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use history::{HistoryLines, SearchResult, MAX_HISTORY_LINES};
 pub use pane::{Modes, MouseEncoding, MouseMode, PaneScreen, Point, MAX_COLS, MAX_ROWS};
 pub use row::{Cell, CellStyle, Cells, Color, Row, RowBuilder, RowError, MAX_CELL_CHARS};
 
@@ -37,6 +40,11 @@ pub struct HostState {
     pub screens: BTreeMap<u32, PaneScreen>,
     /// Messages for the user, such as "session ended".
     pub notices: Vec<Label>,
+    /// The lines around the client's scroll view (the page it asked for and a prefetch
+    /// margin), and others it was sent and may still need.
+    pub history: HistoryLines,
+    /// The answer to the client's newest search request, once there is one.
+    pub search: Option<SearchResult>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,6 +91,8 @@ pub enum ScreenError {
     UnknownPane(u32),
     #[error("pane rectangle {0:?} reaches past {MAX_ROWS}x{MAX_COLS}")]
     RectTooLarge(Rect),
+    #[error("history line number {0} overflows")]
+    HistoryLine(u64),
     #[error("{count} {what} exceed the limit of {limit}")]
     TooMany {
         what: &'static str,
@@ -105,6 +115,7 @@ impl HostState {
             too_many("pane screens", self.screens.len(), MAX_PANES),
             too_many("cells", cells, MAX_TOTAL_CELLS),
             too_many("notices", self.notices.len(), MAX_NOTICES),
+            too_many("history lines", self.history.len(), MAX_HISTORY_LINES),
         ];
         if let Some(error) = counts.into_iter().flatten().next() {
             return Err(error);

@@ -63,8 +63,11 @@ pub struct PaneScreen {
     pub cursor_visible: bool,
     pub title: Label,
     pub modes: Modes,
-    /// Lines of this pane's history that left the top of the screen, in total.
+    /// Lines of this pane's history that left the top of the screen, in total: the
+    /// number the next one gets.
     pub history_len: u64,
+    /// Number of the oldest history line still kept (retention drops the oldest).
+    pub history_start: u64,
 }
 
 /// The same fields as [`PaneScreen`], not yet checked.
@@ -77,6 +80,7 @@ struct PaneScreenWire {
     title: Label,
     modes: Modes,
     history_len: u64,
+    history_start: u64,
 }
 
 impl PaneScreen {
@@ -93,6 +97,7 @@ impl PaneScreen {
             title: Label::default(),
             modes: Modes::default(),
             history_len: 0,
+            history_start: 0,
         })
     }
 
@@ -157,6 +162,7 @@ impl TryFrom<PaneScreenWire> for PaneScreen {
             title: wire.title,
             modes: wire.modes,
             history_len: wire.history_len,
+            history_start: wire.history_start,
         })
     }
 }
