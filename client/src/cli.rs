@@ -29,7 +29,7 @@ pub struct AttachArgs {
     /// `[user@]host`; leave out to serve this machine without SSH.
     pub host: Option<String>,
     /// The session to join, or to create if it does not exist.
-    #[arg(long, short = 's')]
+    #[arg(long, short = 's', value_parser = session_name)]
     pub session: Option<String>,
     /// The SSH command, split like a shell would split it.
     #[arg(long, default_value = "ssh")]
@@ -64,6 +64,17 @@ pub enum Predict {
     Adaptive,
     Always,
     Never,
+}
+
+fn session_name(name: &str) -> Result<String, String> {
+    if moshmux_proto::label::is_session_name(name) {
+        Ok(name.to_owned())
+    } else {
+        Err(format!(
+            "bad session name: {}",
+            moshmux_proto::label::SESSION_NAME_RULE
+        ))
+    }
 }
 
 /// clap's error as one line that says where to look next: the help of the subcommand

@@ -82,7 +82,7 @@ fn run_session(server: SocketAddr, key: SessionKey) -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(Exit::Ended { session }) => {
-            println!("[session {session} ended]");
+            println!("[exited: session {session} ended]");
             ExitCode::SUCCESS
         }
         Ok(Exit::Signal(number)) => ExitCode::from(128u8.saturating_add(number as u8)),

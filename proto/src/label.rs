@@ -81,6 +81,17 @@ impl fmt::Display for Label {
     }
 }
 
+/// What a session name may be, in words, for the errors that refuse one.
+pub const SESSION_NAME_RULE: &str =
+    "names are not empty, have no ':' or '.', and do not start with '%'";
+
+/// Whether `name` can name a session: target syntax (`SESSION:WINDOW.PANE`, `%ID`) must
+/// reach it. The server refuses other names, and the client checks before it starts
+/// anything, so a typo costs no SSH round trip.
+pub fn is_session_name(name: &str) -> bool {
+    !(name.is_empty() || name.contains([':', '.']) || name.starts_with('%'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +106,16 @@ mod tests {
             let label = Label::new(&text);
             prop_assert!(label.len() <= MAX_LABEL_LEN);
             prop_assert_eq!(codec::decode::<Label>(&codec::encode(&label)), Ok(label));
+        }
+    }
+
+    #[test]
+    fn session_names_are_those_a_target_reaches() {
+        for name in ["work", "0", "my work", "a%b", "日本"] {
+            assert!(is_session_name(name), "{name}");
+        }
+        for name in ["", "a:b", "a.b", "%1", ":"] {
+            assert!(!is_session_name(name), "{name}");
         }
     }
 

@@ -16,6 +16,7 @@ use crate::pane_id::{PaneId, Size};
 use crate::session::{Removal, Session};
 use crate::target::TargetError;
 use crate::window::Window;
+use moshmux_proto::label::{is_session_name, SESSION_NAME_RULE};
 use moshmux_store::HistoryStore;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -55,9 +56,7 @@ pub enum CommandError {
     },
     #[error("can't find pane {id}; panes: {existing}")]
     NoPaneId { id: PaneId, existing: String },
-    #[error(
-        "bad session name {0:?}: names are not empty, have no ':' or '.', and do not start with '%'"
-    )]
+    #[error("bad session name {0:?}: {SESSION_NAME_RULE}")]
     BadSessionName(String),
     #[error(transparent)]
     Layout(#[from] LayoutError),
@@ -508,7 +507,7 @@ impl Mux {
 
 /// Names that target syntax could not reach are refused up front.
 fn check_session_name(name: &str) -> Result<(), CommandError> {
-    if name.is_empty() || name.contains([':', '.']) || name.starts_with('%') {
+    if !is_session_name(name) {
         return Err(CommandError::BadSessionName(name.to_string()));
     }
     Ok(())

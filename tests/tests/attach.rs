@@ -1,65 +1,263 @@
 //! `moshmux attach` with no host: the client starts the local server itself, with no SSH
-//! and nothing set up, and a detached session can be joined again.
+//! and nothing set up. Sessions outlive their clients: a detached or killed client's
+//! session is joined again from another terminal, several clients share one session, and
+//! a session that ends takes every client with it, each saying so.
 
-use std::process::Command;
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use moshmux_tests::harness::{workspace_binary, Daemon, Tmux};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// `moshmux attach ARGS` in a terminal of its own, serving `daemon`'s directory.
-fn attach(daemon: &Daemon, args: &str) -> Tmux {
-    let command = format!("{} attach {args}", workspace_binary("moshmux").display());
+/// The environment of every outer terminal: a plain `sh` with a known prompt (a login
+/// shell's profile may hang; see COMMON facts) and a UTF-8 locale.
+fn outer_env(daemon: &Daemon) -> [(&str, &str); 4] {
     let dir = daemon.dir().to_str().expect("a UTF-8 temp dir");
-    let env = [
+    [
         ("MOSHMUX_DIR", dir),
         ("SHELL", "/bin/sh"),
         ("LANG", "C.UTF-8"),
         ("PS1", "$ "),
-    ];
-    Tmux::start(90, 24, &command, &env)
+    ]
+}
+
+/// `moshmux attach ARGS` in a terminal of its own, serving `daemon`'s directory; once the
+/// client exits, the terminal shows `client-exit-CODE`.
+fn attach_sized(daemon: &Daemon, cols: u16, rows: u16, args: &str) -> Tmux {
+    let command = format!(
+        "'{}' attach {args}; echo client-exit-$?",
+        workspace_binary("moshmux").display()
+    );
+    Tmux::start(cols, rows, &command, &outer_env(daemon))
+}
+
+fn attach(daemon: &Daemon, args: &str) -> Tmux {
+    attach_sized(daemon, 90, 24, args)
+}
+
+fn wait_screen(tmux: &Tmux, what: &str, done: impl Fn(&str) -> bool) -> String {
+    tmux.wait_for(done, WAIT)
+        .unwrap_or_else(|screen| panic!("{what} never showed; screen:\n{screen}"))
+}
+
+/// Whether the session's shell shows its prompt. The pane runs the user's shell as a
+/// login shell, whose profile may set its own prompt (`# ` for root on Debian).
+fn has_prompt(screen: &str) -> bool {
+    screen.lines().any(|l| l.starts_with(['$', '#']))
+}
+
+/// Types a command line into the session shown in `tmux`.
+fn type_line(tmux: &Tmux, line: &str) {
+    tmux.send_literal(line);
+    tmux.send_keys(&["Enter"]);
+}
+
+/// The `moshmux` client in `tmux`'s pane: the pane's process itself when its shell ran
+/// the command with exec, else that shell's child.
+fn client_pid(tmux: &Tmux) -> Pid {
+    let pane = tmux.pane_pid();
+    let is_client = |pid: u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "moshmux")
+    };
+    if is_client(pane) {
+        return Pid::from_raw(pane as i32);
+    }
+    let parent_of = |pid: u32| -> Option<u32> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // "pid (comm) state ppid ...": comm may hold spaces, so read after its ')'.
+        stat.rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    let child = std::fs::read_dir("/proc")
+        .expect("/proc is readable")
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .find(|&pid| parent_of(pid) == Some(pane) && is_client(pid));
+    let pid = child.unwrap_or_else(|| panic!("no moshmux client under pane process {pane}"));
+    Pid::from_raw(pid as i32)
+}
+
+/// Runs `moshmux ARGS` outside any terminal with `env`; for setup errors.
+fn run_client(daemon: &Daemon, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(workspace_binary("moshmux"))
+        .env("MOSHMUX_DIR", daemon.dir())
+        .env_remove("LC_ALL")
+        .env_remove("LC_CTYPE")
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .expect("run moshmux")
+}
+
+/// Asserts a failed run said one line on stderr containing each of `needles`.
+fn assert_one_line_error(output: &Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    for needle in needles {
+        assert!(stderr.contains(needle), "{needle:?} missing: {stderr}");
+    }
 }
 
 #[test]
 fn attach_with_no_host_serves_this_machine_and_reattaches_after_detach() {
     let daemon = Daemon::new();
     let first = attach(&daemon, "--session work");
-    first
-        .wait_for(|screen| screen.contains("[work]"), WAIT)
-        .unwrap_or_else(|screen| panic!("no session on screen:\n{screen}"));
-    first.send_literal("echo attached-$((6*7))");
-    first.send_keys(&["Enter"]);
-    first
-        .wait_for(|screen| screen.contains("attached-42"), WAIT)
-        .unwrap_or_else(|screen| panic!("command output missing:\n{screen}"));
+    wait_screen(&first, "the session", |s| s.contains("[work]"));
+    type_line(&first, "echo attached-$((6*7))");
+    wait_screen(&first, "the command's output", |s| {
+        s.contains("attached-42")
+    });
     first.send_keys(&["C-b", "d"]);
-    first
-        .wait_for(
-            |screen| screen.contains("[detached from session work]"),
-            WAIT,
-        )
-        .unwrap_or_else(|screen| panic!("no detach message:\n{screen}"));
+    wait_screen(&first, "the detach message and the exit", |s| {
+        s.contains("[detached from session work]") && s.contains("client-exit-0")
+    });
     assert!(daemon.ok(&["ls"]).starts_with("work: 1 windows"));
 
     // Another terminal joins the same session and sees the shell as it was left.
     let second = attach(&daemon, "--session work");
-    second
-        .wait_for(|screen| screen.contains("attached-42"), WAIT)
-        .unwrap_or_else(|screen| panic!("reattach did not show the session:\n{screen}"));
+    wait_screen(&second, "the session as it was left", |s| {
+        s.contains("attached-42")
+    });
+}
+
+#[test]
+fn a_killed_client_leaves_the_session_running_for_the_next_one() {
+    let daemon = Daemon::new();
+    let first = attach(&daemon, "--session keep");
+    wait_screen(&first, "the prompt", has_prompt);
+    // Lines that scroll the screen, then a program that keeps running: a counter that
+    // rewrites its own line, so the earlier lines stay on the screen.
+    type_line(&first, "seq 1 40 | sed 's/^/early-/'");
+    type_line(
+        &first,
+        "i=0; while :; do i=$((i+1)); printf '\\rtick-%d ' $i; sleep 0.2; done",
+    );
+    wait_screen(&first, "the counter", |s| newest_tick(s) >= 3);
+    kill(client_pid(&first), Signal::SIGKILL).expect("kill -9 the client");
+
+    // A second terminal: the same shell at once, the earlier lines, the counter going on.
+    let second = attach(&daemon, "--session keep");
+    let screen = wait_screen(&second, "the session", |s| {
+        s.lines().any(|l| l == "early-40") && newest_tick(s) > 0
+    });
+    let seen = newest_tick(&screen);
+    wait_screen(&second, "the counter still counting", |s| {
+        newest_tick(s) > seen + 2
+    });
+    // Typing reaches the shell: stop the loop, run a command.
+    second.send_keys(&["C-c"]);
+    // Typed before the new prompt, the line would be echoed ahead of it.
+    wait_screen(&second, "the prompt after the loop", |s| {
+        s.lines().any(|l| l == "$" || l == "#")
+    });
+    type_line(&second, "echo typed-$((3*4))");
+    wait_screen(&second, "typed output", |s| {
+        s.lines().any(|l| l == "typed-12")
+    });
+    // The lines that scrolled off are in the session's history.
+    let history = daemon.ok(&["capture-pane", "-p", "-S", "-", "-t", "keep"]);
+    assert!(history.contains("early-1\n"), "{history}");
+}
+
+/// The highest `tick-N` on the screen (0 if none).
+fn newest_tick(screen: &str) -> u32 {
+    screen
+        .split("tick-")
+        .skip(1)
+        .filter_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Two terminals attached to session `name` at once, the first showing the prompt.
+fn two_clients(daemon: &Daemon, name: &str) -> [Tmux; 2] {
+    let first = attach(daemon, &format!("--session {name}"));
+    wait_screen(&first, "the prompt", has_prompt);
+    let second = attach(daemon, &format!("--session {name}"));
+    wait_screen(&second, "the session", |s| s.contains(&format!("[{name}]")));
+    [first, second]
+}
+
+/// Waits until every client's screen satisfies `done`.
+fn wait_all(clients: &[Tmux], what: &str, done: impl Fn(&str) -> bool) {
+    for (index, tmux) in clients.iter().enumerate() {
+        wait_screen(tmux, &format!("{what} in client {index}"), &done);
+    }
+}
+
+#[test]
+fn two_clients_at_once_both_see_what_either_types() {
+    let daemon = Daemon::new();
+    let clients = two_clients(&daemon, "both");
+    type_line(&clients[0], "echo from-first-$((1+1))");
+    wait_all(&clients, "the first's typing", |s| {
+        s.lines().any(|l| l == "from-first-2")
+    });
+    type_line(&clients[1], "echo from-second-$((2+2))");
+    wait_all(&clients, "the second's typing", |s| {
+        s.lines().any(|l| l == "from-second-4")
+    });
+}
+
+#[test]
+fn a_session_whose_shell_exits_ends_every_client_with_a_message() {
+    let daemon = Daemon::new();
+    let clients = two_clients(&daemon, "gone");
+    type_line(&clients[1], "exit");
+    wait_all(&clients, "the end message and the client's exit", |s| {
+        s.contains("[exited: session gone ended]") && s.contains("client-exit-0")
+    });
 }
 
 #[test]
 fn attach_without_a_server_binary_says_what_to_do() {
     let daemon = Daemon::new();
-    let output = Command::new(workspace_binary("moshmux"))
-        .env("MOSHMUX_DIR", daemon.dir())
-        .env("LANG", "C.UTF-8")
-        .args(["attach", "--server", "/nonexistent/moshmux-server"])
-        .output()
-        .expect("run moshmux");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("--server PATH"), "{stderr}");
+    let output = run_client(
+        &daemon,
+        &["attach", "--server", "/nonexistent/moshmux-server"],
+        &[("LANG", "C.UTF-8")],
+    );
+    assert_one_line_error(&output, &["--server PATH"]);
+}
+
+#[test]
+fn a_bad_session_name_is_one_line_that_says_what_names_may_be() {
+    let daemon = Daemon::new();
+    for name in ["a:b", "a.b", "", "%1"] {
+        let output = run_client(
+            &daemon,
+            &["attach", "--session", name],
+            &[("LANG", "C.UTF-8")],
+        );
+        assert_one_line_error(&output, &["no ':' or '.'", "--help"]);
+    }
+    assert!(
+        !daemon.dir().join("server.sock").exists(),
+        "no server started"
+    );
+}
+
+#[test]
+fn a_non_utf8_locale_is_one_line_that_says_what_to_set() {
+    let daemon = Daemon::new();
+    let output = run_client(
+        &daemon,
+        &["attach", "--session", "s"],
+        &[("LANG", "C"), ("LC_ALL", "C")],
+    );
+    assert_one_line_error(&output, &["UTF-8 locale", "LANG=C.UTF-8"]);
+    assert!(
+        !daemon.dir().join("server.sock").exists(),
+        "no server started"
+    );
 }
