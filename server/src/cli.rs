@@ -7,7 +7,9 @@ use std::net::IpAddr;
 
 const FORMATS: &str = "\
 Output formats:
-  ls          NAME: N windows [COLSxROWS] (the active window's size)
+  ls          NAME: N windows (created DATE) [COLSxROWS][ (N attached)]
+              sorted by name; DATE is local time as ctime prints it, COLSxROWS the
+              active window's size, N attached the clients joined to the session
   list-panes  INDEX: [COLSxROWS] at X,Y %ID COMMAND[ (active)][ (zoomed)]
               X,Y is the pane's top-left cell in its window; panes are separated by
               one-cell borders as in tmux.
@@ -74,7 +76,8 @@ pub enum Command {
         #[arg(last = true, value_name = "COMMAND")]
         command: Vec<String>,
     },
-    /// List sessions, one per line: NAME: N windows [COLSxROWS].
+    /// List sessions by name, one per line: NAME: N windows (created DATE) [COLSxROWS]
+    /// and, when clients are attached, (N attached).
     #[command(name = "ls", visible_alias = "list-sessions")]
     Ls {
         /// Also list ended panes (and panes of dead daemons) that still have history.

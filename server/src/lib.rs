@@ -13,6 +13,7 @@ pub mod host_state;
 pub mod keys;
 pub mod layout;
 mod link_log;
+mod local_time;
 pub mod mux;
 pub mod pane;
 pub mod pane_id;

@@ -11,6 +11,7 @@ use crate::control::{self, Reply, Request};
 use crate::history::{self, PaneHistory, ScreenRows};
 use crate::keys::{self, KeyError};
 use crate::layout::{LayoutError, Orientation};
+use crate::local_time;
 use crate::pane::{Pane, PaneEvent, PaneSpawn};
 use crate::pane_id::{PaneId, Size};
 use crate::session::{Removal, Session};
@@ -75,7 +76,7 @@ pub enum CommandError {
 }
 
 pub struct Mux {
-    /// In creation order, which is the order `ls` shows.
+    /// In creation order (the order of session numbers); `ls` sorts them by name.
     sessions: Vec<Session>,
     panes: HashMap<PaneId, Pane>,
     /// Pane history, and the source of pane ids (never reused, also across restarts).
@@ -84,6 +85,9 @@ pub struct Mux {
     events: Sender<PaneEvent>,
     /// Every attached client's endpoint.
     clients: BTreeMap<ClientId, ClientLink>,
+    /// The clients that have been heard from (a client sends its size first): what `ls`
+    /// counts as attached, unlike an endpoint still waiting for its client.
+    heard_from: HashSet<ClientId>,
     next_client: u64,
     /// Where client links report to the daemon loop, which hands it to `on_link_event`.
     link_events: Sender<(ClientId, LinkEvent)>,
@@ -109,6 +113,7 @@ impl Mux {
             next_session: 0,
             events,
             clients: BTreeMap::new(),
+            heard_from: HashSet::new(),
             next_client: 0,
             link_events,
             dirty: publish::Dirty::default(),
@@ -252,18 +257,34 @@ impl Mux {
         Ok(name)
     }
 
+    /// tmux's list-sessions with the size and the number of attached clients, sorted by
+    /// name as tmux sorts them.
     fn list_sessions(&self) -> String {
+        let mut sessions: Vec<&Session> = self.sessions.iter().collect();
+        sessions.sort_by(|a, b| a.name.cmp(&b.name));
         let mut out = String::new();
-        for session in &self.sessions {
+        for session in sessions {
             let count = session.windows().count();
             let size = session
                 .window(session.active_window())
                 .map_or(session.size(), Window::size);
-            let _ = writeln!(
+            let _ = write!(
                 out,
-                "{}: {count} windows [{}x{}]",
-                session.name, size.cols, size.rows
+                "{}: {count} windows (created {}) [{}x{}]",
+                session.name,
+                local_time::ctime(session.created),
+                size.cols,
+                size.rows
             );
+            let clients = self
+                .clients
+                .iter()
+                .filter(|(id, link)| link.session == session.name && self.heard_from.contains(id))
+                .count();
+            if clients > 0 {
+                let _ = write!(out, " ({clients} attached)");
+            }
+            out.push('\n');
         }
         out
     }

@@ -5,12 +5,14 @@ use crate::pane_id::{PaneId, Size};
 use crate::window::Window;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::SystemTime;
 
 #[derive(Debug)]
 pub struct Session {
     pub name: String,
     /// Where new panes in this session start, as tmux uses the session's directory.
     pub cwd: Option<PathBuf>,
+    pub created: SystemTime,
     windows: BTreeMap<u32, Window>,
     active_window: u32,
     size: Size,
@@ -36,6 +38,7 @@ impl Session {
         Session {
             name,
             cwd,
+            created: SystemTime::now(),
             windows,
             active_window: 0,
             size,

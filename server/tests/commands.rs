@@ -176,7 +176,7 @@ fn exits_close_pane_then_window_then_session() {
     server.ok(&["split-window", "-t", "s", "--", "sh"]);
     server.ok(&["new-window", "-t", "s", "--", "sh"]);
     assert_eq!(
-        server.ok(&["ls"]),
+        server.sessions(),
         "keep: 1 windows [80x24]\ns: 2 windows [80x24]\n"
     );
 
@@ -188,12 +188,12 @@ fn exits_close_pane_then_window_then_session() {
     server.wait_for_screen("s:1", has_prompt);
     server.ok(&["send-keys", "-t", "s:1", "exit", "Enter"]);
     wait_until("the window to close", || {
-        server.ok(&["ls"]) == "keep: 1 windows [80x24]\ns: 1 windows [80x24]\n"
+        server.sessions() == "keep: 1 windows [80x24]\ns: 1 windows [80x24]\n"
     });
 
     server.ok(&["send-keys", "-t", "s:0", "exit", "Enter"]);
     wait_until("the session to end", || {
-        server.ok(&["ls"]) == "keep: 1 windows [80x24]\n"
+        server.sessions() == "keep: 1 windows [80x24]\n"
     });
 
     let daemon = server.daemon_pid();
@@ -223,7 +223,7 @@ fn resizing_a_window_reflows_its_panes_in_proportion() {
     server.ok(&["split-window", "-v", "-t", "s:0.1", "--", "sh"]);
     let before = rects(&server.panes("s"));
     server.ok(&["resize-window", "-t", "s", "-x", "161", "-y", "49"]);
-    assert_eq!(server.ok(&["ls"]), "s: 1 windows [161x49]\n");
+    assert_eq!(server.sessions(), "s: 1 windows [161x49]\n");
     let panes = server.panes("s");
     assert_eq!(
         rects(&panes),

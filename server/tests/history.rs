@@ -156,7 +156,7 @@ fn ended_panes_stay_listable_and_readable() {
     wait_until("the daemon to stop", || !common::exists(&server.socket()));
     server.ok(&["new", "-s", "next", "--", "sleep", "100"]);
     assert_eq!(
-        server.ok(&["ls", "-a"]),
+        server.sessions_and_ended_panes(),
         "next: 1 windows [80x24]\n%0: ended, 500 lines, sh\n"
     );
     // Pane ids are never reused.
@@ -178,7 +178,9 @@ fn ended_panes_stay_listable_and_readable() {
     server.wait_for_screen("%2", |s| s.contains("50"));
     server.ok(&["kill-pane", "-t", "%2"]);
     wait_until("the killed pane to be listed", || {
-        server.ok(&["ls", "-a"]).contains("%2: ended, 50 lines, sh")
+        server
+            .sessions_and_ended_panes()
+            .contains("%2: ended, 50 lines, sh")
     });
     assert_eq!(capture(&server, "%2", &[]), numbers(1, 50));
     let error = server.fails(&["capture-pane", "-p", "-t", "%9"]);
@@ -314,7 +316,7 @@ fn kill_9_mid_flood_loses_nothing_older_than_a_second() {
         );
         eprintln!("round {round}: {pane} kept {count} lines; {seen} were over a second old");
         assert!(server
-            .ok(&["ls", "-a"])
+            .sessions_and_ended_panes()
             .contains(&format!("{pane}: ended, {count} lines, seq")));
         server.ok(&["kill-session", "-t", &format!("check{round}")]);
         wait_until("the daemon to stop", || !common::exists(&server.socket()));

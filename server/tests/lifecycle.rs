@@ -31,8 +31,8 @@ fn new_starts_one_daemon_that_later_commands_find() {
         "the second `new` started another daemon"
     );
     assert_eq!(
-        server.ok(&["ls"]),
-        "work: 1 windows [80x24]\n0: 1 windows [80x24]\n1: 1 windows [80x24]\n"
+        server.sessions(),
+        "0: 1 windows [80x24]\n1: 1 windows [80x24]\nwork: 1 windows [80x24]\n"
     );
 }
 
@@ -57,6 +57,39 @@ fn daemon_survives_the_invoking_process_and_leaves_its_session() {
     assert_ne!(fields[1], std::process::id().to_string());
 }
 
+/// The minute `date` says it is, in the form `ls` starts its creation times with.
+fn this_minute() -> String {
+    let out = std::process::Command::new("date")
+        .arg("+%a %b %e %H:%M")
+        .env("LC_ALL", "C")
+        .output()
+        .expect("date runs");
+    String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
+}
+
+#[test]
+fn ls_shows_sessions_by_name_with_their_local_creation_time() {
+    let server = Server::new();
+    let before = this_minute();
+    server.ok(&["new", "-s", "b", "--", "sh"]);
+    server.ok(&["new", "-s", "a", "--", "sh"]);
+    let after = this_minute();
+    let ls = server.ok(&["ls"]);
+    let names: Vec<&str> = ls.lines().filter_map(|l| l.split(':').next()).collect();
+    assert_eq!(names, ["a", "b"], "{ls}");
+    for line in ls.lines() {
+        let created = line
+            .split_once(" (created ")
+            .and_then(|(_, rest)| rest.split_once(')'))
+            .map(|(created, _)| created)
+            .unwrap_or_else(|| panic!("no creation time: {line}"));
+        // `Wed Nov 25 10:52:50 2026`: the minute, then seconds and the year.
+        assert_eq!(created.len(), "Wed Nov 25 10:52:50 2026".len(), "{line}");
+        let minute = &created[.."Wed Nov 25 10:52".len()];
+        assert!(minute == before || minute == after, "{line} vs {before}");
+    }
+}
+
 #[test]
 fn stale_socket_from_a_dead_daemon_is_replaced() {
     let server = Server::new();
@@ -64,7 +97,7 @@ fn stale_socket_from_a_dead_daemon_is_replaced() {
     drop(std::os::unix::net::UnixListener::bind(server.socket()).unwrap());
     assert!(exists(&server.socket()));
     server.ok(&["new", "-s", "a", "--", "sh"]);
-    assert_eq!(server.ok(&["ls"]), "a: 1 windows [80x24]\n");
+    assert_eq!(server.sessions(), "a: 1 windows [80x24]\n");
 
     // And a daemon killed outright is replaced by the next `new`.
     let pid = server.daemon_pid();
@@ -73,7 +106,7 @@ fn stale_socket_from_a_dead_daemon_is_replaced() {
     assert!(exists(&server.socket()), "SIGKILL leaves the socket behind");
     server.ok(&["new", "-s", "b", "--", "sh"]);
     assert_ne!(server.daemon_pid(), pid);
-    assert_eq!(server.ok(&["ls"]), "b: 1 windows [80x24]\n");
+    assert_eq!(server.sessions(), "b: 1 windows [80x24]\n");
 }
 
 #[test]
@@ -84,7 +117,7 @@ fn a_second_daemon_on_the_same_directory_refuses() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("already runs"), "{stderr}");
-    assert_eq!(server.ok(&["ls"]), "0: 1 windows [80x24]\n");
+    assert_eq!(server.sessions(), "0: 1 windows [80x24]\n");
 }
 
 #[test]
@@ -94,8 +127,8 @@ fn daemons_on_different_directories_run_side_by_side() {
     first.ok(&["new", "-s", "one", "--", "sh"]);
     second.ok(&["new", "-s", "two", "--", "sh"]);
     assert_ne!(first.daemon_pid(), second.daemon_pid());
-    assert_eq!(first.ok(&["ls"]), "one: 1 windows [80x24]\n");
-    assert_eq!(second.ok(&["ls"]), "two: 1 windows [80x24]\n");
+    assert_eq!(first.sessions(), "one: 1 windows [80x24]\n");
+    assert_eq!(second.sessions(), "two: 1 windows [80x24]\n");
 }
 
 /// A pane whose program prints its pid, so a test can watch the program's fate.
@@ -208,7 +241,7 @@ fn the_last_session_ending_stops_the_daemon() {
     server.ok(&["new", "-s", "b", "--", "sh"]);
     let daemon = server.daemon_pid();
     server.ok(&["kill-session", "-t", "a"]);
-    assert_eq!(server.ok(&["ls"]), "b: 1 windows [80x24]\n");
+    assert_eq!(server.sessions(), "b: 1 windows [80x24]\n");
     server.ok(&["kill-session", "-t", "b"]);
     wait_until("the daemon to exit", || !process_alive(daemon));
     assert!(!exists(&server.socket()));
@@ -236,11 +269,11 @@ fn concurrent_news_share_one_daemon() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let mut sessions: Vec<String> = server.ok(&["ls"]).lines().map(str::to_owned).collect();
-    sessions.sort();
     assert_eq!(
-        sessions,
-        ["s0", "s1", "s2", "s3"].map(|s| format!("{s}: 1 windows [80x24]"))
+        server.sessions(),
+        ["s0", "s1", "s2", "s3"]
+            .map(|s| format!("{s}: 1 windows [80x24]\n"))
+            .concat()
     );
 }
 
@@ -287,7 +320,7 @@ fn a_relative_runtime_directory_is_pinned_down() {
     };
     let new = relative(&["new", "--bind", "127.0.0.1", "-s", "r", "--", "sh"]);
     assert!(new.status.success());
-    assert_eq!(server.ok(&["ls"]), "r: 1 windows [80x24]\n");
+    assert_eq!(server.sessions(), "r: 1 windows [80x24]\n");
     // The daemon runs in `/`; it still finds its socket to remove.
     assert!(relative(&["kill-server"]).status.success());
     assert!(!exists(&server.socket()));
@@ -327,5 +360,5 @@ fn a_request_caught_by_shutdown_is_told_so() {
     assert_eq!(read_reply(&mut early).unwrap(), Reply::ShuttingDown(()));
     // And `new` then simply starts a fresh daemon.
     server.ok(&["new", "-s", "b", "--", "sh"]);
-    assert_eq!(server.ok(&["ls"]), "b: 1 windows [80x24]\n");
+    assert_eq!(server.sessions(), "b: 1 windows [80x24]\n");
 }

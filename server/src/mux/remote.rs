@@ -62,6 +62,7 @@ impl Mux {
                 else {
                     return self.idle_flow();
                 };
+                self.heard_from.insert(id);
                 for event in stream.events() {
                     if let UserEvent::Command(MuxCommand::Detach) = event {
                         self.drop_client(id, GoneReason::Detached);
@@ -78,6 +79,7 @@ impl Mux {
     }
 
     fn drop_client(&mut self, id: ClientId, reason: GoneReason) {
+        self.heard_from.remove(&id);
         if let Some(link) = self.clients.remove(&id) {
             tracing::info!(client = id.0, session = %link.session, ?reason, "client endpoint closed");
         }

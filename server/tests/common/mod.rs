@@ -67,6 +67,23 @@ impl Server {
         String::from_utf8(out.stdout).expect("stdout is UTF-8")
     }
 
+    /// `ls` without the creation times, which a test cannot know in advance.
+    pub fn sessions(&self) -> String {
+        self.ls_without_times(&["ls"])
+    }
+
+    /// `ls -a` (sessions, then ended panes) without the creation times.
+    pub fn sessions_and_ended_panes(&self) -> String {
+        self.ls_without_times(&["ls", "-a"])
+    }
+
+    fn ls_without_times(&self, args: &[&str]) -> String {
+        self.ok(args)
+            .lines()
+            .map(|line| format!("{}\n", without_created(line)))
+            .collect()
+    }
+
     /// Runs a command that must fail with exit code 1 and a one-line error; returns it.
     pub fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
@@ -221,5 +238,16 @@ impl PaneRow {
     /// (cols, rows, x, y): what a geometry check compares.
     pub fn rect(&self) -> (u16, u16, u16, u16) {
         (self.cols, self.rows, self.x, self.y)
+    }
+}
+
+/// An `ls` line with its ` (created DATE)` taken out.
+pub fn without_created(line: &str) -> String {
+    let Some(start) = line.find(" (created ") else {
+        return line.to_owned();
+    };
+    match line[start..].find(')') {
+        Some(end) => format!("{}{}", &line[..start], &line[start + end + 1..]),
+        None => line.to_owned(),
     }
 }
