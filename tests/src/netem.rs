@@ -5,7 +5,8 @@
 //! run its own link on loopback. The client sends to the emulator's listen address; the
 //! emulator forwards to the server from its own upstream socket and sends the server's
 //! replies back to the client's newest address. Roaming swaps the upstream socket, so the
-//! server sees a new source port exactly as it would when a laptop changes network.
+//! server sees a new source port exactly as it would when a laptop changes network. On
+//! request it records the datagrams it carries, for tests that replay real traffic.
 //!
 //! Every random decision comes from a per-direction ChaCha8 stream seeded from
 //! [`LinkConfig::seed`], and each datagram draws the same number of values whatever
@@ -197,6 +198,13 @@ impl fmt::Display for Counters {
     }
 }
 
+/// Copies of datagrams as they reached the emulator, in arrival order, whatever their fate.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recording {
+    pub to_server: Vec<Vec<u8>>,
+    pub to_client: Vec<Vec<u8>>,
+}
+
 /// A running emulator. Dropping it stops the emulator and closes its sockets.
 pub struct Netem {
     listen_addr: SocketAddr,
@@ -208,6 +216,8 @@ enum Command {
     Roam(oneshot::Sender<io::Result<SocketAddr>>),
     Blackout { from: Instant, until: Instant },
     SetDirections(Box<(DirectionConfig, DirectionConfig)>),
+    Record(usize),
+    Recorded(oneshot::Sender<Recording>),
 }
 
 impl Netem {
@@ -241,6 +251,8 @@ impl Netem {
             queue: BinaryHeap::new(),
             next_order: 0,
             counters: Arc::clone(&counters),
+            recording: Recording::default(),
+            record_limit: 0,
         };
         tokio::spawn(link.run(command_rx));
         Ok(Netem {
@@ -286,6 +298,18 @@ impl Netem {
         to_server.validate()?;
         to_client.validate()?;
         self.send(Command::SetDirections(Box::new((to_server, to_client))))
+    }
+
+    /// Starts a fresh recording that keeps the next `limit` datagrams of each direction.
+    pub fn record(&self, limit: usize) -> io::Result<()> {
+        self.send(Command::Record(limit))
+    }
+
+    /// What was recorded since [`Netem::record`].
+    pub async fn recorded(&self) -> io::Result<Recording> {
+        let (reply, result) = oneshot::channel();
+        self.send(Command::Recorded(reply))?;
+        result.await.map_err(|_| stopped())
     }
 
     fn send(&self, command: Command) -> io::Result<()> {
@@ -413,6 +437,9 @@ struct Link {
     queue: BinaryHeap<Reverse<Scheduled>>,
     next_order: u64,
     counters: Arc<Mutex<Counters>>,
+    recording: Recording,
+    /// Datagrams of each direction still to record.
+    record_limit: usize,
 }
 
 impl Link {
@@ -470,6 +497,13 @@ impl Link {
                 self.to_server.config = to_server;
                 self.to_client.config = to_client;
             }
+            Command::Record(limit) => {
+                self.recording = Recording::default();
+                self.record_limit = limit;
+            }
+            Command::Recorded(reply) => {
+                let _ = reply.send(self.recording.clone());
+            }
         }
     }
 
@@ -490,6 +524,13 @@ impl Link {
     /// Decides the fate of a datagram that just reached the emulator.
     fn admit(&mut self, dir: Dir, datagram: &[u8]) {
         let now = Instant::now();
+        let recorded = match dir {
+            Dir::ToServer => &mut self.recording.to_server,
+            Dir::ToClient => &mut self.recording.to_client,
+        };
+        if recorded.len() < self.record_limit {
+            recorded.push(datagram.to_vec());
+        }
         let blacked_out = self.in_blackout(now);
         let state = match dir {
             Dir::ToServer => &mut self.to_server,

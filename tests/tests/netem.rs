@@ -403,6 +403,39 @@ async fn the_same_seed_drops_the_same_datagrams() {
 }
 
 #[tokio::test]
+async fn a_recording_keeps_each_direction_up_to_its_limit_lost_or_not() {
+    let config = LinkConfig {
+        to_server: DirectionConfig {
+            loss: 0.5,
+            ..Default::default()
+        },
+        seed: 5,
+        ..LinkConfig::default()
+    };
+    let (netem, client, server) = link(config, true).await;
+    client.send_numbered(netem.listen_addr(), 0..4, 8).await;
+    settle(&netem, &client, &server, 4).await;
+    assert_eq!(netem.recorded().await.unwrap(), Default::default());
+
+    netem.record(10).unwrap();
+    client.send_numbered(netem.listen_addr(), 4..24, 8).await;
+    settle(&netem, &client, &server, 24).await;
+    let recording = netem.recorded().await.unwrap();
+    let numbers = |datagrams: &[Vec<u8>]| datagrams.iter().map(|d| number(d)).collect::<Vec<_>>();
+    // Lost datagrams are recorded too: all ten first ones, in order.
+    assert_eq!(numbers(&recording.to_server), (4..14).collect::<Vec<_>>());
+    assert!(netem.counters().to_server.lost.packets > 0);
+    // Replies: the echoes of what got through, in the order they came back.
+    let echoed: Vec<u32> = server
+        .sequence()
+        .into_iter()
+        .filter(|&n| n >= 4)
+        .take(10)
+        .collect();
+    assert_eq!(numbers(&recording.to_client), echoed);
+}
+
+#[tokio::test]
 async fn dropping_the_handle_stops_the_emulator() {
     let server = Peer::bind(false).await;
     let netem = Netem::start(

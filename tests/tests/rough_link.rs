@@ -3,10 +3,15 @@
 //! server's port forged and replayed datagrams. The real daemon, the real `moshmux connect`
 //! in tmux and the link emulator; the tests check what a user would see.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use moshmux_proto::{Connection, HostState, SessionKey, UserEvent, UserStream};
 use moshmux_tests::harness::{connect_client, status_line, Daemon, Tmux};
-use moshmux_tests::netem::{DirectionConfig, LinkConfig, Netem};
+use moshmux_tests::netem::{DirectionConfig, LinkConfig, Netem, Recording};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tokio::net::UdpSocket;
 
 const COLS: u16 = 80;
 const ROWS: u16 = 24;
@@ -17,6 +22,8 @@ const WAIT: Duration = Duration::from_secs(20);
 /// in tmux talking through the emulator, showing its shell's prompt.
 struct Setup {
     daemon: Daemon,
+    /// The daemon's UDP port for the client.
+    port: u16,
     netem: Netem,
     tmux: Tmux,
 }
@@ -35,34 +42,42 @@ impl Setup {
         });
         Setup {
             daemon,
+            port,
             netem,
             tmux,
         }
     }
 
-    /// Types `command` and Enter, and waits until a row of the screen reads `output`.
+    /// Types `command` and Enter, and waits until a row of the screen reads `output` and
+    /// a fresh prompt follows it on the last row written.
     fn run(&self, command: &str, output: &str) -> String {
         self.tmux.send_literal(command);
         self.tmux.send_keys(&["Enter"]);
-        self.tmux.expect(&format!("{output:?}"), WAIT, |s| {
-            pane_rows(s).contains(&output)
-        })
+        self.tmux
+            .expect(&format!("{output:?} and a prompt"), WAIT, |s| {
+                let rows = pane_rows(s);
+                let last = rows.iter().rposition(|row| !row.is_empty());
+                last.is_some_and(|last| last > 0 && rows[last] == "$" && rows[last - 1] == output)
+            })
     }
 }
 
 /// Polls the daemon's log until a line holds every one of `words`; returns that line.
 fn wait_for_log(daemon: &Daemon, words: &[&str]) -> String {
+    wait_for_log_line(daemon, &format!("{words:?}"), |line| {
+        words.iter().all(|word| line.contains(word))
+    })
+}
+
+/// Polls the daemon's log until its newest line for which `wanted` holds exists.
+fn wait_for_log_line(daemon: &Daemon, what: &str, wanted: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + WAIT;
     loop {
         let log = daemon.log();
-        let found = log
-            .lines()
-            .rev()
-            .find(|line| words.iter().all(|word| line.contains(word)));
-        if let Some(line) = found {
+        if let Some(line) = log.lines().rev().find(|line| wanted(line)) {
             return line.to_owned();
         }
-        assert!(Instant::now() < deadline, "no {words:?} in the log:\n{log}");
+        assert!(Instant::now() < deadline, "no {what} in the log:\n{log}");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -211,4 +226,134 @@ async fn a_roam_mid_session_keeps_the_session_working() {
             "{after}"
         );
     }
+}
+
+/// The number after `name=` in a log line.
+fn log_field(line: &str, name: &str) -> u64 {
+    line.split_whitespace()
+        .find_map(|field| field.strip_prefix(name)?.strip_prefix('='))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(0)
+}
+
+/// What an attacker on the path can send without the key: noise, datagrams sealed with
+/// another key (a client typing a command), real datagrams cut short or with a bit
+/// flipped, exact replays, and the server's own datagrams sent back to it.
+struct Attack {
+    datagrams: Vec<Vec<u8>>,
+    /// How many of them the server should count as forged, replayed and reflected at least.
+    forged: u64,
+    replayed: u64,
+    reflected: u64,
+}
+
+fn attack(recording: &Recording, server: SocketAddr) -> Attack {
+    let mut attack = Attack {
+        datagrams: Vec::new(),
+        forged: 0,
+        replayed: 0,
+        reflected: 0,
+    };
+    // Noise of every size around the 24-byte minimum and up to over the datagram limit.
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    for len in [0, 1, 7, 8, 23, 24, 25, 40, 100, 600, 1232, 1500, 9000] {
+        let mut noise = vec![0u8; len];
+        rng.fill(&mut noise[..]);
+        attack.datagrams.push(noise);
+    }
+    // A client with the wrong key types a command.
+    let now = std::time::Instant::now();
+    let mut stranger = Connection::new_client(
+        &SessionKey::from_bytes(rng.random()),
+        server,
+        UserStream::default(),
+        HostState::default(),
+        now,
+    );
+    let mut typed = UserStream::default();
+    typed.push(UserEvent::Keys(b"echo forged-$((3*3))\r".to_vec()));
+    stranger.set_local_state(typed, now);
+    let later = now + Duration::from_millis(50);
+    while let Some(transmit) = stranger.poll_transmit(later) {
+        attack.datagrams.push(transmit.contents);
+        attack.forged += 1;
+    }
+    assert!(attack.forged > 0, "the stranger sent nothing");
+    for real in &recording.to_server {
+        // Cut short (tag missing or wrong), or a bit flipped in the sequence number and
+        // in the ciphertext.
+        for len in [real.len() / 2, real.len() - 1] {
+            attack.datagrams.push(real[..len].to_vec());
+            attack.forged += u64::from(len >= 24);
+        }
+        for byte in [0, real.len() / 2] {
+            let mut flipped = real.clone();
+            flipped[byte] ^= 0x01;
+            attack.datagrams.push(flipped);
+            attack.forged += 1;
+        }
+        // Replayed exactly, twice.
+        attack.datagrams.extend([real.clone(), real.clone()]);
+        attack.replayed += 2;
+    }
+    for own in &recording.to_client {
+        attack.datagrams.push(own.clone());
+        attack.reflected += 1;
+    }
+    attack
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_and_replayed_datagrams_at_the_server_port_change_nothing() {
+    let setup = Setup::start(LinkConfig::default()).await;
+    setup.netem.record(100).unwrap();
+    let screen = setup.run("echo one-$((1+1))", "one-2");
+    let recording = setup.netem.recorded().await.unwrap();
+    assert!(
+        !recording.to_server.is_empty() && !recording.to_client.is_empty(),
+        "nothing recorded"
+    );
+    // Every recorded datagram has reached the server's socket before any replay does.
+    let settled = Instant::now() + WAIT;
+    while setup.netem.counters().to_server.in_flight() > 0 {
+        assert!(Instant::now() < settled, "{}", setup.netem.counters());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let server: SocketAddr = format!("127.0.0.1:{}", setup.port).parse().unwrap();
+    let attack = attack(&recording, server);
+    let attacker = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    for datagram in &attack.datagrams {
+        attacker.send_to(datagram, server).await.unwrap();
+    }
+
+    // The user types on: the keys cross the server's socket after the whole attack. The
+    // screen becomes what it was plus that command, its output and a prompt.
+    let mut expected = pane_rows(&screen);
+    let prompt = expected.iter().rposition(|&row| row == "$").unwrap();
+    expected.splice(prompt..prompt + 3, ["$ echo two-$((2+2))", "two-4", "$"]);
+    setup.tmux.send_literal("echo two-$((2+2))");
+    setup.tmux.send_keys(&["Enter"]);
+    let after = setup.tmux.expect(
+        &format!("two-4 added to the screen before the attack:\n{screen}\nand"),
+        WAIT,
+        |s| pane_rows(s) == expected,
+    );
+    assert_eq!(status_line(&after, ROWS), status_line(&screen, ROWS));
+    let on_server = setup.daemon.ok(&["capture-pane", "-p", "-t", "e2e"]);
+    assert!(!on_server.contains("forged"), "{on_server}");
+    assert!(setup.daemon.ok(&["ls"]).starts_with("e2e:"));
+
+    // The daemon counted what it refused.
+    let refused = wait_for_log_line(&setup.daemon, "the refused datagrams", |line| {
+        line.contains("datagrams refused so far")
+            && log_field(line, "forged") >= attack.forged
+            && log_field(line, "replayed") >= attack.replayed
+            && log_field(line, "reflected") >= attack.reflected
+            && log_field(line, "malformed") > 0
+    });
+    // Replays from the attacker's address did not move the server's replies there.
+    let log = setup.daemon.log();
+    assert!(!log.contains("client address changed"), "{refused}\n{log}");
+    setup.run("echo three-$((3+3))", "three-6");
 }
