@@ -22,6 +22,9 @@ pub enum Command {
     /// Start or join a session and connect to it: on HOST through SSH (`CMD HOST --
     /// PATH new ...`), or on this machine, with no SSH, when HOST is left out.
     Attach(AttachArgs),
+    /// List the sessions on HOST (through SSH: `CMD HOST -- PATH ls`) or on this machine,
+    /// as `moshmux-server ls` prints them.
+    Ls(LsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -44,6 +47,18 @@ pub struct AttachArgs {
     /// When to echo keys locally before the server answers (not active yet).
     #[arg(long, value_enum, default_value_t = Predict::Adaptive)]
     pub predict: Predict,
+}
+
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// `[user@]host`; leave out for this machine.
+    pub host: Option<String>,
+    /// The SSH command, split like a shell would split it.
+    #[arg(long, default_value = "ssh")]
+    pub ssh: String,
+    /// The server binary, as for `attach`.
+    #[arg(long)]
+    pub server: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -91,7 +106,7 @@ pub fn usage_error(error: &clap::Error, subcommand: Option<&str>) -> String {
     let message = paragraph.join(" ");
     let message = message.strip_prefix("error: ").unwrap_or(&message);
     let help = match subcommand {
-        Some(name @ ("connect" | "attach")) => format!("moshmux {name} --help"),
+        Some(name @ ("connect" | "attach" | "ls")) => format!("moshmux {name} --help"),
         _ => "moshmux --help".to_string(),
     };
     format!("moshmux: {message}; see `{help}`")
@@ -124,6 +139,35 @@ mod tests {
     }
 
     #[test]
+    fn ls_takes_a_host_an_ssh_command_and_a_server() {
+        let Ok(Cli {
+            command: Command::Ls(args),
+        }) = parse(&[
+            "ls",
+            "me@example.org",
+            "--ssh",
+            "ssh -p 2222",
+            "--server",
+            "bin/s",
+        ])
+        else {
+            panic!("ls did not parse");
+        };
+        assert_eq!(args.host.as_deref(), Some("me@example.org"));
+        assert_eq!(
+            (args.ssh.as_str(), args.server.as_deref()),
+            ("ssh -p 2222", Some("bin/s"))
+        );
+        let Ok(Cli {
+            command: Command::Ls(args),
+        }) = parse(&["ls"])
+        else {
+            panic!("a bare ls did not parse");
+        };
+        assert_eq!((args.host, args.ssh.as_str()), (None, "ssh"));
+    }
+
+    #[test]
     fn bad_lines_get_one_line_errors() {
         for args in [
             &["connect", "h", "0"][..],
@@ -134,6 +178,9 @@ mod tests {
             &["connect"],
             &["attach", "--bogus"],
             &["attach", "h", "--predict", "sometimes"],
+            &["ls", "h", "extra"],
+            &["ls", "--server"],
+            &["ls", "--session", "s"],
         ] {
             let error = parse(args).expect_err("must be refused");
             let line = usage_error(&error, args.first().copied());

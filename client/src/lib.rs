@@ -8,5 +8,6 @@ pub mod frame;
 pub mod locale;
 pub mod mouse;
 pub mod render;
+pub mod server_command;
 pub mod session;
 pub mod terminal;

@@ -4,8 +4,9 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::Parser;
 use moshmux::attach::{self, AttachPlan};
-use moshmux::cli::{self, AttachArgs, Cli, Command, ConnectArgs};
+use moshmux::cli::{self, AttachArgs, Cli, Command, ConnectArgs, LsArgs};
 use moshmux::locale;
+use moshmux::server_command::{Failure, ServerPlace};
 use moshmux::session::{self, Exit};
 use moshmux_proto::SessionKey;
 
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Connect(args) => connect(&args, key.as_deref()),
         Command::Attach(args) => attach(args),
+        Command::Ls(args) => list_sessions(args),
     }
 }
 
@@ -54,15 +56,35 @@ fn attach(args: AttachArgs) -> ExitCode {
         return fail(&format!("moshmux: {}", locale::NOT_UTF8));
     }
     let plan = AttachPlan {
-        host: args.host,
+        place: ServerPlace {
+            host: args.host,
+            ssh: args.ssh,
+            server: args.server,
+        },
         session: args.session,
-        ssh: args.ssh,
         port_range: args.port_range,
-        server: args.server,
     };
     match attach::start(&plan) {
         Ok(endpoint) => run_session(endpoint.addr, endpoint.key),
         Err(message) => fail(&message),
+    }
+}
+
+/// The server's `ls`, passed through. When the server itself fails (no daemon runs),
+/// its own one line ("no server running on ...") is the whole message, as in tmux.
+fn list_sessions(args: LsArgs) -> ExitCode {
+    let place = ServerPlace {
+        host: args.host,
+        ssh: args.ssh,
+        server: args.server,
+    };
+    match place.run(&["ls".to_owned()]) {
+        Ok(sessions) => {
+            print!("{sessions}");
+            ExitCode::SUCCESS
+        }
+        Err(Failure::NotRun(line)) => fail(&line),
+        Err(Failure::Server(_)) => ExitCode::FAILURE,
     }
 }
 
