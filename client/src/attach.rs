@@ -29,8 +29,10 @@ pub struct Endpoint {
 /// Runs the server's `new` and reads its CONNECT line.
 pub fn start(plan: &AttachPlan) -> Result<Endpoint, String> {
     let mut new_args: Vec<String> = vec!["new".into()];
-    if let Some(session) = &plan.session {
-        new_args.extend(["--session".into(), session.clone()]);
+    match &plan.session {
+        Some(session) => new_args.extend(["--session".into(), session.clone()]),
+        // As `tmux attach`: the session used last, else a new one.
+        None => new_args.push("--join-recent".into()),
     }
     if let Some(range) = &plan.port_range {
         new_args.extend(["-p".into(), range.clone()]);

@@ -31,7 +31,8 @@ pub enum Command {
 pub struct AttachArgs {
     /// `[user@]host`; leave out to serve this machine without SSH.
     pub host: Option<String>,
-    /// The session to join, or to create if it does not exist.
+    /// The session to join, or to create if it does not exist. Left out: the session
+    /// used last (attached to or typed in), or a new one if there is none.
     #[arg(long, short = 's', value_parser = session_name)]
     pub session: Option<String>,
     /// The SSH command, split like a shell would split it.

@@ -57,6 +57,15 @@ pub enum Command {
         /// Session name; by default the next free number, as tmux names them.
         #[arg(short = 's', long = "session", value_name = "NAME")]
         session: Option<String>,
+        /// With no --session: join the session a client used last (attached to or typed
+        /// in), as `tmux attach` does; create one only if there is none.
+        #[arg(long, conflicts_with = "session")]
+        join_recent: bool,
+        /// Whose size the session's windows take with several clients attached: the
+        /// client active last (default for new sessions), or the smallest width and
+        /// height of all. Sets it for the session whether created or joined.
+        #[arg(long, value_enum, value_name = "POLICY")]
+        window_size: Option<crate::session::WindowSize>,
         /// UDP port or range for the client, tried in order (default 60000:61000).
         #[arg(short = 'p', value_name = "PORT[:HIGH]", value_parser = parse_ports)]
         ports: Option<(u16, u16)>,
@@ -280,6 +289,8 @@ impl Command {
         Some(match self {
             Command::New {
                 session,
+                join_recent,
+                window_size,
                 ports,
                 bind,
                 network_timeout,
@@ -292,6 +303,8 @@ impl Command {
                     cwd: std::env::current_dir()
                         .ok()
                         .and_then(|dir| dir.to_str().map(str::to_owned)),
+                    join_recent,
+                    window_size,
                 },
                 bind: bind.unwrap_or_else(|| {
                     std::env::var("SSH_CONNECTION")

@@ -9,6 +9,7 @@
 //! `ClientLink` stops the task, the driver and the socket.
 
 use crate::link_log::LinkLog;
+use crate::pane_id::Size;
 use moshmux_proto::driver::{self, DriverHandle};
 use moshmux_proto::{Connection, HostState, SessionKey, UserStream};
 use std::net::{IpAddr, SocketAddr};
@@ -63,6 +64,10 @@ pub struct ClientLink {
     /// The session the client is attached to.
     pub session: String,
     pub port: u16,
+    /// The client's pane area, once it has said (its first `Resize`).
+    pub size: Option<Size>,
+    /// When the client last attached or sent input, on the mux's activity clock.
+    pub active_at: u64,
     published: watch::Sender<Publication>,
     finishing: bool,
     task: JoinHandle<()>,
@@ -120,6 +125,8 @@ impl ClientLink {
         Ok(ClientLink {
             session,
             port,
+            size: None,
+            active_at: 0,
             published,
             finishing: false,
             task,

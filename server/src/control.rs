@@ -7,6 +7,7 @@
 //! name messages, so adding or reordering variants never makes an old peer misread one,
 //! and a version mismatch is reported in words instead of as garbage.
 
+pub use crate::session::WindowSize;
 use moshmux_proto::codec::{self, CodecError};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
@@ -14,7 +15,7 @@ use std::net::IpAddr;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Bumped whenever a body's fields change; both sides refuse a different version.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Largest frame either side accepts; a reply may carry a long stretch of history (the
 /// daemon refuses captures over `history::MAX_CAPTURE_BYTES`, which fits).
@@ -121,6 +122,10 @@ pub struct NewSession {
     /// The invoking shell's directory, where the session's panes start (None if it is not
     /// valid UTF-8 or unknown: the daemon falls back to `$HOME`).
     pub cwd: Option<String>,
+    /// With no name: join the session used last, if there is one, instead of creating.
+    pub join_recent: bool,
+    /// The window size policy to give the session (created or joined); `None` keeps it.
+    pub window_size: Option<WindowSize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -291,6 +296,8 @@ mod tests {
                 name: None,
                 command: vec!["sh".into()],
                 cwd: Some("/tmp".into()),
+                join_recent: true,
+                window_size: Some(WindowSize::Smallest),
             },
             bind: IpAddr::from([127, 0, 0, 1]),
             ports: (60000, 61000),

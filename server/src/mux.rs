@@ -89,6 +89,9 @@ pub struct Mux {
     /// counts as attached, unlike an endpoint still waiting for its client.
     heard_from: HashSet<ClientId>,
     next_client: u64,
+    /// Counts client activity (attaching, input), to tell which client and which session
+    /// were active last.
+    activity: u64,
     /// Where client links report to the daemon loop, which hands it to `on_link_event`.
     link_events: Sender<(ClientId, LinkEvent)>,
     dirty: publish::Dirty,
@@ -115,6 +118,7 @@ impl Mux {
             clients: BTreeMap::new(),
             heard_from: HashSet::new(),
             next_client: 0,
+            activity: 0,
             link_events,
             dirty: publish::Dirty::default(),
             identity: format!("{},{}", socket.display(), std::process::id()),
@@ -231,16 +235,37 @@ impl Mux {
         Ok(id)
     }
 
-    /// Creates a session, or finds the one of that name; returns its name.
-    fn new_session(&mut self, new: control::NewSession) -> Result<String, CommandError> {
-        if let Some(name) = &new.name {
-            if self.sessions.iter().any(|s| &s.name == name) {
-                return Ok(name.clone());
+    /// Creates a session, or finds the one of that name (with no name and `join_recent`,
+    /// the one used last); gives it the window size policy asked for; returns its index.
+    fn new_session(&mut self, new: control::NewSession) -> Result<usize, CommandError> {
+        let existing = match &new.name {
+            Some(name) => self.sessions.iter().position(|s| &s.name == name),
+            None if new.join_recent => {
+                (0..self.sessions.len()).max_by_key(|&index| self.sessions[index].last_used)
             }
-            check_session_name(name)?;
+            None => None,
+        };
+        let index = match existing {
+            Some(index) => index,
+            None => self.create_session(new.name, new.command, new.cwd)?,
+        };
+        if let Some(policy) = new.window_size {
+            self.sessions[index].window_size = policy;
         }
-        let name = match new.name {
-            Some(name) => name,
+        Ok(index)
+    }
+
+    fn create_session(
+        &mut self,
+        name: Option<String>,
+        command: Vec<String>,
+        cwd: Option<String>,
+    ) -> Result<usize, CommandError> {
+        let name = match name {
+            Some(name) => {
+                check_session_name(&name)?;
+                name
+            }
             None => loop {
                 let candidate = self.next_session.to_string();
                 self.next_session += 1;
@@ -249,12 +274,12 @@ impl Mux {
                 }
             },
         };
-        let cwd = new.cwd.map(PathBuf::from);
+        let cwd = cwd.map(PathBuf::from);
         let id = self.allocate_pane_id()?;
-        let pane = self.spawn(id, new.command, cwd.clone(), DEFAULT_SIZE)?;
+        let pane = self.spawn(id, command, cwd.clone(), DEFAULT_SIZE)?;
         self.sessions
-            .push(Session::new(name.clone(), cwd, pane, DEFAULT_SIZE));
-        Ok(name)
+            .push(Session::new(name, cwd, pane, DEFAULT_SIZE));
+        Ok(self.sessions.len() - 1)
     }
 
     /// tmux's list-sessions with the size and the number of attached clients, sorted by

@@ -1,11 +1,43 @@
 //! A session: numbered windows, the active one, and the size its windows are laid out
-//! at (80x24 until a client says otherwise).
+//! at (80x24 until a client says otherwise; with several clients, the session's
+//! [`WindowSize`] policy picks whose size).
 
 use crate::pane_id::{PaneId, Size};
 use crate::window::Window;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::SystemTime;
+
+/// Whose size a session's windows take when several clients are attached: tmux's
+/// `window-size` option and its two values that make sense without manual sizing.
+/// Travels in control requests: append variants only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+pub enum WindowSize {
+    /// The client that was active last (attached, typed, resized), as tmux >= 3.1 does
+    /// by default: the device in your hands gets a full screen, the one left on the
+    /// desk is clipped or padded.
+    #[default]
+    Latest,
+    /// The smallest width and the smallest height among the attached clients, so every
+    /// client shows the whole window (tmux's classic behaviour).
+    Smallest,
+}
+
+impl WindowSize {
+    /// The size for clients given as (last activity, size); `None` when no client has
+    /// told its size, and the session keeps the one it has.
+    pub fn choose(self, clients: impl IntoIterator<Item = (u64, Size)>) -> Option<Size> {
+        let clients = clients.into_iter();
+        match self {
+            WindowSize::Latest => clients.max_by_key(|&(active, _)| active).map(|(_, s)| s),
+            WindowSize::Smallest => clients.map(|(_, size)| size).reduce(|a, b| Size {
+                rows: a.rows.min(b.rows),
+                cols: a.cols.min(b.cols),
+            }),
+        }
+    }
+}
 
 #[derive(Debug)]
 pub struct Session {
@@ -16,6 +48,10 @@ pub struct Session {
     windows: BTreeMap<u32, Window>,
     active_window: u32,
     size: Size,
+    pub window_size: WindowSize,
+    /// When a client last attached or sent input, on the mux's activity clock: `attach`
+    /// with no session name joins the session used last, as `tmux attach` does.
+    pub last_used: u64,
 }
 
 /// What removing a pane did to the session.
@@ -42,6 +78,8 @@ impl Session {
             windows,
             active_window: 0,
             size,
+            window_size: WindowSize::default(),
+            last_used: 0,
         }
     }
 
@@ -155,6 +193,18 @@ mod tests {
         assert_eq!(session.active_window(), 0);
         assert_eq!(session.remove_pane(PaneId(9)), Removal::NotHere);
         assert_eq!(session.remove_pane(PaneId(0)), Removal::Session);
+    }
+
+    #[test]
+    fn the_window_size_policies_pick_as_tmux_does() {
+        let size = |cols, rows| Size { rows, cols };
+        let clients = [(5, size(90, 23)), (9, size(70, 30)), (7, size(120, 15))];
+        assert_eq!(WindowSize::Latest.choose(clients), Some(size(70, 30)));
+        assert_eq!(WindowSize::Smallest.choose(clients), Some(size(70, 15)));
+        for policy in [WindowSize::Latest, WindowSize::Smallest] {
+            assert_eq!(policy.choose([]), None);
+            assert_eq!(policy.choose([(1, size(50, 10))]), Some(size(50, 10)));
+        }
     }
 
     #[test]

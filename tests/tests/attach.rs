@@ -38,11 +38,6 @@ fn attach(daemon: &Daemon, args: &str) -> Tmux {
     attach_sized(daemon, 90, 24, args)
 }
 
-fn wait_screen(tmux: &Tmux, what: &str, done: impl Fn(&str) -> bool) -> String {
-    tmux.wait_for(done, WAIT)
-        .unwrap_or_else(|screen| panic!("{what} never showed; screen:\n{screen}"))
-}
-
 /// Whether the session's shell shows its prompt. The pane runs the user's shell as a
 /// login shell, whose profile may set its own prompt (`# ` for root on Debian).
 fn has_prompt(screen: &str) -> bool {
@@ -109,20 +104,18 @@ fn assert_one_line_error(output: &Output, needles: &[&str]) {
 fn attach_with_no_host_serves_this_machine_and_reattaches_after_detach() {
     let daemon = Daemon::new();
     let first = attach(&daemon, "--session work");
-    wait_screen(&first, "the session", |s| s.contains("[work]"));
+    first.expect("the session", WAIT, |s| s.contains("[work]"));
     type_line(&first, "echo attached-$((6*7))");
-    wait_screen(&first, "the command's output", |s| {
-        s.contains("attached-42")
-    });
+    first.expect("the command's output", WAIT, |s| s.contains("attached-42"));
     first.send_keys(&["C-b", "d"]);
-    wait_screen(&first, "the detach message and the exit", |s| {
+    first.expect("the detach message and the exit", WAIT, |s| {
         s.contains("[detached from session work]") && s.contains("client-exit-0")
     });
     assert!(daemon.ok(&["ls"]).starts_with("work: 1 windows"));
 
     // Another terminal joins the same session and sees the shell as it was left.
     let second = attach(&daemon, "--session work");
-    wait_screen(&second, "the session as it was left", |s| {
+    second.expect("the session as it was left", WAIT, |s| {
         s.contains("attached-42")
     });
 }
@@ -131,7 +124,7 @@ fn attach_with_no_host_serves_this_machine_and_reattaches_after_detach() {
 fn a_killed_client_leaves_the_session_running_for_the_next_one() {
     let daemon = Daemon::new();
     let first = attach(&daemon, "--session keep");
-    wait_screen(&first, "the prompt", has_prompt);
+    first.expect("the prompt", WAIT, has_prompt);
     // Lines that scroll the screen, then a program that keeps running: a counter that
     // rewrites its own line, so the earlier lines stay on the screen.
     type_line(&first, "seq 1 40 | sed 's/^/early-/'");
@@ -139,28 +132,26 @@ fn a_killed_client_leaves_the_session_running_for_the_next_one() {
         &first,
         "i=0; while :; do i=$((i+1)); printf '\\rtick-%d ' $i; sleep 0.2; done",
     );
-    wait_screen(&first, "the counter", |s| newest_tick(s) >= 3);
+    first.expect("the counter", WAIT, |s| newest_tick(s) >= 3);
     kill(client_pid(&first), Signal::SIGKILL).expect("kill -9 the client");
 
     // A second terminal: the same shell at once, the earlier lines, the counter going on.
     let second = attach(&daemon, "--session keep");
-    let screen = wait_screen(&second, "the session", |s| {
+    let screen = second.expect("the session", WAIT, |s| {
         s.lines().any(|l| l == "early-40") && newest_tick(s) > 0
     });
     let seen = newest_tick(&screen);
-    wait_screen(&second, "the counter still counting", |s| {
+    second.expect("the counter still counting", WAIT, |s| {
         newest_tick(s) > seen + 2
     });
     // Typing reaches the shell: stop the loop, run a command.
     second.send_keys(&["C-c"]);
     // Typed before the new prompt, the line would be echoed ahead of it.
-    wait_screen(&second, "the prompt after the loop", |s| {
+    second.expect("the prompt after the loop", WAIT, |s| {
         s.lines().any(|l| l == "$" || l == "#")
     });
     type_line(&second, "echo typed-$((3*4))");
-    wait_screen(&second, "typed output", |s| {
-        s.lines().any(|l| l == "typed-12")
-    });
+    second.expect("typed output", WAIT, |s| s.lines().any(|l| l == "typed-12"));
     // The lines that scrolled off are in the session's history.
     let history = daemon.ok(&["capture-pane", "-p", "-S", "-", "-t", "keep"]);
     assert!(history.contains("early-1\n"), "{history}");
@@ -181,17 +172,24 @@ fn newest_tick(screen: &str) -> u32 {
 
 /// Two terminals attached to session `name` at once, the first showing the prompt.
 fn two_clients(daemon: &Daemon, name: &str) -> [Tmux; 2] {
-    let first = attach(daemon, &format!("--session {name}"));
-    wait_screen(&first, "the prompt", has_prompt);
-    let second = attach(daemon, &format!("--session {name}"));
-    wait_screen(&second, "the session", |s| s.contains(&format!("[{name}]")));
+    two_clients_sized(daemon, name, [(90, 24), (90, 24)])
+}
+
+/// Two terminals of the given (cols, rows) attached to session `name`, one after the
+/// other, the first showing the prompt.
+fn two_clients_sized(daemon: &Daemon, name: &str, sizes: [(u16, u16); 2]) -> [Tmux; 2] {
+    let args = format!("--session {name}");
+    let first = attach_sized(daemon, sizes[0].0, sizes[0].1, &args);
+    first.expect("the prompt", WAIT, has_prompt);
+    let second = attach_sized(daemon, sizes[1].0, sizes[1].1, &args);
+    second.expect("the session", WAIT, |s| s.contains(&format!("[{name}]")));
     [first, second]
 }
 
 /// Waits until every client's screen satisfies `done`.
 fn wait_all(clients: &[Tmux], what: &str, done: impl Fn(&str) -> bool) {
     for (index, tmux) in clients.iter().enumerate() {
-        wait_screen(tmux, &format!("{what} in client {index}"), &done);
+        tmux.expect(&format!("{what} in client {index}"), WAIT, &done);
     }
 }
 
@@ -216,6 +214,88 @@ fn a_session_whose_shell_exits_ends_every_client_with_a_message() {
     type_line(&clients[1], "exit");
     wait_all(&clients, "the end message and the client's exit", |s| {
         s.contains("[exited: session gone ended]") && s.contains("client-exit-0")
+    });
+}
+
+/// Polls `list-panes` until session `target`'s one pane is `cols` x `rows`.
+fn wait_pane_size(daemon: &Daemon, target: &str, cols: u16, rows: u16, why: &str) {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let sizes = daemon.pane_sizes(target);
+        if sizes == [(cols, rows)] {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{why}: panes are {sizes:?}, not {cols}x{rows}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn by_default_the_window_takes_the_size_of_the_client_active_last() {
+    let daemon = Daemon::new();
+    // The client's status line takes one row of its terminal.
+    let [big, small] = two_clients_sized(&daemon, "sized", [(90, 24), (70, 16)]);
+    wait_pane_size(&daemon, "sized", 70, 15, "the client that attached last");
+    big.send_literal("x");
+    wait_pane_size(&daemon, "sized", 90, 23, "the client that typed last");
+    small.send_literal("y");
+    wait_pane_size(&daemon, "sized", 70, 15, "the other client typed");
+}
+
+#[test]
+fn window_size_smallest_fits_every_client_until_one_leaves() {
+    let daemon = Daemon::new();
+    daemon.ok(&[
+        "new",
+        "-s",
+        "fit",
+        "--window-size",
+        "smallest",
+        "--bind",
+        "127.0.0.1",
+        "--",
+        "sh",
+    ]);
+    let [wide, tall] = two_clients_sized(&daemon, "fit", [(90, 16), (70, 24)]);
+    wait_pane_size(&daemon, "fit", 70, 15, "the narrowest and the shortest");
+    // Typing changes nothing here: once its output shows, the size is still the same.
+    type_line(&wide, "echo typed-$((5*5))");
+    tall.expect("the typed output", WAIT, |s| {
+        s.lines().any(|l| l == "typed-25")
+    });
+    assert_eq!(daemon.pane_sizes("fit"), [(70, 15)]);
+    tall.send_keys(&["C-b", "d"]);
+    wait_pane_size(&daemon, "fit", 90, 15, "the client left alone");
+}
+
+#[test]
+fn attach_with_no_session_joins_the_session_used_last() {
+    let daemon = Daemon::new();
+    let older = attach(&daemon, "--session older");
+    older.expect("the prompt", WAIT, has_prompt);
+    let newer = attach(&daemon, "--session newer");
+    newer.expect("the prompt", WAIT, has_prompt);
+    // Typing makes the older session the one used last.
+    type_line(&older, "echo used-$((1+2))");
+    older.expect("the typed output", WAIT, |s| {
+        s.lines().any(|l| l == "used-3")
+    });
+    let again = attach(&daemon, "");
+    again.expect("the session typed in last", WAIT, |s| {
+        s.contains("[older]") && s.lines().any(|l| l == "used-3")
+    });
+    // `moshmux-server new` with no name still makes a fresh session.
+    daemon.ok(&["new", "--bind", "127.0.0.1"]);
+    assert_eq!(daemon.ok(&["ls"]).lines().count(), 3);
+
+    // With no session at all, attach creates one.
+    let empty = Daemon::new();
+    let first = attach(&empty, "");
+    first.expect("a new session", WAIT, |s| {
+        s.contains("[0]") && has_prompt(s)
     });
 }
 

@@ -23,14 +23,16 @@ impl Mux {
             crate::client_link::bind_port(new.bind, new.ports).map_err(CommandError::Endpoint)?;
         let key = SessionKey::generate()
             .map_err(|e| CommandError::Endpoint(format!("cannot make a session key: {e}")))?;
-        let session = self.new_session(new.session)?;
+        let index = self.new_session(new.session)?;
+        let active_at = self.touch(index);
+        let session = self.sessions[index].name.clone();
         let id = ClientId(self.next_client);
         self.next_client += 1;
         let lifetime = Lifetime {
             first_contact: FIRST_CONTACT_LIMIT,
             silence: new.network_timeout_secs.map(Duration::from_secs),
         };
-        let link = ClientLink::start(
+        let mut link = ClientLink::start(
             id,
             session.clone(),
             socket,
@@ -39,6 +41,7 @@ impl Mux {
             self.link_events.clone(),
         )
         .map_err(|e| CommandError::Endpoint(format!("cannot start the client endpoint: {e}")))?;
+        link.active_at = active_at;
         tracing::info!(client = id.0, %session, port = link.port, "client endpoint opened");
         let connect = Connect {
             port: link.port,
@@ -63,25 +66,85 @@ impl Mux {
                     return self.idle_flow();
                 };
                 self.heard_from.insert(id);
-                for event in stream.events() {
-                    if let UserEvent::Command(MuxCommand::Detach) = event {
-                        self.drop_client(id, GoneReason::Detached);
-                        break;
-                    }
-                    if let Err(error) = self.user_event(&session, event) {
-                        tracing::debug!(client = id.0, %error, "client command failed");
+                // Updates without events come and go as the stream is trimmed; only
+                // input is activity.
+                let input = !stream.events().is_empty();
+                let index = self.sessions.iter().position(|s| s.name == session);
+                if let Some(index) = index.filter(|_| input) {
+                    let active_at = self.touch(index);
+                    if let Some(link) = self.clients.get_mut(&id) {
+                        link.active_at = active_at;
                     }
                 }
+                for event in stream.events() {
+                    match event {
+                        UserEvent::Command(MuxCommand::Detach) => {
+                            self.drop_client(id, GoneReason::Detached);
+                            break;
+                        }
+                        UserEvent::Resize { rows, cols } => {
+                            if let Some(link) = self.clients.get_mut(&id) {
+                                link.size = Some(Size {
+                                    rows: (*rows).clamp(1, MAX_ROWS),
+                                    cols: (*cols).clamp(1, MAX_COLS),
+                                });
+                            }
+                        }
+                        event => {
+                            if let Err(error) = self.user_event(&session, event) {
+                                tracing::debug!(client = id.0, %error, "client command failed");
+                            }
+                        }
+                    }
+                }
+                self.fit_session(&session);
                 self.dirty.everything = true;
             }
         }
         self.idle_flow()
     }
 
+    /// Marks the session, and the client acting on it, as used now; returns the
+    /// activity clock's new reading for the client.
+    fn touch(&mut self, session: usize) -> u64 {
+        self.activity += 1;
+        if let Some(session) = self.sessions.get_mut(session) {
+            session.last_used = self.activity;
+        }
+        self.activity
+    }
+
     fn drop_client(&mut self, id: ClientId, reason: GoneReason) {
         self.heard_from.remove(&id);
         if let Some(link) = self.clients.remove(&id) {
             tracing::info!(client = id.0, session = %link.session, ?reason, "client endpoint closed");
+            // Its size no longer counts.
+            self.fit_session(&link.session);
+            self.dirty.everything = true;
+        }
+    }
+
+    /// Lays the session's windows out at the size its policy picks among its clients.
+    fn fit_session(&mut self, name: &str) {
+        let Some(index) = self.sessions.iter().position(|s| s.name == name) else {
+            return;
+        };
+        let clients = self
+            .clients
+            .values()
+            .filter(|link| link.session == name && !link.is_finishing())
+            .filter_map(|link| Some((link.active_at, link.size?)));
+        let session = &mut self.sessions[index];
+        let Some(size) = session.window_size.choose(clients) else {
+            return;
+        };
+        if size == session.size() {
+            return;
+        }
+        session.resize(size);
+        let windows: Vec<u32> = session.windows().map(|w| w.index).collect();
+        for window in windows {
+            self.apply_layout(index, window);
         }
     }
 
@@ -93,21 +156,8 @@ impl Mux {
                     pane.write_input(bytes);
                 }
             }
-            UserEvent::Resize { rows, cols } => {
-                let location = self.resolve(session)?;
-                let size = Size {
-                    rows: (*rows).clamp(1, MAX_ROWS),
-                    cols: (*cols).clamp(1, MAX_COLS),
-                };
-                let windows: Vec<u32> = {
-                    let session = &mut self.sessions[location.session];
-                    session.resize(size);
-                    session.windows().map(|w| w.index).collect()
-                };
-                for window in windows {
-                    self.apply_layout(location.session, window);
-                }
-            }
+            // The caller keeps the client's size and fits the session to its clients.
+            UserEvent::Resize { .. } => {}
             UserEvent::Command(command) => self.mux_command(session, command)?,
         }
         Ok(())
