@@ -1,79 +1,55 @@
 //! Wall-clock times as `ls` shows them: local time in ctime's (and tmux's) form,
-//! `Wed Nov 25 10:52:50 2026`, with English names whatever the locale, so the output
-//! stays parseable.
+//! `Wed Nov 25 10:52:50 2026`. jiff reads the time zone (`TZ`, else the system's) and
+//! formats with English names whatever the locale, so the output stays parseable.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use std::time::SystemTime;
 
-const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+/// ctime's layout; `%e` pads a single-digit day with a space, as ctime does.
+const CTIME: &str = "%a %b %e %H:%M:%S %Y";
 
-/// `time` in the daemon's time zone (`TZ`, else the system's).
+/// `time` in the daemon's time zone.
 pub fn ctime(time: SystemTime) -> String {
-    let seconds = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let seconds = libc::time_t::try_from(seconds).unwrap_or(libc::time_t::MAX);
-    // SAFETY: an all-zero `tm` is a valid value (integers and a null zone pointer).
-    let mut fields: libc::tm = unsafe { std::mem::zeroed() };
-    // SAFETY: both pointers are to live locals; localtime_r is the thread-safe form.
-    let converted = unsafe { libc::localtime_r(&seconds, &mut fields) };
-    if converted.is_null() {
-        return format!("@{seconds}");
-    }
-    format_fields(&fields)
+    in_zone(time, &TimeZone::system())
 }
 
-fn format_fields(fields: &libc::tm) -> String {
-    let name = |names: &[&'static str], index: libc::c_int| {
-        usize::try_from(index)
-            .ok()
-            .and_then(|i| names.get(i).copied())
-            .unwrap_or("???")
-    };
-    format!(
-        "{} {} {:2} {:02}:{:02}:{:02} {}",
-        name(&DAYS, fields.tm_wday),
-        name(&MONTHS, fields.tm_mon),
-        fields.tm_mday,
-        fields.tm_hour,
-        fields.tm_min,
-        fields.tm_sec,
-        i64::from(fields.tm_year) + 1900
-    )
+fn in_zone(time: SystemTime, zone: &TimeZone) -> String {
+    match Timestamp::try_from(time) {
+        Ok(stamp) => stamp.to_zoned(zone.clone()).strftime(CTIME).to_string(),
+        // Outside jiff's range (years beyond ±9999): say so rather than invent a date.
+        Err(_) => "(unknown time)".to_string(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
 
-    fn fields(wday: i32, mon: i32, mday: i32, (h, m, s): (i32, i32, i32), year: i32) -> libc::tm {
-        // SAFETY: as in `ctime`.
-        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-        (tm.tm_wday, tm.tm_mon, tm.tm_mday) = (wday, mon, mday);
-        (tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_year) = (h, m, s, year - 1900);
-        tm
+    fn at(seconds: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(seconds)
     }
 
     #[test]
     fn reads_like_ctime() {
-        let tm = fields(3, 10, 25, (10, 52, 50), 2026);
-        assert_eq!(format_fields(&tm), "Wed Nov 25 10:52:50 2026");
+        assert_eq!(
+            in_zone(at(1_795_603_970), &TimeZone::UTC),
+            "Wed Nov 25 10:52:50 2026"
+        );
         // Single-digit days are padded with a space, as ctime pads them.
-        let tm = fields(0, 0, 4, (0, 0, 9), 2026);
-        assert_eq!(format_fields(&tm), "Sun Jan  4 00:00:09 2026");
-        let tm = fields(9, -1, 1, (0, 0, 0), 2026);
-        assert_eq!(format_fields(&tm), "??? ???  1 00:00:00 2026");
+        assert_eq!(
+            in_zone(at(1_767_484_809), &TimeZone::UTC),
+            "Sun Jan  4 00:00:09 2026"
+        );
     }
 
     #[test]
-    fn now_has_the_shape_of_a_ctime() {
-        let text = ctime(SystemTime::now());
-        let words: Vec<&str> = text.split_whitespace().collect();
-        assert_eq!(words.len(), 5, "{text}");
-        assert!(
-            DAYS.contains(&words[0]) && MONTHS.contains(&words[1]),
-            "{text}"
+    fn the_zone_moves_the_clock() {
+        let plus_one = TimeZone::fixed(jiff::tz::offset(1));
+        assert_eq!(
+            in_zone(at(1_795_603_970), &plus_one),
+            "Wed Nov 25 11:52:50 2026"
         );
-        assert_eq!(text.len(), "Wed Nov 25 10:52:50 2026".len(), "{text}");
     }
 }
