@@ -150,6 +150,12 @@ impl<L, R> DriverHandle<L, R> {
         self.status.borrow().clone()
     }
 
+    /// The status for another part of the application than the one holding the handle
+    /// (a server's registry of clients asking how long each has been silent).
+    pub fn status_watch(&self) -> watch::Receiver<Status> {
+        self.status.clone()
+    }
+
     /// Moves the client to a fresh local port, as mosh does when it has heard nothing for
     /// a while: a NAT or firewall that lost the old mapping gets a new one. Returns the new
     /// local address.

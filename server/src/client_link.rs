@@ -50,6 +50,8 @@ pub enum GoneReason {
     DriverStopped,
     /// The client said it detaches.
     Detached,
+    /// A reattach to the session found the client silent too long (`Mux::reclaim_silent`).
+    Reclaimed,
 }
 
 /// A state for the client, and whether it is the last one (the session ended).
@@ -69,6 +71,9 @@ pub struct ClientLink {
     /// When the client last attached or sent input, on the mux's activity clock.
     pub active_at: u64,
     published: watch::Sender<Publication>,
+    /// The SSP driver's status, to tell how long the client has been silent.
+    status: watch::Receiver<driver::Status>,
+    opened: Instant,
     finishing: bool,
     task: JoinHandle<()>,
 }
@@ -116,6 +121,7 @@ impl ClientLink {
         let connection =
             Connection::new_server(key, HostState::default(), UserStream::default(), now);
         let (driver, handle) = driver::drive(socket, connection)?;
+        let status = handle.status_watch();
         let driver = tokio::spawn(driver.run());
         let (published, watched) = watch::channel(Publication {
             state: Arc::new(HostState::default()),
@@ -128,6 +134,8 @@ impl ClientLink {
             size: None,
             active_at: 0,
             published,
+            status,
+            opened: now,
             finishing: false,
             task,
         })
@@ -160,6 +168,13 @@ impl ClientLink {
             state: Arc::new(state),
             last: true,
         });
+    }
+
+    /// How long the client has been silent at `now`: since its newest authentic
+    /// datagram, or since the endpoint opened if none came yet.
+    pub fn silent_for(&self, now: Instant) -> Duration {
+        let since = self.status.borrow().last_heard.unwrap_or(self.opened);
+        now.saturating_duration_since(since)
     }
 
     pub fn is_finishing(&self) -> bool {

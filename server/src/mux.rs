@@ -3,6 +3,7 @@
 //! request with a reply and says whether the daemon should go on.
 
 mod publish;
+mod reclaim;
 mod remote;
 mod resolve;
 
@@ -92,6 +93,8 @@ pub struct Mux {
     /// Counts client activity (attaching, input), to tell which client and which session
     /// were active last.
     activity: u64,
+    /// Silence after which a reattach to its session closes a client's endpoint.
+    reclaim_after: std::time::Duration,
     /// Where client links report to the daemon loop, which hands it to `on_link_event`.
     link_events: Sender<(ClientId, LinkEvent)>,
     dirty: publish::Dirty,
@@ -119,6 +122,7 @@ impl Mux {
             heard_from: HashSet::new(),
             next_client: 0,
             activity: 0,
+            reclaim_after: reclaim::RECLAIM_AFTER,
             link_events,
             dirty: publish::Dirty::default(),
             identity: format!("{},{}", socket.display(), std::process::id()),
@@ -238,14 +242,7 @@ impl Mux {
     /// Creates a session, or finds the one of that name (with no name and `join_recent`,
     /// the one used last); gives it the window size policy asked for; returns its index.
     fn new_session(&mut self, new: control::NewSession) -> Result<usize, CommandError> {
-        let existing = match &new.name {
-            Some(name) => self.sessions.iter().position(|s| &s.name == name),
-            None if new.join_recent => {
-                (0..self.sessions.len()).max_by_key(|&index| self.sessions[index].last_used)
-            }
-            None => None,
-        };
-        let index = match existing {
+        let index = match self.existing_session(&new) {
             Some(index) => index,
             None => self.create_session(new.name, new.command, new.cwd)?,
         };
@@ -253,6 +250,17 @@ impl Mux {
             self.sessions[index].window_size = policy;
         }
         Ok(index)
+    }
+
+    /// The session `new` joins, if it joins one.
+    fn existing_session(&self, new: &control::NewSession) -> Option<usize> {
+        match &new.name {
+            Some(name) => self.sessions.iter().position(|s| &s.name == name),
+            None if new.join_recent => {
+                (0..self.sessions.len()).max_by_key(|&index| self.sessions[index].last_used)
+            }
+            None => None,
+        }
     }
 
     fn create_session(

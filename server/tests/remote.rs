@@ -344,9 +344,27 @@ async fn a_silent_client_is_dropped_after_the_network_timeout() {
     );
     let mut client = connect(port, &key);
     wait_state(&mut client, "a state", |s| !s.windows.is_empty()).await;
+    // A second client with the same timeout that keeps talking (at the session's size).
+    let (live_port, live_key) = new_endpoint(
+        &server,
+        "61850:61899",
+        &["-s", "t", "--network-timeout", "1"],
+    );
+    let live = connect(live_port, &live_key);
+    let talking = tokio::spawn(async move {
+        loop {
+            send(&live, UserEvent::Resize { rows: 24, cols: 80 }).await;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    });
     drop(client);
     wait_for("the port to close", || port_is_closed(port)).await;
-    assert_eq!(server.sessions(), "t: 1 windows [80x24]\n");
+    assert!(
+        !port_is_closed(live_port),
+        "the live client's endpoint closed"
+    );
+    assert_eq!(server.sessions(), "t: 1 windows [80x24] (1 attached)\n");
+    talking.abort();
 }
 
 #[tokio::test]

@@ -13,12 +13,18 @@ use crate::pane_id::{PaneId, Size};
 use moshmux_proto::screen::{MAX_COLS, MAX_ROWS};
 use moshmux_proto::user::Direction;
 use moshmux_proto::{MuxCommand, SessionKey, UserEvent};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 impl Mux {
     /// Creates or joins the session, then opens a UDP endpoint for one client with a
-    /// fresh key. The port is taken first, so a full range leaves no session behind.
+    /// fresh key. The port is taken first, so a full range leaves no session behind; a
+    /// join first closes the session's endpoints whose clients went silent, which may
+    /// free that very port.
     pub(super) fn new_client(&mut self, new: control::NewClient) -> Result<Connect, CommandError> {
+        if let Some(index) = self.existing_session(&new.session) {
+            let name = self.sessions[index].name.clone();
+            self.reclaim_silent(&name, Instant::now());
+        }
         let socket =
             crate::client_link::bind_port(new.bind, new.ports).map_err(CommandError::Endpoint)?;
         let key = SessionKey::generate()
@@ -114,7 +120,7 @@ impl Mux {
         self.activity
     }
 
-    fn drop_client(&mut self, id: ClientId, reason: GoneReason) {
+    pub(super) fn drop_client(&mut self, id: ClientId, reason: GoneReason) {
         self.heard_from.remove(&id);
         if let Some(link) = self.clients.remove(&id) {
             tracing::info!(client = id.0, session = %link.session, ?reason, "client endpoint closed");
