@@ -2,7 +2,9 @@
 //! on a laptop whose lid closed, says nothing; its endpoint would keep a UDP port, an SSP
 //! state and (with `window-size smallest`) its size until `--network-timeout`, forever by
 //! default. A reattach to the same session is the moment to look: the user is on another
-//! terminal or device, and whatever has been silent that long is most likely gone.
+//! terminal or device, and whatever has been silent that long is most likely gone. As
+//! the user usually reattaches at once, before the old client has been silent long, the
+//! newcomer's input looks again, until the old endpoint is gone or talks.
 
 use super::Mux;
 use crate::client_link::{ClientId, GoneReason};
@@ -19,12 +21,14 @@ pub(super) const RECLAIM_AFTER: Duration = ACK_INTERVAL
     .saturating_add(Duration::from_secs(1));
 
 impl Mux {
-    /// Closes `session`'s endpoints whose clients have been silent for
-    /// `self.reclaim_after` at `now` (never heard from: since the endpoint opened).
-    pub(super) fn reclaim_silent(&mut self, session: &str, now: Instant) {
+    /// Closes the endpoints of `session` opened before `newcomer` (a client attaching, or
+    /// one that attached and now sends input) whose clients have been silent for
+    /// `self.reclaim_after` at `now` (never heard from: since the endpoint opened). Only
+    /// a newer client judges an older one, as a reattach does.
+    pub(super) fn reclaim_silent(&mut self, session: &str, newcomer: ClientId, now: Instant) {
         let silent: Vec<ClientId> = self
             .clients
-            .iter()
+            .range(..newcomer)
             .filter(|(_, link)| link.session == session && !link.is_finishing())
             .filter(|(_, link)| link.silent_for(now) >= self.reclaim_after)
             .map(|(&id, _)| id)
@@ -46,27 +50,31 @@ mod tests {
     use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
     use tokio::sync::mpsc;
 
-    /// Far from the ports other tests use.
-    const PORTS: (u16, u16) = (62300, 62399);
     const DEADLINE: Duration = Duration::from_secs(20);
+    /// The silence the tests reclaim after; the clients that live talk every 50 ms.
+    const SHORT: Duration = Duration::from_secs(1);
+    const TALK: Duration = Duration::from_millis(50);
 
     struct Fixture {
         mux: Mux,
+        /// Ports of this test alone, so a freed port is not taken by another test.
+        ports: (u16, u16),
         link_events: mpsc::Receiver<(ClientId, LinkEvent)>,
         _pane_events: mpsc::Receiver<PaneEvent>,
         _dir: tempfile::TempDir,
     }
 
     impl Fixture {
-        fn new(reclaim_after: Duration) -> Fixture {
+        fn new(ports: (u16, u16)) -> Fixture {
             let dir = tempfile::tempdir().expect("a temp dir");
             let store = crate::history::open(dir.path(), Default::default()).expect("store");
             let (pane_tx, pane_events) = mpsc::channel(256);
             let (link_tx, link_events) = mpsc::channel(64);
             let mut mux = Mux::new(pane_tx, link_tx, dir.path().join("server.sock"), store);
-            mux.reclaim_after = reclaim_after;
+            mux.reclaim_after = SHORT;
             Fixture {
                 mux,
+                ports,
                 link_events,
                 _pane_events: pane_events,
                 _dir: dir,
@@ -86,7 +94,7 @@ mod tests {
                         window_size: None,
                     },
                     bind: Ipv4Addr::LOCALHOST.into(),
-                    ports: PORTS,
+                    ports: self.ports,
                     network_timeout_secs: None,
                 })
                 .expect("new client");
@@ -145,38 +153,48 @@ mod tests {
         })
     }
 
-    fn port_is_free(port: u16) -> bool {
-        UdpSocket::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
+    async fn wait_port_free(port: u16) {
+        let deadline = Instant::now() + DEADLINE;
+        // The socket closes as the link's tasks end, on the runtime's next turns.
+        while is_bound(port) {
+            assert!(Instant::now() < deadline, "port {port} is still bound");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
-    #[tokio::test]
-    async fn a_reattach_closes_silent_endpoints_of_its_session_and_no_other() {
-        let mut fixture = Fixture::new(Duration::from_secs(1));
-        // A client that talks once, then dies.
-        let (dead_port, dead_key) = fixture.attach("work");
-        let dead = client(dead_port, &dead_key, Duration::from_secs(3600));
-        let dead_id = fixture.id_of(dead_port);
+    fn is_bound(port: u16) -> bool {
+        UdpSocket::bind((Ipv4Addr::LOCALHOST, port)).is_err()
+    }
+
+    /// Attaches a client to `session` that is heard once, then dies; returns its port.
+    async fn dead_client(fixture: &mut Fixture, session: &str) -> u16 {
+        let (port, key) = fixture.attach(session);
+        let dead = client(port, &key, Duration::from_secs(3600));
+        let id = fixture.id_of(port);
         let deadline = Instant::now() + DEADLINE;
         while !fixture
             .run_for(Duration::from_millis(50))
             .await
-            .contains(&dead_id)
+            .contains(&id)
         {
-            assert!(
-                Instant::now() < deadline,
-                "the first client was never heard"
-            );
+            assert!(Instant::now() < deadline, "the client was never heard");
         }
         dead.abort();
+        port
+    }
+
+    #[tokio::test]
+    async fn a_reattach_closes_silent_endpoints_of_its_session_and_no_other() {
+        let mut fixture = Fixture::new((62300, 62349));
+        let (live_port, live_key) = fixture.attach("work");
+        let live = client(live_port, &live_key, TALK);
+        let dead_port = dead_client(&mut fixture, "work").await;
         // An endpoint of another session whose client never came.
         let (other_port, _) = fixture.attach("other");
-        // A live client, heard every 50 ms. Its attach reclaims nothing: no one has been
-        // silent long yet.
-        let (live_port, live_key) = fixture.attach("work");
-        let live = client(live_port, &live_key, Duration::from_millis(50));
+        // The live client's input judges no client that attached after it.
+        fixture.run_for(SHORT + Duration::from_millis(500)).await;
         assert!(fixture.has_endpoint(dead_port));
 
-        fixture.run_for(Duration::from_millis(1500)).await;
         let (new_port, _) = fixture.attach("work");
         assert!(
             !fixture.has_endpoint(dead_port),
@@ -191,13 +209,26 @@ mod tests {
             "another session's endpoint went"
         );
         assert!(fixture.has_endpoint(new_port));
-        // The socket really closes (its task ends on the runtime's next turns).
-        let deadline = Instant::now() + DEADLINE;
-        while !port_is_free(dead_port) {
-            assert!(Instant::now() < deadline, "port {dead_port} is still bound");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        assert!(!port_is_free(live_port) && !port_is_free(other_port));
+        wait_port_free(dead_port).await;
+        assert!(is_bound(live_port) && is_bound(other_port));
         live.abort();
+    }
+
+    #[tokio::test]
+    async fn the_newcomers_input_closes_an_endpoint_that_falls_silent_later() {
+        let mut fixture = Fixture::new((62350, 62399));
+        let dead_port = dead_client(&mut fixture, "work").await;
+        // Reattached at once: the old client has not been silent long yet.
+        let (new_port, new_key) = fixture.attach("work");
+        assert!(fixture.has_endpoint(dead_port));
+        let newcomer = client(new_port, &new_key, TALK);
+        fixture.run_for(SHORT + Duration::from_millis(500)).await;
+        assert!(
+            !fixture.has_endpoint(dead_port),
+            "the silent endpoint stays"
+        );
+        wait_port_free(dead_port).await;
+        assert!(fixture.has_endpoint(new_port) && is_bound(new_port));
+        newcomer.abort();
     }
 }

@@ -23,7 +23,8 @@ impl Mux {
     pub(super) fn new_client(&mut self, new: control::NewClient) -> Result<Connect, CommandError> {
         if let Some(index) = self.existing_session(&new.session) {
             let name = self.sessions[index].name.clone();
-            self.reclaim_silent(&name, Instant::now());
+            let newcomer = ClientId(self.next_client);
+            self.reclaim_silent(&name, newcomer, Instant::now());
         }
         let socket =
             crate::client_link::bind_port(new.bind, new.ports).map_err(CommandError::Endpoint)?;
@@ -81,6 +82,7 @@ impl Mux {
                     if let Some(link) = self.clients.get_mut(&id) {
                         link.active_at = active_at;
                     }
+                    self.reclaim_silent(&session, id, Instant::now());
                 }
                 for event in stream.events() {
                     match event {
