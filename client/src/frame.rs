@@ -129,7 +129,7 @@ impl Frame {
 
     /// Writes one cell, keeping wide cells whole: a cell that half covers a wide one
     /// blanks its other half, and a wide cell that does not fit becomes a space.
-    fn put(&mut self, row: u16, col: u16, text: &str, wide: bool, style: CellStyle) {
+    pub(crate) fn put(&mut self, row: u16, col: u16, text: &str, wide: bool, style: CellStyle) {
         if row >= self.rows || col >= self.cols {
             return;
         }

@@ -129,6 +129,12 @@ impl<L: SyncState, R: SyncState> Connection<L, R> {
         self.sender.current_acked()
     }
 
+    /// [`SyncState::progress`] of the newest local state the peer acknowledged: for the
+    /// user stream, how many of the client's events the server holds.
+    pub fn local_acked_progress(&self) -> u64 {
+        self.sender.acked().progress()
+    }
+
     /// The newest state received from the peer.
     pub fn remote_state(&self) -> &R {
         self.receiver.newest()

@@ -46,6 +46,9 @@ pub struct Status {
     pub local_updates: u64,
     /// The peer acknowledged the local state as of `local_updates` changes.
     pub local_acked: bool,
+    /// [`Connection::local_acked_progress`]: on the client, how many user-stream events
+    /// the server has acknowledged, whatever was pushed since.
+    pub local_acked_progress: u64,
 }
 
 type Update<L> = Box<dyn FnOnce(&mut L) + Send>;
@@ -120,6 +123,7 @@ fn status_of<L: SyncState, R: SyncState>(
         stats: connection.stats().clone(),
         local_updates,
         local_acked: connection.local_acked(),
+        local_acked_progress: connection.local_acked_progress(),
     })
 }
 
@@ -341,6 +345,36 @@ mod tests {
             .unwrap();
         expect_remote(&mut client, "a.txt b.txt").await;
         assert!(client.status().last_heard.is_some());
+    }
+
+    #[tokio::test]
+    async fn the_client_learns_how_many_events_the_server_holds() {
+        use crate::{UserEvent, UserStream};
+        let key = SessionKey::from_bytes([3; 16]);
+        let server_socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let server_addr = server_socket.local_addr().unwrap();
+        let client_socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let server = Connection::new_server(&key, text(""), UserStream::default(), now());
+        let client =
+            Connection::new_client(&key, server_addr, UserStream::default(), text(""), now());
+        let (server_driver, _server) = drive(server_socket, server).unwrap();
+        let (client_driver, client) = drive(client_socket, client).unwrap();
+        tokio::spawn(server_driver.run());
+        tokio::spawn(client_driver.run());
+        assert_eq!(client.status().local_acked_progress, 0);
+        for keys in [&b"l"[..], b"s", b"\r"] {
+            let event = UserEvent::Keys(keys.to_vec());
+            client.update_local(move |s| s.push(event)).await.unwrap();
+        }
+        let acked = async {
+            while client.status().local_acked_progress < 3 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::time::timeout(DEADLINE, acked)
+            .await
+            .expect("the server acknowledged the three events");
+        assert_eq!(client.status().local_acked_progress, 3);
     }
 
     #[tokio::test]

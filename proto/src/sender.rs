@@ -96,6 +96,11 @@ impl<S: SyncState> Sender<S> {
         &self.current
     }
 
+    /// The newest state the peer acknowledged.
+    pub(crate) fn acked(&self) -> &S {
+        &self.sent[0].state
+    }
+
     /// Whether the peer acknowledged the current state.
     pub(crate) fn current_acked(&self) -> bool {
         self.current == self.sent[0].state

@@ -27,6 +27,14 @@ pub trait SyncState: Clone + PartialEq {
     /// (a stream can achieve this by numbering its events absolutely). Snapshot-like states
     /// (a screen) keep the default, which does nothing.
     fn subtract(&mut self, _acked: &Self) {}
+
+    /// How far a stream has come: the number of events it has had, subtracted or not. The
+    /// driver reports it for the state the peer acknowledged, so the application knows
+    /// which of its events the peer holds (the client's prediction waits for that).
+    /// Snapshot-like states keep the default, 0.
+    fn progress(&self) -> u64 {
+        0
+    }
 }
 
 /// A diff that does not fit the state it was applied to.

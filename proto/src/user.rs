@@ -244,6 +244,10 @@ impl SyncState for UserStream {
         self.events.drain(..shared as usize);
         self.start += shared;
     }
+
+    fn progress(&self) -> u64 {
+        self.pushed()
+    }
 }
 
 #[cfg(test)]

@@ -102,6 +102,7 @@ mod tests {
             },
             local_updates: 0,
             local_acked: false,
+            local_acked_progress: 0,
         }
     }
 
