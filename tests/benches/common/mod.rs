@@ -177,11 +177,15 @@ pub fn time_until(
     }
 }
 
-/// A shell prompt (`$ `) at the start of some line.
+/// A shell prompt at the start of some line: `$ ` from PS1, or root's `# ` that Debian's
+/// /etc/profile sets when a pane's shell starts as a login shell.
 pub fn shows_prompt(screen: &str) -> bool {
-    screen
-        .lines()
-        .any(|line| line.starts_with("$ ") || line == "$")
+    screen.lines().any(|line| {
+        let line = line.trim_end();
+        ["$", "#"]
+            .iter()
+            .any(|prompt| line == *prompt || line.starts_with(&format!("{prompt} ")))
+    })
 }
 
 /// Single-quoted for `sh`.
