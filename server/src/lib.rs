@@ -9,6 +9,7 @@ pub mod control;
 pub mod daemon;
 pub mod history;
 mod history_line;
+mod history_view;
 pub mod host_state;
 pub mod keys;
 pub mod layout;

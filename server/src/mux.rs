@@ -10,6 +10,7 @@ mod resolve;
 use crate::client_link::{ClientId, ClientLink, LinkEvent};
 use crate::control::{self, Reply, Request};
 use crate::history::{self, PaneHistory, ScreenRows};
+use crate::history_view::HistoryView;
 use crate::keys::{self, KeyError};
 use crate::layout::{LayoutError, Orientation};
 use crate::local_time;
@@ -89,6 +90,8 @@ pub struct Mux {
     /// The clients that have been heard from (a client sends its size first): what `ls`
     /// counts as attached, unlike an endpoint still waiting for its client.
     heard_from: HashSet<ClientId>,
+    /// Each client's scroll view and search: the history its state carries.
+    views: BTreeMap<ClientId, HistoryView>,
     next_client: u64,
     /// Counts client activity (attaching, input), to tell which client and which session
     /// were active last.
@@ -120,6 +123,7 @@ impl Mux {
             events,
             clients: BTreeMap::new(),
             heard_from: HashSet::new(),
+            views: BTreeMap::new(),
             next_client: 0,
             activity: 0,
             reclaim_after: reclaim::RECLAIM_AFTER,

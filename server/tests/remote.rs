@@ -382,3 +382,64 @@ async fn the_client_hears_that_the_session_ended() {
     wait_for("the port to close", || port_is_closed(port)).await;
     wait_for("the daemon to stop", || !common::exists(&server.socket())).await;
 }
+
+/// The history channel end to end: a scroll request brings the lines it asked for, with
+/// the pane's history length, and a search answers with the matching line's number.
+#[tokio::test]
+async fn scroll_and_search_requests_bring_history() {
+    let server = Server::new();
+    let (port, key) = new_endpoint(&server, "61950:61999", &["-s", "h", "--", "sh"]);
+    let mut client = connect(port, &key);
+    let state = wait_state(&mut client, "the prompt", |s| has_prompt(&active_text(s))).await;
+    let pane = state.panes[0].pane;
+    send(&client, UserEvent::Keys(b"seq 1 3000\r".to_vec())).await;
+    let state = wait_state(&mut client, "the end of seq", |s| {
+        active_text(s).contains("3000\n$")
+    })
+    .await;
+    let screen = &state.screens[&pane];
+    // The command line left first, then "1" and on; the screen shows the last rows.
+    assert!(screen.history_len > 2900, "{}", screen.history_len);
+    assert_eq!(screen.history_start, 0);
+    client
+        .update_local(move |stream| {
+            stream.scroll = Some(moshmux_proto::ScrollRequest {
+                pane,
+                first: 1000,
+                rows: 20,
+            });
+            stream.search = Some(moshmux_proto::SearchRequest {
+                id: 7,
+                pane,
+                needle: "2345".into(),
+                direction: moshmux_proto::SearchDirection::Older,
+                from: 3000,
+            });
+        })
+        .await
+        .expect("the client's driver runs");
+    let page = |s: &HostState| {
+        (1000..1020)
+            .map(|line| {
+                s.history
+                    .get(&(pane, line))
+                    .map(|row| row.text().to_string())
+            })
+            .collect::<Vec<_>>()
+    };
+    let expected: Vec<Option<String>> = (1000..1020).map(|n| Some(n.to_string())).collect();
+    let state = wait_state(&mut client, "the page", |s| {
+        page(s) == expected && s.search.is_some()
+    })
+    .await;
+    assert_eq!(
+        state.search,
+        Some(moshmux_proto::screen::SearchResult {
+            id: 7,
+            line: Some(2345)
+        })
+    );
+    // The margin around the page came too.
+    assert!(state.history.contains_key(&(pane, 980)));
+    assert!(state.history.contains_key(&(pane, 1039)));
+}

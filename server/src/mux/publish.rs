@@ -3,14 +3,17 @@
 //! attached to it. The SSP sender then sends only the newest state at its own pace.
 
 use super::Mux;
+use crate::history_view::HistoryView;
 use crate::host_state;
 use crate::pane_id::PaneId;
 use crate::session::Session;
 use moshmux_proto::label::Label;
 use moshmux_proto::screen::{PaneView, Rect, WindowInfo, MAX_WINDOWS};
 use moshmux_proto::HostState;
+use moshmux_store::PaneUid;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// What changed since the last publication.
 #[derive(Debug, Default)]
@@ -23,15 +26,26 @@ pub(super) struct Dirty {
 }
 
 impl Mux {
-    /// Whether a publication is due; the daemon then arms its publish tick.
+    /// Whether a publication is due; the daemon then arms its publish tick. A client's
+    /// history top-up waits for its own pacing inside [`Mux::publish`].
     pub fn wants_publish(&self) -> bool {
-        !self.clients.is_empty() && (self.dirty.everything || !self.dirty.panes.is_empty())
+        !self.clients.is_empty()
+            && (self.dirty.everything
+                || !self.dirty.panes.is_empty()
+                || self.views.values().any(HistoryView::wants_publish))
     }
 
     /// Composes every session that changed and has clients, once, and hands the state to
-    /// each of its clients.
+    /// each of its clients, with that client's history lines and search answer.
     pub fn publish(&mut self) {
         let dirty = std::mem::take(&mut self.dirty);
+        let now = Instant::now();
+        for view in self.views.values_mut() {
+            for pane in &dirty.panes {
+                view.history_grew(pane.0);
+            }
+            view.top_up(&self.store, now);
+        }
         let attached: BTreeSet<&str> = self
             .clients
             .values()
@@ -44,18 +58,25 @@ impl Mux {
             };
             let links = || {
                 self.clients
-                    .values()
-                    .filter(move |link| link.session == name && !link.is_finishing())
+                    .iter()
+                    .filter(move |(_, link)| link.session == name && !link.is_finishing())
             };
-            if !dirty.everything && !shows_any(session, &dirty.panes) {
-                continue;
-            }
-            let previous = links()
-                .map(|link| link.last_published())
-                .find(|state| !state.windows.is_empty());
-            let state = Arc::new(self.compose(session, previous.as_deref(), &dirty));
-            for link in links() {
-                link.publish(&state);
+            let composed = (dirty.everything || shows_any(session, &dirty.panes)).then(|| {
+                let previous = links()
+                    .map(|(_, link)| link.last_published())
+                    .find(|state| !state.windows.is_empty());
+                Arc::new(self.compose(session, previous.as_deref(), &dirty))
+            });
+            for (id, link) in links() {
+                let view = self.views.get_mut(id).filter(|view| !view.is_empty());
+                match (&composed, view) {
+                    (Some(state), None) => link.publish(state),
+                    (Some(state), Some(view)) => link.publish(&Arc::new(view.dress(state))),
+                    (None, Some(view)) if view.has_news() => {
+                        link.publish(&Arc::new(view.dress(&link.last_published())));
+                    }
+                    (None, _) => {}
+                }
             }
         }
     }
@@ -109,7 +130,11 @@ impl Mux {
                 _ => host_state::pane_screen(pane.screen(), pane.title(), before),
             };
             match screen {
-                Ok(screen) => {
+                Ok(mut screen) => {
+                    if let Some(info) = self.store.info(PaneUid(id.0)) {
+                        screen.history_len = info.next_line;
+                        screen.history_start = info.first_line;
+                    }
                     state.screens.insert(id.0, screen);
                 }
                 Err(error) => state

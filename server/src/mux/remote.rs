@@ -106,6 +106,10 @@ impl Mux {
                     }
                 }
                 self.fit_session(&session);
+                if self.clients.contains_key(&id) {
+                    let view = self.views.entry(id).or_default();
+                    view.set_requests(&self.store, stream.scroll, stream.search.clone());
+                }
                 self.dirty.everything = true;
             }
         }
@@ -124,6 +128,7 @@ impl Mux {
 
     pub(super) fn drop_client(&mut self, id: ClientId, reason: GoneReason) {
         self.heard_from.remove(&id);
+        self.views.remove(&id);
         if let Some(link) = self.clients.remove(&id) {
             tracing::info!(client = id.0, session = %link.session, ?reason, "client endpoint closed");
             // Its size no longer counts.

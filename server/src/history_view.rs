@@ -1,0 +1,254 @@
+//! One client's end of the history channel: what its scroll view asked for, which
+//! history lines its host state holds, and the answer to its search.
+//!
+//! The lines a client's host state holds are also its cache: the SSP diff sends a line
+//! only when the client's state lacks it, so keeping lines the client may want again (up
+//! to [`CACHE_LINES`]) means they are never sent twice. History must never delay the
+//! screen: each top-up adds at most [`TOPUP_BUDGET`] bytes of new lines, the requested
+//! page first, and top-ups come at most every [`TOPUP_INTERVAL`], so a frame that
+//! carries history stays a few datagrams and the rest follows in the next frames.
+
+use moshmux_proto::codec;
+use moshmux_proto::screen::{self, CellStyle, HistoryLines, Row, SearchResult, MAX_COLS};
+use moshmux_proto::{HostState, ScrollRequest, SearchDirection, SearchRequest};
+use moshmux_store::{AttrRun, Direction, HistoryStore, PaneUid, StoredLine, Style};
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use unicode_width::UnicodeWidthChar;
+
+/// Most encoded bytes of history lines one top-up adds: a 24-row page of 80-column text
+/// fits about eight times, and compressed it is a few datagrams.
+pub const TOPUP_BUDGET: usize = 16 << 10;
+/// Shortest time between two top-ups of one client: SSP's shortest send interval, so
+/// each frame carries at most about one budget of history.
+pub const TOPUP_INTERVAL: Duration = Duration::from_millis(20);
+/// Most history lines a client's state keeps; the ones farthest from the view go first.
+pub const CACHE_LINES: usize = 4096;
+
+#[derive(Debug, Default)]
+pub struct HistoryView {
+    scroll: Option<ScrollRequest>,
+    /// The newest search answered.
+    search: Option<SearchRequest>,
+    lines: HistoryLines,
+    result: Option<SearchResult>,
+    /// Some line the view wants is not in `lines` yet (as far as we knew last time).
+    pending: bool,
+    /// `lines` or `result` changed since the client was last handed a state.
+    changed: bool,
+    next_topup: Option<Instant>,
+}
+
+impl HistoryView {
+    /// Takes the client's newest requests; a new search runs at once, over the store.
+    pub fn set_requests(
+        &mut self,
+        store: &HistoryStore,
+        scroll: Option<ScrollRequest>,
+        search: Option<SearchRequest>,
+    ) {
+        if scroll != self.scroll {
+            self.scroll = scroll;
+            self.pending = scroll.is_some();
+            // A new page is wanted now, not after the pacing interval.
+            self.next_topup = None;
+        }
+        if search.is_some() && search != self.search {
+            if let Some(request) = &search {
+                self.result = Some(SearchResult {
+                    id: request.id,
+                    line: find(store, request),
+                });
+                self.changed = true;
+            }
+            self.search = search;
+        }
+    }
+
+    /// Output arrived in `pane`: lines the view wants may exist now.
+    pub fn history_grew(&mut self, pane: u32) {
+        if self.scroll.is_some_and(|s| s.pane == pane) {
+            self.pending = true;
+        }
+    }
+
+    /// Whether a top-up or a new answer waits to be published.
+    pub fn wants_publish(&self) -> bool {
+        self.pending || self.changed
+    }
+
+    /// Whether lines or an answer arrived since the last [`HistoryView::dress`].
+    pub fn has_news(&self) -> bool {
+        self.changed
+    }
+
+    /// Adds up to [`TOPUP_BUDGET`] bytes of the lines the view wants, if a top-up is due.
+    pub fn top_up(&mut self, store: &HistoryStore, now: Instant) {
+        let Some(request) = self.scroll else {
+            return;
+        };
+        if !self.pending || self.next_topup.is_some_and(|at| now < at) {
+            return;
+        }
+        self.next_topup = Some(now + TOPUP_INTERVAL);
+        let Some(info) = store.info(PaneUid(request.pane)) else {
+            self.pending = false;
+            return;
+        };
+        let kept = info.first_line..info.next_line;
+        let mut spent = 0;
+        self.pending = false;
+        for range in wanted(&request) {
+            let range = range.start.max(kept.start)..range.end.min(kept.end);
+            let missing: Vec<u64> = range
+                .filter(|&line| !self.lines.contains_key(&(request.pane, line)))
+                .collect();
+            let (Some(&lo), Some(&hi)) = (missing.first(), missing.last()) else {
+                continue;
+            };
+            if spent >= TOPUP_BUDGET {
+                self.pending = true;
+                break;
+            }
+            let page = match store.read(PaneUid(request.pane), lo..hi + 1) {
+                Ok(page) => page,
+                Err(error) => {
+                    tracing::warn!(pane = request.pane, %error, "history page unreadable");
+                    continue;
+                }
+            };
+            for (line, stored) in (page.first..).zip(&page.lines) {
+                let key = (request.pane, line);
+                if self.lines.contains_key(&key) {
+                    continue;
+                }
+                let row = to_row(stored);
+                let size = codec::encode(&row).len();
+                if spent > 0 && spent + size > TOPUP_BUDGET {
+                    self.pending = true;
+                    break;
+                }
+                spent += size;
+                self.lines.insert(key, Arc::new(row));
+                self.changed = true;
+            }
+        }
+        self.evict(&request);
+    }
+
+    /// Keeps at most [`CACHE_LINES`] lines: other panes' go first, then the farthest
+    /// from the view.
+    fn evict(&mut self, request: &ScrollRequest) {
+        let excess = self.lines.len().saturating_sub(CACHE_LINES);
+        if excess == 0 {
+            return;
+        }
+        let centre = request.first + u64::from(request.rows) / 2;
+        let mut keys: Vec<(u32, u64)> = self.lines.keys().copied().collect();
+        keys.sort_by_key(|&(pane, line)| {
+            std::cmp::Reverse((pane != request.pane, line.abs_diff(centre)))
+        });
+        for key in keys.into_iter().take(excess) {
+            self.lines.remove(&key);
+        }
+    }
+
+    /// The client's state: the session's, with this client's history and answer.
+    pub fn dress(&mut self, session: &HostState) -> HostState {
+        self.changed = false;
+        HostState {
+            history: self.lines.clone(),
+            search: self.result,
+            ..session.clone()
+        }
+    }
+
+    /// Whether the client's state differs from the session's at all.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty() && self.result.is_none()
+    }
+}
+
+/// The lines a view wants, most wanted first: its page, the page above (scrolling back
+/// is the usual way), the page below, then a second page above.
+fn wanted(request: &ScrollRequest) -> [Range<u64>; 4] {
+    let rows = u64::from(request.rows);
+    let first = request.first;
+    let end = first.saturating_add(rows);
+    [
+        first..end,
+        first.saturating_sub(rows)..first,
+        end..end.saturating_add(rows),
+        first.saturating_sub(2 * rows)..first.saturating_sub(rows),
+    ]
+}
+
+/// The nearest line matching the request, past its starting line, within what is kept.
+fn find(store: &HistoryStore, request: &SearchRequest) -> Option<u64> {
+    let uid = PaneUid(request.pane);
+    let (direction, from) = match request.direction {
+        // The store's older search looks at lines before `from`, its newer one from
+        // `from` on.
+        SearchDirection::Older => (Direction::Older, request.from),
+        SearchDirection::Newer => (Direction::Newer, request.from.saturating_add(1)),
+    };
+    match store.search(uid, request.needle.as_str(), direction, from) {
+        Ok(found) => found,
+        Err(error) => {
+            tracing::debug!(pane = request.pane, %error, "history search failed");
+            None
+        }
+    }
+}
+
+/// A stored line as a row as wide as its text: zero-width characters join the cell
+/// before them, and widths are the ones the client's renderer also uses.
+pub fn to_row(line: &StoredLine) -> Row {
+    let mut cells: Vec<(String, bool, CellStyle)> = Vec::new();
+    let mut runs = line.attrs.iter();
+    let mut run: Option<&AttrRun> = runs.next();
+    let mut left = run.map_or(0, |r| r.chars);
+    for c in line.text.chars() {
+        while run.is_some() && left == 0 {
+            run = runs.next();
+            left = run.map_or(0, |r| r.chars);
+        }
+        let style = run.map_or_else(CellStyle::default, cell_style);
+        left = left.saturating_sub(1);
+        match (c.width(), cells.last_mut()) {
+            (Some(0), Some(last)) => last.0.push(c),
+            (width, _) => cells.push((c.to_string(), width == Some(2), style)),
+        }
+    }
+    let width: usize = cells.iter().map(|c| if c.1 { 2 } else { 1 }).sum();
+    let cols = u16::try_from(width).unwrap_or(MAX_COLS).min(MAX_COLS);
+    let mut builder = Row::builder(cols);
+    for (text, wide, style) in &cells {
+        builder.push(text, *wide, *style);
+    }
+    builder.finish(line.wrapped)
+}
+
+fn cell_style(run: &AttrRun) -> CellStyle {
+    CellStyle {
+        fg: color(run.fg),
+        bg: color(run.bg),
+        bold: run.style.contains(Style::BOLD),
+        dim: run.style.contains(Style::DIM),
+        italic: run.style.contains(Style::ITALIC),
+        underline: run.style.contains(Style::UNDERLINE),
+        inverse: run.style.contains(Style::INVERSE),
+    }
+}
+
+fn color(color: moshmux_store::Color) -> screen::Color {
+    match color {
+        moshmux_store::Color::Default => screen::Color::Default,
+        moshmux_store::Color::Indexed(index) => screen::Color::Indexed(index),
+        moshmux_store::Color::Rgb(r, g, b) => screen::Color::Rgb(r, g, b),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,229 @@
+use super::*;
+use moshmux_proto::screen::Color;
+use moshmux_proto::{Label, SyncState};
+use moshmux_store::StoreOptions;
+
+/// A store whose pane 1 holds lines "0" to "n - 1", as `seq 0 n-1` leaves them.
+fn store_with(dir: &tempfile::TempDir, n: u64, text: impl Fn(u64) -> String) -> HistoryStore {
+    let store = HistoryStore::open(dir.path(), StoreOptions::default()).unwrap();
+    for line in 0..n {
+        store
+            .append(PaneUid(1), StoredLine::plain(text(line)))
+            .unwrap();
+    }
+    store
+}
+
+fn request(first: u64, rows: u16) -> Option<ScrollRequest> {
+    Some(ScrollRequest {
+        pane: 1,
+        first,
+        rows,
+    })
+}
+
+fn texts(view: &HistoryView, lines: Range<u64>) -> Vec<Option<String>> {
+    lines
+        .map(|line| view.lines.get(&(1, line)).map(|row| row.text().to_string()))
+        .collect()
+}
+
+#[test]
+fn a_request_gets_its_page_and_the_margin_around_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(&dir, 1000, |n| n.to_string());
+    let mut view = HistoryView::default();
+    view.set_requests(&store, request(500, 20), None);
+    assert!(view.wants_publish());
+    view.top_up(&store, Instant::now());
+    assert!(!view.wants_publish() || view.changed);
+    let expected: Vec<Option<String>> = (460..540).map(|n| Some(n.to_string())).collect();
+    assert_eq!(texts(&view, 460..540), expected);
+    assert_eq!(view.lines.len(), 80);
+    let state = view.dress(&HostState::default());
+    assert_eq!(state.history.len(), 80);
+    assert!(!view.wants_publish());
+    // Near the oldest line the margin stops there.
+    view.set_requests(&store, request(5, 20), None);
+    view.top_up(&store, Instant::now());
+    assert_eq!(texts(&view, 0..1), [Some("0".to_string())]);
+}
+
+#[test]
+fn lines_the_client_holds_are_not_sent_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(&dir, 1000, |n| format!("line {n} {}", "x".repeat(60)));
+    let mut view = HistoryView::default();
+    view.set_requests(&store, request(500, 20), None);
+    view.top_up(&store, Instant::now());
+    let first = view.dress(&HostState::default());
+    view.set_requests(&store, request(501, 20), None);
+    view.top_up(&store, Instant::now());
+    let second = view.dress(&HostState::default());
+    let whole = first.diff_from(&HostState::default());
+    let moved = second.diff_from(&first);
+    assert!(
+        moved.len() * 40 < whole.len(),
+        "one line down: {} bytes; the first page {} bytes",
+        moved.len(),
+        whole.len()
+    );
+    let mut applied = first.clone();
+    applied.apply(&moved).unwrap();
+    assert_eq!(applied, second);
+}
+
+/// Long lines take several top-ups; the requested page comes first.
+#[test]
+fn a_top_up_stays_within_its_budget_and_the_page_comes_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(&dir, 2000, |n| format!("{n:>5}{}", "y".repeat(900)));
+    let mut view = HistoryView::default();
+    view.set_requests(&store, request(1000, 60), None);
+    let mut now = Instant::now();
+    view.top_up(&store, now);
+    let encoded: usize = view.lines.values().map(|r| codec::encode(&**r).len()).sum();
+    assert!(encoded <= TOPUP_BUDGET, "{encoded} bytes in one top-up");
+    assert!(view
+        .lines
+        .keys()
+        .all(|&(_, line)| (1000..1060).contains(&line)));
+    // Not due yet: nothing happens.
+    let held = view.lines.len();
+    view.top_up(&store, now);
+    assert_eq!(view.lines.len(), held);
+    let mut rounds = 1;
+    while view.pending {
+        now += TOPUP_INTERVAL;
+        view.top_up(&store, now);
+        rounds += 1;
+        assert!(rounds < 100);
+    }
+    assert_eq!(view.lines.len(), 240);
+    assert!(rounds > 10, "{rounds} top-ups");
+}
+
+#[test]
+fn search_finds_the_nearest_match_past_its_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(&dir, 1000, |n| n.to_string());
+    let mut view = HistoryView::default();
+    let search = |id, direction, from| {
+        Some(SearchRequest {
+            id,
+            pane: 1,
+            needle: Label::new("345"),
+            direction,
+            from,
+        })
+    };
+    view.set_requests(&store, None, search(1, SearchDirection::Older, 999));
+    assert_eq!(
+        view.result,
+        Some(SearchResult {
+            id: 1,
+            line: Some(345)
+        })
+    );
+    view.set_requests(&store, None, search(2, SearchDirection::Older, 345));
+    assert_eq!(view.result, Some(SearchResult { id: 2, line: None }));
+    view.set_requests(&store, None, search(3, SearchDirection::Newer, 0));
+    assert_eq!(
+        view.result,
+        Some(SearchResult {
+            id: 3,
+            line: Some(345)
+        })
+    );
+    view.set_requests(&store, None, search(4, SearchDirection::Newer, 345));
+    assert_eq!(view.result.map(|r| r.line), Some(None));
+    assert!(view.wants_publish());
+}
+
+#[test]
+fn the_cache_keeps_the_lines_nearest_the_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(&dir, 20_000, |n| n.to_string());
+    let mut view = HistoryView::default();
+    let mut now = Instant::now();
+    for first in (0..12_000).step_by(100) {
+        view.set_requests(&store, request(first, 100), None);
+        view.top_up(&store, now);
+        now += TOPUP_INTERVAL;
+    }
+    assert_eq!(view.lines.len(), CACHE_LINES);
+    assert!(view.lines.contains_key(&(1, 11_950)));
+    assert!(!view.lines.contains_key(&(1, 0)));
+}
+
+#[test]
+fn stored_lines_become_rows_with_their_colours_and_widths() {
+    let line = StoredLine {
+        text: "ab中e\u{301}\u{7}".to_string(),
+        attrs: vec![AttrRun {
+            chars: 1,
+            fg: moshmux_store::Color::Indexed(1),
+            bg: moshmux_store::Color::Rgb(1, 2, 3),
+            style: Style::BOLD | Style::UNDERLINE,
+        }],
+        wrapped: true,
+    };
+    let row = to_row(&line);
+    let cells: Vec<_> = row
+        .cells()
+        .map(|c| (c.col, c.text.to_string(), c.wide))
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            (0, "a".to_string(), false),
+            (1, "b".to_string(), false),
+            (2, "中".to_string(), true),
+            (4, "e\u{301}".to_string(), false),
+            (5, "\u{fffd}".to_string(), false),
+        ]
+    );
+    let first = row.cells().next().unwrap().style;
+    assert_eq!(first.fg, Color::Indexed(1));
+    assert_eq!(first.bg, Color::Rgb(1, 2, 3));
+    assert!(first.bold && first.underline && !first.italic);
+    assert_eq!(row.cells().nth(1).unwrap().style, CellStyle::default());
+    assert!(row.wrapped());
+    assert_eq!(to_row(&StoredLine::plain("")).width(), 0);
+}
+
+/// Prints what a page costs on the wire (`cargo test -p moshmux-server --lib
+/// history_view::tests::page_figures -- --nocapture`): the first top-up of a 23-row view
+/// (its page and margin), and one PageUp after it, compressed as SSP sends them.
+#[test]
+fn page_figures() {
+    type LineText = fn(u64) -> String;
+    let kinds: [(&str, LineText); 2] = [
+        ("seq", |n| n.to_string()),
+        ("80-column text", |n| {
+            format!("{n:>6} {}", "lorem ipsum dolor sit amet ".repeat(3))
+        }),
+    ];
+    for (name, text) in kinds {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(&dir, 50_000, text);
+        let mut view = HistoryView::default();
+        let mut now = Instant::now();
+        let mut sizes = Vec::new();
+        let mut state = HostState::default();
+        for first in [40_000, 40_000 - 23] {
+            view.set_requests(&store, request(first, 23), None);
+            view.top_up(&store, now);
+            now += TOPUP_INTERVAL;
+            let next = view.dress(&HostState::default());
+            sizes.push(codec::compress(&next.diff_from(&state)).len());
+            state = next;
+        }
+        println!(
+            "{name}: first page and margin {} B compressed, PageUp {} B",
+            sizes[0], sizes[1]
+        );
+        assert!(sizes[1] < sizes[0], "{sizes:?}");
+        assert!(sizes[0] < TOPUP_BUDGET, "{sizes:?}");
+    }
+}
