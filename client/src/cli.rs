@@ -45,7 +45,8 @@ pub struct AttachArgs {
     /// remote PATH. With a host it is a command for the remote shell, as in mosh.
     #[arg(long)]
     pub server: Option<String>,
-    /// When to echo keys locally before the server answers (not active yet).
+    /// When to echo keys locally before the server answers: adaptive (when the link is
+    /// slow), always, or never.
     #[arg(long, value_enum, default_value_t = Predict::Adaptive)]
     pub predict: Predict,
 }
@@ -69,8 +70,8 @@ pub struct ConnectArgs {
     /// The UDP port `moshmux-server new` printed.
     #[arg(value_parser = clap::value_parser!(u16).range(1..))]
     pub port: u16,
-    /// When to echo keys locally before the server answers. Accepted for compatibility
-    /// with later versions: prediction is not active yet, whatever the value.
+    /// When to echo keys locally before the server answers: adaptive (when the link is
+    /// slow), always, or never.
     #[arg(long, value_enum, default_value_t = Predict::Adaptive)]
     pub predict: Predict,
 }

@@ -233,11 +233,7 @@ pub fn compose(host: &HostState, cols: u16, rows: u16, extras: &StatusExtras) ->
 /// Where the focused pane is drawn (the zoomed pane, else the active one) and the input
 /// modes it asked for.
 pub fn focused_pane(host: &HostState, cols: u16, rows: u16) -> Option<(Rect, Modes)> {
-    let view = host
-        .panes
-        .iter()
-        .find(|view| view.zoomed)
-        .or_else(|| host.panes.iter().find(|view| view.active))?;
+    let view = focused_view(host)?;
     let modes = host.screens.get(&view.pane)?.modes;
     let area = Rect {
         x: 0,
@@ -246,6 +242,14 @@ pub fn focused_pane(host: &HostState, cols: u16, rows: u16) -> Option<(Rect, Mod
         rows: rows.saturating_sub(1),
     };
     Some((clip(view.rect, area), modes))
+}
+
+/// The pane that gets the keys: the zoomed one, else the active one.
+pub fn focused_view(host: &HostState) -> Option<&PaneView> {
+    host.panes
+        .iter()
+        .find(|view| view.zoomed)
+        .or_else(|| host.panes.iter().find(|view| view.active))
 }
 
 /// The part of `rect` inside `area` (both start at the area's origin here).

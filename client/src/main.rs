@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::Parser;
 use moshmux::attach::{self, AttachPlan};
-use moshmux::cli::{self, AttachArgs, Cli, Command, ConnectArgs, LsArgs};
+use moshmux::cli::{self, AttachArgs, Cli, Command, ConnectArgs, LsArgs, Predict};
 use moshmux::locale;
 use moshmux::server_command::{Failure, ServerPlace};
 use moshmux::session::{self, Exit};
@@ -46,7 +46,7 @@ fn connect(args: &ConnectArgs, key: Option<&str>) -> ExitCode {
         return fail(BAD_KEY);
     };
     match attach::resolve(&args.host, args.port) {
-        Ok(server) => run_session(server, key),
+        Ok(server) => run_session(server, key, args.predict),
         Err(message) => fail(&message),
     }
 }
@@ -55,6 +55,7 @@ fn attach(args: AttachArgs) -> ExitCode {
     if !locale::is_utf8() {
         return fail(&format!("moshmux: {}", locale::NOT_UTF8));
     }
+    let predict = args.predict;
     let plan = AttachPlan {
         place: ServerPlace {
             host: args.host,
@@ -65,7 +66,7 @@ fn attach(args: AttachArgs) -> ExitCode {
         port_range: args.port_range,
     };
     match attach::start(&plan) {
-        Ok(endpoint) => run_session(endpoint.addr, endpoint.key),
+        Ok(endpoint) => run_session(endpoint.addr, endpoint.key, predict),
         Err(message) => fail(&message),
     }
 }
@@ -88,7 +89,7 @@ fn list_sessions(args: LsArgs) -> ExitCode {
     }
 }
 
-fn run_session(server: SocketAddr, key: SessionKey) -> ExitCode {
+fn run_session(server: SocketAddr, key: SessionKey, predict: Predict) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -96,7 +97,7 @@ fn run_session(server: SocketAddr, key: SessionKey) -> ExitCode {
         Ok(runtime) => runtime,
         Err(error) => return fail(&format!("moshmux: cannot start: {error}")),
     };
-    match runtime.block_on(session::run(server, key)) {
+    match runtime.block_on(session::run(server, key, predict)) {
         Err(message) | Ok(Exit::Failed(message)) => fail(&message),
         Ok(Exit::Quit | Exit::InputClosed) => ExitCode::SUCCESS,
         Ok(Exit::Detached { session }) => {

@@ -8,13 +8,16 @@ use std::time::{Duration, Instant};
 
 use moshmux_proto::driver::{self, DriverHandle, Status};
 use moshmux_proto::screen::MouseMode;
+use moshmux_proto::user::MAX_KEYS_LEN;
 use moshmux_proto::{Connection, HostState, MuxCommand, SessionKey, UserEvent, UserStream};
 use tokio::net::UdpSocket;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use crate::bindings::{Action, Bindings};
-use crate::frame::{compose, focused_pane, StatusExtras};
+use crate::cli::Predict;
+use crate::frame::{compose, focused_pane, focused_view, StatusExtras};
 use crate::mouse::MouseTranslator;
+use crate::predict::{self, Predictor};
 use crate::render::Renderer;
 use crate::terminal::{self, RawMode};
 
@@ -54,7 +57,7 @@ pub enum Exit {
     Failed(String),
 }
 
-pub async fn run(server: SocketAddr, key: SessionKey) -> Result<Exit, String> {
+pub async fn run(server: SocketAddr, key: SessionKey, predict: Predict) -> Result<Exit, String> {
     let fail = |what: &str, error: io::Error| format!("moshmux: {what}: {error}");
     // Registered first: from here on these signals no longer kill us before we restore.
     let mut signals = Signals::new().map_err(|e| fail("cannot handle signals", e))?;
@@ -77,7 +80,7 @@ pub async fn run(server: SocketAddr, key: SessionKey) -> Result<Exit, String> {
     let raw = RawMode::enter()?;
     let input = terminal::spawn_input_reader().map_err(|e| fail("cannot read the terminal", e))?;
     let size = terminal::size().map_err(|e| fail("cannot read the terminal size", e))?;
-    let mut view = View::new(size);
+    let mut view = View::new(size, predict);
     terminal::write_all(&terminal::claim_window(size.1)).map_err(|e| fail("terminal", e))?;
     let mut link = Link {
         handle,
@@ -85,6 +88,7 @@ pub async fn run(server: SocketAddr, key: SessionKey) -> Result<Exit, String> {
         last_rebind: Instant::now(),
         port: server.port(),
         pushed: 0,
+        events: 0,
     };
     link.push(UserEvent::Resize {
         rows: view.pane_rows(),
@@ -121,6 +125,8 @@ async fn event_loop(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut probing = true;
     loop {
+        // Guesses wait for acknowledgements, which arrive in the link's status unannounced.
+        let predict_at = view.predictor.poll_timeout();
         tokio::select! {
             bytes = input.recv() => {
                 let Some(bytes) = bytes else {
@@ -131,10 +137,14 @@ async fn event_loop(
                         Action::Keys(keys) => {
                             let keys = view.translate_mouse(keys);
                             if !keys.is_empty() {
-                                link.push(UserEvent::Keys(keys)).await;
+                                let position = link.push(UserEvent::Keys(keys.clone())).await;
+                                view.predict_keys(&keys, position);
                             }
                         }
-                        Action::Command(command) => link.push(UserEvent::Command(command)).await,
+                        Action::Command(command) => {
+                            let position = link.push(UserEvent::Command(command)).await;
+                            view.predictor.handle_other_event(position, Instant::now());
+                        }
                         Action::Quit => return LoopEnd::Exit(Exit::Quit),
                         Action::Detach => {
                             link.push(UserEvent::Command(MuxCommand::Detach)).await;
@@ -151,6 +161,7 @@ async fn event_loop(
                 };
                 let ended = !view.host.windows.is_empty() && host.windows.is_empty();
                 view.host = host;
+                view.follow_server(&link.status());
                 if ended {
                     let session = view.host.session.to_string();
                     return LoopEnd::Exit(Exit::Ended { session });
@@ -160,11 +171,14 @@ async fn event_loop(
                 if let Ok(size) = terminal::size() {
                     if size != (view.cols, view.rows) {
                         (view.cols, view.rows) = size;
-                        link.push(UserEvent::Resize { rows: view.pane_rows(), cols: view.cols }).await;
+                        let resize = UserEvent::Resize { rows: view.pane_rows(), cols: view.cols };
+                        let position = link.push(resize).await;
+                        view.predictor.handle_other_event(position, Instant::now());
                     }
                 }
             }
             _ = tick.tick() => link.maybe_rebind().await,
+            () = tokio::time::sleep_until(predict_at.unwrap_or_else(Instant::now).into()), if predict_at.is_some() => {}
             refused = &mut probe, if probing => {
                 probing = false;
                 if refused.unwrap_or(false) && link.status().last_heard.is_none() {
@@ -179,7 +193,11 @@ async fn event_loop(
             _ = signals.hangup.recv() => return LoopEnd::Exit(Exit::Signal(libc::SIGHUP)),
             _ = signals.interrupt.recv() => return LoopEnd::Exit(Exit::Signal(libc::SIGINT)),
         }
-        view.draw(link.notice(&link.status()));
+        let status = link.status();
+        let now = Instant::now();
+        view.predictor
+            .handle_link(status.local_acked_progress, status.srtt, now);
+        view.draw(link.notice(&status));
     }
 }
 
@@ -212,10 +230,17 @@ struct Link {
     port: u16,
     /// Events handed to the driver.
     pushed: u64,
+    /// The user stream's position: its events so far, as `UserStream::push` counts them.
+    events: u64,
 }
 
 impl Link {
-    async fn push(&mut self, event: UserEvent) {
+    /// Returns the user stream's position after the event.
+    async fn push(&mut self, event: UserEvent) -> u64 {
+        let events = match &event {
+            UserEvent::Keys(keys) => keys.len().div_ceil(MAX_KEYS_LEN) as u64,
+            _ => 1,
+        };
         // Fails only once the driver stopped, which the loop learns from `recv_remote`.
         if self
             .handle
@@ -224,7 +249,9 @@ impl Link {
             .is_ok()
         {
             self.pushed += 1;
+            self.events += events;
         }
+        self.events
     }
 
     /// Waits until the server acknowledged every event pushed so far, or `limit` passed.
@@ -279,17 +306,19 @@ struct View {
     bindings: Bindings,
     mouse: MouseTranslator,
     renderer: Renderer,
+    predictor: Predictor,
     cols: u16,
     rows: u16,
 }
 
 impl View {
-    fn new((cols, rows): (u16, u16)) -> View {
+    fn new((cols, rows): (u16, u16), predict: Predict) -> View {
         View {
             host: HostState::default(),
             bindings: Bindings::default(),
             mouse: MouseTranslator::default(),
             renderer: Renderer::default(),
+            predictor: Predictor::new(predict),
             cols,
             rows,
         }
@@ -305,6 +334,26 @@ impl View {
         }
     }
 
+    /// Keys typed into the focused pane, for the predictor.
+    fn predict_keys(&mut self, keys: &[u8], position: u64) {
+        if let Some(view) = focused_view(&self.host) {
+            self.predictor
+                .handle_keys(view.pane, keys, position, Instant::now());
+        }
+    }
+
+    /// A new host state: the predictor checks its guesses against the focused pane.
+    fn follow_server(&mut self, status: &Status) {
+        let now = Instant::now();
+        self.predictor
+            .handle_link(status.local_acked_progress, status.srtt, now);
+        if let Some(view) = focused_view(&self.host) {
+            if let Some(screen) = self.host.screens.get(&view.pane) {
+                self.predictor.handle_screen(view.pane, screen, now);
+            }
+        }
+    }
+
     /// Rows the panes get: all but the status line.
     fn pane_rows(&self) -> u16 {
         self.rows.saturating_sub(1).max(1)
@@ -315,7 +364,15 @@ impl View {
             link_notice,
             prompt: self.bindings.prompt(),
         };
-        let frame = compose(&self.host, self.cols, self.rows, &extras);
+        let mut frame = compose(&self.host, self.cols, self.rows, &extras);
+        if let Some(overlay) = self.predictor.overlay() {
+            let focused = focused_view(&self.host).map(|view| view.pane);
+            if let Some((rect, _)) = focused_pane(&self.host, self.cols, self.rows) {
+                if focused == Some(overlay.pane) {
+                    predict::paint(&mut frame, rect, &overlay, extras.prompt.is_none());
+                }
+            }
+        }
         let mut out = Vec::new();
         self.renderer.render(&frame, &mut out);
         // A terminal that cannot be written to has gone; input ending tells the loop.

@@ -88,7 +88,7 @@ fn without_a_terminal_it_says_so() {
 }
 
 #[test]
-fn help_says_prediction_is_not_active_yet() {
+fn help_names_the_prediction_modes() {
     let output = Command::new(env!("CARGO_BIN_EXE_moshmux"))
         .args(["connect", "--help"])
         .output()
@@ -99,5 +99,7 @@ fn help_says_prediction_is_not_active_yet() {
         help.contains("MOSHMUX_KEY") && help.contains("--predict"),
         "{help}"
     );
-    assert!(help.contains("not active yet"), "{help}");
+    for mode in ["adaptive", "always", "never"] {
+        assert!(help.contains(mode), "{help}");
+    }
 }
