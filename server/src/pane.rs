@@ -143,7 +143,7 @@ impl Pane {
                 0,
                 TerminalCallbacks::default(),
             ),
-            prefilter: Prefilter::default(),
+            prefilter: Prefilter::new(size.cols),
             master,
             input,
             pid,
@@ -196,6 +196,7 @@ impl Pane {
         }
         self.size = size;
         self.parser.set_size(nonzero(size.rows), nonzero(size.cols));
+        self.prefilter.set_width(size.cols);
         if let Err(error) = self.master.resize(pty_size(size)) {
             tracing::warn!(pane = %self.id, %error, "resizing the PTY failed");
         }

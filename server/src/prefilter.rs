@@ -8,6 +8,12 @@
 //! without limit, so `printf '\e]'; yes` would grow the daemon until it dies. We pass on
 //! only the first `MAX_CONTROL_STRING` bytes of any OSC, DCS, SOS, PM or APC string.
 //!
+//! A bound on REP (`CSI n b`, repeat the last character): vt100 prints the character `n`
+//! times, up to 65535, so five bytes cost milliseconds and a 64 KiB read of them a minute
+//! of the daemon's only thread, with every other pane waiting. ncurses (the one user of
+//! REP, through xterm's terminfo) repeats within a line only, so we cap the count at the
+//! pane's width: a bigger one is cancelled with CAN and sent again with the width.
+//!
 //! To know which bytes are printed text (and not the final byte of an escape sequence, or
 //! part of a title), we follow the same states a VT parser does, but keep only the state,
 //! never the bytes, so memory stays constant whatever the program sends and a sequence
@@ -23,10 +29,50 @@ enum State {
     /// After `ESC` and an intermediate byte; the first intermediate says which G-set a
     /// designation is for.
     EscapeIntermediate(u8),
-    Csi,
+    Csi(CsiScan),
     /// OSC, DCS, SOS, PM or APC: everything up to ST (or BEL) is a string, not text.
     /// Counts the string's bytes so far.
     ControlString(usize),
+}
+
+/// What a CSI sequence says so far, to tell a REP and its count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct CsiScan {
+    /// The first parameter, saturating (vte saturates at 65535 too).
+    first: u32,
+    /// Still reading the first parameter (no `;` or `:` yet).
+    in_first: bool,
+    /// No intermediate or private-marker byte: only then is a final `b` a REP.
+    plain: bool,
+}
+
+impl CsiScan {
+    const START: CsiScan = CsiScan {
+        first: 0,
+        in_first: true,
+        plain: true,
+    };
+
+    fn advance(self, byte: u8) -> CsiScan {
+        match byte {
+            b'0'..=b'9' if self.in_first => CsiScan {
+                first: self
+                    .first
+                    .saturating_mul(10)
+                    .saturating_add(u32::from(byte - b'0')),
+                ..self
+            },
+            b';' | b':' => CsiScan {
+                in_first: false,
+                ..self
+            },
+            0x20..=0x2f | 0x3c..=0x3f => CsiScan {
+                plain: false,
+                ..self
+            },
+            _ => self,
+        }
+    }
 }
 
 /// The longest control string passed on. Titles are far shorter; an OSC 52 clipboard copy
@@ -37,6 +83,8 @@ const MAX_CONTROL_STRING: usize = 64 * 1024;
 enum Action {
     Keep,
     Replace(char),
+    /// Cancel the REP just ended and repeat this many times instead.
+    CapRepeat(u16),
     Drop,
 }
 
@@ -64,19 +112,26 @@ pub struct Prefilter {
     state: State,
     charsets: Charsets,
     saved: Charsets,
+    /// The pane's width: the most a REP may repeat.
+    max_repeat: u16,
 }
 
-impl Default for Prefilter {
-    fn default() -> Self {
+impl Prefilter {
+    /// A filter for a pane `cols` wide.
+    pub fn new(cols: u16) -> Self {
         Self {
             state: State::Ground,
             charsets: Charsets::default(),
             saved: Charsets::default(),
+            max_repeat: cols.max(1),
         }
     }
-}
 
-impl Prefilter {
+    /// Follows the pane to a new width.
+    pub fn set_width(&mut self, cols: u16) {
+        self.max_repeat = cols.max(1);
+    }
+
     /// Returns `input` with the letters printed in the DEC graphics set replaced by their
     /// Unicode equivalents, and overlong control strings cut. Borrows the input unchanged
     /// when nothing needed rewriting, which is the common case.
@@ -107,6 +162,10 @@ impl Prefilter {
                 match action {
                     Action::Keep => out.push(byte),
                     Action::Replace(symbol) => push_char(out, symbol),
+                    Action::CapRepeat(count) => {
+                        out.push(CAN);
+                        out.extend_from_slice(format!("\x1b[{count}b").as_bytes());
+                    }
                     Action::Drop => {}
                 }
             }
@@ -150,11 +209,11 @@ impl Prefilter {
                 }
             }
             State::Escape => match byte {
-                b'[' => self.state = State::Csi,
+                b'[' => self.state = State::Csi(CsiScan::START),
                 b']' | b'P' | b'X' | b'^' | b'_' => self.state = State::ControlString(0),
                 0x20..=0x2f => self.state = State::EscapeIntermediate(byte),
                 // RIS resets the terminal, charsets included.
-                b'c' => *self = Self::default(),
+                b'c' => *self = Self::new(self.max_repeat),
                 // DECSC and DECRC save and restore the charsets along with the cursor.
                 b'7' => {
                     self.saved = self.charsets;
@@ -177,9 +236,14 @@ impl Prefilter {
                     self.state = State::Ground;
                 }
             }
-            State::Csi => {
+            State::Csi(scan) => {
                 if (0x40..=0x7e).contains(&byte) {
                     self.state = State::Ground;
+                    if byte == b'b' && scan.plain && scan.first > u32::from(self.max_repeat) {
+                        return Action::CapRepeat(self.max_repeat);
+                    }
+                } else {
+                    self.state = State::Csi(scan.advance(byte));
                 }
             }
             State::ControlString(length) => {
@@ -224,7 +288,7 @@ mod tests {
     use super::*;
 
     fn translate_all(chunks: &[&[u8]]) -> String {
-        let mut translator = Prefilter::default();
+        let mut translator = Prefilter::new(80);
         let mut out = Vec::new();
         for chunk in chunks {
             out.extend_from_slice(&translator.filter(chunk));
@@ -243,7 +307,7 @@ mod tests {
 
     #[test]
     fn plain_text_is_borrowed_untouched() {
-        let mut translator = Prefilter::default();
+        let mut translator = Prefilter::new(80);
         let input = b"hello \x1b[1mworld\x1b[m lqk";
         assert!(matches!(translator.filter(input), Cow::Borrowed(_)));
     }
@@ -300,7 +364,7 @@ mod tests {
 
     #[test]
     fn overlong_control_strings_are_cut() {
-        let mut filter = Prefilter::default();
+        let mut filter = Prefilter::new(80);
         let mut passed = filter.filter(b"\x1b]2;").len();
         for _ in 0..100 {
             passed += filter.filter(&[b'y'; 4096]).len();
@@ -313,6 +377,32 @@ mod tests {
             &*filter.filter(b"\x1b]2;short\x1b\\"),
             b"\x1b]2;short\x1b\\"
         );
+    }
+
+    #[test]
+    fn repeats_are_capped_at_the_width() {
+        assert_eq!(
+            translate_all(&[b"x\x1b[999999999b"]),
+            "x\x1b[999999999\x18\x1b[80b"
+        );
+        // Split across reads, with a C0 control inside and more parameters after it.
+        assert_eq!(
+            translate_all(&[b"x\x1b[6", b"5\n535;2b"]),
+            "x\x1b[65\n535;2\x18\x1b[80b"
+        );
+        // Counts within the width, and sequences that are not REP, pass untouched.
+        for kept in [
+            &b"x\x1b[80b"[..],
+            b"\x1b[b",
+            b"\x1b[?99999b",
+            b"\x1b[1;99999b",
+            b"\x1b[99999 b",
+        ] {
+            assert_eq!(translate_all(&[kept]).as_bytes(), kept);
+        }
+        let mut narrow = Prefilter::new(80);
+        narrow.set_width(3);
+        assert_eq!(&*narrow.filter(b"\x1b[4b"), b"\x1b[4\x18\x1b[3b");
     }
 
     #[test]
