@@ -31,6 +31,8 @@ pub enum Action {
     Detach,
     /// Exit at once (`C-^ .`).
     Quit,
+    /// Open the scroll view of the focused pane (prefix `[`).
+    ScrollView,
 }
 
 /// What an escape sequence is read for.
@@ -191,6 +193,10 @@ impl Bindings {
                 return State::Normal;
             }
             b'x' => return State::ConfirmKill,
+            b'[' => {
+                actions.push(Action::ScrollView);
+                return State::Normal;
+            }
             b',' => return State::Rename(Vec::new()),
             ESC => return State::Sequence(SequencePurpose::PrefixKey, vec![ESC]),
             // Unbound, as in tmux: the key is dropped.
@@ -346,6 +352,7 @@ mod tests {
             .concat()
         );
         assert_eq!(feed(b"\x02d"), vec![Action::Detach]);
+        assert_eq!(feed(b"\x02["), vec![Action::ScrollView]);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use moshmux_proto::screen::{CellStyle, Color, Modes, PaneView, Rect};
+use moshmux_proto::screen::{CellStyle, Color, Modes, PaneView, Rect, Row};
 use moshmux_proto::HostState;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
@@ -89,6 +89,9 @@ pub struct StatusExtras {
     pub link_notice: Option<String>,
     /// An open prompt; it takes the whole status line and the cursor.
     pub prompt: Option<String>,
+    /// Where an open scroll view is ("line X of Y"); shown instead of the server's
+    /// notices.
+    pub view: Option<String>,
 }
 
 impl Frame {
@@ -176,7 +179,14 @@ impl Frame {
     }
 
     /// Writes text from `col` on, at most up to column `end`; returns the column after it.
-    fn put_text(&mut self, row: u16, col: u16, end: u16, text: &str, style: CellStyle) -> u16 {
+    pub(crate) fn put_text(
+        &mut self,
+        row: u16,
+        col: u16,
+        end: u16,
+        text: &str,
+        style: CellStyle,
+    ) -> u16 {
         let mut col = col;
         let mut buf = [0u8; 4];
         for c in text.chars() {
@@ -230,9 +240,9 @@ pub fn compose(host: &HostState, cols: u16, rows: u16, extras: &StatusExtras) ->
     frame
 }
 
-/// Where the focused pane is drawn (the zoomed pane, else the active one) and the input
-/// modes it asked for.
-pub fn focused_pane(host: &HostState, cols: u16, rows: u16) -> Option<(Rect, Modes)> {
+/// Where the focused pane is drawn (the zoomed pane, else the active one), its id, and
+/// the input modes it asked for.
+pub fn focused_pane(host: &HostState, cols: u16, rows: u16) -> Option<(u32, Rect, Modes)> {
     let view = focused_view(host)?;
     let modes = host.screens.get(&view.pane)?.modes;
     let area = Rect {
@@ -241,7 +251,7 @@ pub fn focused_pane(host: &HostState, cols: u16, rows: u16) -> Option<(Rect, Mod
         cols,
         rows: rows.saturating_sub(1),
     };
-    Some((clip(view.rect, area), modes))
+    Some((view.pane, clip(view.rect, area), modes))
 }
 
 /// The pane that gets the keys: the zoomed one, else the active one.
@@ -269,14 +279,19 @@ fn draw_pane(frame: &mut Frame, host: &HostState, view: &PaneView, rect: Rect) {
         return;
     };
     for (row, line) in (0..rect.rows).zip(screen.rows()) {
-        for cell in line.cells() {
-            if cell.col >= rect.cols {
-                break;
-            }
-            let wide = cell.wide && cell.col + 1 < rect.cols;
-            let text = if wide == cell.wide { cell.text } else { " " };
-            frame.put(rect.y + row, rect.x + cell.col, text, wide, cell.style);
+        draw_row(frame, line, rect.y + row, rect);
+    }
+}
+
+/// Draws one row of a pane at frame row `y`, cut at the pane's right edge.
+pub(crate) fn draw_row(frame: &mut Frame, line: &Row, y: u16, rect: Rect) {
+    for cell in line.cells() {
+        if cell.col >= rect.cols {
+            break;
         }
+        let wide = cell.wide && cell.col + 1 < rect.cols;
+        let text = if wide == cell.wide { cell.text } else { " " };
+        frame.put(y, rect.x + cell.col, text, wide, cell.style);
     }
 }
 
@@ -373,9 +388,9 @@ fn draw_status(frame: &mut Frame, host: &HostState, row: u16, extras: &StatusExt
         frame.modes = Modes::default();
         return;
     }
-    let right = match &extras.link_notice {
-        Some(notice) => notice.clone(),
-        None => host
+    let right = match (&extras.link_notice, &extras.view) {
+        (Some(notice), _) | (None, Some(notice)) => notice.clone(),
+        (None, None) => host
             .notices
             .iter()
             .map(|n| n.as_str())

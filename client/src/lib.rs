@@ -9,6 +9,7 @@ pub mod locale;
 pub mod mouse;
 pub mod predict;
 pub mod render;
+pub mod scroll_view;
 pub mod server_command;
 pub mod session;
 pub mod terminal;

@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use moshmux_proto::driver::{self, DriverHandle, Status};
 use moshmux_proto::screen::MouseMode;
 use moshmux_proto::user::MAX_KEYS_LEN;
-use moshmux_proto::{Connection, HostState, MuxCommand, SessionKey, UserEvent, UserStream};
+use moshmux_proto::{
+    Connection, HostState, MuxCommand, ScrollRequest, SearchRequest, SessionKey, UserEvent,
+    UserStream,
+};
 use tokio::net::UdpSocket;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
@@ -19,6 +22,7 @@ use crate::frame::{compose, focused_pane, focused_view, StatusExtras};
 use crate::mouse::MouseTranslator;
 use crate::predict::{self, Predictor};
 use crate::render::Renderer;
+use crate::scroll_view::{Entry, ScrollView};
 use crate::terminal::{self, RawMode};
 
 /// Silence from the server after which the status line says when it was last heard. The
@@ -37,6 +41,8 @@ const PROBE_WAIT: Duration = Duration::from_secs(2);
 const DETACH_WAIT: Duration = Duration::from_secs(2);
 /// How often the wait for an acknowledgement looks.
 const ACK_POLL: Duration = Duration::from_millis(10);
+/// What the terminal sends for Shift-PageUp, which opens the scroll view a page up.
+const SHIFT_PAGE_UP: &[u8] = b"\x1b[5;2~";
 
 /// Why the session loop ended.
 #[derive(Debug)]
@@ -89,6 +95,7 @@ pub async fn run(server: SocketAddr, key: SessionKey, predict: Predict) -> Resul
         port: server.port(),
         pushed: 0,
         events: 0,
+        requests: (None, None),
     };
     link.push(UserEvent::Resize {
         rows: view.pane_rows(),
@@ -132,8 +139,17 @@ async fn event_loop(
                 let Some(bytes) = bytes else {
                     return LoopEnd::Exit(Exit::InputClosed);
                 };
+                if view.feed_scroll(&bytes) {
+                    link.set_requests(view.requests()).await;
+                    view.draw(link.notice(&link.status()));
+                    continue;
+                }
                 for action in view.bindings.feed(&bytes) {
                     match action {
+                        Action::Keys(keys) if keys == SHIFT_PAGE_UP => {
+                            view.open_scroll(Entry::PageUp);
+                        }
+                        Action::ScrollView => view.open_scroll(Entry::Bottom),
                         Action::Keys(keys) => {
                             let keys = view.translate_mouse(keys);
                             if !keys.is_empty() {
@@ -154,6 +170,7 @@ async fn event_loop(
                         }
                     }
                 }
+                link.set_requests(view.requests()).await;
             }
             update = link.handle.recv_remote() => {
                 let Some(host) = update else {
@@ -162,6 +179,8 @@ async fn event_loop(
                 let ended = !view.host.windows.is_empty() && host.windows.is_empty();
                 view.host = host;
                 view.follow_server(&link.status());
+                view.follow_host();
+                link.set_requests(view.requests()).await;
                 if ended {
                     let session = view.host.session.to_string();
                     return LoopEnd::Exit(Exit::Ended { session });
@@ -174,6 +193,7 @@ async fn event_loop(
                         let resize = UserEvent::Resize { rows: view.pane_rows(), cols: view.cols };
                         let position = link.push(resize).await;
                         view.predictor.handle_other_event(position, Instant::now());
+                        link.set_requests(view.requests()).await;
                     }
                 }
             }
@@ -232,6 +252,8 @@ struct Link {
     pushed: u64,
     /// The user stream's position: its events so far, as `UserStream::push` counts them.
     events: u64,
+    /// The scroll view's requests as last handed to the driver.
+    requests: (Option<ScrollRequest>, Option<SearchRequest>),
 }
 
 impl Link {
@@ -252,6 +274,23 @@ impl Link {
             self.events += events;
         }
         self.events
+    }
+
+    /// Hands the scroll view's requests to the driver when they changed. They are state:
+    /// only the newest ever travels.
+    async fn set_requests(&mut self, requests: (Option<ScrollRequest>, Option<SearchRequest>)) {
+        if requests == self.requests {
+            return;
+        }
+        self.requests = requests.clone();
+        let (scroll, search) = requests;
+        let _ = self
+            .handle
+            .update_local(move |stream| {
+                stream.scroll = scroll;
+                stream.search = search;
+            })
+            .await;
     }
 
     /// Waits until the server acknowledged every event pushed so far, or `limit` passed.
@@ -307,6 +346,8 @@ struct View {
     mouse: MouseTranslator,
     renderer: Renderer,
     predictor: Predictor,
+    /// The focused pane's scroll view, while it is open.
+    scroll: Option<ScrollView>,
     cols: u16,
     rows: u16,
 }
@@ -319,6 +360,7 @@ impl View {
             mouse: MouseTranslator::default(),
             renderer: Renderer::default(),
             predictor: Predictor::new(predict),
+            scroll: None,
             cols,
             rows,
         }
@@ -327,7 +369,7 @@ impl View {
     /// Mouse reports moved into the focused pane's coordinates, when it asked for them.
     fn translate_mouse(&mut self, keys: Vec<u8>) -> Vec<u8> {
         match focused_pane(&self.host, self.cols, self.rows) {
-            Some((rect, modes)) if modes.mouse != MouseMode::None => {
+            Some((_, rect, modes)) if modes.mouse != MouseMode::None => {
                 self.mouse.translate(&keys, modes.mouse_encoding, rect)
             }
             _ => keys,
@@ -354,21 +396,93 @@ impl View {
         }
     }
 
+    /// Opens the scroll view of the focused pane, unless it is open already.
+    fn open_scroll(&mut self, entry: Entry) {
+        let Some((pane, rect, _)) = focused_pane(&self.host, self.cols, self.rows) else {
+            return;
+        };
+        if let (None, Some(screen)) = (&self.scroll, self.host.screens.get(&pane)) {
+            self.scroll = Some(ScrollView::open(pane, rect.rows, screen, entry));
+        }
+    }
+
+    /// Hands keys to the scroll view when it is open (closing it if they say so); false
+    /// when it is not open and the keys are for the bindings.
+    fn feed_scroll(&mut self, bytes: &[u8]) -> bool {
+        let Some(scroll) = &mut self.scroll else {
+            return false;
+        };
+        let open = match self.host.screens.get(&scroll.pane()) {
+            Some(screen) => scroll.feed(bytes, screen),
+            None => false,
+        };
+        if !open {
+            self.scroll = None;
+        }
+        true
+    }
+
+    /// After a new host state: the view takes its search answer, and closes when its
+    /// pane is no longer shown.
+    fn follow_host(&mut self) {
+        let Some(scroll) = &mut self.scroll else {
+            return;
+        };
+        match self.host.screens.get(&scroll.pane()) {
+            Some(screen) => scroll.on_search_result(self.host.search, screen),
+            None => self.scroll = None,
+        }
+    }
+
+    /// What the scroll view asks of the server, sized to the pane as it is drawn now.
+    fn requests(&mut self) -> (Option<ScrollRequest>, Option<SearchRequest>) {
+        let rows = focused_pane(&self.host, self.cols, self.rows).map(|(_, rect, _)| rect.rows);
+        match &mut self.scroll {
+            Some(scroll) => {
+                if let Some(rows) = rows {
+                    scroll.resize(rows);
+                }
+                (Some(scroll.request()), scroll.search().cloned())
+            }
+            None => (None, None),
+        }
+    }
+
     /// Rows the panes get: all but the status line.
     fn pane_rows(&self) -> u16 {
         self.rows.saturating_sub(1).max(1)
     }
 
     fn draw(&mut self, link_notice: Option<String>) {
+        let focused = focused_pane(&self.host, self.cols, self.rows);
+        let shown = match (&self.scroll, focused) {
+            (Some(scroll), Some((pane, rect, _))) if pane == scroll.pane() => self
+                .host
+                .screens
+                .get(&pane)
+                .map(|screen| (scroll, screen, rect)),
+            _ => None,
+        };
+        let (view, view_prompt) = match shown {
+            Some((scroll, screen, _)) => {
+                let (status, prompt) = scroll.status(&self.host, screen);
+                (Some(status), prompt)
+            }
+            None => (None, None),
+        };
         let extras = StatusExtras {
             link_notice,
-            prompt: self.bindings.prompt(),
+            prompt: view_prompt.or_else(|| self.bindings.prompt()),
+            view,
         };
         let mut frame = compose(&self.host, self.cols, self.rows, &extras);
-        if let Some(overlay) = self.predictor.overlay() {
-            let focused = focused_view(&self.host).map(|view| view.pane);
-            if let Some((rect, _)) = focused_pane(&self.host, self.cols, self.rows) {
-                if focused == Some(overlay.pane) {
+        if let Some((scroll, screen, rect)) = shown {
+            let cursor = frame.cursor.filter(|_| extras.prompt.is_some());
+            scroll.draw(&mut frame, &self.host, screen, rect);
+            frame.cursor = cursor;
+        } else if let Some(overlay) = self.predictor.overlay() {
+            if let Some((pane, rect, _)) = focused {
+                if pane == overlay.pane {
                     predict::paint(&mut frame, rect, &overlay, extras.prompt.is_none());
                 }
             }

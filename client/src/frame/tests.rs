@@ -154,6 +154,7 @@ fn status_line_shows_link_notice_at_the_right_and_cuts_the_window_list() {
     let extras = StatusExtras {
         link_notice: Some("Last contact 12 s ago".to_owned()),
         prompt: None,
+        view: Some("line 3 of 40".to_owned()),
     };
     let frame = compose(&state, 30, 2, &extras);
     assert_eq!(lines(&frame)[1], "[main]  Last contact 12 s ago ");
@@ -162,6 +163,13 @@ fn status_line_shows_link_notice_at_the_right_and_cuts_the_window_list() {
     noticed.notices = vec![Label::new("pane 3 exited")];
     let frame = compose(&noticed, 40, 2, &no_extras());
     assert_eq!(lines(&frame)[1], "[main] 0:bash* 1:logs     pane 3 exited ");
+    // An open scroll view's position replaces the notices, not the link notice.
+    let viewing = StatusExtras {
+        link_notice: None,
+        ..extras
+    };
+    let frame = compose(&noticed, 40, 2, &viewing);
+    assert_eq!(lines(&frame)[1], "[main] 0:bash* 1:logs      line 3 of 40 ");
 }
 
 #[test]
@@ -170,6 +178,7 @@ fn a_prompt_takes_the_status_line_and_the_cursor() {
     let extras = StatusExtras {
         link_notice: Some("Last contact 12 s ago".to_owned()),
         prompt: Some("(rename-window) ab".to_owned()),
+        view: None,
     };
     let frame = compose(&state, 20, 2, &extras);
     assert_eq!(lines(&frame)[1], "(rename-window) ab  ");

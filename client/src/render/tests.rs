@@ -420,6 +420,7 @@ fn frame_of(spec: &Spec, (cols, rows): (u16, u16), scroll: usize) -> Frame {
     let extras = StatusExtras {
         link_notice: spec.notice.map(str::to_owned),
         prompt: spec.prompt.map(str::to_owned),
+        view: None,
     };
     compose(&host(panes), cols, rows, &extras)
 }

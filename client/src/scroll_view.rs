@@ -1,0 +1,334 @@
+//! The scroll view: the focused pane's history and screen as one column of numbered lines,
+//! paged through with keys while live output keeps arriving.
+//!
+//! A pure state machine, like the bindings: keys in, a position and requests out, so every
+//! key is tested without a terminal. The view is anchored to history line numbers (the
+//! store's: 0 is the pane's oldest line ever), so new output does not move it. Lines at or
+//! past the history length are the live screen's rows. The lines themselves come in the
+//! host state's `history` (the server sends the page asked for plus a margin, and never a
+//! line the client's state holds already); a line not there yet is drawn as a marker.
+
+use moshmux_proto::screen::{CellStyle, PaneScreen, Rect, Row, SearchResult};
+use moshmux_proto::{HostState, Label, ScrollRequest, SearchDirection, SearchRequest};
+
+use crate::frame::{draw_row, Frame};
+
+const ESC: u8 = 0x1b;
+/// Lines one mouse wheel notch moves, as in tmux.
+const WHEEL_LINES: u64 = 3;
+/// Longest search the prompt collects.
+const MAX_NEEDLE_BYTES: usize = 256;
+/// Drawn in place of a line still on its way.
+pub const LOADING: &str = "[loading]";
+
+/// How the view was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    /// Prefix `[`: at the bottom, showing what the pane shows.
+    Bottom,
+    /// Shift-PageUp: a page up from the bottom.
+    PageUp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Input {
+    Normal,
+    /// Inside an escape sequence: the bytes so far, ESC included.
+    Sequence(Vec<u8>),
+    /// Typing a search.
+    Prompt(SearchDirection, Vec<u8>),
+}
+
+#[derive(Debug, Clone)]
+pub struct ScrollView {
+    pane: u32,
+    /// The line on the view's top row.
+    first: u64,
+    rows: u16,
+    input: Input,
+    /// The newest search asked for; the server answers with its id.
+    search: Option<SearchRequest>,
+    /// The search answered last, to tell a new answer from one already used.
+    answered: Option<u32>,
+    message: Option<String>,
+}
+
+impl ScrollView {
+    /// Opens a view of pane `pane`, `rows` tall, whose screen is `screen`.
+    pub fn open(pane: u32, rows: u16, screen: &PaneScreen, entry: Entry) -> ScrollView {
+        let mut view = ScrollView {
+            pane,
+            first: screen.history_len,
+            rows,
+            input: Input::Normal,
+            search: None,
+            answered: None,
+            message: None,
+        };
+        if entry == Entry::PageUp {
+            view.move_by(-i64::from(rows), screen);
+        }
+        view
+    }
+
+    /// The pane is drawn `rows` tall now (the window or the layout changed).
+    pub fn resize(&mut self, rows: u16) {
+        self.rows = rows;
+    }
+
+    pub fn pane(&self) -> u32 {
+        self.pane
+    }
+
+    /// What to ask the server for.
+    pub fn request(&self) -> ScrollRequest {
+        ScrollRequest {
+            pane: self.pane,
+            first: self.first,
+            rows: self.rows,
+        }
+    }
+
+    pub fn search(&self) -> Option<&SearchRequest> {
+        self.search.as_ref()
+    }
+
+    /// Takes keys typed while the view is open; returns false when they closed it.
+    pub fn feed(&mut self, bytes: &[u8], screen: &PaneScreen) -> bool {
+        for &byte in bytes {
+            if !self.step(byte, screen) {
+                return false;
+            }
+        }
+        // An ESC that ends a read is the Esc key: a sequence comes in one read.
+        if self.input == Input::Sequence(vec![ESC]) {
+            return false;
+        }
+        true
+    }
+
+    fn step(&mut self, byte: u8, screen: &PaneScreen) -> bool {
+        let input = std::mem::replace(&mut self.input, Input::Normal);
+        match input {
+            Input::Normal => return self.key(byte, screen),
+            Input::Sequence(mut bytes) => {
+                bytes.push(byte);
+                match bytes.as_slice() {
+                    [ESC, b'[' | b'O'] => self.input = Input::Sequence(bytes),
+                    [ESC, b'[', .., last] if !(0x40..=0x7e).contains(last) && bytes.len() < 32 => {
+                        self.input = Input::Sequence(bytes)
+                    }
+                    [ESC, b'[' | b'O', rest @ ..] => self.sequence(rest, screen),
+                    // A lone ESC closes the view; the byte after it is not looked at.
+                    _ => return false,
+                }
+            }
+            Input::Prompt(direction, mut needle) => match byte {
+                b'\r' | b'\n' => {
+                    let needle = String::from_utf8_lossy(&needle).into_owned();
+                    if !needle.is_empty() {
+                        self.start_search(Label::new(&needle), direction);
+                    }
+                }
+                // Esc, C-c and C-g cancel the prompt, not the view.
+                ESC | 0x03 | 0x07 => {}
+                0x7f | 0x08 => {
+                    while needle.pop().is_some_and(|b| b & 0xc0 == 0x80) {}
+                    self.input = Input::Prompt(direction, needle);
+                }
+                byte if byte < 0x20 => self.input = Input::Prompt(direction, needle),
+                byte => {
+                    if needle.len() < MAX_NEEDLE_BYTES {
+                        needle.push(byte);
+                    }
+                    self.input = Input::Prompt(direction, needle);
+                }
+            },
+        }
+        true
+    }
+
+    fn key(&mut self, byte: u8, screen: &PaneScreen) -> bool {
+        let page = i64::from(self.rows);
+        self.message = None;
+        match byte {
+            b'q' => return false,
+            ESC => self.input = Input::Sequence(vec![ESC]),
+            b'k' => self.move_by(-1, screen),
+            b'j' => self.move_by(1, screen),
+            0x15 => self.move_by(-page / 2, screen),
+            0x04 => self.move_by(page / 2, screen),
+            0x02 => self.move_by(-page, screen),
+            0x06 => self.move_by(page, screen),
+            b'g' => self.first = screen.history_start,
+            b'G' => self.first = screen.history_len,
+            b'/' => self.input = Input::Prompt(SearchDirection::Older, Vec::new()),
+            b'?' => self.input = Input::Prompt(SearchDirection::Newer, Vec::new()),
+            b'n' | b'N' => {
+                if let Some(last) = &self.search {
+                    let direction = match (byte, last.direction) {
+                        (b'n', same) => same,
+                        (_, SearchDirection::Older) => SearchDirection::Newer,
+                        (_, SearchDirection::Newer) => SearchDirection::Older,
+                    };
+                    self.start_search(last.needle.clone(), direction);
+                }
+            }
+            _ => {}
+        }
+        true
+    }
+
+    /// A complete sequence after `ESC [` or `ESC O`: arrows, pages, the mouse wheel.
+    fn sequence(&mut self, body: &[u8], screen: &PaneScreen) {
+        let page = i64::from(self.rows);
+        let wheel = |body: &[u8]| -> Option<u32> {
+            let text = std::str::from_utf8(body).ok()?;
+            let button = text.strip_prefix('<')?.split(';').next()?.parse().ok()?;
+            Some(button)
+        };
+        match body {
+            b"A" => self.move_by(-1, screen),
+            b"B" => self.move_by(1, screen),
+            b"5~" | b"5;2~" => self.move_by(-page, screen),
+            b"6~" | b"6;2~" => self.move_by(page, screen),
+            b"H" | b"1~" => self.first = screen.history_start,
+            b"F" | b"4~" => self.first = screen.history_len,
+            other => match wheel(other) {
+                Some(64) => self.move_by(-(WHEEL_LINES as i64), screen),
+                Some(65) => self.move_by(WHEEL_LINES as i64, screen),
+                _ => {}
+            },
+        }
+    }
+
+    /// Moves the top line, within the oldest kept line and the live screen's top.
+    fn move_by(&mut self, lines: i64, screen: &PaneScreen) {
+        let moved = if lines < 0 {
+            self.first.saturating_sub(lines.unsigned_abs())
+        } else {
+            self.first.saturating_add(lines.unsigned_abs())
+        };
+        self.first = moved.clamp(
+            screen.history_start,
+            screen.history_len.max(screen.history_start),
+        );
+    }
+
+    fn start_search(&mut self, needle: Label, direction: SearchDirection) {
+        let id = self.search.as_ref().map_or(1, |s| s.id.wrapping_add(1));
+        self.search = Some(SearchRequest {
+            id,
+            pane: self.pane,
+            needle,
+            direction,
+            from: self.first,
+        });
+        self.message = Some("searching".to_owned());
+    }
+
+    /// Takes the server's answer to the newest search, once: a match moves the view so
+    /// that it is the top line.
+    pub fn on_search_result(&mut self, result: Option<SearchResult>, screen: &PaneScreen) {
+        let (Some(result), Some(search)) = (result, &self.search) else {
+            return;
+        };
+        if result.id != search.id || self.answered == Some(result.id) {
+            return;
+        }
+        self.answered = Some(result.id);
+        match result.line {
+            Some(line) => {
+                self.first = line.clamp(screen.history_start, screen.history_len);
+                self.message = None;
+            }
+            None => self.message = Some(format!("not found: {}", search.needle.as_str())),
+        }
+    }
+
+    /// The view's line for each of its rows: a history line, a screen row, or `None` for
+    /// a line still on its way (past the end there is nothing: an empty row).
+    pub fn lines<'a>(&self, host: &'a HostState, screen: &'a PaneScreen) -> Vec<Shown<'a>> {
+        (0..u64::from(self.rows))
+            .map(|row| {
+                let line = self.first + row;
+                if line < screen.history_len {
+                    match host.history.get(&(self.pane, line)) {
+                        Some(row) => Shown::Line(row),
+                        None => Shown::Loading,
+                    }
+                } else {
+                    usize::try_from(line - screen.history_len)
+                        .ok()
+                        .and_then(|index| screen.rows().get(index))
+                        .map_or(Shown::Empty, |row| Shown::Line(row))
+                }
+            })
+            .collect()
+    }
+
+    /// Draws the view in the pane's place, over what the pane shows.
+    pub fn draw(&self, frame: &mut Frame, host: &HostState, screen: &PaneScreen, rect: Rect) {
+        for (row, shown) in (0..rect.rows).zip(self.lines(host, screen)) {
+            let y = rect.y + row;
+            for col in rect.x..rect.x + rect.cols {
+                frame.put(y, col, " ", false, CellStyle::default());
+            }
+            match shown {
+                Shown::Line(line) => draw_row(frame, line, y, rect),
+                Shown::Loading => {
+                    frame.put_text(y, rect.x, rect.x + rect.cols, LOADING, LOADING_STYLE);
+                }
+                Shown::Empty => {}
+            }
+        }
+    }
+
+    /// The status line's right side, or the prompt when one is open.
+    pub fn status(&self, host: &HostState, screen: &PaneScreen) -> (String, Option<String>) {
+        let total = screen.history_len + screen.rows().len() as u64;
+        let mut text = format!("line {} of {total}", self.first + 1);
+        if self.lines(host, screen).contains(&Shown::Loading) {
+            text.push_str(" [loading]");
+        }
+        if let Some(message) = &self.message {
+            text = format!("{message}  {text}");
+        }
+        let prompt = match &self.input {
+            Input::Prompt(direction, needle) => Some(format!(
+                "{}{}",
+                if *direction == SearchDirection::Older {
+                    '/'
+                } else {
+                    '?'
+                },
+                String::from_utf8_lossy(needle)
+            )),
+            _ => None,
+        };
+        (text, prompt)
+    }
+}
+
+/// What one row of the view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown<'a> {
+    Line(&'a Row),
+    /// Not here yet: drawn as [`LOADING`].
+    Loading,
+    Empty,
+}
+
+/// The style of the loading marker: dim, so it never passes for output.
+pub const LOADING_STYLE: CellStyle = CellStyle {
+    fg: moshmux_proto::screen::Color::Default,
+    bg: moshmux_proto::screen::Color::Default,
+    bold: false,
+    dim: true,
+    italic: false,
+    underline: false,
+    inverse: false,
+};
+
+#[cfg(test)]
+mod tests;
