@@ -51,6 +51,7 @@ type Job = (Request, oneshot::Sender<Reply>);
 pub fn run(paths: RuntimePaths, retention: moshmux_store::Retention) -> anyhow::Result<()> {
     paths.ensure_private_dir()?;
     let lock = claim(&paths)?;
+    paths.check_state_dir()?;
     let store = history::open(&paths.state, retention)?;
     let socket = paths.socket();
     // We hold the lock, so a socket file left here belongs to a dead daemon; but never

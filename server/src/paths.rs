@@ -90,9 +90,27 @@ impl RuntimePaths {
         }
         check_private(&self.dir)
     }
+
+    /// Refuses a history directory that another user owns or that others can write:
+    /// they could have planted or could replace the database we are about to trust.
+    /// One others can merely read is made private by the store as it opens it.
+    pub fn check_state_dir(&self) -> anyhow::Result<()> {
+        if std::fs::symlink_metadata(&self.state).is_err() {
+            return Ok(());
+        }
+        let mode = check_owned_dir(&self.state)?;
+        if mode & 0o022 != 0 {
+            bail!(
+                "{} has mode {mode:o}; others could write our history there (chmod 700 it)",
+                self.state.display()
+            );
+        }
+        Ok(())
+    }
 }
 
-fn check_private(dir: &Path) -> anyhow::Result<()> {
+/// Checks that `dir` is a directory we own; returns its permission bits.
+fn check_owned_dir(dir: &Path) -> anyhow::Result<u32> {
     let meta = fs::metadata(dir).with_context(|| format!("reading {}", dir.display()))?;
     if !meta.is_dir() {
         bail!("{} is not a directory", dir.display());
@@ -100,12 +118,17 @@ fn check_private(dir: &Path) -> anyhow::Result<()> {
     let uid = nix::unistd::getuid().as_raw();
     if meta.uid() != uid {
         bail!(
-            "{} belongs to uid {}, not to us (uid {uid}); refusing to use it",
+            "{} belongs to uid {}, not to us (uid {uid}); remove it or choose another \
+             directory (MOSHMUX_DIR)",
             dir.display(),
             meta.uid()
         );
     }
-    let mode = meta.permissions().mode() & 0o777;
+    Ok(meta.permissions().mode() & 0o777)
+}
+
+fn check_private(dir: &Path) -> anyhow::Result<()> {
+    let mode = check_owned_dir(dir)?;
     if mode & 0o077 != 0 {
         bail!(
             "{} has mode {mode:o}; it must be private (chmod 700 it)",

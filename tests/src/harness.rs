@@ -225,13 +225,24 @@ pub fn private_dir(purpose: &str) -> PathBuf {
 pub struct Daemon {
     dir: PathBuf,
     binary: PathBuf,
+    /// Added to every command's environment, and so to the daemon the first `new` starts.
+    env: Vec<(String, String)>,
 }
 
 impl Daemon {
     pub fn new() -> Daemon {
+        Daemon::with_env(&[])
+    }
+
+    /// A daemon started with `env` in its environment (e.g. `MOSHMUX_LOG`).
+    pub fn with_env(env: &[(&str, &str)]) -> Daemon {
         Daemon {
             dir: private_dir("e2e"),
             binary: workspace_binary("moshmux-server"),
+            env: env
+                .iter()
+                .map(|&(key, value)| (key.to_owned(), value.to_owned()))
+                .collect(),
         }
     }
 
@@ -278,6 +289,7 @@ impl Daemon {
             // Every pane's shell inherits this: a prompt the tests can recognise.
             .env("PS1", "$ ")
             .env_remove("ENV")
+            .envs(self.env.iter().map(|(key, value)| (key, value)))
             .output()
             .expect("moshmux-server runs");
         assert!(
