@@ -18,11 +18,13 @@ pub(crate) struct SendSequence {
 
 impl SendSequence {
     pub(crate) fn new() -> Self {
-        Self::with_limit(SEQUENCE_LIMIT)
+        Self::between(0, SEQUENCE_LIMIT)
     }
 
-    pub(crate) fn with_limit(limit: u64) -> Self {
-        SendSequence { next: 0, limit }
+    /// Hands out `first..limit`. A connection takes all of `0..SEQUENCE_LIMIT`; tests
+    /// start near the end to reach the limit without sealing 2^40 datagrams.
+    pub(crate) fn between(first: u64, limit: u64) -> Self {
+        SendSequence { next: first, limit }
     }
 
     /// `None` once the key has sealed all it safely may.
@@ -86,10 +88,25 @@ mod tests {
 
     #[test]
     fn sequence_stops_at_the_limit() {
-        let mut sequence = SendSequence::with_limit(3);
+        let mut sequence = SendSequence::between(0, 3);
         let numbers: Vec<_> = std::iter::from_fn(|| sequence.next()).collect();
         assert_eq!(numbers, [0, 1, 2]);
         assert_eq!(sequence.next(), None);
+        let mut sequence = SendSequence::new();
+        assert_eq!(sequence.next(), Some(0));
+    }
+
+    /// The limit's reason, as numbers: the largest datagram's plaintext plus OCB's final
+    /// block, times the limit, stays within the 2^47 blocks per sender that mosh retires
+    /// a key at; and no number handed out reaches the direction bit of the nonce.
+    #[test]
+    fn the_limit_keeps_each_sender_under_the_ocb_block_bound() {
+        use crate::crypto::{DATAGRAM_OVERHEAD, MAX_SEQ};
+        use crate::packet::MAX_DATAGRAM;
+        let blocks_per_datagram = (MAX_DATAGRAM - DATAGRAM_OVERHEAD).div_ceil(16) as u64 + 1;
+        assert_eq!(blocks_per_datagram, 77);
+        assert!(SEQUENCE_LIMIT * blocks_per_datagram <= 1 << 47);
+        const { assert!(SEQUENCE_LIMIT - 1 <= MAX_SEQ) };
     }
 
     #[test]
