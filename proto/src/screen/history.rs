@@ -46,7 +46,9 @@ pub(super) fn history_changes(
     let mut dropped: Option<(u32, u64, u64)> = None;
     for &(pane, line) in old.keys().filter(|key| !new.contains_key(key)) {
         match &mut dropped {
-            Some((p, first, count)) if *p == pane && *first + *count == line => *count += 1,
+            Some((p, first, count)) if *p == pane && first.checked_add(*count) == Some(line) => {
+                *count += 1
+            }
             _ => {
                 if let Some((p, first, count)) = dropped.take() {
                     changes.push(HostChange::DropHistory(p, first, count));
@@ -61,7 +63,9 @@ pub(super) fn history_changes(
     let mut run: Option<(u32, u64, Vec<Arc<Row>>)> = None;
     for (&(pane, line), row) in new.iter().filter(|(key, row)| old.get(key) != Some(row)) {
         match &mut run {
-            Some((p, first, rows)) if *p == pane && *first + rows.len() as u64 == line => {
+            Some((p, first, rows))
+                if *p == pane && first.checked_add(rows.len() as u64) == Some(line) =>
+            {
                 rows.push(row.clone());
             }
             _ => {
@@ -79,9 +83,12 @@ pub(super) fn history_changes(
 
 /// Drops `count` lines from `first` (lines the state does not hold are skipped).
 pub(super) fn drop_lines(lines: &mut HistoryLines, pane: u32, first: u64, count: u64) {
-    let end = first.saturating_add(count);
+    let Some(last_offset) = count.checked_sub(1) else {
+        return;
+    };
+    let last = first.saturating_add(last_offset);
     let held: Vec<(u32, u64)> = lines
-        .range((pane, first)..(pane, end))
+        .range((pane, first)..=(pane, last))
         .map(|(&key, _)| key)
         .collect();
     for key in held {
@@ -89,7 +96,8 @@ pub(super) fn drop_lines(lines: &mut HistoryLines, pane: u32, first: u64, count:
     }
 }
 
-/// Stores a run of lines, refusing one wider than any screen or numbered past `u64`.
+/// Stores a run of lines, refusing one wider than any screen or numbered past `u64::MAX`
+/// (every number up to it is a line, so any state's lines survive a diff).
 pub(super) fn insert_lines(
     lines: &mut HistoryLines,
     pane: u32,
@@ -103,7 +111,8 @@ pub(super) fn insert_lines(
             limit: MAX_HISTORY_LINES,
         });
     }
-    if first.checked_add(rows.len() as u64).is_none() {
+    let last_offset = (rows.len() as u64).saturating_sub(1);
+    if first.checked_add(last_offset).is_none() {
         return Err(ScreenError::HistoryLine(first));
     }
     if let Some(row) = rows.iter().find(|row| row.width() > usize::from(MAX_COLS)) {
@@ -112,8 +121,34 @@ pub(super) fn insert_lines(
             cols: MAX_COLS,
         });
     }
-    for (line, row) in (first..).zip(rows) {
-        lines.insert((pane, line), row);
+    // `first + offset` cannot overflow: the last offset was checked above.
+    for (offset, row) in (0u64..).zip(rows) {
+        lines.insert((pane, first + offset), row);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::screen::{HostState, Row};
+    use crate::SyncState;
+    use std::sync::Arc;
+
+    /// Found by the `state_diff_roundtrip` fuzz target: lines numbered at the top of
+    /// `u64` overflowed the run arithmetic on both sides (a panic in builds with
+    /// overflow checks). Every line number now survives a diff.
+    #[test]
+    fn history_lines_at_the_end_of_the_number_space_survive_a_diff() {
+        let base = HostState::default();
+        let mut state = base.clone();
+        for (pane, line) in [(1, u64::MAX - 1), (1, u64::MAX), (2, 0), (2, u64::MAX)] {
+            state.history.insert((pane, line), Arc::new(Row::blank(3)));
+        }
+        let mut rebuilt = base.clone();
+        rebuilt.apply(&state.diff_from(&base)).unwrap();
+        assert_eq!(rebuilt, state);
+        let mut emptied = state.clone();
+        emptied.apply(&base.diff_from(&state)).unwrap();
+        assert_eq!(emptied, base);
+    }
 }
