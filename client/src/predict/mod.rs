@@ -8,8 +8,8 @@
 //!
 //! Safety rules, from mosh's design:
 //! - A guess is judged once the server acknowledged its key and had time to echo it
-//!   ([`Predictor::grace`]): the server's cell matches (confirmed, dropped) or it does not
-//!   (every guess is withdrawn, and prediction waits until the server's screen covers
+//!   (see `covered`): the server's cell matches (confirmed, dropped) or it does
+//!   not (every guess is withdrawn, and prediction waits until the server's screen covers
 //!   every key typed so far). The server's screen always wins.
 //! - Guesses belong to epochs. A new epoch (after Enter, an unknown key, a wrong guess, a
 //!   switch of pane or of screen) is tentative: its guesses are drawn only once one of
@@ -53,6 +53,10 @@ const SLOW_MEMORY: u32 = 8;
 const ECHO_GRACE: Duration = Duration::from_millis(50);
 const FRAME_INTERVAL_MIN: Duration = Duration::from_millis(20);
 const FRAME_INTERVAL_MAX: Duration = Duration::from_millis(250);
+/// With no new screen since the acknowledgement, a key counts as covered only after this
+/// many RTTs, and at least the minimum: several lost frames in a row on a bad link.
+const NO_SCREEN_WAIT_RTTS: u32 = 3;
+const NO_SCREEN_WAIT_MIN: Duration = Duration::from_secs(1);
 /// A guess pending this long is dropped, with all others (see the module doc).
 pub const OUTAGE: Duration = Duration::from_secs(5);
 /// While guesses are pending the session calls back this often: acknowledgements arrive
@@ -136,6 +140,8 @@ pub struct Predictor {
     /// Quick responses still needed to forget a slow one.
     slow: u32,
     last_call: Option<Instant>,
+    /// When the newest screen arrived.
+    screen_at: Option<Instant>,
 }
 
 impl Predictor {
@@ -159,6 +165,7 @@ impl Predictor {
             underline_by_rtt: false,
             slow: 0,
             last_call: None,
+            screen_at: None,
         }
     }
 
@@ -216,6 +223,7 @@ impl Predictor {
             self.pane = Some(pane);
         }
         self.screen = Some(screen.clone());
+        self.screen_at = Some(now);
         self.judge(now);
     }
 
@@ -295,16 +303,27 @@ impl Predictor {
         (self.srtt / 2).clamp(FRAME_INTERVAL_MIN, FRAME_INTERVAL_MAX) + ECHO_GRACE
     }
 
-    /// Whether the server's screen covers the key at `position`: acknowledged, and the
-    /// grace for its echo over.
+    /// Whether the server's screen covers the key at `position`: acknowledged, a screen
+    /// arrived since and the grace for its echo is over; or, with no new screen, a long
+    /// wait is over. A retransmitted old frame can carry the acknowledgement without the
+    /// echo, and on a lossy link the frame with the echo may take several tries; a
+    /// program that echoes nothing (a password prompt) sends no new screen at all.
     fn covered(&self, position: u64, now: Instant) -> bool {
         // Position 0 is the empty stream, which the server holds from the start.
-        position == 0
-            || self
-                .ack_times
-                .iter()
-                .find(|&&(acked, _)| acked >= position)
-                .is_some_and(|&(_, at)| now >= at + self.grace())
+        if position == 0 {
+            return true;
+        }
+        let Some(&(_, acked_at)) = self.ack_times.iter().find(|&&(acked, _)| acked >= position)
+        else {
+            return false;
+        };
+        let screen_since = self.screen_at.is_some_and(|at| at >= acked_at);
+        let wait = if screen_since {
+            self.grace()
+        } else {
+            (self.srtt * NO_SCREEN_WAIT_RTTS).max(NO_SCREEN_WAIT_MIN)
+        };
+        now >= acked_at + wait
     }
 
     fn is_blind(&mut self, now: Instant) -> bool {
@@ -343,6 +362,8 @@ impl Predictor {
         };
         self.judge_against(&screen, now);
         self.screen = Some(screen);
+        // Ends the wait as soon as it is over, so nothing polls while the link is idle.
+        self.is_blind(now);
         // Acknowledgement times older than any key still waiting are not needed.
         let oldest = self
             .cells
