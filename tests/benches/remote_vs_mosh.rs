@@ -1,7 +1,8 @@
 //! Prints, side by side with mosh 1.4 through the same link emulator settings, what
 //! `seq 1 200000` costs in an 80x24 client terminal: the time from pressing Enter until
 //! the client's screen shows the final `200000` and the prompt after it, the bytes each
-//! way (the emulator's counters, as sent, lost datagrams included), the CPU seconds of the
+//! way and the datagrams to the client, which shows how often its screen moved (the
+//! emulator's counters, as sent, lost datagrams included), the CPU seconds of the
 //! server's process tree and of the client, and their resident memory afterwards.
 //!
 //! ```text
@@ -36,7 +37,9 @@ struct Cell {
 }
 
 impl Cell {
-    fn link(self) -> LinkConfig {
+    /// The link of run `run`: each run draws its own losses, so a median over runs is not
+    /// one loss pattern's luck; mosh and moshmux get the same seed in the same run.
+    fn link(self, run: u64) -> LinkConfig {
         let direction = DirectionConfig {
             loss: self.loss_percent as f64 / 100.0,
             delay: Duration::from_millis(self.rtt_ms / 2),
@@ -45,16 +48,17 @@ impl Cell {
         LinkConfig {
             to_server: direction.clone(),
             to_client: direction,
-            seed: 6,
+            seed: run,
             blackouts: Vec::new(),
         }
     }
 }
 
 /// One run's figures, in table order.
-type Figures = [f64; 7];
-const COLUMNS: [&str; 7] = [
+type Figures = [f64; 8];
+const COLUMNS: [&str; 8] = [
     "time s",
+    "cli pkts",
     "to cli kB",
     "to srv kB",
     "srv CPU s",
@@ -114,12 +118,17 @@ fn finished(screen: &str) -> bool {
         .any(|pair| pair[0] == "200000" && pair[1].starts_with('$'))
 }
 
-fn measure(runtime: &tokio::runtime::Runtime, cell: Cell, server: Server) -> Option<Figures> {
+fn measure(
+    runtime: &tokio::runtime::Runtime,
+    cell: Cell,
+    run: u64,
+    server: Server,
+) -> Option<Figures> {
     let netem = runtime
         .block_on(Netem::start(
             SocketAddr::from(([127, 0, 0, 1], 0)),
             server.addr,
-            cell.link(),
+            cell.link(run),
         ))
         .expect("starting the link emulator");
     let mut env: Vec<(&str, &str)> = vec![("LANG", "C.UTF-8"), ("LC_ALL", "C.UTF-8")];
@@ -147,6 +156,7 @@ fn measure(runtime: &tokio::runtime::Runtime, cell: Cell, server: Server) -> Opt
     let bytes = netem.counters();
     let figures = [
         elapsed.as_secs_f64(),
+        (bytes.to_client.sent.packets - bytes_before.to_client.sent.packets) as f64,
         (bytes.to_client.sent.bytes - bytes_before.to_client.sent.bytes) as f64 / 1e3,
         (bytes.to_server.sent.bytes - bytes_before.to_server.sent.bytes) as f64 / 1e3,
         tree_cpu_seconds(server.pid) - server_cpu,
@@ -165,7 +175,7 @@ fn medians(runs: &[Figures]) -> Option<Figures> {
     if runs.is_empty() {
         return None;
     }
-    let mut out = [0.0; 7];
+    let mut out = [0.0; 8];
     for (column, slot) in out.iter_mut().enumerate() {
         let mut values: Vec<f64> = runs.iter().map(|run| run[column]).collect();
         values.sort_by(f64::total_cmp);
@@ -247,9 +257,9 @@ fn main() {
     for cell in cells() {
         let mut mosh_runs = Vec::new();
         let mut moshmux_runs = Vec::new();
-        for _ in 0..runs {
-            mosh_runs.extend(measure(&runtime, cell, mosh_server()));
-            moshmux_runs.extend(measure(&runtime, cell, moshmux_server()));
+        for run in 0..runs as u64 {
+            mosh_runs.extend(measure(&runtime, cell, run, mosh_server()));
+            moshmux_runs.extend(measure(&runtime, cell, run, moshmux_server()));
         }
         let (mosh, moshmux) = (medians(&mosh_runs), medians(&moshmux_runs));
         let rtt = format!("{}ms", cell.rtt_ms);
