@@ -49,6 +49,10 @@ pub struct AttachArgs {
     /// slow), always, or never.
     #[arg(long, value_enum, default_value_t = Predict::Adaptive)]
     pub predict: Predict,
+    /// Most lines written into the terminal's own scrollback after a flood, an outage or
+    /// an attach; older ones are skipped with one line saying so (prefix [ shows them).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SCROLLBACK_LINES)]
+    pub scrollback_lines: u64,
 }
 
 #[derive(Debug, Args)]
@@ -74,7 +78,15 @@ pub struct ConnectArgs {
     /// slow), always, or never.
     #[arg(long, value_enum, default_value_t = Predict::Adaptive)]
     pub predict: Predict,
+    /// Most lines written into the terminal's own scrollback after a flood, an outage or
+    /// an attach; older ones are skipped with one line saying so (prefix [ shows them).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SCROLLBACK_LINES)]
+    pub scrollback_lines: u64,
 }
+
+/// Enough to read back a long build log or test run in the terminal, few enough that
+/// fetching them after an outage takes a few round trips.
+pub const DEFAULT_SCROLLBACK_LINES: u64 = 2000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Predict {

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod frame;
 pub mod locale;
 pub mod mouse;
+pub mod native_scrollback;
 pub mod predict;
 pub mod render;
 pub mod scroll_view;

@@ -46,7 +46,7 @@ fn connect(args: &ConnectArgs, key: Option<&str>) -> ExitCode {
         return fail(BAD_KEY);
     };
     match attach::resolve(&args.host, args.port) {
-        Ok(server) => run_session(server, key, args.predict),
+        Ok(server) => run_session(server, key, args.predict, args.scrollback_lines),
         Err(message) => fail(&message),
     }
 }
@@ -55,7 +55,7 @@ fn attach(args: AttachArgs) -> ExitCode {
     if !locale::is_utf8() {
         return fail(&format!("moshmux: {}", locale::NOT_UTF8));
     }
-    let predict = args.predict;
+    let (predict, scrollback_lines) = (args.predict, args.scrollback_lines);
     let plan = AttachPlan {
         place: ServerPlace {
             host: args.host,
@@ -66,7 +66,7 @@ fn attach(args: AttachArgs) -> ExitCode {
         port_range: args.port_range,
     };
     match attach::start(&plan) {
-        Ok(endpoint) => run_session(endpoint.addr, endpoint.key, predict),
+        Ok(endpoint) => run_session(endpoint.addr, endpoint.key, predict, scrollback_lines),
         Err(message) => fail(&message),
     }
 }
@@ -89,7 +89,12 @@ fn list_sessions(args: LsArgs) -> ExitCode {
     }
 }
 
-fn run_session(server: SocketAddr, key: SessionKey, predict: Predict) -> ExitCode {
+fn run_session(
+    server: SocketAddr,
+    key: SessionKey,
+    predict: Predict,
+    scrollback_lines: u64,
+) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -97,7 +102,7 @@ fn run_session(server: SocketAddr, key: SessionKey, predict: Predict) -> ExitCod
         Ok(runtime) => runtime,
         Err(error) => return fail(&format!("moshmux: cannot start: {error}")),
     };
-    match runtime.block_on(session::run(server, key, predict)) {
+    match runtime.block_on(session::run(server, key, predict, scrollback_lines)) {
         Err(message) | Ok(Exit::Failed(message)) => fail(&message),
         Ok(Exit::Quit | Exit::InputClosed) => ExitCode::SUCCESS,
         Ok(Exit::Detached { session }) => {

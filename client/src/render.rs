@@ -87,16 +87,76 @@ impl Renderer {
     }
 
     /// Scrolls the top `region` rows up by `k` with a scrolling region, so the rows that
-    /// moved cost a few bytes instead of being drawn again.
+    /// moved cost a few bytes instead of being drawn again. Deleting lines, unlike a line
+    /// feed at the region's bottom, puts nothing into the terminal's scrollback (tmux
+    /// keeps what leaves a region that starts at the top): only `push_to_scrollback` and
+    /// `scroll_into_scrollback` write there.
     fn scroll(&mut self, shown: &mut Frame, region: u16, k: u16, out: &mut Vec<u8>) {
-        // Rows that scroll in are erased in the current background: make it the default.
+        // Rows that come in are erased in the current background: make it the default.
         self.set_pen(CellStyle::default(), out);
-        let _ = write!(out, "\x1b[1;{region}r\x1b[{region}H");
-        out.extend(std::iter::repeat_n(b'\n', usize::from(k)));
-        // Resetting the region homes the cursor.
-        out.extend_from_slice(b"\x1b[r");
+        // Setting the region homes the cursor, and so does resetting it.
+        let _ = write!(out, "\x1b[1;{region}r\x1b[{k}M\x1b[r");
         self.cursor = Some((0, 0));
         shown.scroll_up(region, k);
+    }
+
+    /// Scrolls the whole terminal up by `k` rows, so that the top `k` rows it shows go
+    /// into its scrollback; the next frame repaints what moved, cheaply, because the
+    /// renderer knows where it went.
+    pub fn scroll_into_scrollback(&mut self, k: u16, out: &mut Vec<u8>) {
+        let Some(shown) = &mut self.shown else {
+            return;
+        };
+        let rows = shown.rows();
+        let k = k.min(rows);
+        if k == 0 {
+            return;
+        }
+        shown.scroll_up(rows, k);
+        self.set_pen(CellStyle::default(), out);
+        let _ = write!(out, "\x1b[{rows}H");
+        out.extend(std::iter::repeat_n(b'\n', usize::from(k)));
+        self.cursor = Some((rows - 1, 0));
+    }
+
+    /// Writes `lines` (each a row of the frame, as wide as the terminal) into the
+    /// terminal's scrollback, oldest first, below what it holds already and above what
+    /// the screen shows. They are written over the screen from its top, and line feeds at
+    /// its bottom push them off; the next frame repaints the screen.
+    pub fn push_to_scrollback(&mut self, lines: &Frame, out: &mut Vec<u8>) {
+        if lines.rows() == 0 {
+            return;
+        }
+        let rows = self.shown.as_ref().map_or(lines.rows(), Frame::rows).max(1);
+        self.set_pen(CellStyle::default(), out);
+        out.extend_from_slice(b"\x1b[H");
+        for index in 0..lines.rows() {
+            if index > 0 {
+                out.extend_from_slice(b"\r\n");
+            }
+            // Erased first: erasing after a full line would take its last cell.
+            self.set_pen(CellStyle::default(), out);
+            out.extend_from_slice(b"\x1b[2K");
+            let line = lines.row(index);
+            let end = line
+                .iter()
+                .rposition(|c| !c.is_blank())
+                .map_or(0, |i| i + 1);
+            for cell in &line[..end] {
+                self.set_pen(cell.style, out);
+                print_glyph(&cell.glyph, out);
+            }
+        }
+        // The last `on_screen` lines are still on the screen's top rows: feed them off.
+        let on_screen = lines.rows().min(rows);
+        self.set_pen(CellStyle::default(), out);
+        let _ = write!(out, "\x1b[{rows}H");
+        out.extend(std::iter::repeat_n(b'\n', usize::from(on_screen)));
+        self.cursor = Some((rows - 1, 0));
+        if let Some(shown) = &mut self.shown {
+            // The rows written over are the ones that left; the rest moved up.
+            shown.scroll_up(rows, on_screen);
+        }
     }
 
     fn update_row(&mut self, row: u16, new: &[FrameCell], old: &[FrameCell], out: &mut Vec<u8>) {
@@ -113,14 +173,7 @@ impl Renderer {
             let at = col as u16;
             self.move_to(row, at, new, out);
             self.set_pen(cell.style, out);
-            match &cell.glyph {
-                Glyph::Char(c) => {
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                }
-                Glyph::Cluster(text) => out.extend_from_slice(text.as_bytes()),
-                Glyph::WideTail => {}
-            }
+            print_glyph(&cell.glyph, out);
             let width = if cell.wide { 2 } else { 1 };
             col += width;
             self.cursor = (col < cols).then_some((row, col as u16));
@@ -269,6 +322,18 @@ fn find_scroll(old: &Frame, new: &Frame) -> Option<(u16, u16)> {
         .max_by_key(|&(k, count)| (count, std::cmp::Reverse(k)))?;
     // A hash collision only makes a scroll that does not help: the diff after it repairs.
     (best > unchanged + 1).then_some((region as u16, k as u16))
+}
+
+/// A cell's text; the tail of a wide cell prints nothing, its head covers it.
+fn print_glyph(glyph: &Glyph, out: &mut Vec<u8>) {
+    match glyph {
+        Glyph::Char(c) => {
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+        Glyph::Cluster(text) => out.extend_from_slice(text.as_bytes()),
+        Glyph::WideTail => {}
+    }
 }
 
 fn mouse_mode_code(mode: MouseMode) -> Option<&'static str> {

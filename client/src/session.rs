@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use moshmux_proto::driver::{self, DriverHandle, Status};
-use moshmux_proto::screen::MouseMode;
+use moshmux_proto::screen::{MouseMode, Rect};
 use moshmux_proto::user::MAX_KEYS_LEN;
 use moshmux_proto::{
     Connection, HostState, MuxCommand, ScrollRequest, SearchRequest, SessionKey, UserEvent,
@@ -18,8 +18,9 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use crate::bindings::{Action, Bindings};
 use crate::cli::Predict;
-use crate::frame::{compose, focused_pane, focused_view, StatusExtras};
+use crate::frame::{compose, draw_row, focused_pane, focused_view, Frame, StatusExtras};
 use crate::mouse::MouseTranslator;
+use crate::native_scrollback::{self, Mode, NativeScrollback, Write};
 use crate::predict::{self, Predictor};
 use crate::render::Renderer;
 use crate::scroll_view::{Entry, ScrollView};
@@ -63,7 +64,12 @@ pub enum Exit {
     Failed(String),
 }
 
-pub async fn run(server: SocketAddr, key: SessionKey, predict: Predict) -> Result<Exit, String> {
+pub async fn run(
+    server: SocketAddr,
+    key: SessionKey,
+    predict: Predict,
+    scrollback_lines: u64,
+) -> Result<Exit, String> {
     let fail = |what: &str, error: io::Error| format!("moshmux: {what}: {error}");
     // Registered first: from here on these signals no longer kill us before we restore.
     let mut signals = Signals::new().map_err(|e| fail("cannot handle signals", e))?;
@@ -86,7 +92,7 @@ pub async fn run(server: SocketAddr, key: SessionKey, predict: Predict) -> Resul
     let raw = RawMode::enter()?;
     let input = terminal::spawn_input_reader().map_err(|e| fail("cannot read the terminal", e))?;
     let size = terminal::size().map_err(|e| fail("cannot read the terminal size", e))?;
-    let mut view = View::new(size, predict);
+    let mut view = View::new(size, predict, scrollback_lines);
     terminal::write_all(&terminal::claim_window(size.1)).map_err(|e| fail("terminal", e))?;
     let mut link = Link {
         handle,
@@ -180,6 +186,7 @@ async fn event_loop(
                 view.host = host;
                 view.follow_server(&link.status());
                 view.follow_host();
+                view.plan_native_scrollback();
                 link.set_requests(view.requests()).await;
                 if ended {
                     let session = view.host.session.to_string();
@@ -348,12 +355,18 @@ struct View {
     predictor: Predictor,
     /// The focused pane's scroll view, while it is open.
     scroll: Option<ScrollView>,
+    native: NativeScrollback,
+    /// What goes into the terminal's scrollback before the next frame.
+    native_writes: Vec<Write>,
+    /// (pane, its history length, terminal size) when the last frame showed one pane
+    /// filling the window: the terminal's top rows are then that pane's next lines.
+    shown_fill: Option<(u32, u64, (u16, u16))>,
     cols: u16,
     rows: u16,
 }
 
 impl View {
-    fn new((cols, rows): (u16, u16), predict: Predict) -> View {
+    fn new((cols, rows): (u16, u16), predict: Predict, scrollback_lines: u64) -> View {
         View {
             host: HostState::default(),
             bindings: Bindings::default(),
@@ -361,6 +374,9 @@ impl View {
             renderer: Renderer::default(),
             predictor: Predictor::new(predict),
             scroll: None,
+            native: NativeScrollback::new(scrollback_lines),
+            native_writes: Vec::new(),
+            shown_fill: None,
             cols,
             rows,
         }
@@ -444,7 +460,78 @@ impl View {
                 }
                 (Some(scroll.request()), scroll.search().cloned())
             }
-            None => (None, None),
+            None => (
+                self.native
+                    .request(&self.host, self.native_scrollback_mode()),
+                None,
+            ),
+        }
+    }
+
+    /// Whether the focused pane's lines go to the terminal's scrollback: only when it is
+    /// the one pane drawn, exactly as large as the window, and on its main screen.
+    fn native_scrollback_mode(&self) -> Mode {
+        let Some((pane, rect, modes)) = focused_pane(&self.host, self.cols, self.rows) else {
+            return Mode::Off;
+        };
+        let alone = self.host.panes.len() == 1 || self.host.panes.iter().any(|v| v.zoomed);
+        let window = Rect {
+            x: 0,
+            y: 0,
+            cols: self.cols,
+            rows: self.pane_rows(),
+        };
+        let fits = self.host.screens.get(&pane).is_some_and(|screen| {
+            screen.cols() == self.cols && screen.rows().len() == usize::from(self.pane_rows())
+        });
+        if !alone || rect != window || !fits || modes.alternate_screen || self.rows < 2 {
+            Mode::Off
+        } else if self.scroll.is_some() {
+            Mode::Paused(pane)
+        } else {
+            Mode::Fill(pane)
+        }
+    }
+
+    /// After a new host state: decides what goes into the terminal's scrollback before
+    /// it is drawn.
+    fn plan_native_scrollback(&mut self) {
+        let mode = self.native_scrollback_mode();
+        let shown = self
+            .shown_fill
+            .filter(|&(_, _, size)| size == (self.cols, self.rows))
+            .map(|(pane, history_len, _)| (pane, history_len));
+        let writes = self.native.plan(&self.host, mode, shown, self.pane_rows());
+        self.native_writes.extend(writes);
+    }
+
+    /// Appends the planned writes into the terminal's scrollback.
+    fn write_native_scrollback(&mut self, out: &mut Vec<u8>) {
+        for write in std::mem::take(&mut self.native_writes) {
+            match write {
+                Write::ScrollShown(k) => self.renderer.scroll_into_scrollback(k, out),
+                Write::Lines { marker, lines } => {
+                    let count = lines.len() + usize::from(marker.is_some());
+                    let rows = u16::try_from(count).unwrap_or(u16::MAX);
+                    let mut frame = Frame::blank(self.cols, rows);
+                    let mut y = 0;
+                    if let Some(marker) = marker {
+                        frame.put_text(0, 0, self.cols, &marker, native_scrollback::MARKER_STYLE);
+                        y = 1;
+                    }
+                    for line in lines.iter().take(usize::from(rows - y)) {
+                        let rect = Rect {
+                            x: 0,
+                            y,
+                            cols: self.cols,
+                            rows: 1,
+                        };
+                        draw_row(&mut frame, line, y, rect);
+                        y += 1;
+                    }
+                    self.renderer.push_to_scrollback(&frame, out);
+                }
+            }
         }
     }
 
@@ -488,7 +575,16 @@ impl View {
             }
         }
         let mut out = Vec::new();
+        self.write_native_scrollback(&mut out);
         self.renderer.render(&frame, &mut out);
+        self.shown_fill = match (self.native_scrollback_mode(), focused) {
+            (Mode::Fill(pane), Some(_)) => self
+                .host
+                .screens
+                .get(&pane)
+                .map(|screen| (pane, screen.history_len, (self.cols, self.rows))),
+            _ => None,
+        };
         // A terminal that cannot be written to has gone; input ending tells the loop.
         let _ = terminal::write_all(&out);
     }

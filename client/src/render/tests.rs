@@ -442,3 +442,95 @@ proptest! {
         }
     }
 }
+
+/// Every line of a vt100 terminal's scrollback, oldest first, trailing spaces removed.
+fn scrollback(parser: &mut vt100::Parser) -> Vec<String> {
+    parser.screen_mut().set_scrollback(usize::MAX);
+    let total = parser.screen().scrollback();
+    let mut lines = Vec::new();
+    for offset in (1..=total).rev() {
+        parser.screen_mut().set_scrollback(offset);
+        let rows: Vec<String> = parser
+            .screen()
+            .rows(0, parser.screen().size().1.get())
+            .collect();
+        lines.push(rows[0].trim_end().to_owned());
+    }
+    parser.screen_mut().set_scrollback(0);
+    lines
+}
+
+/// A 10-row frame whose pane shows lines `first..first + 9`, numbered.
+fn numbered(first: usize) -> Frame {
+    let text: Vec<String> = (first..first + 9).map(|n| format!("line {n}")).collect();
+    let refs: Vec<&str> = text.iter().map(String::as_str).collect();
+    let pane = screen(9, 30, &refs);
+    compose(&one_pane(pane), 30, 10, &StatusExtras::default())
+}
+
+#[test]
+fn only_the_scrollback_writes_reach_the_terminals_scrollback() {
+    let mut renderer = Renderer::default();
+    let mut parser = vt100::Parser::new(nonzero(10), nonzero(30), 1000);
+    let draw = |renderer: &mut Renderer, parser: &mut vt100::Parser, frame: &Frame| {
+        let mut out = Vec::new();
+        renderer.render(frame, &mut out);
+        parser.process(&out);
+        check_screen(parser, frame).unwrap();
+    };
+    draw(&mut renderer, &mut parser, &numbered(0));
+    // An ordinary scroll (as with split panes) moves rows without keeping any.
+    draw(&mut renderer, &mut parser, &numbered(2));
+    assert!(scrollback(&mut parser).is_empty());
+
+    // Lines the screen shows go off its top as they are, and the repaint is a small diff.
+    let mut out = Vec::new();
+    renderer.scroll_into_scrollback(3, &mut out);
+    renderer.render(&numbered(5), &mut out);
+    parser.process(&out);
+    check_screen(&parser, &numbered(5)).unwrap();
+    assert_eq!(scrollback(&mut parser), ["line 2", "line 3", "line 4"]);
+    assert!(out.len() < 120, "{:?}", String::from_utf8_lossy(&out));
+
+    // Lines the screen never showed, more than it has rows, with colour: written above it.
+    let red = CellStyle {
+        fg: Color::Indexed(1),
+        ..CellStyle::default()
+    };
+    let mut lines = Frame::blank(30, 12);
+    lines.put_text(0, 0, 30, "[skipped]", CellStyle::default());
+    for n in 1..12u16 {
+        lines.put_text(n, 0, 30, &format!("old {n}"), red);
+    }
+    let mut out = Vec::new();
+    renderer.push_to_scrollback(&lines, &mut out);
+    renderer.render(&numbered(40), &mut out);
+    parser.process(&out);
+    check_screen(&parser, &numbered(40)).unwrap();
+    let mut want = vec![
+        "line 2".to_owned(),
+        "line 3".into(),
+        "line 4".into(),
+        "[skipped]".into(),
+    ];
+    want.extend((1..12).map(|n| format!("old {n}")));
+    assert_eq!(scrollback(&mut parser), want);
+    parser.screen_mut().set_scrollback(11);
+    assert_eq!(
+        parser.screen().cell(0, 0).map(|cell| cell.fgcolor()),
+        Some(vt100::Color::Idx(1))
+    );
+    parser.screen_mut().set_scrollback(0);
+
+    // Fewer lines than the screen has rows: the rest of the screen survives the move.
+    let mut few = Frame::blank(30, 2);
+    few.put_text(0, 0, 30, "new 1", CellStyle::default());
+    few.put_text(1, 0, 30, "new 2", CellStyle::default());
+    let mut out = Vec::new();
+    renderer.push_to_scrollback(&few, &mut out);
+    renderer.render(&numbered(41), &mut out);
+    parser.process(&out);
+    check_screen(&parser, &numbered(41)).unwrap();
+    let lines = scrollback(&mut parser);
+    assert_eq!(lines[lines.len() - 2..], ["new 1", "new 2"]);
+}

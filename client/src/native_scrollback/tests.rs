@@ -1,0 +1,226 @@
+use moshmux_proto::screen::{CellStyle, Row};
+
+use super::*;
+use crate::frame::tests::{host, rect, screen};
+
+const ROWS: u16 = 5;
+const COLS: u16 = 20;
+const PANE: u32 = 1;
+
+/// One pane of 20x5 filling the window, `history_len` lines of history (from
+/// `history_start`), and history lines `cached` in the host state.
+fn state(history_len: u64, history_start: u64, cached: std::ops::Range<u64>) -> HostState {
+    let mut pane = screen(ROWS, COLS, &["a", "b"]);
+    pane.history_len = history_len;
+    pane.history_start = history_start;
+    let mut host = host(vec![(rect(0, 0, COLS, ROWS), true, false, pane)]);
+    for number in cached {
+        host.history.insert((PANE, number), line(number));
+    }
+    host
+}
+
+fn line(number: u64) -> Arc<Row> {
+    let mut row = Row::builder(COLS);
+    for c in number.to_string().chars() {
+        row.push(c.encode_utf8(&mut [0; 4]), false, CellStyle::default());
+    }
+    Arc::new(row.finish(false))
+}
+
+/// The numbers of the lines in a `Lines` write, and its marker.
+fn written(writes: &[Write]) -> Vec<(Option<String>, Vec<String>)> {
+    writes
+        .iter()
+        .filter_map(|write| match write {
+            Write::Lines { marker, lines } => Some((
+                marker.clone(),
+                lines
+                    .iter()
+                    .map(|row| row.text().trim_end().to_owned())
+                    .collect(),
+            )),
+            Write::ScrollShown(_) => None,
+        })
+        .collect()
+}
+
+fn numbers(range: std::ops::Range<u64>) -> Vec<String> {
+    range.map(|n| n.to_string()).collect()
+}
+
+/// A client that has been showing the pane since its history was `history_len` long.
+fn following(limit: u64, history_len: u64) -> NativeScrollback {
+    let mut native = NativeScrollback::new(limit);
+    native.fresh = false;
+    let writes = native.plan(&state(history_len, 0, 0..0), Mode::Fill(PANE), None, ROWS);
+    assert!(writes.is_empty());
+    native
+}
+
+#[test]
+fn lines_seen_leaving_the_screen_are_scrolled_off_the_terminal_as_shown() {
+    let mut native = following(100, 10);
+    let host = state(13, 0, 0..0);
+    let writes = native.plan(&host, Mode::Fill(PANE), Some((PANE, 10)), ROWS);
+    assert_eq!(writes, vec![Write::ScrollShown(3)]);
+    assert_eq!(native.request(&host, Mode::Fill(PANE)), None);
+    // Nothing moved: nothing to write.
+    assert!(native
+        .plan(&host, Mode::Fill(PANE), Some((PANE, 13)), ROWS)
+        .is_empty());
+}
+
+#[test]
+fn more_lines_than_the_screen_held_come_from_the_history_channel_in_order() {
+    let mut native = following(100, 10);
+    // Six lines left a five-row screen: the client never saw the first of them.
+    let host = state(16, 0, 0..0);
+    assert!(native
+        .plan(&host, Mode::Fill(PANE), Some((PANE, 10)), ROWS)
+        .is_empty());
+    let request = native.request(&host, Mode::Fill(PANE));
+    assert_eq!(
+        request,
+        Some(ScrollRequest {
+            pane: PANE,
+            first: 10,
+            rows: 6
+        })
+    );
+    // Two more leave while the first are on their way: they wait for them, though the
+    // terminal shows them, so the scrollback stays in order.
+    let host = state(18, 0, 10..13);
+    let writes = native.plan(&host, Mode::Fill(PANE), Some((PANE, 16)), ROWS);
+    assert_eq!(written(&writes), vec![(None, numbers(10..13))]);
+    assert_eq!(
+        native
+            .request(&host, Mode::Fill(PANE))
+            .map(|r| (r.first, r.rows)),
+        Some((13, 5))
+    );
+    let writes = native.plan(
+        &state(18, 0, 10..18),
+        Mode::Fill(PANE),
+        Some((PANE, 18)),
+        ROWS,
+    );
+    assert_eq!(written(&writes), vec![(None, numbers(13..18))]);
+    // Caught up: the next lines are scrolled off the screen again.
+    let writes = native.plan(
+        &state(19, 0, 0..0),
+        Mode::Fill(PANE),
+        Some((PANE, 18)),
+        ROWS,
+    );
+    assert_eq!(writes, vec![Write::ScrollShown(1)]);
+}
+
+#[test]
+fn a_flood_writes_the_newest_lines_after_one_marker() {
+    let mut native = following(500, 0);
+    native.plan(
+        &state(1500, 0, 0..0),
+        Mode::Fill(PANE),
+        Some((PANE, 0)),
+        ROWS,
+    );
+    // The flood goes on before any line arrived: still one marker, for all skipped.
+    let host = state(3000, 0, 0..0);
+    assert!(native
+        .plan(&host, Mode::Fill(PANE), Some((PANE, 1500)), ROWS)
+        .is_empty());
+    assert_eq!(
+        native
+            .request(&host, Mode::Fill(PANE))
+            .map(|r| (r.first, r.rows)),
+        Some((2500, 500))
+    );
+    let writes = native.plan(&state(3000, 0, 2500..2800), Mode::Fill(PANE), None, ROWS);
+    assert_eq!(
+        written(&writes),
+        vec![(Some(marker(2500)), numbers(2500..2800))]
+    );
+    assert!(marker(2500).contains("2500 older lines skipped") && marker(2500).contains("prefix ["));
+    let writes = native.plan(&state(3000, 0, 2500..3000), Mode::Fill(PANE), None, ROWS);
+    assert_eq!(written(&writes), vec![(None, numbers(2800..3000))]);
+}
+
+#[test]
+fn a_request_never_asks_for_more_rows_than_the_server_serves() {
+    let mut native = following(5000, 0);
+    let host = state(4000, 0, 0..0);
+    native.plan(&host, Mode::Fill(PANE), None, ROWS);
+    assert_eq!(
+        native
+            .request(&host, Mode::Fill(PANE))
+            .map(|r| (r.first, r.rows)),
+        Some((0, 1000))
+    );
+}
+
+#[test]
+fn a_fresh_client_fills_the_new_terminal_with_the_newest_lines() {
+    let mut native = NativeScrollback::new(2000);
+    // Lines before 1000 are gone from the store, so the scroll view has 2000 of those
+    // skipped; the newest 2000 of 5000 are written.
+    let host = state(5000, 1000, 3000..5000);
+    let writes = native.plan(&host, Mode::Fill(PANE), None, ROWS);
+    let written = written(&writes);
+    assert_eq!(written.len(), 1);
+    assert_eq!(written[0].0, Some(marker(2000)));
+    assert!(written[0].1 == numbers(3000..5000));
+
+    // Everything kept fits: no marker.
+    let mut native = NativeScrollback::new(2000);
+    let writes = native.plan(&state(3, 0, 0..3), Mode::Fill(PANE), None, ROWS);
+    assert_eq!(super::tests::written(&writes), vec![(None, numbers(0..3))]);
+}
+
+#[test]
+fn split_panes_and_other_panes_write_nothing_of_their_past() {
+    let mut native = following(2000, 10);
+    // Split: nothing, and nothing asked for.
+    let split = state(20, 0, 10..20);
+    assert!(native
+        .plan(&split, Mode::Off, Some((PANE, 10)), ROWS)
+        .is_empty());
+    assert_eq!(native.request(&split, Mode::Off), None);
+    // Back to one pane: what scrolled while it was split stays out.
+    let host = state(20, 0, 10..20);
+    assert!(native.plan(&host, Mode::Fill(PANE), None, ROWS).is_empty());
+    assert_eq!(native.request(&host, Mode::Fill(PANE)), None);
+    // A different pane shown (another window, a zoom) starts at its end too.
+    let mut other = state(50, 0, 0..50);
+    let screen = other.screens.remove(&PANE).unwrap();
+    other.screens.insert(7, screen);
+    assert!(native.plan(&other, Mode::Fill(7), None, ROWS).is_empty());
+    assert_eq!(native.request(&other, Mode::Fill(7)), None);
+}
+
+#[test]
+fn lines_wait_while_the_scroll_view_covers_the_pane() {
+    let mut native = following(2000, 10);
+    let host = state(14, 0, 10..14);
+    assert!(native
+        .plan(&host, Mode::Paused(PANE), Some((PANE, 10)), ROWS)
+        .is_empty());
+    // The view has the request meanwhile.
+    assert_eq!(native.request(&host, Mode::Paused(PANE)), None);
+    // Closed: the terminal showed the view, so the lines come from the history.
+    let writes = native.plan(&host, Mode::Fill(PANE), None, ROWS);
+    assert_eq!(written(&writes), vec![(None, numbers(10..14))]);
+}
+
+#[test]
+fn lines_dropped_by_the_store_before_they_were_fetched_are_counted_as_skipped() {
+    let mut native = following(2000, 10);
+    native.plan(&state(30, 0, 0..0), Mode::Fill(PANE), None, ROWS);
+    // Retention dropped lines up to 25 before they arrived.
+    let writes = native.plan(&state(30, 25, 25..30), Mode::Fill(PANE), None, ROWS);
+    assert_eq!(written(&writes), vec![(Some(marker(15)), numbers(25..30))]);
+    assert_eq!(
+        marker(1),
+        "[moshmux: 1 older line skipped here; the scroll view (prefix [) has them]"
+    );
+}
