@@ -146,6 +146,8 @@ async fn event_loop(
                     return LoopEnd::Exit(Exit::InputClosed);
                 };
                 if view.feed_scroll(&bytes) {
+                    // The answer to a search identical to the last one is here already.
+                    view.follow_host();
                     link.set_requests(view.requests()).await;
                     view.draw(link.notice(&link.status()));
                     continue;

@@ -6,12 +6,13 @@
 //! to [`CACHE_LINES`]) means they are never sent twice. History must never delay the
 //! screen: each top-up adds at most [`TOPUP_BUDGET`] bytes of new lines, the requested
 //! page first, and top-ups come at most every [`TOPUP_INTERVAL`], so a frame that
-//! carries history stays a few datagrams and the rest follows in the next frames.
+//! carries history stays a few datagrams and the rest follows in the next frames. A
+//! search reads [`SEARCH_STEP_LINES`] lines per publication, for the same reason.
 
 use moshmux_proto::codec;
 use moshmux_proto::screen::{self, CellStyle, HistoryLines, Row, SearchResult, MAX_COLS};
 use moshmux_proto::{HostState, ScrollRequest, SearchDirection, SearchRequest};
-use moshmux_store::{AttrRun, Direction, HistoryStore, PaneUid, StoredLine, Style};
+use moshmux_store::{AttrRun, HistoryStore, PaneUid, StoredLine, Style};
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,6 +26,16 @@ pub const TOPUP_BUDGET: usize = 16 << 10;
 pub const TOPUP_INTERVAL: Duration = Duration::from_millis(20);
 /// Most history lines a client's state keeps; the ones farthest from the view go first.
 pub const CACHE_LINES: usize = 4096;
+/// Lines one search step reads (a few milliseconds): a search of a long history runs
+/// over many publications instead of holding up the mux, and so the screens, at once.
+pub const SEARCH_STEP_LINES: u64 = 4096;
+
+/// A search under way: the lines from `next` on in its direction are still to be read.
+#[derive(Debug)]
+struct Search {
+    request: SearchRequest,
+    next: u64,
+}
 
 #[derive(Debug, Default)]
 pub struct HistoryView {
@@ -33,6 +44,7 @@ pub struct HistoryView {
     search: Option<SearchRequest>,
     lines: HistoryLines,
     result: Option<SearchResult>,
+    searching: Option<Search>,
     /// Some line the view wants is not in `lines` yet (as far as we knew last time).
     pending: bool,
     /// `lines` or `result` changed since the client was last handed a state.
@@ -56,14 +68,76 @@ impl HistoryView {
         }
         if search.is_some() && search != self.search {
             if let Some(request) = &search {
-                self.result = Some(SearchResult {
-                    id: request.id,
-                    line: find(store, request),
+                // The line itself is not searched, so `n` from a match finds the next one.
+                let next = match request.direction {
+                    SearchDirection::Older => request.from,
+                    SearchDirection::Newer => request.from.saturating_add(1),
+                };
+                self.searching = Some(Search {
+                    request: request.clone(),
+                    next,
                 });
-                self.changed = true;
+                self.search_step(store);
             }
             self.search = search;
         }
+    }
+
+    /// Reads the next [`SEARCH_STEP_LINES`] lines of a search under way; a match, or the
+    /// end of what is kept, answers it.
+    pub fn search_step(&mut self, store: &HistoryStore) {
+        let Some(search) = &mut self.searching else {
+            return;
+        };
+        let pane = PaneUid(search.request.pane);
+        let needle = search.request.needle.as_str();
+        // The lines this step reads, and whether they are the last ones kept.
+        let range = store
+            .info(pane)
+            .and_then(|info| match search.request.direction {
+                SearchDirection::Older => {
+                    let end = search.next.min(info.next_line);
+                    let start = end.saturating_sub(SEARCH_STEP_LINES).max(info.first_line);
+                    (end > info.first_line).then_some((start..end, start == info.first_line))
+                }
+                SearchDirection::Newer => {
+                    let start = search.next.max(info.first_line);
+                    let end = start.saturating_add(SEARCH_STEP_LINES).min(info.next_line);
+                    (start < info.next_line).then_some((start..end, end == info.next_line))
+                }
+            });
+        let found = match range.map(|(range, last)| (store.read(pane, range.clone()), range, last))
+        {
+            None => None,
+            Some((Err(error), ..)) => {
+                tracing::warn!(%pane, %error, "history search stopped");
+                None
+            }
+            Some((Ok(page), range, last)) => {
+                let matches = |line: &StoredLine| line.text.contains(needle);
+                let at = match search.request.direction {
+                    SearchDirection::Older => page.lines.iter().rposition(matches),
+                    SearchDirection::Newer => page.lines.iter().position(matches),
+                };
+                match at {
+                    Some(at) => Some(page.first + at as u64),
+                    None if last => None,
+                    None => {
+                        search.next = match search.request.direction {
+                            SearchDirection::Older => range.start,
+                            SearchDirection::Newer => range.end,
+                        };
+                        return;
+                    }
+                }
+            }
+        };
+        self.result = Some(SearchResult {
+            id: search.request.id,
+            line: found,
+        });
+        self.searching = None;
+        self.changed = true;
     }
 
     /// Output arrived in `pane`: lines the view wants may exist now.
@@ -73,9 +147,9 @@ impl HistoryView {
         }
     }
 
-    /// Whether a top-up or a new answer waits to be published.
+    /// Whether a top-up, a search step or a new answer waits to be published.
     pub fn wants_publish(&self) -> bool {
-        self.pending || self.changed
+        self.pending || self.changed || self.searching.is_some()
     }
 
     /// Whether lines or an answer arrived since the last [`HistoryView::dress`].
@@ -182,24 +256,6 @@ fn wanted(request: &ScrollRequest) -> [Range<u64>; 4] {
         end..end.saturating_add(rows),
         first.saturating_sub(2 * rows)..first.saturating_sub(rows),
     ]
-}
-
-/// The nearest line matching the request, past its starting line, within what is kept.
-fn find(store: &HistoryStore, request: &SearchRequest) -> Option<u64> {
-    let uid = PaneUid(request.pane);
-    let (direction, from) = match request.direction {
-        // The store's older search looks at lines before `from`, its newer one from
-        // `from` on.
-        SearchDirection::Older => (Direction::Older, request.from),
-        SearchDirection::Newer => (Direction::Newer, request.from.saturating_add(1)),
-    };
-    match store.search(uid, request.needle.as_str(), direction, from) {
-        Ok(found) => found,
-        Err(error) => {
-            tracing::debug!(pane = request.pane, %error, "history search failed");
-            None
-        }
-    }
 }
 
 /// A stored line as a row as wide as its text: zero-width characters join the cell

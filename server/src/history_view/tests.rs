@@ -14,6 +14,22 @@ fn store_with(dir: &tempfile::TempDir, n: u64, text: impl Fn(u64) -> String) -> 
     store
 }
 
+/// Takes the requests and runs any search they start to its end, as publications would.
+fn ask(
+    view: &mut HistoryView,
+    store: &HistoryStore,
+    scroll: Option<ScrollRequest>,
+    search: Option<SearchRequest>,
+) -> usize {
+    view.set_requests(store, scroll, search);
+    let mut steps = 1;
+    while view.searching.is_some() {
+        view.search_step(store);
+        steps += 1;
+    }
+    steps
+}
+
 fn request(first: u64, rows: u16) -> Option<ScrollRequest> {
     Some(ScrollRequest {
         pane: 1,
@@ -117,7 +133,12 @@ fn search_finds_the_nearest_match_past_its_start() {
             from,
         })
     };
-    view.set_requests(&store, None, search(1, SearchDirection::Older, 999));
+    ask(
+        &mut view,
+        &store,
+        None,
+        search(1, SearchDirection::Older, 999),
+    );
     assert_eq!(
         view.result,
         Some(SearchResult {
@@ -125,9 +146,19 @@ fn search_finds_the_nearest_match_past_its_start() {
             line: Some(345)
         })
     );
-    view.set_requests(&store, None, search(2, SearchDirection::Older, 345));
+    ask(
+        &mut view,
+        &store,
+        None,
+        search(2, SearchDirection::Older, 345),
+    );
     assert_eq!(view.result, Some(SearchResult { id: 2, line: None }));
-    view.set_requests(&store, None, search(3, SearchDirection::Newer, 0));
+    ask(
+        &mut view,
+        &store,
+        None,
+        search(3, SearchDirection::Newer, 0),
+    );
     assert_eq!(
         view.result,
         Some(SearchResult {
@@ -135,7 +166,12 @@ fn search_finds_the_nearest_match_past_its_start() {
             line: Some(345)
         })
     );
-    view.set_requests(&store, None, search(4, SearchDirection::Newer, 345));
+    ask(
+        &mut view,
+        &store,
+        None,
+        search(4, SearchDirection::Newer, 345),
+    );
     assert_eq!(view.result.map(|r| r.line), Some(None));
     assert!(view.wants_publish());
 }
@@ -194,7 +230,8 @@ fn stored_lines_become_rows_with_their_colours_and_widths() {
 
 /// Prints what a page costs on the wire (`cargo test -p moshmux-server --lib
 /// history_view::tests::page_figures -- --nocapture`): the first top-up of a 23-row view
-/// (its page and margin), and one PageUp after it, compressed as SSP sends them.
+/// (its page and margin), and one PageUp after it, compressed as SSP sends them; and how
+/// long the mux spends on a search that reads the whole history.
 #[test]
 fn page_figures() {
     type LineText = fn(u64) -> String;
@@ -219,9 +256,24 @@ fn page_figures() {
             sizes.push(codec::compress(&next.diff_from(&state)).len());
             state = next;
         }
+        let started = Instant::now();
+        let missing = SearchRequest {
+            id: 1,
+            pane: 1,
+            needle: Label::new("no such text"),
+            direction: SearchDirection::Older,
+            from: 50_000,
+        };
+        let steps = ask(&mut view, &store, None, Some(missing));
+        let searched = started.elapsed();
+        assert_eq!(view.result.map(|r| r.line), Some(None));
+        assert_eq!(steps, 50_000usize.div_ceil(SEARCH_STEP_LINES as usize));
         println!(
-            "{name}: first page and margin {} B compressed, PageUp {} B",
-            sizes[0], sizes[1]
+            "{name}: first page and margin {} B compressed, PageUp {} B; a search of all \
+             50,000 lines that finds nothing {:?} per step of {SEARCH_STEP_LINES} lines",
+            sizes[0],
+            sizes[1],
+            searched / steps as u32
         );
         assert!(sizes[1] < sizes[0], "{sizes:?}");
         assert!(sizes[0] < TOPUP_BUDGET, "{sizes:?}");

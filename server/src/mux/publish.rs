@@ -45,6 +45,7 @@ impl Mux {
                 view.history_grew(pane.0);
             }
             view.top_up(&self.store, now);
+            view.search_step(&self.store);
         }
         let attached: BTreeSet<&str> = self
             .clients
