@@ -259,7 +259,14 @@ impl Daemon {
     /// Creates session `name` running `sh`, with its UDP port on loopback; returns the
     /// port and key that `new` printed.
     pub fn new_session(&self, name: &str) -> (u16, String) {
-        let out = self.ok(&["new", "-s", name, "--bind", "127.0.0.1", "--", "sh"]);
+        self.new_client(&["-s", name, "--", "sh"])
+    }
+
+    /// Runs `new` with `args` (and its UDP port on loopback); returns the port and key.
+    pub fn new_client(&self, args: &[&str]) -> (u16, String) {
+        let mut command = vec!["new", "--bind", "127.0.0.1"];
+        command.extend_from_slice(args);
+        let out = self.ok(&command);
         let fields: Vec<&str> = out.split_whitespace().collect();
         match fields[..] {
             ["MOSHMUX", "CONNECT", port, key] => {

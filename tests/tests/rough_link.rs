@@ -357,3 +357,124 @@ async fn forged_and_replayed_datagrams_at_the_server_port_change_nothing() {
     assert!(!log.contains("client address changed"), "{refused}\n{log}");
     setup.run("echo three-$((3+3))", "three-6");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_5_s_blackout_with_a_roam_during_it_recovers() {
+    let link = symmetric(
+        DirectionConfig {
+            delay: Duration::from_millis(10),
+            ..DirectionConfig::default()
+        },
+        5,
+    );
+    let setup = Setup::start(link).await;
+    setup.run("echo before-$((1+1))", "before-2");
+    setup.netem.blackout(Duration::from_secs(5)).unwrap();
+    // Halfway through the outage the client's address changes, as when a laptop moves
+    // to another network while the link is down; it types meanwhile.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let roamed = setup.netem.roam().await.unwrap();
+    setup.tmux.send_literal("echo during-$((2+2))");
+    setup.tmux.send_keys(&["Enter"]);
+    setup.tmux.expect("the recovery", WAIT, |s| {
+        last_contact(s).is_none() && pane_rows(s).contains(&"during-4")
+    });
+    wait_for_log(
+        &setup.daemon,
+        &["client address changed", &format!("to={roamed}")],
+    );
+    assert!(setup.netem.counters().to_server.blacked_out.packets > 0);
+    setup.run("echo after-$((3+3))", "after-6");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shell_exiting_during_an_outage_ends_the_client_once_the_link_returns() {
+    let setup = Setup::start(LinkConfig::default()).await;
+    setup.tmux.send_literal("sleep 1.5; exit");
+    setup.tmux.send_keys(&["Enter"]);
+    setup.tmux.expect("the command echoed", WAIT, |s| {
+        pane_rows(s).contains(&"$ sleep 1.5; exit")
+    });
+    // The shell exits 1.5 s into a 4 s outage; the session's last state waits for the
+    // link (up to the daemon's FINAL_STATE_WAIT of 5 s).
+    setup.netem.blackout(Duration::from_secs(4)).unwrap();
+    setup.tmux.expect("the end message", WAIT, |s| {
+        s.contains("[exited: session e2e ended]")
+    });
+    assert!(setup.netem.counters().to_client.blacked_out.packets > 0);
+}
+
+/// SIGKILL to the client in a tmux pane (the pane's process and its children), as when a
+/// laptop dies: it never says goodbye.
+fn kill_client(tmux: &Tmux) {
+    let pane = tmux.pane_pid();
+    let mut victims = vec![pane];
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let parent = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|ppid| ppid.parse::<u32>().ok());
+        if parent == Some(pane) {
+            victims.push(pid);
+        }
+    }
+    for pid in victims {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}
+
+/// Whether nothing holds UDP `port` on loopback any more.
+fn port_is_free(port: u16) -> bool {
+    std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok()
+}
+
+#[test]
+fn killed_clients_lose_their_endpoints_after_the_network_timeout_and_the_session_stays() {
+    let daemon = Daemon::new();
+    // Longer than the 3 s heartbeat, so only a client that is gone falls silent that long.
+    let timeout = ["--network-timeout", "5"];
+    let first = daemon.new_client(&["-s", "kept", timeout[0], timeout[1], "--", "sh"]);
+    let second = daemon.new_client(&["-s", "kept", timeout[0], timeout[1]]);
+    let clients: Vec<Tmux> = [&first, &second]
+        .iter()
+        .map(|(port, key)| connect_client(COLS, ROWS, *port, key))
+        .collect();
+    for tmux in &clients {
+        tmux.expect("the prompt", WAIT, |s| {
+            status_line(s, ROWS).starts_with("[kept] 0:")
+        });
+    }
+    let deadline = Instant::now() + WAIT;
+    while !daemon.ok(&["ls"]).contains("(2 attached)") {
+        assert!(Instant::now() < deadline, "{}", daemon.ok(&["ls"]));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for tmux in &clients {
+        kill_client(tmux);
+    }
+    let deadline = Instant::now() + WAIT;
+    while !(port_is_free(first.0) && port_is_free(second.0)) {
+        assert!(Instant::now() < deadline, "the endpoints stayed open");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let ls = daemon.ok(&["ls"]);
+    assert!(
+        ls.starts_with("kept: 1 windows") && !ls.contains("attached") && ls.lines().count() == 1,
+        "{ls}"
+    );
+    // The session is still there to attach to.
+    let (port, key) = daemon.new_client(&["-s", "kept"]);
+    let tmux = connect_client(COLS, ROWS, port, &key);
+    tmux.send_literal("echo back-$((5+5))");
+    tmux.send_keys(&["Enter"]);
+    tmux.expect("the session answering", WAIT, |s| {
+        s.lines().any(|line| line == "back-10")
+    });
+}
