@@ -94,6 +94,24 @@ impl Tmux {
         )
     }
 
+    /// The lines that scrolled off the top of the window into tmux's own history, oldest
+    /// first (what a user scrolls back to in the terminal), without the screen.
+    pub fn capture_history(&self) -> String {
+        self.run(
+            "tmux capture-pane -S -",
+            &[
+                "capture-pane",
+                "-p",
+                "-S",
+                "-",
+                "-E",
+                "-1",
+                "-t",
+                &self.target,
+            ],
+        )
+    }
+
     /// Polls the screen until `done` holds. On timeout, the error holds the last screen.
     pub fn wait_for(
         &self,
@@ -184,8 +202,13 @@ pub fn workspace_binary(name: &str) -> PathBuf {
 /// `moshmux connect 127.0.0.1 PORT` in a tmux window of `cols` x `rows`, with `key` in
 /// `MOSHMUX_KEY` and a UTF-8 locale.
 pub fn connect_client(cols: u16, rows: u16, port: u16, key: &str) -> Tmux {
+    connect_client_with(cols, rows, port, key, "")
+}
+
+/// [`connect_client`] with more options for `moshmux connect` (shell words).
+pub fn connect_client_with(cols: u16, rows: u16, port: u16, key: &str, options: &str) -> Tmux {
     let binary = workspace_binary("moshmux");
-    let command = format!("'{}' connect 127.0.0.1 {port}", binary.display());
+    let command = format!("'{}' connect 127.0.0.1 {port} {options}", binary.display());
     Tmux::start(
         cols,
         rows,

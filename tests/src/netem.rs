@@ -110,6 +110,23 @@ pub struct LinkConfig {
     pub blackouts: Vec<Blackout>,
 }
 
+impl LinkConfig {
+    /// The same loss and delay each way (a round trip is twice `one_way`), no blackouts.
+    pub fn symmetric(one_way: Duration, loss: f64, seed: u64) -> LinkConfig {
+        let direction = DirectionConfig {
+            loss,
+            delay: one_way,
+            ..DirectionConfig::default()
+        };
+        LinkConfig {
+            to_server: direction.clone(),
+            to_client: direction,
+            seed,
+            blackouts: Vec::new(),
+        }
+    }
+}
+
 /// A number of datagrams and their payload bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Count {
