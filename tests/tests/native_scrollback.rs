@@ -22,21 +22,27 @@ struct Setup {
 }
 
 async fn connect(seed: u64) -> Setup {
-    let link = LinkConfig::symmetric(Duration::from_millis(100), 0.3, seed);
     let daemon = Daemon::new();
     let (port, key) = daemon.new_session("native");
-    let server = format!("127.0.0.1:{port}").parse().unwrap();
-    let netem = Netem::start("127.0.0.1:0".parse().unwrap(), server, link)
-        .await
-        .unwrap();
-    let options = format!("--scrollback-lines {LIMIT}");
-    let tmux = connect_client_with(COLS, ROWS, netem.listen_addr().port(), &key, &options);
-    tmux.expect("the prompt", WAIT, |s| s.lines().next() == Some("$"));
+    let (tmux, netem) = client(port, &key, seed).await;
     Setup {
         tmux,
         _netem: netem,
         _daemon: daemon,
     }
+}
+
+/// A client of session port `port`, through a link of its own, showing its prompt.
+async fn client(port: u16, key: &str, seed: u64) -> (Tmux, Netem) {
+    let link = LinkConfig::symmetric(Duration::from_millis(100), 0.3, seed);
+    let server = format!("127.0.0.1:{port}").parse().unwrap();
+    let netem = Netem::start("127.0.0.1:0".parse().unwrap(), server, link)
+        .await
+        .unwrap();
+    let options = format!("--scrollback-lines {LIMIT}");
+    let tmux = connect_client_with(COLS, ROWS, netem.listen_addr().port(), key, &options);
+    tmux.expect("the prompt", WAIT, |s| s.lines().any(|row| row == "$"));
+    (tmux, netem)
 }
 
 /// The numbers among `lines`, each line that is one.
@@ -97,42 +103,40 @@ fn reads_in_order(history: &str, screen: &str) -> Result<(), String> {
     }
 }
 
+/// Polls the outer terminal's history and screen until `check` passes; fails the test
+/// with both and the last complaint if it never does.
+fn expect_history(tmux: &Tmux, what: &str, check: impl Fn(&str, &str) -> Result<(), String>) {
+    let last = std::cell::RefCell::new(String::new());
+    let done = tmux.wait_for(
+        |screen| {
+            let history = tmux.capture_history();
+            let verdict = check(&history, screen);
+            *last.borrow_mut() = format!("{verdict:?}\nhistory:\n{history}\nscreen:\n{screen}");
+            verdict.is_ok()
+        },
+        WAIT,
+    );
+    assert!(done.is_ok(), "{what} never showed: {}", last.borrow());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_reaches_the_terminals_scrollback_in_order_after_one_marker() {
     let Setup { tmux, .. } = &connect(81).await;
     tmux.send_literal("seq 1 3000");
     tmux.send_keys(&["Enter"]);
-    let last = std::cell::RefCell::new(String::new());
-    let done = tmux.wait_for(
-        |screen| {
-            let history = tmux.capture_history();
-            let verdict = reads_in_order(&history, screen);
-            *last.borrow_mut() = format!("{verdict:?}\nhistory:\n{history}\nscreen:\n{screen}");
-            verdict.is_ok()
-        },
-        WAIT,
-    );
-    assert!(done.is_ok(), "{}", last.borrow());
+    expect_history(tmux, "seq 1 3000 in order after a marker", reads_in_order);
 
     // Lines that scroll past a few at a time, as the client watches, follow the flood.
     tmux.send_literal("for i in $(seq 3001 3060); do echo $i; sleep 0.02; done");
     tmux.send_keys(&["Enter"]);
-    let done = tmux.wait_for(
-        |screen| {
-            let history = tmux.capture_history();
-            let all = numbers(&format!("{history}\n{screen}"));
-            let verdict =
-                if all.windows(2).all(|w| w[1] > w[0]) && (2501..=3060).all(|n| all.contains(&n)) {
-                    Ok(())
-                } else {
-                    Err("a line missing or out of order")
-                };
-            *last.borrow_mut() = format!("{verdict:?}\nhistory:\n{history}\nscreen:\n{screen}");
-            verdict.is_ok()
-        },
-        WAIT,
-    );
-    assert!(done.is_ok(), "{}", last.borrow());
+    expect_history(tmux, "2501 to 3060 in order", |history, screen| {
+        let all = numbers(&format!("{history}\n{screen}"));
+        if all.windows(2).all(|w| w[1] > w[0]) && (2501..=3060).all(|n| all.contains(&n)) {
+            Ok(())
+        } else {
+            Err("a line missing or out of order".to_owned())
+        }
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -179,5 +183,28 @@ async fn the_alternate_screen_never_leaks_into_the_terminals_scrollback() {
     assert!(
         numbers(&history).is_empty(),
         "the outer scrollback holds:\n{history}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_client_fills_its_terminals_scrollback_with_the_newest_lines() {
+    let daemon = Daemon::new();
+    let (port, key) = daemon.new_session("native");
+    let (first, _first_link) = client(port, &key, 84).await;
+    first.send_literal("seq 1 3000");
+    first.send_keys(&["Enter"]);
+    first.expect("the end of seq", WAIT, |s| {
+        let rows: Vec<&str> = s.lines().collect();
+        rows.contains(&"3000") && rows.contains(&"$")
+    });
+    drop(first);
+
+    // Attaching again, from a new terminal: the last lines are in its scrollback.
+    let (port, key) = daemon.new_session("native");
+    let (second, _second_link) = client(port, &key, 85).await;
+    expect_history(
+        &second,
+        "seq 1 3000 in order after a marker",
+        reads_in_order,
     );
 }
