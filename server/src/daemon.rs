@@ -139,6 +139,11 @@ async fn serve(
                 if mux.on_event(event) == Flow::Stop {
                     break None;
                 }
+                // Under a flood this branch is always ready, and tokio would let the
+                // other tasks (control connections, client links and their SSP
+                // drivers) run only once its budget of 128 receives ran out: at a few
+                // ms a chunk, commands and heartbeats would wait for seconds.
+                tokio::task::yield_now().await;
             }
             Some((client, event)) = link_events.recv() => {
                 if mux.on_link_event(client, event) == Flow::Stop {

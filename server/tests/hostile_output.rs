@@ -207,8 +207,10 @@ printf '日本\n語\314\201a語\r\nb'; read x"#,
 
 #[test]
 fn rapid_resizes_while_output_flows() {
+    // `yes` floods as fast as the daemon reads; at 1x1 every byte scrolls a row into
+    // history. Each resize is a command the daemon must still get to between chunks.
     let server = daemon_with_victim(
-        r#"stty -echo; while :; do printf 'flow 日本語 e\314\201 tab\tend\n'; sleep 0.01; done & read x; kill $!; wait"#,
+        r#"stty -echo; yes "$(printf 'flow 日本語 e\314\201\tend')" & read x; kill $!; wait"#,
     );
     server.wait_for_screen("victim", |screen| screen.contains("flow"));
     let sizes = [
