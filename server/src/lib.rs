@@ -24,4 +24,5 @@ mod pty_io;
 mod queries;
 pub mod session;
 pub mod target;
+pub mod terminal;
 pub mod window;

@@ -5,17 +5,13 @@
 //! [`Pane::process_output`], which draws it and answers the program's terminal queries.
 //! Input goes to a writer thread, so a program that stops reading never stalls the daemon.
 
-use crate::capture;
 use crate::history::PaneHistory;
-use crate::history_line;
 use crate::pane_id::{PaneId, Size};
-use crate::prefilter::Prefilter;
 use crate::pty_io::{ChildState, InputQueue, Reader};
-use crate::queries::TerminalCallbacks;
+use crate::terminal::Terminal;
 use anyhow::Context;
 use portable_pty::{CommandBuilder, MasterPty, PtySize};
 use std::fs::File;
-use std::num::NonZeroU16;
 use std::os::fd::{BorrowedFd, RawFd};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -66,8 +62,7 @@ pub struct PaneModes {
 pub struct Pane {
     id: PaneId,
     size: Size,
-    parser: vt100::Parser<TerminalCallbacks>,
-    prefilter: Prefilter,
+    terminal: Terminal,
     master: Box<dyn MasterPty + Send>,
     input: InputQueue,
     pid: Option<u32>,
@@ -137,13 +132,7 @@ impl Pane {
         Ok(Pane {
             id,
             size,
-            parser: vt100::Parser::new_with_callbacks(
-                nonzero(size.rows),
-                nonzero(size.cols),
-                0,
-                TerminalCallbacks::default(),
-            ),
-            prefilter: Prefilter::new(size.cols),
+            terminal: Terminal::new(size),
             master,
             input,
             pid,
@@ -169,12 +158,11 @@ impl Pane {
 
     /// Draws the program's output and answers the terminal queries in it.
     pub fn process_output(&mut self, bytes: &[u8]) {
-        let filtered = self.prefilter.filter(bytes);
-        self.parser.process(&filtered);
+        self.terminal.process(bytes);
         if let Some(history) = &mut self.history {
-            history.append(self.parser.callbacks_mut().take_scrolled());
+            history.append(self.terminal.take_scrolled());
         }
-        let replies = self.parser.callbacks_mut().take_replies();
+        let replies = self.terminal.take_replies();
         if !replies.is_empty() && !self.input.push(&replies) {
             tracing::debug!(pane = %self.id, "dropped terminal query replies");
         }
@@ -195,30 +183,29 @@ impl Pane {
             return;
         }
         self.size = size;
-        self.parser.set_size(nonzero(size.rows), nonzero(size.cols));
-        self.prefilter.set_width(size.cols);
+        self.terminal.set_size(size);
         if let Err(error) = self.master.resize(pty_size(size)) {
             tracing::warn!(pane = %self.id, %error, "resizing the PTY failed");
         }
     }
 
     pub fn screen(&self) -> &vt100::Screen {
-        self.parser.screen()
+        self.terminal.screen()
     }
 
     /// The visible rows as `tmux capture-pane -p` prints them: one line per row, trailing
     /// blanks trimmed; with `escapes`, colours and attributes as SGR sequences (`-e`).
     pub fn capture(&self, escapes: bool) -> String {
-        capture::screen_lines(self.parser.screen(), escapes)
+        self.terminal.capture(escapes)
     }
 
     /// The title the program set with OSC 0 or OSC 2, empty if none.
     pub fn title(&self) -> &str {
-        self.parser.callbacks().title()
+        self.terminal.title()
     }
 
     pub fn modes(&self) -> PaneModes {
-        let screen = self.parser.screen();
+        let screen = self.terminal.screen();
         PaneModes {
             alternate_screen: screen.alternate_screen(),
             application_cursor: screen.application_cursor(),
@@ -247,11 +234,11 @@ impl Pane {
         let Some(mut history) = self.history.take() else {
             return;
         };
-        let screen = self.parser.screen();
+        let screen = self.terminal.screen();
         if !screen.alternate_screen() {
             let (rows, _) = screen.size();
             let lines: Vec<_> = (0..rows.get())
-                .map(|row| history_line::from_screen_row(screen, row))
+                .map(|row| self.terminal.row_line(row))
                 .collect();
             let used = lines
                 .iter()
@@ -288,16 +275,12 @@ impl Drop for Pane {
     }
 }
 
-/// vt100 and the kernel both need at least one row and one column.
+/// The kernel needs at least one row and one column, as vt100 does.
 fn clamp_size(size: Size) -> Size {
     Size {
         rows: size.rows.max(1),
         cols: size.cols.max(1),
     }
-}
-
-fn nonzero(cells: u16) -> NonZeroU16 {
-    NonZeroU16::new(cells).unwrap_or(NonZeroU16::MIN)
 }
 
 fn pty_size(size: Size) -> PtySize {
