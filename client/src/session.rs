@@ -166,8 +166,8 @@ async fn event_loop(
                             }
                         }
                         Action::Command(command) => {
-                            let position = link.push(UserEvent::Command(command)).await;
-                            view.predictor.handle_other_event(position, Instant::now());
+                            link.push(UserEvent::Command(command)).await;
+                            view.predictor.handle_other_event(Instant::now());
                         }
                         Action::Quit => return LoopEnd::Exit(Exit::Quit),
                         Action::Detach => {
@@ -200,8 +200,8 @@ async fn event_loop(
                     if size != (view.cols, view.rows) {
                         (view.cols, view.rows) = size;
                         let resize = UserEvent::Resize { rows: view.pane_rows(), cols: view.cols };
-                        let position = link.push(resize).await;
-                        view.predictor.handle_other_event(position, Instant::now());
+                        link.push(resize).await;
+                        view.predictor.handle_other_event(Instant::now());
                         link.set_requests(view.requests()).await;
                     }
                 }

@@ -9,8 +9,8 @@
 //! Safety rules, from mosh's design:
 //! - A guess is judged once the server acknowledged its key and had time to echo it
 //!   (see `covered`): the server's cell matches (confirmed, dropped) or it does
-//!   not (every guess is withdrawn, and prediction waits until the server's screen covers
-//!   every key typed so far). The server's screen always wins.
+//!   not (every guess is withdrawn, and a new epoch begins). The server's screen always
+//!   wins.
 //! - Guesses belong to epochs. A new epoch (after Enter, an unknown key, a wrong guess, a
 //!   switch of pane or of screen) is tentative: its guesses are drawn only once one of
 //!   them was confirmed. So nothing is shown on a fresh line or the alternate screen until
@@ -125,14 +125,10 @@ pub struct Predictor {
     epoch: u64,
     /// The newest epoch with a confirmed guess: guesses of epochs up to it are drawn.
     confirmed: u64,
-    /// User-stream position after the newest key.
-    typed: u64,
     /// Position the server acknowledged, and when each acknowledged position was first
     /// seen (oldest first), for the echo grace.
     acked: u64,
     ack_times: VecDeque<(u64, Instant)>,
-    /// No guesses until the server's screen covers this position.
-    blind_until: Option<u64>,
     echo_off: bool,
     srtt: Duration,
     show_by_rtt: bool,
@@ -155,10 +151,8 @@ impl Predictor {
             // The first epoch is tentative: nothing is known about the program yet.
             epoch: 1,
             confirmed: 0,
-            typed: 0,
             acked: 0,
             ack_times: VecDeque::new(),
-            blind_until: None,
             echo_off: false,
             srtt: Duration::ZERO,
             show_by_rtt: false,
@@ -176,32 +170,27 @@ impl Predictor {
         if self.mode == Predict::Never {
             return;
         }
-        self.typed = position;
         if self.pane != Some(pane) {
-            self.go_blind();
+            self.become_tentative();
             return;
         }
         for key in keys::parse(bytes) {
             if key == Key::Enter {
                 self.echo_off = false;
-                self.go_blind();
+                self.become_tentative();
                 continue;
             }
-            if self.echo_off {
-                continue;
-            }
-            if self.is_blind(now) || !self.guess(key, position, now) {
-                self.go_blind();
+            if !self.echo_off && !self.guess(key, position, now) {
+                self.become_tentative();
             }
         }
     }
 
-    /// An event other than keys (a command, a resize) went into the user stream at
-    /// `position`: what it does to the screen is the server's business.
-    pub fn handle_other_event(&mut self, position: u64, now: Instant) {
+    /// An event other than keys (a command, a resize) went into the user stream: what it
+    /// does to the screen is the server's business.
+    pub fn handle_other_event(&mut self, now: Instant) {
         self.last_call = Some(now);
-        self.typed = position;
-        self.go_blind();
+        self.become_tentative();
     }
 
     /// The focused pane's screen, as the newest host state has it.
@@ -251,7 +240,7 @@ impl Predictor {
 
     /// When the session should call again (any `handle_*`) though nothing happened.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let waiting = !self.cells.is_empty() || self.cursor.is_some() || self.blind_until.is_some();
+        let waiting = !self.cells.is_empty() || self.cursor.is_some();
         self.last_call
             .filter(|_| waiting && self.mode != Predict::Never)
             .map(|at| at + PENDING_POLL)
@@ -326,21 +315,10 @@ impl Predictor {
         now >= acked_at + wait
     }
 
-    fn is_blind(&mut self, now: Instant) -> bool {
-        match self.blind_until {
-            Some(position) if self.covered(position, now) => {
-                self.blind_until = None;
-                false
-            }
-            Some(_) => true,
-            None => false,
-        }
-    }
-
-    /// Stops guessing until the server's screen covers every key typed so far; what
-    /// comes after is a new, tentative epoch.
-    fn go_blind(&mut self) {
-        self.blind_until = Some(self.typed);
+    /// Starts a new epoch: what comes next is not drawn until the server confirmed one
+    /// guess of it. Guesses made after a key whose effect is unknown may sit on a stale
+    /// screen; they are judged like any other, once the server covers their keys.
+    fn become_tentative(&mut self) {
         self.epoch += 1;
     }
 
@@ -349,7 +327,7 @@ impl Predictor {
     fn withdraw_all(&mut self, shown: bool) {
         self.cells.clear();
         self.cursor = None;
-        self.go_blind();
+        self.become_tentative();
         if shown {
             self.slow = SLOW_MEMORY;
         }
@@ -362,15 +340,12 @@ impl Predictor {
         };
         self.judge_against(&screen, now);
         self.screen = Some(screen);
-        // Ends the wait as soon as it is over, so nothing polls while the link is idle.
-        self.is_blind(now);
         // Acknowledgement times older than any key still waiting are not needed.
         let oldest = self
             .cells
             .values()
             .map(|g| g.position)
             .chain(self.cursor.map(|g| g.position))
-            .chain(self.blind_until)
             .min()
             .unwrap_or(u64::MAX);
         while self.ack_times.len() > 1 && self.ack_times[1].0 <= oldest {

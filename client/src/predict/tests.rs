@@ -370,9 +370,23 @@ fn an_acknowledgement_without_the_echo_keeps_the_guesses() {
     sim.advance(SLOW_LINK);
     assert_eq!(sim.line(0), "$ ex");
     sim.round_trip();
-    assert!(sim.predictor.cells.is_empty() && sim.predictor.blind_until.is_none());
+    assert!(sim.predictor.cells.is_empty());
     sim.type_keys("y");
     assert_eq!(sim.line(0), "$ exy", "still trusted: drawn at once");
+}
+
+#[test]
+fn typing_on_after_an_unknown_key_is_drawn_from_the_first_confirmation() {
+    let mut sim = Sim::new(Predict::Always, SLOW_LINK);
+    sim.confirm_with("e");
+    // Tab: its effect is unknown, so the key after it is guessed but not drawn...
+    sim.type_keys("\t");
+    sim.type_keys("a");
+    assert_eq!(sim.line(0), "$ e");
+    // ...until its echo confirms it; the next key is drawn at once, with no wait.
+    sim.round_trip();
+    sim.type_keys("b");
+    assert_eq!(sim.line(0), "$ eab");
 }
 
 #[test]
@@ -494,14 +508,16 @@ fn switching_panes_drops_guesses() {
     let other = sim.shell.screen();
     sim.predictor.handle_screen(PANE + 1, &other, sim.now);
     assert!(sim.predictor.overlay().is_none());
-    // Keys typed into the other pane wait for its echo too.
+    // Keys typed into the other pane are guessed but not drawn until it proved to echo.
     sim.predictor
         .handle_keys(PANE + 1, b"ls", sim.typed + 1, sim.now);
     assert!(sim.predictor.overlay().is_none());
+    let guessed = sim.predictor.cells.len();
+    assert_eq!(guessed, 2);
     // And keys typed for a pane the predictor does not follow guess nothing.
     sim.predictor
-        .handle_keys(PANE, b"ls", sim.typed + 2, sim.now);
-    assert!(sim.predictor.cells.is_empty());
+        .handle_keys(PANE, b"pwd", sim.typed + 2, sim.now);
+    assert_eq!(sim.predictor.cells.len(), guessed);
 }
 
 #[test]
@@ -591,5 +607,8 @@ fn a_character_that_would_wrap_is_not_guessed() {
     assert_eq!(sim.cursor(), Some((0, COLS - 2)));
     sim.type_keys("日");
     assert_eq!(sim.cursor(), Some((0, COLS - 2)));
-    assert!(sim.predictor.blind_until.is_some());
+    assert_eq!(sim.line(0), format!("$ e{long}"));
+    // What follows is a new epoch: not drawn until confirmed.
+    sim.type_keys("z");
+    assert_eq!(sim.line(0), format!("$ e{long}"));
 }
