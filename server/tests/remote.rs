@@ -443,3 +443,38 @@ async fn scroll_and_search_requests_bring_history() {
     assert!(state.history.contains_key(&(pane, 980)));
     assert!(state.history.contains_key(&(pane, 1039)));
 }
+
+#[tokio::test]
+async fn a_client_of_no_size_gets_one_cell_and_wide_characters_in_it_do_no_harm() {
+    let server = Server::new();
+    let script = "stty -echo; while :; do printf '\\r日本\\314\\201語x'; sleep 0.05; done & \
+                  read x; kill $!; wait; stty echo; exec sh";
+    let (port, key) = new_endpoint(
+        &server,
+        "62000:62049",
+        &["-s", "tiny", "--", "sh", "-c", script],
+    );
+    let mut client = connect(port, &key);
+    send(&client, UserEvent::Resize { rows: 0, cols: 0 }).await;
+    let one_cell = |state: &HostState| {
+        state.panes.iter().any(|view| {
+            view.active
+                && state
+                    .screens
+                    .get(&view.pane)
+                    .is_some_and(|s| s.cols() == 1 && s.rows().len() == 1)
+        })
+    };
+    wait_state(&mut client, "a 1x1 pane", one_cell).await;
+    // Composed and published while wide characters keep arriving at one column.
+    wait_state(&mut client, "the x after the wide characters", |state| {
+        one_cell(state) && active_text(state) == "x"
+    })
+    .await;
+    send(&client, UserEvent::Resize { rows: 24, cols: 80 }).await;
+    send(&client, UserEvent::Keys(b"\recho big-$((4*4))\r".to_vec())).await;
+    wait_state(&mut client, "the shell at full size", |state| {
+        active_text(state).contains("big-16")
+    })
+    .await;
+}
