@@ -89,7 +89,9 @@ fn mosh_server() -> Server {
     }
 }
 
-fn moshmux_server() -> Server {
+/// `client_flags` go to `moshmux connect`: the bench also runs it without native
+/// scrollback, whose lines (fetched over the history channel after a flood) mosh lacks.
+fn moshmux_server(client_flags: &'static str) -> Server {
     let daemon = Daemon::new();
     let out = daemon.ok(&["new", "-s", "bench", "--bind", "127.0.0.1", "--", "sh"]);
     let (port, key) = match out.split_whitespace().collect::<Vec<_>>()[..] {
@@ -104,7 +106,9 @@ fn moshmux_server() -> Server {
             .trim()
             .parse()
             .expect("the daemon's pid in its lock file"),
-        client: Box::new(move |port| format!("exec {client} connect 127.0.0.1 {port}")),
+        client: Box::new(move |port| {
+            format!("exec {client} connect 127.0.0.1 {port}{client_flags}")
+        }),
         env: vec![("MOSHMUX_KEY", key)],
         _stop_on_drop: Box::new(daemon),
     }
@@ -257,18 +261,28 @@ fn main() {
     for cell in cells() {
         let mut mosh_runs = Vec::new();
         let mut moshmux_runs = Vec::new();
+        let mut screen_only_runs = Vec::new();
         for run in 0..runs as u64 {
             mosh_runs.extend(measure(&runtime, cell, run, mosh_server()));
-            moshmux_runs.extend(measure(&runtime, cell, run, moshmux_server()));
+            moshmux_runs.extend(measure(&runtime, cell, run, moshmux_server("")));
+            screen_only_runs.extend(measure(
+                &runtime,
+                cell,
+                run,
+                moshmux_server(" --scrollback-lines 0"),
+            ));
         }
-        let (mosh, moshmux) = (medians(&mosh_runs), medians(&moshmux_runs));
+        let mosh = medians(&mosh_runs);
         let rtt = format!("{}ms", cell.rtt_ms);
         let loss = format!("{}%", cell.loss_percent);
         print_row(&rtt, &loss, "mosh", mosh.as_ref());
-        print_row("", "", "moshmux", moshmux.as_ref());
-        if let (Some(mosh), Some(moshmux)) = (mosh, moshmux) {
-            let ratio: Figures = std::array::from_fn(|i| moshmux[i] / mosh[i]);
-            print_row("", "", "ratio", Some(&ratio));
+        for (name, runs) in [("moshmux", &moshmux_runs), ("  sb=0", &screen_only_runs)] {
+            let figures = medians(runs);
+            print_row("", "", name, figures.as_ref());
+            if let (Some(mosh), Some(figures)) = (mosh, figures) {
+                let ratio: Figures = std::array::from_fn(|i| figures[i] / mosh[i]);
+                print_row("", "", "  ratio", Some(&ratio));
+            }
         }
     }
 }
