@@ -11,6 +11,9 @@ const COLS: u16 = 80;
 const ROWS: u16 = 24;
 /// How long the screen may take to show what it should: generous for a loaded machine.
 const WAIT: Duration = Duration::from_secs(20);
+/// How long the outer terminal's scrollback may take to fill: the lines come over the
+/// lossy link a few hundred per round trip, and the machine may be busy with builds.
+const HISTORY_WAIT: Duration = Duration::from_secs(30);
 /// `--scrollback-lines` for these tests: fewer than the flood, so the marker shows.
 const LIMIT: u64 = 500;
 
@@ -114,7 +117,7 @@ fn expect_history(tmux: &Tmux, what: &str, check: impl Fn(&str, &str) -> Result<
             *last.borrow_mut() = format!("{verdict:?}\nhistory:\n{history}\nscreen:\n{screen}");
             verdict.is_ok()
         },
-        WAIT,
+        HISTORY_WAIT,
     );
     assert!(done.is_ok(), "{what} never showed: {}", last.borrow());
 }
