@@ -51,6 +51,7 @@ pub struct AttachArgs {
     pub predict: Predict,
     /// Most lines written into the terminal's own scrollback after a flood, an outage or
     /// an attach; older ones are skipped with one line saying so (prefix [ shows them).
+    /// 0 writes nothing there.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_SCROLLBACK_LINES)]
     pub scrollback_lines: u64,
 }
@@ -80,6 +81,7 @@ pub struct ConnectArgs {
     pub predict: Predict,
     /// Most lines written into the terminal's own scrollback after a flood, an outage or
     /// an attach; older ones are skipped with one line saying so (prefix [ shows them).
+    /// 0 writes nothing there.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_SCROLLBACK_LINES)]
     pub scrollback_lines: u64,
 }

@@ -224,3 +224,15 @@ fn lines_dropped_by_the_store_before_they_were_fetched_are_counted_as_skipped() 
         "[moshmux: 1 older line skipped here; the scroll view (prefix [) has them]"
     );
 }
+
+#[test]
+fn a_limit_of_zero_writes_nothing_and_asks_for_nothing() {
+    let mut native = NativeScrollback::new(0);
+    let host = state(40, 0, 0..40);
+    assert!(native.plan(&host, Mode::Fill(PANE), None, ROWS).is_empty());
+    let host = state(42, 0, 0..42);
+    assert!(native
+        .plan(&host, Mode::Fill(PANE), Some((PANE, 40)), ROWS)
+        .is_empty());
+    assert_eq!(native.request(&host, Mode::Fill(PANE)), None);
+}
