@@ -8,7 +8,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use moshmux_proto::fragment::{
-    Fragment, Fragmenter, Reassembler, FRAGMENT_HEADER_LEN, MAX_INSTRUCTION_LEN,
+    Fragment, Fragmenter, Reassembler, FRAGMENT_HEADER_LEN, MAX_FRAGMENTS, MAX_INSTRUCTION_LEN,
 };
 
 #[derive(Arbitrary, Debug)]
@@ -58,8 +58,11 @@ fuzz_target!(|input: Input| {
         assert_eq!(wire.number, fragment.number & 0x7fff);
     }
 
-    let instruction = input.instruction.repeat(usize::from(input.repeat) + 1);
     let budget = FRAGMENT_HEADER_LEN + 1 + usize::from(input.budget);
+    // The fragmenter refuses (by contract, a panic) more than MAX_FRAGMENTS pieces.
+    let most = usize::from(MAX_FRAGMENTS) * (budget - FRAGMENT_HEADER_LEN);
+    let mut instruction = input.instruction.repeat(usize::from(input.repeat) + 1);
+    instruction.truncate(most);
     let fragments = Fragmenter::new().make_fragments(&instruction, budget);
     let mut fresh = Reassembler::new();
     let mut delivered = vec![false; fragments.len()];
