@@ -174,6 +174,18 @@ impl Frame {
         self.cells[index] = FrameCell::BLANK;
     }
 
+    /// Flips inverse video on columns `from..to` of a row: how the scroll view's selection
+    /// shows, readable whatever colours the lines have.
+    pub(crate) fn invert(&mut self, row: u16, from: u16, to: u16) {
+        if row >= self.rows {
+            return;
+        }
+        for col in from..to.min(self.cols) {
+            let index = self.index(row, col);
+            self.cells[index].style.inverse = !self.cells[index].style.inverse;
+        }
+    }
+
     fn index(&self, row: u16, col: u16) -> usize {
         usize::from(row) * usize::from(self.cols) + usize::from(col)
     }

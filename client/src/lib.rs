@@ -4,6 +4,7 @@
 pub mod attach;
 pub mod bindings;
 pub mod cli;
+pub mod clipboard;
 pub mod frame;
 pub mod locale;
 pub mod mouse;

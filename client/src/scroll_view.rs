@@ -7,6 +7,10 @@
 //! past the history length are the live screen's rows. The lines themselves come in the
 //! host state's `history` (the server sends the page asked for plus a margin, and never a
 //! line the client's state holds already); a line not there yet is drawn as a marker.
+//!
+//! As in tmux's copy mode, `v` or Space starts a line-wise selection at the view's top
+//! line (the one the status line numbers), the moving keys extend it, and `y` or Enter
+//! copies it to the local clipboard with OSC 52 and closes the view.
 
 use moshmux_proto::screen::{CellStyle, PaneScreen, Rect, Row, SearchResult};
 use moshmux_proto::{HostState, Label, ScrollRequest, SearchDirection, SearchRequest};
@@ -51,6 +55,10 @@ pub struct ScrollView {
     /// The search answered last, to tell a new answer from one already used.
     answered: Option<u32>,
     message: Option<String>,
+    /// Where the selection started; it spans from there to the top line.
+    anchor: Option<u64>,
+    /// Text copied and not yet sent to the terminal.
+    copied: Option<String>,
 }
 
 impl ScrollView {
@@ -64,6 +72,8 @@ impl ScrollView {
             search: None,
             answered: None,
             message: None,
+            anchor: None,
+            copied: None,
         };
         if entry == Entry::PageUp {
             view.move_by(-i64::from(rows), screen);
@@ -94,23 +104,35 @@ impl ScrollView {
     }
 
     /// Takes keys typed while the view is open; returns false when they closed it.
-    pub fn feed(&mut self, bytes: &[u8], screen: &PaneScreen) -> bool {
+    /// `screen` is the view's pane's, from `host`.
+    pub fn feed(&mut self, bytes: &[u8], host: &HostState, screen: &PaneScreen) -> bool {
         for &byte in bytes {
-            if !self.step(byte, screen) {
+            if !self.step(byte, host, screen) {
                 return false;
             }
         }
         // An ESC that ends a read is the Esc key: a sequence comes in one read.
         if self.input == Input::Sequence(vec![ESC]) {
-            return false;
+            self.input = Input::Normal;
+            return self.escape();
         }
         true
     }
 
-    fn step(&mut self, byte: u8, screen: &PaneScreen) -> bool {
+    /// The Esc key: it cancels a selection, or else closes the view.
+    fn escape(&mut self) -> bool {
+        self.anchor.take().is_some()
+    }
+
+    /// The text the last `y` copied, once: the caller sends it to the terminal.
+    pub fn take_copied(&mut self) -> Option<String> {
+        self.copied.take()
+    }
+
+    fn step(&mut self, byte: u8, host: &HostState, screen: &PaneScreen) -> bool {
         let input = std::mem::replace(&mut self.input, Input::Normal);
         match input {
-            Input::Normal => return self.key(byte, screen),
+            Input::Normal => return self.key(byte, host, screen),
             Input::Sequence(mut bytes) => {
                 bytes.push(byte);
                 match bytes.as_slice() {
@@ -119,8 +141,8 @@ impl ScrollView {
                         self.input = Input::Sequence(bytes)
                     }
                     [ESC, b'[' | b'O', rest @ ..] => self.sequence(rest, screen),
-                    // A lone ESC closes the view; the byte after it is not looked at.
-                    _ => return false,
+                    // A lone ESC is the Esc key; the byte after it is not looked at.
+                    _ => return self.escape(),
                 }
             }
             Input::Prompt(direction, mut needle) => match byte {
@@ -148,7 +170,7 @@ impl ScrollView {
         true
     }
 
-    fn key(&mut self, byte: u8, screen: &PaneScreen) -> bool {
+    fn key(&mut self, byte: u8, host: &HostState, screen: &PaneScreen) -> bool {
         let page = i64::from(self.rows);
         self.message = None;
         match byte {
@@ -162,6 +184,8 @@ impl ScrollView {
             0x06 => self.move_by(page, screen),
             b'g' => self.first = screen.history_start,
             b'G' => self.first = screen.history_len,
+            b'v' | b' ' => self.anchor = Some(self.first),
+            b'y' | b'\r' if self.anchor.is_some() => return !self.copy(host, screen),
             b'/' => self.input = Input::Prompt(SearchDirection::Older, Vec::new()),
             b'?' => self.input = Input::Prompt(SearchDirection::Newer, Vec::new()),
             b'n' | b'N' => {
@@ -215,6 +239,33 @@ impl ScrollView {
         );
     }
 
+    /// The selected lines, oldest first, as one range.
+    fn selection(&self) -> Option<std::ops::RangeInclusive<u64>> {
+        self.anchor
+            .map(|anchor| anchor.min(self.first)..=anchor.max(self.first))
+    }
+
+    /// Copies the selection; true when it did. A line still on its way stops it, with a
+    /// message, rather than copying a hole.
+    fn copy(&mut self, host: &HostState, screen: &PaneScreen) -> bool {
+        let Some(range) = self.selection() else {
+            return false;
+        };
+        let mut rows = Vec::new();
+        for line in range {
+            match self.line(host, screen, line) {
+                Shown::Line(row) => rows.push(row),
+                Shown::Loading => {
+                    self.message = Some("selection still loading".to_owned());
+                    return false;
+                }
+                Shown::Empty => {}
+            }
+        }
+        self.copied = Some(crate::clipboard::join_rows(rows));
+        true
+    }
+
     fn start_search(&mut self, needle: Label, direction: SearchDirection) {
         let id = self.search.as_ref().map_or(1, |s| s.id.wrapping_add(1));
         self.search = Some(SearchRequest {
@@ -250,21 +301,22 @@ impl ScrollView {
     /// a line still on its way (past the end there is nothing: an empty row).
     pub fn lines<'a>(&self, host: &'a HostState, screen: &'a PaneScreen) -> Vec<Shown<'a>> {
         (0..u64::from(self.rows))
-            .map(|row| {
-                let line = self.first + row;
-                if line < screen.history_len {
-                    match host.history.get(&(self.pane, line)) {
-                        Some(row) => Shown::Line(row),
-                        None => Shown::Loading,
-                    }
-                } else {
-                    usize::try_from(line - screen.history_len)
-                        .ok()
-                        .and_then(|index| screen.rows().get(index))
-                        .map_or(Shown::Empty, |row| Shown::Line(row))
-                }
-            })
+            .map(|row| self.line(host, screen, self.first + row))
             .collect()
+    }
+
+    fn line<'a>(&self, host: &'a HostState, screen: &'a PaneScreen, line: u64) -> Shown<'a> {
+        if line < screen.history_len {
+            match host.history.get(&(self.pane, line)) {
+                Some(row) => Shown::Line(row),
+                None => Shown::Loading,
+            }
+        } else {
+            usize::try_from(line - screen.history_len)
+                .ok()
+                .and_then(|index| screen.rows().get(index))
+                .map_or(Shown::Empty, |row| Shown::Line(row))
+        }
     }
 
     /// Draws the view in the pane's place, over what the pane shows.
@@ -281,6 +333,12 @@ impl ScrollView {
                 }
                 Shown::Empty => {}
             }
+            if self
+                .selection()
+                .is_some_and(|range| range.contains(&(self.first + u64::from(row))))
+            {
+                frame.invert(y, rect.x, rect.x + rect.cols);
+            }
         }
     }
 
@@ -290,6 +348,10 @@ impl ScrollView {
         let mut text = format!("line {} of {total}", self.first + 1);
         if self.lines(host, screen).contains(&Shown::Loading) {
             text.push_str(" [loading]");
+        }
+        if let Some(range) = self.selection() {
+            let count = range.end() - range.start() + 1;
+            text = format!("{count} selected  {text}");
         }
         if let Some(message) = &self.message {
             text = format!("{message}  {text}");

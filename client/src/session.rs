@@ -18,6 +18,7 @@ use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use crate::bindings::{Action, Bindings};
 use crate::cli::Predict;
+use crate::clipboard;
 use crate::frame::{compose, draw_row, focused_pane, focused_view, Frame, StatusExtras};
 use crate::mouse::MouseTranslator;
 use crate::native_scrollback::{self, Mode, NativeScrollback, Write};
@@ -431,9 +432,13 @@ impl View {
             return false;
         };
         let open = match self.host.screens.get(&scroll.pane()) {
-            Some(screen) => scroll.feed(bytes, screen),
+            Some(screen) => scroll.feed(bytes, &self.host, screen),
             None => false,
         };
+        if let Some(text) = scroll.take_copied() {
+            // A terminal that cannot be written to has gone; input ending tells the loop.
+            let _ = terminal::write_all(&clipboard::osc52(&text));
+        }
         if !open {
             self.scroll = None;
         }

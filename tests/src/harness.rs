@@ -112,6 +112,21 @@ impl Tmux {
         )
     }
 
+    /// Sets an option of the tmux server for every session (`set-option -g`).
+    pub fn set_option(&self, name: &str, value: &str) {
+        self.run("tmux set-option", &["set-option", "-g", name, value]);
+    }
+
+    /// The newest paste buffer, or `None` while there is none. With `set-clipboard on`,
+    /// what a program copies with OSC 52 lands there, as it would on a user's clipboard.
+    pub fn buffer(&self) -> Option<String> {
+        let output = self.command().arg("show-buffer").output().ok()?;
+        output
+            .status
+            .success()
+            .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
     /// Polls the screen until `done` holds. On timeout, the error holds the last screen.
     pub fn wait_for(
         &self,
