@@ -18,9 +18,11 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{have_mosh, quoted, release_binary, shows_prompt, time_until, MoshServer};
-use moshmux_tests::harness::{Daemon, Tmux};
-use moshmux_tests::netem::{DirectionConfig, LinkConfig, Netem};
+use common::{
+    client_through_link, have_mosh, quoted, release_binary, shows_prompt, time_until, MoshServer,
+};
+use moshmux_tests::harness::Daemon;
+use moshmux_tests::netem::{DirectionConfig, LinkConfig};
 
 const RTT: Duration = Duration::from_millis(200);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -88,24 +90,14 @@ fn measure(
     keys: usize,
     server: Server,
 ) -> Option<Vec<f64>> {
-    let netem = runtime
-        .block_on(Netem::start(
-            SocketAddr::from(([127, 0, 0, 1], 0)),
-            server.addr,
-            link(loss),
-        ))
-        .expect("starting the link emulator");
-    let mut env: Vec<(&str, &str)> = vec![("LANG", "C.UTF-8"), ("LC_ALL", "C.UTF-8")];
-    env.extend(
-        server
-            .env
-            .iter()
-            .map(|(name, value)| (*name, value.as_str())),
+    let (_link, tmux) = client_through_link(
+        runtime,
+        server.addr,
+        link(loss),
+        (80, 24),
+        |port| server.client.replace("PORT", &port.to_string()),
+        &server.env,
     );
-    let command = server
-        .client
-        .replace("PORT", &netem.listen_addr().port().to_string());
-    let tmux = Tmux::start(80, 24, &command, &env);
     time_until(&tmux, Instant::now(), CONNECT_TIMEOUT, shows_prompt)?;
     let mut line = "$ e".to_owned();
     tmux.send_literal("e");

@@ -19,11 +19,11 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::{
-    have_mosh, quoted, release_binary, shows_prompt, time_until, tree_cpu_seconds, tree_rss_mib,
-    MoshServer,
+    client_through_link, have_mosh, quoted, release_binary, shows_prompt, time_until,
+    tree_cpu_seconds, tree_rss_mib, MoshServer,
 };
-use moshmux_tests::harness::{Daemon, Tmux};
-use moshmux_tests::netem::{DirectionConfig, LinkConfig, Netem};
+use moshmux_tests::harness::Daemon;
+use moshmux_tests::netem::{DirectionConfig, LinkConfig};
 
 const COMMAND: &str = "seq 1 200000";
 /// Connecting through 30% loss can take several round trips of retries.
@@ -128,21 +128,14 @@ fn measure(
     run: u64,
     server: Server,
 ) -> Option<Figures> {
-    let netem = runtime
-        .block_on(Netem::start(
-            SocketAddr::from(([127, 0, 0, 1], 0)),
-            server.addr,
-            cell.link(run),
-        ))
-        .expect("starting the link emulator");
-    let mut env: Vec<(&str, &str)> = vec![("LANG", "C.UTF-8"), ("LC_ALL", "C.UTF-8")];
-    env.extend(
-        server
-            .env
-            .iter()
-            .map(|(name, value)| (*name, value.as_str())),
+    let (netem, tmux) = client_through_link(
+        runtime,
+        server.addr,
+        cell.link(run),
+        (80, 24),
+        |port| (server.client)(port),
+        &server.env,
     );
-    let tmux = Tmux::start(80, 24, &(server.client)(netem.listen_addr().port()), &env);
     time_until(&tmux, Instant::now(), CONNECT_TIMEOUT, shows_prompt)?;
     tmux.send_literal(COMMAND);
     let typed = format!("$ {COMMAND}");

@@ -23,9 +23,11 @@ use std::net::SocketAddr;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{have_mosh, quoted, release_binary, shows_prompt, time_until, MoshServer};
-use moshmux_tests::harness::{Daemon, Tmux};
-use moshmux_tests::netem::{LinkConfig, Netem};
+use common::{
+    client_through_link, have_mosh, quoted, release_binary, shows_prompt, time_until, MoshServer,
+};
+use moshmux_tests::harness::Daemon;
+use moshmux_tests::netem::LinkConfig;
 
 const COLS: u16 = 80;
 const ROWS: u16 = 24;
@@ -124,24 +126,14 @@ fn measure(
     pause: Duration,
     server: Server,
 ) -> Option<Figures> {
-    let netem = runtime
-        .block_on(Netem::start(
-            SocketAddr::from(([127, 0, 0, 1], 0)),
-            server.addr,
-            link,
-        ))
-        .expect("starting the link emulator");
-    let mut env: Vec<(&str, &str)> = vec![("LANG", "C.UTF-8"), ("LC_ALL", "C.UTF-8")];
-    env.extend(
-        server
-            .env
-            .iter()
-            .map(|(name, value)| (*name, value.as_str())),
+    let (netem, tmux) = client_through_link(
+        runtime,
+        server.addr,
+        link,
+        (COLS, ROWS),
+        |port| server.client.replace("PORT", &port.to_string()),
+        &server.env,
     );
-    let command = server
-        .client
-        .replace("PORT", &netem.listen_addr().port().to_string());
-    let tmux = Tmux::start(COLS, ROWS, &command, &env);
     time_until(&tmux, Instant::now(), SETUP_TIMEOUT, shows_prompt)?;
     // Its server outlives mosh-server, which does not wait for it: stopped on every exit.
     let _inner = server.inner_tmux.clone().map(InnerTmux);

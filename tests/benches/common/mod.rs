@@ -8,6 +8,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use moshmux_tests::harness::Tmux;
+use moshmux_tests::netem::{LinkConfig, Netem};
+use std::net::SocketAddr;
 
 /// How often a timed wait looks at the screen: each look runs a `tmux capture-pane`.
 const POLL: Duration = Duration::from_millis(10);
@@ -191,4 +193,32 @@ pub fn shows_prompt(screen: &str) -> bool {
 /// Single-quoted for `sh`.
 pub fn quoted(path: &std::path::Path) -> String {
     format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
+}
+
+/// A client in a tmux terminal of `cols` x `rows`, reaching `server` through a fresh link
+/// emulator: `command` gets the emulator's port, and `server_env` (the key) joins a UTF-8
+/// locale in the client's environment.
+pub fn client_through_link(
+    runtime: &tokio::runtime::Runtime,
+    server: SocketAddr,
+    link: LinkConfig,
+    (cols, rows): (u16, u16),
+    command: impl FnOnce(u16) -> String,
+    server_env: &[(&'static str, String)],
+) -> (Netem, Tmux) {
+    let netem = runtime
+        .block_on(Netem::start(
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            server,
+            link,
+        ))
+        .expect("starting the link emulator");
+    let mut env: Vec<(&str, &str)> = vec![("LANG", "C.UTF-8"), ("LC_ALL", "C.UTF-8")];
+    env.extend(
+        server_env
+            .iter()
+            .map(|(name, value)| (*name, value.as_str())),
+    );
+    let tmux = Tmux::start(cols, rows, &command(netem.listen_addr().port()), &env);
+    (netem, tmux)
 }
