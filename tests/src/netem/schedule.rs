@@ -1,0 +1,110 @@
+//! When a datagram reaches the far end: per-direction random draws, rate limiting, delay,
+//! jitter and reordering, and the order of the delivery queue. Kept apart from the socket
+//! loop so the arithmetic that makes runs repeatable reads on its own.
+
+use std::cmp::Ordering;
+use std::time::Duration;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tokio::time::Instant;
+
+use super::DirectionConfig;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Dir {
+    ToServer,
+    ToClient,
+}
+
+pub(super) struct DirectionState {
+    pub(super) config: DirectionConfig,
+    pub(super) rng: ChaCha8Rng,
+    /// When the rate-limited link finishes sending what is queued.
+    link_free_at: Instant,
+    pub(super) in_flight: u64,
+}
+
+impl DirectionState {
+    pub(super) fn new(config: DirectionConfig, seed: u64, dir: Dir) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(dir as u64);
+        Self {
+            config,
+            rng,
+            link_free_at: Instant::now(),
+            in_flight: 0,
+        }
+    }
+
+    /// When a datagram of `len` bytes arriving `now` reaches the far end.
+    pub(super) fn arrival(&mut self, now: Instant, len: usize, draws: CopyDraws) -> Instant {
+        let mut departure = now;
+        if let Some(rate) = self.config.rate {
+            let start = self.link_free_at.max(now);
+            departure = start + Duration::from_secs_f64(len as f64 / rate as f64);
+            self.link_free_at = departure;
+        }
+        let jitter = (2.0 * draws.jitter - 1.0) * self.config.jitter.as_secs_f64();
+        let mut delay =
+            Duration::from_secs_f64((self.config.delay.as_secs_f64() + jitter).max(0.0));
+        if draws.reorder < self.config.reorder {
+            delay += self.config.reorder_hold;
+        }
+        departure + delay
+    }
+}
+
+/// The random values one datagram consumes, all drawn up front so that the stream advances
+/// by the same amount whatever the datagram's fate.
+pub(super) struct PacketDraws {
+    pub(super) loss: f64,
+    pub(super) duplicate: f64,
+    pub(super) copies: [CopyDraws; 2],
+}
+
+#[derive(Clone, Copy)]
+pub(super) struct CopyDraws {
+    jitter: f64,
+    reorder: f64,
+}
+
+impl PacketDraws {
+    pub(super) fn draw(rng: &mut ChaCha8Rng) -> Self {
+        let mut copy = || CopyDraws {
+            jitter: rng.random(),
+            reorder: rng.random(),
+        };
+        let copies = [copy(), copy()];
+        Self {
+            loss: rng.random(),
+            duplicate: rng.random(),
+            copies,
+        }
+    }
+}
+
+pub(super) struct Scheduled {
+    pub(super) at: Instant,
+    /// Breaks ties between equal instants in arrival order.
+    pub(super) order: u64,
+    pub(super) dir: Dir,
+    pub(super) datagram: Vec<u8>,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.at, self.order).cmp(&(other.at, other.order))
+    }
+}
