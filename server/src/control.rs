@@ -29,6 +29,8 @@ pub enum ControlError {
     Codec(#[from] CodecError),
     #[error("control frame of {0} bytes is larger than the limit")]
     TooLarge(usize),
+    #[error("control frame announced {announced} bytes but ended after {received}")]
+    Truncated { announced: usize, received: usize },
     #[error("peer speaks control protocol {0}, we speak {PROTOCOL_VERSION}")]
     Version(u32),
     #[error("unknown control message {0:?}")]
@@ -234,6 +236,17 @@ fn check_len(header: [u8; 4]) -> Result<usize, ControlError> {
     Ok(len)
 }
 
+/// A peer that closed before sending the body its header announced.
+fn check_complete(body: &[u8], len: usize) -> Result<(), ControlError> {
+    if body.len() < len {
+        return Err(ControlError::Truncated {
+            announced: len,
+            received: body.len(),
+        });
+    }
+    Ok(())
+}
+
 /// Blocking write, for the command-line side.
 pub fn write_request(stream: &mut impl Write, request: &Request) -> Result<(), ControlError> {
     stream.write_all(&frame(&request.to_envelope()))?;
@@ -244,8 +257,10 @@ pub fn write_request(stream: &mut impl Write, request: &Request) -> Result<(), C
 pub fn read_reply(stream: &mut impl Read) -> Result<Reply, ControlError> {
     let mut header = [0; 4];
     stream.read_exact(&mut header)?;
-    let mut body = vec![0; check_len(header)?];
-    stream.read_exact(&mut body)?;
+    let len = check_len(header)?;
+    let mut body = Vec::new();
+    stream.take(len as u64).read_to_end(&mut body)?;
+    check_complete(&body, len)?;
     Reply::from_envelope(codec::decode(&body)?)
 }
 
@@ -253,8 +268,12 @@ pub fn read_reply(stream: &mut impl Read) -> Result<Reply, ControlError> {
 pub async fn read_request(stream: &mut (impl AsyncRead + Unpin)) -> Result<Request, ControlError> {
     let mut header = [0; 4];
     stream.read_exact(&mut header).await?;
-    let mut body = vec![0; check_len(header)?];
-    stream.read_exact(&mut body).await?;
+    let len = check_len(header)?;
+    // The body grows as its bytes arrive: a peer that claims 64 MiB and sends ten bytes
+    // costs ten bytes, not the claim.
+    let mut body = Vec::new();
+    stream.take(len as u64).read_to_end(&mut body).await?;
+    check_complete(&body, len)?;
     Request::from_envelope(codec::decode(&body)?)
 }
 
@@ -345,6 +364,31 @@ mod tests {
         assert!(matches!(
             read_reply(&mut bytes.as_slice()),
             Err(ControlError::TooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn a_frame_cut_short_is_an_error_naming_both_sizes() {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&(MAX_FRAME_LEN as u32).to_be_bytes());
+        bytes.extend_from_slice(b"ten bytes!");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let request = runtime.block_on(read_request(&mut bytes.as_slice()));
+        assert!(matches!(
+            request,
+            Err(ControlError::Truncated {
+                announced: MAX_FRAME_LEN,
+                received: 10
+            })
+        ));
+        assert!(matches!(
+            read_reply(&mut bytes.as_slice()),
+            Err(ControlError::Truncated {
+                announced: MAX_FRAME_LEN,
+                received: 10
+            })
         ));
     }
 }

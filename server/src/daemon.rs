@@ -40,8 +40,12 @@ const PUBLISH_DELAY: Duration = Duration::from_millis(2);
 /// published within 2 ms, not a whole interval later; the SSP sender adds its own 8 ms
 /// collection delay. The timer is armed only while something waits to be published.
 const PUBLISH_INTERVAL: Duration = Duration::from_millis(10);
-/// A client that connects but does not send its request within this is dropped.
+/// A client that connects but does not send its whole request within this is dropped,
+/// so a stalled connection holds a task and its buffer for no longer.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// A client that does not read its reply within this is dropped, for the same reason (a
+/// capture can be megabytes, more than the socket buffers).
+const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for replies still being written.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -195,7 +199,7 @@ async fn accept(listener: UnixListener, jobs: mpsc::Sender<Job>, mut stop: watch
                     // costs nothing and survives a mistaken chmod.
                     match stream.peer_cred() {
                         Ok(cred) if cred.uid() == our_uid => {
-                            connections.spawn(converse(stream, jobs.clone()));
+                            connections.spawn(converse(stream, jobs.clone(), REQUEST_TIMEOUT));
                         }
                         _ => tracing::warn!("refused a control connection from another user"),
                     }
@@ -211,10 +215,10 @@ async fn accept(listener: UnixListener, jobs: mpsc::Sender<Job>, mut stop: watch
     let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain).await;
 }
 
-/// One request and its reply.
-async fn converse(mut stream: UnixStream, jobs: mpsc::Sender<Job>) {
+/// One request (read within `request_timeout`) and its reply.
+async fn converse(mut stream: UnixStream, jobs: mpsc::Sender<Job>, request_timeout: Duration) {
     let request =
-        match tokio::time::timeout(REQUEST_TIMEOUT, control::read_request(&mut stream)).await {
+        match tokio::time::timeout(request_timeout, control::read_request(&mut stream)).await {
             Ok(Ok(request)) => request,
             Ok(Err(e)) => {
                 let _ = control::write_reply(&mut stream, &Reply::Error(e.to_string())).await;
@@ -227,7 +231,33 @@ async fn converse(mut stream: UnixStream, jobs: mpsc::Sender<Job>) {
         Ok(()) => reply_rx.await.unwrap_or(Reply::ShuttingDown(())),
         Err(_) => Reply::ShuttingDown(()),
     };
-    if let Err(e) = control::write_reply(&mut stream, &answer).await {
-        tracing::debug!(error = %e, "writing a control reply");
+    match tokio::time::timeout(REPLY_TIMEOUT, control::write_reply(&mut stream, &answer)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::debug!(error = %e, "writing a control reply"),
+        Err(_) => tracing::debug!("a control client did not read its reply"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn a_stalled_request_is_dropped_at_its_deadline() {
+        let (mut peer, ours) = UnixStream::pair().expect("a socket pair");
+        let (jobs, mut queued) = mpsc::channel::<Job>(1);
+        let conversation = tokio::spawn(converse(ours, jobs, Duration::from_millis(100)));
+        // A header claiming 64 MiB, ten bytes of it, then nothing more.
+        peer.write_all(&(64u32 << 20).to_be_bytes()).await.unwrap();
+        peer.write_all(b"ten bytes!").await.unwrap();
+        tokio::time::timeout(Duration::from_secs(20), conversation)
+            .await
+            .expect("the conversation ended at its deadline")
+            .expect("the conversation task did not panic");
+        // The daemon hung up without passing anything to the mux.
+        let mut rest = Vec::new();
+        assert_eq!(peer.read_to_end(&mut rest).await.unwrap(), 0);
+        assert!(queued.try_recv().is_err());
     }
 }
