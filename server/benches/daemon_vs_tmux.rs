@@ -8,9 +8,8 @@
 
 mod common;
 
-use common::{cpu_seconds, rss_kib, run};
-use std::os::unix::fs::DirBuilderExt;
-use std::path::{Path, PathBuf};
+use common::{cpu_seconds, private_dir, rss_kib, run, MoshmuxServer, TmuxServer};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -19,7 +18,8 @@ const RUNS: usize = 3;
 const MARKER: &str = "moshmux-bench-done";
 const DEADLINE: Duration = Duration::from_secs(120);
 
-/// The operations the benchmark needs from either multiplexer.
+/// The operations the benchmark needs from either multiplexer. Dropping one kills its
+/// server.
 trait Multiplexer {
     fn name(&self) -> &'static str;
     /// Starts session `name` running `argv`; the first call also starts the server.
@@ -28,22 +28,9 @@ trait Multiplexer {
     fn send_keys(&self, target: &str, keys: &[&str]);
     fn capture(&self, target: &str) -> String;
     fn server_pid(&self) -> i32;
-    fn kill_server(&self);
 }
 
-struct Moshmux {
-    dir: PathBuf,
-}
-
-impl Moshmux {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_moshmux-server"));
-        command.args(args).env("MOSHMUX_DIR", &self.dir);
-        command
-    }
-}
-
-impl Multiplexer for Moshmux {
+impl Multiplexer for MoshmuxServer {
     fn name(&self) -> &'static str {
         "moshmux"
     }
@@ -66,30 +53,11 @@ impl Multiplexer for Moshmux {
         run(self.command(&["capture-pane", "-p", "-t", target]))
     }
     fn server_pid(&self) -> i32 {
-        let text = std::fs::read_to_string(self.dir.join("server.lock")).expect("lock file");
-        text.trim().parse().expect("pid in the lock file")
-    }
-    fn kill_server(&self) {
-        let _ = self.command(&["kill-server"]).output();
+        self.pid()
     }
 }
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new("tmux");
-        command
-            .args(["-L", &self.socket, "-f", "/dev/null"])
-            .args(args)
-            .env_remove("TMUX");
-        command
-    }
-}
-
-impl Multiplexer for Tmux {
+impl Multiplexer for TmuxServer {
     fn name(&self) -> &'static str {
         "tmux"
     }
@@ -113,13 +81,7 @@ impl Multiplexer for Tmux {
         run(self.command(&["capture-pane", "-p", "-t", target]))
     }
     fn server_pid(&self) -> i32 {
-        run(self.command(&["display-message", "-p", "#{pid}"]))
-            .trim()
-            .parse()
-            .expect("tmux pid")
-    }
-    fn kill_server(&self) {
-        let _ = self.command(&["kill-server"]).output();
+        self.pid()
     }
 }
 
@@ -228,10 +190,10 @@ fn measure(make: &dyn Fn() -> Box<dyn Multiplexer>, file: &Path, bytes: usize) -
     // towards the idle memory.
     let mux = make();
     let (mb_per_s, mb_per_cpu_s) = throughput(mux.as_ref(), file, bytes);
-    mux.kill_server();
+    drop(mux);
     let mux = make();
     let rss = idle_rss(mux.as_ref());
-    mux.kill_server();
+    drop(mux);
     Figures {
         mb_per_s,
         mb_per_cpu_s,
@@ -246,32 +208,24 @@ fn unique() -> u32 {
 }
 
 fn main() {
-    let scratch = std::env::temp_dir().join(format!("mmx-bench-{}", std::process::id()));
-    std::fs::DirBuilder::new()
-        .mode(0o700)
-        .create(&scratch)
-        .expect("creating the scratch directory");
+    let scratch =
+        private_dir(std::env::temp_dir().join(format!("mmx-bench-{}", std::process::id())));
     let file = scratch.join("input.txt");
     let bytes = write_input_file(&file);
 
     let dir = scratch.clone();
     let moshmux = measure(
-        &|| {
-            let dir = dir.join(format!("server{}", unique()));
-            std::fs::DirBuilder::new()
-                .mode(0o700)
-                .create(&dir)
-                .expect("creating a runtime directory");
-            Box::new(Moshmux { dir })
-        },
+        &|| Box::new(MoshmuxServer::new(dir.join(format!("server{}", unique())))),
         &file,
         bytes,
     );
     let tmux = measure(
         &|| {
-            Box::new(Tmux {
-                socket: format!("mmx-bench-{}-{}", std::process::id(), unique()),
-            })
+            Box::new(TmuxServer::new(format!(
+                "mmx-bench-{}-{}",
+                std::process::id(),
+                unique()
+            )))
         },
         &file,
         bytes,

@@ -13,9 +13,9 @@
 
 mod common;
 
-use common::{cpu_seconds, rss_kib, run};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt};
-use std::path::{Path, PathBuf};
+use common::{cpu_seconds, rss_kib, run, MoshmuxServer, TmuxServer};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,7 @@ const OLDEST: i64 = 1000;
 const READS: usize = 5;
 const DEADLINE: Duration = Duration::from_secs(600);
 
+/// What the benchmark needs from either multiplexer. Dropping one kills its server.
 trait Multiplexer {
     fn name(&self) -> &'static str;
     fn command(&self, args: &[&str]) -> Command;
@@ -36,9 +37,6 @@ trait Multiplexer {
     /// Lines in the pane's history (above the screen).
     fn history_size(&self) -> i64;
     fn disk_bytes(&self) -> Option<u64>;
-    fn kill_server(&self) {
-        let _ = self.command(&["kill-server"]).output();
-    }
     fn capture(&self, extra: &[&str]) -> String {
         let mut args = vec!["capture-pane", "-p", "-t", "flood"];
         args.extend_from_slice(extra);
@@ -46,18 +44,12 @@ trait Multiplexer {
     }
 }
 
-struct Moshmux {
-    dir: PathBuf,
-}
-
-impl Multiplexer for Moshmux {
+impl Multiplexer for MoshmuxServer {
     fn name(&self) -> &'static str {
         "moshmux"
     }
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_moshmux-server"));
-        command.args(args).env("MOSHMUX_DIR", &self.dir);
-        command
+        MoshmuxServer::command(self, args)
     }
     fn start(&self, script: &str) {
         run(self.command(&[
@@ -73,8 +65,7 @@ impl Multiplexer for Moshmux {
         ]));
     }
     fn server_pid(&self) -> i32 {
-        let text = std::fs::read_to_string(self.dir.join("server.lock")).expect("lock file");
-        text.trim().parse().expect("pid in the lock file")
+        self.pid()
     }
     fn history_size(&self) -> i64 {
         // The first flood line sits one below the oldest (the empty row the Enter left).
@@ -83,25 +74,16 @@ impl Multiplexer for Moshmux {
         1 - number
     }
     fn disk_bytes(&self) -> Option<u64> {
-        Some(tree_bytes(&self.dir.join("history")))
+        Some(tree_bytes(&self.dir().join("history")))
     }
 }
 
-struct Tmux {
-    socket: String,
-}
-
-impl Multiplexer for Tmux {
+impl Multiplexer for TmuxServer {
     fn name(&self) -> &'static str {
         "tmux"
     }
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new("tmux");
-        command
-            .args(["-L", &self.socket, "-f", "/dev/null"])
-            .args(args)
-            .env_remove("TMUX");
-        command
+        TmuxServer::command(self, args)
     }
     fn start(&self, script: &str) {
         let quoted = format!("sh -c \"{script}\"");
@@ -125,10 +107,7 @@ impl Multiplexer for Tmux {
         ]));
     }
     fn server_pid(&self) -> i32 {
-        run(self.command(&["display-message", "-p", "#{pid}"]))
-            .trim()
-            .parse()
-            .expect("tmux pid")
+        self.pid()
     }
     fn history_size(&self) -> i64 {
         run(self.command(&["display-message", "-p", "-t", "flood", "#{history_size}"]))
@@ -207,7 +186,6 @@ fn measure(mux: &dyn Multiplexer) -> Figures {
         );
     }
     times.sort_by(f64::total_cmp);
-    mux.kill_server();
     Figures {
         lines_per_s: LINES as f64 / seconds,
         lines_per_cpu_s: LINES as f64 / cpu,
@@ -218,18 +196,14 @@ fn measure(mux: &dyn Multiplexer) -> Figures {
 }
 
 fn main() {
-    let scratch = std::env::temp_dir().join(format!("mmx-history-bench-{}", std::process::id()));
-    std::fs::DirBuilder::new()
-        .mode(0o700)
-        .create(&scratch)
-        .expect("creating the scratch directory");
-    let moshmux = measure(&Moshmux {
-        dir: scratch.clone(),
-    });
-    let tmux = measure(&Tmux {
-        socket: format!("mmx-history-bench-{}", std::process::id()),
-    });
-    let _ = std::fs::remove_dir_all(&scratch);
+    // Each server is dropped, and so killed, as soon as its figures are in.
+    let moshmux = measure(&MoshmuxServer::new(
+        std::env::temp_dir().join(format!("mmx-history-bench-{}", std::process::id())),
+    ));
+    let tmux = measure(&TmuxServer::new(format!(
+        "mmx-history-bench-{}",
+        std::process::id()
+    )));
 
     let raw_per_line = FIRST_LINE.len() as f64 + 1.0;
     println!(

@@ -8,46 +8,16 @@
 
 mod common;
 
-use common::{cpu_seconds, rss_kib, run};
+use common::{cpu_seconds, rss_kib, run, MoshmuxServer};
 use moshmux_proto::user::MuxCommand;
 use moshmux_proto::{Connection, HostState, SessionKey, UserEvent, UserStream};
 use std::net::{SocketAddr, UdpSocket};
-use std::os::unix::fs::DirBuilderExt;
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const SESSIONS: usize = 10;
 const NEVER_ATTACHED: usize = 4;
 const DETACHED: usize = 3;
 const DEADLINE: Duration = Duration::from_secs(20);
-
-struct Daemon {
-    dir: PathBuf,
-}
-
-impl Daemon {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_moshmux-server"));
-        command
-            .args(args)
-            .env("MOSHMUX_DIR", &self.dir)
-            .env("PS1", "$ ");
-        command
-    }
-
-    fn pid(&self) -> i32 {
-        let text = std::fs::read_to_string(self.dir.join("server.lock")).expect("lock file");
-        text.trim().parse().expect("pid in the lock file")
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.command(&["kill-server"]).output();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 /// Sends what `connection` has to send now.
 fn flush(connection: &mut Connection<UserStream, HostState>, socket: &UdpSocket) {
@@ -117,12 +87,9 @@ fn main() {
         .ok()
         .and_then(|secs| secs.parse().ok())
         .map_or(Duration::from_secs(60), Duration::from_secs);
-    let dir = std::env::temp_dir().join(format!("mmx-idle-bench-{}", std::process::id()));
-    std::fs::DirBuilder::new()
-        .mode(0o700)
-        .create(&dir)
-        .expect("a private directory");
-    let daemon = Daemon { dir };
+    let daemon = MoshmuxServer::new(
+        std::env::temp_dir().join(format!("mmx-idle-bench-{}", std::process::id())),
+    );
     for index in 0..SESSIONS {
         let name = format!("s{index}");
         let line = run(daemon.command(&["new", "--bind", "127.0.0.1", "-s", &name, "--", "sh"]));
