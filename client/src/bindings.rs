@@ -8,10 +8,8 @@
 use moshmux_proto::user::Direction;
 use moshmux_proto::{Label, MuxCommand};
 
-/// tmux's prefix, C-b.
-const PREFIX: u8 = 0x02;
-/// mosh's escape key, C-^.
-const ESCAPE_KEY: u8 = 0x1e;
+use crate::key_table::{Binding, Key, KeyTable, ESCAPE_KEY};
+
 const ESC: u8 = 0x1b;
 /// Longest escape sequence we parse after the prefix; longer ones are dropped unparsed.
 const MAX_SEQUENCE: usize = 32;
@@ -44,8 +42,9 @@ enum SequencePurpose {
     Discard,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 enum State {
+    #[default]
     Normal,
     /// Inside a bracketed paste.
     Paste,
@@ -60,23 +59,22 @@ enum State {
     ConfirmKill,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Bindings {
     state: State,
     /// How much of the next paste marker the pane bytes so far end with.
     marker: usize,
-}
-
-impl Default for Bindings {
-    fn default() -> Self {
-        Bindings {
-            state: State::Normal,
-            marker: 0,
-        }
-    }
+    table: KeyTable,
 }
 
 impl Bindings {
+    pub fn new(table: KeyTable) -> Bindings {
+        Bindings {
+            table,
+            ..Bindings::default()
+        }
+    }
+
     /// Takes the bytes of one read and returns what they mean, in order. Consecutive pane
     /// bytes come out as one `Keys`.
     pub fn feed(&mut self, input: &[u8]) -> Vec<Action> {
@@ -102,14 +100,15 @@ impl Bindings {
         let state = std::mem::replace(&mut self.state, State::Normal);
         self.state = match state {
             State::Normal => match byte {
-                // The pane bytes around a binding are not one marker.
-                PREFIX | ESCAPE_KEY => {
+                // The pane bytes around a binding are not one marker. The escape key is
+                // never a prefix, so it is looked at first.
+                ESCAPE_KEY => {
                     self.marker = 0;
-                    if byte == PREFIX {
-                        State::Prefix
-                    } else {
-                        State::EscapeKey
-                    }
+                    State::EscapeKey
+                }
+                _ if byte == self.table.prefix() => {
+                    self.marker = 0;
+                    State::Prefix
                 }
                 _ => {
                     keys(actions, &[byte]);
@@ -149,14 +148,12 @@ impl Bindings {
                 bytes.push(byte);
                 match sequence_status(&bytes) {
                     Sequence::Incomplete => State::Sequence(purpose, bytes),
-                    Sequence::Complete => {
-                        if let (SequencePurpose::PrefixKey, Some(direction)) =
-                            (purpose, arrow(&bytes))
-                        {
-                            command(actions, MuxCommand::SelectPane(direction));
+                    Sequence::Complete => match (purpose, arrow(&bytes)) {
+                        (SequencePurpose::PrefixKey, Some(direction)) => {
+                            self.run(Key::Arrow(direction), actions)
                         }
-                        State::Normal
-                    }
+                        _ => State::Normal,
+                    },
                     Sequence::LoneEscape => {
                         // A lone ESC: it was the whole key, and this byte is the next one.
                         self.step(byte, actions);
@@ -175,34 +172,23 @@ impl Bindings {
     }
 
     fn prefix_key(&mut self, byte: u8, actions: &mut Vec<Action>) -> State {
-        let mux = match byte {
-            b'%' => MuxCommand::SplitHorizontal,
-            b'"' => MuxCommand::SplitVertical,
-            b'o' => MuxCommand::NextPane,
-            b'z' => MuxCommand::ToggleZoom,
-            b'c' => MuxCommand::NewWindow,
-            b'n' => MuxCommand::NextWindow,
-            b'p' => MuxCommand::PreviousWindow,
-            b'0'..=b'9' => MuxCommand::SelectWindow(u32::from(byte - b'0')),
-            PREFIX => {
-                keys(actions, &[PREFIX]);
-                return State::Normal;
-            }
-            b'd' => {
-                actions.push(Action::Detach);
-                return State::Normal;
-            }
-            b'x' => return State::ConfirmKill,
-            b'[' => {
-                actions.push(Action::ScrollView);
-                return State::Normal;
-            }
-            b',' => return State::Rename(Vec::new()),
-            ESC => return State::Sequence(SequencePurpose::PrefixKey, vec![ESC]),
-            // Unbound, as in tmux: the key is dropped.
-            _ => return State::Normal,
-        };
-        command(actions, mux);
+        if byte == ESC {
+            return State::Sequence(SequencePurpose::PrefixKey, vec![ESC]);
+        }
+        self.run(Key::Byte(byte), actions)
+    }
+
+    /// Runs what `key` after the prefix is bound to; unbound keys are dropped, as in tmux.
+    fn run(&self, key: Key, actions: &mut Vec<Action>) -> State {
+        match self.table.get(key) {
+            None => {}
+            Some(Binding::Command(mux)) => command(actions, mux.clone()),
+            Some(Binding::ConfirmKillPane) => return State::ConfirmKill,
+            Some(Binding::RenameWindow) => return State::Rename(Vec::new()),
+            Some(Binding::Detach) => actions.push(Action::Detach),
+            Some(Binding::CopyMode) => actions.push(Action::ScrollView),
+            Some(Binding::SendPrefix) => keys(actions, &[self.table.prefix()]),
+        }
         State::Normal
     }
 
@@ -303,6 +289,7 @@ fn command(actions: &mut Vec<Action>, mux: MuxCommand) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key_table::{parse_binding, parse_key, parse_prefix, DEFAULT_PREFIX as PREFIX};
     use proptest::prelude::*;
 
     fn feed(input: &[u8]) -> Vec<Action> {
@@ -431,6 +418,47 @@ mod tests {
         assert_eq!(bindings.feed(b"y"), cmd(MuxCommand::KillPane));
         assert_eq!(bindings.prompt(), None);
         assert_eq!(feed(b"\x02xnq"), vec![Action::Keys(b"q".to_vec())]);
+    }
+
+    fn configured(prefix: &str, binds: &[(&str, &str)]) -> Bindings {
+        let changes: Vec<_> = binds
+            .iter()
+            .map(|(key, command)| {
+                (
+                    parse_key(key).expect("a key"),
+                    parse_binding(command).expect("a command"),
+                )
+            })
+            .collect();
+        let prefix = parse_prefix(prefix).expect("a prefix");
+        Bindings::new(KeyTable::new(prefix, &changes))
+    }
+
+    #[test]
+    fn a_configured_prefix_and_bindings() {
+        use MuxCommand::*;
+        let binds = [
+            ("|", "split-window -h"),
+            ("%", "none"),
+            ("k", "kill-pane"),
+            ("Left", "next-window"),
+        ];
+        let mut bindings = configured("C-a", &binds);
+        // The new prefix twice sends it; the old one is the pane's.
+        assert_eq!(bindings.feed(b"\x01\x01"), vec![Action::Keys(vec![0x01])]);
+        assert_eq!(
+            bindings.feed(b"\x02x"),
+            vec![Action::Keys(b"\x02x".to_vec())]
+        );
+        assert_eq!(bindings.feed(b"\x01|"), cmd(SplitHorizontal));
+        assert_eq!(bindings.feed(b"\x01%z"), vec![Action::Keys(b"z".to_vec())]);
+        assert_eq!(bindings.feed(b"\x01k"), cmd(KillPane));
+        assert_eq!(bindings.feed(b"\x01\x1b[D"), cmd(NextWindow));
+        // Defaults not changed stay, and so does mosh's escape.
+        assert_eq!(bindings.feed(b"\x01\""), cmd(SplitVertical));
+        assert_eq!(bindings.feed(b"\x01x"), vec![]);
+        assert_eq!(bindings.prompt().as_deref(), Some("kill-pane? (y/n)"));
+        assert_eq!(bindings.feed(b"n\x1e."), vec![Action::Quit]);
     }
 
     #[test]

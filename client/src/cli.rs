@@ -2,12 +2,15 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::key_table::{COMMANDS, DEFAULT_BINDINGS};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "moshmux",
     version,
     about = "Connect to a moshmux session over encrypted UDP",
-    disable_help_subcommand = true
+    disable_help_subcommand = true,
+    after_help = config_help()
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -18,9 +21,11 @@ pub struct Cli {
 pub enum Command {
     /// Connect to the UDP port that `moshmux-server new` opened; the key it printed goes in
     /// the MOSHMUX_KEY environment variable, never on the command line.
+    #[command(after_help = config_help())]
     Connect(ConnectArgs),
     /// Start or join a session and connect to it: on HOST through SSH (`CMD HOST --
     /// PATH new ...`), or on this machine, with no SSH, when HOST is left out.
+    #[command(after_help = config_help())]
     Attach(AttachArgs),
     /// List the sessions on HOST (through SSH: `CMD HOST -- PATH ls`) or on this machine,
     /// as `moshmux-server ls` prints them.
@@ -46,14 +51,15 @@ pub struct AttachArgs {
     #[arg(long)]
     pub server: Option<String>,
     /// When to echo keys locally before the server answers: adaptive (when the link is
-    /// slow), always, or never.
-    #[arg(long, value_enum, default_value_t = Predict::Adaptive)]
-    pub predict: Predict,
+    /// slow), always, or never. Default: the config file's client.predict, else adaptive.
+    #[arg(long, value_enum)]
+    pub predict: Option<Predict>,
     /// Most lines written into the terminal's own scrollback after a flood, an outage or
     /// an attach; older ones are skipped with one line saying so (prefix [ shows them).
-    /// 0 writes nothing there.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_SCROLLBACK_LINES)]
-    pub scrollback_lines: u64,
+    /// 0 writes nothing there. Default: the config file's client.scrollback-lines, else
+    /// 2000.
+    #[arg(long, value_name = "N")]
+    pub scrollback_lines: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -76,14 +82,15 @@ pub struct ConnectArgs {
     #[arg(value_parser = clap::value_parser!(u16).range(1..))]
     pub port: u16,
     /// When to echo keys locally before the server answers: adaptive (when the link is
-    /// slow), always, or never.
-    #[arg(long, value_enum, default_value_t = Predict::Adaptive)]
-    pub predict: Predict,
+    /// slow), always, or never. Default: the config file's client.predict, else adaptive.
+    #[arg(long, value_enum)]
+    pub predict: Option<Predict>,
     /// Most lines written into the terminal's own scrollback after a flood, an outage or
     /// an attach; older ones are skipped with one line saying so (prefix [ shows them).
-    /// 0 writes nothing there.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_SCROLLBACK_LINES)]
-    pub scrollback_lines: u64,
+    /// 0 writes nothing there. Default: the config file's client.scrollback-lines, else
+    /// 2000.
+    #[arg(long, value_name = "N")]
+    pub scrollback_lines: Option<u64>,
 }
 
 /// Enough to read back a long build log or test run in the terminal, few enough that
@@ -95,6 +102,37 @@ pub enum Predict {
     Adaptive,
     Always,
     Never,
+}
+
+/// What `--help` says about the config file: where it is and all it can set for the
+/// client, with the default bindings written from the table itself.
+fn config_help() -> String {
+    let defaults: Vec<String> = DEFAULT_BINDINGS
+        .iter()
+        .map(|(key, command)| format!("{key} {command}"))
+        .collect();
+    format!(
+        "\
+Config file: $XDG_CONFIG_HOME/moshmux/config.toml, else ~/.config/moshmux/config.toml.
+None means the defaults; a flag given here wins over the file. moshmux reads its [client]
+table ([server] and [history] are moshmux-server's):
+
+  [client]
+  prefix = \"C-b\"           # C-a to C-z, C-@, C-\\, C-] or C-_; pressed twice, it is sent
+  predict = \"adaptive\"     # adaptive, always or never, as --predict
+  scrollback-lines = 2000  # as --scrollback-lines
+  status-line = true       # false: the panes get the last row too; it shows over them
+                           # only for a prompt, the scroll view or a notice
+  [client.bind]            # key after the prefix = \"command\", or \"none\" to unbind
+  \"|\" = \"split-window -h\"
+
+Keys: one character, Space, Up, Down, Left, Right or C-<letter>.
+Commands: {COMMANDS}.
+Default bindings: {}; the prefix key: send-prefix. C-^ . quits at once, C-^ C-^ sends C-^.
+A bad value or key: one line on stderr naming the file, line and key, which keeps its
+default; the rest applies. More in docs/usage.md.",
+        defaults.join(", ")
+    )
 }
 
 fn session_name(name: &str) -> Result<String, String> {
@@ -151,7 +189,7 @@ mod tests {
             panic!("connect did not parse");
         };
         assert_eq!((args.host.as_str(), args.port), ("example.org", 60001));
-        assert_eq!(args.predict, Predict::Never);
+        assert_eq!(args.predict, Some(Predict::Never));
     }
 
     #[test]

@@ -92,6 +92,20 @@ pub struct StatusExtras {
     /// Where an open scroll view is ("line X of Y"); shown instead of the server's
     /// notices.
     pub view: Option<String>,
+    /// The config file's `status-line = false`: the panes get the last row too, and the
+    /// status line is drawn over it only while it has something to say.
+    pub auto_hide: bool,
+}
+
+impl StatusExtras {
+    /// Whether the status line takes the last row.
+    pub fn shown(&self, host: &HostState) -> bool {
+        !self.auto_hide
+            || self.link_notice.is_some()
+            || self.prompt.is_some()
+            || self.view.is_some()
+            || !host.notices.is_empty()
+    }
 }
 
 impl Frame {
@@ -217,14 +231,15 @@ impl Frame {
 }
 
 /// Composes the frame for a terminal of `cols` x `rows`: the panes fill all rows but the
-/// last, which is the status line.
+/// last, which is the status line, or all of them when it is hidden.
 pub fn compose(host: &HostState, cols: u16, rows: u16, extras: &StatusExtras) -> Frame {
     let mut frame = Frame::blank(cols, rows);
+    let shown = extras.shown(host);
     let area = Rect {
         x: 0,
         y: 0,
         cols,
-        rows: rows.saturating_sub(1),
+        rows: rows.saturating_sub(u16::from(shown)),
     };
     let visible: Vec<&PaneView> = match host.panes.iter().find(|view| view.zoomed) {
         Some(zoomed) => vec![zoomed],
@@ -246,14 +261,14 @@ pub fn compose(host: &HostState, cols: u16, rows: u16, extras: &StatusExtras) ->
             }
         }
     }
-    if rows > 0 {
+    if rows > 0 && shown {
         draw_status(&mut frame, host, rows - 1, extras);
     }
     frame
 }
 
-/// Where the focused pane is drawn (the zoomed pane, else the active one), its id, and
-/// the input modes it asked for.
+/// Where the focused pane is drawn (the zoomed pane, else the active one) in the panes'
+/// area of `cols` x `rows`, its id, and the input modes it asked for.
 pub fn focused_pane(host: &HostState, cols: u16, rows: u16) -> Option<(u32, Rect, Modes)> {
     let view = focused_view(host)?;
     let modes = host.screens.get(&view.pane)?.modes;
@@ -261,7 +276,7 @@ pub fn focused_pane(host: &HostState, cols: u16, rows: u16) -> Option<(u32, Rect
         x: 0,
         y: 0,
         cols,
-        rows: rows.saturating_sub(1),
+        rows,
     };
     Some((view.pane, clip(view.rect, area), modes))
 }

@@ -4,7 +4,8 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::Parser;
 use moshmux::attach::{self, AttachPlan};
-use moshmux::cli::{self, AttachArgs, Cli, Command, ConnectArgs, LsArgs, Predict};
+use moshmux::cli::{self, AttachArgs, Cli, Command, ConnectArgs, LsArgs};
+use moshmux::config::ClientConfig;
 use moshmux::locale;
 use moshmux::server_command::{Failure, ServerPlace};
 use moshmux::session::{self, Exit};
@@ -45,8 +46,9 @@ fn connect(args: &ConnectArgs, key: Option<&str>) -> ExitCode {
     let Some(key) = key.and_then(|text| text.parse::<SessionKey>().ok()) else {
         return fail(BAD_KEY);
     };
+    let config = load_config().with_flags(args.predict, args.scrollback_lines);
     match attach::resolve(&args.host, args.port) {
-        Ok(server) => run_session(server, key, args.predict, args.scrollback_lines),
+        Ok(server) => run_session(server, key, config),
         Err(message) => fail(&message),
     }
 }
@@ -55,7 +57,7 @@ fn attach(args: AttachArgs) -> ExitCode {
     if !locale::is_utf8() {
         return fail(&format!("moshmux: {}", locale::NOT_UTF8));
     }
-    let (predict, scrollback_lines) = (args.predict, args.scrollback_lines);
+    let config = load_config().with_flags(args.predict, args.scrollback_lines);
     let plan = AttachPlan {
         place: ServerPlace {
             host: args.host,
@@ -66,7 +68,7 @@ fn attach(args: AttachArgs) -> ExitCode {
         port_range: args.port_range,
     };
     match attach::start(&plan) {
-        Ok(endpoint) => run_session(endpoint.addr, endpoint.key, predict, scrollback_lines),
+        Ok(endpoint) => run_session(endpoint.addr, endpoint.key, config),
         Err(message) => fail(&message),
     }
 }
@@ -89,12 +91,17 @@ fn list_sessions(args: LsArgs) -> ExitCode {
     }
 }
 
-fn run_session(
-    server: SocketAddr,
-    key: SessionKey,
-    predict: Predict,
-    scrollback_lines: u64,
-) -> ExitCode {
+/// The config file's settings; its problems are warnings, one line each on stderr, before
+/// the client takes the terminal (they stay above it, in the terminal's scrollback).
+fn load_config() -> ClientConfig {
+    let (config, problems) = ClientConfig::load();
+    for problem in problems {
+        eprintln!("{problem}");
+    }
+    config
+}
+
+fn run_session(server: SocketAddr, key: SessionKey, config: ClientConfig) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -102,7 +109,7 @@ fn run_session(
         Ok(runtime) => runtime,
         Err(error) => return fail(&format!("moshmux: cannot start: {error}")),
     };
-    match runtime.block_on(session::run(server, key, predict, scrollback_lines)) {
+    match runtime.block_on(session::run(server, key, config)) {
         Err(message) | Ok(Exit::Failed(message)) => fail(&message),
         Ok(Exit::Quit | Exit::InputClosed) => ExitCode::SUCCESS,
         Ok(Exit::Detached { session }) => {

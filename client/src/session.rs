@@ -17,8 +17,8 @@ use tokio::net::UdpSocket;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use crate::bindings::{Action, Bindings};
-use crate::cli::Predict;
 use crate::clipboard;
+use crate::config::ClientConfig;
 use crate::frame::{compose, draw_row, focused_pane, focused_view, Frame, StatusExtras};
 use crate::mouse::MouseTranslator;
 use crate::native_scrollback::{self, Mode, NativeScrollback, Write};
@@ -68,8 +68,7 @@ pub enum Exit {
 pub async fn run(
     server: SocketAddr,
     key: SessionKey,
-    predict: Predict,
-    scrollback_lines: u64,
+    config: ClientConfig,
 ) -> Result<Exit, String> {
     let fail = |what: &str, error: io::Error| format!("moshmux: {what}: {error}");
     // Registered first: from here on these signals no longer kill us before we restore.
@@ -93,7 +92,7 @@ pub async fn run(
     let raw = RawMode::enter()?;
     let input = terminal::spawn_input_reader().map_err(|e| fail("cannot read the terminal", e))?;
     let size = terminal::size().map_err(|e| fail("cannot read the terminal size", e))?;
-    let mut view = View::new(size, predict, scrollback_lines);
+    let mut view = View::new(size, config);
     terminal::write_all(&terminal::claim_window(size.1)).map_err(|e| fail("terminal", e))?;
     let mut link = Link {
         handle,
@@ -364,22 +363,25 @@ struct View {
     /// (pane, its history length, terminal size) when the last frame showed one pane
     /// filling the window: the terminal's top rows are then that pane's next lines.
     shown_fill: Option<(u32, u64, (u16, u16))>,
+    /// false: the panes get the last row too (the config file's `status-line`).
+    status_line: bool,
     cols: u16,
     rows: u16,
 }
 
 impl View {
-    fn new((cols, rows): (u16, u16), predict: Predict, scrollback_lines: u64) -> View {
+    fn new((cols, rows): (u16, u16), config: ClientConfig) -> View {
         View {
             host: HostState::default(),
-            bindings: Bindings::default(),
+            bindings: Bindings::new(config.keys),
             mouse: MouseTranslator::default(),
             renderer: Renderer::default(),
-            predictor: Predictor::new(predict),
+            predictor: Predictor::new(config.predict),
             scroll: None,
-            native: NativeScrollback::new(scrollback_lines),
+            native: NativeScrollback::new(config.scrollback_lines),
             native_writes: Vec::new(),
             shown_fill: None,
+            status_line: config.status_line,
             cols,
             rows,
         }
@@ -387,7 +389,7 @@ impl View {
 
     /// Mouse reports moved into the focused pane's coordinates, when it asked for them.
     fn translate_mouse(&mut self, keys: Vec<u8>) -> Vec<u8> {
-        match focused_pane(&self.host, self.cols, self.rows) {
+        match focused_pane(&self.host, self.cols, self.pane_rows()) {
             Some((_, rect, modes)) if modes.mouse != MouseMode::None => {
                 self.mouse.translate(&keys, modes.mouse_encoding, rect)
             }
@@ -417,7 +419,7 @@ impl View {
 
     /// Opens the scroll view of the focused pane, unless it is open already.
     fn open_scroll(&mut self, entry: Entry) {
-        let Some((pane, rect, _)) = focused_pane(&self.host, self.cols, self.rows) else {
+        let Some((pane, rect, _)) = focused_pane(&self.host, self.cols, self.scroll_rows()) else {
             return;
         };
         if let (None, Some(screen)) = (&self.scroll, self.host.screens.get(&pane)) {
@@ -459,7 +461,8 @@ impl View {
 
     /// What the scroll view asks of the server, sized to the pane as it is drawn now.
     fn requests(&mut self) -> (Option<ScrollRequest>, Option<SearchRequest>) {
-        let rows = focused_pane(&self.host, self.cols, self.rows).map(|(_, rect, _)| rect.rows);
+        let rows =
+            focused_pane(&self.host, self.cols, self.scroll_rows()).map(|(_, rect, _)| rect.rows);
         match &mut self.scroll {
             Some(scroll) => {
                 if let Some(rows) = rows {
@@ -478,7 +481,8 @@ impl View {
     /// Whether the focused pane's lines go to the terminal's scrollback: only when it is
     /// the one pane drawn, exactly as large as the window, and on its main screen.
     fn native_scrollback_mode(&self) -> Mode {
-        let Some((pane, rect, modes)) = focused_pane(&self.host, self.cols, self.rows) else {
+        let Some((pane, rect, modes)) = focused_pane(&self.host, self.cols, self.pane_rows())
+        else {
             return Mode::Off;
         };
         let alone = self.host.panes.len() == 1 || self.host.panes.iter().any(|v| v.zoomed);
@@ -542,23 +546,30 @@ impl View {
         }
     }
 
-    /// Rows the panes get: all but the status line.
+    /// Rows the panes get, as the server is told: all but the status line's, or all with
+    /// `status-line = false`.
     fn pane_rows(&self) -> u16 {
+        self.rows.saturating_sub(u16::from(self.status_line)).max(1)
+    }
+
+    /// Rows the scroll view gets: the status line always shows while it is open, since it
+    /// says where the view is.
+    fn scroll_rows(&self) -> u16 {
         self.rows.saturating_sub(1).max(1)
     }
 
     fn draw(&mut self, link_notice: Option<String>) {
-        let focused = focused_pane(&self.host, self.cols, self.rows);
-        let shown = match (&self.scroll, focused) {
-            (Some(scroll), Some((pane, rect, _))) if pane == scroll.pane() => self
+        let focused_id = focused_view(&self.host).map(|view| view.pane);
+        let scroll_screen = match &self.scroll {
+            Some(scroll) if Some(scroll.pane()) == focused_id => self
                 .host
                 .screens
-                .get(&pane)
-                .map(|screen| (scroll, screen, rect)),
+                .get(&scroll.pane())
+                .map(|screen| (scroll, screen)),
             _ => None,
         };
-        let (view, view_prompt) = match shown {
-            Some((scroll, screen, _)) => {
+        let (view, view_prompt) = match scroll_screen {
+            Some((scroll, screen)) => {
                 let (status, prompt) = scroll.status(&self.host, screen);
                 (Some(status), prompt)
             }
@@ -568,6 +579,15 @@ impl View {
             link_notice,
             prompt: view_prompt.or_else(|| self.bindings.prompt()),
             view,
+            auto_hide: !self.status_line,
+        };
+        let area_rows = self
+            .rows
+            .saturating_sub(u16::from(extras.shown(&self.host)));
+        let focused = focused_pane(&self.host, self.cols, area_rows);
+        let shown = match (scroll_screen, focused) {
+            (Some((scroll, screen)), Some((_, rect, _))) => Some((scroll, screen, rect)),
+            _ => None,
         };
         let mut frame = compose(&self.host, self.cols, self.rows, &extras);
         if let Some((scroll, screen, rect)) = shown {

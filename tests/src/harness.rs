@@ -3,6 +3,8 @@
 //!
 //! Each [`Tmux`] has its own server socket (`tmux -L`), no configuration file and no
 //! status line, so the pane is exactly the requested size; dropping it kills the server.
+//! Nothing run here reads the user's own moshmux config file: `XDG_CONFIG_HOME` points at
+//! an empty private directory unless a test passes its own.
 
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
@@ -16,12 +18,15 @@ const POLL: Duration = Duration::from_millis(50);
 pub struct Tmux {
     socket: String,
     target: String,
+    /// The empty `XDG_CONFIG_HOME` the programs in the window get by default.
+    config_home: PathBuf,
 }
 
 impl Tmux {
     /// Starts `command` (run by `sh -c`) in a new tmux server, in a window of `cols` x
     /// `rows`, with `env` added to its environment. The variables go through the
     /// environment of the tmux server, never its arguments, so a key stays out of `ps`.
+    /// `XDG_CONFIG_HOME` is an empty private directory unless `env` sets it.
     pub fn start(cols: u16, rows: u16, command: &str, env: &[(&str, &str)]) -> Tmux {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let socket = format!(
@@ -32,29 +37,34 @@ impl Tmux {
         let tmux = Tmux {
             target: "test".to_owned(),
             socket,
+            config_home: private_dir("xdg-config"),
         };
         let mut start = tmux.command();
-        start.env_remove("TMUX").envs(env.iter().copied()).args([
-            "new-session",
-            "-d",
-            "-x",
-            &cols.to_string(),
-            "-y",
-            &rows.to_string(),
-            "-s",
-            &tmux.target,
-            command,
-            ";",
-            "set-option",
-            "-g",
-            "status",
-            "off",
-            ";",
-            "set-option",
-            "-g",
-            "remain-on-exit",
-            "on",
-        ]);
+        start
+            .env_remove("TMUX")
+            .env(CONFIG_HOME, &tmux.config_home)
+            .envs(env.iter().copied())
+            .args([
+                "new-session",
+                "-d",
+                "-x",
+                &cols.to_string(),
+                "-y",
+                &rows.to_string(),
+                "-s",
+                &tmux.target,
+                command,
+                ";",
+                "set-option",
+                "-g",
+                "status",
+                "off",
+                ";",
+                "set-option",
+                "-g",
+                "remain-on-exit",
+                "on",
+            ]);
         check("tmux new-session", start.output());
         tmux
     }
@@ -183,7 +193,21 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.command().arg("kill-server").output();
+        let _ = std::fs::remove_dir_all(&self.config_home);
     }
+}
+
+/// Where moshmux looks for `moshmux/config.toml`.
+pub const CONFIG_HOME: &str = "XDG_CONFIG_HOME";
+
+/// A private `XDG_CONFIG_HOME` holding `moshmux/config.toml` with `text`; the caller
+/// removes it.
+pub fn config_home(text: &str) -> PathBuf {
+    let home = private_dir("config");
+    let dir = home.join("moshmux");
+    std::fs::create_dir(&dir).expect("creating the config dir");
+    std::fs::write(dir.join("config.toml"), text).expect("writing the config file");
+    home
 }
 
 fn check(what: &str, output: std::io::Result<Output>) -> String {
@@ -334,6 +358,8 @@ impl Daemon {
             // Every pane's shell inherits this: a prompt the tests can recognise.
             .env("PS1", "$ ")
             .env_remove("ENV")
+            // Not the user's config file (absent: the defaults), unless the test gives one.
+            .env(CONFIG_HOME, self.dir.join("config"))
             .envs(self.env.iter().map(|(key, value)| (key, value)))
             .output()
             .expect("moshmux-server runs");

@@ -6,7 +6,8 @@
 //! and only with that key.
 //!
 //! Remote commands run with `HOME` set to an empty directory and `SHELL=/bin/sh`, so
-//! neither the command nor a pane's shell reads the user's own dotfiles: a login bash
+//! neither the command nor a pane's shell reads the user's own dotfiles (nor the remote
+//! `moshmux-server` the user's `~/.config/moshmux/config.toml`): a login bash
 //! that sources a slow profile would otherwise stall every test, and a test must not
 //! depend on the user's login shell. `MOSHMUX_DIR` passes through (`AcceptEnv`), so a test
 //! points the remote side at its private daemon with [`Sshd::ssh_command`].

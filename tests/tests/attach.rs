@@ -6,7 +6,7 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use moshmux_tests::harness::{workspace_binary, Daemon, Tmux};
+use moshmux_tests::harness::{workspace_binary, Daemon, Tmux, CONFIG_HOME};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
@@ -82,6 +82,7 @@ fn client_pid(tmux: &Tmux) -> Pid {
 fn run_client(daemon: &Daemon, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(workspace_binary("moshmux"))
         .env("MOSHMUX_DIR", daemon.dir())
+        .env(CONFIG_HOME, daemon.dir().join("config"))
         .env_remove("LC_ALL")
         .env_remove("LC_CTYPE")
         .envs(env.iter().copied())

@@ -7,15 +7,17 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use moshmux_tests::harness::{workspace_binary, Daemon, Tmux};
+use moshmux_tests::harness::{workspace_binary, Daemon, Tmux, CONFIG_HOME};
 use moshmux_tests::sshd::Sshd;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// `moshmux attach --ssh SSH --server SERVER ARGS DESTINATION`, run directly.
-fn attach_output(ssh: &str, server: &Path, destination: &str) -> Output {
+/// `moshmux attach --ssh SSH --server SERVER ARGS DESTINATION`, run directly, with
+/// `config_home` (private, empty) instead of the user's config directory.
+fn attach_output(ssh: &str, server: &Path, destination: &str, config_home: &Path) -> Output {
     Command::new(workspace_binary("moshmux"))
         .env("LANG", "C.UTF-8")
+        .env(CONFIG_HOME, config_home)
         .args(["attach", "--ssh", ssh, "--server"])
         .arg(server)
         .arg(destination)
@@ -50,14 +52,16 @@ fn attach_through_ssh_reaches_the_remote_shell() {
 #[test]
 fn a_closed_ssh_port_says_ssh_failed() {
     // An sshd that has stopped leaves a port nothing listens on.
-    let (ssh, destination) = {
+    let (ssh, destination, home) = {
         let sshd = Sshd::start();
         (
             sshd.ssh_command(Path::new("/nonexistent")),
             sshd.destination(),
+            sshd.remote_home(),
         )
     };
-    let output = attach_output(&ssh, &workspace_binary("moshmux-server"), &destination);
+    let server = workspace_binary("moshmux-server");
+    let output = attach_output(&ssh, &server, &destination, &home);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     let last = stderr.lines().last().unwrap_or_default();
@@ -73,6 +77,7 @@ fn a_missing_remote_server_names_the_server_option() {
         &sshd.ssh_command(daemon.dir()),
         Path::new("/nonexistent/moshmux-server"),
         &sshd.destination(),
+        &sshd.remote_home(),
     );
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -155,6 +155,7 @@ fn status_line_shows_link_notice_at_the_right_and_cuts_the_window_list() {
         link_notice: Some("Last contact 12 s ago".to_owned()),
         prompt: None,
         view: Some("line 3 of 40".to_owned()),
+        auto_hide: false,
     };
     let frame = compose(&state, 30, 2, &extras);
     assert_eq!(lines(&frame)[1], "[main]  Last contact 12 s ago ");
@@ -179,10 +180,47 @@ fn a_prompt_takes_the_status_line_and_the_cursor() {
         link_notice: Some("Last contact 12 s ago".to_owned()),
         prompt: Some("(rename-window) ab".to_owned()),
         view: None,
+        auto_hide: false,
     };
     let frame = compose(&state, 20, 2, &extras);
     assert_eq!(lines(&frame)[1], "(rename-window) ab  ");
     assert_eq!(frame.cursor, Some((1, 18)));
+}
+
+#[test]
+fn a_hidden_status_line_gives_the_panes_every_row_until_it_has_something_to_say() {
+    let state = host(vec![(
+        rect(0, 0, 20, 2),
+        true,
+        false,
+        screen(2, 20, &["a", "b"]),
+    )]);
+    let hidden = StatusExtras {
+        auto_hide: true,
+        ..no_extras()
+    };
+    assert!(!hidden.shown(&state));
+    let trimmed = |frame: &Frame| -> Vec<String> {
+        lines(frame)
+            .iter()
+            .map(|l| l.trim_end().to_owned())
+            .collect()
+    };
+    assert_eq!(trimmed(&compose(&state, 20, 2, &hidden)), ["a", "b"]);
+    let prompting = StatusExtras {
+        prompt: Some("kill-pane? (y/n)".to_owned()),
+        ..hidden.clone()
+    };
+    assert_eq!(
+        trimmed(&compose(&state, 20, 2, &prompting)),
+        ["a", "kill-pane? (y/n)"]
+    );
+    let mut noticed = state.clone();
+    noticed.notices = vec![Label::new("pane 3 exited")];
+    assert_eq!(
+        lines(&compose(&noticed, 20, 2, &hidden))[1],
+        "[main pane 3 exited "
+    );
 }
 
 #[test]

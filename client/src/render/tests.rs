@@ -421,6 +421,7 @@ fn frame_of(spec: &Spec, (cols, rows): (u16, u16), scroll: usize) -> Frame {
         link_notice: spec.notice.map(str::to_owned),
         prompt: spec.prompt.map(str::to_owned),
         view: None,
+        auto_hide: false,
     };
     compose(&host(panes), cols, rows, &extras)
 }

@@ -48,7 +48,9 @@ impl Server {
         command
             .env("MOSHMUX_DIR", &self.dir)
             .env("PS1", "$ ")
-            .env_remove("ENV");
+            .env_remove("ENV")
+            // Never the user's config file: this one is absent, so the defaults apply.
+            .env("XDG_CONFIG_HOME", self.dir.join("config"));
         command
     }
 

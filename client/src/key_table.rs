@@ -1,0 +1,286 @@
+//! The prefix key and what each key after it does: tmux's defaults, which the config
+//! file's `[client]` `prefix` and `[client.bind]` change.
+//!
+//! Keys and commands are written in tmux's words (`C-a`, `Up`, `split-window -h`), so a
+//! tmux user's habits and notes carry over; the defaults are written the same way, so the
+//! help and the docs show exactly what the table holds.
+
+use moshmux_proto::user::Direction;
+use moshmux_proto::MuxCommand;
+
+/// tmux's prefix, C-b.
+pub const DEFAULT_PREFIX: u8 = 0x02;
+/// mosh's escape key, C-^: never a prefix, so `C-^ .` always quits.
+pub const ESCAPE_KEY: u8 = 0x1e;
+const ESC: u8 = 0x1b;
+
+/// The default bindings after the prefix, as the config file would write them; the prefix
+/// key itself is bound to `send-prefix` too, whichever key it is.
+pub const DEFAULT_BINDINGS: [(&str, &str); 25] = [
+    ("%", "split-window -h"),
+    ("\"", "split-window -v"),
+    ("Up", "select-pane -U"),
+    ("Down", "select-pane -D"),
+    ("Left", "select-pane -L"),
+    ("Right", "select-pane -R"),
+    ("o", "select-pane -t :.+"),
+    ("z", "resize-pane -Z"),
+    ("x", "confirm-before kill-pane"),
+    ("c", "new-window"),
+    ("n", "next-window"),
+    ("p", "previous-window"),
+    ("0", "select-window -t :=0"),
+    ("1", "select-window -t :=1"),
+    ("2", "select-window -t :=2"),
+    ("3", "select-window -t :=3"),
+    ("4", "select-window -t :=4"),
+    ("5", "select-window -t :=5"),
+    ("6", "select-window -t :=6"),
+    ("7", "select-window -t :=7"),
+    ("8", "select-window -t :=8"),
+    ("9", "select-window -t :=9"),
+    (",", "rename-window"),
+    ("d", "detach-client"),
+    ("[", "copy-mode"),
+];
+
+/// The commands a binding can run, for messages and help.
+pub const COMMANDS: &str = "split-window [-h|-v], select-pane -U|-D|-L|-R, \
+select-pane -t :.+ (next pane), resize-pane -Z, kill-pane, confirm-before kill-pane, \
+new-window, next-window, previous-window, select-window -t N, rename-window (asks the \
+name), detach-client, copy-mode (the scroll view), send-prefix, or none (unbound)";
+
+/// A key pressed after the prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Byte(u8),
+    Arrow(Direction),
+}
+
+/// What a key after the prefix does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Binding {
+    Command(MuxCommand),
+    /// Ask y/n first (tmux's `confirm-before kill-pane`).
+    ConfirmKillPane,
+    /// Ask for the window's new name.
+    RenameWindow,
+    Detach,
+    CopyMode,
+    SendPrefix,
+}
+
+/// The prefix and the keys bound after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyTable {
+    prefix: u8,
+    keys: Vec<(Key, Binding)>,
+}
+
+impl Default for KeyTable {
+    fn default() -> Self {
+        KeyTable::new(DEFAULT_PREFIX, &[])
+    }
+}
+
+impl KeyTable {
+    /// The defaults, with the prefix key bound to `send-prefix`, then `changes` in order
+    /// (`None` unbinds).
+    pub fn new(prefix: u8, changes: &[(Key, Option<Binding>)]) -> KeyTable {
+        let mut table = KeyTable {
+            prefix,
+            keys: Vec::new(),
+        };
+        let defaults = DEFAULT_BINDINGS
+            .iter()
+            .filter_map(|(key, command)| Some((parse_key(key).ok()?, parse_binding(command).ok()?)))
+            .chain([(Key::Byte(prefix), Some(Binding::SendPrefix))]);
+        for (key, binding) in defaults.chain(changes.iter().cloned()) {
+            table.bind(key, binding);
+        }
+        table
+    }
+
+    fn bind(&mut self, key: Key, binding: Option<Binding>) {
+        self.keys.retain(|(bound, _)| *bound != key);
+        if let Some(binding) = binding {
+            self.keys.push((key, binding));
+        }
+    }
+
+    pub fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
+    pub fn get(&self, key: Key) -> Option<&Binding> {
+        self.keys
+            .iter()
+            .find(|(bound, _)| *bound == key)
+            .map(|(_, binding)| binding)
+    }
+}
+
+/// A prefix: `C-` and a letter or one of `@[\]^_`, but neither Escape (`C-[`, which starts
+/// arrow keys) nor mosh's escape `C-^`.
+pub fn parse_prefix(text: &str) -> Result<u8, String> {
+    let wanted = || "a control key C-a to C-z, C-@, C-\\, C-] or C-_".to_owned();
+    match control_key(text) {
+        Some(ESC | ESCAPE_KEY) | None => Err(wanted()),
+        Some(byte) => Ok(byte),
+    }
+}
+
+/// A key after the prefix: one ASCII character, `Space`, `Up`, `Down`, `Left`, `Right`,
+/// or a control key (`C-a`; not `C-[`, which is Escape).
+pub fn parse_key(text: &str) -> Result<Key, String> {
+    let key = match text {
+        "Up" => Key::Arrow(Direction::Up),
+        "Down" => Key::Arrow(Direction::Down),
+        "Left" => Key::Arrow(Direction::Left),
+        "Right" => Key::Arrow(Direction::Right),
+        "Space" => Key::Byte(b' '),
+        _ => match (text.as_bytes(), control_key(text)) {
+            ([byte], _) if byte.is_ascii_graphic() => Key::Byte(*byte),
+            (_, Some(byte)) if byte != ESC => Key::Byte(byte),
+            _ => {
+                return Err(
+                    "a key name: one character, Space, Up, Down, Left, Right or C-<letter>".into(),
+                )
+            }
+        },
+    };
+    Ok(key)
+}
+
+/// `C-x` as the byte the terminal sends for it.
+fn control_key(text: &str) -> Option<u8> {
+    match text.strip_prefix("C-")?.as_bytes() {
+        [letter] if letter.is_ascii_alphabetic() => Some(letter.to_ascii_lowercase() - b'a' + 1),
+        [symbol @ (b'@' | b'[' | b'\\' | b']' | b'^' | b'_')] => Some(symbol - b'@'),
+        _ => None,
+    }
+}
+
+/// A binding's command in tmux's words; `None` for `none`.
+pub fn parse_binding(text: &str) -> Result<Option<Binding>, String> {
+    use MuxCommand::*;
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let command = |mux| Some(Binding::Command(mux));
+    let binding = match words[..] {
+        ["none"] => None,
+        ["split-window", "-h"] => command(SplitHorizontal),
+        ["split-window"] | ["split-window", "-v"] => command(SplitVertical),
+        ["select-pane", "-U"] => command(SelectPane(Direction::Up)),
+        ["select-pane", "-D"] => command(SelectPane(Direction::Down)),
+        ["select-pane", "-L"] => command(SelectPane(Direction::Left)),
+        ["select-pane", "-R"] => command(SelectPane(Direction::Right)),
+        ["select-pane", "-t", ":.+"] => command(NextPane),
+        ["resize-pane", "-Z"] => command(ToggleZoom),
+        ["kill-pane"] => command(KillPane),
+        ["confirm-before", "kill-pane"] => Some(Binding::ConfirmKillPane),
+        ["new-window"] => command(NewWindow),
+        ["next-window"] => command(NextWindow),
+        ["previous-window"] => command(PreviousWindow),
+        ["select-window", "-t", target] => {
+            let index = target.trim_start_matches(":=").trim_start_matches(':');
+            match index.parse() {
+                Ok(index) => command(SelectWindow(index)),
+                Err(_) => return Err("select-window -t N, N a window index".into()),
+            }
+        }
+        ["rename-window"] => Some(Binding::RenameWindow),
+        ["detach-client"] => Some(Binding::Detach),
+        ["copy-mode"] => Some(Binding::CopyMode),
+        ["send-prefix"] => Some(Binding::SendPrefix),
+        _ => return Err(format!("one of: {COMMANDS}")),
+    };
+    Ok(binding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_default_parses() {
+        for (key, command) in DEFAULT_BINDINGS {
+            assert!(parse_key(key).is_ok(), "{key}");
+            assert!(parse_binding(command).is_ok(), "{command}");
+        }
+        // Each default key once, plus C-b's send-prefix.
+        assert_eq!(KeyTable::default().keys.len(), DEFAULT_BINDINGS.len() + 1);
+    }
+
+    #[test]
+    fn keys_and_prefixes_in_tmux_words() {
+        assert_eq!(parse_prefix("C-a"), Ok(0x01));
+        assert_eq!(parse_prefix("C-B"), Ok(0x02));
+        assert_eq!(parse_prefix("C-@"), Ok(0x00));
+        assert_eq!(parse_prefix("C-]"), Ok(0x1d));
+        for refused in ["C-^", "C-[", "a", "C-", "C-ab", "M-a", ""] {
+            assert!(parse_prefix(refused).is_err(), "{refused}");
+        }
+        assert_eq!(parse_key("|"), Ok(Key::Byte(b'|')));
+        assert_eq!(parse_key("Space"), Ok(Key::Byte(b' ')));
+        assert_eq!(parse_key("Left"), Ok(Key::Arrow(Direction::Left)));
+        assert_eq!(parse_key("C-c"), Ok(Key::Byte(0x03)));
+        for refused in ["C-[", "é", "ab", " ", "F1", ""] {
+            assert!(parse_key(refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn commands_in_tmux_words() {
+        let parsed = |text: &str| parse_binding(text).ok().flatten();
+        assert_eq!(
+            parsed("split-window  -h"),
+            Some(Binding::Command(MuxCommand::SplitHorizontal))
+        );
+        assert_eq!(
+            parsed("split-window"),
+            Some(Binding::Command(MuxCommand::SplitVertical))
+        );
+        for target in ["4", ":4", ":=4"] {
+            assert_eq!(
+                parsed(&format!("select-window -t {target}")),
+                Some(Binding::Command(MuxCommand::SelectWindow(4)))
+            );
+        }
+        assert_eq!(
+            parsed("kill-pane"),
+            Some(Binding::Command(MuxCommand::KillPane))
+        );
+        assert_eq!(parse_binding("none"), Ok(None));
+        for refused in ["split-window -x", "select-window -t x", "kill-server", ""] {
+            assert!(parse_binding(refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn changes_rebind_and_unbind_and_the_prefix_key_sends_itself() {
+        let table = KeyTable::new(
+            0x01,
+            &[
+                (
+                    Key::Byte(b'|'),
+                    Some(Binding::Command(MuxCommand::SplitHorizontal)),
+                ),
+                (Key::Byte(b'%'), None),
+                (Key::Arrow(Direction::Up), Some(Binding::Detach)),
+            ],
+        );
+        assert_eq!(table.prefix(), 0x01);
+        assert_eq!(table.get(Key::Byte(0x01)), Some(&Binding::SendPrefix));
+        assert_eq!(table.get(Key::Byte(DEFAULT_PREFIX)), None);
+        assert_eq!(
+            table.get(Key::Byte(b'|')),
+            Some(&Binding::Command(MuxCommand::SplitHorizontal))
+        );
+        assert_eq!(table.get(Key::Byte(b'%')), None);
+        assert_eq!(table.get(Key::Arrow(Direction::Up)), Some(&Binding::Detach));
+        assert_eq!(
+            table.get(Key::Byte(b'"')),
+            Some(&Binding::Command(MuxCommand::SplitVertical))
+        );
+    }
+}
