@@ -107,10 +107,16 @@ pub enum Predict {
 /// What `--help` says about the config file: where it is and all it can set for the
 /// client, with the default bindings written from the table itself.
 fn config_help() -> String {
-    let defaults: Vec<String> = DEFAULT_BINDINGS
-        .iter()
-        .map(|(key, command)| format!("{key} {command}"))
-        .collect();
+    let mut defaults = String::new();
+    for (key, command) in DEFAULT_BINDINGS {
+        // The ten window digits as one line.
+        let (key, command) = match key {
+            "0" => ("0-9", "select-window -t :=N"),
+            _ if key.len() == 1 && key.as_bytes()[0].is_ascii_digit() => continue,
+            _ => (key, command),
+        };
+        defaults.push_str(&format!("  {key:<6} {command}\n"));
+    }
     format!(
         "\
 Config file: $XDG_CONFIG_HOME/moshmux/config.toml, else ~/.config/moshmux/config.toml.
@@ -127,12 +133,34 @@ table ([server] and [history] are moshmux-server's):
   \"|\" = \"split-window -h\"
 
 Keys: one character, Space, Up, Down, Left, Right or C-<letter>.
-Commands: {COMMANDS}.
-Default bindings: {}; the prefix key: send-prefix. C-^ . quits at once, C-^ C-^ sends C-^.
-A bad value or key: one line on stderr naming the file, line and key, which keeps its
-default; the rest applies. More in docs/usage.md.",
-        defaults.join(", ")
+{}
+
+Default bindings after the prefix (and the prefix key itself: send-prefix):
+{defaults}
+C-^ . quits at once and C-^ C-^ sends C-^, whatever the prefix. A bad value or key in the
+file: one line on stderr naming the file, line and key, which keeps its default; the rest
+applies. More in docs/usage.md.",
+        wrap(&format!("Commands: {COMMANDS}."), 88)
     )
+}
+
+/// `text` broken at spaces into lines of at most `width` columns (longer words stay whole).
+fn wrap(text: &str, width: usize) -> String {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let line = lines
+            .last_mut()
+            .filter(|line| line.len() + 1 + word.len() <= width);
+        match line {
+            Some(line) if !line.is_empty() => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            Some(line) => line.push_str(word),
+            None => lines.push(word.to_owned()),
+        }
+    }
+    lines.join("\n")
 }
 
 fn session_name(name: &str) -> Result<String, String> {

@@ -26,7 +26,30 @@ history line, and `-` the oldest kept line (-S) or the screen's last row (-E).
 
 The daemon's socket lives in $MOSHMUX_DIR, else $XDG_RUNTIME_DIR/moshmux, else
 /tmp/moshmux-UID. History lives in $MOSHMUX_DIR/history, else
-$XDG_STATE_HOME/moshmux, else ~/.local/state/moshmux.";
+$XDG_STATE_HOME/moshmux, else ~/.local/state/moshmux. MOSHMUX_LOG filters the daemon's
+log, server.log beside the socket, as RUST_LOG does (default: info).";
+
+/// What `--help` says about the config file.
+const CONFIG: &str = "\
+Config file: $XDG_CONFIG_HOME/moshmux/config.toml, else ~/.config/moshmux/config.toml,
+on the host. `new` reads its [server] and [history] tables ([client] is moshmux's); a
+flag given to `new` wins over the file:
+
+  [server]
+  window-size = \"latest\"      # latest or smallest, as new --window-size
+  network-timeout = 0         # seconds, as new --network-timeout; 0 keeps silent clients
+  [history]                   # retention, applied when `new` starts the daemon;
+  max-lines-per-pane = 100000 # as --history-lines; a key left out: no limit (default)
+  max-bytes-per-pane = 50000000   # compressed bytes, as --history-bytes
+  max-total-bytes = 1000000000    # compressed bytes, as --history-total-bytes
+
+A bad value or key: one line on stderr naming the file, line and key, which keeps its
+default; the rest applies. More in docs/usage.md.";
+
+/// The general help's closing text: output formats, places, the config file.
+fn after_help() -> String {
+    format!("{FORMATS}\n\n{CONFIG}")
+}
 
 /// Where `new` opens the client's UDP port unless told otherwise: mosh's choices.
 const DEFAULT_PORTS: (u16, u16) = (60000, 61000);
@@ -42,7 +65,7 @@ const MAX_WINDOW_CELLS: i64 = 10_000;
     version,
     about = "The moshmux per-user daemon and its tmux-like commands",
     disable_help_subcommand = true,
-    after_help = FORMATS
+    after_help = after_help()
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -53,6 +76,7 @@ pub struct Cli {
 pub enum Command {
     /// Start the daemon if none runs, create session NAME (or join it if it exists), open
     /// a UDP port for one client and print `MOSHMUX CONNECT <port> <key>`.
+    #[command(after_help = CONFIG)]
     New {
         /// Session name; by default the next free number, as tmux names them.
         #[arg(short = 's', long = "session", value_name = "NAME")]
@@ -63,7 +87,8 @@ pub enum Command {
         join_recent: bool,
         /// Whose size the session's windows take with several clients attached: the
         /// client active last (default for new sessions), or the smallest width and
-        /// height of all. Sets it for the session whether created or joined.
+        /// height of all. Sets it for the session whether created or joined. Default:
+        /// the config file's server.window-size, if set.
         #[arg(long, value_enum, value_name = "POLICY")]
         window_size: Option<crate::session::WindowSize>,
         /// UDP port or range for the client, tried in order (default 60000:61000).
@@ -76,10 +101,11 @@ pub enum Command {
         bind: Option<IpAddr>,
         #[command(flatten)]
         limits: HistoryLimits,
-        /// Close the endpoint once the client has been silent this many seconds
-        /// (default: keep it forever, as mosh does). A connected client sends a heartbeat
-        /// every 3 s, so give more than that. The session always stays.
-        #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+        /// Close the endpoint once the client has been silent this many seconds; 0 keeps
+        /// it forever, as mosh does (default: the config file's server.network-timeout,
+        /// else 0). A connected client sends a heartbeat every 3 s, so give more than
+        /// that. The session always stays.
+        #[arg(long, value_name = "SECS")]
         network_timeout: Option<u64>,
         /// Program to run in the first pane (default: your shell).
         #[arg(last = true, value_name = "COMMAND")]
@@ -213,16 +239,18 @@ pub enum Command {
 }
 
 /// History retention, oldest lines first. Read by the daemon when it starts, so on `new`
-/// they apply only when that `new` starts the daemon.
-#[derive(Debug, Clone, Default, clap::Args)]
+/// they apply only when that `new` starts the daemon. Each defaults to the config file's
+/// [history] key, else no limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
 pub struct HistoryLimits {
-    /// Keep at most about N lines per pane (rounded up to whole 256-line blocks).
+    /// Keep at most about N lines per pane (rounded up to whole 256-line blocks); the
+    /// config file's history.max-lines-per-pane.
     #[arg(long, value_name = "N")]
     pub history_lines: Option<u64>,
-    /// Keep at most N compressed bytes of history per pane.
+    /// Keep at most N compressed bytes of history per pane; history.max-bytes-per-pane.
     #[arg(long, value_name = "N")]
     pub history_bytes: Option<u64>,
-    /// Keep at most N compressed bytes of history over all panes.
+    /// Keep at most N compressed bytes of history over all panes; history.max-total-bytes.
     #[arg(long, value_name = "N")]
     pub history_total_bytes: Option<u64>,
 }
@@ -313,7 +341,8 @@ impl Command {
                         .unwrap_or(ANY_ADDRESS)
                 }),
                 ports: ports.unwrap_or(DEFAULT_PORTS),
-                network_timeout_secs: network_timeout,
+                // 0 is "never", which the daemon spells as no limit.
+                network_timeout_secs: network_timeout.filter(|&secs| secs > 0),
             }),
             Command::Ls { all: false } => Request::ListSessions(()),
             Command::Ls { all: true } => Request::ListAll(()),

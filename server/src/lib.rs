@@ -5,6 +5,7 @@ mod capture;
 pub mod cli;
 pub mod client;
 pub mod client_link;
+pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod history;

@@ -2,6 +2,7 @@ use clap::error::ErrorKind;
 use clap::Parser;
 use moshmux_proto::SessionKey;
 use moshmux_server::cli::{self, Cli, Command};
+use moshmux_server::config::ServerConfig;
 use moshmux_server::control::Reply;
 use moshmux_server::paths::RuntimePaths;
 use moshmux_server::{client, daemon};
@@ -15,7 +16,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args_os()
         .map(|arg| arg.to_string_lossy().into_owned())
         .collect();
-    let cli = match Cli::try_parse_from(&args) {
+    let mut cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(error) => match error.kind() {
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => error.exit(),
@@ -38,6 +39,14 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         };
+    }
+    if matches!(cli.command, Command::New { .. }) {
+        // Warnings, one line each; `attach` passes them on to the user's terminal.
+        let (config, problems) = ServerConfig::load();
+        for problem in problems {
+            eprintln!("{problem}");
+        }
+        config.under_flags(&mut cli.command);
     }
     let daemon_args = match &cli.command {
         Command::New { limits, .. } => Some(limits.to_args()),

@@ -212,6 +212,58 @@ fn retention_flags_on_new_limit_each_pane() {
     assert_eq!(kept, numbers(first, 2977));
 }
 
+/// Writes the config file `server`'s commands read (under its own directory).
+fn write_config(server: &Server, text: &str) {
+    let dir = server.dir.join("config/moshmux");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.toml"), text).unwrap();
+}
+
+/// Waits until `server`'s pane `target`, which printed 1 to 3000, keeps about `limit`
+/// history lines: at least that many, fewer than one 256-line block more.
+fn wait_for_retention(server: &Server, target: &str, limit: usize) {
+    server.wait_for_screen(target, |s| s.contains("3000"));
+    wait_until("old lines to be dropped", || {
+        let kept = capture(server, target, &["-S", "-", "-E", "-1"]);
+        kept.len() < limit + 256 && kept.len() >= limit
+    });
+}
+
+#[test]
+fn retention_comes_from_the_config_file_and_a_flag_wins_over_it() {
+    let server = Server::new();
+    write_config(
+        &server,
+        "[client]\nprefix = \"C-a\"\n[server]\nwindow-size = \"widest\"\n\
+         [history]\nmax-lines-per-pane = 300\nmax-total-bytes = 0\n",
+    );
+    let flood = ["--", "sh", "-c", "seq 1 3000; exec sleep 100"];
+    let out = server.run(&[&["new", "-s", "r"][..], &flood].concat());
+    assert!(out.status.success());
+    // Each bad key is one warning naming its line; the good ones still apply.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warnings: Vec<&str> = stderr.lines().collect();
+    assert_eq!(warnings.len(), 2, "{stderr}");
+    assert!(warnings[0].starts_with("moshmux-server: "), "{stderr}");
+    assert!(
+        warnings[0].ends_with(
+            "config.toml line 4: server.window-size: expected latest or smallest; using the default"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        warnings[1].contains("line 7: history.max-total-bytes: expected a number, 1 or more"),
+        "{stderr}"
+    );
+    wait_for_retention(&server, "r", 300);
+
+    // A flag given to the `new` that starts the daemon wins over the file.
+    let flagged = Server::new();
+    write_config(&flagged, "[history]\nmax-lines-per-pane = 5\n");
+    flagged.ok(&[&["new", "-s", "f", "--history-lines", "600"][..], &flood].concat());
+    wait_for_retention(&flagged, "f", 600);
+}
+
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }

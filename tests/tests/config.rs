@@ -1,0 +1,124 @@
+//! The config file as a user meets it: `~/.config/moshmux/config.toml` (here a private
+//! `XDG_CONFIG_HOME`) changes the prefix and the bindings of `moshmux attach`, hides the
+//! status line, and a bad key is one warning while the client still works.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use moshmux_tests::harness::{
+    config_home, status_line, workspace_binary, Daemon, Tmux, CONFIG_HOME,
+};
+
+const WAIT: Duration = Duration::from_secs(20);
+const COLS: u16 = 80;
+const ROWS: u16 = 24;
+
+/// `moshmux attach --session s` (no host: the local server, which reads the same file)
+/// in a terminal whose programs find `config` as their config file.
+struct Attached {
+    tmux: Tmux,
+    daemon: Daemon,
+    home: PathBuf,
+}
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+fn attach(config: &str) -> Attached {
+    attach_sized(config, COLS)
+}
+
+fn attach_sized(config: &str, cols: u16) -> Attached {
+    let daemon = Daemon::new();
+    let home = config_home(config);
+    let command = format!(
+        "'{}' attach --session s",
+        workspace_binary("moshmux").display()
+    );
+    let dir = daemon.dir().to_str().expect("a UTF-8 temp dir");
+    let home_text = home.to_str().expect("a UTF-8 temp dir");
+    let env = [
+        ("MOSHMUX_DIR", dir),
+        ("SHELL", "/bin/sh"),
+        ("LANG", "C.UTF-8"),
+        ("PS1", "$ "),
+        (CONFIG_HOME, home_text),
+    ];
+    let tmux = Tmux::start(cols, ROWS, &command, &env);
+    // dash prompts `#` for root, whatever PS1 says.
+    tmux.expect("the prompt", WAIT, |s| {
+        s.lines().any(|l| l.starts_with(['$', '#']))
+    });
+    Attached { tmux, daemon, home }
+}
+
+#[test]
+fn a_configured_prefix_and_binding_work_and_the_old_prefix_reaches_the_shell() {
+    let a = attach("[client]\nprefix = \"C-a\"\n[client.bind]\n\"|\" = \"split-window -h\"\n");
+    a.tmux.send_keys(&["C-a", "|"]);
+    a.tmux.expect("the split", WAIT, |s| s.contains('│'));
+    assert_eq!(a.daemon.pane_sizes("s").len(), 2);
+    // In the new pane: C-a C-a sends one C-a, and C-b is the shell's like any key.
+    a.tmux.send_literal("cat -v");
+    a.tmux.send_keys(&["Enter"]);
+    a.tmux.send_keys(&["C-a", "C-a", "C-b", "Enter"]);
+    a.tmux
+        .expect("the keys the pane got", WAIT, |s| s.contains("^A^B"));
+    assert_eq!(a.daemon.pane_sizes("s").len(), 2);
+}
+
+#[test]
+fn with_the_status_line_off_the_pane_gets_every_row_and_prompts_still_show() {
+    let a = attach("[client]\nstatus-line = false\n");
+    a.tmux.expect("the pane at full height", WAIT, |_| {
+        a.daemon.pane_sizes("s") == [(COLS, ROWS)]
+    });
+    let screen = a.tmux.capture();
+    assert!(!status_line(&screen, ROWS).contains("[s]"), "{screen}");
+    // The rename prompt shows over the last row while it is open.
+    a.tmux.send_keys(&["C-b", ","]);
+    a.tmux.expect("the prompt", WAIT, |s| {
+        status_line(s, ROWS).starts_with("(rename-window)")
+    });
+    a.tmux.send_keys(&["Escape"]);
+    a.tmux.expect("the prompt gone", WAIT, |s| {
+        !status_line(s, ROWS).contains("rename-window")
+    });
+}
+
+#[test]
+fn a_bad_key_is_one_warning_each_and_the_rest_of_the_file_applies() {
+    // Wide enough that each warning fits on one row.
+    let a = attach_sized(
+        "[client]\npredict = \"sometimes\"\nprefix = \"C-a\"\n[server]\nwindow-size = 1\n",
+        200,
+    );
+    // The warnings went to the terminal before the client took it: they are in its
+    // scrollback, where the user scrolls back to them.
+    let history = a.tmux.capture_history();
+    let client = history.lines().find(|l| l.starts_with("moshmux: "));
+    let server = history.lines().find(|l| l.starts_with("moshmux-server: "));
+    let (Some(client), Some(server)) = (client, server) else {
+        panic!("no warnings in the terminal's scrollback:\n{history}");
+    };
+    assert!(
+        client.ends_with(
+            "line 2: client.predict: expected adaptive, always or never; using the default"
+        ),
+        "{client}"
+    );
+    assert!(
+        server.ends_with(
+            "line 5: server.window-size: expected latest or smallest; using the default"
+        ),
+        "{server}"
+    );
+    // The good key applies: C-a is the prefix.
+    a.tmux.send_keys(&["C-a", "c"]);
+    a.tmux.expect("a second window", WAIT, |s| {
+        status_line(s, ROWS).contains("1:")
+    });
+}
