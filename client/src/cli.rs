@@ -209,6 +209,27 @@ mod tests {
     }
 
     #[test]
+    fn every_flag_and_argument_has_help_and_the_config_file_is_described() {
+        let cli = Cli::command();
+        for command in cli.get_subcommands() {
+            for arg in command.get_arguments() {
+                let name = format!("{} {}", command.get_name(), arg.get_id());
+                assert!(arg.get_help().is_some(), "{name} has no help");
+            }
+        }
+        for command in [&cli, cli.find_subcommand("attach").expect("attach")] {
+            let help = command.clone().render_long_help().to_string();
+            for needle in [
+                "~/.config/moshmux/config.toml",
+                "status-line",
+                "send-prefix",
+            ] {
+                assert!(help.contains(needle), "{needle} missing:\n{help}");
+            }
+        }
+    }
+
+    #[test]
     fn connect_takes_host_port_and_predict() {
         let Ok(Cli {
             command: Command::Connect(args),

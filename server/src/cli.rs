@@ -121,6 +121,7 @@ pub enum Command {
     },
     /// End a session and every program in it.
     KillSession {
+        /// The session to end.
         #[arg(short = 't', value_name = "NAME")]
         target: String,
     },
@@ -128,8 +129,10 @@ pub enum Command {
     KillServer,
     /// Open a window in a session and make it active.
     NewWindow {
+        /// The session to open the window in.
         #[arg(short = 't', value_name = "SESSION")]
         target: String,
+        /// Program to run in the new window (default: your shell).
         #[arg(last = true, value_name = "COMMAND")]
         command: Vec<String>,
     },
@@ -145,8 +148,10 @@ pub enum Command {
         /// The new pane's share of the target pane, in percent.
         #[arg(short = 'p', value_name = "PCT", value_parser = clap::value_parser!(u8).range(1..=99))]
         percent: Option<u8>,
+        /// The pane to split (session[:window[.pane]] or %ID).
         #[arg(short = 't', value_name = "TARGET")]
         target: String,
+        /// Program to run in the new pane (default: your shell).
         #[arg(last = true, value_name = "COMMAND")]
         command: Vec<String>,
         /// Print help (-h means side by side here, as in tmux).
@@ -155,48 +160,60 @@ pub enum Command {
     },
     /// Make a pane (and its window) active.
     SelectPane {
+        /// The pane to make active.
         #[arg(short = 't', value_name = "TARGET")]
         target: String,
     },
     /// End a pane's program and close the pane; its neighbour takes the space.
     KillPane {
+        /// The pane to close.
         #[arg(short = 't', value_name = "TARGET")]
         target: String,
     },
     /// Zoom a pane to fill its window, or unzoom it (-Z is the only resize supported).
     ResizePane {
+        /// Toggle zoom (required, as there is no other resize).
         #[arg(short = 'Z', required = true)]
         zoom: bool,
+        /// The pane to zoom or unzoom.
         #[arg(short = 't', value_name = "TARGET")]
         target: String,
     },
     /// Name a window (it is otherwise named after its active pane's command).
     RenameWindow {
+        /// The window to name (session[:window]).
         #[arg(short = 't', value_name = "TARGET")]
         target: String,
+        /// The new name.
         name: String,
     },
     /// Resize a window; its panes reflow in proportion, as in tmux.
     ResizeWindow {
+        /// The window to resize (session[:window]).
         #[arg(short = 't', value_name = "TARGET")]
         target: String,
+        /// The new width in columns.
         #[arg(short = 'x', value_name = "COLS", value_parser = clap::value_parser!(u16).range(1..=MAX_WINDOW_CELLS))]
         cols: u16,
+        /// The new height in rows.
         #[arg(short = 'y', value_name = "ROWS", value_parser = clap::value_parser!(u16).range(1..=MAX_WINDOW_CELLS))]
         rows: u16,
     },
     /// List a window's panes: INDEX: [COLSxROWS] at X,Y %ID COMMAND[ (active)][ (zoomed)].
     ListPanes {
+        /// The window whose panes to list (session[:window]).
         #[arg(short = 't', value_name = "TARGET")]
         target: String,
     },
     /// Type into a pane: each KEY is a key name (Enter, C-c, Up, F1, ...) or literal text.
     SendKeys {
+        /// The pane to type into.
         #[arg(short = 't', value_name = "TARGET")]
         target: String,
         /// Send every KEY as literal text.
         #[arg(short = 'l')]
         literal: bool,
+        /// Key names (Enter, C-c, Up, F1, ...) or literal text, in order.
         #[arg(required = true, allow_hyphen_values = true, value_name = "KEY")]
         keys: Vec<String>,
     },
@@ -220,6 +237,7 @@ pub enum Command {
     },
     /// Print the line numbers of a pane's history lines that contain PATTERN.
     SearchHistory {
+        /// The pane whose history to search.
         #[arg(short = 't', value_name = "TARGET")]
         target: String,
         /// Plain text, matched case-sensitively.
@@ -488,6 +506,19 @@ mod tests {
     #[test]
     fn definitions_are_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_flag_and_argument_has_help() {
+        let cli = Cli::command();
+        for command in cli.get_subcommands().filter(|c| !c.is_hide_set()) {
+            for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
+                let name = format!("{} {}", command.get_name(), arg.get_id());
+                assert!(arg.get_help().is_some(), "{name} has no help");
+            }
+        }
+        let help = cli.clone().render_long_help().to_string();
+        assert!(help.contains("~/.config/moshmux/config.toml") && help.contains("[history]"));
     }
 
     #[test]
