@@ -430,6 +430,7 @@ fn a_second_daemon_on_the_same_history_is_refused() {
         command
             .args(args)
             .env_remove("MOSHMUX_DIR")
+            .env("XDG_CONFIG_HOME", base.dir.join("config"))
             .env("XDG_RUNTIME_DIR", base.dir.join(runtime))
             .env("XDG_STATE_HOME", &state);
         command.output().unwrap()

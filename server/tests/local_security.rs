@@ -113,6 +113,7 @@ fn a_runtime_directory_owned_by_another_user_is_refused() {
         let out = std::process::Command::new(common::BIN)
             .args(args)
             .env("MOSHMUX_DIR", &dir)
+            .env("XDG_CONFIG_HOME", server.dir.join("config"))
             .output()
             .expect("running moshmux-server");
         assert_eq!(out.status.code(), Some(1), "{args:?} should fail");

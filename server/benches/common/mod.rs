@@ -30,7 +30,11 @@ impl MoshmuxServer {
     /// The server binary of this build, aimed at this daemon's directory.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_moshmux-server"));
-        command.args(args).env("MOSHMUX_DIR", &self.dir);
+        // Not the user's config file, which could change the daemon measured.
+        command
+            .args(args)
+            .env("MOSHMUX_DIR", &self.dir)
+            .env("XDG_CONFIG_HOME", self.dir.join("config"));
         command
     }
 
