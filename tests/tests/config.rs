@@ -1,8 +1,9 @@
 //! The config file as a user meets it: `~/.config/moshmux/config.toml` (here a private
 //! `XDG_CONFIG_HOME`) changes the prefix and the bindings of `moshmux attach`, hides the
-//! status line, and a bad key is one warning while the client still works.
+//! status line and sets the window-size policy of the session that `attach` creates, and
+//! a bad key is one warning while the client still works.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use moshmux_tests::harness::{
@@ -34,25 +35,32 @@ fn attach(config: &str) -> Attached {
 fn attach_sized(config: &str, cols: u16) -> Attached {
     let daemon = Daemon::new();
     let home = config_home(config);
+    let tmux = client(&daemon, &home, cols, ROWS);
+    Attached { tmux, daemon, home }
+}
+
+/// Another `moshmux attach --session s` of `daemon`, in a terminal of `cols` x `rows`
+/// whose programs read their config file from `home`; returns once the shell prompts.
+fn client(daemon: &Daemon, home: &Path, cols: u16, rows: u16) -> Tmux {
     let command = format!(
         "'{}' attach --session s",
         workspace_binary("moshmux").display()
     );
     let dir = daemon.dir().to_str().expect("a UTF-8 temp dir");
-    let home_text = home.to_str().expect("a UTF-8 temp dir");
+    let home = home.to_str().expect("a UTF-8 temp dir");
     let env = [
         ("MOSHMUX_DIR", dir),
         ("SHELL", "/bin/sh"),
         ("LANG", "C.UTF-8"),
         ("PS1", "$ "),
-        (CONFIG_HOME, home_text),
+        (CONFIG_HOME, home),
     ];
-    let tmux = Tmux::start(cols, ROWS, &command, &env);
+    let tmux = Tmux::start(cols, rows, &command, &env);
     // dash prompts `#` for root, whatever PS1 says.
     tmux.expect("the prompt", WAIT, |s| {
         s.lines().any(|l| l.starts_with(['$', '#']))
     });
-    Attached { tmux, daemon, home }
+    tmux
 }
 
 #[test]
@@ -120,5 +128,16 @@ fn a_bad_key_is_one_warning_each_and_the_rest_of_the_file_applies() {
     a.tmux.send_keys(&["C-a", "c"]);
     a.tmux.expect("a second window", WAIT, |s| {
         status_line(s, ROWS).contains("1:")
+    });
+}
+
+#[test]
+fn the_session_attach_creates_takes_the_window_size_policy_of_the_file() {
+    let a = attach("[server]\nwindow-size = \"smallest\"\n");
+    // A second client, wider but shorter, attached last: `latest` would give it its
+    // whole 100x15; `smallest` takes the smaller side of each.
+    let _second = client(&a.daemon, &a.home, 100, 16);
+    a.tmux.expect("the smallest of both sizes", WAIT, |_| {
+        a.daemon.pane_sizes("s") == [(COLS, 15)]
     });
 }
