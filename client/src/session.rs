@@ -41,6 +41,10 @@ const PROBE_WAIT: Duration = Duration::from_secs(2);
 /// Longest wait for the server to acknowledge a detach before the client exits anyway
 /// (the server may be unreachable; the detach then happens when its endpoint times out).
 const DETACH_WAIT: Duration = Duration::from_secs(2);
+/// Longest wait, once the session ended, for the driver to send the acknowledgement of
+/// that last state (its delayed ack goes out within 100 ms). Without it the server's
+/// endpoint, and so its daemon, would wait for us for up to a day.
+const FINAL_ACK_WAIT: Duration = Duration::from_secs(1);
 /// How often the wait for an acknowledgement looks.
 const ACK_POLL: Duration = Duration::from_millis(10);
 /// What the terminal sends for Shift-PageUp, which opens the scroll view a page up.
@@ -191,6 +195,7 @@ async fn event_loop(
                 view.plan_native_scrollback();
                 link.set_requests(view.requests()).await;
                 if ended {
+                    link.send_final_ack().await;
                     let session = view.host.session.to_string();
                     return LoopEnd::Exit(Exit::Ended { session });
                 }
@@ -312,6 +317,23 @@ impl Link {
             }
             tokio::time::sleep(ACK_POLL).await;
         }
+    }
+
+    /// Waits until the driver has sent one more instruction, up to [`FINAL_ACK_WAIT`].
+    /// Called once the last state has been delivered: every instruction carries the
+    /// acknowledgement of the newest state received, so that one tells the server its
+    /// last state arrived (as mosh's client leaves only once its shutdown ack went out).
+    async fn send_final_ack(&self) {
+        let mut status = self.handle.status_watch();
+        let before = status.borrow_and_update().stats.instructions_sent;
+        let sent = async {
+            while status.changed().await.is_ok() {
+                if status.borrow_and_update().stats.instructions_sent > before {
+                    return;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(FINAL_ACK_WAIT, sent).await;
     }
 
     fn status(&self) -> Status {

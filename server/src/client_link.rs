@@ -21,11 +21,13 @@ use tokio::task::JoinHandle;
 /// A client that has not sent one authentic datagram by then is not coming (a wrong key,
 /// a firewall, a user who gave up); its port is closed, as mosh-server gives up too.
 pub const FIRST_CONTACT_LIMIT: Duration = Duration::from_secs(60);
-/// After the session ended, how long the final state ("session ended") may take to be
-/// acknowledged before the endpoint closes anyway.
-pub const FINAL_STATE_WAIT: Duration = Duration::from_secs(5);
-/// How often a closing link looks whether its final state was acknowledged.
-const FINAL_STATE_POLL: Duration = Duration::from_millis(20);
+/// After its session ended, how long an endpoint waits for a silent client to come back
+/// and acknowledge the final state ("session ended"), when the session has no
+/// `--network-timeout`. A day outlasts a laptop asleep overnight or over a long trip,
+/// so its user still learns the session ended instead of staring at "Last contact"
+/// forever; and it is finite, so a client that never returns leaves no daemon behind
+/// for longer than that. Waiting costs one heartbeat every 3 s.
+pub const FINAL_STATE_LINGER: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Names a link for as long as the daemon runs; never reused.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,10 +46,13 @@ pub enum LinkEvent {
 pub enum GoneReason {
     NeverConnected,
     Silent,
-    /// The final state went out (acknowledged, or the wait ran out).
+    /// The client acknowledged the final state.
     Finished,
     /// The SSP driver stopped: a fatal protocol error or a socket failure.
     DriverStopped,
+    /// The session ended and its client never acknowledged the final state: it stayed
+    /// silent for the network timeout, or for [`FINAL_STATE_LINGER`].
+    SilentAfterEnd,
     /// The client said it detaches.
     Detached,
     /// A reattach to the session found the client silent too long (`Mux::reclaim_silent`).
@@ -160,8 +165,8 @@ impl ClientLink {
         Arc::clone(&self.published.borrow().state)
     }
 
-    /// Sends the final state; the link ends once the client has it, or after
-    /// [`FINAL_STATE_WAIT`].
+    /// Sends the final state; the link ends once the client has it, or once the client
+    /// has been silent for the network timeout (without one, [`FINAL_STATE_LINGER`]).
     pub fn finish(&mut self, state: HostState) {
         self.finishing = true;
         self.published.send_replace(Publication {
@@ -221,8 +226,8 @@ async fn run(
                 }
                 updates += 1;
                 if publication.last {
-                    wait_for_final_ack(&handle, updates).await;
-                    break GoneReason::Finished;
+                    let limit = lifetime.silence.unwrap_or(FINAL_STATE_LINGER);
+                    break wait_for_final_ack(&mut handle, updates, limit).await;
                 }
             }
             update = handle.recv_remote() => match update {
@@ -266,18 +271,47 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// A client never heard from cannot receive anything; otherwise give the final state
-/// time to arrive.
-async fn wait_for_final_ack(handle: &DriverHandle<HostState, UserStream>, updates: u64) {
-    if handle.status().last_heard.is_none() {
-        return;
-    }
-    let deadline = Instant::now() + FINAL_STATE_WAIT;
-    while Instant::now() < deadline {
-        let status = handle.status();
-        if status.local_updates == updates && status.local_acked {
-            return;
+/// Waits until the client has acknowledged the final state (the `updates`-th change):
+/// the link has then done its job. A client never heard from cannot receive anything,
+/// and one silent for `limit` is taken for gone. Input from the client meanwhile goes
+/// nowhere (its session is gone). No polling: the driver's status changes at least with
+/// every datagram in or out, a heartbeat every 3 s while the client is away.
+async fn wait_for_final_ack(
+    handle: &mut DriverHandle<HostState, UserStream>,
+    updates: u64,
+    limit: Duration,
+) -> GoneReason {
+    let mut status = handle.status_watch();
+    loop {
+        let (heard, acked) = {
+            let now = status.borrow_and_update();
+            (
+                now.last_heard,
+                now.local_updates == updates && now.local_acked,
+            )
+        };
+        let Some(heard) = heard else {
+            return GoneReason::NeverConnected;
+        };
+        if acked {
+            return GoneReason::Finished;
         }
-        tokio::time::sleep(FINAL_STATE_POLL).await;
+        tokio::select! {
+            changed = status.changed() => {
+                if changed.is_err() {
+                    return GoneReason::DriverStopped;
+                }
+            }
+            update = handle.recv_remote() => {
+                if update.is_none() {
+                    return GoneReason::DriverStopped;
+                }
+            }
+            () = sleep_until(Some(heard + limit)) => {
+                if status.borrow().last_heard == Some(heard) {
+                    return GoneReason::SilentAfterEnd;
+                }
+            }
+        }
     }
 }

@@ -49,6 +49,11 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for replies still being written.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long a starting daemon waits for the lock of one that does not answer (exiting,
+/// or itself starting); `new` waits 5 s in all for a daemon to answer.
+const CLAIM_WAIT: Duration = Duration::from_secs(2);
+const CLAIM_POLL: Duration = Duration::from_millis(10);
+
 type Job = (Request, oneshot::Sender<Reply>);
 
 /// Runs the daemon in this process until it shuts down.
@@ -85,20 +90,32 @@ pub fn run(paths: RuntimePaths, retention: moshmux_store::Retention) -> anyhow::
 }
 
 /// Takes the directory's lock and writes our pid into it; fails if a live daemon has it.
+/// A daemon that is exiting removes its socket a moment before it releases the lock, so
+/// a `new` that found no socket may start us inside that moment: while no socket
+/// answers, the holder is taken to be leaving (or still starting) and waited for, up to
+/// [`CLAIM_WAIT`].
 fn claim(paths: &RuntimePaths) -> anyhow::Result<Flock<File>> {
-    let file = OpenOptions::new()
+    let mut file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .mode(0o600)
         .open(paths.lock())
         .with_context(|| format!("opening {}", paths.lock().display()))?;
-    let mut lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-        Ok(lock) => lock,
-        Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
-            bail!("a daemon already runs on {}", paths.dir.display())
+    let deadline = std::time::Instant::now() + CLAIM_WAIT;
+    let mut lock = loop {
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(lock) => break lock,
+            Err((held, nix::errno::Errno::EWOULDBLOCK)) => {
+                let answers = std::os::unix::net::UnixStream::connect(paths.socket()).is_ok();
+                if answers || std::time::Instant::now() >= deadline {
+                    bail!("a daemon already runs on {}", paths.dir.display())
+                }
+                file = held;
+                std::thread::sleep(CLAIM_POLL);
+            }
+            Err((_, errno)) => return Err(errno).context("locking the runtime directory"),
         }
-        Err((_, errno)) => return Err(errno).context("locking the runtime directory"),
     };
     lock.set_len(0)?;
     writeln!(lock, "{}", std::process::id())?;

@@ -316,7 +316,13 @@ impl Mux {
             let clients = self
                 .clients
                 .iter()
-                .filter(|(id, link)| link.session == session.name && self.heard_from.contains(id))
+                // A link of an ended session of the same name, still waiting to tell its
+                // client, is not attached to this one.
+                .filter(|(id, link)| {
+                    link.session == session.name
+                        && !link.is_finishing()
+                        && self.heard_from.contains(id)
+                })
                 .count();
             if clients > 0 {
                 let _ = write!(out, " ({clients} attached)");

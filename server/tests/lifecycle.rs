@@ -121,6 +121,33 @@ fn a_second_daemon_on_the_same_directory_refuses() {
 }
 
 #[test]
+fn a_daemon_started_while_an_exiting_one_holds_the_lock_takes_over_once_it_is_released() {
+    use nix::fcntl::{Flock, FlockArg};
+    use std::os::unix::fs::OpenOptionsExt;
+    let server = Server::new();
+    // An exiting daemon: its socket already removed, its lock not yet released.
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(server.dir.join("server.lock"))
+        .unwrap();
+    let held = Flock::lock(file, FlockArg::LockExclusiveNonblock).unwrap();
+    let mut daemon = server
+        .command(&["daemon"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    drop(held);
+    wait_until("the new daemon's socket", || exists(&server.socket()));
+    assert_eq!(server.ok(&["ls"]), "");
+    server.ok(&["kill-server"]);
+    assert!(daemon.wait().unwrap().success());
+}
+
+#[test]
 fn daemons_on_different_directories_run_side_by_side() {
     let first = Server::new();
     let second = Server::new();

@@ -248,10 +248,27 @@ pub fn connect_client(cols: u16, rows: u16, port: u16, key: &str) -> Tmux {
 pub fn connect_client_with(cols: u16, rows: u16, port: u16, key: &str, options: &str) -> Tmux {
     let binary = workspace_binary("moshmux");
     let command = format!("'{}' connect 127.0.0.1 {port} {options}", binary.display());
+    client_in_tmux(cols, rows, &command, key)
+}
+
+/// [`connect_client`] under a shell that then prints `client exited with STATUS`, as a
+/// user sees it: tmux does not always learn the status of a pane's program itself (it
+/// may leave the dead client unreaped).
+pub fn connect_client_reporting_exit(cols: u16, rows: u16, port: u16, key: &str) -> Tmux {
+    let binary = workspace_binary("moshmux");
+    let command = format!(
+        "'{}' connect 127.0.0.1 {port}; echo \"client exited with $?\"",
+        binary.display()
+    );
+    client_in_tmux(cols, rows, &command, key)
+}
+
+/// `command` in tmux with `key` in `MOSHMUX_KEY` and a UTF-8 locale.
+fn client_in_tmux(cols: u16, rows: u16, command: &str, key: &str) -> Tmux {
     Tmux::start(
         cols,
         rows,
-        &command,
+        command,
         &[
             ("MOSHMUX_KEY", key),
             ("LANG", "C.UTF-8"),
@@ -311,6 +328,19 @@ impl Daemon {
     /// The directory to pass as `MOSHMUX_DIR`.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The running daemon's pid, from the lock file it holds.
+    pub fn pid(&self) -> u32 {
+        let text = std::fs::read_to_string(self.dir.join("server.lock")).unwrap_or_default();
+        text.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("no daemon pid in the lock file: {text:?}"))
+    }
+
+    /// Whether the daemon's control socket is there.
+    pub fn has_socket(&self) -> bool {
+        self.dir.join("server.sock").exists()
     }
 
     /// The daemon's log (its stderr), empty if there is none yet.

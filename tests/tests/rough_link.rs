@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use moshmux_proto::{Connection, HostState, SessionKey, UserEvent, UserStream};
-use moshmux_tests::harness::{connect_client, status_line, Daemon, Tmux};
+use moshmux_tests::harness::{
+    connect_client, connect_client_reporting_exit, status_line, Daemon, Tmux,
+};
 use moshmux_tests::netem::{DirectionConfig, LinkConfig, Netem, Recording};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -36,7 +38,7 @@ impl Setup {
         let netem = Netem::start("127.0.0.1:0".parse().unwrap(), server, link)
             .await
             .unwrap();
-        let tmux = connect_client(COLS, ROWS, netem.listen_addr().port(), &key);
+        let tmux = connect_client_reporting_exit(COLS, ROWS, netem.listen_addr().port(), &key);
         tmux.expect("the prompt", WAIT, |s| {
             pane_rows(s).first() == Some(&"$") && status_line(s, ROWS).starts_with("[e2e] 0:")
         });
@@ -388,20 +390,118 @@ async fn a_5_s_blackout_with_a_roam_during_it_recovers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_shell_exiting_during_an_outage_ends_the_client_once_the_link_returns() {
+async fn the_shell_exiting_during_a_9_s_blackout_ends_the_client_once_the_link_returns() {
     let setup = Setup::start(LinkConfig::default()).await;
     setup.tmux.send_literal("sleep 1.5; exit");
     setup.tmux.send_keys(&["Enter"]);
     setup.tmux.expect("the command echoed", WAIT, |s| {
         pane_rows(s).contains(&"$ sleep 1.5; exit")
     });
-    // The shell exits 1.5 s into a 4 s outage; the session's last state waits for the
-    // link (up to the daemon's FINAL_STATE_WAIT of 5 s).
-    setup.netem.blackout(Duration::from_secs(4)).unwrap();
+    // The shell exits 1.5 s into a 9 s outage, longer than the 5 s the daemon used to
+    // wait for the last state's acknowledgement: its endpoint now waits for the client.
+    setup.netem.blackout(Duration::from_secs(9)).unwrap();
     setup.tmux.expect("the end message", WAIT, |s| {
         s.contains("[exited: session e2e ended]")
     });
     assert!(setup.netem.counters().to_client.blacked_out.packets > 0);
+    setup.tmux.expect("the client exiting 0", WAIT, |s| {
+        s.lines().any(|line| line == "client exited with 0")
+    });
+    // Told, the endpoint closes and the daemon, with nothing left, ends.
+    wait_until("the daemon to remove its socket", || {
+        !setup.daemon.has_socket()
+    });
+}
+
+/// Polls until `done` holds, failing the test after [`WAIT`].
+fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Whether process `pid` has exited (gone, or a zombie nobody reaped yet).
+fn process_exited(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => true,
+    }
+}
+
+/// A client attached to a new session `e2e` running `sh` (`new` given `options` too),
+/// shown its prompt, then killed for good. Returns the client's endpoint port.
+fn attach_then_kill(daemon: &Daemon, options: &[&str]) -> u16 {
+    let mut args = vec!["-s", "e2e"];
+    args.extend_from_slice(options);
+    args.extend_from_slice(&["--", "sh"]);
+    let (port, key) = daemon.new_client(&args);
+    let tmux = connect_client(COLS, ROWS, port, &key);
+    tmux.expect("the prompt", WAIT, |s| {
+        pane_rows(s).first() == Some(&"$") && status_line(s, ROWS).starts_with("[e2e] 0:")
+    });
+    kill_client(&tmux);
+    port
+}
+
+#[test]
+fn a_killed_client_of_an_ended_session_lets_the_daemon_exit_after_the_network_timeout() {
+    let daemon = Daemon::new();
+    // Longer than the 3 s heartbeat, so the endpoint is still open (its client heard
+    // from lately) when the session ends just after the client died.
+    let port = attach_then_kill(&daemon, &["--network-timeout", "5"]);
+    let pid = daemon.pid();
+    daemon.ok(&["send-keys", "-t", "e2e", "exit", "Enter"]);
+    wait_until("the daemon to exit", || process_exited(pid));
+    assert!(!daemon.has_socket(), "the daemon left its socket behind");
+    assert!(port_is_free(port), "the endpoint's port is still taken");
+    // It waited for the client to come back, not just let it go.
+    let closed = wait_for_log(&daemon, &["client endpoint closed"]);
+    assert!(closed.contains("SilentAfterEnd"), "{closed}");
+}
+
+#[test]
+fn new_while_the_daemon_holds_only_a_lingering_endpoint_creates_a_working_session() {
+    let daemon = Daemon::new();
+    let lingering = attach_then_kill(&daemon, &[]);
+    let pid = daemon.pid();
+    daemon.ok(&["send-keys", "-t", "e2e", "exit", "Enter"]);
+    // The ended session leaves `ls` at once; its endpoint stays, waiting for its client.
+    wait_until("the session to end", || daemon.ok(&["ls"]).is_empty());
+    assert!(
+        !port_is_free(lingering),
+        "the ended session's endpoint closed"
+    );
+    assert!(!process_exited(pid), "the daemon exited");
+
+    let (port, key) = daemon.new_session("next");
+    assert_eq!(daemon.pid(), pid, "`new` started another daemon");
+    let tmux = connect_client(COLS, ROWS, port, &key);
+    tmux.expect("the prompt", WAIT, |s| {
+        pane_rows(s).first() == Some(&"$") && status_line(s, ROWS).starts_with("[next] 0:")
+    });
+    tmux.send_literal("echo next-$((4+4))");
+    tmux.send_keys(&["Enter"]);
+    tmux.expect("the session answering", WAIT, |s| {
+        pane_rows(s).contains(&"next-8")
+    });
+    let ls = daemon.ok(&["ls"]);
+    assert!(
+        ls.starts_with("next: 1 windows")
+            && ls.ends_with("(1 attached)\n")
+            && ls.lines().count() == 1,
+        "{ls}"
+    );
+
+    // `kill-server` closes the waiting endpoint with the rest.
+    daemon.ok(&["kill-server"]);
+    wait_until("the endpoints to close", || {
+        port_is_free(lingering) && port_is_free(port)
+    });
+    wait_until("the daemon to exit", || process_exited(pid));
 }
 
 /// SIGKILL to the client in a tmux pane (the pane's process and its children), as when a

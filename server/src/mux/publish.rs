@@ -161,7 +161,8 @@ impl Mux {
             notices: vec![Label::new(&format!("session {name} ended"))],
             ..HostState::default()
         };
-        for link in self.clients.values_mut().filter(|l| l.session == name) {
+        let links = self.clients.values_mut();
+        for link in links.filter(|l| l.session == name && !l.is_finishing()) {
             link.finish(last.clone());
         }
     }
