@@ -129,6 +129,8 @@ table ([server] and [history] are moshmux-server's):
   scrollback-lines = 2000  # as --scrollback-lines
   status-line = true       # false: the panes get the last row too; it shows over them
                            # only for a prompt, the scroll view or a notice
+  mouse = false            # true: as tmux's mouse on (the wheel scrolls, a click selects
+                           # a pane); false leaves the terminal its own wheel and selection
   [client.bind]            # key after the prefix = \"command\", or \"none\" to unbind
   \"|\" = \"split-window -h\"
 
@@ -222,6 +224,7 @@ mod tests {
             for needle in [
                 "~/.config/moshmux/config.toml",
                 "status-line",
+                "mouse = false",
                 "send-prefix",
             ] {
                 assert!(help.contains(needle), "{needle} missing:\n{help}");

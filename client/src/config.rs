@@ -20,6 +20,9 @@ pub struct ClientConfig {
     /// false: the panes get the last row too, and the status line shows over it only
     /// while it has something to say.
     pub status_line: bool,
+    /// true: the terminal reports the mouse all the time, as under tmux's `mouse on`
+    /// (`mouse::route`); false leaves the terminal's own wheel scrollback and selection.
+    pub mouse: bool,
 }
 
 impl Default for ClientConfig {
@@ -29,6 +32,7 @@ impl Default for ClientConfig {
             predict: Predict::Adaptive,
             scrollback_lines: DEFAULT_SCROLLBACK_LINES,
             status_line: true,
+            mouse: false,
         }
     }
 }
@@ -88,6 +92,7 @@ impl Table for ClientTable {
             "predict" => self.config.predict = value.choice()?,
             "scrollback-lines" => self.config.scrollback_lines = value.count()?,
             "status-line" => self.config.status_line = value.boolean()?,
+            "mouse" => self.config.mouse = value.boolean()?,
             // A [client.bind] table is read by `BindTable`; only anything else lands here.
             "bind" => return Err(expected("a [client.bind] table of key = \"command\"")),
             _ => return Err(Refusal::UnknownKey),
@@ -130,7 +135,7 @@ mod tests {
     fn every_key_is_read() {
         let (config, problems) = read_text(
             "[client]\nprefix = \"C-a\"\npredict = \"never\"\nscrollback-lines = 50\n\
-             status-line = false\n[client.bind]\n\"|\" = \"split-window -h\"\n\"%\" = \"none\"\n\
+             status-line = false\nmouse = true\n[client.bind]\n\"|\" = \"split-window -h\"\n\"%\" = \"none\"\n\
              [server]\nwindow-size = \"smallest\"\n",
         );
         assert_eq!(problems, Vec::<String>::new());
@@ -138,6 +143,7 @@ mod tests {
         assert_eq!(config.predict, Predict::Never);
         assert_eq!(config.scrollback_lines, 50);
         assert!(!config.status_line);
+        assert!(config.mouse);
         assert_eq!(
             config.keys.get(Key::Byte(b'|')),
             Some(&Binding::Command(MuxCommand::SplitHorizontal))

@@ -3,20 +3,42 @@
 
 use moshmux_proto::screen::{MouseEncoding, Rect};
 
-/// Rewrites the mouse reports in key bytes for one pane. A report cut by the end of a read
-/// is kept for the next, once it is long enough to be nothing but a report (`ESC [ <` or
-/// `ESC [ M`): a lone ESC is the Escape key and must not wait.
+mod route;
+
+pub use route::{terminal_modes, MouseRouter, MouseStep, PaneSpot};
+
+/// One mouse report, in SGR's numbering: `button` holds the button (low two bits, 3 for a
+/// legacy release), the modifiers (4, 8, 16), motion (32) and the wheel (64); `x` and `y`
+/// are 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub button: u32,
+    pub x: u32,
+    pub y: u32,
+    pub release: bool,
+}
+
+/// Key bytes cut into reports and the keys between them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    Keys(Vec<u8>),
+    Report(Report),
+}
+
+/// Finds the mouse reports in key bytes. A report cut by the end of a read is kept for
+/// the next, once it is long enough to be nothing but a report (`ESC [ <` or `ESC [ M`):
+/// a lone ESC is the Escape key and must not wait.
 #[derive(Debug, Default)]
 pub struct MouseTranslator {
     partial: Vec<u8>,
 }
 
-/// What a report at some position looks like.
+/// What the bytes at some position are.
 enum Parsed {
-    /// A whole report, `len` bytes, rewritten (or dropped when `None`).
+    /// A whole report, `len` bytes.
     Report {
         len: usize,
-        bytes: Option<Vec<u8>>,
+        report: Report,
     },
     /// The bytes end inside what can still become a report.
     Incomplete,
@@ -24,26 +46,50 @@ enum Parsed {
 }
 
 impl MouseTranslator {
-    /// `keys` with every report moved into `pane`'s coordinates. Presses and motion
-    /// outside the pane are dropped; releases are moved to its nearest edge, so the
-    /// program never believes a button is still held.
+    /// `keys` with every report moved into `pane`'s coordinates, in the encoding it came
+    /// in. Presses and motion outside the pane are dropped; releases are moved to its
+    /// nearest edge, so the program never believes a button is still held.
     pub fn translate(&mut self, keys: &[u8], encoding: MouseEncoding, pane: Rect) -> Vec<u8> {
+        let mut out = Vec::with_capacity(keys.len());
+        for piece in self.split(keys, encoding == MouseEncoding::Utf8) {
+            match piece {
+                Piece::Keys(keys) => out.extend(keys),
+                Piece::Report(report) => {
+                    let moved = move_into(report, pane, report.release);
+                    out.extend(
+                        moved
+                            .and_then(|report| encode(report, encoding))
+                            .unwrap_or_default(),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// `keys` cut into reports (SGR, and legacy ones read as UTF-8 when `utf8`) and the
+    /// bytes between them.
+    pub fn split(&mut self, keys: &[u8], utf8: bool) -> Vec<Piece> {
         let mut input = std::mem::take(&mut self.partial);
         input.extend_from_slice(keys);
-        let mut out = Vec::with_capacity(input.len());
+        let mut pieces = Vec::new();
+        let mut text = Vec::new();
         let mut at = 0;
         while at < input.len() {
             let rest = &input[at..];
             let parsed = if rest.starts_with(b"\x1b[<") {
-                parse_sgr(rest, pane)
+                parse_sgr(rest)
             } else if rest.starts_with(b"\x1b[M") {
-                parse_legacy(rest, encoding, pane)
+                parse_legacy(rest, utf8)
             } else {
                 Parsed::NotAReport
             };
             match parsed {
-                Parsed::Report { len, bytes } => {
-                    out.extend(bytes.unwrap_or_default());
+                Parsed::Report { len, report } => {
+                    if !text.is_empty() {
+                        pieces.push(Piece::Keys(std::mem::take(&mut text)));
+                    }
+                    pieces.push(Piece::Report(report));
                     at += len;
                 }
                 Parsed::Incomplete => {
@@ -51,36 +97,68 @@ impl MouseTranslator {
                     break;
                 }
                 Parsed::NotAReport => {
-                    out.push(input[at]);
+                    text.push(input[at]);
                     at += 1;
                 }
             }
         }
-        out
+        if !text.is_empty() {
+            pieces.push(Piece::Keys(text));
+        }
+        pieces
     }
 }
 
-/// A position (1-based, in the window) moved into the pane; `None` outside it unless
-/// `clamp`.
-fn move_into(x: u32, y: u32, pane: Rect, clamp: bool) -> Option<(u32, u32)> {
+/// The report moved into the pane (its position counted from the pane's top left);
+/// `None` outside it unless `clamp`, which moves it to the nearest edge.
+fn move_into(report: Report, pane: Rect, clamp: bool) -> Option<Report> {
     let (left, top) = (u32::from(pane.x), u32::from(pane.y));
     let (cols, rows) = (u32::from(pane.cols).max(1), u32::from(pane.rows).max(1));
-    let px = i64::from(x) - i64::from(left);
-    let py = i64::from(y) - i64::from(top);
+    let px = i64::from(report.x) - i64::from(left);
+    let py = i64::from(report.y) - i64::from(top);
     let inside = (1..=i64::from(cols)).contains(&px) && (1..=i64::from(rows)).contains(&py);
-    if inside {
-        return Some((px as u32, py as u32));
+    if !inside && !clamp {
+        return None;
     }
-    clamp.then(|| {
-        (
-            px.clamp(1, i64::from(cols)) as u32,
-            py.clamp(1, i64::from(rows)) as u32,
-        )
+    Some(Report {
+        x: px.clamp(1, i64::from(cols)) as u32,
+        y: py.clamp(1, i64::from(rows)) as u32,
+        ..report
     })
 }
 
+/// The report as a program that asked for `encoding` reads it; `None` when a position
+/// does not fit the encoding.
+fn encode(report: Report, encoding: MouseEncoding) -> Option<Vec<u8>> {
+    let Report {
+        button,
+        x,
+        y,
+        release,
+    } = report;
+    if encoding == MouseEncoding::Sgr {
+        let end = if release { 'm' } else { 'M' };
+        return Some(format!("\x1b[<{button};{x};{y}{end}").into_bytes());
+    }
+    // Legacy releases do not say which button: their low bits are 3.
+    let button = if release { button | 3 } else { button };
+    let mut out = b"\x1b[M".to_vec();
+    for value in [button, x, y] {
+        let value = value.checked_add(32)?;
+        match encoding {
+            MouseEncoding::Utf8 if value >= 0x80 => {
+                // Two UTF-8 bytes at most, as xterm's mode 1005 has it.
+                let c = char::from_u32(value).filter(|_| value < 0x800)?;
+                out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+            }
+            _ => out.push(u8::try_from(value).ok()?),
+        }
+    }
+    Some(out)
+}
+
 /// `ESC [ < button ; x ; y (M|m)`, where `m` is a release.
-fn parse_sgr(bytes: &[u8], pane: Rect) -> Parsed {
+fn parse_sgr(bytes: &[u8]) -> Parsed {
     let mut fields = [0u32; 3];
     let mut field = 0;
     let mut digits = 0;
@@ -96,11 +174,15 @@ fn parse_sgr(bytes: &[u8], pane: Rect) -> Parsed {
             }
             b'M' | b'm' if field == 2 && digits > 0 => {
                 let [button, x, y] = fields;
-                let bytes = move_into(x, y, pane, byte == b'm')
-                    .map(|(x, y)| format!("\x1b[<{button};{x};{y}{}", byte as char).into_bytes());
+                let release = byte == b'm';
                 return Parsed::Report {
                     len: index + 1,
-                    bytes,
+                    report: Report {
+                        button,
+                        x,
+                        y,
+                        release,
+                    },
                 };
             }
             _ => return Parsed::NotAReport,
@@ -111,8 +193,7 @@ fn parse_sgr(bytes: &[u8], pane: Rect) -> Parsed {
 
 /// `ESC [ M` and three values offset by 32: one byte each, or in UTF-8 mode a character
 /// each (for values above 95).
-fn parse_legacy(bytes: &[u8], encoding: MouseEncoding, pane: Rect) -> Parsed {
-    let utf8 = encoding == MouseEncoding::Utf8;
+fn parse_legacy(bytes: &[u8], utf8: bool) -> Parsed {
     let mut values = [0u32; 3];
     let mut at = 3;
     for value in &mut values {
@@ -137,19 +218,14 @@ fn parse_legacy(bytes: &[u8], encoding: MouseEncoding, pane: Rect) -> Parsed {
     if button < 32 || x <= 32 || y <= 32 {
         return Parsed::NotAReport;
     }
-    let release = (button - 32) & 3 == 3;
-    let bytes = move_into(x - 32, y - 32, pane, release).map(|(x, y)| {
-        let mut out = b"\x1b[M".to_vec();
-        for value in [button, x + 32, y + 32] {
-            match char::from_u32(value) {
-                Some(c) if utf8 => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
-                // Moving into the pane only lowers values, so they still fit a byte.
-                _ => out.push(u8::try_from(value).unwrap_or(u8::MAX)),
-            }
-        }
-        out
-    });
-    Parsed::Report { len: at, bytes }
+    let button = button - 32;
+    let report = Report {
+        button,
+        x: x - 32,
+        y: y - 32,
+        release: button & 3 == 3,
+    };
+    Parsed::Report { len: at, report }
 }
 
 #[cfg(test)]

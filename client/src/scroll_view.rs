@@ -32,6 +32,9 @@ pub enum Entry {
     Bottom,
     /// Shift-PageUp: a page up from the bottom.
     PageUp,
+    /// The mouse wheel (with `mouse = true`): a notch up from the bottom; a wheel that
+    /// comes back down to the bottom closes the view, as tmux's `copy-mode -e`.
+    Wheel,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +62,8 @@ pub struct ScrollView {
     anchor: Option<u64>,
     /// Text copied and not yet sent to the terminal.
     copied: Option<String>,
+    /// Opened by the wheel: the wheel closes it at the bottom.
+    leave_at_bottom: bool,
 }
 
 impl ScrollView {
@@ -74,9 +79,12 @@ impl ScrollView {
             message: None,
             anchor: None,
             copied: None,
+            leave_at_bottom: entry == Entry::Wheel,
         };
-        if entry == Entry::PageUp {
-            view.move_by(-i64::from(rows), screen);
+        match entry {
+            Entry::Bottom => {}
+            Entry::PageUp => view.move_by(-i64::from(rows), screen),
+            Entry::Wheel => view.move_by(-(WHEEL_LINES as i64), screen),
         }
         view
     }
@@ -140,7 +148,7 @@ impl ScrollView {
                     [ESC, b'[', .., last] if !(0x40..=0x7e).contains(last) && bytes.len() < 32 => {
                         self.input = Input::Sequence(bytes)
                     }
-                    [ESC, b'[' | b'O', rest @ ..] => self.sequence(rest, screen),
+                    [ESC, b'[' | b'O', rest @ ..] => return self.sequence(rest, screen),
                     // A lone ESC is the Esc key; the byte after it is not looked at.
                     _ => return self.escape(),
                 }
@@ -203,8 +211,9 @@ impl ScrollView {
         true
     }
 
-    /// A complete sequence after `ESC [` or `ESC O`: arrows, pages, the mouse wheel.
-    fn sequence(&mut self, body: &[u8], screen: &PaneScreen) {
+    /// A complete sequence after `ESC [` or `ESC O`: arrows, pages, the mouse wheel;
+    /// false when it closed the view.
+    fn sequence(&mut self, body: &[u8], screen: &PaneScreen) -> bool {
         let page = i64::from(self.rows);
         let wheel = |body: &[u8]| -> Option<u32> {
             let text = std::str::from_utf8(body).ok()?;
@@ -220,10 +229,14 @@ impl ScrollView {
             b"F" | b"4~" => self.first = screen.history_len,
             other => match wheel(other) {
                 Some(64) => self.move_by(-(WHEEL_LINES as i64), screen),
-                Some(65) => self.move_by(WHEEL_LINES as i64, screen),
+                Some(65) => {
+                    self.move_by(WHEEL_LINES as i64, screen);
+                    return !(self.leave_at_bottom && self.first >= screen.history_len);
+                }
                 _ => {}
             },
         }
+        true
     }
 
     /// Moves the top line, within the oldest kept line and the live screen's top.

@@ -20,7 +20,7 @@ use crate::bindings::{Action, Bindings};
 use crate::clipboard;
 use crate::config::ClientConfig;
 use crate::frame::{compose, draw_row, focused_pane, focused_view, Frame, StatusExtras};
-use crate::mouse::MouseTranslator;
+use crate::mouse::{self, MouseRouter, MouseStep, MouseTranslator, PaneSpot, Piece};
 use crate::native_scrollback::{self, Mode, NativeScrollback, Write};
 use crate::predict::{self, Predictor};
 use crate::render::Renderer;
@@ -49,6 +49,8 @@ const FINAL_ACK_WAIT: Duration = Duration::from_secs(1);
 const ACK_POLL: Duration = Duration::from_millis(10);
 /// What the terminal sends for Shift-PageUp, which opens the scroll view a page up.
 const SHIFT_PAGE_UP: &[u8] = b"\x1b[5;2~";
+/// A wheel notch up, as the scroll view reads it.
+const WHEEL_UP: &[u8] = b"\x1b[<64;1;1M";
 
 /// Why the session loop ended.
 #[derive(Debug)]
@@ -162,6 +164,25 @@ async fn event_loop(
                             view.open_scroll(Entry::PageUp);
                         }
                         Action::ScrollView => view.open_scroll(Entry::Bottom),
+                        Action::Keys(keys) if view.mouse_on => {
+                            for step in view.route_mouse(&keys) {
+                                match step {
+                                    MouseStep::Keys(keys) => {
+                                        let position = link.push(UserEvent::Keys(keys.clone())).await;
+                                        view.predict_keys(&keys, position);
+                                    }
+                                    MouseStep::Select(pane) => {
+                                        link.push(UserEvent::Command(MuxCommand::SelectPaneById(pane))).await;
+                                        view.predictor.handle_other_event(Instant::now());
+                                    }
+                                    // Several notches can come in one read.
+                                    MouseStep::OpenScrollView if view.scroll.is_some() => {
+                                        view.feed_scroll(WHEEL_UP);
+                                    }
+                                    MouseStep::OpenScrollView => view.open_scroll(Entry::Wheel),
+                                }
+                            }
+                        }
                         Action::Keys(keys) => {
                             let keys = view.translate_mouse(keys);
                             if !keys.is_empty() {
@@ -375,6 +396,10 @@ struct View {
     host: HostState,
     bindings: Bindings,
     mouse: MouseTranslator,
+    /// The config file's `mouse`: the terminal reports the mouse all the time and
+    /// `router` decides what each report does.
+    mouse_on: bool,
+    router: MouseRouter,
     renderer: Renderer,
     predictor: Predictor,
     /// The focused pane's scroll view, while it is open.
@@ -397,6 +422,8 @@ impl View {
             host: HostState::default(),
             bindings: Bindings::new(config.keys),
             mouse: MouseTranslator::default(),
+            mouse_on: config.mouse,
+            router: MouseRouter::default(),
             renderer: Renderer::default(),
             predictor: Predictor::new(config.predict),
             scroll: None,
@@ -417,6 +444,37 @@ impl View {
             }
             _ => keys,
         }
+    }
+
+    /// With `mouse = true`: the keys, and what each mouse report among them does.
+    fn route_mouse(&mut self, keys: &[u8]) -> Vec<MouseStep> {
+        let spots = self.pane_spots();
+        let mut steps = Vec::new();
+        // The terminal reports in SGR (1006); a terminal without it sends the default form.
+        for piece in self.mouse.split(keys, false) {
+            match piece {
+                Piece::Keys(keys) => steps.push(MouseStep::Keys(keys)),
+                Piece::Report(report) => steps.extend(self.router.route(report, &spots)),
+            }
+        }
+        steps
+    }
+
+    /// The panes drawn (only the zoomed one when one is), for the mouse.
+    fn pane_spots(&self) -> Vec<PaneSpot> {
+        let zoomed = self.host.panes.iter().any(|view| view.zoomed);
+        let focused = focused_view(&self.host).map(|view| view.pane);
+        let shown = self.host.panes.iter().filter(|view| !zoomed || view.zoomed);
+        shown
+            .filter_map(|view| {
+                Some(PaneSpot {
+                    pane: view.pane,
+                    rect: view.rect,
+                    modes: self.host.screens.get(&view.pane)?.modes,
+                    focused: Some(view.pane) == focused,
+                })
+            })
+            .collect()
     }
 
     /// Keys typed into the focused pane, for the predictor.
@@ -612,6 +670,9 @@ impl View {
             _ => None,
         };
         let mut frame = compose(&self.host, self.cols, self.rows, &extras);
+        if self.mouse_on {
+            frame.modes = mouse::terminal_modes(frame.modes);
+        }
         if let Some((scroll, screen, rect)) = shown {
             let cursor = frame.cursor.filter(|_| extras.prompt.is_some());
             scroll.draw(&mut frame, &self.host, screen, rect);

@@ -32,7 +32,7 @@ fn event(input: &EventInput) -> UserEvent {
             rows: *rows,
             cols: *cols,
         },
-        EventInput::Command(which, number, name) => UserEvent::Command(match which % 13 {
+        EventInput::Command(which, number, name) => UserEvent::Command(match which % 14 {
             0 => MuxCommand::SplitHorizontal,
             1 => MuxCommand::SplitVertical,
             2 => MuxCommand::SelectPane(
@@ -51,6 +51,7 @@ fn event(input: &EventInput) -> UserEvent {
             8 => MuxCommand::PreviousWindow,
             9 => MuxCommand::SelectWindow(*number),
             10 => MuxCommand::RenameWindow(Label::new(name)),
+            11 => MuxCommand::SelectPaneById(*number),
             _ => MuxCommand::Detach,
         }),
     }

@@ -57,6 +57,9 @@ pub enum MuxCommand {
     SelectWindow(u32),
     RenameWindow(Label),
     Detach,
+    /// Select this pane (its id, tmux's `%N`) of the active window: a mouse click on it.
+    /// An id that is not there (closed meanwhile, or in another window) changes nothing.
+    SelectPaneById(u32),
 }
 
 /// Wire format: append only.
@@ -507,9 +510,10 @@ mod tests {
             MuxCommand::SelectWindow(5),
             MuxCommand::RenameWindow(Label::new("w")),
             MuxCommand::Detach,
+            MuxCommand::SelectPaneById(7),
         ];
         let expected = [
-            "00", "01", "0202", "03", "04", "05", "06", "07", "08", "0905", "0a0177", "0b",
+            "00", "01", "0202", "03", "04", "05", "06", "07", "08", "0905", "0a0177", "0b", "0c07",
         ];
         for (command, expected) in commands.into_iter().zip(expected) {
             match command {
@@ -524,7 +528,8 @@ mod tests {
                 | MuxCommand::PreviousWindow
                 | MuxCommand::SelectWindow(_)
                 | MuxCommand::RenameWindow(_)
-                | MuxCommand::Detach => {}
+                | MuxCommand::Detach
+                | MuxCommand::SelectPaneById(_) => {}
             }
             assert_eq!(hex(&codec::encode(&command)), expected, "{command:?}");
         }

@@ -274,6 +274,21 @@ async fn mux_commands_from_the_client() {
         active(s) == Some(bottom.pane)
     })
     .await;
+    // A click: the pane by its id.
+    send(
+        &client,
+        UserEvent::Command(MuxCommand::SelectPaneById(top.pane)),
+    )
+    .await;
+    wait_state(&mut client, "the clicked pane active", |s| {
+        active(s) == Some(top.pane)
+    })
+    .await;
+    send(&client, UserEvent::Command(MuxCommand::NextPane)).await;
+    wait_state(&mut client, "the bottom pane active again", |s| {
+        active(s) == Some(bottom.pane)
+    })
+    .await;
 
     send(&client, UserEvent::Command(MuxCommand::ToggleZoom)).await;
     let state = wait_state(&mut client, "the zoom", |s| s.panes.len() == 1).await;

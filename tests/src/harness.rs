@@ -96,6 +96,13 @@ impl Tmux {
         );
     }
 
+    /// A tmux format for the window's pane, e.g. `#{mouse_any_flag}`: what the program
+    /// in it asked of its terminal.
+    pub fn pane_format(&self, format: &str) -> String {
+        let args = ["display-message", "-p", "-t", &self.target, format];
+        self.run("tmux display-message", &args).trim().to_owned()
+    }
+
     /// The screen's text, one line per row, trailing spaces removed.
     pub fn capture(&self) -> String {
         self.run(
@@ -218,6 +225,56 @@ fn check(what: &str, output: std::io::Result<Output>) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `moshmux attach --session s` (no host: the local server of a new [`Daemon`], which
+/// reads the same file) in a terminal of `cols` x `rows` whose programs find `config` as
+/// their config file.
+pub struct Attached {
+    pub tmux: Tmux,
+    pub daemon: Daemon,
+    /// The private `XDG_CONFIG_HOME`, removed on drop.
+    pub home: PathBuf,
+}
+
+impl Attached {
+    pub fn new(config: &str, cols: u16, rows: u16) -> Attached {
+        let daemon = Daemon::new();
+        let home = config_home(config);
+        let tmux = attach_client(&daemon, &home, cols, rows);
+        Attached { tmux, daemon, home }
+    }
+}
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+/// `moshmux attach --session s` of `daemon` (its local server, no SSH) in a terminal of
+/// `cols` x `rows` whose programs read their config file from `home` (see
+/// [`config_home`]), panes running `sh`; returns once the shell prompts.
+pub fn attach_client(daemon: &Daemon, home: &Path, cols: u16, rows: u16) -> Tmux {
+    let command = format!(
+        "'{}' attach --session s",
+        workspace_binary("moshmux").display()
+    );
+    let dir = daemon.dir().to_str().expect("a UTF-8 temp dir");
+    let home = home.to_str().expect("a UTF-8 temp dir");
+    let env = [
+        ("MOSHMUX_DIR", dir),
+        ("SHELL", "/bin/sh"),
+        ("LANG", "C.UTF-8"),
+        ("PS1", "$ "),
+        (CONFIG_HOME, home),
+    ];
+    let tmux = Tmux::start(cols, rows, &command, &env);
+    // dash prompts `#` for root, whatever PS1 says.
+    tmux.expect("the prompt", Duration::from_secs(20), |s| {
+        s.lines().any(|l| l.starts_with(['$', '#']))
+    });
+    tmux
 }
 
 /// A binary of this workspace, built next to the test executables. `cargo test

@@ -3,64 +3,16 @@
 //! status line and sets the window-size policy of the session that `attach` creates, and
 //! a bad key is one warning while the client still works.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use moshmux_tests::harness::{
-    config_home, status_line, workspace_binary, Daemon, Tmux, CONFIG_HOME,
-};
+use moshmux_tests::harness::{attach_client, status_line, Attached};
 
 const WAIT: Duration = Duration::from_secs(20);
 const COLS: u16 = 80;
 const ROWS: u16 = 24;
 
-/// `moshmux attach --session s` (no host: the local server, which reads the same file)
-/// in a terminal whose programs find `config` as their config file.
-struct Attached {
-    tmux: Tmux,
-    daemon: Daemon,
-    home: PathBuf,
-}
-
-impl Drop for Attached {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.home);
-    }
-}
-
 fn attach(config: &str) -> Attached {
-    attach_sized(config, COLS)
-}
-
-fn attach_sized(config: &str, cols: u16) -> Attached {
-    let daemon = Daemon::new();
-    let home = config_home(config);
-    let tmux = client(&daemon, &home, cols, ROWS);
-    Attached { tmux, daemon, home }
-}
-
-/// Another `moshmux attach --session s` of `daemon`, in a terminal of `cols` x `rows`
-/// whose programs read their config file from `home`; returns once the shell prompts.
-fn client(daemon: &Daemon, home: &Path, cols: u16, rows: u16) -> Tmux {
-    let command = format!(
-        "'{}' attach --session s",
-        workspace_binary("moshmux").display()
-    );
-    let dir = daemon.dir().to_str().expect("a UTF-8 temp dir");
-    let home = home.to_str().expect("a UTF-8 temp dir");
-    let env = [
-        ("MOSHMUX_DIR", dir),
-        ("SHELL", "/bin/sh"),
-        ("LANG", "C.UTF-8"),
-        ("PS1", "$ "),
-        (CONFIG_HOME, home),
-    ];
-    let tmux = Tmux::start(cols, rows, &command, &env);
-    // dash prompts `#` for root, whatever PS1 says.
-    tmux.expect("the prompt", WAIT, |s| {
-        s.lines().any(|l| l.starts_with(['$', '#']))
-    });
-    tmux
+    Attached::new(config, COLS, ROWS)
 }
 
 #[test]
@@ -100,9 +52,10 @@ fn with_the_status_line_off_the_pane_gets_every_row_and_prompts_still_show() {
 #[test]
 fn a_bad_key_is_one_warning_each_and_the_rest_of_the_file_applies() {
     // Wide enough that each warning fits on one row.
-    let a = attach_sized(
+    let a = Attached::new(
         "[client]\npredict = \"sometimes\"\nprefix = \"C-a\"\n[server]\nwindow-size = 1\n",
         200,
+        ROWS,
     );
     // The warnings went to the terminal before the client took it: they are in its
     // scrollback, where the user scrolls back to them.
@@ -136,7 +89,7 @@ fn the_session_attach_creates_takes_the_window_size_policy_of_the_file() {
     let a = attach("[server]\nwindow-size = \"smallest\"\n");
     // A second client, wider but shorter, attached last: `latest` would give it its
     // whole 100x15; `smallest` takes the smaller side of each.
-    let _second = client(&a.daemon, &a.home, 100, 16);
+    let _second = attach_client(&a.daemon, &a.home, 100, 16);
     a.tmux.expect("the smallest of both sizes", WAIT, |_| {
         a.daemon.pane_sizes("s") == [(COLS, 15)]
     });

@@ -65,6 +65,21 @@ fn keys_move_the_view_within_the_history_and_the_screen() {
 }
 
 #[test]
+fn a_view_the_wheel_opened_closes_when_the_wheel_brings_it_to_the_bottom() {
+    let screen = screen();
+    let host = HostState::default();
+    let mut view = ScrollView::open(7, 5, &screen, Entry::Wheel);
+    assert_eq!(first(&view), 997);
+    assert!(view.feed(b"\x1b[<64;3;4M", &host, &screen));
+    assert_eq!(first(&view), 994);
+    assert!(view.feed(b"\x1b[<65;3;4M", &host, &screen));
+    assert!(!view.feed(b"\x1b[<65;3;4M", &host, &screen));
+    // Opened by keys, the wheel at the bottom leaves it open, as the keys do.
+    let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
+    assert!(view.feed(b"\x1b[<65;3;4M", &host, &screen));
+}
+
+#[test]
 fn q_and_a_lone_esc_close_the_view_and_unknown_keys_do_nothing() {
     let screen = screen();
     let host = HostState::default();

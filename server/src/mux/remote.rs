@@ -243,6 +243,18 @@ impl Mux {
                 .map(drop),
             // Handled by the caller, which owns the link.
             MuxCommand::Detach => Ok(()),
+            MuxCommand::SelectPaneById(pane) => {
+                // Only a pane of the window shown: an id names any pane of the daemon.
+                let location = self.resolve(session)?;
+                let shown = self.sessions[location.session]
+                    .window(location.window)
+                    .is_some_and(|w| w.panes().contains(&PaneId(*pane)));
+                if shown {
+                    self.select_pane(&PaneId(*pane).to_string()).map(drop)
+                } else {
+                    Ok(())
+                }
+            }
         }
     }
 
