@@ -176,10 +176,12 @@ async fn event_loop(
                                         view.predictor.handle_other_event(Instant::now());
                                     }
                                     // Several notches can come in one read.
-                                    MouseStep::OpenScrollView if view.scroll.is_some() => {
+                                    MouseStep::OpenScrollView(_) if view.scroll.is_some() => {
                                         view.feed_scroll(WHEEL_UP);
                                     }
-                                    MouseStep::OpenScrollView => view.open_scroll(Entry::Wheel),
+                                    MouseStep::OpenScrollView(pane) => {
+                                        view.open_scroll_of(pane, Entry::Wheel);
+                                    }
                                 }
                             }
                         }
@@ -499,11 +501,22 @@ impl View {
 
     /// Opens the scroll view of the focused pane, unless it is open already.
     fn open_scroll(&mut self, entry: Entry) {
-        let Some((pane, rect, _)) = focused_pane(&self.host, self.cols, self.scroll_rows()) else {
+        if let Some(view) = focused_view(&self.host) {
+            self.open_scroll_of(view.pane, entry);
+        }
+    }
+
+    /// Opens the scroll view of `pane`, unless one is open already. The wheel opens it
+    /// for a pane it also selects: the view shows once the server's state says so.
+    fn open_scroll_of(&mut self, pane: u32, entry: Entry) {
+        let Some(view) = self.host.panes.iter().find(|view| view.pane == pane) else {
             return;
         };
+        let rows = (view.rect.rows)
+            .min(self.scroll_rows().saturating_sub(view.rect.y))
+            .max(1);
         if let (None, Some(screen)) = (&self.scroll, self.host.screens.get(&pane)) {
-            self.scroll = Some(ScrollView::open(pane, rect.rows, screen, entry));
+            self.scroll = Some(ScrollView::open(pane, rows, screen, entry));
         }
     }
 

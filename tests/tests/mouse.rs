@@ -76,7 +76,7 @@ fn with_mouse_on_the_wheel_opens_the_scroll_view_and_the_shell_gets_nothing() {
 }
 
 #[test]
-fn with_mouse_on_a_click_selects_the_pane_under_it() {
+fn with_mouse_on_a_click_or_the_wheel_selects_the_pane_under_it() {
     let a = attach("[client]\nmouse = true\n");
     a.tmux.send_keys(&["C-b", "%"]);
     a.tmux.expect("the split", WAIT, |s| s.contains('│'));
@@ -100,6 +100,11 @@ fn with_mouse_on_a_click_selects_the_pane_under_it() {
     a.tmux.expect("the output in the left pane", WAIT, |_| {
         let left = a.daemon.ok(&["capture-pane", "-p", "-t", "s:0.0"]);
         left.lines().any(|l| l == "clicked")
+    });
+    // The wheel over the right pane selects it and opens its scroll view.
+    a.tmux.send_literal("\x1b[<64;50;5M");
+    a.tmux.expect("the right pane's scroll view", WAIT, |s| {
+        status_line(s, ROWS).contains("line ") && active(&a.daemon).as_deref() == Some("1")
     });
     let screen = a.tmux.capture();
     assert!(

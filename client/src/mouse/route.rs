@@ -1,8 +1,8 @@
 //! With the config file's `mouse = true` the terminal reports the mouse all the time, as
-//! under tmux's `mouse on`, and each report is decided here: a click focuses the pane
-//! under it, the wheel opens the scroll view of a pane whose program does not read the
-//! mouse, and a pane's program gets only the reports it asked for, in its coordinates and
-//! encoding. A shell that asked for nothing never receives a report.
+//! under tmux's `mouse on`, and each report is decided here: a click or the wheel
+//! focuses the pane under it, the wheel opens the scroll view of a pane whose program does
+//! not read the mouse, and a pane's program gets only the reports it asked for, in its
+//! coordinates and encoding. A shell that asked for nothing never receives a report.
 
 use moshmux_proto::screen::{Modes, MouseEncoding, MouseMode, Rect};
 
@@ -32,8 +32,9 @@ pub enum MouseStep {
     /// Bytes for the focused pane's program (after a `Select`, the newly selected one:
     /// the server takes both in order).
     Keys(Vec<u8>),
-    /// Open the focused pane's scroll view and move it a wheel notch up.
-    OpenScrollView,
+    /// Open this pane's scroll view a wheel notch up (after a `Select` of it, if it was
+    /// not focused).
+    OpenScrollView(u32),
 }
 
 /// Decides what each report means; it remembers which pane got the last press, so the
@@ -93,13 +94,13 @@ impl MouseRouter {
                 self.held = Some(spot.pane);
             }
             steps.extend(pane_keys(report, spot, false).map(MouseStep::Keys));
-        } else if wheel && spot.focused {
+        } else if wheel {
             let up = report.button & 3 == 0;
             let down = report.button & 3 == 1;
             if spot.modes.alternate_screen && (up || down) {
                 steps.push(MouseStep::Keys(arrows(up, spot.modes.application_cursor)));
             } else if up && !spot.modes.alternate_screen {
-                steps.push(MouseStep::OpenScrollView);
+                steps.push(MouseStep::OpenScrollView(spot.pane));
             }
         }
         steps

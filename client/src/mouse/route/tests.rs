@@ -63,16 +63,16 @@ fn the_wheel_over_a_plain_pane_opens_its_scroll_view() {
     let mut router = MouseRouter::default();
     assert_eq!(
         router.route(press(64, 10, 5), &panes),
-        [MouseStep::OpenScrollView]
+        [MouseStep::OpenScrollView(1)]
     );
     // Down at the bottom of a shell does nothing; a horizontal wheel neither.
     assert_eq!(router.route(press(65, 10, 5), &panes), []);
     assert_eq!(router.route(press(66, 10, 5), &panes), []);
-    // Over another pane it selects that pane first, without scrolling yet.
+    // Over another pane it selects that pane, then scrolls it.
     let panes = self::panes(Modes::default(), true);
     assert_eq!(
         router.route(press(64, 10, 5), &panes),
-        [MouseStep::Select(1)]
+        [MouseStep::Select(1), MouseStep::OpenScrollView(1)]
     );
 }
 
