@@ -3,10 +3,11 @@
 
 mod common;
 
-use common::{exists, has_prompt, process_alive, wait_until, PaneRow, Server};
+use common::{exists, has_prompt, process_alive, wait_until, Daemon};
+use moshmux_tests::harness::PaneRow;
 
 /// Waits until the pane's shell has drawn its prompt, so typed keys reach a shell.
-fn shell(server: &Server, session: &str) {
+fn shell(server: &Daemon, session: &str) {
     server.ok(&["new", "-s", session, "--", "sh"]);
     server.wait_for_screen(session, has_prompt);
 }
@@ -17,7 +18,7 @@ fn rects(rows: &[PaneRow]) -> Vec<(u16, u16, u16, u16)> {
 
 #[test]
 fn runs_a_command_and_captures_its_output() {
-    let server = Server::new();
+    let server = Daemon::new();
     shell(&server, "s");
     server.ok(&["send-keys", "-t", "s", "echo hello-$((6*7))", "Enter"]);
     server.wait_for_screen("s", |s| s.lines().any(|l| l == "hello-42"));
@@ -28,7 +29,7 @@ fn runs_a_command_and_captures_its_output() {
 
 #[test]
 fn splits_both_ways_and_panes_get_their_sizes() {
-    let server = Server::new();
+    let server = Daemon::new();
     shell(&server, "s");
     server.ok(&["split-window", "-h", "-t", "s", "--", "sh"]);
     assert_eq!(
@@ -57,7 +58,7 @@ fn splits_both_ways_and_panes_get_their_sizes() {
 
 #[test]
 fn zoom_fills_the_window_and_unzoom_restores_the_layout() {
-    let server = Server::new();
+    let server = Daemon::new();
     shell(&server, "s");
     server.ok(&["split-window", "-t", "s", "--", "sh"]);
     server.ok(&["resize-pane", "-Z", "-t", "s:0.0"]);
@@ -75,7 +76,7 @@ fn zoom_fills_the_window_and_unzoom_restores_the_layout() {
 
 #[test]
 fn killing_a_pane_gives_its_space_to_the_neighbour() {
-    let server = Server::new();
+    let server = Daemon::new();
     shell(&server, "s");
     server.ok(&["split-window", "-h", "-t", "s", "--", "sh"]);
     server.ok(&["split-window", "-v", "-t", "s:0.0", "--", "sh"]);
@@ -96,7 +97,7 @@ fn killing_a_pane_gives_its_space_to_the_neighbour() {
 
 #[test]
 fn full_screen_program_leaves_the_main_screen_intact() {
-    let server = Server::new();
+    let server = Daemon::new();
     shell(&server, "s");
     server.ok(&["send-keys", "-t", "s", "echo main-$((1+1))", "Enter"]);
     server.wait_for_screen("s", |s| s.contains("main-2"));
@@ -115,8 +116,8 @@ fn full_screen_program_leaves_the_main_screen_intact() {
 
 #[test]
 fn cursor_position_query_gets_its_report() {
-    let server = Server::new();
-    let script = server.dir.join("cpr.sh");
+    let server = Daemon::new();
+    let script = server.dir().join("cpr.sh");
     std::fs::write(
         &script,
         "stty -icanon -echo\n\
@@ -134,7 +135,7 @@ fn cursor_position_query_gets_its_report() {
 
 #[test]
 fn dec_line_drawing_shows_box_characters() {
-    let server = Server::new();
+    let server = Daemon::new();
     server.ok(&[
         "new",
         "-s",
@@ -150,7 +151,7 @@ fn dec_line_drawing_shows_box_characters() {
 
 #[test]
 fn capture_with_escapes_keeps_colours() {
-    let server = Server::new();
+    let server = Daemon::new();
     server.ok(&[
         "new",
         "-s",
@@ -170,7 +171,7 @@ fn capture_with_escapes_keeps_colours() {
 
 #[test]
 fn exits_close_pane_then_window_then_session() {
-    let server = Server::new();
+    let server = Daemon::new();
     shell(&server, "keep");
     shell(&server, "s");
     server.ok(&["split-window", "-t", "s", "--", "sh"]);
@@ -196,7 +197,7 @@ fn exits_close_pane_then_window_then_session() {
         server.sessions() == "keep: 1 windows [80x24]\n"
     });
 
-    let daemon = server.daemon_pid();
+    let daemon = server.pid();
     server.ok(&["send-keys", "-t", "keep", "exit", "Enter"]);
     wait_until("the daemon to exit with its last session", || {
         !process_alive(daemon)
@@ -206,7 +207,7 @@ fn exits_close_pane_then_window_then_session() {
 
 #[test]
 fn windows_are_found_by_name_after_rename() {
-    let server = Server::new();
+    let server = Daemon::new();
     shell(&server, "s");
     server.ok(&["new-window", "-t", "s", "--", "sh"]);
     server.ok(&["rename-window", "-t", "s:1", "logs"]);
@@ -217,7 +218,7 @@ fn windows_are_found_by_name_after_rename() {
 
 #[test]
 fn resizing_a_window_reflows_its_panes_in_proportion() {
-    let server = Server::new();
+    let server = Daemon::new();
     shell(&server, "s");
     server.ok(&["split-window", "-h", "-t", "s", "--", "sh"]);
     server.ok(&["split-window", "-v", "-t", "s:0.1", "--", "sh"]);
@@ -241,7 +242,7 @@ fn resizing_a_window_reflows_its_panes_in_proportion() {
 
 #[test]
 fn select_pane_moves_the_focus_that_session_targets_use() {
-    let server = Server::new();
+    let server = Daemon::new();
     shell(&server, "s");
     server.ok(&["split-window", "-h", "-t", "s", "--", "sh"]);
     server.ok(&["new-window", "-t", "s", "--", "sh"]);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Server;
+use common::Daemon;
 use std::io::Write;
 use std::os::unix::net::UnixStream;
 
@@ -16,7 +16,7 @@ const SLACK_KIB: u64 = 4 << 10;
 
 /// A field of /proc/PID/status in KiB (`VmRSS`: memory in use; `VmData`: memory
 /// allocated, touched or not, which is where a claimed-size buffer would show).
-fn status_kib(pid: i32, field: &str) -> u64 {
+fn status_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("daemon status");
     status
         .lines()
@@ -27,9 +27,9 @@ fn status_kib(pid: i32, field: &str) -> u64 {
 
 #[test]
 fn a_frame_claiming_64_mib_costs_only_the_bytes_sent() {
-    let server = Server::new();
+    let server = Daemon::new();
     server.ok(&["new", "-s", "s", "--", "sh"]);
-    let daemon = server.daemon_pid();
+    let daemon = server.pid();
     // Settle the daemon's own allocations (a first `ls`) before measuring.
     server.ok(&["ls"]);
     let rss = status_kib(daemon, "VmRSS");

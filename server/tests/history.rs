@@ -4,13 +4,13 @@
 
 mod common;
 
-use common::{wait_until, Server};
+use common::{wait_until, Daemon};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
 
 /// `capture-pane -p -t TARGET` plus `extra`, as lines.
-fn capture(server: &Server, target: &str, extra: &[&str]) -> Vec<String> {
+fn capture(server: &Daemon, target: &str, extra: &[&str]) -> Vec<String> {
     let mut args = vec!["capture-pane", "-p", "-t", target];
     args.extend_from_slice(extra);
     server.ok(&args).lines().map(str::to_owned).collect()
@@ -30,7 +30,7 @@ fn trimmed(mut lines: Vec<String>) -> Vec<String> {
 
 #[test]
 fn capture_pane_numbers_lines_as_tmux_does() {
-    let server = Server::new();
+    let server = Daemon::new();
     server.ok(&[
         "new",
         "-s",
@@ -72,7 +72,7 @@ fn capture_pane_numbers_lines_as_tmux_does() {
 
 #[test]
 fn colours_are_kept_for_dash_e() {
-    let server = Server::new();
+    let server = Daemon::new();
     let script = r"printf '\033[1;31mred\033[m plain\n'; seq 1 30; exec sleep 100";
     server.ok(&["new", "-s", "c", "--", "sh", "-c", script]);
     server.wait_for_screen("c", |s| s.contains("30"));
@@ -85,7 +85,7 @@ fn colours_are_kept_for_dash_e() {
 
 #[test]
 fn search_history_returns_matching_line_numbers() {
-    let server = Server::new();
+    let server = Daemon::new();
     server.ok(&[
         "new",
         "-s",
@@ -112,7 +112,7 @@ fn search_history_returns_matching_line_numbers() {
 
 #[test]
 fn alternate_screen_rows_never_enter_history() {
-    let server = Server::new();
+    let server = Daemon::new();
     let script = r"seq 1 30; printf '\033[?1049h'; seq 1001 1100; printf '\033[?1049l'; seq 31 40; exec sleep 100";
     server.ok(&["new", "-s", "a", "--", "sh", "-c", script]);
     server.wait_for_screen("a", |s| s.contains("40"));
@@ -122,7 +122,7 @@ fn alternate_screen_rows_never_enter_history() {
 
 #[test]
 fn a_hundred_thousand_lines_come_back_exactly() {
-    let server = Server::new();
+    let server = Daemon::new();
     server.ok(&[
         "new",
         "-s",
@@ -150,7 +150,7 @@ fn a_hundred_thousand_lines_come_back_exactly() {
 
 #[test]
 fn ended_panes_stay_listable_and_readable() {
-    let server = Server::new();
+    let server = Daemon::new();
     // The program exits, its session (the only one) ends, and so does the daemon.
     server.ok(&["new", "-s", "gone", "--", "sh", "-c", "seq 1 500"]);
     wait_until("the daemon to stop", || !common::exists(&server.socket()));
@@ -189,7 +189,7 @@ fn ended_panes_stay_listable_and_readable() {
 
 #[test]
 fn retention_flags_on_new_limit_each_pane() {
-    let server = Server::new();
+    let server = Daemon::new();
     server.ok(&[
         "new",
         "-s",
@@ -213,15 +213,15 @@ fn retention_flags_on_new_limit_each_pane() {
 }
 
 /// Writes the config file `server`'s commands read (under its own directory).
-fn write_config(server: &Server, text: &str) {
-    let dir = server.dir.join("config/moshmux");
+fn write_config(server: &Daemon, text: &str) {
+    let dir = server.dir().join("config/moshmux");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("config.toml"), text).unwrap();
 }
 
 /// Waits until `server`'s pane `target`, which printed 1 to 3000, keeps about `limit`
 /// history lines: at least that many, fewer than one 256-line block more.
-fn wait_for_retention(server: &Server, target: &str, limit: usize) {
+fn wait_for_retention(server: &Daemon, target: &str, limit: usize) {
     server.wait_for_screen(target, |s| s.contains("3000"));
     wait_until("old lines to be dropped", || {
         let kept = capture(server, target, &["-S", "-", "-E", "-1"]);
@@ -231,7 +231,7 @@ fn wait_for_retention(server: &Server, target: &str, limit: usize) {
 
 #[test]
 fn retention_comes_from_the_config_file_and_a_flag_wins_over_it() {
-    let server = Server::new();
+    let server = Daemon::new();
     write_config(
         &server,
         "[client]\nprefix = \"C-a\"\n[server]\nwindow-size = \"widest\"\n\
@@ -258,7 +258,7 @@ fn retention_comes_from_the_config_file_and_a_flag_wins_over_it() {
     wait_for_retention(&server, "r", 300);
 
     // A flag given to the `new` that starts the daemon wins over the file.
-    let flagged = Server::new();
+    let flagged = Daemon::new();
     write_config(&flagged, "[history]\nmax-lines-per-pane = 5\n");
     flagged.ok(&[&["new", "-s", "f", "--history-lines", "600"][..], &flood].concat());
     wait_for_retention(&flagged, "f", 600);
@@ -270,7 +270,7 @@ fn mode(path: &Path) -> u32 {
 
 #[test]
 fn the_history_directory_is_private() {
-    let server = Server::new();
+    let server = Daemon::new();
     server.ok(&[
         "new",
         "-s",
@@ -281,7 +281,7 @@ fn the_history_directory_is_private() {
         "seq 1 100; exec sleep 100",
     ]);
     server.wait_for_screen("p", |s| s.contains("100"));
-    let history = server.dir.join("history");
+    let history = server.dir().join("history");
     assert_eq!(mode(&history), 0o700);
     assert_eq!(mode(&history.join("db")), 0o700);
     wait_until("the database to be written", || {
@@ -306,13 +306,13 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 /// The number on the newest history line of a pane flooded by `seq`, if any yet.
-fn newest_history_number(server: &Server, target: &str) -> Option<u64> {
+fn newest_history_number(server: &Daemon, target: &str) -> Option<u64> {
     capture(server, target, &["-S", "-1", "-E", "-1"])
         .first()
         .and_then(|line| line.parse().ok())
 }
 
-fn pane_id(server: &Server, session: &str) -> String {
+fn pane_id(server: &Daemon, session: &str) -> String {
     server.panes(session).remove(0).id
 }
 
@@ -326,7 +326,7 @@ fn next_random(state: &mut u64) -> u64 {
 
 #[test]
 fn kill_9_mid_flood_loses_nothing_older_than_a_second() {
-    let server = Server::new();
+    let server = Daemon::new();
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(1, |d| d.as_nanos() as u64)
@@ -336,7 +336,7 @@ fn kill_9_mid_flood_loses_nothing_older_than_a_second() {
         let session = format!("flood{round}");
         server.ok(&["new", "-s", &session, "--", "seq", "1", "1000000000"]);
         let pane = pane_id(&server, &session);
-        let pid = server.daemon_pid();
+        let pid = server.pid();
         std::thread::sleep(std::time::Duration::from_millis(
             200 + next_random(&mut seed) % 1500,
         ));
@@ -345,7 +345,7 @@ fn kill_9_mid_flood_loses_nothing_older_than_a_second() {
         std::thread::sleep(std::time::Duration::from_millis(1100));
         assert!(common::process_alive(pid), "the daemon died early");
         nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid),
+            nix::unistd::Pid::from_raw(pid as i32),
             nix::sys::signal::Signal::SIGKILL,
         )
         .unwrap();
@@ -375,14 +375,10 @@ fn kill_9_mid_flood_loses_nothing_older_than_a_second() {
     }
 }
 
-fn log(server: &Server) -> String {
-    std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default()
-}
-
 #[test]
 fn a_corrupt_database_is_moved_aside_and_a_fresh_one_used() {
-    let server = Server::new();
-    let db = server.dir.join("history").join("db");
+    let server = Daemon::new();
+    let db = server.dir().join("history").join("db");
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -407,14 +403,15 @@ fn a_corrupt_database_is_moved_aside_and_a_fresh_one_used() {
         trimmed(capture(&server, "x", &["-S", "-", "-E", "-"])),
         numbers(1, 100)
     );
-    let errors: Vec<String> = log(&server)
+    let errors: Vec<String> = server
+        .log()
         .lines()
         .filter(|l| l.contains("ERROR"))
         .map(str::to_owned)
         .collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].contains("moved to"), "{errors:?}");
-    let aside = std::fs::read_dir(server.dir.join("history"))
+    let aside = std::fs::read_dir(server.dir().join("history"))
         .unwrap()
         .filter_map(|e| e.ok())
         .any(|e| e.file_name().to_string_lossy().starts_with("db.corrupt-"));
@@ -423,25 +420,25 @@ fn a_corrupt_database_is_moved_aside_and_a_fresh_one_used() {
 
 #[test]
 fn a_second_daemon_on_the_same_history_is_refused() {
-    let base = Server::new();
-    let state = base.dir.join("state");
+    let base = Daemon::new();
+    let state = base.dir().join("state");
     let command = |runtime: &str, args: &[&str]| {
         let mut command = Command::new(common::BIN);
         command
             .args(args)
             .env_remove("MOSHMUX_DIR")
-            .env("XDG_CONFIG_HOME", base.dir.join("config"))
-            .env("XDG_RUNTIME_DIR", base.dir.join(runtime))
+            .env("XDG_CONFIG_HOME", base.dir().join("config"))
+            .env("XDG_RUNTIME_DIR", base.dir().join(runtime))
             .env("XDG_STATE_HOME", &state);
         command.output().unwrap()
     };
     std::fs::DirBuilder::new()
         .mode(0o700)
-        .create(base.dir.join("one"))
+        .create(base.dir().join("one"))
         .unwrap();
     std::fs::DirBuilder::new()
         .mode(0o700)
-        .create(base.dir.join("two"))
+        .create(base.dir().join("two"))
         .unwrap();
     let first = command(
         "one",
@@ -485,13 +482,13 @@ fn a_second_daemon_on_the_same_history_is_refused() {
 #[test]
 fn a_write_error_is_logged_and_the_pane_keeps_running() {
     use std::os::unix::process::CommandExt;
-    let server = Server::new();
+    let server = Daemon::new();
     // A first daemon creates the database, so the next one can open it under the limit.
     server.ok(&["new", "-s", "init", "--", "true"]);
     wait_until("the first daemon to stop", || {
         !common::exists(&server.socket())
     });
-    let db = server.dir.join("history/db/history.redb");
+    let db = server.dir().join("history/db/history.redb");
     let limit = std::fs::metadata(&db).unwrap().len() + 1_000_000;
     let mut command = server.command(&[
         "new",
@@ -521,7 +518,7 @@ fn a_write_error_is_logged_and_the_pane_keeps_running() {
     assert!(command.output().unwrap().status.success());
     server.wait_for_screen("x", |s| s.contains("flood-done"));
     wait_until("the write error to be logged", || {
-        log(&server).contains("history not written")
+        server.log().contains("history not written")
     });
     server.ok(&["send-keys", "-t", "x", "still here", "Enter"]);
     server.wait_for_screen("x", |s| s.matches("still here").count() == 2);

@@ -4,40 +4,40 @@
 
 mod common;
 
-use common::{has_prompt, process_alive, Server};
+use common::{has_prompt, process_alive, Daemon};
 
 /// Printed by every victim after its hostile part, on a line of its own.
 const MARKER: &str = "after-the-storm";
 
 /// A daemon with a bystander session `by` at its prompt, and session `victim` running
 /// `script`, then printing [`MARKER`] and sleeping.
-fn daemon_with_victim(script: &str) -> Server {
-    let server = Server::new();
+fn daemon_with_victim(script: &str) -> Daemon {
+    let server = Daemon::new();
     server.ok(&["new", "-s", "by", "--", "sh"]);
     server.wait_for_screen("by", has_prompt);
     start_victim(&server, script);
     server
 }
 
-fn start_victim(server: &Server, script: &str) {
+fn start_victim(server: &Daemon, script: &str) {
     let script = format!("{script}\nprintf '\\n{MARKER}\\n'; exec sleep 600");
     server.ok(&["new", "-s", "victim", "--", "sh", "-c", &script]);
 }
 
-fn wait_for_marker(server: &Server) -> String {
+fn wait_for_marker(server: &Daemon) -> String {
     server.wait_for_screen("victim", |screen| screen.lines().any(|line| line == MARKER))
 }
 
 /// The daemon is alive and the bystander's shell still runs what is typed into it.
-fn assert_bystander_unharmed(server: &Server) {
-    assert!(process_alive(server.daemon_pid()), "the daemon died");
+fn assert_bystander_unharmed(server: &Daemon) {
+    assert!(process_alive(server.pid()), "the daemon died");
     server.ok(&["send-keys", "-t", "by", "echo by-$((6*7))", "Enter"]);
     server.wait_for_screen("by", |screen| screen.lines().any(|line| line == "by-42"));
 }
 
 /// The daemon's resident memory in KiB.
-fn rss_kib(server: &Server) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", server.daemon_pid()))
+fn rss_kib(server: &Daemon) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid()))
         .expect("the daemon's /proc status");
     status
         .lines()
@@ -47,11 +47,11 @@ fn rss_kib(server: &Server) -> u64 {
 }
 
 /// Types Enter into the victim, whose script waits with `read` between its steps.
-fn step(server: &Server) {
+fn step(server: &Daemon) {
     server.ok(&["send-keys", "-t", "victim", "Enter"]);
 }
 
-fn resize(server: &Server, cols: u16, rows: u16) {
+fn resize(server: &Daemon, cols: u16, rows: u16) {
     server.ok(&[
         "resize-window",
         "-t",
@@ -105,7 +105,7 @@ printf '\033[999999999S\033[999999999T\033[65535d\033[65535G\033[65535A\033[6553
 }
 
 /// A second victim session `v2` whose script ends in a long sleep, with no marker.
-fn start_second_victim(server: &Server, script: &str) {
+fn start_second_victim(server: &Daemon, script: &str) {
     let script = format!("{script}; exec sleep 600");
     server.ok(&["new", "-s", "v2", "--", "sh", "-c", &script]);
 }
@@ -127,7 +127,7 @@ fn colon_sgr_with_empty_arguments_is_ignored_or_applied_without_harm() {
 
 #[test]
 fn unterminated_control_strings_of_megabytes_keep_memory_bounded() {
-    let server = Server::new();
+    let server = Daemon::new();
     server.ok(&["new", "-s", "by", "--", "sh"]);
     server.wait_for_screen("by", has_prompt);
     let before = rss_kib(&server);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{exists, is_connect_line, process_alive, wait_until, Server};
+use common::{exists, is_connect_line, process_alive, wait_until, Daemon};
 use std::os::unix::fs::PermissionsExt;
 
 fn mode(path: &std::path::Path) -> u32 {
@@ -12,24 +12,20 @@ fn mode(path: &std::path::Path) -> u32 {
 
 #[test]
 fn new_starts_one_daemon_that_later_commands_find() {
-    let server = Server::new();
+    let server = Daemon::new();
     assert!(is_connect_line(
         &server.ok(&["new", "-s", "work", "--", "sh"])
     ));
-    let pid = server.daemon_pid();
+    let pid = server.pid();
     assert!(process_alive(pid));
     assert_eq!(mode(&server.socket()), 0o600);
-    assert_eq!(mode(&server.dir), 0o700);
+    assert_eq!(mode(server.dir()), 0o700);
 
     assert!(is_connect_line(&server.ok(&["new", "--", "sh"])));
     assert!(is_connect_line(&server.ok(&["new", "--", "sh"])));
     // Joining an existing session creates nothing.
     assert!(is_connect_line(&server.ok(&["new", "--session", "work"])));
-    assert_eq!(
-        server.daemon_pid(),
-        pid,
-        "the second `new` started another daemon"
-    );
+    assert_eq!(server.pid(), pid, "the second `new` started another daemon");
     assert_eq!(
         server.sessions(),
         "0: 1 windows [80x24]\n1: 1 windows [80x24]\nwork: 1 windows [80x24]\n"
@@ -38,9 +34,9 @@ fn new_starts_one_daemon_that_later_commands_find() {
 
 #[test]
 fn daemon_survives_the_invoking_process_and_leaves_its_session() {
-    let server = Server::new();
+    let server = Daemon::new();
     server.ok(&["new", "--", "sh"]);
-    let pid = server.daemon_pid();
+    let pid = server.pid();
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     let fields: Vec<&str> = stat
         .rsplit_once(')')
@@ -69,7 +65,7 @@ fn this_minute() -> String {
 
 #[test]
 fn ls_shows_sessions_by_name_with_their_local_creation_time() {
-    let server = Server::new();
+    let server = Daemon::new();
     let before = this_minute();
     server.ok(&["new", "-s", "b", "--", "sh"]);
     server.ok(&["new", "-s", "a", "--", "sh"]);
@@ -92,7 +88,7 @@ fn ls_shows_sessions_by_name_with_their_local_creation_time() {
 
 #[test]
 fn stale_socket_from_a_dead_daemon_is_replaced() {
-    let server = Server::new();
+    let server = Daemon::new();
     // A socket file nobody listens on, as a crashed daemon leaves behind.
     drop(std::os::unix::net::UnixListener::bind(server.socket()).unwrap());
     assert!(exists(&server.socket()));
@@ -100,18 +96,22 @@ fn stale_socket_from_a_dead_daemon_is_replaced() {
     assert_eq!(server.sessions(), "a: 1 windows [80x24]\n");
 
     // And a daemon killed outright is replaced by the next `new`.
-    let pid = server.daemon_pid();
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL).unwrap();
+    let pid = server.pid();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::SIGKILL,
+    )
+    .unwrap();
     wait_until("the killed daemon to die", || !process_alive(pid));
     assert!(exists(&server.socket()), "SIGKILL leaves the socket behind");
     server.ok(&["new", "-s", "b", "--", "sh"]);
-    assert_ne!(server.daemon_pid(), pid);
+    assert_ne!(server.pid(), pid);
     assert_eq!(server.sessions(), "b: 1 windows [80x24]\n");
 }
 
 #[test]
 fn a_second_daemon_on_the_same_directory_refuses() {
-    let server = Server::new();
+    let server = Daemon::new();
     server.ok(&["new", "--", "sh"]);
     let out = server.run(&["daemon"]);
     assert_eq!(out.status.code(), Some(1));
@@ -124,14 +124,14 @@ fn a_second_daemon_on_the_same_directory_refuses() {
 fn a_daemon_started_while_an_exiting_one_holds_the_lock_takes_over_once_it_is_released() {
     use nix::fcntl::{Flock, FlockArg};
     use std::os::unix::fs::OpenOptionsExt;
-    let server = Server::new();
+    let server = Daemon::new();
     // An exiting daemon: its socket already removed, its lock not yet released.
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .mode(0o600)
-        .open(server.dir.join("server.lock"))
+        .open(server.dir().join("server.lock"))
         .unwrap();
     let held = Flock::lock(file, FlockArg::LockExclusiveNonblock).unwrap();
     let mut daemon = server
@@ -149,17 +149,17 @@ fn a_daemon_started_while_an_exiting_one_holds_the_lock_takes_over_once_it_is_re
 
 #[test]
 fn daemons_on_different_directories_run_side_by_side() {
-    let first = Server::new();
-    let second = Server::new();
+    let first = Daemon::new();
+    let second = Daemon::new();
     first.ok(&["new", "-s", "one", "--", "sh"]);
     second.ok(&["new", "-s", "two", "--", "sh"]);
-    assert_ne!(first.daemon_pid(), second.daemon_pid());
+    assert_ne!(first.pid(), second.pid());
     assert_eq!(first.sessions(), "one: 1 windows [80x24]\n");
     assert_eq!(second.sessions(), "two: 1 windows [80x24]\n");
 }
 
 /// A pane whose program prints its pid, so a test can watch the program's fate.
-fn start_and_get_child_pid(server: &Server) -> i32 {
+fn start_and_get_child_pid(server: &Daemon) -> u32 {
     server.ok(&[
         "new",
         "-s",
@@ -176,9 +176,9 @@ fn start_and_get_child_pid(server: &Server) -> i32 {
 
 #[test]
 fn kill_server_ends_children_and_removes_the_socket() {
-    let server = Server::new();
+    let server = Daemon::new();
     let child = start_and_get_child_pid(&server);
-    let daemon = server.daemon_pid();
+    let daemon = server.pid();
     assert_eq!(server.ok(&["kill-server"]), "");
     assert!(!exists(&server.socket()));
     wait_until("the pane's program to end", || !process_alive(child));
@@ -191,11 +191,11 @@ fn kill_server_ends_children_and_removes_the_socket() {
 
 #[test]
 fn sigterm_ends_children_and_removes_the_socket() {
-    let server = Server::new();
+    let server = Daemon::new();
     let child = start_and_get_child_pid(&server);
-    let daemon = server.daemon_pid();
+    let daemon = server.pid();
     nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(daemon),
+        nix::unistd::Pid::from_raw(daemon as i32),
         nix::sys::signal::SIGTERM,
     )
     .unwrap();
@@ -206,7 +206,7 @@ fn sigterm_ends_children_and_removes_the_socket() {
 
 #[test]
 fn bad_targets_name_what_exists() {
-    let server = Server::new();
+    let server = Daemon::new();
     server.ok(&["new", "-s", "work", "--", "sh"]);
     server.ok(&["new-window", "-t", "work", "--", "sh"]);
     assert_eq!(
@@ -241,7 +241,7 @@ fn bad_targets_name_what_exists() {
 
 #[test]
 fn bad_flags_and_commands_name_what_is_accepted() {
-    let server = Server::new();
+    let server = Daemon::new();
     let error = server.fails(&["split-window", "-x", "-t", "0"]);
     assert!(error.contains("'-x'"), "{error}");
     assert!(
@@ -263,10 +263,10 @@ fn bad_flags_and_commands_name_what_is_accepted() {
 
 #[test]
 fn the_last_session_ending_stops_the_daemon() {
-    let server = Server::new();
+    let server = Daemon::new();
     server.ok(&["new", "-s", "a", "--", "sh"]);
     server.ok(&["new", "-s", "b", "--", "sh"]);
-    let daemon = server.daemon_pid();
+    let daemon = server.pid();
     server.ok(&["kill-session", "-t", "a"]);
     assert_eq!(server.sessions(), "b: 1 windows [80x24]\n");
     server.ok(&["kill-session", "-t", "b"]);
@@ -276,7 +276,7 @@ fn the_last_session_ending_stops_the_daemon() {
 
 #[test]
 fn concurrent_news_share_one_daemon() {
-    let server = Server::new();
+    let server = Daemon::new();
     // All started before any is waited for, so they race to start the daemon.
     let children: Vec<_> = (0..4)
         .map(|i| {
@@ -306,7 +306,7 @@ fn concurrent_news_share_one_daemon() {
 
 #[test]
 fn a_program_that_cannot_start_is_a_one_line_error() {
-    let server = Server::new();
+    let server = Daemon::new();
     let error = server.fails(&["new", "-s", "x", "--", "/nonexistent/program"]);
     assert!(error.contains("/nonexistent/program"), "{error}");
     // The daemon started for it had nothing to serve and left.
@@ -324,8 +324,8 @@ fn a_program_that_cannot_start_is_a_one_line_error() {
 
 #[test]
 fn commands_refuse_a_runtime_directory_others_can_enter() {
-    let server = Server::new();
-    std::fs::set_permissions(&server.dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let server = Daemon::new();
+    std::fs::set_permissions(server.dir(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let error = server.fails(&["ls"]);
     assert!(error.contains("must be private"), "{error}");
     let error = server.fails(&["new", "--", "sh"]);
@@ -334,9 +334,9 @@ fn commands_refuse_a_runtime_directory_others_can_enter() {
 
 #[test]
 fn a_relative_runtime_directory_is_pinned_down() {
-    let server = Server::new();
-    let parent = server.dir.parent().unwrap();
-    let name = server.dir.file_name().unwrap();
+    let server = Daemon::new();
+    let parent = server.dir().parent().unwrap();
+    let name = server.dir().file_name().unwrap();
     let relative = |args: &[&str]| {
         std::process::Command::new(common::BIN)
             .args(args)
@@ -355,9 +355,9 @@ fn a_relative_runtime_directory_is_pinned_down() {
 
 #[test]
 fn a_daemon_that_cannot_start_is_reported_with_its_reason() {
-    let server = Server::new();
+    let server = Daemon::new();
     // Too long for a Unix socket address (108 bytes), so the daemon cannot bind.
-    let deep = server.dir.join("d".repeat(120));
+    let deep = server.dir().join("d".repeat(120));
     let out = std::process::Command::new(common::BIN)
         .args(["new", "--bind", "127.0.0.1", "--", "sh"])
         .env("MOSHMUX_DIR", &deep)
@@ -375,7 +375,7 @@ fn a_daemon_that_cannot_start_is_reported_with_its_reason() {
 #[test]
 fn a_request_caught_by_shutdown_is_told_so() {
     use moshmux_server::control::{read_reply, write_request, Reply, Request};
-    let server = Server::new();
+    let server = Daemon::new();
     server.ok(&["new", "-s", "a", "--", "sh", "-c", "read line"]);
     // Connected (and accepted) while the daemon runs, but asking only once it ends.
     let mut early = std::os::unix::net::UnixStream::connect(server.socket()).unwrap();

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{exists, process_alive, wait_until, Server};
+use common::{exists, process_alive, wait_until, Daemon};
 use moshmux_server::control::{write_request, Request};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -52,7 +52,7 @@ fn modes_under(dir: &Path) -> Vec<(PathBuf, u32, bool)> {
 
 #[test]
 fn runtime_and_history_files_are_private() {
-    let server = Server::new();
+    let server = Daemon::new();
     server.ok(&NEW_SCROLLING);
     server.wait_for_screen("s", |screen| screen.contains("3000"));
     let expected = [
@@ -65,20 +65,20 @@ fn runtime_and_history_files_are_private() {
     ];
     // The history's database files appear as its writer commits the scrolled lines.
     wait_until("the history database", || {
-        expected.iter().all(|name| exists(&server.dir.join(name)))
+        expected.iter().all(|name| exists(&server.dir().join(name)))
     });
     // The store puts the modes of new database files back to 0600 shortly after.
     wait_until("every file private", || {
-        modes_under(&server.dir)
+        modes_under(server.dir())
             .iter()
             .all(|&(_, mode, is_dir)| mode == if is_dir { 0o700 } else { 0o600 })
     });
-    let modes = modes_under(&server.dir);
+    let modes = modes_under(server.dir());
     for name in expected {
         assert!(
             modes
                 .iter()
-                .any(|(path, _, _)| path == &server.dir.join(name)),
+                .any(|(path, _, _)| path == &server.dir().join(name)),
             "{name} missing: {modes:?}"
         );
     }
@@ -86,8 +86,8 @@ fn runtime_and_history_files_are_private() {
 
 #[test]
 fn a_runtime_directory_open_to_everyone_is_refused() {
-    let server = Server::new();
-    chmod(&server.dir, 0o777);
+    let server = Daemon::new();
+    chmod(server.dir(), 0o777);
     for args in [&["new", "--", "sh"][..], &["ls"]] {
         let error = server.fails(args);
         assert!(
@@ -96,16 +96,17 @@ fn a_runtime_directory_open_to_everyone_is_refused() {
         );
     }
     assert!(!exists(&server.socket()));
-    chmod(&server.dir, 0o700);
+    chmod(server.dir(), 0o700);
 }
 
 #[test]
 fn a_runtime_directory_owned_by_another_user_is_refused() {
-    let server = Server::new();
+    let server = Daemon::new();
     // As root, a directory given to nobody; as anyone else, `/` (root's) will do.
     let (dir, owner) = if running_as_root() {
-        std::os::unix::fs::chown(&server.dir, Some(NOBODY), Some(NOBODY)).expect("chown to nobody");
-        (server.dir.clone(), NOBODY)
+        std::os::unix::fs::chown(server.dir(), Some(NOBODY), Some(NOBODY))
+            .expect("chown to nobody");
+        (server.dir().to_path_buf(), NOBODY)
     } else {
         (PathBuf::from("/"), 0)
     };
@@ -113,7 +114,7 @@ fn a_runtime_directory_owned_by_another_user_is_refused() {
         let out = std::process::Command::new(common::BIN)
             .args(args)
             .env("MOSHMUX_DIR", &dir)
-            .env("XDG_CONFIG_HOME", server.dir.join("config"))
+            .env("XDG_CONFIG_HOME", server.dir().join("config"))
             .output()
             .expect("running moshmux-server");
         assert_eq!(out.status.code(), Some(1), "{args:?} should fail");
@@ -129,8 +130,8 @@ fn a_runtime_directory_owned_by_another_user_is_refused() {
 
 #[test]
 fn a_history_directory_others_can_write_is_refused() {
-    let server = Server::new();
-    let history = server.dir.join("history");
+    let server = Daemon::new();
+    let history = server.dir().join("history");
     std::fs::create_dir(&history).expect("creating the history directory");
     chmod(&history, 0o777);
     let error = server.fails(&["new", "--", "sh"]);
@@ -221,9 +222,9 @@ fn the_control_socket_refuses_another_uid() {
         );
         return;
     }
-    let server = Server::new();
+    let server = Daemon::new();
     server.ok(&["new", "-s", "s", "--", "sh"]);
-    let daemon = server.daemon_pid();
+    let daemon = server.pid();
     let mut request = Vec::new();
     write_request(&mut request, &Request::KillServer(())).expect("encoding a request");
 
@@ -233,15 +234,15 @@ fn the_control_socket_refuses_another_uid() {
         Stranger::CannotConnect
     );
     // After a mistaken chmod of the directory and the socket, the daemon itself refuses.
-    chmod(&server.dir, 0o711);
+    chmod(server.dir(), 0o711);
     chmod(&server.socket(), 0o666);
     let outcome = ask_as_nobody(&server.socket(), &request);
     chmod(&server.socket(), 0o600);
-    chmod(&server.dir, 0o700);
+    chmod(server.dir(), 0o700);
     assert_eq!(outcome, Stranger::Refused);
     assert!(process_alive(daemon));
     assert_eq!(server.sessions(), "s: 1 windows [80x24]\n");
-    let log = std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default();
+    let log = server.log();
     assert!(
         log.contains("refused a control connection from another user"),
         "{log}"
@@ -250,8 +251,8 @@ fn the_control_socket_refuses_another_uid() {
 
 #[test]
 fn nothing_is_written_to_the_temporary_directory() {
-    let server = Server::new();
-    let tmp = server.dir.with_extension("tmp");
+    let server = Daemon::new();
+    let tmp = server.dir().with_extension("tmp");
     std::fs::create_dir(&tmp).expect("a private TMPDIR");
     let run = |args: &[&str]| {
         let out = server

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{has_prompt, is_connect_line, Server, DEADLINE};
+use common::{has_prompt, is_connect_line, Daemon, DEADLINE};
 use moshmux_proto::driver::{self, DriverHandle};
 use moshmux_proto::screen::PaneView;
 use moshmux_proto::user::Direction;
@@ -14,7 +14,7 @@ use std::time::Instant;
 type Client = DriverHandle<UserStream, HostState>;
 
 /// Runs `new` on loopback with the given extra arguments; returns the port and key.
-fn new_endpoint(server: &Server, ports: &str, args: &[&str]) -> (u16, SessionKey) {
+fn new_endpoint(server: &Daemon, ports: &str, args: &[&str]) -> (u16, SessionKey) {
     let mut all = vec!["new", "--bind", "127.0.0.1", "-p", ports];
     all.extend_from_slice(args);
     let line = server.ok(&all);
@@ -113,7 +113,7 @@ fn port_is_closed(port: u16) -> bool {
 
 #[tokio::test]
 async fn a_client_sees_the_shell_and_types_into_it() {
-    let server = Server::new();
+    let server = Daemon::new();
     let (port, key) = new_endpoint(&server, "61100:61199", &["-s", "work", "--", "sh"]);
     let mut client = connect(port, &key);
     let state = wait_state(&mut client, "the prompt", |s| has_prompt(&active_text(s))).await;
@@ -133,7 +133,7 @@ async fn a_client_sees_the_shell_and_types_into_it() {
 
 #[tokio::test]
 async fn split_and_resize_from_the_client_change_the_layout() {
-    let server = Server::new();
+    let server = Daemon::new();
     let (port, key) = new_endpoint(&server, "61200:61299", &["-s", "s", "--", "sh"]);
     let mut client = connect(port, &key);
     wait_state(&mut client, "the prompt", |s| has_prompt(&active_text(s))).await;
@@ -179,7 +179,7 @@ async fn split_and_resize_from_the_client_change_the_layout() {
 
 #[tokio::test]
 async fn datagrams_with_a_wrong_key_change_nothing() {
-    let server = Server::new();
+    let server = Daemon::new();
     let (port, key) = new_endpoint(&server, "61300:61399", &["-s", "k", "--", "sh"]);
     server.wait_for_screen("k", has_prompt);
     let wrong = SessionKey::from_bytes([0x5a; 16]);
@@ -207,7 +207,7 @@ async fn datagrams_with_a_wrong_key_change_nothing() {
 
 #[test]
 fn a_full_port_range_is_one_line_error() {
-    let server = Server::new();
+    let server = Daemon::new();
     let taken = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("a port");
     let port = taken.local_addr().expect("address").port();
     let range = format!("{port}:{port}");
@@ -219,12 +219,12 @@ fn a_full_port_range_is_one_line_error() {
 
 #[tokio::test]
 async fn the_key_is_in_no_log_and_no_command_line() {
-    let server = Server::new();
+    let server = Daemon::new();
     let (port, key) = new_endpoint(&server, "61400:61499", &["-s", "secret", "--", "sh"]);
     let mut client = connect(port, &key);
     wait_state(&mut client, "a state", |s| !s.windows.is_empty()).await;
     let key = key.to_string();
-    let log = std::fs::read_to_string(server.dir.join("server.log")).expect("daemon log");
+    let log = std::fs::read_to_string(server.dir().join("server.log")).expect("daemon log");
     assert!(log.contains("client endpoint opened"), "{log}");
     assert!(!log.contains(&key));
     let ps = std::process::Command::new("ps")
@@ -237,7 +237,7 @@ async fn the_key_is_in_no_log_and_no_command_line() {
 
 #[tokio::test]
 async fn kill_server_closes_the_port() {
-    let server = Server::new();
+    let server = Daemon::new();
     let (port, key) = new_endpoint(&server, "61500:61599", &["--", "sh"]);
     let mut client = connect(port, &key);
     wait_state(&mut client, "a state", |s| !s.windows.is_empty()).await;
@@ -248,7 +248,7 @@ async fn kill_server_closes_the_port() {
 
 #[tokio::test]
 async fn mux_commands_from_the_client() {
-    let server = Server::new();
+    let server = Daemon::new();
     let (port, key) = new_endpoint(&server, "61600:61699", &["-s", "m", "--", "sh"]);
     let mut client = connect(port, &key);
     wait_state(&mut client, "the prompt", |s| has_prompt(&active_text(s))).await;
@@ -324,7 +324,7 @@ async fn mux_commands_from_the_client() {
 
 #[tokio::test]
 async fn two_clients_share_a_session() {
-    let server = Server::new();
+    let server = Daemon::new();
     let (first_port, first_key) = new_endpoint(&server, "61700:61799", &["-s", "both", "--", "sh"]);
     let (second_port, second_key) = new_endpoint(&server, "61700:61799", &["-s", "both"]);
     assert_ne!(first_port, second_port);
@@ -340,7 +340,7 @@ async fn two_clients_share_a_session() {
 
 #[tokio::test]
 async fn detach_closes_the_endpoint_and_the_session_stays() {
-    let server = Server::new();
+    let server = Daemon::new();
     let (port, key) = new_endpoint(&server, "61800:61849", &["-s", "d", "--", "sh"]);
     let mut client = connect(port, &key);
     wait_state(&mut client, "a state", |s| !s.windows.is_empty()).await;
@@ -351,7 +351,7 @@ async fn detach_closes_the_endpoint_and_the_session_stays() {
 
 #[tokio::test]
 async fn a_silent_client_is_dropped_after_the_network_timeout() {
-    let server = Server::new();
+    let server = Daemon::new();
     let (port, key) = new_endpoint(
         &server,
         "61850:61899",
@@ -384,7 +384,7 @@ async fn a_silent_client_is_dropped_after_the_network_timeout() {
 
 #[tokio::test]
 async fn the_client_hears_that_the_session_ended() {
-    let server = Server::new();
+    let server = Daemon::new();
     let (port, key) = new_endpoint(&server, "61900:61949", &["-s", "e", "--", "sh"]);
     let mut client = connect(port, &key);
     wait_state(&mut client, "the prompt", |s| has_prompt(&active_text(s))).await;
@@ -402,7 +402,7 @@ async fn the_client_hears_that_the_session_ended() {
 /// the pane's history length, and a search answers with the matching line's number.
 #[tokio::test]
 async fn scroll_and_search_requests_bring_history() {
-    let server = Server::new();
+    let server = Daemon::new();
     let (port, key) = new_endpoint(&server, "61950:61999", &["-s", "h", "--", "sh"]);
     let mut client = connect(port, &key);
     let state = wait_state(&mut client, "the prompt", |s| has_prompt(&active_text(s))).await;
@@ -461,7 +461,7 @@ async fn scroll_and_search_requests_bring_history() {
 
 #[tokio::test]
 async fn a_client_of_no_size_gets_one_cell_and_wide_characters_in_it_do_no_harm() {
-    let server = Server::new();
+    let server = Daemon::new();
     let script = "stty -echo; while :; do printf '\\r日本\\314\\201語x'; sleep 0.05; done & \
                   read x; kill $!; wait; stty echo; exec sh";
     let (port, key) = new_endpoint(

@@ -6,6 +6,10 @@
 //! Nothing run here reads the user's own moshmux config file: `XDG_CONFIG_HOME` points at
 //! an empty private directory unless a test passes its own.
 
+mod daemon;
+
+pub use daemon::{Daemon, PaneRow};
+
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -354,125 +358,6 @@ pub fn private_dir(purpose: &str) -> PathBuf {
         .create(&dir)
         .unwrap_or_else(|error| panic!("creating {}: {error}", dir.display()));
     dir
-}
-
-/// A `moshmux-server` daemon in a private directory of its own (`MOSHMUX_DIR`), so tests
-/// run side by side; killed, and the directory removed, on drop.
-pub struct Daemon {
-    dir: PathBuf,
-    binary: PathBuf,
-    /// Added to every command's environment, and so to the daemon the first `new` starts.
-    env: Vec<(String, String)>,
-}
-
-impl Daemon {
-    pub fn new() -> Daemon {
-        Daemon::with_env(&[])
-    }
-
-    /// A daemon started with `env` in its environment (e.g. `MOSHMUX_LOG`).
-    pub fn with_env(env: &[(&str, &str)]) -> Daemon {
-        Daemon {
-            dir: private_dir("e2e"),
-            binary: workspace_binary("moshmux-server"),
-            env: env
-                .iter()
-                .map(|&(key, value)| (key.to_owned(), value.to_owned()))
-                .collect(),
-        }
-    }
-
-    /// The directory to pass as `MOSHMUX_DIR`.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// The running daemon's pid, from the lock file it holds.
-    pub fn pid(&self) -> u32 {
-        let text = std::fs::read_to_string(self.dir.join("server.lock")).unwrap_or_default();
-        text.trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("no daemon pid in the lock file: {text:?}"))
-    }
-
-    /// Whether the daemon's control socket is there.
-    pub fn has_socket(&self) -> bool {
-        self.dir.join("server.sock").exists()
-    }
-
-    /// The daemon's log (its stderr), empty if there is none yet.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
-    }
-
-    /// Creates session `name` running `sh`, with its UDP port on loopback; returns the
-    /// port and key that `new` printed.
-    pub fn new_session(&self, name: &str) -> (u16, String) {
-        self.new_client(&["-s", name, "--", "sh"])
-    }
-
-    /// Runs `new` with `args` (and its UDP port on loopback); returns the port and key.
-    pub fn new_client(&self, args: &[&str]) -> (u16, String) {
-        let mut command = vec!["new", "--bind", "127.0.0.1"];
-        command.extend_from_slice(args);
-        let out = self.ok(&command);
-        let fields: Vec<&str> = out.split_whitespace().collect();
-        match fields[..] {
-            ["MOSHMUX", "CONNECT", port, key] => {
-                (port.parse().expect("a port number"), key.to_owned())
-            }
-            _ => panic!("not a MOSHMUX CONNECT line: {out:?}"),
-        }
-    }
-
-    /// (cols, rows) of each pane of `target`, from `list-panes`.
-    pub fn pane_sizes(&self, target: &str) -> Vec<(u16, u16)> {
-        self.ok(&["list-panes", "-t", target])
-            .lines()
-            .filter_map(|line| {
-                let size = line.split_whitespace().nth(1)?;
-                let (cols, rows) = size.trim_matches(['[', ']']).split_once('x')?;
-                Some((cols.parse().ok()?, rows.parse().ok()?))
-            })
-            .collect()
-    }
-
-    /// Runs a `moshmux-server` command that must succeed; returns its stdout.
-    pub fn ok(&self, args: &[&str]) -> String {
-        let output = Command::new(&self.binary)
-            .args(args)
-            .env("MOSHMUX_DIR", &self.dir)
-            // Every pane's shell inherits this: a prompt the tests can recognise.
-            .env("PS1", "$ ")
-            .env_remove("ENV")
-            // Not the user's config file (absent: the defaults), unless the test gives one.
-            .env(CONFIG_HOME, self.dir.join("config"))
-            .envs(self.env.iter().map(|(key, value)| (key, value)))
-            .output()
-            .expect("moshmux-server runs");
-        assert!(
-            output.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
-    }
-}
-
-impl Default for Daemon {
-    fn default() -> Self {
-        Daemon::new()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = Command::new(&self.binary)
-            .arg("kill-server")
-            .env("MOSHMUX_DIR", &self.dir)
-            .output();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 #[cfg(test)]
