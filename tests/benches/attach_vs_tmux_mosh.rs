@@ -23,7 +23,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{
-    have_mosh, quoted, release_binary, shows_prompt, stop_process, time_until, SHELL_ENV,
+    env_number, have_mosh, quoted, release_binary, shows_prompt, stop_process, time_until,
+    SHELL_ENV,
 };
 use moshmux_tests::harness::{Daemon, Tmux};
 
@@ -150,10 +151,7 @@ fn main() {
     let client = quoted(&release_binary("moshmux"));
     release_binary("moshmux-server");
     let mosh = have_mosh();
-    let runs: usize = std::env::var("BENCH_RUNS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(10);
+    let runs: usize = env_number("BENCH_RUNS", 10);
     let scratch = std::env::temp_dir().join(format!("mmx-bench-attach-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).expect("a scratch directory");
 

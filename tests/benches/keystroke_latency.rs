@@ -19,7 +19,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::{
-    client_through_link, have_mosh, quoted, release_binary, shows_prompt, time_until, MoshServer,
+    client_through_link, env_number, moshmux_beside_mosh, percentile, quoted, release_binary,
+    shows_prompt, time_until, MoshServer,
 };
 use moshmux_tests::harness::Daemon;
 use moshmux_tests::netem::{DirectionConfig, LinkConfig};
@@ -121,22 +122,11 @@ fn measure(
     Some(latencies)
 }
 
-/// The value below which `fraction` of the sorted values lie.
-fn percentile(sorted: &[f64], fraction: f64) -> f64 {
-    let index = ((sorted.len() as f64 * fraction).ceil() as usize).saturating_sub(1);
-    sorted.get(index).copied().unwrap_or(f64::NAN)
-}
-
 fn main() {
-    if !have_mosh() {
+    if !moshmux_beside_mosh() {
         return;
     }
-    release_binary("moshmux-server");
-    release_binary("moshmux");
-    let keys: usize = std::env::var("BENCH_KEYS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(50);
+    let keys: usize = env_number("BENCH_KEYS", 50);
     let losses: Vec<u64> = std::env::var("BENCH_LOSS")
         .ok()
         .map(|list| {

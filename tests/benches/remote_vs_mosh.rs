@@ -19,8 +19,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::{
-    client_through_link, have_mosh, quoted, release_binary, shows_prompt, time_until,
-    tree_cpu_seconds, tree_rss_mib, MoshServer,
+    client_through_link, env_number, moshmux_beside_mosh, quoted, release_binary, shows_prompt,
+    time_until, tree_cpu_seconds, tree_rss_mib, MoshServer,
 };
 use moshmux_tests::harness::Daemon;
 use moshmux_tests::netem::{DirectionConfig, LinkConfig};
@@ -229,15 +229,10 @@ fn print_row(rtt: &str, loss: &str, program: &str, figures: Option<&Figures>) {
 }
 
 fn main() {
-    if !have_mosh() {
+    if !moshmux_beside_mosh() {
         return;
     }
-    release_binary("moshmux-server");
-    release_binary("moshmux");
-    let runs: usize = std::env::var("BENCH_RUNS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1);
+    let runs: usize = env_number("BENCH_RUNS", 1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

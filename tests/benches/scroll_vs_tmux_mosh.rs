@@ -24,7 +24,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{
-    client_through_link, have_mosh, quoted, release_binary, shows_prompt, time_until, MoshServer,
+    client_through_link, env_number, moshmux_beside_mosh, percentile, quoted, release_binary,
+    shows_prompt, time_until, MoshServer,
 };
 use moshmux_tests::harness::Daemon;
 use moshmux_tests::netem::LinkConfig;
@@ -190,24 +191,11 @@ fn measure(
     })
 }
 
-/// The value below which `fraction` of the sorted values lie.
-fn percentile(sorted: &[f64], fraction: f64) -> f64 {
-    let index = ((sorted.len() as f64 * fraction).ceil() as usize).saturating_sub(1);
-    sorted.get(index).copied().unwrap_or(f64::NAN)
-}
-
 fn main() {
-    if !have_mosh() {
+    if !moshmux_beside_mosh() {
         return;
     }
-    release_binary("moshmux-server");
-    release_binary("moshmux");
-    let pause = Duration::from_millis(
-        std::env::var("BENCH_PAUSE_MS")
-            .ok()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(300),
-    );
+    let pause = Duration::from_millis(env_number("BENCH_PAUSE_MS", 300));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

@@ -49,6 +49,31 @@ pub fn have_mosh() -> bool {
     found
 }
 
+/// Whether the comparison can run: mosh is installed (else a one-line hint) and both
+/// moshmux binaries are built (else a hint and exit).
+pub fn moshmux_beside_mosh() -> bool {
+    if !have_mosh() {
+        return false;
+    }
+    release_binary("moshmux-server");
+    release_binary("moshmux");
+    true
+}
+
+/// A number from the environment (the benches' knobs), else `default`.
+pub fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The value below which `fraction` of the sorted values lie.
+pub fn percentile(sorted: &[f64], fraction: f64) -> f64 {
+    let index = ((sorted.len() as f64 * fraction).ceil() as usize).saturating_sub(1);
+    sorted.get(index).copied().unwrap_or(f64::NAN)
+}
+
 /// The environment every shell under test gets: a UTF-8 locale (mosh insists) and the
 /// plain prompt the benches look for. `sh`, because a login bash can hang in a profile.
 pub const SHELL_ENV: [(&str, &str); 4] = [
