@@ -19,8 +19,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::{
-    client_through_link, env_number, moshmux_beside_mosh, percentile, quoted, release_binary,
-    shows_prompt, time_until, MoshServer,
+    client_through_link, emulator_runtime, env_number, moshmux_beside_mosh, percentile, quoted,
+    release_binary, shows_prompt, time_until, MoshServer,
 };
 use moshmux_tests::harness::Daemon;
 use moshmux_tests::netem::{DirectionConfig, LinkConfig};
@@ -135,11 +135,7 @@ fn main() {
                 .collect()
         })
         .unwrap_or_else(|| vec![0, 10, 30]);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime for the link emulator");
+    let runtime = emulator_runtime();
 
     println!(
         "keystroke to screen, {keys} keys, {} ms RTT, 80x24 client in tmux (10 ms capture steps)",

@@ -19,8 +19,8 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::{
-    client_through_link, env_number, moshmux_beside_mosh, quoted, release_binary, shows_prompt,
-    time_until, tree_cpu_seconds, tree_rss_mib, MoshServer,
+    client_through_link, emulator_runtime, env_number, moshmux_beside_mosh, quoted, release_binary,
+    shows_prompt, time_until, tree_cpu_seconds, tree_rss_mib, MoshServer,
 };
 use moshmux_tests::harness::Daemon;
 use moshmux_tests::netem::{DirectionConfig, LinkConfig};
@@ -233,11 +233,7 @@ fn main() {
         return;
     }
     let runs: usize = env_number("BENCH_RUNS", 1);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime for the link emulator");
+    let runtime = emulator_runtime();
 
     println!(
         "`{COMMAND}` in an 80x24 client terminal through the link emulator, median of {runs} \

@@ -24,8 +24,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{
-    client_through_link, env_number, moshmux_beside_mosh, percentile, quoted, release_binary,
-    shows_prompt, time_until, MoshServer,
+    client_through_link, emulator_runtime, env_number, moshmux_beside_mosh, percentile, quoted,
+    release_binary, shows_prompt, time_until, MoshServer,
 };
 use moshmux_tests::harness::Daemon;
 use moshmux_tests::netem::LinkConfig;
@@ -196,11 +196,7 @@ fn main() {
         return;
     }
     let pause = Duration::from_millis(env_number("BENCH_PAUSE_MS", 300));
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime for the link emulator");
+    let runtime = emulator_runtime();
 
     println!(
         "PageUp to the page on screen, {PAGES} pages of {PAGE_ROWS} rows over `seq 1 {LINES}`, \

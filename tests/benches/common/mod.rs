@@ -74,6 +74,16 @@ pub fn percentile(sorted: &[f64], fraction: f64) -> f64 {
     sorted.get(index).copied().unwrap_or(f64::NAN)
 }
 
+/// The runtime the link emulator runs on: one worker, so it never competes with the
+/// programs under test for more than one core.
+pub fn emulator_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for the link emulator")
+}
+
 /// The environment every shell under test gets: a UTF-8 locale (mosh insists) and the
 /// plain prompt the benches look for. `sh`, because a login bash can hang in a profile.
 pub const SHELL_ENV: [(&str, &str); 4] = [
