@@ -23,10 +23,16 @@ pub fn join_rows<'a>(rows: impl IntoIterator<Item = &'a Row>) -> String {
     text
 }
 
-/// `ESC ] 52 ; c ; BASE64 BEL`: set the clipboard (`c`) to `text`.
-pub fn osc52(text: &str) -> Vec<u8> {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
-    [b"\x1b]52;c;", encoded.as_bytes(), b"\x07"].concat()
+/// `ESC ] 52 ; SELECTIONS ; BASE64 BEL`: put `data` on the terminal's clipboard, or on
+/// the selections a program named (`c` when none).
+pub fn osc52(selections: &str, data: &[u8]) -> Vec<u8> {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(data);
+    let selections = if selections.is_empty() {
+        "c"
+    } else {
+        selections
+    };
+    format!("\x1b]52;{selections};{encoded}\x07").into_bytes()
 }
 
 #[cfg(test)]
@@ -58,8 +64,11 @@ mod tests {
 
     #[test]
     fn osc52_is_the_exact_sequence() {
-        assert_eq!(osc52("73\n74\n75"), b"\x1b]52;c;NzMKNzQKNzU=\x07".to_vec());
-        assert_eq!(osc52("é"), b"\x1b]52;c;w6k=\x07".to_vec());
-        assert_eq!(osc52(""), b"\x1b]52;c;\x07".to_vec());
+        let text = |text: &str| osc52("c", text.as_bytes());
+        assert_eq!(text("73\n74\n75"), b"\x1b]52;c;NzMKNzQKNzU=\x07".to_vec());
+        assert_eq!(text("é"), b"\x1b]52;c;w6k=\x07".to_vec());
+        assert_eq!(text(""), b"\x1b]52;c;\x07".to_vec());
+        assert_eq!(osc52("", b"x"), b"\x1b]52;c;eA==\x07".to_vec());
+        assert_eq!(osc52("p", b"x"), b"\x1b]52;p;eA==\x07".to_vec());
     }
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use moshmux_config::{expected, Refusal, Table, Value};
 
+use crate::alerts::AlertConfig;
 use crate::cli::{Predict, DEFAULT_SCROLLBACK_LINES};
 use crate::key_table::{
     parse_binding, parse_key, parse_prefix, Binding, Key, KeyTable, DEFAULT_PREFIX,
@@ -23,6 +24,12 @@ pub struct ClientConfig {
     /// true: the terminal reports the mouse all the time, as under tmux's `mouse on`
     /// (`mouse::route`); false leaves the terminal's own wheel scrollback and selection.
     pub mouse: bool,
+    /// `bell-action`, `set-clipboard` and `set-titles`, as tmux's options of those names.
+    pub alerts: AlertConfig,
+    /// tmux's `focus-events`: the terminal's focus reports reach a focused pane that
+    /// asked for them (DECSET 1004). On by default, unlike tmux, since the terminal is
+    /// asked for them only while such a pane is focused.
+    pub focus_events: bool,
 }
 
 impl Default for ClientConfig {
@@ -33,6 +40,8 @@ impl Default for ClientConfig {
             scrollback_lines: DEFAULT_SCROLLBACK_LINES,
             status_line: true,
             mouse: false,
+            alerts: AlertConfig::default(),
+            focus_events: true,
         }
     }
 }
@@ -93,6 +102,10 @@ impl Table for ClientTable {
             "scrollback-lines" => self.config.scrollback_lines = value.count()?,
             "status-line" => self.config.status_line = value.boolean()?,
             "mouse" => self.config.mouse = value.boolean()?,
+            "bell-action" => self.config.alerts.bell_action = value.choice()?,
+            "set-clipboard" => self.config.alerts.set_clipboard = value.choice()?,
+            "set-titles" => self.config.alerts.set_titles = value.boolean()?,
+            "focus-events" => self.config.focus_events = value.boolean()?,
             // A [client.bind] table is read by `BindTable`; only anything else lands here.
             "bind" => return Err(expected("a [client.bind] table of key = \"command\"")),
             _ => return Err(Refusal::UnknownKey),
@@ -122,6 +135,7 @@ impl Table for BindTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alerts::{BellAction, SetClipboard};
     use moshmux_proto::MuxCommand;
 
     fn read_text(text: &str) -> (ClientConfig, Vec<String>) {
@@ -135,7 +149,8 @@ mod tests {
     fn every_key_is_read() {
         let (config, problems) = read_text(
             "[client]\nprefix = \"C-a\"\npredict = \"never\"\nscrollback-lines = 50\n\
-             status-line = false\nmouse = true\n[client.bind]\n\"|\" = \"split-window -h\"\n\"%\" = \"none\"\n\
+             status-line = false\nmouse = true\nbell-action = \"other\"\n\
+             set-clipboard = \"on\"\nset-titles = true\nfocus-events = false\n[client.bind]\n\"|\" = \"split-window -h\"\n\"%\" = \"none\"\n\
              [server]\nwindow-size = \"smallest\"\n",
         );
         assert_eq!(problems, Vec::<String>::new());
@@ -144,6 +159,13 @@ mod tests {
         assert_eq!(config.scrollback_lines, 50);
         assert!(!config.status_line);
         assert!(config.mouse);
+        let alerts = AlertConfig {
+            bell_action: BellAction::Other,
+            set_clipboard: SetClipboard::On,
+            set_titles: true,
+        };
+        assert_eq!(config.alerts, alerts);
+        assert!(!config.focus_events);
         assert_eq!(
             config.keys.get(Key::Byte(b'|')),
             Some(&Binding::Command(MuxCommand::SplitHorizontal))

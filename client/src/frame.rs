@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use moshmux_proto::screen::{CellStyle, Color, Modes, PaneView, Rect, Row};
+use moshmux_proto::screen::{CellStyle, Color, Modes, PaneView, Rect, Row, UnderlineStyle};
 use moshmux_proto::HostState;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
@@ -24,6 +24,9 @@ const STATUS_STYLE: CellStyle = CellStyle {
     italic: false,
     underline: false,
     inverse: false,
+    strikethrough: false,
+    underline_style: UnderlineStyle::Single,
+    underline_color: Color::Default,
 };
 const ACTIVE_BORDER_STYLE: CellStyle = CellStyle {
     fg: Color::Indexed(2),
@@ -45,13 +48,16 @@ pub struct FrameCell {
     pub glyph: Glyph,
     pub wide: bool,
     pub style: CellStyle,
+    /// The hyperlink (OSC 8) the cell is part of.
+    pub link: Option<Arc<str>>,
 }
 
 impl FrameCell {
-    const BLANK: FrameCell = FrameCell {
+    pub(crate) const BLANK: FrameCell = FrameCell {
         glyph: Glyph::Char(' '),
         wide: false,
         style: BLANK_STYLE,
+        link: None,
     };
 
     /// A space in the default style: what erasing leaves.
@@ -68,6 +74,9 @@ const BLANK_STYLE: CellStyle = CellStyle {
     italic: false,
     underline: false,
     inverse: false,
+    strikethrough: false,
+    underline_style: UnderlineStyle::Single,
+    underline_color: Color::Default,
 };
 
 /// A whole terminal's worth of cells, plus where the cursor goes and the input modes the
@@ -166,13 +175,31 @@ impl Frame {
             self.unshare(row, col + 1);
         }
         let index = self.index(row, col);
-        self.cells[index] = FrameCell { glyph, wide, style };
+        self.cells[index] = FrameCell {
+            glyph,
+            wide,
+            style,
+            link: None,
+        };
         if wide {
             self.cells[index + 1] = FrameCell {
                 glyph: Glyph::WideTail,
                 wide: false,
                 style,
+                link: None,
             };
+        }
+    }
+
+    /// Makes the cell at (row, col), both halves if it is wide, part of a hyperlink.
+    fn link(&mut self, row: u16, col: u16, link: &Arc<str>) {
+        if row >= self.rows || col >= self.cols {
+            return;
+        }
+        let index = self.index(row, col);
+        let halves = if self.cells[index].wide { 2 } else { 1 };
+        for cell in &mut self.cells[index..index + halves] {
+            cell.link = Some(link.clone());
         }
     }
 
@@ -319,6 +346,9 @@ pub(crate) fn draw_row(frame: &mut Frame, line: &Row, y: u16, rect: Rect) {
         let wide = cell.wide && cell.col + 1 < rect.cols;
         let text = if wide == cell.wide { cell.text } else { " " };
         frame.put(y, rect.x + cell.col, text, wide, cell.style);
+        if let Some(link) = cell.link {
+            frame.link(y, rect.x + cell.col, link);
+        }
     }
 }
 

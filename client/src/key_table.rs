@@ -16,7 +16,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 25] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 37] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -25,10 +25,22 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 25] = [
     ("Right", "select-pane -R"),
     ("o", "select-pane -t :.+"),
     ("z", "resize-pane -Z"),
+    ("C-Up", "resize-pane -U"),
+    ("C-Down", "resize-pane -D"),
+    ("C-Left", "resize-pane -L"),
+    ("C-Right", "resize-pane -R"),
+    ("M-Up", "resize-pane -U 5"),
+    ("M-Down", "resize-pane -D 5"),
+    ("M-Left", "resize-pane -L 5"),
+    ("M-Right", "resize-pane -R 5"),
     ("x", "confirm-before kill-pane"),
+    ("&", "confirm-before kill-window"),
+    ("$", "rename-session"),
     ("c", "new-window"),
     ("n", "next-window"),
     ("p", "previous-window"),
+    ("l", "last-window"),
+    (";", "last-pane"),
     ("0", "select-window -t :=0"),
     ("1", "select-window -t :=1"),
     ("2", "select-window -t :=2"),
@@ -46,8 +58,9 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 25] = [
 
 /// The commands a binding can run, for messages and help.
 pub const COMMANDS: &str = "split-window [-h|-v], select-pane -U|-D|-L|-R, \
-select-pane -t :.+ (next pane), resize-pane -Z, kill-pane, confirm-before kill-pane, \
-new-window, next-window, previous-window, select-window -t N, rename-window (asks the \
+select-pane -t :.+ (next pane), resize-pane -Z, resize-pane -U|-D|-L|-R [N], kill-pane, confirm-before kill-pane, kill-window, \
+confirm-before kill-window, rename-session (asks the name), \
+new-window, next-window, previous-window, last-window, last-pane, select-window -t N, rename-window (asks the \
 name), detach-client, copy-mode (the scroll view), send-prefix, or none (unbound)";
 
 /// A key pressed after the prefix.
@@ -55,6 +68,9 @@ name), detach-client, copy-mode (the scroll view), send-prefix, or none (unbound
 pub enum Key {
     Byte(u8),
     Arrow(Direction),
+    /// `C-Up`, ... and `M-Up`, ...: an arrow with Ctrl or Alt.
+    CtrlArrow(Direction),
+    AltArrow(Direction),
 }
 
 /// What a key after the prefix does.
@@ -63,6 +79,10 @@ pub enum Binding {
     Command(MuxCommand),
     /// Ask y/n first (tmux's `confirm-before kill-pane`).
     ConfirmKillPane,
+    /// Ask y/n first (tmux's `confirm-before kill-window`).
+    ConfirmKillWindow,
+    /// Ask for the session's new name.
+    RenameSession,
     /// Ask for the window's new name.
     RenameWindow,
     Detach,
@@ -130,25 +150,39 @@ pub fn parse_prefix(text: &str) -> Result<u8, String> {
     }
 }
 
-/// A key after the prefix: one ASCII character, `Space`, `Up`, `Down`, `Left`, `Right`,
-/// or a control key (`C-a`; not `C-[`, which is Escape).
+/// A key after the prefix: one ASCII character, `Space`, `Up`, `Down`, `Left`, `Right`
+/// (also with `C-` or `M-`), or a control key (`C-a`; not `C-[`, which is Escape).
 pub fn parse_key(text: &str) -> Result<Key, String> {
-    let key = match text {
-        "Up" => Key::Arrow(Direction::Up),
-        "Down" => Key::Arrow(Direction::Down),
-        "Left" => Key::Arrow(Direction::Left),
-        "Right" => Key::Arrow(Direction::Right),
-        "Space" => Key::Byte(b' '),
-        _ => match (text.as_bytes(), control_key(text)) {
-            ([byte], _) if byte.is_ascii_graphic() => Key::Byte(*byte),
-            (_, Some(byte)) if byte != ESC => Key::Byte(byte),
-            _ => {
-                return Err(
-                    "a key name: one character, Space, Up, Down, Left, Right or C-<letter>".into(),
-                )
-            }
-        },
+    let arrow = |name: &str| match name {
+        "Up" => Some(Direction::Up),
+        "Down" => Some(Direction::Down),
+        "Left" => Some(Direction::Left),
+        "Right" => Some(Direction::Right),
+        _ => None,
     };
+    if let Some(direction) = text.strip_prefix("C-").and_then(arrow) {
+        return Ok(Key::CtrlArrow(direction));
+    }
+    if let Some(direction) = text.strip_prefix("M-").and_then(arrow) {
+        return Ok(Key::AltArrow(direction));
+    }
+    let key =
+        match text {
+            "Up" => Key::Arrow(Direction::Up),
+            "Down" => Key::Arrow(Direction::Down),
+            "Left" => Key::Arrow(Direction::Left),
+            "Right" => Key::Arrow(Direction::Right),
+            "Space" => Key::Byte(b' '),
+            _ => match (text.as_bytes(), control_key(text)) {
+                ([byte], _) if byte.is_ascii_graphic() => Key::Byte(*byte),
+                (_, Some(byte)) if byte != ESC => Key::Byte(byte),
+                _ => return Err(
+                    "a key name: one character, Space, Up, Down, Left, Right (C-Up, M-Up, ...) \
+                     or C-<letter>"
+                        .into(),
+                ),
+            },
+        };
     Ok(key)
 }
 
@@ -159,6 +193,17 @@ fn control_key(text: &str) -> Option<u8> {
         [symbol @ (b'@' | b'[' | b'\\' | b']' | b'^' | b'_')] => Some(symbol - b'@'),
         _ => None,
     }
+}
+
+/// resize-pane's direction flag.
+fn resize_direction(flag: &str) -> Result<Direction, String> {
+    Ok(match flag {
+        "-U" => Direction::Up,
+        "-D" => Direction::Down,
+        "-L" => Direction::Left,
+        "-R" => Direction::Right,
+        _ => return Err(format!("one of: {COMMANDS}")),
+    })
 }
 
 /// A binding's command in tmux's words; `None` for `none`.
@@ -176,11 +221,21 @@ pub fn parse_binding(text: &str) -> Result<Option<Binding>, String> {
         ["select-pane", "-R"] => command(SelectPane(Direction::Right)),
         ["select-pane", "-t", ":.+"] => command(NextPane),
         ["resize-pane", "-Z"] => command(ToggleZoom),
+        ["resize-pane", flag] => command(ResizePane(resize_direction(flag)?, 1)),
+        ["resize-pane", flag, cells] => match cells.parse() {
+            Ok(cells) if cells > 0 => command(ResizePane(resize_direction(flag)?, cells)),
+            _ => return Err("resize-pane -U|-D|-L|-R N, N a number of cells".into()),
+        },
         ["kill-pane"] => command(KillPane),
         ["confirm-before", "kill-pane"] => Some(Binding::ConfirmKillPane),
+        ["confirm-before", "kill-window"] => Some(Binding::ConfirmKillWindow),
+        ["kill-window"] => command(KillWindow),
+        ["rename-session"] => Some(Binding::RenameSession),
         ["new-window"] => command(NewWindow),
         ["next-window"] => command(NextWindow),
         ["previous-window"] => command(PreviousWindow),
+        ["last-window"] => command(LastWindow),
+        ["last-pane"] => command(LastPane),
         ["select-window", "-t", target] => {
             let index = target.trim_start_matches(":=").trim_start_matches(':');
             match index.parse() {
@@ -224,6 +279,8 @@ mod tests {
         assert_eq!(parse_key("Space"), Ok(Key::Byte(b' ')));
         assert_eq!(parse_key("Left"), Ok(Key::Arrow(Direction::Left)));
         assert_eq!(parse_key("C-c"), Ok(Key::Byte(0x03)));
+        assert_eq!(parse_key("C-Up"), Ok(Key::CtrlArrow(Direction::Up)));
+        assert_eq!(parse_key("M-Left"), Ok(Key::AltArrow(Direction::Left)));
         for refused in ["C-[", "é", "ab", " ", "F1", ""] {
             assert!(parse_key(refused).is_err(), "{refused}");
         }
@@ -250,8 +307,23 @@ mod tests {
             parsed("kill-pane"),
             Some(Binding::Command(MuxCommand::KillPane))
         );
+        assert_eq!(
+            parsed("resize-pane -L 5"),
+            Some(Binding::Command(MuxCommand::ResizePane(Direction::Left, 5)))
+        );
+        assert_eq!(
+            parsed("resize-pane -D"),
+            Some(Binding::Command(MuxCommand::ResizePane(Direction::Down, 1)))
+        );
         assert_eq!(parse_binding("none"), Ok(None));
-        for refused in ["split-window -x", "select-window -t x", "kill-server", ""] {
+        for refused in [
+            "split-window -x",
+            "select-window -t x",
+            "kill-server",
+            "resize-pane -Q",
+            "resize-pane -L 0",
+            "",
+        ] {
             assert!(parse_binding(refused).is_err(), "{refused}");
         }
     }

@@ -1,12 +1,15 @@
 //! The moshmux client: it mirrors a session's host state from the server over SSP, draws
 //! it in the local terminal, and sends keys, resizes and multiplexer commands back.
 
+pub mod alerts;
 pub mod attach;
 pub mod bindings;
 pub mod cli;
 pub mod clipboard;
 pub mod config;
+pub mod core;
 pub mod frame;
+pub mod input;
 pub mod key_table;
 pub mod locale;
 pub mod mouse;

@@ -1,3 +1,4 @@
+use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -9,6 +10,7 @@ use moshmux::config::ClientConfig;
 use moshmux::locale;
 use moshmux::server_command::{Failure, ServerPlace};
 use moshmux::session::{self, Exit};
+use moshmux::terminal;
 use moshmux_proto::SessionKey;
 
 const BAD_KEY: &str = "moshmux: MOSHMUX_KEY is missing or not a 22-character moshmux key; \
@@ -17,8 +19,7 @@ use the key printed by `moshmux-server new`";
 fn main() -> ExitCode {
     // Taken out of the environment first, before any thread exists: no thread, child or
     // crash report sees it afterwards.
-    let key = std::env::var("MOSHMUX_KEY").ok();
-    std::env::remove_var("MOSHMUX_KEY");
+    let key = take_key();
     if let Err(problem) = moshmux_proto::crypto::check_cpu() {
         return fail(&format!("moshmux: {problem}"));
     }
@@ -57,6 +58,10 @@ fn attach(args: AttachArgs) -> ExitCode {
     if !locale::is_utf8() {
         return fail(&format!("moshmux: {}", locale::NOT_UTF8));
     }
+    // Before the server is asked for anything: without a terminal, no session is made.
+    if let Err(message) = terminal::check() {
+        return fail(&message);
+    }
     let config = load_config().with_flags(args.predict, args.scrollback_lines);
     let plan = AttachPlan {
         place: ServerPlace {
@@ -82,10 +87,7 @@ fn list_sessions(args: LsArgs) -> ExitCode {
         server: args.server,
     };
     match place.run(&["ls".to_owned()]) {
-        Ok(sessions) => {
-            print!("{sessions}");
-            ExitCode::SUCCESS
-        }
+        Ok(sessions) => print(&sessions),
         Err(Failure::NotRun(line)) => fail(&line),
         Err(Failure::Server(_)) => ExitCode::FAILURE,
     }
@@ -112,15 +114,45 @@ fn run_session(server: SocketAddr, key: SessionKey, config: ClientConfig) -> Exi
     match runtime.block_on(session::run(server, key, config)) {
         Err(message) | Ok(Exit::Failed(message)) => fail(&message),
         Ok(Exit::Quit | Exit::InputClosed) => ExitCode::SUCCESS,
-        Ok(Exit::Detached { session }) => {
-            println!("[detached from session {session}]");
-            ExitCode::SUCCESS
-        }
-        Ok(Exit::Ended { session }) => {
-            println!("[exited: session {session} ended]");
-            ExitCode::SUCCESS
-        }
+        Ok(Exit::Detached { session }) => print(&format!("[detached from session {session}]\n")),
+        Ok(Exit::Ended { session }) => print(&format!("[exited: session {session} ended]\n")),
         Ok(Exit::Signal(number)) => ExitCode::from(128u8.saturating_add(number as u8)),
+    }
+}
+
+/// `MOSHMUX_KEY`, taken out of the environment. Removing the variable only drops libc's
+/// pointer to it; its bytes stay where the kernel shows the initial environment to any
+/// process of ours (`/proc/PID/environ`), so the value is wiped there too.
+fn take_key() -> Option<String> {
+    let key = std::env::var("MOSHMUX_KEY").ok();
+    // SAFETY: main calls this before any other thread exists, so nothing changes the
+    // environment meanwhile. getenv returns a pointer into the NUL-terminated
+    // "NAME=value" string; unsetenv only takes the string out of `environ` and never frees
+    // it (glibc and musl leave it in place: it may be the initial stack's), so the value's
+    // bytes stay ours to overwrite.
+    unsafe {
+        let value = libc::getenv(c"MOSHMUX_KEY".as_ptr());
+        std::env::remove_var("MOSHMUX_KEY");
+        if !value.is_null() {
+            for offset in 0..libc::strlen(value) {
+                std::ptr::write_volatile(value.add(offset), 0);
+            }
+        }
+    }
+    key
+}
+
+/// Writes to stdout; a reader that went away (`moshmux ls | head -1`) is no error, as
+/// with tmux, and any other failure to write is one line.
+fn print(text: &str) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => fail(&format!("moshmux: writing the output: {error}")),
     }
 }
 

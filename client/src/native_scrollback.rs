@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use moshmux_proto::screen::{CellStyle, Row};
+use moshmux_proto::screen::{CellStyle, Color, Row, UnderlineStyle};
 use moshmux_proto::{HostState, ScrollRequest};
 
 /// The most rows one scroll request may ask for (the server refuses more than 1000).
@@ -50,6 +50,9 @@ struct Tracked {
     next: u64,
     /// Lines skipped and not yet announced by a marker line.
     skipped: u64,
+    /// The pane's history length at the previous plan, to tell a flood still running
+    /// (it grew by more than a screen since) from one that has ended.
+    seen_end: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -102,11 +105,14 @@ impl NativeScrollback {
                 pane,
                 next: end,
                 skipped: 0,
+                seen_end: end,
             },
+            // The past a fresh client finds is no flood in progress.
             _ => Tracked {
                 pane,
                 next: start,
                 skipped: 0,
+                seen_end: end,
             },
         };
         self.fresh = false;
@@ -115,6 +121,13 @@ impl NativeScrollback {
             tracked.skipped += start - tracked.next;
             tracked.next = start;
         }
+        // A flood that still runs (the history grew by more than a screen since the last
+        // state) outruns the history channel: lines written now would be followed by
+        // another skip, and the terminal would read chunk, marker, chunk. Nothing is
+        // written from history until it slows, then the newest `limit` lines go after one
+        // marker.
+        let flooding = end > tracked.seen_end + u64::from(pane_rows);
+        tracked.seen_end = end;
         if end - tracked.next > self.limit {
             tracked.skipped += end - self.limit - tracked.next;
             tracked.next = end - self.limit;
@@ -130,7 +143,7 @@ impl NativeScrollback {
                     writes.push(Write::ScrollShown(behind as u16));
                 }
                 tracked.next = end;
-            } else {
+            } else if !flooding {
                 let lines: Vec<Arc<Row>> = (tracked.next..end)
                     .map_while(|line| host.history.get(&(pane, line)).cloned())
                     .collect();
@@ -172,6 +185,9 @@ pub const MARKER_STYLE: CellStyle = CellStyle {
     italic: false,
     underline: false,
     inverse: false,
+    strikethrough: false,
+    underline_style: UnderlineStyle::Single,
+    underline_color: Color::Default,
 };
 
 /// The line written in place of lines skipped after a flood.

@@ -8,8 +8,9 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
+use std::sync::Arc;
 
-use moshmux_proto::screen::{CellStyle, Color, Modes, MouseEncoding, MouseMode};
+use moshmux_proto::screen::{CellStyle, Color, Modes, MouseEncoding, MouseMode, UnderlineStyle};
 
 use crate::frame::{Frame, FrameCell, Glyph};
 
@@ -23,6 +24,8 @@ pub struct Renderer {
     shown: Option<Frame>,
     /// The terminal's current attributes, when known.
     pen: Option<CellStyle>,
+    /// The hyperlink (OSC 8) the terminal has open: what it prints joins it.
+    link: Option<Arc<str>>,
     /// The terminal's cursor (row, col), when known. Writing the last column leaves it
     /// unknown: terminals differ on the pending wrap that follows.
     cursor: Option<(u16, u16)>,
@@ -33,12 +36,18 @@ pub struct Renderer {
 
 impl Renderer {
     /// Appends what turns the terminal's screen into `frame`. A first frame, or one of a
-    /// new size, is drawn whole on a cleared screen.
+    /// new size, is drawn whole on a cleared screen, cleared row by row: a terminal may
+    /// keep what an erase of the whole screen removes (tmux 3.3's `scroll-on-clear`,
+    /// VTE), and only native scrollback may write to the terminal's scrollback.
     pub fn render(&mut self, frame: &Frame, out: &mut Vec<u8>) {
         let shown = match self.shown.take() {
             Some(shown) if shown.cols() == frame.cols() && shown.rows() == frame.rows() => shown,
             _ => {
-                out.extend_from_slice(b"\x1b[m\x1b[H\x1b[2J");
+                out.extend_from_slice(b"\x1b[m");
+                for row in 1..=frame.rows() {
+                    let _ = write!(out, "\x1b[{row}H\x1b[2K");
+                }
+                out.extend_from_slice(b"\x1b[H");
                 self.pen = Some(CellStyle::default());
                 self.cursor = Some((0, 0));
                 Frame::blank(frame.cols(), frame.rows())
@@ -54,6 +63,8 @@ impl Renderer {
                 self.update_row(row, new, old, out);
             }
         }
+        // Nothing written between frames joins a link.
+        self.set_link(None, out);
         self.set_modes(frame.modes, out);
         match frame.cursor {
             Some((row, col)) => {
@@ -75,7 +86,7 @@ impl Renderer {
     /// Appends what hands the terminal back: default attributes and modes, a visible
     /// cursor on a fresh line below the frame.
     pub fn finish(&mut self, out: &mut Vec<u8>) {
-        self.set_pen(CellStyle::default(), out);
+        self.plain_pen(out);
         self.set_modes(Modes::default(), out);
         out.extend_from_slice(b"\x1b[?25h");
         if let Some(shown) = &self.shown {
@@ -93,7 +104,7 @@ impl Renderer {
     /// `scroll_into_scrollback` write there.
     fn scroll(&mut self, shown: &mut Frame, region: u16, k: u16, out: &mut Vec<u8>) {
         // Rows that come in are erased in the current background: make it the default.
-        self.set_pen(CellStyle::default(), out);
+        self.plain_pen(out);
         // Setting the region homes the cursor, and so does resetting it.
         let _ = write!(out, "\x1b[1;{region}r\x1b[{k}M\x1b[r");
         self.cursor = Some((0, 0));
@@ -113,7 +124,7 @@ impl Renderer {
             return;
         }
         shown.scroll_up(rows, k);
-        self.set_pen(CellStyle::default(), out);
+        self.plain_pen(out);
         let _ = write!(out, "\x1b[{rows}H");
         out.extend(std::iter::repeat_n(b'\n', usize::from(k)));
         self.cursor = Some((rows - 1, 0));
@@ -128,14 +139,16 @@ impl Renderer {
             return;
         }
         let rows = self.shown.as_ref().map_or(lines.rows(), Frame::rows).max(1);
-        self.set_pen(CellStyle::default(), out);
-        out.extend_from_slice(b"\x1b[H");
+        self.plain_pen(out);
+        // Autowrap off: a line the terminal draws wider than the frame (emoji it
+        // measures otherwise) is cut at the edge instead of taking a second row.
+        out.extend_from_slice(b"\x1b[?7l\x1b[H");
         for index in 0..lines.rows() {
             if index > 0 {
                 out.extend_from_slice(b"\r\n");
             }
             // Erased first: erasing after a full line would take its last cell.
-            self.set_pen(CellStyle::default(), out);
+            self.plain_pen(out);
             out.extend_from_slice(b"\x1b[2K");
             let line = lines.row(index);
             let end = line
@@ -143,13 +156,14 @@ impl Renderer {
                 .rposition(|c| !c.is_blank())
                 .map_or(0, |i| i + 1);
             for cell in &line[..end] {
-                self.set_pen(cell.style, out);
+                self.pen_for(cell, out);
                 print_glyph(&cell.glyph, out);
             }
         }
+        out.extend_from_slice(b"\x1b[?7h");
         // The last `on_screen` lines are still on the screen's top rows: feed them off.
         let on_screen = lines.rows().min(rows);
-        self.set_pen(CellStyle::default(), out);
+        self.plain_pen(out);
         let _ = write!(out, "\x1b[{rows}H");
         out.extend(std::iter::repeat_n(b'\n', usize::from(on_screen)));
         self.cursor = Some((rows - 1, 0));
@@ -160,7 +174,9 @@ impl Renderer {
     }
 
     fn update_row(&mut self, row: u16, new: &[FrameCell], old: &[FrameCell], out: &mut Vec<u8>) {
-        let cols = new.len();
+        if new.iter().chain(old).any(uncertain_width) {
+            return self.redraw_row(row, new, old, out);
+        }
         // From here on the new row is blank: one erase-to-end-of-line clears it.
         let tail = new.iter().rposition(|c| !c.is_blank()).map_or(0, |i| i + 1);
         let mut col = 0;
@@ -170,19 +186,73 @@ impl Renderer {
                 col += 1;
                 continue;
             }
-            let at = col as u16;
-            self.move_to(row, at, new, out);
-            self.set_pen(cell.style, out);
-            print_glyph(&cell.glyph, out);
-            let width = if cell.wide { 2 } else { 1 };
-            col += width;
-            self.cursor = (col < cols).then_some((row, col as u16));
+            col = self.print_cell(row, col, new, out);
         }
         if let Some(first) = old[tail..].iter().position(|c| !c.is_blank()) {
             self.move_to(row, (tail + first) as u16, new, out);
-            self.set_pen(CellStyle::default(), out);
+            self.plain_pen(out);
             out.extend_from_slice(b"\x1b[K");
         }
+    }
+
+    /// A row that shows, or showed, a cell whose width terminals disagree on (emoji
+    /// sequences: skin tones, flags, joined families): what the terminal holds right
+    /// of such a cell may sit elsewhere than the frame says, so the row is erased from
+    /// its first change or its first such cell, whichever comes first, and drawn again.
+    /// Adjacent such cells are printed in one go, as the program printed them, so that
+    /// the terminal joins them as it would have (a ZWJ family, a skin tone, a flag);
+    /// after each run the cursor is placed anew, and autowrap is off meanwhile. Whatever
+    /// width the terminal gives a run, nothing stale is left: a narrower one leaves
+    /// erased cells, a wider one is overwritten by the next cell.
+    fn redraw_row(&mut self, row: u16, new: &[FrameCell], old: &[FrameCell], out: &mut Vec<u8>) {
+        let Some(changed) = new.iter().zip(old).position(|(new, old)| new != old) else {
+            return;
+        };
+        let uncertain = [new, old].map(|line| line.iter().position(uncertain_width));
+        let mut start = uncertain.into_iter().flatten().fold(changed, usize::min);
+        if start > 0 && new[start].glyph == Glyph::WideTail {
+            start -= 1;
+        }
+        self.move_to(row, start as u16, new, out);
+        self.plain_pen(out);
+        out.extend_from_slice(b"\x1b[K\x1b[?7l");
+        let tail = new.iter().rposition(|c| !c.is_blank()).map_or(0, |i| i + 1);
+        // The column right after the run of uncertain cells just printed, if any.
+        let mut run_end = None;
+        let mut col = start;
+        while col < tail {
+            let cell = &new[col];
+            if cell.glyph == Glyph::WideTail || cell.is_blank() {
+                col += 1;
+                continue;
+            }
+            let joins_run = uncertain_width(cell) && run_end == Some(col);
+            if joins_run {
+                self.pen_for(cell, out);
+                print_glyph(&cell.glyph, out);
+                col += if cell.wide { 2 } else { 1 };
+            } else {
+                col = self.print_cell(row, col, new, out);
+            }
+            run_end = uncertain_width(cell).then_some(col);
+        }
+        out.extend_from_slice(b"\x1b[?7h");
+    }
+
+    /// Prints the cell at `col` of `line` (row `row`); returns the column after it. The
+    /// cursor is not known after a cell whose width is uncertain.
+    fn print_cell(&mut self, row: u16, col: usize, line: &[FrameCell], out: &mut Vec<u8>) -> usize {
+        let cell = &line[col];
+        self.move_to(row, col as u16, line, out);
+        self.pen_for(cell, out);
+        print_glyph(&cell.glyph, out);
+        let next = col + if cell.wide { 2 } else { 1 };
+        self.cursor = if uncertain_width(cell) {
+            None
+        } else {
+            (next < line.len()).then_some((row, next as u16))
+        };
+        next
     }
 
     /// Moves the cursor by the shortest sequence available. `line` is what the terminal
@@ -198,6 +268,7 @@ impl Renderer {
                 let reprint = col - c <= MAX_REPRINT
                     && skipped.iter().all(|cell| {
                         Some(cell.style) == self.pen
+                            && cell.link == self.link
                             && matches!(cell.glyph, Glyph::Char(ch) if ch.is_ascii())
                     });
                 if reprint {
@@ -220,6 +291,28 @@ impl Renderer {
             }
         }
         self.cursor = Some((row, col));
+    }
+
+    /// Attributes and hyperlink for printing `cell`.
+    fn pen_for(&mut self, cell: &FrameCell, out: &mut Vec<u8>) {
+        self.set_pen(cell.style, out);
+        self.set_link(cell.link.as_ref(), out);
+    }
+
+    /// Opens the hyperlink what is printed next joins (OSC 8), or closes the open one.
+    fn set_link(&mut self, link: Option<&Arc<str>>, out: &mut Vec<u8>) {
+        if self.link.as_ref() != link {
+            let uri = link.map_or("", |link| &**link);
+            // Targets are printable ASCII (the protocol's rows refuse others).
+            let _ = write!(out, "\x1b]8;;{uri}\x1b\\");
+            self.link = link.cloned();
+        }
+    }
+
+    /// Default attributes and no hyperlink: before erasing, and what the terminal is
+    /// left with.
+    fn plain_pen(&mut self, out: &mut Vec<u8>) {
+        self.pen_for(&FrameCell::BLANK, out);
     }
 
     /// Changes attributes by whichever is shorter: changing only what differs, or a
@@ -265,6 +358,9 @@ impl Renderer {
         }
         if old.bracketed_paste != modes.bracketed_paste {
             flag(out, modes.bracketed_paste, "2004");
+        }
+        if old.focus_events != modes.focus_events {
+            flag(out, modes.focus_events, "1004");
         }
         if old.mouse != modes.mouse {
             if let Some(code) = mouse_mode_code(old.mouse) {
@@ -324,6 +420,28 @@ fn find_scroll(old: &Frame, new: &Frame) -> Option<(u16, u16)> {
     (best > unchanged + 1).then_some((region as u16, k as u16))
 }
 
+/// Whether terminals may draw the cell wider or narrower than the server's model: emoji
+/// and the characters that join, modify or pair them (ZWJ, variation selectors, skin
+/// tones, regional-indicator flags, tags, keycaps). Width tables differ there between
+/// terminals and Unicode versions, so the renderer never trusts the cursor after one.
+fn uncertain_width(cell: &FrameCell) -> bool {
+    let pictographic = |c: char| {
+        matches!(u32::from(c),
+            0x231a..=0x23ff | 0x2600..=0x27bf | 0x2b00..=0x2bff | 0x1f000..=0x1faff)
+    };
+    let joining = |c: char| {
+        matches!(u32::from(c),
+            0x200d | 0x20e3 | 0xfe0e | 0xfe0f | 0x1f1e6..=0x1f1ff | 0x1f3fb..=0x1f3ff
+                | 0xe0020..=0xe007f)
+    };
+    match &cell.glyph {
+        Glyph::Char(c) if c.is_ascii() => false,
+        Glyph::Char(c) => pictographic(*c) || joining(*c),
+        Glyph::Cluster(text) => text.chars().any(|c| pictographic(c) || joining(c)),
+        Glyph::WideTail => false,
+    }
+}
+
 /// A cell's text; the tail of a wide cell prints nothing, its head covers it.
 fn print_glyph(glyph: &Glyph, out: &mut Vec<u8>) {
     match glyph {
@@ -370,8 +488,20 @@ fn style_params(from: &CellStyle, to: &CellStyle) -> Vec<String> {
     switch(&mut params, from.bold && !intensity_off, to.bold, "1", "22");
     switch(&mut params, from.dim && !intensity_off, to.dim, "2", "22");
     switch(&mut params, from.italic, to.italic, "3", "23");
-    switch(&mut params, from.underline, to.underline, "4", "24");
+    let underline_changed = from.underline != to.underline
+        || (to.underline && from.underline_style != to.underline_style);
+    if underline_changed {
+        params.push(underline_param(to).to_owned());
+    }
     switch(&mut params, from.inverse, to.inverse, "7", "27");
+    switch(&mut params, from.strikethrough, to.strikethrough, "9", "29");
+    if from.underline_color != to.underline_color {
+        params.push(match to.underline_color {
+            Color::Default => "59".to_owned(),
+            Color::Indexed(n) => format!("58:5:{n}"),
+            Color::Rgb(r, g, b) => format!("58:2::{r}:{g}:{b}"),
+        });
+    }
     if from.fg != to.fg {
         params.push(color_param(to.fg, 30, 90, 38));
     }
@@ -379,6 +509,21 @@ fn style_params(from: &CellStyle, to: &CellStyle) -> Vec<String> {
         params.push(color_param(to.bg, 40, 100, 48));
     }
     params
+}
+
+/// The underline as SGR: off, a single line (`4`, which every terminal knows), or a
+/// shape (`4:N`, which terminals that lack it show as a single line or ignore).
+fn underline_param(style: &CellStyle) -> &'static str {
+    if !style.underline {
+        return "24";
+    }
+    match style.underline_style {
+        UnderlineStyle::Single => "4",
+        UnderlineStyle::Double => "4:2",
+        UnderlineStyle::Curly => "4:3",
+        UnderlineStyle::Dotted => "4:4",
+        UnderlineStyle::Dashed => "4:5",
+    }
 }
 
 fn color_param(color: Color, base: u8, bright: u8, extended: u8) -> String {
@@ -393,3 +538,5 @@ fn color_param(color: Color, base: u8, bright: u8, extended: u8) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod width_tests;

@@ -12,14 +12,19 @@
 //! line (the one the status line numbers), the moving keys extend it, and `y` or Enter
 //! copies it to the local clipboard with OSC 52 and closes the view.
 
-use moshmux_proto::screen::{CellStyle, PaneScreen, Rect, Row, SearchResult};
+use moshmux_proto::screen::{
+    CellStyle, Color, PaneScreen, Rect, Row, SearchResult, UnderlineStyle,
+};
 use moshmux_proto::{HostState, Label, ScrollRequest, SearchDirection, SearchRequest};
 
 use crate::frame::{draw_row, Frame};
+use crate::input::{Kind, NamedKey, Token};
 
-const ESC: u8 = 0x1b;
 /// Lines one mouse wheel notch moves, as in tmux.
 const WHEEL_LINES: u64 = 3;
+/// A wheel notch up and down, as mouse reports number them.
+const WHEEL_UP: u32 = 64;
+const WHEEL_DOWN: u32 = 65;
 /// Longest search the prompt collects.
 const MAX_NEEDLE_BYTES: usize = 256;
 /// Drawn in place of a line still on its way.
@@ -40,8 +45,6 @@ pub enum Entry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Input {
     Normal,
-    /// Inside an escape sequence: the bytes so far, ESC included.
-    Sequence(Vec<u8>),
     /// Typing a search.
     Prompt(SearchDirection, Vec<u8>),
 }
@@ -111,18 +114,36 @@ impl ScrollView {
         self.search.as_ref()
     }
 
-    /// Takes keys typed while the view is open; returns false when they closed it.
+    /// Takes one key typed while the view is open; returns false when it closed the view.
     /// `screen` is the view's pane's, from `host`.
-    pub fn feed(&mut self, bytes: &[u8], host: &HostState, screen: &PaneScreen) -> bool {
-        for &byte in bytes {
-            if !self.step(byte, host, screen) {
-                return false;
-            }
-        }
-        // An ESC that ends a read is the Esc key: a sequence comes in one read.
-        if self.input == Input::Sequence(vec![ESC]) {
-            self.input = Input::Normal;
-            return self.escape();
+    pub fn feed(&mut self, token: &Token, host: &HostState, screen: &PaneScreen) -> bool {
+        let input = std::mem::replace(&mut self.input, Input::Normal);
+        match input {
+            Input::Normal => return self.key(token, host, screen),
+            Input::Prompt(direction, mut needle) => match token.kind {
+                Kind::Control(b'\r' | b'\n') => {
+                    let needle = String::from_utf8_lossy(&needle).into_owned();
+                    if !needle.is_empty() {
+                        self.start_search(Label::new(&needle), direction);
+                    }
+                }
+                // Esc (any escape sequence), C-c and C-g cancel the prompt, not the view.
+                Kind::Escape | Kind::Alt(_) | Kind::Key(_) | Kind::Control(0x03 | 0x07) => {}
+                Kind::Control(0x7f | 0x08) => {
+                    let mut text = String::from_utf8_lossy(&needle).into_owned();
+                    text.pop();
+                    self.input = Input::Prompt(direction, text.into_bytes());
+                }
+                Kind::Char(_) => {
+                    if needle.len() + token.bytes.len() <= MAX_NEEDLE_BYTES {
+                        needle.extend_from_slice(&token.bytes);
+                    }
+                    self.input = Input::Prompt(direction, needle);
+                }
+                Kind::Control(_) | Kind::Mouse(_) | Kind::Focus(_) | Kind::Paste | Kind::Other => {
+                    self.input = Input::Prompt(direction, needle)
+                }
+            },
         }
         true
     }
@@ -137,101 +158,55 @@ impl ScrollView {
         self.copied.take()
     }
 
-    fn step(&mut self, byte: u8, host: &HostState, screen: &PaneScreen) -> bool {
-        let input = std::mem::replace(&mut self.input, Input::Normal);
-        match input {
-            Input::Normal => return self.key(byte, host, screen),
-            Input::Sequence(mut bytes) => {
-                bytes.push(byte);
-                match bytes.as_slice() {
-                    [ESC, b'[' | b'O'] => self.input = Input::Sequence(bytes),
-                    [ESC, b'[', .., last] if !(0x40..=0x7e).contains(last) && bytes.len() < 32 => {
-                        self.input = Input::Sequence(bytes)
-                    }
-                    [ESC, b'[' | b'O', rest @ ..] => return self.sequence(rest, screen),
-                    // A lone ESC is the Esc key; the byte after it is not looked at.
-                    _ => return self.escape(),
-                }
-            }
-            Input::Prompt(direction, mut needle) => match byte {
-                b'\r' | b'\n' => {
-                    let needle = String::from_utf8_lossy(&needle).into_owned();
-                    if !needle.is_empty() {
-                        self.start_search(Label::new(&needle), direction);
-                    }
-                }
-                // Esc, C-c and C-g cancel the prompt, not the view.
-                ESC | 0x03 | 0x07 => {}
-                0x7f | 0x08 => {
-                    while needle.pop().is_some_and(|b| b & 0xc0 == 0x80) {}
-                    self.input = Input::Prompt(direction, needle);
-                }
-                byte if byte < 0x20 => self.input = Input::Prompt(direction, needle),
-                byte => {
-                    if needle.len() < MAX_NEEDLE_BYTES {
-                        needle.push(byte);
-                    }
-                    self.input = Input::Prompt(direction, needle);
-                }
-            },
-        }
-        true
-    }
-
-    fn key(&mut self, byte: u8, host: &HostState, screen: &PaneScreen) -> bool {
+    /// A key outside the prompt; false when it closed the view.
+    fn key(&mut self, token: &Token, host: &HostState, screen: &PaneScreen) -> bool {
         let page = i64::from(self.rows);
         self.message = None;
-        match byte {
-            b'q' => return false,
-            ESC => self.input = Input::Sequence(vec![ESC]),
-            b'k' => self.move_by(-1, screen),
-            b'j' => self.move_by(1, screen),
-            0x15 => self.move_by(-page / 2, screen),
-            0x04 => self.move_by(page / 2, screen),
-            0x02 => self.move_by(-page, screen),
-            0x06 => self.move_by(page, screen),
-            b'g' => self.first = screen.history_start,
-            b'G' => self.first = screen.history_len,
-            b'v' | b' ' => self.anchor = Some(self.first),
-            b'y' | b'\r' if self.anchor.is_some() => return !self.copy(host, screen),
-            b'/' => self.input = Input::Prompt(SearchDirection::Older, Vec::new()),
-            b'?' => self.input = Input::Prompt(SearchDirection::Newer, Vec::new()),
-            b'n' | b'N' => {
-                if let Some(last) = &self.search {
-                    let direction = match (byte, last.direction) {
-                        (b'n', same) => same,
-                        (_, SearchDirection::Older) => SearchDirection::Newer,
-                        (_, SearchDirection::Newer) => SearchDirection::Older,
-                    };
-                    self.start_search(last.needle.clone(), direction);
-                }
-            }
-            _ => {}
-        }
-        true
-    }
-
-    /// A complete sequence after `ESC [` or `ESC O`: arrows, pages, the mouse wheel;
-    /// false when it closed the view.
-    fn sequence(&mut self, body: &[u8], screen: &PaneScreen) -> bool {
-        let page = i64::from(self.rows);
-        let wheel = |body: &[u8]| -> Option<u32> {
-            let text = std::str::from_utf8(body).ok()?;
-            let button = text.strip_prefix('<')?.split(';').next()?.parse().ok()?;
-            Some(button)
-        };
-        match body {
-            b"A" => self.move_by(-1, screen),
-            b"B" => self.move_by(1, screen),
-            b"5~" | b"5;2~" => self.move_by(-page, screen),
-            b"6~" | b"6;2~" => self.move_by(page, screen),
-            b"H" | b"1~" => self.first = screen.history_start,
-            b"F" | b"4~" => self.first = screen.history_len,
-            other => match wheel(other) {
-                Some(64) => self.move_by(-(WHEEL_LINES as i64), screen),
-                Some(65) => {
+        match token.kind {
+            Kind::Escape | Kind::Alt(_) => return self.escape(),
+            Kind::Key(Some(key)) => match key {
+                NamedKey::Up => self.move_by(-1, screen),
+                NamedKey::Down => self.move_by(1, screen),
+                NamedKey::PageUp | NamedKey::ShiftPageUp => self.move_by(-page, screen),
+                NamedKey::PageDown | NamedKey::ShiftPageDown => self.move_by(page, screen),
+                NamedKey::Home => self.first = screen.history_start,
+                NamedKey::End => self.first = screen.history_len,
+                NamedKey::Left
+                | NamedKey::Right
+                | NamedKey::CtrlArrow(_)
+                | NamedKey::AltArrow(_) => {}
+            },
+            Kind::Mouse(report) if !report.release => match report.button {
+                WHEEL_UP => self.move_by(-(WHEEL_LINES as i64), screen),
+                WHEEL_DOWN => {
                     self.move_by(WHEEL_LINES as i64, screen);
                     return !(self.leave_at_bottom && self.first >= screen.history_len);
+                }
+                _ => {}
+            },
+            _ => match token.byte() {
+                Some(b'q') => return false,
+                Some(b'k') => self.move_by(-1, screen),
+                Some(b'j') => self.move_by(1, screen),
+                Some(0x15) => self.move_by(-page / 2, screen),
+                Some(0x04) => self.move_by(page / 2, screen),
+                Some(0x02) => self.move_by(-page, screen),
+                Some(0x06) => self.move_by(page, screen),
+                Some(b'g') => self.first = screen.history_start,
+                Some(b'G') => self.first = screen.history_len,
+                Some(b'v' | b' ') => self.anchor = Some(self.first),
+                Some(b'y' | b'\r') if self.anchor.is_some() => return !self.copy(host, screen),
+                Some(b'/') => self.input = Input::Prompt(SearchDirection::Older, Vec::new()),
+                Some(b'?') => self.input = Input::Prompt(SearchDirection::Newer, Vec::new()),
+                Some(byte @ (b'n' | b'N')) => {
+                    if let Some(last) = &self.search {
+                        let direction = match (byte, last.direction) {
+                            (b'n', same) => same,
+                            (_, SearchDirection::Older) => SearchDirection::Newer,
+                            (_, SearchDirection::Newer) => SearchDirection::Older,
+                        };
+                        self.start_search(last.needle.clone(), direction);
+                    }
                 }
                 _ => {}
             },
@@ -403,6 +378,9 @@ pub const LOADING_STYLE: CellStyle = CellStyle {
     italic: false,
     underline: false,
     inverse: false,
+    strikethrough: false,
+    underline_style: UnderlineStyle::Single,
+    underline_color: Color::Default,
 };
 
 #[cfg(test)]

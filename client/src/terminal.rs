@@ -19,20 +19,29 @@ static RAW: AtomicBool = AtomicBool::new(false);
 const RESET: &[u8] = b"\x1b[m\x1b[?25h\x1b[?1l\x1b>\x1b[?2004l\x1b[?9l\x1b[?1000l\x1b[?1002l\
 \x1b[?1003l\x1b[?1005l\x1b[?1006l\r\n";
 
+/// Whether standard input and output are a terminal, as the client needs: checked before
+/// anything is asked of a server, so that `attach` without one leaves no session behind.
+pub fn check() -> Result<(), String> {
+    // SAFETY: isatty only inspects the descriptors.
+    let tty = unsafe { libc::isatty(0) == 1 && libc::isatty(1) == 1 };
+    if tty {
+        Ok(())
+    } else {
+        Err(
+            "moshmux needs a terminal on its standard input and output; run it from an \
+             interactive shell"
+                .to_owned(),
+        )
+    }
+}
+
 /// Raw mode for as long as this lives.
 pub struct RawMode(());
 
 impl RawMode {
     /// Puts the terminal in raw mode, after checking there is one.
     pub fn enter() -> Result<RawMode, String> {
-        // SAFETY: isatty only inspects the descriptors.
-        let tty = unsafe { libc::isatty(0) == 1 && libc::isatty(1) == 1 };
-        if !tty {
-            return Err(
-                "moshmux needs a terminal on its standard input and output; run it from an interactive shell"
-                    .to_owned(),
-            );
-        }
+        check()?;
         install_panic_hook();
         crossterm::terminal::enable_raw_mode()
             .map_err(|error| format!("moshmux cannot put the terminal in raw mode: {error}"))?;
@@ -101,14 +110,6 @@ pub fn spawn_input_reader() -> io::Result<mpsc::Receiver<Vec<u8>>> {
             }
         })?;
     Ok(receiver)
-}
-
-/// Moves what the terminal shows into its scrollback, so the client draws on an empty
-/// window without the alternate screen.
-pub fn claim_window(rows: u16) -> Vec<u8> {
-    let mut out = format!("\x1b[{rows}H").into_bytes();
-    out.extend(std::iter::repeat_n(b'\n', usize::from(rows)));
-    out
 }
 
 pub fn write_all(bytes: &[u8]) -> io::Result<()> {

@@ -11,10 +11,10 @@ use std::time::Duration;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use moshmux_fuzz::{client_addr, epoch, fixed_key, fresh_ends, server_addr};
-use moshmux_proto::crypto::{Cipher, Direction, MAX_SEQ};
+use moshmux_proto::crypto::{Cipher, Direction, Route, MAX_SEQ};
 use moshmux_proto::fragment::{Fragment, Fragmenter};
 use moshmux_proto::instruction::Instruction;
-use moshmux_proto::packet::{Packet, MAX_PAYLOAD};
+use moshmux_proto::packet::{max_payload, Packet};
 use moshmux_proto::{Connection, SyncState};
 
 #[derive(Arbitrary, Debug)]
@@ -22,6 +22,9 @@ struct Datagram {
     to_client: bool,
     /// Sealed for the receiver's own direction, as a reflector would send it back.
     reflected: bool,
+    /// Which of the key's connection ids a datagram to the server carries (the server
+    /// accepts a few near the newest it heard).
+    id_index: u8,
     seq: u64,
     timestamp: u16,
     timestamp_reply: u16,
@@ -46,6 +49,7 @@ enum Body {
         ack_num: u8,
         throwaway_num: u8,
         diff: Vec<u8>,
+        closing: bool,
     },
 }
 
@@ -72,6 +76,7 @@ fn payloads(body: Body) -> Vec<Vec<u8>> {
             ack_num,
             throwaway_num,
             diff,
+            closing,
         } => {
             let bytes = Instruction {
                 old_num: old_num.into(),
@@ -79,11 +84,12 @@ fn payloads(body: Body) -> Vec<Vec<u8>> {
                 ack_num: ack_num.into(),
                 throwaway_num: throwaway_num.into(),
                 diff,
+                closing,
             }
             .to_bytes();
             let mut fragmenter = Fragmenter::new();
             fragmenter
-                .make_fragments(&bytes, MAX_PAYLOAD)
+                .make_fragments(&bytes, max_payload(Direction::ToServer))
                 .into_iter()
                 .map(|mut fragment| {
                     fragment.instruction_id = id;
@@ -105,14 +111,14 @@ fuzz_target!(|datagrams: Vec<Datagram>| {
     let (mut server, mut client) = fresh_ends(now);
     for datagram in datagrams {
         now += Duration::from_millis(datagram.after_ms.into());
-        let direction = match datagram.to_client != datagram.reflected {
-            true => Direction::ToClient,
-            false => Direction::ToServer,
+        let route = match datagram.to_client != datagram.reflected {
+            true => Route::ToClient,
+            false => Route::ToServer(cipher.connection_id(datagram.id_index.into())),
         };
         let reply = datagram.timestamp_reply;
         for (offset, payload) in payloads(datagram.body).into_iter().enumerate() {
             let sealed = Packet {
-                direction,
+                route,
                 seq: datagram.seq.wrapping_add(offset as u64) & MAX_SEQ,
                 timestamp: datagram.timestamp,
                 timestamp_reply: (reply != u16::MAX).then_some(reply),

@@ -1,5 +1,5 @@
 //! Program output through a pane's terminal, as the daemon runs it minus the PTY: the
-//! prefilter, vt100, the query answers and the rows scrolled into history, with resizes
+//! prefilter, the terminal model, the query answers and the rows scrolled into history, with resizes
 //! between chunks. Then what the daemon makes of the screen: `capture-pane` text and the
 //! published pane screen, which must be within the protocol's limits and reach a client
 //! exactly through a diff from the previous one.
@@ -47,18 +47,18 @@ fuzz_target!(|input: Input| {
         for line in terminal.take_scrolled() {
             assert!(line.text.chars().count() <= 8 * 256);
         }
-        let (_, cols) = terminal.screen().size();
+        let cols = terminal.size().cols;
         for escapes in [false, true] {
             let text = terminal.capture(escapes);
             assert!(
                 escapes
                     || text
                         .lines()
-                        .all(|line| line.chars().count() <= 8 * usize::from(cols.get()))
+                        .all(|line| line.chars().count() <= 8 * usize::from(cols))
             );
         }
         let previous = published.screens.get(&0);
-        let screen = pane_screen(terminal.screen(), terminal.title(), previous)
+        let screen = pane_screen(&terminal, terminal.title(), previous)
             .expect("a pane's screen fits the protocol");
         let mut next = published.clone();
         next.screens.insert(0, screen);

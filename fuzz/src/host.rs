@@ -7,8 +7,8 @@ use std::sync::Arc;
 use arbitrary::Arbitrary;
 use moshmux_proto::label::Label;
 use moshmux_proto::screen::{
-    CellStyle, Color, Modes, MouseEncoding, MouseMode, PaneScreen, PaneView, Point, Rect, Row,
-    SearchResult, WindowInfo,
+    CellStyle, ClipboardCopy, Color, Modes, MouseEncoding, MouseMode, PaneScreen, PaneView, Point,
+    Rect, Row, SearchResult, UnderlineStyle, WindowInfo,
 };
 use moshmux_proto::HostState;
 
@@ -25,6 +25,8 @@ pub struct HostInput {
     notices: Vec<String>,
     history: Vec<(u8, u64, RowInput)>,
     search: Option<(u32, Option<u64>)>,
+    /// A program's OSC 52 copy: number, selection letters, data (out of bounds: none).
+    clipboard: Option<(u64, String, Vec<u8>)>,
 }
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -57,6 +59,7 @@ struct ModesInput {
     mouse: u8,
     mouse_encoding: u8,
     alternate_screen: bool,
+    focus_events: bool,
 }
 
 #[derive(Arbitrary, Debug, Clone)]
@@ -122,6 +125,7 @@ pub enum Edit {
     Notices(Vec<String>),
     Session(String),
     Search(Option<(u32, Option<u64>)>),
+    Clipboard(Option<(u64, String, Vec<u8>)>),
 }
 
 fn style(index: u8) -> CellStyle {
@@ -139,6 +143,15 @@ fn style(index: u8) -> CellStyle {
         italic: index & 0x40 != 0,
         underline: index & 0x80 != 0,
         inverse: index & 0x11 == 0x11,
+        strikethrough: index & 0x22 == 0x22,
+        underline_style: match index % 5 {
+            0 => UnderlineStyle::Single,
+            1 => UnderlineStyle::Double,
+            2 => UnderlineStyle::Curly,
+            3 => UnderlineStyle::Dotted,
+            _ => UnderlineStyle::Dashed,
+        },
+        underline_color: color(index >> 4),
     }
 }
 
@@ -165,7 +178,11 @@ pub fn row(input: &RowInput, cols: u16) -> Row {
             }
             CellText::Any(text) => text,
         };
-        builder.push(text, *wide, style(*style_index));
+        // Hyperlinks from the style's number: none mostly, two targets, one invalid.
+        let link = ["http://a/", "b", "\x07"].get(usize::from(style_index % 8));
+        builder
+            .link(link.copied())
+            .push(text, *wide, style(*style_index));
     }
     builder.finish(input.wrapped)
 }
@@ -206,10 +223,16 @@ fn screen(input: &ScreenInput) -> PaneScreen {
             MouseEncoding::Sgr,
         ][usize::from(modes.mouse_encoding % 3)],
         alternate_screen: modes.alternate_screen,
+        focus_events: modes.focus_events,
     };
     screen.history_len = input.history_len;
     screen.history_start = input.history_start;
     screen
+}
+
+fn clipboard(input: &Option<(u64, String, Vec<u8>)>) -> Option<Arc<ClipboardCopy>> {
+    let (number, selections, data) = input.as_ref()?;
+    ClipboardCopy::new(*number, selections, data.clone()).map(Arc::new)
 }
 
 fn windows(input: &[(u32, u32, String, bool)]) -> Vec<WindowInfo> {
@@ -220,6 +243,7 @@ fn windows(input: &[(u32, u32, String, bool)]) -> Vec<WindowInfo> {
             index: *index,
             name: Label::new(name),
             active: *active,
+            bell: u64::from(*id % 3),
         })
         .collect()
 }
@@ -256,6 +280,7 @@ pub fn build(input: &HostInput) -> HostState {
         panes: panes(&input.panes),
         notices: labels(&input.notices),
         search: search(input.search),
+        clipboard: clipboard(&input.clipboard),
         ..HostState::default()
     };
     for screen_input in &input.screens {
@@ -375,5 +400,6 @@ pub fn apply_edit(state: &mut HostState, edit: &Edit) {
         Edit::Notices(input) => state.notices = labels(input),
         Edit::Session(name) => state.session = Label::new(name),
         Edit::Search(input) => state.search = search(*input),
+        Edit::Clipboard(input) => state.clipboard = clipboard(input),
     }
 }

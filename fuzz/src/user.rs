@@ -32,28 +32,38 @@ fn event(input: &EventInput) -> UserEvent {
             rows: *rows,
             cols: *cols,
         },
-        EventInput::Command(which, number, name) => UserEvent::Command(match which % 14 {
-            0 => MuxCommand::SplitHorizontal,
-            1 => MuxCommand::SplitVertical,
-            2 => MuxCommand::SelectPane(
-                [
-                    Direction::Left,
-                    Direction::Right,
-                    Direction::Up,
-                    Direction::Down,
-                ][(*number % 4) as usize],
-            ),
-            3 => MuxCommand::NextPane,
-            4 => MuxCommand::ToggleZoom,
-            5 => MuxCommand::KillPane,
-            6 => MuxCommand::NewWindow,
-            7 => MuxCommand::NextWindow,
-            8 => MuxCommand::PreviousWindow,
-            9 => MuxCommand::SelectWindow(*number),
-            10 => MuxCommand::RenameWindow(Label::new(name)),
-            11 => MuxCommand::SelectPaneById(*number),
-            _ => MuxCommand::Detach,
-        }),
+        EventInput::Command(which, number, name) => {
+            UserEvent::Command(command(*which, *number, name))
+        }
+    }
+}
+
+fn command(which: u8, number: u32, name: &str) -> MuxCommand {
+    let direction = [
+        Direction::Left,
+        Direction::Right,
+        Direction::Up,
+        Direction::Down,
+    ][(number % 4) as usize];
+    match which % 19 {
+        0 => MuxCommand::SplitHorizontal,
+        1 => MuxCommand::SplitVertical,
+        2 => MuxCommand::SelectPane(direction),
+        3 => MuxCommand::NextPane,
+        4 => MuxCommand::ToggleZoom,
+        5 => MuxCommand::KillPane,
+        6 => MuxCommand::NewWindow,
+        7 => MuxCommand::NextWindow,
+        8 => MuxCommand::PreviousWindow,
+        9 => MuxCommand::SelectWindow(number),
+        10 => MuxCommand::RenameWindow(Label::new(name)),
+        11 => MuxCommand::SelectPaneById(number),
+        12 => MuxCommand::ResizePane(direction, (number >> 2) as u16),
+        13 => MuxCommand::LastWindow,
+        14 => MuxCommand::LastPane,
+        15 => MuxCommand::KillWindow,
+        16 => MuxCommand::RenameSession(Label::new(name)),
+        _ => MuxCommand::Detach,
     }
 }
 

@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use moshmux_proto::crypto::{Cipher, Direction, SessionKey};
+use moshmux_proto::crypto::{Cipher, Direction, Route, SessionKey};
 
 const PLAINTEXT_LEN: usize = 1400;
 
@@ -25,8 +25,12 @@ fn seal_and_open(c: &mut Criterion) {
     let start = Instant::now();
     let cpu_start = thread_cpu_seconds();
     for seq in 0..rounds {
-        let datagram = cipher.seal(Direction::ToClient, seq, black_box(&plaintext));
-        black_box(cipher.open(&datagram).expect("own datagram opens"));
+        let datagram = cipher.seal(Route::ToClient, seq, black_box(&plaintext));
+        black_box(
+            cipher
+                .open(Direction::ToClient, &datagram)
+                .expect("own datagram opens"),
+        );
     }
     let cpu = thread_cpu_seconds() - cpu_start;
     let wall = start.elapsed().as_secs_f64();
@@ -45,8 +49,10 @@ fn seal_and_open(c: &mut Criterion) {
     group.bench_function("seal+open 1400 B", |b| {
         b.iter(|| {
             seq += 1;
-            let datagram = cipher.seal(Direction::ToClient, seq, black_box(&plaintext));
-            cipher.open(&datagram).expect("own datagram opens")
+            let datagram = cipher.seal(Route::ToClient, seq, black_box(&plaintext));
+            cipher
+                .open(Direction::ToClient, &datagram)
+                .expect("own datagram opens")
         })
     });
     group.finish();

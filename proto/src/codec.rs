@@ -57,11 +57,24 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
     }
 }
 
+thread_local! {
+    /// One zstd context per thread, reused for every message, instead of a fresh one each
+    /// time (`zstd::bulk::compress`); `None` only if zstd could not make one.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        std::cell::RefCell::new(zstd::bulk::Compressor::new(ZSTD_LEVEL).ok());
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        std::cell::RefCell::new(zstd::bulk::Decompressor::new().ok());
+}
+
 /// Compresses a buffer, or stores it raw when compression would not make it smaller
 /// (a keystroke diff of a few bytes grows under any compressor's framing).
 pub fn compress(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() / 2 + 16);
-    if let Ok(packed) = zstd::bulk::compress(bytes, ZSTD_LEVEL) {
+    let packed = COMPRESSOR.with(|compressor| match &mut *compressor.borrow_mut() {
+        Some(compressor) => compressor.compress(bytes),
+        None => zstd::bulk::compress(bytes, ZSTD_LEVEL),
+    });
+    if let Ok(packed) = packed {
         if packed.len() < bytes.len() {
             out.push(TAG_ZSTD);
             out.extend_from_slice(&packed);
@@ -80,7 +93,22 @@ pub fn decompress(bytes: &[u8]) -> Result<Vec<u8>, CodecError> {
         TAG_RAW if body.len() <= MAX_DECODED_LEN => Ok(body.to_vec()),
         TAG_RAW => Err(CodecError::Decompress),
         TAG_ZSTD => {
-            zstd::bulk::decompress(body, MAX_DECODED_LEN).map_err(|_| CodecError::Decompress)
+            // Our frames carry their size: room for exactly that, not for the limit (a
+            // 16 MiB allocation per datagram's instruction otherwise).
+            let size = match zstd::zstd_safe::get_frame_content_size(body) {
+                Ok(Some(size)) if size > MAX_DECODED_LEN as u64 => {
+                    return Err(CodecError::Decompress)
+                }
+                Ok(Some(size)) => size as usize,
+                Ok(None) => MAX_DECODED_LEN,
+                Err(_) => return Err(CodecError::Decompress),
+            };
+            DECOMPRESSOR
+                .with(|decompressor| match &mut *decompressor.borrow_mut() {
+                    Some(decompressor) => decompressor.decompress(body, size),
+                    None => zstd::bulk::decompress(body, size),
+                })
+                .map_err(|_| CodecError::Decompress)
         }
         other => Err(CodecError::UnknownCompression(other)),
     }

@@ -8,11 +8,12 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use crate::crypto::{Cipher, CryptoError, Direction, SessionKey};
+use crate::cid::{IdEvent, IdWindow};
+use crate::crypto::{Cipher, CryptoError, Direction, Route, SessionKey};
 use crate::error::{ConnectionError, DatagramError};
 use crate::fragment::{Fragment, Fragmenter, Reassembler, MAX_INSTRUCTION_LEN};
 use crate::instruction::{Instruction, InstructionError};
-use crate::packet::{Packet, PacketError, MAX_PAYLOAD};
+use crate::packet::{max_payload, Packet, PacketError};
 use crate::receiver::{Receiver, Reception};
 use crate::rtt::{RttEstimator, TimestampEcho};
 use crate::sender::Sender;
@@ -42,10 +43,11 @@ pub struct Stats {
     pub dropped_malformed: u64,
     /// Authentic but seen before, or too far behind the newest to tell.
     pub dropped_replayed: u64,
-    /// Authentic but sealed for the other direction: our own datagram sent back to us.
-    pub dropped_reflected: u64,
     /// Authentic instructions whose diff the state type refused.
     pub rejected_diffs: u64,
+    /// Authentic instructions from a peer synchronised with another endpoint that has our
+    /// key ([`DatagramError::KeyInUse`]).
+    pub dropped_key_in_use: u64,
 }
 
 /// An SSP endpoint synchronising local state `L` to the peer and mirroring its state `R`.
@@ -56,6 +58,13 @@ pub struct Connection<L, R> {
     /// Whether the peer's address follows its datagrams (the server side).
     follows_peer: bool,
     remote_addr: Option<SocketAddr>,
+    /// The client's connection id now, as its index in the key's sequence (`cid.rs`).
+    id_index: u64,
+    /// The client heard from the server since it last moved to another id.
+    heard_since_move: bool,
+    /// The server's accepted ids, and the changes its owner's table has yet to take.
+    id_window: Option<IdWindow>,
+    id_events: VecDeque<IdEvent>,
     sequence: SendSequence,
     replay: ReplayWindow,
     echo: TimestampEcho,
@@ -67,6 +76,10 @@ pub struct Connection<L, R> {
     /// Sealed datagrams of the instruction being sent.
     outgoing: VecDeque<Vec<u8>>,
     last_heard: Option<Instant>,
+    /// The peer closed: the newest remote state is its last.
+    peer_closed: bool,
+    /// An acknowledgement of the peer's last state has been sent.
+    acked_peer_close: bool,
     stats: Stats,
     error: Option<ConnectionError>,
 }
@@ -99,11 +112,23 @@ impl<L: SyncState, R: SyncState> Connection<L, R> {
         remote: R,
         now: Instant,
     ) -> Self {
+        let cipher = Cipher::new(key);
+        let (id_window, id_events) = match direction {
+            Direction::ToClient => {
+                let (window, events) = IdWindow::new(&cipher);
+                (Some(window), events.into())
+            }
+            Direction::ToServer => (None, VecDeque::new()),
+        };
         Connection {
-            cipher: Cipher::new(key),
+            cipher,
             direction,
             follows_peer: remote_addr.is_none(),
             remote_addr,
+            id_index: 0,
+            heard_since_move: false,
+            id_window,
+            id_events,
             sequence: SendSequence::new(),
             replay: ReplayWindow::default(),
             echo: TimestampEcho::new(now),
@@ -114,6 +139,8 @@ impl<L: SyncState, R: SyncState> Connection<L, R> {
             reassembler: Reassembler::new(),
             outgoing: VecDeque::new(),
             last_heard: None,
+            peer_closed: false,
+            acked_peer_close: false,
             stats: Stats::default(),
             error: None,
         }
@@ -169,6 +196,46 @@ impl<L: SyncState, R: SyncState> Connection<L, R> {
         self.error.as_ref()
     }
 
+    /// Moves the sequence number of the next datagram up to `next` (never down): a client
+    /// that may share its key with an earlier one (the same key given to `connect` twice)
+    /// starts its numbers from its clock, so that it seals under no nonce the earlier one
+    /// used and the server takes its datagrams as the newest. The limit on datagrams per
+    /// key counts datagrams sealed, so skipping spends none of it.
+    pub fn skip_sequence_to(&mut self, next: u64) {
+        self.sequence.skip_to(next);
+    }
+
+    /// The client moves: its datagrams go to `server` from now on (the same address, or
+    /// another one of the server's, another family even), and it takes its next
+    /// connection id, so an onlooker cannot link the new path to the old one. The caller
+    /// sends from a fresh local port too. The id moves only if the server was heard
+    /// since the last move: a datagram reaching a fresh port was sent after the server
+    /// heard from it, and so after it saw the id in use, which keeps the client within
+    /// the ids the server accepts (`cid.rs`). A server's connection does not move.
+    pub fn migrate(&mut self, server: SocketAddr) {
+        if self.follows_peer {
+            return;
+        }
+        self.remote_addr = Some(server);
+        if self.heard_since_move {
+            self.id_index += 1;
+            self.heard_since_move = false;
+        }
+    }
+
+    /// The server's next change to its table of connection ids: at first the ids the
+    /// client may start with, later those an authentic datagram moved the window to.
+    /// Always `None` on a client.
+    pub fn poll_id_event(&mut self) -> Option<IdEvent> {
+        self.id_events.pop_front()
+    }
+
+    /// Every connection id the server's side accepts now (none on a client): what to
+    /// take out of the table when the connection goes.
+    pub fn connection_ids(&self) -> impl Iterator<Item = crate::ConnectionId> + '_ {
+        self.id_window.iter().flat_map(IdWindow::ids)
+    }
+
     /// Replaces the local state; the peer gets the newest one at the next send.
     ///
     /// The value is taken whole, with the time of the change, rather than changed through
@@ -179,6 +246,38 @@ impl<L: SyncState, R: SyncState> Connection<L, R> {
     pub fn set_local_state(&mut self, state: L, now: Instant) {
         self.sender.set_current(state);
         self.sender.update_timers(now, &self.rtt);
+    }
+
+    /// Makes the current local state the last one, as mosh's shutdown does: it is sent
+    /// with the closing flag (at once, even if unchanged) until the peer acknowledges it
+    /// ([`Connection::close_acked`]); later `set_local_state` calls are ignored. The
+    /// application decides how long to wait for that before it drops the connection.
+    pub fn close(&mut self, now: Instant) {
+        self.sender.close(now);
+        self.sender.update_timers(now, &self.rtt);
+    }
+
+    /// Whether [`Connection::close`] was called.
+    pub fn is_closing(&self) -> bool {
+        self.sender.is_closing()
+    }
+
+    /// We closed and the peer holds our last state: nothing is left to deliver.
+    pub fn close_acked(&self) -> bool {
+        self.sender.is_closing() && self.sender.current_acked()
+    }
+
+    /// The peer closed: [`Connection::remote_state`] is its last state.
+    pub fn peer_closed(&self) -> bool {
+        self.peer_closed
+    }
+
+    /// The peer closed and an acknowledgement of its last state has gone out (in a
+    /// datagram returned by `poll_transmit`), so the peer can stop waiting. Should that
+    /// datagram be lost, the peer sends its last state again, and each copy that arrives
+    /// is acknowledged at once.
+    pub fn acked_peer_close(&self) -> bool {
+        self.acked_peer_close
     }
 
     /// What is new in the remote state since the last call: the newest state with the
@@ -232,10 +331,18 @@ impl<L: SyncState, R: SyncState> Connection<L, R> {
             return Err(ConnectionError::InstructionTooLarge(bytes.len()));
         }
         self.stats.instructions_sent += 1;
-        for fragment in self.fragmenter.make_fragments(&bytes, MAX_PAYLOAD) {
+        if self.peer_closed && instruction.ack_num == self.receiver.newest_num() {
+            self.acked_peer_close = true;
+        }
+        let route = match self.direction {
+            Direction::ToServer => Route::ToServer(self.cipher.connection_id(self.id_index)),
+            Direction::ToClient => Route::ToClient,
+        };
+        let budget = max_payload(self.direction);
+        for fragment in self.fragmenter.make_fragments(&bytes, budget) {
             let seq = self.sequence.next().ok_or(ConnectionError::KeyExhausted)?;
             let packet = Packet {
-                direction: self.direction,
+                route,
                 seq,
                 timestamp: self.echo.stamp(now),
                 timestamp_reply: self.echo.take_reply(now),
@@ -267,8 +374,8 @@ impl<L: SyncState, R: SyncState> Connection<L, R> {
                 self.stats.dropped_malformed += 1
             }
             Err(DatagramError::Replayed { .. }) => self.stats.dropped_replayed += 1,
-            Err(DatagramError::Reflected) => self.stats.dropped_reflected += 1,
             Err(DatagramError::BadDiff(_)) => self.stats.rejected_diffs += 1,
+            Err(DatagramError::KeyInUse) => self.stats.dropped_key_in_use += 1,
             Err(DatagramError::Closed(error)) => self.error = Some(error.clone()),
             Ok(()) => {}
         }
@@ -282,20 +389,35 @@ impl<L: SyncState, R: SyncState> Connection<L, R> {
         from: SocketAddr,
         datagram: &[u8],
     ) -> Result<(), DatagramError> {
-        let packet = Packet::open(&self.cipher, datagram).map_err(|error| match error {
-            PacketError::Crypto(CryptoError::Forged) => DatagramError::Forged,
-            PacketError::Crypto(CryptoError::Truncated(_)) | PacketError::ShortHeader(_) => {
-                DatagramError::Malformed
+        let incoming = match self.direction {
+            Direction::ToServer => Direction::ToClient,
+            Direction::ToClient => Direction::ToServer,
+        };
+        // On the server, an id outside the window is not this connection's: refused
+        // before any cryptography, as the table in front of it would refuse it.
+        let id_index = match &self.id_window {
+            Some(window) => {
+                let id = crate::ConnectionId::of(datagram).ok_or(DatagramError::Malformed)?;
+                Some(window.index_of(id).ok_or(DatagramError::Forged)?)
             }
-        })?;
-        if packet.direction == self.direction {
-            return Err(DatagramError::Reflected);
-        }
+            None => None,
+        };
+        let packet =
+            Packet::open(&self.cipher, incoming, datagram).map_err(|error| match error {
+                PacketError::Crypto(CryptoError::Forged) => DatagramError::Forged,
+                PacketError::Crypto(CryptoError::Truncated(_)) | PacketError::ShortHeader(_) => {
+                    DatagramError::Malformed
+                }
+            })?;
         let arrival = self
             .replay
             .accept(packet.seq)
             .ok_or(DatagramError::Replayed { seq: packet.seq })?;
         self.last_heard = Some(now);
+        self.heard_since_move = true;
+        if let (Some(window), Some(index)) = (&mut self.id_window, id_index) {
+            self.id_events.extend(window.heard(index, &self.cipher));
+        }
         // Only a datagram newer than all before may move the peer's address or time a
         // round trip: an old one, replayed from anywhere, must not steer us.
         if arrival == Arrival::Newest {
@@ -317,10 +439,23 @@ impl<L: SyncState, R: SyncState> Connection<L, R> {
             }
             malformed => DatagramError::BadInstruction(malformed),
         })?;
+        // The peer discards states up to its throwaway number only once we acknowledged
+        // one that new, and we acknowledge only states we hold: a number past our newest
+        // means its acknowledgements came from another endpoint with our key.
+        if instruction.throwaway_num > self.receiver.newest_num() {
+            return Err(DatagramError::KeyInUse);
+        }
         self.sender.process_ack(instruction.ack_num);
-        if let Reception::Newest { with_data } = self.receiver.receive(&instruction)? {
+        let reception = self.receiver.receive(&instruction)?;
+        if let Reception::Newest { with_data } = reception {
             self.sender
                 .on_remote_state(self.receiver.newest_num(), with_data, now);
+        }
+        // A closing peer waits for our acknowledgement of its last state; a copy of that
+        // state arriving again means the previous acknowledgement was lost.
+        if instruction.closing && reception != Reception::UnknownBase {
+            self.peer_closed = true;
+            self.sender.ack_now(now);
         }
         Ok(())
     }
@@ -430,7 +565,7 @@ mod tests {
         let mut seq = 0;
         let mut deliver = |server: &mut Connection<Text, Text>, fragment: Fragment, now| {
             let packet = Packet {
-                direction: Direction::ToServer,
+                route: Route::ToServer(cipher.connection_id(0)),
                 seq,
                 timestamp: 0,
                 timestamp_reply: None,
@@ -439,7 +574,7 @@ mod tests {
             seq += 1;
             server.handle_datagram(now, client_addr, &packet.seal(&cipher))
         };
-        let piece = MAX_PAYLOAD - FRAGMENT_HEADER_LEN;
+        let piece = max_payload(Direction::ToServer) - FRAGMENT_HEADER_LEN;
         let unfinished_id = 1 << 40;
         let mut most_held = 0;
         for num in 1..=3 * MAX_RECEIVED_STATES as u64 {
@@ -449,6 +584,7 @@ mod tests {
                 ack_num: 0,
                 throwaway_num: 0,
                 diff: text(&num.to_string()).diff_from(&text("")),
+                closing: false,
             };
             let whole = Fragment {
                 instruction_id: num,
@@ -502,8 +638,8 @@ mod tests {
             now += Duration::from_secs(1);
             let _ = client.handle_timeout(now);
             while let Some(transmit) = client.poll_transmit(now) {
-                let (tail, _) = transmit.contents.split_first_chunk::<8>().unwrap();
-                tails.push(u64::from_be_bytes(*tail));
+                let opened = Cipher::new(&key).open(Direction::ToServer, &transmit.contents);
+                tails.push(opened.unwrap().seq);
                 server
                     .handle_datagram(now, client_addr, &transmit.contents)
                     .unwrap();

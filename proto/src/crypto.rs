@@ -1,15 +1,34 @@
-//! Session keys and the datagram seal: AES-128 in OCB3 mode, as mosh uses it.
+//! Session keys and the datagram seal: AES-128 in OCB3 mode, as mosh uses it, behind a
+//! clear header that routes the datagram and hides its sequence number.
 //!
-//! A datagram is `tail (8 bytes) || ciphertext || tag (16 bytes)`. The tail carries the
-//! direction in its top bit and the sequence number in the low 63 bits; the 12-byte nonce
-//! is four zero bytes followed by the tail. Each direction therefore has its own nonce
-//! space, and as long as a sender never repeats a sequence number no nonce is ever reused
-//! under the session key. The tail is not associated data: it is bound into the tag
-//! through the nonce, so altering it fails authentication just the same.
+//! ```text
+//! to the server:  connection id (8) || masked tail (8) || ciphertext || tag (16)
+//! to the client:                       masked tail (8) || ciphertext || tag (16)
+//! ```
+//!
+//! The tail carries the direction in its top bit and the sequence number in the low 63
+//! bits; the 12-byte nonce is four zero bytes followed by the tail. Each direction therefore
+//! has its own nonce space, and as long as a sender never repeats a sequence number no
+//! nonce is ever reused under the session key. The tail is bound into the tag through the
+//! nonce, and the connection id is the associated data, so altering either fails
+//! authentication.
+//!
+//! The connection id lets one server port carry many clients: the server finds the
+//! connection by a table lookup before any cryptography (`cid.rs`). Datagrams to the
+//! client need none, since each client has its own socket. The tail is masked as QUIC
+//! protects its packet numbers (RFC 9001, 5.4): XORed with the first 8 bytes of AES of
+//! the tag under a key of its own. A rising sequence number in the clear would link a
+//! client across a roam however often its connection id changes; masked, the header is
+//! the id alone, and that changes when the client moves.
+//!
+//! Three keys come from the session key with HKDF-SHA256 (RFC 5869), one per job (the
+//! seal, the mask, the connection ids), so no key serves two purposes and each label
+//! names the protocol version that uses it.
 
 use std::fmt;
 use std::str::FromStr;
 
+use aes::cipher::BlockEncrypt;
 use aes::Aes128;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine as _;
@@ -17,21 +36,30 @@ use ocb3::aead::AeadInPlace;
 use ocb3::consts::U12;
 use ocb3::{KeyInit, Ocb3};
 
+use crate::cid::{ConnectionId, CID_LEN};
+
 /// AES-128-OCB3 with a 12-byte nonce and the default 16-byte tag.
 type Aes128Ocb3 = Ocb3<Aes128, U12>;
 
-/// Bytes of nonce tail at the front of every datagram.
+/// Bytes of nonce tail in every datagram.
 const TAIL_LEN: usize = 8;
 /// Bytes of authentication tag at the end of every datagram.
 const TAG_LEN: usize = 16;
-/// Bytes a datagram adds to its plaintext: the nonce tail and the tag.
-pub const DATAGRAM_OVERHEAD: usize = TAIL_LEN + TAG_LEN;
+/// Bytes a datagram to the server adds to its plaintext: id, tail and tag.
+pub const TO_SERVER_OVERHEAD: usize = CID_LEN + TAIL_LEN + TAG_LEN;
+/// Bytes a datagram to the client adds to its plaintext: tail and tag.
+pub const TO_CLIENT_OVERHEAD: usize = TAIL_LEN + TAG_LEN;
 /// Largest sequence number a datagram can carry: the tail's top bit is the direction.
 pub const MAX_SEQ: u64 = (1 << 63) - 1;
 /// Characters in the text form of a key: 16 bytes of base64 without padding.
 const KEY_TEXT_LEN: usize = 22;
 
 const DIRECTION_BIT: u64 = 1 << 63;
+
+/// HKDF labels of the three keys drawn from a session key.
+const SEAL_LABEL: &[u8] = b"moshmux 8 seal";
+const MASK_LABEL: &[u8] = b"moshmux 8 mask";
+const ID_LABEL: &[u8] = b"moshmux 8 connection ids";
 
 /// The 128-bit secret shared by the two ends of one session.
 #[derive(Clone, PartialEq, Eq)]
@@ -136,9 +164,36 @@ pub enum Direction {
     ToClient,
 }
 
+impl Direction {
+    /// Bytes a datagram in this direction adds to its plaintext.
+    pub const fn overhead(self) -> usize {
+        match self {
+            Direction::ToServer => TO_SERVER_OVERHEAD,
+            Direction::ToClient => TO_CLIENT_OVERHEAD,
+        }
+    }
+}
+
+/// A datagram's clear header: which way it goes, and to the server, which connection it
+/// belongs to.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    ToServer(ConnectionId),
+    ToClient,
+}
+
+impl Route {
+    pub fn direction(self) -> Direction {
+        match self {
+            Route::ToServer(_) => Direction::ToServer,
+            Route::ToClient => Direction::ToClient,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum CryptoError {
-    #[error("datagram of {0} bytes is shorter than the {DATAGRAM_OVERHEAD}-byte nonce and tag")]
+    #[error("datagram of {0} bytes is shorter than its header and tag")]
     Truncated(usize),
     #[error("datagram failed authentication (wrong key, corrupted or forged)")]
     Forged,
@@ -147,15 +202,17 @@ pub enum CryptoError {
 /// A datagram that passed authentication.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Opened {
-    pub direction: Direction,
+    pub route: Route,
     pub seq: u64,
     pub plaintext: Vec<u8>,
 }
 
-/// Seals and opens datagrams under one session key.
+/// Seals and opens datagrams under one session key, and names its connection ids.
 #[derive(Clone)]
 pub struct Cipher {
     ocb: Aes128Ocb3,
+    mask: Aes128,
+    ids: Aes128,
 }
 
 impl fmt::Debug for Cipher {
@@ -170,54 +227,114 @@ fn nonce(tail: [u8; TAIL_LEN]) -> ocb3::Nonce<U12> {
     nonce
 }
 
+/// One AES block of `input` under `key`.
+fn encrypt_block(key: &Aes128, input: [u8; 16]) -> [u8; 16] {
+    let mut block = input.into();
+    key.encrypt_block(&mut block);
+    block.into()
+}
+
 impl Cipher {
     pub fn new(key: &SessionKey) -> Cipher {
+        let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(None, key.as_bytes());
+        let derive = |label: &[u8]| {
+            let mut derived = [0u8; 16];
+            hkdf.expand(label, &mut derived)
+                .expect("HKDF-SHA256 gives up to 8160 bytes");
+            derived
+        };
         Cipher {
-            ocb: Aes128Ocb3::new(key.as_bytes().into()),
+            ocb: Aes128Ocb3::new(&derive(SEAL_LABEL).into()),
+            mask: Aes128::new(&derive(MASK_LABEL).into()),
+            ids: Aes128::new(&derive(ID_LABEL).into()),
         }
     }
 
-    /// Returns the whole datagram: `tail || ciphertext || tag`.
+    /// The connection id number `index` of this key: AES of the index under the id key,
+    /// cut to [`CID_LEN`] bytes. Both ends compute the same ids, so no id needs to be
+    /// sent, and each looks random to anyone without the key.
+    pub fn connection_id(&self, index: u64) -> ConnectionId {
+        let mut input = [0u8; 16];
+        input[8..].copy_from_slice(&index.to_be_bytes());
+        let block = encrypt_block(&self.ids, input);
+        ConnectionId::from_bytes(block[..CID_LEN].try_into().expect("a block holds an id"))
+    }
+
+    /// What the tail is XORed with: AES of the tag under the mask key. The tag is the
+    /// seal's pseudorandom output, different for every nonce, so the mask is too.
+    fn tail_mask(&self, tag: &[u8; TAG_LEN]) -> [u8; TAIL_LEN] {
+        let block = encrypt_block(&self.mask, *tag);
+        block[..TAIL_LEN].try_into().expect("a block holds a mask")
+    }
+
+    /// Returns the whole datagram: the route's header, the masked tail, the ciphertext
+    /// and the tag.
     ///
     /// # Panics
     /// If `seq > MAX_SEQ`. The sequence number would spill into the direction bit and
     /// reuse the other direction's nonces, which breaks OCB's confidentiality, so this is
     /// checked in release builds too. Callers count from 0 and never get near it.
-    pub fn seal(&self, direction: Direction, seq: u64, plaintext: &[u8]) -> Vec<u8> {
+    pub fn seal(&self, route: Route, seq: u64, plaintext: &[u8]) -> Vec<u8> {
         assert!(seq <= MAX_SEQ, "sequence number {seq} exceeds MAX_SEQ");
-        let bit = match direction {
-            Direction::ToServer => 0,
-            Direction::ToClient => DIRECTION_BIT,
+        let (bit, id) = match route {
+            Route::ToServer(id) => (0, Some(id)),
+            Route::ToClient => (DIRECTION_BIT, None),
         };
+        let associated = id.as_ref().map_or(&[][..], ConnectionId::as_bytes);
         let tail = (bit | seq).to_be_bytes();
-        let mut datagram = Vec::with_capacity(DATAGRAM_OVERHEAD + plaintext.len());
+        let start = associated.len() + TAIL_LEN;
+        let mut datagram = Vec::with_capacity(start + plaintext.len() + TAG_LEN);
+        datagram.extend_from_slice(associated);
         datagram.extend_from_slice(&tail);
         datagram.extend_from_slice(plaintext);
-        let tag = self
+        let tag: [u8; TAG_LEN] = self
             .ocb
-            .encrypt_in_place_detached(&nonce(tail), &[], &mut datagram[TAIL_LEN..])
-            .expect("OCB3 accepts any buffer under 1 TiB");
+            .encrypt_in_place_detached(&nonce(tail), associated, &mut datagram[start..])
+            .expect("OCB3 accepts any buffer under 1 TiB")
+            .into();
+        let mask = self.tail_mask(&tag);
+        for (byte, mask) in datagram[start - TAIL_LEN..start].iter_mut().zip(mask) {
+            *byte ^= mask;
+        }
         datagram.extend_from_slice(&tag);
         datagram
     }
 
-    /// Authenticates and decrypts a datagram from the network.
-    pub fn open(&self, datagram: &[u8]) -> Result<Opened, CryptoError> {
+    /// Authenticates and decrypts a datagram from the network that travels `direction`
+    /// (the one this end receives).
+    pub fn open(&self, direction: Direction, datagram: &[u8]) -> Result<Opened, CryptoError> {
         let truncated = CryptoError::Truncated(datagram.len());
-        let (tail, rest) = datagram.split_first_chunk::<TAIL_LEN>().ok_or(truncated)?;
+        if datagram.len() < direction.overhead() {
+            return Err(truncated);
+        }
+        let (associated, rest) = datagram.split_at(direction.overhead() - TO_CLIENT_OVERHEAD);
+        let (masked, rest) = rest.split_first_chunk::<TAIL_LEN>().ok_or(truncated)?;
         let (ciphertext, tag) = rest.split_last_chunk::<TAG_LEN>().ok_or(truncated)?;
+        let mut tail = *masked;
+        for (byte, mask) in tail.iter_mut().zip(self.tail_mask(tag)) {
+            *byte ^= mask;
+        }
         let mut plaintext = ciphertext.to_vec();
         self.ocb
-            .decrypt_in_place_detached(&nonce(*tail), &[], &mut plaintext, tag.into())
+            .decrypt_in_place_detached(&nonce(tail), associated, &mut plaintext, tag.into())
             .map_err(|_| CryptoError::Forged)?;
-        let tail = u64::from_be_bytes(*tail);
-        let direction = if tail & DIRECTION_BIT == 0 {
-            Direction::ToServer
-        } else {
-            Direction::ToClient
+        let tail = u64::from_be_bytes(tail);
+        let bit = match direction {
+            Direction::ToServer => 0,
+            Direction::ToClient => DIRECTION_BIT,
+        };
+        // Authentic means sealed with this nonce, and only this end's peer seals in this
+        // direction; a tail with the other direction's bit cannot authenticate here, as
+        // the other direction's datagrams have the other shape.
+        if tail & DIRECTION_BIT != bit {
+            return Err(CryptoError::Forged);
+        }
+        let route = match ConnectionId::of(associated) {
+            Some(id) => Route::ToServer(id),
+            None => Route::ToClient,
         };
         Ok(Opened {
-            direction,
+            route,
             seq: tail & MAX_SEQ,
             plaintext,
         })
@@ -325,21 +442,29 @@ mod tests {
         Cipher::new(&SessionKey::from_bytes(*b"moshmux test key"))
     }
 
-    fn any_direction() -> impl Strategy<Value = Direction> {
-        prop_oneof![Just(Direction::ToServer), Just(Direction::ToClient)]
+    fn any_route() -> impl Strategy<Value = Route> {
+        prop_oneof![
+            any::<[u8; CID_LEN]>().prop_map(|id| Route::ToServer(ConnectionId::from_bytes(id))),
+            Just(Route::ToClient),
+        ]
+    }
+
+    fn to_server() -> Route {
+        Route::ToServer(cipher().connection_id(3))
     }
 
     proptest! {
         #[test]
         fn sealed_datagrams_open_to_what_was_sealed(
-            direction in any_direction(),
+            route in any_route(),
             seq in 0..=MAX_SEQ,
             plaintext in proptest::collection::vec(any::<u8>(), 0..1500),
         ) {
-            let datagram = cipher().seal(direction, seq, &plaintext);
-            prop_assert_eq!(datagram.len(), plaintext.len() + DATAGRAM_OVERHEAD);
-            let opened = cipher().open(&datagram).unwrap();
-            prop_assert_eq!(opened, Opened { direction, seq, plaintext });
+            let direction = route.direction();
+            let datagram = cipher().seal(route, seq, &plaintext);
+            prop_assert_eq!(datagram.len(), plaintext.len() + direction.overhead());
+            let opened = cipher().open(direction, &datagram).unwrap();
+            prop_assert_eq!(opened, Opened { route, seq, plaintext });
         }
 
         #[test]
@@ -352,19 +477,20 @@ mod tests {
 
         #[test]
         fn random_datagrams_never_open(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-            prop_assert!(cipher().open(&bytes).is_err());
+            prop_assert!(cipher().open(Direction::ToServer, &bytes).is_err());
+            prop_assert!(cipher().open(Direction::ToClient, &bytes).is_err());
         }
     }
 
     #[test]
     fn every_bit_flip_of_a_sealed_datagram_is_rejected() {
-        for (direction, seq) in [(Direction::ToServer, 0), (Direction::ToClient, MAX_SEQ)] {
-            let datagram = cipher().seal(direction, seq, b"hello, world: 21 bytes");
+        for (route, seq) in [(to_server(), 0), (Route::ToClient, MAX_SEQ)] {
+            let datagram = cipher().seal(route, seq, b"hello, world: 21 bytes");
             for bit in 0..datagram.len() * 8 {
                 let mut flipped = datagram.clone();
                 flipped[bit / 8] ^= 1 << (bit % 8);
                 assert_eq!(
-                    cipher().open(&flipped),
+                    cipher().open(route.direction(), &flipped),
                     Err(CryptoError::Forged),
                     "bit {bit}"
                 );
@@ -372,40 +498,79 @@ mod tests {
         }
     }
 
+    /// The header is the id alone: the tail is masked, so two datagrams with consecutive
+    /// numbers share no visible counter, while the id leads every datagram to the server.
     #[test]
-    fn direction_is_the_top_bit_of_the_tail() {
-        let to_server = cipher().seal(Direction::ToServer, 5, b"");
-        let to_client = cipher().seal(Direction::ToClient, 5, b"");
-        assert_eq!(to_server[..8], [0, 0, 0, 0, 0, 0, 0, 5]);
-        assert_eq!(to_client[..8], [0x80, 0, 0, 0, 0, 0, 0, 5]);
-        assert_eq!(to_server.len(), DATAGRAM_OVERHEAD);
+    fn the_id_is_in_the_clear_and_the_sequence_number_is_not() {
+        let id = cipher().connection_id(0);
+        let first = cipher().seal(Route::ToServer(id), 5, b"");
+        let second = cipher().seal(Route::ToServer(id), 6, b"");
+        assert_eq!((first.len(), TO_SERVER_OVERHEAD), (32, 32));
+        assert_eq!(ConnectionId::of(&first), Some(id));
+        let tail = |datagram: &[u8]| u64::from_be_bytes(datagram[8..16].try_into().unwrap());
+        assert_ne!(tail(&first) ^ tail(&second), 5 ^ 6);
+        assert_ne!(tail(&first) & MAX_SEQ, 5);
+        let to_client = cipher().seal(Route::ToClient, 5, b"");
+        assert_eq!(to_client.len(), TO_CLIENT_OVERHEAD);
+        assert_ne!(to_client[..8], [0x80, 0, 0, 0, 0, 0, 0, 5]);
+    }
+
+    /// A datagram of one shape offered as the other, or with another id in front, does
+    /// not open: the direction and the id are both authenticated.
+    #[test]
+    fn the_route_is_authenticated() {
+        let to_client = cipher().seal(Route::ToClient, 1, b"output of the server");
+        assert_eq!(
+            cipher().open(Direction::ToServer, &to_client),
+            Err(CryptoError::Forged)
+        );
+        let datagram = cipher().seal(to_server(), 1, b"keys");
+        assert_eq!(
+            cipher().open(Direction::ToClient, &datagram),
+            Err(CryptoError::Forged)
+        );
+        let mut moved = datagram.clone();
+        moved[..CID_LEN].copy_from_slice(cipher().connection_id(4).as_bytes());
+        assert_eq!(
+            cipher().open(Direction::ToServer, &moved),
+            Err(CryptoError::Forged)
+        );
     }
 
     #[test]
     fn truncated_datagrams_are_rejected() {
-        let datagram = cipher().seal(Direction::ToClient, 9, b"some text");
-        for len in 0..DATAGRAM_OVERHEAD {
-            assert_eq!(
-                cipher().open(&datagram[..len]),
-                Err(CryptoError::Truncated(len))
-            );
-        }
-        for len in DATAGRAM_OVERHEAD..datagram.len() {
-            assert_eq!(cipher().open(&datagram[..len]), Err(CryptoError::Forged));
+        for route in [to_server(), Route::ToClient] {
+            let direction = route.direction();
+            let datagram = cipher().seal(route, 9, b"some text");
+            for len in 0..direction.overhead() {
+                assert_eq!(
+                    cipher().open(direction, &datagram[..len]),
+                    Err(CryptoError::Truncated(len))
+                );
+            }
+            for len in direction.overhead()..datagram.len() {
+                assert_eq!(
+                    cipher().open(direction, &datagram[..len]),
+                    Err(CryptoError::Forged)
+                );
+            }
         }
     }
 
     #[test]
     fn another_key_cannot_open() {
-        let datagram = cipher().seal(Direction::ToServer, 1, b"secret");
+        let datagram = cipher().seal(to_server(), 1, b"secret");
         let other = Cipher::new(&SessionKey::from_bytes([7; 16]));
-        assert_eq!(other.open(&datagram), Err(CryptoError::Forged));
+        assert_eq!(
+            other.open(Direction::ToServer, &datagram),
+            Err(CryptoError::Forged)
+        );
     }
 
     #[test]
     #[should_panic(expected = "exceeds MAX_SEQ")]
     fn sealing_past_max_seq_refuses() {
-        cipher().seal(Direction::ToServer, MAX_SEQ + 1, b"");
+        cipher().seal(Route::ToClient, MAX_SEQ + 1, b"");
     }
 
     #[test]

@@ -254,6 +254,10 @@ where
         let fresh = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
         let addr = fresh.local_addr()?;
         self.socket = fresh;
+        // A client on a fresh port takes its next connection id (a server's stays).
+        if let Some(server) = self.connection.remote_addr() {
+            self.connection.migrate(server);
+        }
         Ok(addr)
     }
 }

@@ -33,8 +33,11 @@ pub enum DatagramError {
     Malformed,
     #[error("datagram {seq} replayed, or too far behind the newest")]
     Replayed { seq: u64 },
-    #[error("datagram travels in our own direction (reflected back at us)")]
-    Reflected,
+    /// The peer has forgotten states we never received: it is synchronised with another
+    /// endpoint that holds our key (a second client started with the key of a first one).
+    /// Nothing it sends can ever apply here.
+    #[error("the peer is synchronised with another endpoint that has this key")]
+    KeyInUse,
     #[error("instruction undecodable: {0}")]
     BadInstruction(InstructionError),
     #[error(transparent)]

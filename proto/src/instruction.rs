@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::codec::{self, CodecError};
 
 /// Bumped whenever the meaning or layout of [`Instruction`] changes.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 8;
 
 /// One state transition, plus the acknowledgement piggybacked on every message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +24,10 @@ pub struct Instruction {
     pub throwaway_num: u64,
     /// Output of [`crate::SyncState::diff_from`]; empty when the message only acknowledges.
     pub diff: Vec<u8>,
+    /// The sender has closed: state `new_num` is its last. The receiver acknowledges it
+    /// at once (not after the delayed-ack wait) and expects nothing after it, as mosh's
+    /// shutdown state does.
+    pub closing: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -70,8 +74,9 @@ mod tests {
         #[test]
         fn instructions_round_trip(
             old_num: u64, new_num: u64, ack_num: u64, throwaway_num: u64, diff: Vec<u8>,
+            closing: bool,
         ) {
-            let instruction = Instruction { old_num, new_num, ack_num, throwaway_num, diff };
+            let instruction = Instruction { old_num, new_num, ack_num, throwaway_num, diff, closing };
             prop_assert_eq!(Instruction::from_bytes(&instruction.to_bytes()), Ok(instruction));
         }
 
@@ -104,6 +109,7 @@ mod tests {
             ack_num: 3,
             throwaway_num: 1,
             diff: b"$ ls -l\n".repeat(200),
+            closing: false,
         };
         assert!(instruction.to_bytes().len() < 200);
     }

@@ -81,15 +81,55 @@ impl fmt::Display for Label {
     }
 }
 
+/// Longest session or window name, in bytes: far more than a status line shows, little
+/// enough that `ls` and error lines stay readable.
+pub const MAX_NAME_LEN: usize = 256;
+
 /// What a session name may be, in words, for the errors that refuse one.
-pub const SESSION_NAME_RULE: &str =
-    "names are not empty, have no ':' or '.', and do not start with '%'";
+pub const SESSION_NAME_RULE: &str = "names are 1 to 256 bytes without control characters, \
+     have no ':' or '.', and do not start with '%'";
+
+/// What a window name may be, in words.
+pub const WINDOW_NAME_RULE: &str = "names are 1 to 256 bytes without control characters";
 
 /// Whether `name` can name a session: target syntax (`SESSION:WINDOW.PANE`, `%ID`) must
-/// reach it. The server refuses other names, and the client checks before it starts
-/// anything, so a typo costs no SSH round trip.
+/// reach it, and printing it (`ls`, the status line) must not drive the terminal. The
+/// server refuses other names, and the client checks before it starts anything, so a
+/// typo costs no SSH round trip.
 pub fn is_session_name(name: &str) -> bool {
-    !(name.is_empty() || name.contains([':', '.']) || name.starts_with('%'))
+    is_window_name(name) && !(name.contains([':', '.']) || name.starts_with('%'))
+}
+
+/// Whether `name` can name a window: printable, and short.
+pub fn is_window_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= MAX_NAME_LEN && !name.chars().any(char::is_control)
+}
+
+/// `text` made safe to print on a user's terminal, as tmux prints names with `vis`:
+/// control characters become C escapes (`\n`, `\t`, `\r`) or octal ones of their UTF-8
+/// bytes (`\033` for ESC, `\302\233` for CSI), so nothing printed can move the cursor,
+/// change colours or set a title; and it is cut after `max_chars` characters with `...`.
+pub fn printable(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars));
+    for (count, c) in text.chars().enumerate() {
+        if count == max_chars {
+            out.push_str("...");
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let mut bytes = [0; 4];
+                for byte in c.encode_utf8(&mut bytes).bytes() {
+                    out.push_str(&format!("\\{byte:03o}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -117,6 +157,36 @@ mod tests {
         for name in ["", "a:b", "a.b", "%1", ":"] {
             assert!(!is_session_name(name), "{name}");
         }
+    }
+
+    #[test]
+    fn names_with_control_characters_or_over_the_length_are_refused() {
+        for name in [
+            "a\x1b[31mb",
+            "bell\x07",
+            "cr\r",
+            "back\x08",
+            "csi\u{9b}2J",
+            "del\x7f",
+        ] {
+            assert!(!is_session_name(name), "{name:?}");
+            assert!(!is_window_name(name), "{name:?}");
+        }
+        assert!(is_session_name(&"n".repeat(MAX_NAME_LEN)));
+        assert!(!is_session_name(&"n".repeat(MAX_NAME_LEN + 1)));
+        assert!(!is_window_name(&"n".repeat(100_000)));
+        assert!(is_window_name("a:b.c"));
+    }
+
+    #[test]
+    fn printable_text_carries_no_control_character_and_is_cut() {
+        assert_eq!(
+            printable("a\x1b]0;x\x07\tb\n", 100),
+            "a\\033]0;x\\007\\tb\\n"
+        );
+        assert_eq!(printable("csi\u{9b}", 100), "csi\\302\\233");
+        assert_eq!(printable("日本語", 2), "日本...");
+        assert_eq!(printable("abc", 3), "abc");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! can be tested without a network or a real clock. The one exception is `driver`, behind
 //! the `tokio` feature, which runs a connection on a real socket and clock.
 
+pub mod cid;
 pub mod codec;
 pub mod connection;
 pub mod crypto;
@@ -23,6 +24,7 @@ pub mod state;
 mod timer;
 pub mod user;
 
+pub use cid::{ConnectionId, IdEvent};
 pub use connection::{Connection, Stats, Transmit};
 pub use crypto::SessionKey;
 pub use error::{ConnectionError, DatagramError};

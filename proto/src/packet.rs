@@ -6,15 +6,19 @@
 //! on the sender's own clock; the peer echoes the newest one it has seen so the sender can
 //! subtract and learn the round trip without the two clocks agreeing.
 
-use crate::crypto::{Cipher, CryptoError, Direction, DATAGRAM_OVERHEAD};
+use crate::crypto::{Cipher, CryptoError, Direction, Route};
 
 /// Largest datagram we send: the 1280-byte IPv6 minimum MTU less the 40-byte IPv6 and
 /// 8-byte UDP headers, so no path ever has to fragment it.
 pub const MAX_DATAGRAM: usize = 1232;
 /// Bytes of timestamps before the payload.
 pub const HEADER_LEN: usize = 4;
-/// Largest payload that keeps a datagram within [`MAX_DATAGRAM`].
-pub const MAX_PAYLOAD: usize = MAX_DATAGRAM - DATAGRAM_OVERHEAD - HEADER_LEN;
+
+/// Largest payload that keeps a datagram in `direction` within [`MAX_DATAGRAM`]: 1196
+/// bytes to the server (its datagrams carry a connection id), 1204 to the client.
+pub const fn max_payload(direction: Direction) -> usize {
+    MAX_DATAGRAM - direction.overhead() - HEADER_LEN
+}
 
 /// Wire value of an absent `timestamp_reply`.
 const NO_REPLY: u16 = 0xFFFF;
@@ -22,7 +26,7 @@ const NO_REPLY: u16 = 0xFFFF;
 /// One datagram's contents. The packet layer does not interpret the payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Packet {
-    pub direction: Direction,
+    pub route: Route,
     pub seq: u64,
     pub timestamp: u16,
     /// The newest peer timestamp being echoed. `Some(0xFFFF)` is sent as "none" (it is the
@@ -42,18 +46,22 @@ pub enum PacketError {
 
 impl Packet {
     /// Encrypts the packet into one datagram. The payload is not checked against
-    /// [`MAX_PAYLOAD`]: the fragmenter is what keeps it there.
+    /// [`max_payload`]: the fragmenter is what keeps it there.
     pub fn seal(&self, cipher: &Cipher) -> Vec<u8> {
         let mut plaintext = Vec::with_capacity(HEADER_LEN + self.payload.len());
         plaintext.extend_from_slice(&self.timestamp.to_be_bytes());
         plaintext.extend_from_slice(&self.timestamp_reply.unwrap_or(NO_REPLY).to_be_bytes());
         plaintext.extend_from_slice(&self.payload);
-        cipher.seal(self.direction, self.seq, &plaintext)
+        cipher.seal(self.route, self.seq, &plaintext)
     }
 
-    /// Authenticates and parses a datagram from the network.
-    pub fn open(cipher: &Cipher, datagram: &[u8]) -> Result<Packet, PacketError> {
-        let opened = cipher.open(datagram)?;
+    /// Authenticates and parses a datagram from the network that travels `direction`.
+    pub fn open(
+        cipher: &Cipher,
+        direction: Direction,
+        datagram: &[u8],
+    ) -> Result<Packet, PacketError> {
+        let opened = cipher.open(direction, datagram)?;
         let plaintext = opened.plaintext;
         let Some((header, payload)) = plaintext.split_first_chunk::<HEADER_LEN>() else {
             return Err(PacketError::ShortHeader(plaintext.len()));
@@ -65,7 +73,7 @@ impl Packet {
             reply => Some(reply),
         };
         Ok(Packet {
-            direction: opened.direction,
+            route: opened.route,
             seq: opened.seq,
             timestamp,
             timestamp_reply,
@@ -84,23 +92,26 @@ mod tests {
         Cipher::new(&SessionKey::from_bytes([0x42; 16]))
     }
 
+    fn to_server() -> Route {
+        Route::ToServer(cipher().connection_id(0))
+    }
+
     fn any_packet() -> impl Strategy<Value = Packet> {
-        (
-            prop_oneof![Just(Direction::ToServer), Just(Direction::ToClient)],
-            0..=MAX_SEQ,
-            any::<u16>(),
-            proptest::option::of(0..NO_REPLY),
-            proptest::collection::vec(any::<u8>(), 0..=MAX_PAYLOAD),
-        )
-            .prop_map(
-                |(direction, seq, timestamp, timestamp_reply, payload)| Packet {
-                    direction,
+        prop_oneof![Just(to_server()), Just(Route::ToClient)].prop_flat_map(|route| {
+            (
+                0..=MAX_SEQ,
+                any::<u16>(),
+                proptest::option::of(0..NO_REPLY),
+                proptest::collection::vec(any::<u8>(), 0..=max_payload(route.direction())),
+            )
+                .prop_map(move |(seq, timestamp, timestamp_reply, payload)| Packet {
+                    route,
                     seq,
                     timestamp,
                     timestamp_reply,
                     payload,
-                },
-            )
+                })
+        })
     }
 
     proptest! {
@@ -108,45 +119,49 @@ mod tests {
         fn packets_round_trip(packet in any_packet()) {
             let datagram = packet.seal(&cipher());
             prop_assert!(datagram.len() <= MAX_DATAGRAM);
-            prop_assert_eq!(Packet::open(&cipher(), &datagram).unwrap(), packet);
+            let direction = packet.route.direction();
+            prop_assert_eq!(Packet::open(&cipher(), direction, &datagram).unwrap(), packet);
         }
 
         #[test]
         fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1300)) {
-            prop_assert!(Packet::open(&cipher(), &bytes).is_err());
+            prop_assert!(Packet::open(&cipher(), Direction::ToServer, &bytes).is_err());
+            prop_assert!(Packet::open(&cipher(), Direction::ToClient, &bytes).is_err());
         }
     }
 
     #[test]
     fn header_layout_is_big_endian_timestamps_then_payload() {
         let packet = Packet {
-            direction: Direction::ToClient,
+            route: Route::ToClient,
             seq: 3,
             timestamp: 0x1234,
             timestamp_reply: None,
             payload: b"xy".to_vec(),
         };
-        let opened = cipher().open(&packet.seal(&cipher())).unwrap();
+        let opened = cipher()
+            .open(Direction::ToClient, &packet.seal(&cipher()))
+            .unwrap();
         assert_eq!(opened.plaintext, [0x12, 0x34, 0xFF, 0xFF, b'x', b'y']);
     }
 
     #[test]
     fn a_reply_of_the_marker_value_reads_as_none() {
         let packet = Packet {
-            direction: Direction::ToServer,
+            route: to_server(),
             seq: 0,
             timestamp: 1,
             timestamp_reply: Some(NO_REPLY),
             payload: Vec::new(),
         };
-        let opened = Packet::open(&cipher(), &packet.seal(&cipher())).unwrap();
+        let opened = Packet::open(&cipher(), Direction::ToServer, &packet.seal(&cipher())).unwrap();
         assert_eq!(opened.timestamp_reply, None);
     }
 
     #[test]
     fn wrong_key_is_rejected() {
         let packet = Packet {
-            direction: Direction::ToServer,
+            route: to_server(),
             seq: 1,
             timestamp: 2,
             timestamp_reply: Some(3),
@@ -154,7 +169,7 @@ mod tests {
         };
         let other = Cipher::new(&SessionKey::from_bytes([0x43; 16]));
         assert_eq!(
-            Packet::open(&other, &packet.seal(&cipher())),
+            Packet::open(&other, Direction::ToServer, &packet.seal(&cipher())),
             Err(PacketError::Crypto(CryptoError::Forged))
         );
     }
@@ -162,9 +177,9 @@ mod tests {
     #[test]
     fn authentic_datagrams_too_short_for_the_header_are_rejected() {
         for len in 0..HEADER_LEN {
-            let datagram = cipher().seal(Direction::ToClient, 7, &[0; HEADER_LEN][..len]);
+            let datagram = cipher().seal(Route::ToClient, 7, &[0; HEADER_LEN][..len]);
             assert_eq!(
-                Packet::open(&cipher(), &datagram),
+                Packet::open(&cipher(), Direction::ToClient, &datagram),
                 Err(PacketError::ShortHeader(len))
             );
         }
@@ -172,14 +187,17 @@ mod tests {
 
     #[test]
     fn max_payload_fills_exactly_one_minimum_mtu_datagram() {
-        assert_eq!(MAX_PAYLOAD, 1204);
-        let packet = Packet {
-            direction: Direction::ToServer,
-            seq: 0,
-            timestamp: 0,
-            timestamp_reply: None,
-            payload: vec![0; MAX_PAYLOAD],
-        };
-        assert_eq!(packet.seal(&cipher()).len(), MAX_DATAGRAM);
+        assert_eq!(max_payload(Direction::ToServer), 1196);
+        assert_eq!(max_payload(Direction::ToClient), 1204);
+        for route in [to_server(), Route::ToClient] {
+            let packet = Packet {
+                route,
+                seq: 0,
+                timestamp: 0,
+                timestamp_reply: None,
+                payload: vec![0; max_payload(route.direction())],
+            };
+            assert_eq!(packet.seal(&cipher()).len(), MAX_DATAGRAM);
+        }
     }
 }

@@ -135,6 +135,7 @@ mod tests {
             ack_num: 0,
             throwaway_num,
             diff: text(to).diff_from(&text("")),
+            closing: false,
         }
     }
 

@@ -62,6 +62,12 @@ pub(crate) struct Sender<S> {
     changed_since: Option<Instant>,
     /// When a new remote state last arrived.
     last_heard: Option<Instant>,
+    /// The current state is the last one ([`Sender::close`]).
+    closing: bool,
+    /// A state with content went out. Until then nothing is gathered: the first state of
+    /// a link (the server's first screen, the client's first keystroke) is whole when it
+    /// is set, and waiting for more only delays the first frame.
+    sent_content: bool,
     timers: TimerTable,
 }
 
@@ -88,6 +94,8 @@ impl<S: SyncState> Sender<S> {
             pending_data_ack: false,
             changed_since: None,
             last_heard: None,
+            closing: false,
+            sent_content: false,
             timers,
         }
     }
@@ -106,9 +114,30 @@ impl<S: SyncState> Sender<S> {
         self.current == self.sent[0].state
     }
 
+    /// Ignored once closed: the last state is final.
     pub(crate) fn set_current(&mut self, mut state: S) {
+        if self.closing {
+            return;
+        }
         state.subtract(&self.sent[0].state);
         self.current = state;
+    }
+
+    /// Makes the current state the last: every instruction from now on says so, and one
+    /// goes out at once even if the state did not change, so the peer learns it.
+    pub(crate) fn close(&mut self, now: Instant) {
+        self.closing = true;
+        self.timers.set(Timer::Ack, now);
+    }
+
+    pub(crate) fn is_closing(&self) -> bool {
+        self.closing
+    }
+
+    /// Acknowledges the remote state at once instead of after the delayed-ack wait: the
+    /// peer closed and waits for this before it goes.
+    pub(crate) fn ack_now(&mut self, now: Instant) {
+        self.timers.set(Timer::Ack, now);
     }
 
     /// The peer holds state `ack_num`: older sent states can never be a base again.
@@ -149,15 +178,25 @@ impl<S: SyncState> Sender<S> {
         let active = self
             .last_heard
             .is_some_and(|heard| now < heard + ACTIVE_RETRY_TIMEOUT);
+        let gather = if self.sent_content {
+            SEND_MINDELAY
+        } else {
+            Duration::ZERO
+        };
         let send_at = if self.current != newest_sent.state {
             let changed = *self.changed_since.get_or_insert(now);
-            Some((changed + SEND_MINDELAY).max(newest_sent.sent_at + interval))
+            Some((changed + gather).max(newest_sent.sent_at + interval))
         } else if active && self.current != self.sent[self.assumed].state {
             let retry = newest_sent.sent_at + interval;
             Some(
                 self.changed_since
                     .map_or(retry, |c| retry.max(c + SEND_MINDELAY)),
             )
+        } else if active && self.closing && self.current != self.sent[0].state {
+            // A last state is resent at the frame rate until acknowledged: the other side
+            // waits for nothing else, and the side that closes may leave soon (a client
+            // that detaches gives it 2 s).
+            Some(newest_sent.sent_at + interval)
         } else if active && self.current != self.sent[0].state {
             // Sent but unacknowledged: look again when the peer should have answered.
             Some(newest_sent.sent_at + rtt.rto() + ACK_DELAY)
@@ -207,6 +246,7 @@ impl<S: SyncState> Sender<S> {
             self.push_sent(now)
         };
         self.assumed = self.sent.len() - 1;
+        self.sent_content |= !diff.is_empty();
         self.pending_data_ack = false;
         self.changed_since = None;
         self.timers.set(Timer::Ack, now + ACK_INTERVAL);
@@ -217,6 +257,7 @@ impl<S: SyncState> Sender<S> {
             ack_num: self.ack_num,
             throwaway_num: self.sent[0].num,
             diff,
+            closing: self.closing,
         })
     }
 
@@ -234,8 +275,11 @@ impl<S: SyncState> Sender<S> {
     /// Diff from the assumed state, or from the acknowledged one when that costs little
     /// more and survives the loss of the states in between.
     fn choose_base(&self) -> (usize, Vec<u8>) {
-        let diff = self.current.diff_from(&self.sent[self.assumed].state);
-        if self.assumed == 0 {
+        // A last state always goes from the acknowledged base, so any one copy of it that
+        // arrives is enough.
+        let assumed = if self.closing { 0 } else { self.assumed };
+        let diff = self.current.diff_from(&self.sent[assumed].state);
+        if assumed == 0 {
             return (0, diff);
         }
         let from_acked = self.current.diff_from(&self.sent[0].state);
@@ -296,10 +340,30 @@ mod tests {
     }
 
     #[test]
+    fn the_first_state_with_content_goes_out_at_once_later_ones_are_gathered() {
+        let t0 = Instant::now();
+        let (mut sender, rtt) = sender(t0);
+        sender.poll_instruction(t0, &rtt); // the opening heartbeat
+        let t1 = t0 + 1000 * MS;
+        sender.set_current(text("screen"));
+        sender.update_timers(t1, &rtt);
+        assert_eq!(sender.poll_timeout(), Some(t1));
+        assert!(sender.poll_instruction(t1, &rtt).is_some());
+        let t2 = t1 + 1000 * MS;
+        sender.set_current(text("screen, then more"));
+        sender.update_timers(t2, &rtt);
+        assert_eq!(sender.poll_timeout(), Some(t2 + SEND_MINDELAY));
+    }
+
+    #[test]
     fn changes_wait_the_collection_delay_and_only_the_last_is_sent() {
         let t0 = Instant::now();
         let (mut sender, rtt) = sender(t0);
         sender.poll_instruction(t0, &rtt);
+        // Content went out once: from then on changes are gathered.
+        sender.set_current(text("x"));
+        let content = sender.poll_instruction(t0 + 50 * MS, &rtt).unwrap();
+        sender.process_ack(content.new_num);
         let t1 = t0 + 1000 * MS;
         sender.set_current(text("a"));
         sender.update_timers(t1, &rtt);
@@ -309,11 +373,13 @@ mod tests {
         assert_eq!(sender.poll_timeout(), Some(t1 + SEND_MINDELAY));
         sender.set_current(text("abc"));
         let sent = sender.poll_instruction(t1 + SEND_MINDELAY, &rtt).unwrap();
-        let mut rebuilt = text("");
+        let mut rebuilt = text("x");
         rebuilt.apply(&sent.diff).unwrap();
         assert_eq!(rebuilt, text("abc"));
-        // The heartbeat (state 1) went unacknowledged past the timeout: diff from state 0.
-        assert_eq!((sent.old_num, sent.new_num), (0, 2));
+        assert_eq!(
+            (sent.old_num, sent.new_num),
+            (content.new_num, content.new_num + 1)
+        );
     }
 
     #[test]

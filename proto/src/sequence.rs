@@ -1,5 +1,7 @@
 //! Datagram sequence numbers: the nonce we never reuse, and the replays we refuse.
 
+use crate::crypto::MAX_SEQ;
+
 /// Datagrams one key may seal. OCB's security bound (mosh retires a key at 2^47 blocks)
 /// divided by the 77 blocks of our largest datagram leaves room for 2^40 datagrams: more
 /// than a century at a thousand datagrams a second.
@@ -9,11 +11,13 @@ pub const SEQUENCE_LIMIT: u64 = 1 << 40;
 /// enough for the reordering of a real path, and one machine word of bookkeeping.
 pub const REPLAY_WINDOW: u64 = 64;
 
-/// Hands out each sequence number once, and none past the limit.
+/// Hands out each sequence number once, at most [`SEQUENCE_LIMIT`] of them, in rising order.
 #[derive(Debug, Clone)]
 pub(crate) struct SendSequence {
     next: u64,
-    limit: u64,
+    /// Numbers still to hand out: the limit counts datagrams sealed, so moving `next` up
+    /// (see [`SendSequence::skip_to`]) spends none of it.
+    left: u64,
 }
 
 impl SendSequence {
@@ -24,12 +28,22 @@ impl SendSequence {
     /// Hands out `first..limit`. A connection takes all of `0..SEQUENCE_LIMIT`; tests
     /// start near the end to reach the limit without sealing 2^40 datagrams.
     pub(crate) fn between(first: u64, limit: u64) -> Self {
-        SendSequence { next: first, limit }
+        SendSequence {
+            next: first,
+            left: limit.saturating_sub(first),
+        }
     }
 
-    /// `None` once the key has sealed all it safely may.
+    /// Moves the next number up to `next`; never down, so no number is handed out twice.
+    pub(crate) fn skip_to(&mut self, next: u64) {
+        self.next = self.next.max(next);
+    }
+
+    /// `None` once the key has sealed all it safely may, or the numbers reached the
+    /// nonce's direction bit.
     pub(crate) fn next(&mut self) -> Option<u64> {
-        (self.next < self.limit).then(|| {
+        (self.left > 0 && self.next <= MAX_SEQ).then(|| {
+            self.left -= 1;
             self.next += 1;
             self.next - 1
         })
@@ -96,14 +110,32 @@ mod tests {
         assert_eq!(sequence.next(), Some(0));
     }
 
+    /// Skipping moves the numbers up, never down, and costs none of the limit; the nonce's
+    /// direction bit is never reached.
+    #[test]
+    fn skipping_moves_up_only_and_keeps_the_count() {
+        let mut sequence = SendSequence::between(0, 3);
+        assert_eq!(sequence.next(), Some(0));
+        sequence.skip_to(1_000);
+        sequence.skip_to(10);
+        let numbers: Vec<_> = std::iter::from_fn(|| sequence.next()).collect();
+        assert_eq!(numbers, [1_000, 1_001]);
+        let mut sequence = SendSequence::new();
+        sequence.skip_to(MAX_SEQ);
+        assert_eq!(sequence.next(), Some(MAX_SEQ));
+        assert_eq!(sequence.next(), None);
+    }
+
     /// The limit's reason, as numbers: the largest datagram's plaintext plus OCB's final
     /// block, times the limit, stays within the 2^47 blocks per sender that mosh retires
     /// a key at; and no number handed out reaches the direction bit of the nonce.
     #[test]
     fn the_limit_keeps_each_sender_under_the_ocb_block_bound() {
-        use crate::crypto::{DATAGRAM_OVERHEAD, MAX_SEQ};
+        use crate::crypto::TO_CLIENT_OVERHEAD;
         use crate::packet::MAX_DATAGRAM;
-        let blocks_per_datagram = (MAX_DATAGRAM - DATAGRAM_OVERHEAD).div_ceil(16) as u64 + 1;
+        // The server's datagrams are the larger (the client's carry a connection id, one
+        // block of associated data instead of plaintext).
+        let blocks_per_datagram = (MAX_DATAGRAM - TO_CLIENT_OVERHEAD).div_ceil(16) as u64 + 1;
         assert_eq!(blocks_per_datagram, 77);
         assert!(SEQUENCE_LIMIT * blocks_per_datagram <= 1 << 47);
         const { assert!(SEQUENCE_LIMIT - 1 <= MAX_SEQ) };

@@ -60,6 +60,17 @@ pub enum MuxCommand {
     /// Select this pane (its id, tmux's `%N`) of the active window: a mouse click on it.
     /// An id that is not there (closed meanwhile, or in another window) changes nothing.
     SelectPaneById(u32),
+    /// Move the focused pane's border this many cells (prefix `C-arrow` by 1, `M-arrow`
+    /// by 5; tmux's `resize-pane -U/-D/-L/-R N`).
+    ResizePane(Direction, u16),
+    /// The window active before (prefix `l`, tmux's `last-window`).
+    LastWindow,
+    /// The pane active before in this window (prefix `;`, tmux's `last-pane`).
+    LastPane,
+    /// Close the focused window (prefix `&`, after y).
+    KillWindow,
+    /// Rename the client's session (prefix `$`).
+    RenameSession(Label),
 }
 
 /// Wire format: append only.
@@ -511,9 +522,15 @@ mod tests {
             MuxCommand::RenameWindow(Label::new("w")),
             MuxCommand::Detach,
             MuxCommand::SelectPaneById(7),
+            MuxCommand::ResizePane(Direction::Left, 5),
+            MuxCommand::LastWindow,
+            MuxCommand::LastPane,
+            MuxCommand::KillWindow,
+            MuxCommand::RenameSession(Label::new("s")),
         ];
         let expected = [
             "00", "01", "0202", "03", "04", "05", "06", "07", "08", "0905", "0a0177", "0b", "0c07",
+            "0d0005", "0e", "0f", "10", "110173",
         ];
         for (command, expected) in commands.into_iter().zip(expected) {
             match command {
@@ -529,7 +546,12 @@ mod tests {
                 | MuxCommand::SelectWindow(_)
                 | MuxCommand::RenameWindow(_)
                 | MuxCommand::Detach
-                | MuxCommand::SelectPaneById(_) => {}
+                | MuxCommand::SelectPaneById(_)
+                | MuxCommand::ResizePane(..)
+                | MuxCommand::LastWindow
+                | MuxCommand::LastPane
+                | MuxCommand::KillWindow
+                | MuxCommand::RenameSession(_) => {}
             }
             assert_eq!(hex(&codec::encode(&command)), expected, "{command:?}");
         }

@@ -10,7 +10,7 @@ mod sim;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use moshmux_proto::crypto::{DATAGRAM_OVERHEAD, MAX_SEQ};
+use moshmux_proto::crypto::{Cipher, Direction, TO_SERVER_OVERHEAD};
 use moshmux_proto::sequence::REPLAY_WINDOW;
 use moshmux_proto::{DatagramError, Stats};
 use sim::{addr, ms, Endpoint, Log, Pair};
@@ -70,10 +70,14 @@ fn observe(endpoint: &Endpoint) -> Observed {
 }
 
 fn dropped(stats: &Stats) -> u64 {
-    stats.dropped_forged
-        + stats.dropped_malformed
-        + stats.dropped_replayed
-        + stats.dropped_reflected
+    stats.dropped_forged + stats.dropped_malformed + stats.dropped_replayed
+}
+
+/// The sequence number a datagram to the server carries, under its mask.
+fn client_seq(datagram: &[u8]) -> u64 {
+    let cipher = Cipher::new(&sim::key(SEED));
+    let opened = cipher.open(Direction::ToServer, datagram);
+    opened.expect("the client's own datagram").seq
 }
 
 /// Feeds `datagrams` to `endpoint` from the attacker, each a little later than the last,
@@ -167,7 +171,7 @@ fn short_and_oversized_datagrams_are_refused_and_change_nothing() {
     cases.push(padded);
     let now = pair.now;
     refuse_all(&mut pair.server, now, &cases, |datagram| {
-        if datagram.len() < DATAGRAM_OVERHEAD {
+        if datagram.len() < TO_SERVER_OVERHEAD {
             DatagramError::Malformed
         } else {
             DatagramError::Forged
@@ -183,18 +187,19 @@ fn reflected_datagrams_are_refused_on_both_ends_and_change_nothing() {
     let from_client = next_client_datagram(&mut pair);
     let from_server = next_server_datagram(&mut pair);
     let now = pair.now;
-    // Each end's own datagram, sent back to it: authentic, but in its own direction.
+    // Each end's own datagram, sent back to it: the two directions have different shapes
+    // (only the client's carry a connection id), so neither opens as the other.
     refuse_all(
         &mut pair.client,
         now,
         std::slice::from_ref(&from_client),
-        |_| DatagramError::Reflected,
+        |_| DatagramError::Forged,
     );
     refuse_all(
         &mut pair.server,
         now,
         std::slice::from_ref(&from_server),
-        |_| DatagramError::Reflected,
+        |_| DatagramError::Forged,
     );
     // Reflection did not use up the sequence numbers the real peer's datagrams carry.
     deliver_genuine(&mut pair, &from_client, &from_server);
@@ -216,7 +221,7 @@ fn replays_from_a_spoofed_source_do_not_move_the_roaming_target_or_the_rtt() {
     let later = pair.now + Duration::from_secs(3);
     refuse_all(&mut pair.server, later, &datagrams, |datagram| {
         DatagramError::Replayed {
-            seq: u64::from_be_bytes(datagram[..8].try_into().unwrap()) & MAX_SEQ,
+            seq: client_seq(datagram),
         }
     });
     assert_eq!(pair.server.remote_addr(), Some(client));
@@ -238,23 +243,24 @@ fn wild_sequence_numbers_far_ahead_or_behind_are_refused_and_do_not_stall_the_se
             .handle_datagram(pair.now, client, &newest)
             .unwrap();
     }
-    let seq = u64::from_be_bytes(newest[..8].try_into().unwrap());
+    let seq = client_seq(&newest);
     // An attacker rewrites the tail of a genuine datagram to numbers far ahead (which
-    // would make every genuine datagram look old if believed) and far behind.
+    // would make every genuine datagram look old if believed) and far behind; under the
+    // mask the numbers are not even the ones written.
     let wild_tails = [
-        MAX_SEQ,
+        (1 << 63) - 1,
         seq + (1 << 40),
         seq + REPLAY_WINDOW,
         seq + 1,
         seq.saturating_sub(REPLAY_WINDOW + 1),
         0,
-        MAX_SEQ | 1 << 63,
+        u64::MAX,
     ];
     let rewritten: Vec<Vec<u8>> = wild_tails
         .iter()
         .map(|tail| {
             let mut datagram = newest.clone();
-            datagram[..8].copy_from_slice(&tail.to_be_bytes());
+            datagram[8..16].copy_from_slice(&tail.to_be_bytes());
             datagram
         })
         .collect();
@@ -263,7 +269,7 @@ fn wild_sequence_numbers_far_ahead_or_behind_are_refused_and_do_not_stall_the_se
     // The genuine datagram a full window behind the newest is refused, though unseen.
     refuse_all(&mut pair.server, now, &[oldest], |datagram| {
         DatagramError::Replayed {
-            seq: u64::from_be_bytes(datagram[..8].try_into().unwrap()),
+            seq: client_seq(datagram),
         }
     });
     // The window still sits at the genuine newest: the session carries on.

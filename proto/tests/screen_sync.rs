@@ -5,15 +5,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use moshmux_proto::screen::{
-    CellStyle, Color, HistoryLines, Modes, MouseEncoding, MouseMode, PaneScreen, PaneView, Point,
-    Rect, Row, SearchResult, WindowInfo,
+    CellStyle, ClipboardCopy, Color, HistoryLines, Modes, MouseEncoding, MouseMode, PaneScreen,
+    PaneView, Point, Rect, Row, SearchResult, UnderlineStyle, WindowInfo,
 };
 use moshmux_proto::{codec, HostState, Label, SyncState};
 use proptest::prelude::*;
 use proptest::sample::Index;
 
 /// One cell as a test writes it: text, wide, style.
-type CellSpec = (String, bool, CellStyle);
+type CellSpec = (String, bool, CellStyle, Option<&'static str>);
 
 fn color() -> impl Strategy<Value = Color> {
     prop_oneof![
@@ -24,18 +24,35 @@ fn color() -> impl Strategy<Value = Color> {
 }
 
 fn style() -> impl Strategy<Value = CellStyle> {
-    let any_style = (color(), color(), any::<[bool; 5]>()).prop_map(|(fg, bg, flags)| {
-        let [bold, dim, italic, underline, inverse] = flags;
-        CellStyle {
-            fg,
-            bg,
-            bold,
-            dim,
-            italic,
-            underline,
-            inverse,
-        }
-    });
+    let underline_style = prop_oneof![
+        Just(UnderlineStyle::Single),
+        Just(UnderlineStyle::Double),
+        Just(UnderlineStyle::Curly),
+        Just(UnderlineStyle::Dotted),
+        Just(UnderlineStyle::Dashed),
+    ];
+    let any_style = (
+        color(),
+        color(),
+        color(),
+        any::<[bool; 6]>(),
+        underline_style,
+    )
+        .prop_map(|(fg, bg, underline_color, flags, underline_style)| {
+            let [bold, dim, italic, underline, inverse, strikethrough] = flags;
+            CellStyle {
+                fg,
+                bg,
+                bold,
+                dim,
+                italic,
+                underline,
+                inverse,
+                strikethrough,
+                underline_style,
+                underline_color,
+            }
+        });
     prop_oneof![3 => Just(CellStyle::default()), 1 => any_style]
 }
 
@@ -48,7 +65,16 @@ fn cell() -> impl Strategy<Value = CellSpec> {
         1 => Just("\x1b".to_owned()).boxed(),
         1 => "\\PC{0,3}".boxed(),
     ];
-    (text, prop::bool::weighted(0.1), style())
+    // Hyperlinks: none mostly, two targets, and one that is no valid target.
+    let link = prop::sample::select(vec![
+        None,
+        None,
+        None,
+        Some("http://a/"),
+        Some("b"),
+        Some("\x07"),
+    ]);
+    (text, prop::bool::weighted(0.1), style(), link)
 }
 
 fn row_spec() -> impl Strategy<Value = (Vec<CellSpec>, bool)> {
@@ -57,8 +83,8 @@ fn row_spec() -> impl Strategy<Value = (Vec<CellSpec>, bool)> {
 
 fn build_row(cols: u16, (cells, wrapped): &(Vec<CellSpec>, bool)) -> Row {
     let mut builder = Row::builder(cols);
-    for (text, wide, style) in cells {
-        builder.push(text, *wide, *style);
+    for (text, wide, style, link) in cells {
+        builder.link(*link).push(text, *wide, *style);
     }
     builder.finish(*wrapped)
 }
@@ -76,8 +102,9 @@ fn modes() -> impl Strategy<Value = Modes> {
         MouseEncoding::Utf8,
         MouseEncoding::Sgr,
     ]);
-    (any::<[bool; 4]>(), mouse, encoding).prop_map(|(flags, mouse, mouse_encoding)| {
-        let [application_cursor, application_keypad, bracketed_paste, alternate_screen] = flags;
+    (any::<[bool; 5]>(), mouse, encoding).prop_map(|(flags, mouse, mouse_encoding)| {
+        let [application_cursor, application_keypad, bracketed_paste, alternate_screen, focus_events] =
+            flags;
         Modes {
             application_cursor,
             application_keypad,
@@ -85,6 +112,7 @@ fn modes() -> impl Strategy<Value = Modes> {
             mouse,
             mouse_encoding,
             alternate_screen,
+            focus_events,
         }
     })
 }
@@ -117,15 +145,15 @@ fn screen() -> impl Strategy<Value = PaneScreen> {
 }
 
 fn windows() -> impl Strategy<Value = Vec<WindowInfo>> {
-    let window =
-        (0u32..5, 0u32..10, "[a-z]{0,6}", any::<bool>()).prop_map(|(id, index, name, active)| {
-            WindowInfo {
-                id,
-                index,
-                name: Label::new(&name),
-                active,
-            }
-        });
+    let window = (0u32..5, 0u32..10, "[a-z]{0,6}", any::<bool>(), 0u64..4).prop_map(
+        |(id, index, name, active, bell)| WindowInfo {
+            id,
+            index,
+            name: Label::new(&name),
+            active,
+            bell,
+        },
+    );
     prop::collection::vec(window, 0..4)
 }
 
@@ -163,6 +191,19 @@ fn search_result() -> impl Strategy<Value = Option<SearchResult>> {
     )
 }
 
+/// A program's OSC 52 copy: a few numbers, short or empty data.
+fn clipboard() -> impl Strategy<Value = Option<Arc<ClipboardCopy>>> {
+    let copy = (
+        0u64..4,
+        "[cps]{0,2}",
+        prop::collection::vec(any::<u8>(), 0..6),
+    )
+        .prop_filter_map("a valid copy", |(number, selections, data)| {
+            ClipboardCopy::new(number, &selections, data).map(Arc::new)
+        });
+    prop::option::of(copy)
+}
+
 fn host_state() -> impl Strategy<Value = HostState> {
     (
         (".{0,6}", windows(), pane_views()),
@@ -170,9 +211,10 @@ fn host_state() -> impl Strategy<Value = HostState> {
         labels(),
         history(),
         search_result(),
+        clipboard(),
     )
         .prop_map(
-            |((session, windows, panes), screens, notices, history, search)| HostState {
+            |((session, windows, panes), screens, notices, history, search, clipboard)| HostState {
                 session: Label::new(&session),
                 windows,
                 panes,
@@ -180,6 +222,7 @@ fn host_state() -> impl Strategy<Value = HostState> {
                 notices,
                 history,
                 search,
+                clipboard,
             },
         )
 }
@@ -209,6 +252,7 @@ enum Edit {
         keep: u64,
     },
     Search(Option<SearchResult>),
+    Clipboard(Option<Arc<ClipboardCopy>>),
     Windows(Vec<WindowInfo>),
     Panes(Vec<PaneView>),
     Notices(Vec<Label>),
@@ -231,6 +275,7 @@ fn edit() -> impl Strategy<Value = Edit> {
         3 => (0u32..3, 0u64..50, prop::collection::vec((0u16..20, row_spec()), 0..12), 0u64..50)
             .prop_map(|(pane, first, lines, keep)| Edit::HistoryPage { pane, first, lines, keep }),
         1 => search_result().prop_map(Edit::Search),
+        1 => clipboard().prop_map(Edit::Clipboard),
         1 => windows().prop_map(Edit::Windows),
         1 => pane_views().prop_map(Edit::Panes),
         1 => labels().prop_map(Edit::Notices),
@@ -333,6 +378,7 @@ fn apply_edit(state: &mut HostState, edit: &Edit) {
             }
         }
         Edit::Search(result) => state.search = *result,
+        Edit::Clipboard(copy) => state.clipboard = copy.clone(),
         Edit::Windows(windows) => state.windows = windows.clone(),
         Edit::Panes(panes) => state.panes = panes.clone(),
         Edit::Notices(notices) => state.notices = notices.clone(),

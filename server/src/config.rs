@@ -8,6 +8,7 @@ use std::path::Path;
 use moshmux_config::{expected, Refusal, Table, Value};
 
 use crate::cli::{Command, HistoryLimits};
+use crate::control::PortChoice;
 use crate::session::WindowSize;
 
 /// What the file says; `None` where it says nothing.
@@ -17,6 +18,10 @@ pub struct ServerConfig {
     pub window_size: Option<WindowSize>,
     /// Seconds; `Some(0)` keeps silent clients' endpoints, as no flag does.
     pub network_timeout: Option<u64>,
+    /// Variable names `new` passes to the session besides tmux's update-environment set.
+    pub update_environment: Vec<String>,
+    /// As `-p`: the shared port, or a range for a port per client.
+    pub port: Option<PortChoice>,
     pub history: HistoryLimits,
 }
 
@@ -41,6 +46,8 @@ impl ServerConfig {
         let config = ServerConfig {
             window_size: server.window_size,
             network_timeout: server.network_timeout,
+            update_environment: server.update_environment,
+            port: server.port,
             history: history.0,
         };
         (config, problems)
@@ -53,13 +60,17 @@ impl ServerConfig {
             window_size,
             limits,
             network_timeout,
+            update_environment,
+            ports,
             ..
         } = command
         else {
             return;
         };
+        update_environment.clone_from(&self.update_environment);
         *window_size = window_size.or(self.window_size);
         *network_timeout = network_timeout.or(self.network_timeout);
+        *ports = ports.or(self.port);
         let file = &self.history;
         limits.history_lines = limits.history_lines.or(file.history_lines);
         limits.history_bytes = limits.history_bytes.or(file.history_bytes);
@@ -71,6 +82,8 @@ impl ServerConfig {
 struct ServerTable {
     window_size: Option<WindowSize>,
     network_timeout: Option<u64>,
+    update_environment: Vec<String>,
+    port: Option<PortChoice>,
 }
 
 impl Table for ServerTable {
@@ -78,9 +91,39 @@ impl Table for ServerTable {
         match key {
             "window-size" => self.window_size = Some(value.choice()?),
             "network-timeout" => self.network_timeout = Some(value.count()?),
+            "update-environment" => self.update_environment = variable_names(value)?,
+            "port" => self.port = Some(port_choice(value)?),
             _ => return Err(Refusal::UnknownKey),
         }
         Ok(())
+    }
+}
+
+/// `60001` (a number or a string) or `"60000:61000"`, as `-p` takes them.
+fn port_choice(value: Value<'_>) -> Result<PortChoice, Refusal> {
+    let wanted = "a port (60001) or a range of ports for one each (\"60000:61000\")";
+    let text = match value {
+        Value::String(text) => text.to_owned(),
+        Value::Integer(number) => number.to_string(),
+        _ => return Err(expected(wanted)),
+    };
+    crate::cli::parse_ports(&text).map_err(|_| expected(wanted))
+}
+
+/// Names separated by spaces, as tmux's `set -g update-environment "A B"` takes them.
+fn variable_names(value: Value<'_>) -> Result<Vec<String>, Refusal> {
+    let wanted = "variable names separated by spaces";
+    let Value::String(text) = value else {
+        return Err(expected(wanted));
+    };
+    let names: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+    if names
+        .iter()
+        .all(|name| crate::environment::is_variable_name(name))
+    {
+        Ok(names)
+    } else {
+        Err(expected(wanted))
     }
 }
 
@@ -131,7 +174,8 @@ mod tests {
     fn every_key_is_read_and_the_client_table_is_skipped() {
         let (config, problems) = read_text(
             "[client]\nprefix = \"C-a\"\n[server]\nwindow-size = \"smallest\"\n\
-             network-timeout = 30\n[history]\nmax-lines-per-pane = 1000\n\
+             network-timeout = 30\nupdate-environment = \"EDITOR  PAGER\"\nport = 60005\n\
+             [history]\nmax-lines-per-pane = 1000\n\
              max-bytes-per-pane = 2000\nmax-total-bytes = 3000\n",
         );
         assert_eq!(problems, Vec::<String>::new());
@@ -140,6 +184,11 @@ mod tests {
             ServerConfig {
                 window_size: Some(WindowSize::Smallest),
                 network_timeout: Some(30),
+                update_environment: vec!["EDITOR".to_owned(), "PAGER".to_owned()],
+                port: Some(PortChoice::Shared {
+                    first: 60005,
+                    last: 60005
+                }),
                 history: HistoryLimits {
                     history_lines: Some(1000),
                     history_bytes: Some(2000),
@@ -147,6 +196,35 @@ mod tests {
                 },
             }
         );
+    }
+
+    /// The config file's port is `-p`'s: a range there is a port per client, and `-p`
+    /// on the command line wins.
+    #[test]
+    fn the_port_key_reads_as_p_does_and_p_wins() {
+        let (config, problems) = read_text("[server]\nport = \"60000:61000\"\n");
+        assert_eq!(problems, Vec::<String>::new());
+        let range = PortChoice::PerClient {
+            first: 60000,
+            last: 61000,
+        };
+        assert_eq!(config.port, Some(range));
+        let ports = |args: &[&str]| {
+            let mut command = new_command(args);
+            config.under_flags(&mut command);
+            match command {
+                Command::New { ports, .. } => ports,
+                _ => panic!("not new"),
+            }
+        };
+        assert_eq!(ports(&[]), Some(range));
+        let one = PortChoice::Shared {
+            first: 60009,
+            last: 60009,
+        };
+        assert_eq!(ports(&["-p", "60009"]), Some(one));
+        let (_, problems) = read_text("[server]\nport = \"high\"\n");
+        assert_eq!(problems.len(), 1, "{problems:?}");
     }
 
     /// `new ARGS` under `config`: (window size, network timeout, history limits).
@@ -192,7 +270,8 @@ mod tests {
     #[test]
     fn bad_keys_keep_their_defaults_and_the_rest_applies() {
         let (config, problems) = read_text(
-            "[server]\nwindow-size = \"largest\"\nnetwork-timeout = -1\nport = 60001\n\
+            "[server]\nwindow-size = \"largest\"\nnetwork-timeout = -1\nport = 0\n\
+             update-environment = \"EDITOR BAD-NAME\"\n\
              [history]\nmax-lines-per-pane = 0\nmax-total-bytes = 4096\n",
         );
         let after_line: Vec<&str> = problems
@@ -204,8 +283,11 @@ mod tests {
             [
                 "2: server.window-size: expected latest or smallest; using the default",
                 "3: server.network-timeout: expected a number, 0 or more; using the default",
-                "4: server.port: unknown key; it is ignored",
-                "6: history.max-lines-per-pane: expected a number, 1 or more (leave the key \
+                "4: server.port: expected a port (60001) or a range of ports for one each \
+                 (\"60000:61000\"); using the default",
+                "5: server.update-environment: expected variable names separated by spaces; \
+                 using the default",
+                "7: history.max-lines-per-pane: expected a number, 1 or more (leave the key \
                  out for no limit); using the default",
             ]
         );
@@ -213,5 +295,6 @@ mod tests {
         assert_eq!(config.history.history_total_bytes, Some(4096));
         assert_eq!(config.history.history_lines, None);
         assert_eq!(config.window_size, None);
+        assert!(config.update_environment.is_empty());
     }
 }

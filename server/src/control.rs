@@ -7,6 +7,8 @@
 //! name messages, so adding or reordering variants never makes an old peer misread one,
 //! and a version mismatch is reported in words instead of as garbage.
 
+pub use crate::environment::SessionEnvironment;
+pub use crate::layout::Length;
 pub use crate::session::WindowSize;
 use moshmux_proto::codec::{self, CodecError};
 use serde::{Deserialize, Serialize};
@@ -15,11 +17,15 @@ use std::net::IpAddr;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Bumped whenever a body's fields change; both sides refuse a different version.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 8;
 
-/// Largest frame either side accepts; a reply may carry a long stretch of history (the
-/// daemon refuses captures over `history::MAX_CAPTURE_BYTES`, which fits).
-const MAX_FRAME_LEN: usize = 64 << 20;
+/// Largest frame either side accepts. Long output (a capture of any length) comes as many
+/// `Output` frames of [`OUTPUT_PIECE_BYTES`], so no frame needs to be large; a request's
+/// largest part is the text of `send-keys`, refused by the mux past its own limit.
+const MAX_FRAME_LEN: usize = 8 << 20;
+
+/// About how much text one `Output` frame carries.
+pub const OUTPUT_PIECE_BYTES: usize = 256 << 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
@@ -27,7 +33,7 @@ pub enum ControlError {
     Io(#[from] std::io::Error),
     #[error("malformed control message: {0}")]
     Codec(#[from] CodecError),
-    #[error("control frame of {0} bytes is larger than the limit")]
+    #[error("control frame of {0} bytes is larger than the limit of {MAX_FRAME_LEN} bytes")]
     TooLarge(usize),
     #[error("control frame announced {announced} bytes but ended after {received}")]
     Truncated { announced: usize, received: usize },
@@ -81,17 +87,28 @@ tagged_messages! {
     Request {
         /// Create or join a session and open a UDP endpoint for one client.
         NewClient(NewClient) = "new-client",
-        ListSessions(()) = "list-sessions",
+        /// Create a session no client is attached to (tmux's `new-session -d`).
+        NewSession(NewDetached) = "new-session",
+        ListSessions(List) = "list-sessions",
+        HasSession(MaybeTarget) = "has-session",
+        RenameSession(RenameSession) = "rename-session",
         KillSession(Target) = "kill-session",
         KillServer(()) = "kill-server",
         NewWindow(NewWindow) = "new-window",
+        KillWindow(MaybeTarget) = "kill-window",
+        ListWindows(List) = "list-windows",
         SplitWindow(SplitWindow) = "split-window",
         SelectPane(Target) = "select-pane",
         KillPane(Target) = "kill-pane",
-        ToggleZoom(Target) = "resize-pane-zoom",
+        /// `kill-pane -a`: every pane of the target's window but the target.
+        KillOtherPanes(MaybeTarget) = "kill-other-panes",
+        SelectWindow(SelectWindow) = "select-window",
+        LastPane(MaybeTarget) = "last-pane",
+        ResizePane(ResizePane) = "resize-pane",
         RenameWindow(RenameWindow) = "rename-window",
         ResizeWindow(ResizeWindow) = "resize-window",
-        ListPanes(Target) = "list-panes",
+        ListPanes(List) = "list-panes",
+        DisplayMessage(DisplayMessage) = "display-message",
         SendKeys(SendKeys) = "send-keys",
         CapturePane(CapturePane) = "capture-pane",
         /// `ls -a`: sessions, then ended panes that still have history.
@@ -104,6 +121,8 @@ tagged_messages! {
     /// The daemon's answer: text for stdout, or a one-line error for stderr (exit 1).
     Reply {
         Ok(String) = "ok",
+        /// Part of stdout; more frames follow, the last one `Ok` (the rest) or `Error`.
+        Output(String) = "output",
         /// The endpoint `NewClient` opened: `new` prints it as `MOSHMUX CONNECT`.
         Connect(Connect) = "connect",
         Error(String) = "error",
@@ -115,6 +134,54 @@ tagged_messages! {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Target(pub String);
+
+/// A target that may be left out: then the session used last, as tmux picks outside a
+/// session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MaybeTarget(pub Option<String>);
+
+/// `ls`, `list-windows`, `list-panes`: which ones, and how each is printed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct List {
+    /// The session, window or pane whose items to list (`ls` ignores it).
+    pub target: Option<String>,
+    pub scope: ListScope,
+    /// `-F`: one line per item from this format; `None`: the default line.
+    pub format: Option<String>,
+}
+
+/// How far a list reaches beyond its target, as tmux's `-s` and `-a`.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ListScope {
+    /// The target's window (panes) or session (windows).
+    #[default]
+    Target,
+    /// `list-panes -s`: every pane of the target's session.
+    Session,
+    /// `-a`: every session's.
+    All,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DisplayMessage {
+    pub target: Option<String>,
+    pub format: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RenameSession {
+    pub target: Option<String>,
+    pub name: String,
+}
+
+/// `new-session -d`: a session without a client, at a size of its own until one attaches.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewDetached {
+    pub session: NewSession,
+    /// `-x`, `-y`: columns and rows (default 80x24, as tmux's default-size).
+    pub cols: Option<u16>,
+    pub rows: Option<u16>,
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewSession {
@@ -128,17 +195,41 @@ pub struct NewSession {
     pub join_recent: bool,
     /// The window size policy to give the session (created or joined); `None` keeps it.
     pub window_size: Option<WindowSize>,
+    /// Variables from `new`'s environment (tmux's update-environment) and `-e`, set in
+    /// the session created or joined.
+    pub environment: SessionEnvironment,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewClient {
     pub session: NewSession,
-    /// The address the UDP socket binds to.
-    pub bind: IpAddr,
-    /// The first and last port to try, in order.
-    pub ports: (u16, u16),
+    /// The addresses the client's UDP port is open on, all with the same port number
+    /// (`::` is every address of both families).
+    pub bind: Vec<IpAddr>,
+    pub ports: PortChoice,
     /// Drop the endpoint once the client has been silent this long; `None`: never.
     pub network_timeout_secs: Option<u64>,
+}
+
+/// How `new` picks the client's UDP port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PortChoice {
+    /// One port for every client of every session: the daemon's port in `first..=last`
+    /// on the address if it has one open, else the first free one there.
+    Shared { first: u16, last: u16 },
+    /// A port of the client's own, the first free one in `first..=last`, as mosh opens
+    /// one per session: for networks that already open mosh's range.
+    PerClient { first: u16, last: u16 },
+}
+
+impl PortChoice {
+    pub fn range(self) -> (u16, u16) {
+        match self {
+            PortChoice::Shared { first, last } | PortChoice::PerClient { first, last } => {
+                (first, last)
+            }
+        }
+    }
 }
 
 /// Where the client connects, and with what key. The key travels only over this socket
@@ -147,6 +238,9 @@ pub struct NewClient {
 pub struct Connect {
     pub port: u16,
     pub key: [u8; 16],
+    /// Lines for the user before the session starts (`new` prints them on stderr), such
+    /// as what became of an earlier daemon that was killed.
+    pub notices: Vec<String>,
 }
 
 impl std::fmt::Debug for Connect {
@@ -168,9 +262,46 @@ pub struct SplitWindow {
     pub target: String,
     /// Side by side (tmux `-h`) rather than one above the other (`-v`, the default).
     pub side_by_side: bool,
-    /// The new pane's share of the split pane, in percent.
-    pub percent: Option<u8>,
+    /// The new pane's length (`-l N`, `-l N%`, `-p N`): cells, or percent of the split
+    /// pane's; `None`: half.
+    pub size: Option<Length>,
+    /// `-c`: where the new pane starts, a format expanded for the split pane (so
+    /// `#{pane_current_path}` works); `None`: the session's directory.
+    pub cwd: Option<String>,
     pub command: Vec<String>,
+}
+
+/// select-window and its shortcuts: which window of the target's session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SelectWindow {
+    pub target: Option<String>,
+    pub which: WindowChoice,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WindowChoice {
+    /// The target's window.
+    Target,
+    /// `-n`, next-window: the one after the active window, wrapping around.
+    Next,
+    /// `-p`, previous-window.
+    Previous,
+    /// `-l`, last-window: the one active before.
+    Last,
+}
+
+/// tmux's resize-pane: zoom, or move the pane's borders, or give it a size.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResizePane {
+    pub target: Option<String>,
+    /// `-Z`: zoom or unzoom, and nothing else, as in tmux.
+    pub zoom: bool,
+    /// `-x`, `-y`: the pane's width and height.
+    pub width: Option<Length>,
+    pub height: Option<Length>,
+    /// `-L`/`-R` (negative: left) and `-U`/`-D` (negative: up): cells to move a border.
+    pub across: i32,
+    pub down: i32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -247,9 +378,14 @@ fn check_complete(body: &[u8], len: usize) -> Result<(), ControlError> {
     Ok(())
 }
 
-/// Blocking write, for the command-line side.
+/// Blocking write, for the command-line side. A request over the limit is refused here,
+/// before the daemon would hang up on it halfway.
 pub fn write_request(stream: &mut impl Write, request: &Request) -> Result<(), ControlError> {
-    stream.write_all(&frame(&request.to_envelope()))?;
+    let frame = frame(&request.to_envelope());
+    if frame.len() - 4 > MAX_FRAME_LEN {
+        return Err(ControlError::TooLarge(frame.len() - 4));
+    }
+    stream.write_all(&frame)?;
     Ok(stream.flush()?)
 }
 
@@ -275,6 +411,11 @@ pub async fn read_request(stream: &mut (impl AsyncRead + Unpin)) -> Result<Reque
     stream.take(len as u64).read_to_end(&mut body).await?;
     check_complete(&body, len)?;
     Request::from_envelope(codec::decode(&body)?)
+}
+
+/// A reply as the bytes of its frame, for a writer that cannot wait (or a test).
+pub fn reply_frame(reply: &Reply) -> Vec<u8> {
+    frame(&reply.to_envelope())
 }
 
 /// Async write, for the daemon side.
@@ -304,7 +445,7 @@ mod tests {
 
     #[test]
     fn requests_round_trip() {
-        round_trip(Request::ListSessions(()));
+        round_trip(Request::ListSessions(List::default()));
         round_trip(Request::SendKeys(SendKeys {
             target: "work:1.0".into(),
             literal: false,
@@ -317,9 +458,17 @@ mod tests {
                 cwd: Some("/tmp".into()),
                 join_recent: true,
                 window_size: Some(WindowSize::Smallest),
+                environment: SessionEnvironment::from_client(
+                    &["EDITOR".into()],
+                    &[("PS1".into(), "$ ".into())],
+                    |_| Some("x".into()),
+                ),
             },
-            bind: IpAddr::from([127, 0, 0, 1]),
-            ports: (60000, 61000),
+            bind: vec![IpAddr::from([127, 0, 0, 1]), "::1".parse().unwrap()],
+            ports: PortChoice::Shared {
+                first: 60001,
+                last: 61000,
+            },
             network_timeout_secs: Some(30),
         }));
     }

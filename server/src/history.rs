@@ -1,52 +1,91 @@
 //! The daemon's side of pane history: opening the store, sending each pane's scrolled
-//! rows to it, and reading history back for `capture-pane`, `ls -a` and `search-history`.
-//!
-//! Line numbers as tmux counts them: 0 is the screen's first row, -1 the newest history
-//! line, `-` the oldest line still kept. The store numbers a pane's lines from 0 (its
-//! oldest line ever); history line `-k` is store line `next - k`.
+//! rows to it, and listing ended panes for `ls -a` (`capture-pane` and `search-history`
+//! are `output_stream`'s).
 
-use crate::control::LineRef;
-use crate::history_line;
 use crate::pane_id::PaneId;
 use anyhow::bail;
+use moshmux_proto::label::{printable, MAX_LABEL_LEN};
 use moshmux_store::{
-    Direction, HistoryStore, PaneInfo, PaneUid, Retention, StoreError, StoreOptions, StoredLine,
+    HistoryStore, PaneInfo, PaneUid, Retention, StoreError, StoreOptions, StoredLine,
 };
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Lines read from the store at once while printing a long range, so a capture of a
-/// million lines never holds them all decoded.
-const READ_CHUNK_LINES: u64 = 4096;
+/// How long a starting daemon waits for a command that reads the store without a
+/// daemon to let go of it; less than `new` waits for the daemon, so a second daemon's
+/// refusal still reaches the user.
+const LOCKED_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+const LOCKED_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 
-/// The most text one `capture-pane` prints; past it the command asks for a narrower
-/// range instead of building a reply the control socket would refuse.
-pub const MAX_CAPTURE_BYTES: usize = 48 << 20;
+/// The store a daemon opened, and what an earlier daemon left behind.
+pub struct OpenedHistory {
+    pub store: Arc<HistoryStore>,
+    /// Panes an earlier daemon never ended: it was killed or crashed. Their last screens
+    /// are in their history now, as far as the snapshots went.
+    pub orphans: Vec<PaneId>,
+}
 
-/// Opens the store for this daemon, and marks ended every pane left from an earlier
-/// daemon (none of them is alive now).
-pub fn open(dir: &Path, retention: Retention) -> anyhow::Result<Arc<HistoryStore>> {
+/// Opens the store for this daemon, and ends every pane an earlier daemon left live
+/// (none of them is alive now): the rows of its last screen snapshot that had not yet
+/// scrolled into history are appended, as a pane that ends normally leaves its screen.
+pub fn open(dir: &Path, retention: Retention) -> anyhow::Result<OpenedHistory> {
     let options = StoreOptions {
         retention,
         ..StoreOptions::default()
     };
-    let store = match HistoryStore::open(dir, options) {
-        Ok(store) => store,
-        Err(StoreError::Locked(_)) => bail!(
-            "another moshmux daemon is using the history in {}; refusing to start a second one",
-            dir.display()
-        ),
-        Err(error) => bail!("opening the history in {}: {error}", dir.display()),
+    // A command reading history while no daemon ran (`offline.rs`) holds the store for
+    // a moment; a second daemon holds it for good.
+    let deadline = std::time::Instant::now() + LOCKED_WAIT;
+    let store = loop {
+        match HistoryStore::open(dir, options.clone()) {
+            Ok(store) => break store,
+            Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(LOCKED_POLL)
+            }
+            Err(StoreError::Locked(_)) => bail!(
+                "another moshmux daemon is using the history in {}; refusing to start a second one",
+                dir.display()
+            ),
+            Err(error) => bail!("opening the history in {}: {error}", dir.display()),
+        }
     };
+    let mut orphans = Vec::new();
     for pane in store.panes() {
         if !pane.ended {
-            store.mark_ended(pane.pane);
+            end_orphan(&store, &pane);
+            orphans.push(PaneId(pane.pane.0));
         }
     }
+    if !orphans.is_empty() {
+        tracing::warn!(
+            panes = orphans.len(),
+            "an earlier daemon ended without closing its panes"
+        );
+    }
     tracing::info!(dir = %dir.display(), panes = store.panes().len(), "history store open");
-    Ok(Arc::new(store))
+    Ok(OpenedHistory {
+        store: Arc::new(store),
+        orphans,
+    })
+}
+
+/// Appends what the pane's last snapshot showed beyond its stored lines, then marks it
+/// ended. Rows of the snapshot that scrolled into history after it was taken are there
+/// already and are skipped.
+fn end_orphan(store: &HistoryStore, pane: &PaneInfo) {
+    if let Some(screen) = store.screen(pane.pane) {
+        let stored_since = pane.next_line.saturating_sub(screen.after_line);
+        let rows = screen.lines.into_iter().skip(stored_since as usize);
+        for line in rows {
+            if store.append(pane.pane, line).is_err() {
+                break;
+            }
+        }
+        store.set_screen(pane.pane, None);
+    }
+    store.mark_ended(pane.pane);
 }
 
 /// Where one live pane's scrolled rows go.
@@ -82,84 +121,20 @@ impl PaneHistory {
         self.store.set_label(self.uid, command, title);
     }
 
+    /// Keeps what the pane shows now, for a daemon killed before it could end the pane
+    /// (`HistoryStore::set_screen`).
+    pub fn save_screen(&self, lines: Vec<StoredLine>) {
+        self.store.set_screen(self.uid, Some(lines));
+    }
+
+    /// Marks the pane ended; its last screen went to history, so the snapshot goes.
     pub fn mark_ended(&self) {
+        self.store.set_screen(self.uid, None);
         if self.refused > 0 {
             tracing::warn!(pane = %self.uid, lines = self.refused, "history lines were dropped");
         }
         self.store.mark_ended(self.uid);
     }
-}
-
-/// A pane's screen for capture: its rows, already rendered (empty for an ended pane).
-pub struct ScreenRows {
-    pub rows: Vec<String>,
-}
-
-/// Prints lines `start..=end` (tmux numbering) of a pane's history and screen. With no
-/// `start`/`end`, a live pane prints its screen and an ended pane its whole history.
-pub fn capture(
-    store: &HistoryStore,
-    id: PaneId,
-    screen: Option<ScreenRows>,
-    start: Option<LineRef>,
-    end: Option<LineRef>,
-    escapes: bool,
-) -> Result<String, String> {
-    let uid = PaneUid(id.0);
-    let (first, next) = store
-        .info(uid)
-        .map_or((0, 0), |info| (info.first_line, info.next_line));
-    let history = (next - first) as i64;
-    let live = screen.is_some();
-    let rows = screen.map_or(Vec::new(), |s| s.rows);
-    let last_row = rows.len() as i64 - 1;
-    let default_start = if live {
-        LineRef::Number(0)
-    } else {
-        LineRef::Oldest
-    };
-    let position = |line: LineRef, oldest: i64| match line {
-        LineRef::Oldest => oldest,
-        LineRef::Number(n) => n,
-    };
-    let mut top = position(start.unwrap_or(default_start), -history).max(-history);
-    let mut bottom = position(end.unwrap_or(LineRef::Oldest), last_row).min(last_row);
-    top = top.min(last_row.max(-1));
-    bottom = bottom.max(-history);
-    if bottom < top {
-        std::mem::swap(&mut top, &mut bottom);
-    }
-    let mut out = String::new();
-    if top < 0 {
-        let mut from = (next as i64 + top) as u64;
-        let to = (next as i64 + bottom.min(-1) + 1) as u64;
-        while from < to {
-            let chunk_end = to.min(from + READ_CHUNK_LINES);
-            let page = store
-                .read(uid, from..chunk_end)
-                .map_err(|e| format!("reading history of {id}: {e}"))?;
-            for line in &page.lines {
-                history_line::render(line, escapes, &mut out);
-                out.push('\n');
-            }
-            if out.len() > MAX_CAPTURE_BYTES {
-                return Err(format!(
-                    "capture of {id} is over {} MiB; ask for fewer lines with -S and -E",
-                    MAX_CAPTURE_BYTES >> 20
-                ));
-            }
-            from = chunk_end.max(page.first + page.lines.len() as u64);
-        }
-    }
-    for row in rows
-        .iter()
-        .take((bottom + 1).max(0) as usize)
-        .skip(top.max(0) as usize)
-    {
-        out.push_str(row);
-        out.push('\n');
-    }
-    Ok(out)
 }
 
 /// `ls -a`'s extra lines: panes that are not alive here but still have history.
@@ -174,48 +149,22 @@ pub fn list_ended(store: &HistoryStore, live: &HashSet<PaneId>) -> String {
     out
 }
 
+/// Command and title as programs set them, escaped: either may hold anything.
 fn ended_line(pane: &PaneInfo) -> String {
     let mut line = format!(
         "{}: ended, {} lines, {}",
         pane.pane,
         pane.next_line - pane.first_line,
         if pane.command.is_empty() {
-            "?"
+            "?".to_owned()
         } else {
-            &pane.command
+            printable(&pane.command, MAX_LABEL_LEN)
         }
     );
     if !pane.title.is_empty() {
-        let _ = write!(line, " {:?}", pane.title);
+        let _ = write!(line, " \"{}\"", printable(&pane.title, MAX_LABEL_LEN));
     }
     line
-}
-
-/// Numbers of every history line containing `needle`, oldest first, as `capture-pane -S`
-/// takes them (-1 is the newest history line).
-pub fn search(store: &HistoryStore, id: PaneId, needle: &str) -> Result<String, String> {
-    let uid = PaneUid(id.0);
-    let Some(info) = store.info(uid) else {
-        return Ok(String::new());
-    };
-    let mut out = String::new();
-    let mut from = info.first_line;
-    while let Some(found) = store
-        .search(uid, needle, Direction::Newer, from)
-        .map_err(|e| format!("searching history of {id}: {e}"))?
-    {
-        if found >= info.next_line {
-            break;
-        }
-        let _ = writeln!(out, "{}", found as i64 - info.next_line as i64);
-        if out.len() > MAX_CAPTURE_BYTES {
-            return Err(format!(
-                "too many matches in {id}; search for something longer"
-            ));
-        }
-        from = found + 1;
-    }
-    Ok(out)
 }
 
 /// Whether the store has any history (or a record) for this pane.

@@ -10,9 +10,9 @@
 //! search reads [`SEARCH_STEP_LINES`] lines per publication, for the same reason.
 
 use moshmux_proto::codec;
-use moshmux_proto::screen::{self, CellStyle, HistoryLines, Row, SearchResult, MAX_COLS};
+use moshmux_proto::screen::{CellStyle, HistoryLines, Row, SearchResult, MAX_COLS};
 use moshmux_proto::{HostState, ScrollRequest, SearchDirection, SearchRequest};
-use moshmux_store::{AttrRun, HistoryStore, PaneUid, StoredLine, Style};
+use moshmux_store::{AttrRun, HistoryStore, PaneUid, StoredLine};
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,6 +26,12 @@ pub const TOPUP_BUDGET: usize = 16 << 10;
 pub const TOPUP_INTERVAL: Duration = Duration::from_millis(20);
 /// Most history lines a client's state keeps; the ones farthest from the view go first.
 pub const CACHE_LINES: usize = 4096;
+/// Most lines sent ahead of a fast reader: half the cache, so the lines behind the view
+/// stay too.
+pub const MAX_LEAD_LINES: u64 = CACHE_LINES as u64 / 2;
+/// A reader who stops this long starts again at rest: their speed is of a new reading.
+const READER_PAUSE: Duration = Duration::from_secs(2);
+
 /// Lines one search step reads (a few milliseconds): a search of a long history runs
 /// over many publications instead of holding up the mux, and so the screens, at once.
 pub const SEARCH_STEP_LINES: u64 = 4096;
@@ -50,17 +56,73 @@ pub struct HistoryView {
     /// `lines` or `result` changed since the client was last handed a state.
     changed: bool,
     next_topup: Option<Instant>,
+    reader: Reader,
+    /// [`lead_time`] of the client's link when the view last moved.
+    lead_time: Duration,
+}
+
+/// How fast and which way the reader moves through history, so lines are sent ahead of
+/// them by what they will read before the next lines could arrive: a fixed margin of two
+/// pages was outrun by a reader paging every 50 ms on a 200 ms round trip.
+#[derive(Debug, Default)]
+struct Reader {
+    /// The view's top line when it last moved, and when.
+    last: Option<(u64, Instant)>,
+    /// Lines per second, smoothed over the last few moves.
+    speed: f64,
+    /// The last move went towards newer lines.
+    newer: bool,
+}
+
+impl Reader {
+    fn moved_to(&mut self, first: u64, now: Instant) {
+        if let Some((from, at)) = self.last {
+            let elapsed = now.saturating_duration_since(at);
+            if first != from {
+                let newer = first > from;
+                let speed = first.abs_diff(from) as f64 / elapsed.as_secs_f64().max(0.01);
+                self.speed = if elapsed > READER_PAUSE || newer != self.newer {
+                    speed
+                } else {
+                    (self.speed + speed) / 2.0
+                };
+                self.newer = newer;
+            }
+        }
+        self.last = Some((first, now));
+    }
+
+    /// Lines to send ahead of a view of `rows` rows: what the reader reads in `lead_time`
+    /// at their speed, at least two pages, at most [`MAX_LEAD_LINES`].
+    fn lead_lines(&self, rows: u64, lead_time: Duration) -> u64 {
+        let reading = (self.speed * lead_time.as_secs_f64()) as u64;
+        reading.clamp(2 * rows, MAX_LEAD_LINES.max(2 * rows))
+    }
+}
+
+/// How long lines sent now take to reach the reader, with a loss or two repaired on the
+/// way: the lead a reader needs on a link of this round trip.
+pub fn lead_time(srtt: Duration) -> Duration {
+    srtt * 4 + Duration::from_millis(250)
 }
 
 impl HistoryView {
-    /// Takes the client's newest requests; a new search runs at once, over the store.
+    /// Takes the client's newest requests at `now`, on a link of round trip `srtt`; a new
+    /// search runs at once, over the store.
     pub fn set_requests(
         &mut self,
         store: &HistoryStore,
         scroll: Option<ScrollRequest>,
         search: Option<SearchRequest>,
+        now: Instant,
+        srtt: Duration,
     ) {
         if scroll != self.scroll {
+            match scroll {
+                Some(request) => self.reader.moved_to(request.first, now),
+                None => self.reader = Reader::default(),
+            }
+            self.lead_time = lead_time(srtt);
             self.scroll = scroll;
             self.pending = scroll.is_some();
             // A new page is wanted now, not after the pacing interval.
@@ -106,21 +168,25 @@ impl HistoryView {
                     (start < info.next_line).then_some((start..end, end == info.next_line))
                 }
             });
-        let found = match range.map(|(range, last)| (store.read(pane, range.clone()), range, last))
-        {
+        let found = match range.map(|(range, last)| {
+            (
+                store.matching_lines(pane, range.clone(), needle),
+                range,
+                last,
+            )
+        }) {
             None => None,
             Some((Err(error), ..)) => {
                 tracing::warn!(%pane, %error, "history search stopped");
                 None
             }
-            Some((Ok(page), range, last)) => {
-                let matches = |line: &StoredLine| line.text.contains(needle);
+            Some((Ok(matches), range, last)) => {
                 let at = match search.request.direction {
-                    SearchDirection::Older => page.lines.iter().rposition(matches),
-                    SearchDirection::Newer => page.lines.iter().position(matches),
+                    SearchDirection::Older => matches.last(),
+                    SearchDirection::Newer => matches.first(),
                 };
                 match at {
-                    Some(at) => Some(page.first + at as u64),
+                    Some(&at) => Some(at),
                     None if last => None,
                     None => {
                         search.next = match search.request.direction {
@@ -173,7 +239,10 @@ impl HistoryView {
         let kept = info.first_line..info.next_line;
         let mut spent = 0;
         self.pending = false;
-        for range in wanted(&request) {
+        let lead = self
+            .reader
+            .lead_lines(u64::from(request.rows), self.lead_time);
+        for range in wanted(&request, lead, self.reader.newer) {
             let range = range.start.max(kept.start)..range.end.min(kept.end);
             let missing: Vec<u64> = range
                 .filter(|&line| !self.lines.contains_key(&(request.pane, line)))
@@ -244,18 +313,22 @@ impl HistoryView {
     }
 }
 
-/// The lines a view wants, most wanted first: its page, the page above (scrolling back
-/// is the usual way), the page below, then a second page above.
-fn wanted(request: &ScrollRequest) -> [Range<u64>; 4] {
-    let rows = u64::from(request.rows);
+/// The lines a view wants, most wanted first: its page, then `lead` lines a page at a
+/// time the way the reader moves (back, for a reader who has not moved yet: scrolling
+/// back is the usual way), then a page the other way.
+fn wanted(request: &ScrollRequest, lead: u64, newer: bool) -> Vec<Range<u64>> {
+    let rows = u64::from(request.rows).max(1);
     let first = request.first;
     let end = first.saturating_add(rows);
-    [
-        first..end,
-        first.saturating_sub(rows)..first,
-        end..end.saturating_add(rows),
-        first.saturating_sub(2 * rows)..first.saturating_sub(rows),
-    ]
+    let older_page = |k: u64| first.saturating_sub(k * rows)..first.saturating_sub((k - 1) * rows);
+    let newer_page = |k: u64| end.saturating_add((k - 1) * rows)..end.saturating_add(k * rows);
+    let ahead =
+        (1..=lead.div_ceil(rows)).map(|k| if newer { newer_page(k) } else { older_page(k) });
+    let behind = if newer { older_page(1) } else { newer_page(1) };
+    std::iter::once(first..end)
+        .chain(ahead)
+        .chain(std::iter::once(behind))
+        .collect()
 }
 
 /// A stored line as a row as wide as its text: zero-width characters join the cell
@@ -270,7 +343,7 @@ pub fn to_row(line: &StoredLine) -> Row {
             run = runs.next();
             left = run.map_or(0, |r| r.chars);
         }
-        let style = run.map_or_else(CellStyle::default, cell_style);
+        let style = run.map_or_else(CellStyle::default, moshmux_terminal::run_style);
         left = left.saturating_sub(1);
         match (c.width(), cells.last_mut()) {
             (Some(0), Some(last)) => last.0.push(c),
@@ -284,26 +357,6 @@ pub fn to_row(line: &StoredLine) -> Row {
         builder.push(text, *wide, *style);
     }
     builder.finish(line.wrapped)
-}
-
-fn cell_style(run: &AttrRun) -> CellStyle {
-    CellStyle {
-        fg: color(run.fg),
-        bg: color(run.bg),
-        bold: run.style.contains(Style::BOLD),
-        dim: run.style.contains(Style::DIM),
-        italic: run.style.contains(Style::ITALIC),
-        underline: run.style.contains(Style::UNDERLINE),
-        inverse: run.style.contains(Style::INVERSE),
-    }
-}
-
-fn color(color: moshmux_store::Color) -> screen::Color {
-    match color {
-        moshmux_store::Color::Default => screen::Color::Default,
-        moshmux_store::Color::Indexed(index) => screen::Color::Indexed(index),
-        moshmux_store::Color::Rgb(r, g, b) => screen::Color::Rgb(r, g, b),
-    }
 }
 
 #[cfg(test)]

@@ -1,112 +1,51 @@
-//! A pane's vt100 screen as the client sees it: a [`PaneScreen`] of shared rows.
+//! A pane's terminal as the client sees it: a [`PaneScreen`] of shared rows.
 //!
 //! Composing runs every time a session's output is published (up to about a hundred
 //! times a second during a flood), and only for panes whose output arrived since the last
 //! time (the others' screens are reused whole). A row whose contents did not change keeps
 //! the previous state's `Arc<Row>`, so the SSP diff and the states the sender keeps share
-//! it. Rows are rebuilt and compared rather than compared cell by cell with the vt100
-//! screen: a row compares as a string and two short vectors, which measured faster than
-//! walking both rows' cells.
+//! it. Rows are rebuilt from the model's cells and compared: a row compares as a string
+//! and two short vectors.
 
+use crate::terminal::Terminal;
 use moshmux_proto::label::Label;
-use moshmux_proto::screen::{
-    CellStyle, Color, Modes, MouseEncoding, MouseMode, PaneScreen, Point, Row, ScreenError,
-};
+use moshmux_proto::screen::{PaneScreen, ScreenError};
 use std::sync::Arc;
 
-/// Converts a screen, reusing rows of `previous` (the same pane's screen in the last
-/// published state) that did not change.
+/// Converts a terminal's screen, reusing rows of `previous` (the same pane's screen in
+/// the last published state) that did not change.
 pub fn pane_screen(
-    screen: &vt100::Screen,
+    terminal: &Terminal,
     title: &str,
     previous: Option<&PaneScreen>,
 ) -> Result<PaneScreen, ScreenError> {
-    let (rows, cols) = screen.size();
-    let mut converted = PaneScreen::new(rows.get(), cols.get())?;
-    let reusable = previous.filter(|p| p.cols() == cols.get());
-    for row in 0..rows.get() {
-        let built = build_row(screen, row, cols.get());
+    let size = terminal.size();
+    let mut converted = PaneScreen::new(size.rows, size.cols)?;
+    let reusable = previous.filter(|p| p.cols() == size.cols);
+    for row in 0..size.rows {
+        let built = terminal.row(row);
         match reusable.and_then(|p| p.rows().get(usize::from(row))) {
             Some(old) if **old == built => converted.set_row(usize::from(row), Arc::clone(old))?,
             _ => converted.set_row(usize::from(row), built)?,
         }
     }
-    let (cursor_row, cursor_col) = screen.cursor_position();
-    converted.cursor = Point {
-        row: cursor_row,
-        col: cursor_col,
-    };
-    converted.cursor_visible = !screen.hide_cursor();
+    converted.cursor = terminal.cursor();
+    converted.cursor_visible = terminal.cursor_visible();
     converted.title = Label::new(title);
-    converted.modes = modes(screen);
+    converted.modes = terminal.modes();
     Ok(converted)
-}
-
-fn build_row(screen: &vt100::Screen, row: u16, cols: u16) -> Row {
-    let mut builder = Row::builder(cols);
-    for col in 0..cols {
-        let Some(cell) = screen.cell(row, col) else {
-            break;
-        };
-        if cell.is_wide_continuation() {
-            continue;
-        }
-        builder.push(cell.contents(), cell.is_wide(), style(cell));
-    }
-    builder.finish(screen.row_wrapped(row))
-}
-
-fn style(cell: &vt100::Cell) -> CellStyle {
-    CellStyle {
-        fg: color(cell.fgcolor()),
-        bg: color(cell.bgcolor()),
-        bold: cell.bold(),
-        dim: cell.dim(),
-        italic: cell.italic(),
-        underline: cell.underline(),
-        inverse: cell.inverse(),
-    }
-}
-
-fn color(color: vt100::Color) -> Color {
-    match color {
-        vt100::Color::Default => Color::Default,
-        vt100::Color::Idx(index) => Color::Indexed(index),
-        vt100::Color::Rgb(r, g, b) => Color::Rgb(r, g, b),
-    }
-}
-
-fn modes(screen: &vt100::Screen) -> Modes {
-    Modes {
-        application_cursor: screen.application_cursor(),
-        application_keypad: screen.application_keypad(),
-        bracketed_paste: screen.bracketed_paste(),
-        mouse: match screen.mouse_protocol_mode() {
-            vt100::MouseProtocolMode::None => MouseMode::None,
-            vt100::MouseProtocolMode::Press => MouseMode::Press,
-            vt100::MouseProtocolMode::PressRelease => MouseMode::PressRelease,
-            vt100::MouseProtocolMode::ButtonMotion => MouseMode::ButtonMotion,
-            vt100::MouseProtocolMode::AnyMotion => MouseMode::AnyMotion,
-        },
-        mouse_encoding: match screen.mouse_protocol_encoding() {
-            vt100::MouseProtocolEncoding::Default => MouseEncoding::Default,
-            vt100::MouseProtocolEncoding::Utf8 => MouseEncoding::Utf8,
-            vt100::MouseProtocolEncoding::Sgr => MouseEncoding::Sgr,
-        },
-        alternate_screen: screen.alternate_screen(),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use moshmux_proto::screen::{CellStyle, Color, Modes, MouseEncoding, MouseMode, Point};
     use std::time::Instant;
 
-    fn parser(rows: u16, cols: u16, bytes: &[u8]) -> vt100::Parser {
-        let size = |n| std::num::NonZeroU16::new(n).expect("test sizes are not zero");
-        let mut parser = vt100::Parser::new(size(rows), size(cols), 0);
-        parser.process(bytes);
-        parser
+    fn parser(rows: u16, cols: u16, bytes: &[u8]) -> Terminal {
+        let mut terminal = Terminal::new(crate::pane_id::Size { rows, cols });
+        terminal.process(bytes);
+        terminal
     }
 
     fn cells(screen: &PaneScreen, row: usize) -> Vec<(u16, String, bool, CellStyle)> {
@@ -123,7 +62,7 @@ mod tests {
             10,
             b"\x1b[1;31ma\x1b[0;2;3;4;7;38;5;200;48;2;1;2;3mb\x1b[0mc",
         );
-        let screen = pane_screen(parser.screen(), "", None).unwrap();
+        let screen = pane_screen(&parser, "", None).unwrap();
         let row = cells(&screen, 0);
         let red_bold = CellStyle {
             fg: Color::Indexed(1),
@@ -149,7 +88,7 @@ mod tests {
     #[test]
     fn wide_and_combining_characters_and_wrapping() {
         let parser = parser(3, 6, "中e\u{301}xyzw".as_bytes());
-        let screen = pane_screen(parser.screen(), "", None).unwrap();
+        let screen = pane_screen(&parser, "", None).unwrap();
         let row = cells(&screen, 0);
         assert_eq!(row[0], (0, "中".into(), true, CellStyle::default()));
         assert_eq!(row[1], (2, "e\u{301}".into(), false, CellStyle::default()));
@@ -164,9 +103,9 @@ mod tests {
         let parser = parser(
             5,
             20,
-            b"\x1b[3;7H\x1b[?25l\x1b[?1h\x1b=\x1b[?2004h\x1b[?1002h\x1b[?1006h",
+            b"\x1b[3;7H\x1b[?25l\x1b[?1h\x1b=\x1b[?2004h\x1b[?1002h\x1b[?1006h\x1b[?1004h",
         );
-        let screen = pane_screen(parser.screen(), "vim \x1b", None).unwrap();
+        let screen = pane_screen(&parser, "vim \x1b", None).unwrap();
         assert_eq!(screen.cursor, Point { row: 2, col: 6 });
         assert!(!screen.cursor_visible);
         assert_eq!(screen.title.as_str(), "vim \u{fffd}");
@@ -179,6 +118,7 @@ mod tests {
                 mouse: MouseMode::ButtonMotion,
                 mouse_encoding: MouseEncoding::Sgr,
                 alternate_screen: false,
+                focus_events: true,
             }
         );
         let alternate = parser_with(b"\x1b[?1049h");
@@ -186,24 +126,24 @@ mod tests {
     }
 
     fn parser_with(bytes: &[u8]) -> PaneScreen {
-        pane_screen(parser(4, 10, bytes).screen(), "", None).unwrap()
+        pane_screen(&parser(4, 10, bytes), "", None).unwrap()
     }
 
     #[test]
     fn unchanged_rows_are_shared_with_the_previous_state() {
         let mut parser = parser(4, 10, b"one\r\ntwo\r\n");
-        let first = pane_screen(parser.screen(), "", None).unwrap();
+        let first = pane_screen(&parser, "", None).unwrap();
         parser.process(b"three");
-        let second = pane_screen(parser.screen(), "", Some(&first)).unwrap();
+        let second = pane_screen(&parser, "", Some(&first)).unwrap();
         assert!(Arc::ptr_eq(&first.rows()[0], &second.rows()[0]));
         assert!(Arc::ptr_eq(&first.rows()[1], &second.rows()[1]));
         assert!(!Arc::ptr_eq(&first.rows()[2], &second.rows()[2]));
         assert_eq!(second.rows()[2].text(), "three     ");
         // A style change alone is a change.
         parser.process(b"\r\x1b[1mthree");
-        let third = pane_screen(parser.screen(), "", Some(&second)).unwrap();
+        let third = pane_screen(&parser, "", Some(&second)).unwrap();
         assert!(!Arc::ptr_eq(&second.rows()[2], &third.rows()[2]));
-        assert_eq!(third, pane_screen(parser.screen(), "", None).unwrap());
+        assert_eq!(third, pane_screen(&parser, "", None).unwrap());
     }
 
     /// Prints what composing costs: `cargo test -p moshmux-server --release --lib
@@ -224,12 +164,12 @@ mod tests {
             let started = Instant::now();
             let mut last = None;
             for _ in 0..rounds {
-                last = Some(pane_screen(parser.screen(), "", None).unwrap());
+                last = Some(pane_screen(&parser, "", None).unwrap());
             }
             let fresh = started.elapsed() / rounds;
             let started = Instant::now();
             for _ in 0..rounds {
-                last = Some(pane_screen(parser.screen(), "", last.as_ref()).unwrap());
+                last = Some(pane_screen(&parser, "", last.as_ref()).unwrap());
             }
             let reused = started.elapsed() / rounds;
             println!("compose {cols}x{rows}: every row built {fresh:?}, unchanged rows reused {reused:?}");

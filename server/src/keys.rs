@@ -10,7 +10,7 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum KeyError {
     /// A key name with modifiers that no terminal byte sequence expresses, like `C-%`.
-    #[error("key {0:?} has no byte sequence a terminal could send")]
+    #[error("key \"{}\" has no byte sequence a terminal could send", crate::target::quoted(.0))]
     Unencodable(String),
 }
 

@@ -5,7 +5,8 @@ use moshmux_server::cli::{self, Cli, Command};
 use moshmux_server::config::ServerConfig;
 use moshmux_server::control::Reply;
 use moshmux_server::paths::RuntimePaths;
-use moshmux_server::{client, daemon};
+use moshmux_server::{client, daemon, offline};
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -46,28 +47,55 @@ fn main() -> ExitCode {
         for problem in problems {
             eprintln!("{problem}");
         }
+        if let Some(why) = &paths.squatted {
+            eprintln!(
+                "moshmux-server: {why}: another user may be trying to intercept moshmux; \
+                 using {} instead",
+                paths.dir.display()
+            );
+        }
         config.under_flags(&mut cli.command);
+        if let Command::New { environment, .. } = &cli.command {
+            for line in moshmux_server::locale::missing(environment) {
+                eprintln!("{line}");
+            }
+        }
     }
     let daemon_args = match &cli.command {
         Command::New { limits, .. } => Some(limits.to_args()),
+        // A detached session, like `new`'s, starts the daemon if none runs.
+        Command::NewSession { .. } => Some(Vec::new()),
         _ => None,
     };
     let Some(request) = cli.command.into_request() else {
         return ExitCode::FAILURE;
     };
+    let mut stdout = std::io::stdout().lock();
     let reply = match daemon_args {
         Some(args) => client::request_starting_daemon(&paths, &request, &args),
-        None => client::request(&paths, &request),
+        None => match client::request(&paths, &request, &mut stdout) {
+            // History on disk is read without a daemon.
+            Err(error) if error.is::<client::NoServer>() => {
+                offline::request(&paths, &request, &mut stdout).unwrap_or(Err(error))
+            }
+            reply => reply,
+        },
     };
     match reply {
-        Ok(Reply::Ok(text)) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
+        Ok(Reply::Ok(text)) => finish_output(stdout.write_all(text.as_bytes())),
         Ok(Reply::Connect(connect)) => {
+            for notice in &connect.notices {
+                eprintln!("moshmux-server: {notice}");
+            }
             let key = SessionKey::from_bytes(connect.key);
-            println!("MOSHMUX CONNECT {} {key}", connect.port);
-            ExitCode::SUCCESS
+            // The wire protocol's version last, so a client of another version says so
+            // in words instead of timing out on datagrams it cannot read.
+            let version = moshmux_proto::instruction::PROTOCOL_VERSION;
+            finish_output(writeln!(
+                stdout,
+                "MOSHMUX CONNECT {} {key} {version}",
+                connect.port
+            ))
         }
         Ok(Reply::Error(message)) => {
             eprintln!("{message}");
@@ -77,8 +105,25 @@ fn main() -> ExitCode {
             eprintln!("the server is shutting down");
             ExitCode::FAILURE
         }
+        Ok(Reply::Output(_)) => ExitCode::FAILURE,
+        Err(error) => match error.downcast::<client::OutputError>() {
+            Ok(client::OutputError(error)) => finish_output(Err(error)),
+            Err(error) => {
+                eprintln!("{error:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+/// How a command that printed ends: a reader that went away (`| head -1`) is no error,
+/// as with tmux; any other failure to write is one line.
+fn finish_output(written: std::io::Result<()>) -> ExitCode {
+    match written.and_then(|()| std::io::stdout().flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("{error:#}");
+            eprintln!("moshmux-server: writing the output: {error}");
             ExitCode::FAILURE
         }
     }

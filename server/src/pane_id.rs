@@ -1,4 +1,4 @@
-//! Names for panes and their sizes, shared by the terminal side (panes) and the
+//! Ids of sessions and panes, and pane sizes, shared by the terminal side (panes) and the
 //! multiplexer side (layouts, targets).
 
 use serde::{Deserialize, Serialize};
@@ -15,9 +15,17 @@ impl fmt::Display for PaneId {
     }
 }
 
-/// A size in character cells.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Size {
-    pub rows: u16,
-    pub cols: u16,
+/// A session's id, shown as `$N` as in tmux. Never reused within a daemon's life, so a
+/// client attached to a session can never end up in another one that took its name.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SessionId(pub u32);
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "${}", self.0)
+    }
 }
+
+/// A size in character cells (the terminal's own type, so a pane passes its size on;
+/// `at_least_one_cell` is there too).
+pub use moshmux_terminal::Size;

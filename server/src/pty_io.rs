@@ -1,109 +1,33 @@
-//! The threads that move bytes between a pane's PTY and the daemon.
+//! The task that moves bytes between one pane's PTY and the daemon's loop.
 //!
-//! PTY reads and writes block, and the daemon's mux task must never block, so each pane has
-//! a reader thread (PTY -> bounded tokio channel) and a writer thread (std channel -> PTY).
-//! The master is non-blocking and both threads wait in `poll` on it together with a stop
-//! pipe: when the `Pane` is dropped the pipe closes, both threads return and drop their
-//! copies of the master, and the kernel hangs the terminal up. So no thread keeps a pane
-//! alive, even when its program ignores SIGHUP or a background job holds the terminal.
+//! One tokio task per pane on the daemon's single thread, not two OS threads: it waits on
+//! the non-blocking master (readable for output, writable for queued input) and on the
+//! child's pidfd, so a pane costs a task, a master descriptor and a pidfd. Output goes to
+//! the loop on one bounded channel, so a flooding program waits for the loop instead of
+//! growing memory; input waits in an unbounded queue that [`InputQueue`] caps in bytes.
+//!
+//! When the `Pty` is dropped the task closes the master (the kernel hangs the terminal
+//! up) and stays only to reap the child once it is gone; it reports nothing then.
 
-use crate::pane::PaneEvent;
 use crate::pane_id::PaneId;
-use portable_pty::Child;
-use std::fs::File;
-use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
-use tokio::sync::mpsc::Sender;
+use crate::pty::PaneEvent;
+use std::collections::VecDeque;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::unix::AsyncFd;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
 /// Bytes per read. A PTY rarely hands over more than a few KiB at once; this bounds the
 /// size of one `Output` event, so daemon memory is at most channel capacity times this.
 const READ_CHUNK: usize = 64 * 1024;
 
-/// Whether the child has been reaped. Signals to a reaped pid could hit an unrelated
-/// process that reused it, so `kill` and the reaping thread agree under this lock.
-#[derive(Debug, Default)]
-pub struct ChildState {
-    reaped: Mutex<bool>,
-}
-
-impl ChildState {
-    /// Runs `signal` unless the child has been reaped, holding off reaping meanwhile.
-    pub fn while_unreaped(&self, signal: impl FnOnce()) {
-        let reaped = self
-            .reaped
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        if !*reaped {
-            signal();
-        }
-    }
-}
-
-/// What ended a wait.
-enum Ready {
-    Pty,
-    Stop,
-    ChildExited,
-    TimedOut,
-}
-
-/// Waits until `pty` is ready for `events`, the stop pipe closes, or (when given) the
-/// child's pidfd reports its exit; gives up after `timeout_ms` (-1: never).
-fn wait_ready(
-    pty: BorrowedFd<'_>,
-    events: libc::c_short,
-    stop: BorrowedFd<'_>,
-    child_exit: Option<BorrowedFd<'_>>,
-    timeout_ms: libc::c_int,
-) -> io::Result<Ready> {
-    let pollfd = |fd: libc::c_int, events| libc::pollfd {
-        fd,
-        events,
-        revents: 0,
-    };
-    loop {
-        let mut fds = [
-            pollfd(pty.as_raw_fd(), events),
-            pollfd(stop.as_raw_fd(), libc::POLLIN),
-            // poll skips negative descriptors.
-            pollfd(child_exit.map_or(-1, |fd| fd.as_raw_fd()), libc::POLLIN),
-        ];
-        // SAFETY: `fds` is a valid array of three pollfd for the duration of the call,
-        // and the descriptors in it are borrowed, so they stay open.
-        let result = unsafe { libc::poll(fds.as_mut_ptr(), 3, timeout_ms) };
-        if result < 0 {
-            let error = io::Error::last_os_error();
-            if error.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(error);
-        }
-        let [pty, stop, child_exit] = fds;
-        return Ok(if stop.revents != 0 {
-            Ready::Stop
-        } else if pty.revents != 0 {
-            Ready::Pty
-        } else if child_exit.revents != 0 {
-            Ready::ChildExited
-        } else {
-            Ready::TimedOut
-        });
-    }
-}
-
-/// A descriptor that becomes readable when the process exits, without reaping it; `None`
-/// on kernels older than 5.3, which then rely on end of file alone.
-fn open_pidfd(pid: u32) -> Option<OwnedFd> {
-    let pid = libc::pid_t::try_from(pid).ok()?;
-    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    let fd = libc::c_int::try_from(fd).ok().filter(|&fd| fd >= 0)?;
-    // SAFETY: the kernel just gave us this descriptor, and nothing else owns it.
-    Some(unsafe { OwnedFd::from_raw_fd(fd) })
-}
+/// Input waiting for a program that does not read it is held up to this much; beyond it,
+/// input is refused rather than growing daemon memory without bound.
+const MAX_QUEUED_INPUT_BYTES: usize = 4 * 1024 * 1024;
 
 /// After the child exits, output still in the terminal is forwarded until it has been
 /// quiet this long. End of file normally comes first; this matters when a background job
@@ -114,159 +38,37 @@ const QUIET_AFTER_EXIT: Duration = Duration::from_millis(100);
 /// ... and for no longer than this, in case that job keeps writing.
 const MAX_DRAIN_AFTER_EXIT: Duration = Duration::from_secs(1);
 
-/// Everything the reader thread owns.
-pub struct Reader {
-    pub id: PaneId,
-    pub pty: File,
-    pub stop: OwnedFd,
-    pub events: Sender<PaneEvent>,
-    pub child: Box<dyn Child + Send + Sync>,
-    pub child_state: Arc<ChildState>,
-}
+/// Whether the child has been reaped. Signals to a reaped pid could hit an unrelated
+/// process that reused it, so the pane's owner checks this before it signals; the task
+/// sets it in the same step as it reaps, on the same thread.
+#[derive(Debug, Default)]
+pub struct Reaped(AtomicBool);
 
-impl Reader {
-    /// Forwards output until the terminal closes, then reports how the child exited.
-    pub fn run(mut self) {
-        let stopped = self.forward_output();
-        // Closing our copy of the master lets the kernel hang the terminal up.
-        drop(self.pty);
-        let code = reap(self.child.as_mut(), &self.child_state);
-        if !stopped {
-            // The receiver may be gone with the daemon; nothing is left to tell then.
-            let _ = self.events.blocking_send(PaneEvent::Exited(self.id, code));
-        }
+impl Reaped {
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Acquire)
     }
 
-    /// Returns true when stopped by the pane's owner, false at end of file or once the
-    /// child has exited and its output has been drained.
-    fn forward_output(&mut self) -> bool {
-        let mut buffer = vec![0; READ_CHUNK];
-        let child_exit = self.child.process_id().and_then(open_pidfd);
-        let mut exited_at: Option<Instant> = None;
-        loop {
-            let (watch_child, timeout_ms) = match exited_at {
-                None => (child_exit.as_ref().map(|fd| fd.as_fd()), -1),
-                Some(at) => {
-                    let left = MAX_DRAIN_AFTER_EXIT.saturating_sub(at.elapsed());
-                    if left.is_zero() {
-                        return false;
-                    }
-                    (None, millis(left.min(QUIET_AFTER_EXIT)))
-                }
-            };
-            let stop = self.stop.as_fd();
-            match wait_ready(
-                self.pty.as_fd(),
-                libc::POLLIN,
-                stop,
-                watch_child,
-                timeout_ms,
-            ) {
-                Ok(Ready::Stop) => return true,
-                Ok(Ready::Pty) => {}
-                Ok(Ready::ChildExited) => {
-                    exited_at = Some(Instant::now());
-                    continue;
-                }
-                Ok(Ready::TimedOut) => return false,
-                Err(error) => {
-                    tracing::warn!(pane = %self.id, %error, "polling the PTY failed");
-                    return false;
-                }
-            }
-            match self.pty.read(&mut buffer) {
-                Ok(0) => return false,
-                Ok(n) => {
-                    let chunk = buffer.get(..n).unwrap_or_default().to_vec();
-                    if self
-                        .events
-                        .blocking_send(PaneEvent::Output(self.id, chunk))
-                        .is_err()
-                    {
-                        return true;
-                    }
-                }
-                Err(error)
-                    if matches!(
-                        error.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                    ) => {}
-                // EIO: every slave descriptor is closed, Linux's end of file for a PTY.
-                Err(error) if error.raw_os_error() == Some(libc::EIO) => return false,
-                Err(error) => {
-                    tracing::warn!(pane = %self.id, %error, "reading the PTY failed");
-                    return false;
-                }
-            }
-        }
+    fn set(&self) {
+        self.0.store(true, Ordering::Release);
     }
 }
 
-/// A poll timeout in milliseconds, rounded up so a wait never spins at zero.
-fn millis(duration: Duration) -> libc::c_int {
-    libc::c_int::try_from(duration.as_millis().max(1)).unwrap_or(libc::c_int::MAX)
-}
-
-/// Waits for the child to exit and reaps it; the exit code, or `None` if a signal ended it.
-fn reap(child: &mut (dyn Child + Send + Sync), state: &ChildState) -> Option<u32> {
-    if let Some(pid) = child.process_id().and_then(|pid| i32::try_from(pid).ok()) {
-        // Wait without reaping, so the pid stays ours while `kill` may still signal it.
-        use nix::sys::wait::{waitid, Id, WaitPidFlag};
-        let pid = nix::unistd::Pid::from_raw(pid);
-        while let Err(nix::errno::Errno::EINTR) =
-            waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT)
-        {}
-    }
-    let mut reaped = state
-        .reaped
-        .lock()
-        .unwrap_or_else(|poison| poison.into_inner());
-    let status = child.wait();
-    *reaped = true;
-    match status {
-        Ok(status) if status.signal().is_none() => Some(status.exit_code()),
-        Ok(_) => None,
-        Err(error) => {
-            tracing::warn!(%error, "waiting for a pane's child failed");
-            None
-        }
-    }
-}
-
-/// The daemon's side of the writer thread: queues bytes without ever blocking.
+/// The daemon's side of a pane's input: queues bytes without ever blocking.
 #[derive(Debug)]
 pub struct InputQueue {
-    chunks: mpsc::Sender<Vec<u8>>,
+    chunks: mpsc::UnboundedSender<Vec<u8>>,
     queued_bytes: Arc<AtomicUsize>,
 }
 
-/// Input waiting for a program that does not read it is held up to this much; beyond it,
-/// input is dropped rather than growing daemon memory without bound.
-const MAX_QUEUED_INPUT_BYTES: usize = 4 * 1024 * 1024;
-
 impl InputQueue {
-    /// Starts the writer thread for `pty`.
-    pub fn start(id: PaneId, pty: File, stop: OwnedFd) -> io::Result<Self> {
-        let (chunks, receiver) = mpsc::channel();
-        let queued_bytes = Arc::new(AtomicUsize::new(0));
-        let writer = Writer {
-            id,
-            pty,
-            stop,
-            chunks: receiver,
-            queued_bytes: queued_bytes.clone(),
-        };
-        std::thread::Builder::new()
-            .name(format!("pty-writer-{id}"))
-            .spawn(move || writer.run())?;
-        Ok(Self {
-            chunks,
-            queued_bytes,
-        })
+    /// Bytes that can be queued now: the limit, less what the program has not read yet.
+    pub fn room(&self) -> usize {
+        MAX_QUEUED_INPUT_BYTES.saturating_sub(self.queued_bytes.load(Ordering::Acquire))
     }
 
-    /// Queues `bytes` for the PTY. Returns false when they were dropped because the
-    /// program has not read what it was already sent, or the writer is gone.
+    /// Queues `bytes` for the PTY. Returns false when they were refused because the
+    /// program has not read what it was already sent, or its task is gone.
     pub fn push(&self, bytes: &[u8]) -> bool {
         if bytes.is_empty() {
             return true;
@@ -282,50 +84,258 @@ impl InputQueue {
     }
 }
 
-struct Writer {
+/// The master, shared by the `Pty` (for its size and foreground group) and its task.
+pub type Master = Arc<AsyncFd<OwnedFd>>;
+
+/// Starts the task for a pane whose master is `master` and whose child is `pid`. Returns
+/// the input queue, what tells the task its owner is gone, and the reaped flag.
+pub fn start(
     id: PaneId,
-    pty: File,
-    stop: OwnedFd,
-    chunks: mpsc::Receiver<Vec<u8>>,
-    queued_bytes: Arc<AtomicUsize>,
+    master: Master,
+    pid: Option<u32>,
+    events: mpsc::Sender<PaneEvent>,
+) -> (InputQueue, oneshot::Sender<()>, Arc<Reaped>) {
+    let (chunks, input) = mpsc::unbounded_channel();
+    let queued_bytes = Arc::new(AtomicUsize::new(0));
+    let (dropped, owner_gone) = oneshot::channel();
+    let reaped = Arc::new(Reaped::default());
+    let task = PaneTask {
+        id,
+        master,
+        child: pid.and_then(Child::watch),
+        events,
+        input,
+        queued_bytes: queued_bytes.clone(),
+        reaped: reaped.clone(),
+    };
+    tokio::spawn(task.run(owner_gone));
+    let queue = InputQueue {
+        chunks,
+        queued_bytes,
+    };
+    (queue, dropped, reaped)
 }
 
-impl Writer {
-    fn run(mut self) {
-        let mut broken = false;
-        // Ends when the pane drops its `InputQueue`.
-        while let Ok(chunk) = self.chunks.recv() {
-            if !broken {
-                match self.write_all(&chunk) {
-                    Ok(true) => {}
-                    Ok(false) => return,
-                    Err(error) => {
-                        // The program is gone (EIO); drop input from now on.
-                        tracing::debug!(pane = %self.id, %error, "writing to the PTY failed");
-                        broken = true;
-                    }
-                }
+/// The child process, and a descriptor that becomes readable when it exits.
+struct Child {
+    pid: nix::unistd::Pid,
+    /// `None` on kernels older than 5.3, which then rely on end of file alone.
+    exit: Option<AsyncFd<OwnedFd>>,
+}
+
+impl Child {
+    fn watch(pid: u32) -> Option<Child> {
+        let raw = libc::pid_t::try_from(pid).ok()?;
+        Some(Child {
+            pid: nix::unistd::Pid::from_raw(raw),
+            exit: open_pidfd(raw).and_then(|fd| watch(fd).ok()),
+        })
+    }
+
+    /// Waits until the child has exited (without reaping it).
+    async fn exited(&self) {
+        match &self.exit {
+            Some(exit) => {
+                let _ = exit.readable().await;
             }
-            self.queued_bytes.fetch_sub(chunk.len(), Ordering::AcqRel);
+            None => std::future::pending().await,
         }
     }
 
-    /// Writes the whole chunk; Ok(false) if told to stop while waiting.
-    fn write_all(&mut self, mut bytes: &[u8]) -> io::Result<bool> {
-        while !bytes.is_empty() {
-            match self.pty.write(bytes) {
-                Ok(n) => bytes = bytes.get(n..).unwrap_or_default(),
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    if let Ready::Stop =
-                        wait_ready(self.pty.as_fd(), libc::POLLOUT, self.stop.as_fd(), None, -1)?
-                    {
-                        return Ok(false);
-                    }
+    /// Reaps the child once it exits; the exit code, or `None` if a signal ended it.
+    async fn reap(&self, reaped: &Reaped) -> Option<u32> {
+        use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+        let mut waited = false;
+        loop {
+            match waitpid(self.pid, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) => {}
+                Ok(WaitStatus::Exited(_, code)) => {
+                    reaped.set();
+                    return u32::try_from(code).ok();
                 }
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => return Err(error),
+                Ok(WaitStatus::Signaled(..)) => {
+                    reaped.set();
+                    return None;
+                }
+                Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+                Err(error) => {
+                    // ECHILD: not ours to wait for any more.
+                    reaped.set();
+                    tracing::warn!(%error, "waiting for a pane's child failed");
+                    return None;
+                }
+            }
+            // The pidfd is readable from the child's exit on; until then it waits. Without
+            // one, look again now and then: the terminal has closed, so the child is on
+            // its way out.
+            match &self.exit {
+                Some(exit) if !waited => {
+                    waited = true;
+                    let _ = exit.readable().await;
+                }
+                _ => tokio::time::sleep(QUIET_AFTER_EXIT).await,
             }
         }
-        Ok(true)
     }
+}
+
+struct PaneTask {
+    id: PaneId,
+    master: Master,
+    child: Option<Child>,
+    events: mpsc::Sender<PaneEvent>,
+    input: mpsc::UnboundedReceiver<Vec<u8>>,
+    queued_bytes: Arc<AtomicUsize>,
+    reaped: Arc<Reaped>,
+}
+
+impl PaneTask {
+    async fn run(mut self, mut owner_gone: oneshot::Receiver<()>) {
+        let forgotten = tokio::select! {
+            forgotten = self.forward() => forgotten,
+            _ = &mut owner_gone => true,
+        };
+        // The last reference to the master may be the owner's, dropped already, or ours:
+        // either way the terminal hangs up once both are gone.
+        let PaneTask {
+            id,
+            master,
+            child,
+            events,
+            reaped,
+            ..
+        } = self;
+        drop(master);
+        let code = match &child {
+            Some(child) => child.reap(&reaped).await,
+            None => None,
+        };
+        if !forgotten {
+            // The receiver may be gone with the daemon; nothing is left to tell then.
+            let _ = events.send(PaneEvent::Exited(id, code)).await;
+        }
+    }
+
+    /// Moves output and input until the terminal closes or the child has exited and its
+    /// output is drained (false), or the loop stopped listening (true).
+    async fn forward(&mut self) -> bool {
+        let mut pending: VecDeque<Vec<u8>> = VecDeque::new();
+        let mut written = 0;
+        let mut drain_until: Option<Instant> = None;
+        let mut quiet_until: Option<Instant> = None;
+        loop {
+            let wake = match (drain_until, quiet_until) {
+                (Some(drain), Some(quiet)) => Some(drain.min(quiet)),
+                _ => None,
+            };
+            tokio::select! {
+                ready = self.master.readable() => {
+                    let Ok(mut ready) = ready else { return false };
+                    match ready.try_io(|master| read(master.get_ref())) {
+                        Ok(Ok(Some(chunk))) => {
+                            if self.events.send(PaneEvent::Output(self.id, chunk)).await.is_err() {
+                                return true;
+                            }
+                            quiet_until = drain_until.map(|_| Instant::now() + QUIET_AFTER_EXIT);
+                        }
+                        Ok(Ok(None)) => return false,
+                        Ok(Err(error)) => {
+                            tracing::warn!(pane = %self.id, %error, "reading the PTY failed");
+                            return false;
+                        }
+                        Err(_would_block) => {}
+                    }
+                }
+                chunk = self.input.recv(), if pending.len() < 2 => match chunk {
+                    Some(chunk) => pending.push_back(chunk),
+                    None => return true,
+                },
+                ready = self.master.writable(), if !pending.is_empty() => {
+                    let Ok(mut ready) = ready else { return false };
+                    let Some(chunk) = pending.front() else { continue };
+                    let rest = chunk.get(written..).unwrap_or_default();
+                    match ready.try_io(|master| write(master.get_ref(), rest)) {
+                        Ok(Ok(n)) => written += n,
+                        // The program is gone (EIO): its input goes nowhere.
+                        Ok(Err(_)) => written = chunk.len(),
+                        Err(_would_block) => {}
+                    }
+                    if written >= chunk.len() {
+                        self.queued_bytes.fetch_sub(chunk.len(), Ordering::AcqRel);
+                        pending.pop_front();
+                        written = 0;
+                    }
+                }
+                () = async {
+                    match &self.child {
+                        Some(child) => child.exited().await,
+                        None => std::future::pending().await,
+                    }
+                }, if drain_until.is_none() => {
+                    let now = Instant::now();
+                    drain_until = Some(now + MAX_DRAIN_AFTER_EXIT);
+                    quiet_until = Some(now + QUIET_AFTER_EXIT);
+                }
+                () = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {
+                    return false;
+                }
+            }
+        }
+    }
+}
+
+/// One read from the master: `Some(bytes)`, or `None` at its end of file (EIO once every
+/// slave descriptor is closed, Linux's end of file for a PTY).
+fn read(master: &OwnedFd) -> io::Result<Option<Vec<u8>>> {
+    let mut buffer = vec![0u8; READ_CHUNK];
+    loop {
+        // SAFETY: the buffer is valid for READ_CHUNK bytes and the descriptor is open.
+        let n = unsafe { libc::read(master.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len()) };
+        if n > 0 {
+            let n = usize::try_from(n).unwrap_or(0);
+            buffer.truncate(n);
+            buffer.shrink_to_fit();
+            return Ok(Some(buffer));
+        }
+        if n == 0 {
+            return Ok(None);
+        }
+        let error = io::Error::last_os_error();
+        match error.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EIO) => return Ok(None),
+            _ => return Err(error),
+        }
+    }
+}
+
+fn write(master: &OwnedFd, bytes: &[u8]) -> io::Result<usize> {
+    loop {
+        // SAFETY: the slice is valid for its length and the descriptor is open.
+        let n = unsafe { libc::write(master.as_raw_fd(), bytes.as_ptr().cast(), bytes.len()) };
+        if n >= 0 {
+            return Ok(usize::try_from(n).unwrap_or(0));
+        }
+        let error = io::Error::last_os_error();
+        if error.raw_os_error() != Some(libc::EINTR) {
+            return Err(error);
+        }
+    }
+}
+
+/// Registers a descriptor we own with the daemon's reactor.
+pub fn watch(fd: OwnedFd) -> io::Result<AsyncFd<OwnedFd>> {
+    // SAFETY: an `OwnedFd` stays open and names the same descriptor until it is dropped,
+    // which only the `AsyncFd` does.
+    unsafe { AsyncFd::register(fd) }.map_err(|error| error.into_parts().1)
+}
+
+/// A descriptor that becomes readable when the process exits, without reaping it; `None`
+/// on kernels older than 5.3, which then rely on end of file alone.
+fn open_pidfd(pid: libc::pid_t) -> Option<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let fd = libc::c_int::try_from(fd).ok().filter(|&fd| fd >= 0)?;
+    // SAFETY: the kernel just gave us this descriptor, and nothing else owns it.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
 }

@@ -2,11 +2,14 @@
 //! at (80x24 until a client says otherwise; with several clients, the session's
 //! [`WindowSize`] policy picks whose size).
 
-use crate::pane_id::{PaneId, Size};
+use crate::environment::SessionEnvironment;
+use crate::pane_id::{PaneId, SessionId, Size};
 use crate::window::Window;
+use moshmux_proto::screen::ClipboardCopy;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// Whose size a session's windows take when several clients are attached: tmux's
@@ -41,17 +44,24 @@ impl WindowSize {
 
 #[derive(Debug)]
 pub struct Session {
+    pub id: SessionId,
     pub name: String,
     /// Where new panes in this session start, as tmux uses the session's directory.
     pub cwd: Option<PathBuf>,
     pub created: SystemTime,
     windows: BTreeMap<u32, Window>,
     active_window: u32,
+    /// Windows active before, most recent first: tmux's last-window stack.
+    last_windows: Vec<u32>,
     size: Size,
     pub window_size: WindowSize,
     /// When a client last attached or sent input, on the mux's activity clock: `attach`
     /// with no session name joins the session used last, as `tmux attach` does.
     pub last_used: u64,
+    /// What new panes of the session get on top of the daemon's base variables.
+    pub environment: SessionEnvironment,
+    /// The newest copy one of its programs made with OSC 52, for its clients' terminals.
+    pub clipboard: Option<Arc<ClipboardCopy>>,
 }
 
 /// What removing a pane did to the session.
@@ -68,18 +78,29 @@ pub enum Removal {
 }
 
 impl Session {
-    pub fn new(name: String, cwd: Option<PathBuf>, first_pane: PaneId, size: Size) -> Session {
+    pub fn new(
+        id: SessionId,
+        name: String,
+        cwd: Option<PathBuf>,
+        first_pane: PaneId,
+        size: Size,
+        created: SystemTime,
+    ) -> Session {
         let mut windows = BTreeMap::new();
         windows.insert(0, Window::new(0, first_pane, size));
         Session {
+            id,
             name,
             cwd,
-            created: SystemTime::now(),
+            created,
             windows,
             active_window: 0,
+            last_windows: Vec::new(),
             size,
             window_size: WindowSize::default(),
             last_used: 0,
+            environment: SessionEnvironment::default(),
+            clipboard: None,
         }
     }
 
@@ -90,7 +111,7 @@ impl Session {
             .unwrap_or(u32::MAX);
         self.windows
             .insert(index, Window::new(index, pane, self.size));
-        self.active_window = index;
+        self.select_window(index);
         index
     }
 
@@ -124,10 +145,18 @@ impl Session {
         self.active_window
     }
 
+    /// Makes a window active; the one it replaces becomes the last window.
     pub fn select_window(&mut self, index: u32) {
-        if self.windows.contains_key(&index) {
+        if self.windows.contains_key(&index) && index != self.active_window {
+            self.last_windows.retain(|&i| i != index);
+            self.last_windows.insert(0, self.active_window);
             self.active_window = index;
         }
+    }
+
+    /// The window active before the current one (tmux's last-window, flagged `-`).
+    pub fn last_window(&self) -> Option<u32> {
+        self.last_windows.first().copied()
     }
 
     /// The index of the window holding `pane`.
@@ -155,11 +184,13 @@ impl Session {
             Err(_) => return Removal::NotHere,
         }
         self.windows.remove(&index);
+        self.last_windows.retain(|&i| i != index);
         if self.active_window == index {
-            // tmux moves to the previous window, or the next if there is none.
+            // tmux moves to the last window, else the previous, else the next.
             let previous = self.windows.range(..index).next_back().map(|(i, _)| *i);
             let next = self.windows.range(index..).next().map(|(i, _)| *i);
-            match previous.or(next) {
+            let last = (!self.last_windows.is_empty()).then(|| self.last_windows.remove(0));
+            match last.or(previous).or(next) {
                 Some(i) => self.active_window = i,
                 None => return Removal::Session,
             }
@@ -179,9 +210,14 @@ mod tests {
 
     const SIZE: Size = Size { rows: 24, cols: 80 };
 
+    fn session_with_pane_0() -> Session {
+        let epoch = SystemTime::UNIX_EPOCH;
+        Session::new(SessionId(0), "0".into(), None, PaneId(0), SIZE, epoch)
+    }
+
     #[test]
     fn last_pane_closes_window_and_last_window_ends_session() {
-        let mut session = Session::new("0".into(), None, PaneId(0), SIZE);
+        let mut session = session_with_pane_0();
         assert_eq!(session.add_window(PaneId(1)), 1);
         session
             .window_mut(1)
@@ -209,7 +245,7 @@ mod tests {
 
     #[test]
     fn new_windows_fill_the_lowest_free_index() {
-        let mut session = Session::new("0".into(), None, PaneId(0), SIZE);
+        let mut session = session_with_pane_0();
         session.add_window(PaneId(1));
         session.add_window(PaneId(2));
         session.remove_pane(PaneId(1));

@@ -2,6 +2,16 @@
 //! or `%ID`. Parsing is pure; resolving against what exists is the mux's job.
 
 use crate::pane_id::PaneId;
+use moshmux_proto::label::printable;
+
+/// Most characters of what the user typed that an error line repeats.
+const QUOTED_CHARS: usize = 64;
+
+/// User text as an error line repeats it: control characters escaped, cut short, so a
+/// hostile or mistaken argument can neither drive the terminal nor fill the screen.
+pub fn quoted(text: &str) -> String {
+    printable(text, QUOTED_CHARS)
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -25,11 +35,11 @@ pub enum WindowRef {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TargetError {
-    #[error("bad pane id {0:?}: pane ids look like %3")]
+    #[error("bad pane id \"{}\": pane ids look like %3", quoted(.0))]
     BadPaneId(String),
-    #[error("bad target {0:?}: no session name before ':'")]
+    #[error("bad target \"{}\": no session name before ':'", quoted(.0))]
     NoSession(String),
-    #[error("bad pane index {0:?} in target: pane indexes are numbers")]
+    #[error("bad pane index \"{}\" in target: pane indexes are numbers", quoted(.0))]
     BadPaneIndex(String),
 }
 

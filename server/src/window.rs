@@ -1,8 +1,17 @@
 //! A window: a layout of panes, which of them is active, and whether it is zoomed.
 //! Windows hold pane ids only; the mux owns the panes themselves.
 
-use crate::layout::{Layout, LayoutError, Orientation, Rect};
+use crate::layout::{Layout, LayoutError, Length, Orientation, Rect};
 use crate::pane_id::{PaneId, Size};
+
+/// How `resize-pane` changes a pane along one orientation.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum PaneResize {
+    /// Move the border by this many cells (negative: left or up).
+    By(i32),
+    /// Give the pane's cell this many cells.
+    To(u16),
+}
 
 #[derive(Clone, Debug)]
 pub struct Window {
@@ -12,7 +21,11 @@ pub struct Window {
     name: Option<String>,
     layout: Layout,
     active: PaneId,
+    /// The pane active before, for last-pane (tmux 3.3 keeps one).
+    last: Option<PaneId>,
     zoomed: bool,
+    /// The number of the newest bell rung in one of its panes, 0 if none (`mux/alerts.rs`).
+    bell: u64,
 }
 
 impl Window {
@@ -22,7 +35,9 @@ impl Window {
             name: None,
             layout: Layout::new(pane, size),
             active: pane,
+            last: None,
             zoomed: false,
+            bell: 0,
         }
     }
 
@@ -34,8 +49,22 @@ impl Window {
         self.name = Some(name);
     }
 
+    pub fn bell(&self) -> u64 {
+        self.bell
+    }
+
+    /// A bell rang in one of the window's panes; `number` is above every earlier one.
+    pub fn ring(&mut self, number: u64) {
+        self.bell = number;
+    }
+
     pub fn active(&self) -> PaneId {
         self.active
+    }
+
+    /// The pane active before the current one.
+    pub fn last(&self) -> Option<PaneId> {
+        self.last
     }
 
     pub fn is_zoomed(&self) -> bool {
@@ -66,10 +95,11 @@ impl Window {
         target: PaneId,
         new: PaneId,
         orientation: Orientation,
-        percent: Option<u8>,
+        size: Option<Length>,
     ) -> Result<(), LayoutError> {
         self.zoomed = false;
-        self.layout.split(target, new, orientation, percent)?;
+        self.layout.split(target, new, orientation, size)?;
+        self.last = Some(self.active);
         self.active = new;
         Ok(())
     }
@@ -84,13 +114,32 @@ impl Window {
         if self.active == pane {
             self.active = heir;
         }
+        if self.last == Some(pane) || self.last == Some(self.active) {
+            self.last = None;
+        }
         Ok(true)
+    }
+
+    /// Moves the border beside `pane` across `orientation` by `change` cells, or to give
+    /// its cell `length` cells; any zoom ends first, as in tmux. Returns whether it moved.
+    pub fn resize_pane(
+        &mut self,
+        pane: PaneId,
+        orientation: Orientation,
+        resize: PaneResize,
+    ) -> Result<bool, LayoutError> {
+        self.zoomed = false;
+        match resize {
+            PaneResize::By(change) => self.layout.resize_pane(pane, orientation, change),
+            PaneResize::To(length) => self.layout.resize_pane_to(pane, orientation, length),
+        }
     }
 
     /// Makes a pane active; moving away from a zoomed pane unzooms, as in tmux.
     pub fn select(&mut self, pane: PaneId) {
         if pane != self.active {
             self.zoomed = false;
+            self.last = Some(self.active);
             self.active = pane;
         }
     }

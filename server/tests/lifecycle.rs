@@ -26,9 +26,10 @@ fn new_starts_one_daemon_that_later_commands_find() {
     // Joining an existing session creates nothing.
     assert!(is_connect_line(&server.ok(&["new", "--session", "work"])));
     assert_eq!(server.pid(), pid, "the second `new` started another daemon");
+    // Unnamed sessions take their id's number, as in tmux: `work` is $0.
     assert_eq!(
         server.sessions(),
-        "0: 1 windows [80x24]\n1: 1 windows [80x24]\nwork: 1 windows [80x24]\n"
+        "1: 1 windows [80x24]\n2: 1 windows [80x24]\nwork: 1 windows [80x24]\n"
     );
 }
 
@@ -235,7 +236,7 @@ fn bad_targets_name_what_exists() {
     );
     assert_eq!(
         server.fails(&["new", "-s", "a:b"]),
-        "bad session name \"a:b\": names are not empty, have no ':' or '.', and do not start with '%'"
+        "bad session name \"a:b\": names are 1 to 256 bytes without control characters, have no ':' or '.', and do not start with '%'"
     );
 }
 
@@ -383,9 +384,22 @@ fn a_request_caught_by_shutdown_is_told_so() {
     wait_until("the daemon to remove its socket", || {
         !exists(&server.socket())
     });
-    write_request(&mut early, &Request::ListSessions(())).unwrap();
+    write_request(&mut early, &Request::ListSessions(Default::default())).unwrap();
     assert_eq!(read_reply(&mut early).unwrap(), Reply::ShuttingDown(()));
     // And `new` then simply starts a fresh daemon.
     server.ok(&["new", "-s", "b", "--", "sh"]);
     assert_eq!(server.sessions(), "b: 1 windows [80x24]\n");
+}
+
+/// A script that ends its last session and starts the next one at once never meets the
+/// old daemon on its way out: each `new` gets its session.
+#[test]
+fn new_right_after_killing_the_last_session_always_gets_a_session() {
+    let server = Daemon::new();
+    for round in 0..30 {
+        let session = format!("s{round}");
+        let connect = server.ok(&["new", "-s", &session, "--", "sleep", "100"]);
+        assert!(is_connect_line(&connect), "round {round}: {connect}");
+        server.ok(&["kill-session", "-t", &session]);
+    }
 }

@@ -4,13 +4,13 @@
 
 mod common;
 
-use common::{exists, process_alive, wait_until, Daemon};
+use common::{
+    become_nobody, exists, process_alive, running_as_root, socket_address, wait_until, Daemon,
+    NOBODY,
+};
 use moshmux_server::control::{write_request, Request};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-
-/// The uid and gid of `nobody` on Debian and most systems.
-const NOBODY: u32 = 65534;
 
 /// Session `s`, whose program fills its history.
 const NEW_SCROLLING: [&str; 7] = [
@@ -22,10 +22,6 @@ const NEW_SCROLLING: [&str; 7] = [
     "-c",
     "seq 1 3000; exec sleep 600",
 ];
-
-fn running_as_root() -> bool {
-    nix::unistd::geteuid().is_root()
-}
 
 fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
@@ -160,27 +156,14 @@ enum Stranger {
 /// Forks a child that becomes `nobody`, connects to `socket` and sends `request`.
 /// Everything it needs is prepared before the fork; the child makes only system calls.
 fn ask_as_nobody(socket: &Path, request: &[u8]) -> Stranger {
-    // SAFETY: a zeroed sockaddr_un is a valid value; we fill in the family and path.
-    let mut address: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-    address.sun_family = libc::AF_UNIX as libc::sa_family_t;
-    let path = socket.as_os_str().as_encoded_bytes();
-    assert!(path.len() < address.sun_path.len(), "socket path too long");
-    for (slot, &byte) in address.sun_path.iter_mut().zip(path) {
-        *slot = byte as libc::c_char;
-    }
+    let address = socket_address(socket);
     // SAFETY: the child calls only async-signal-safe functions on memory prepared
     // before the fork, and leaves with _exit.
     unsafe {
         let pid = libc::fork();
         assert!(pid >= 0, "fork failed");
         if pid == 0 {
-            let nobody = NOBODY as libc::uid_t;
-            if libc::setgroups(0, std::ptr::null()) != 0
-                || libc::setgid(nobody) != 0
-                || libc::setuid(nobody) != 0
-            {
-                libc::_exit(9);
-            }
+            become_nobody();
             let fd = libc::socket(libc::AF_UNIX, libc::SOCK_STREAM, 0);
             let connected = libc::connect(
                 fd,
@@ -218,7 +201,7 @@ fn the_control_socket_refuses_another_uid() {
         eprintln!(
             "the_control_socket_refuses_another_uid: NOT CHECKED, connecting as another uid \
              needs root; only the unit test of the uid decision \
-             (daemon::tests::only_our_own_uid_is_admitted_to_the_control_socket) ran"
+             (daemon::control_socket::tests::only_our_own_uid_is_admitted_to_the_control_socket) ran"
         );
         return;
     }
@@ -273,4 +256,97 @@ fn nothing_is_written_to_the_temporary_directory() {
         .collect();
     let _ = std::fs::remove_dir_all(&tmp);
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// The environment file a pane's program wrote, as a sorted list of `NAME=VALUE`.
+fn environment_written(path: &Path) -> Vec<String> {
+    wait_until("the pane's environment", || {
+        std::fs::read_to_string(path).is_ok_and(|text| text.ends_with('\n'))
+    });
+    let text = std::fs::read_to_string(path).expect("reading the environment file");
+    let mut vars: Vec<String> = text.lines().map(str::to_owned).collect();
+    vars.sort();
+    vars
+}
+
+fn names(vars: &[String]) -> Vec<&str> {
+    vars.iter()
+        .map(|var| var.split_once('=').map_or(var.as_str(), |(name, _)| name))
+        .collect()
+}
+
+#[test]
+fn panes_get_a_clean_environment_without_the_starters_secrets() {
+    let server = Daemon::with_env(&[
+        ("MOSHMUX_KEY", "AAAAAAAAAAAAAAAAAAAAAA"),
+        ("PROBE_SECRET", "s3cret-token"),
+        ("SSH_AUTH_SOCK", "/tmp/agent-first"),
+        ("EDITOR", "probe-editor"),
+    ]);
+    let config = server.dir().join("config/moshmux");
+    std::fs::create_dir_all(&config).expect("creating the config dir");
+    std::fs::write(
+        config.join("config.toml"),
+        "[server]\nupdate-environment = \"EDITOR\"\n",
+    )
+    .expect("writing the config file");
+    let first = server.dir().join("env-first");
+    let script = format!("env > '{}'; exec sleep 600", first.display());
+    server.ok(&[
+        "new",
+        "-s",
+        "s",
+        "-e",
+        "GREETING=hi",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    let vars = environment_written(&first);
+    let found = names(&vars);
+    for wanted in [
+        "EDITOR=probe-editor",
+        "GREETING=hi",
+        "SSH_AUTH_SOCK=/tmp/agent-first",
+        "TERM=xterm-256color",
+        "PS1=$ ",
+    ] {
+        assert!(
+            vars.iter().any(|var| var == wanted),
+            "{wanted} missing: {vars:?}"
+        );
+    }
+    for name in ["MOSHMUX", "MOSHMUX_PANE", "PATH", "HOME", "MOSHMUX_DIR"] {
+        assert!(found.contains(&name), "{name} missing: {vars:?}");
+    }
+    for name in ["MOSHMUX_KEY", "PROBE_SECRET", "MOSHMUX_LOG"] {
+        assert!(!found.contains(&name), "{name} reached the pane: {vars:?}");
+    }
+    // Nor does the daemon itself hold them.
+    let daemon = std::fs::read(format!("/proc/{}/environ", server.pid())).expect("environ");
+    for secret in [&b"s3cret-token"[..], b"MOSHMUX_KEY"] {
+        assert!(!daemon.windows(secret.len()).any(|w| w == secret));
+    }
+
+    // A later `new` joining the session brings its agent to the session's new panes, and
+    // takes away what it does not have, as tmux's update-environment does.
+    let second = server.dir().join("env-second");
+    let script = format!("env > '{}'; exec sleep 600", second.display());
+    let joined = server
+        .command(&["new", "-s", "s"])
+        .env("SSH_AUTH_SOCK", "/tmp/agent-second")
+        .env_remove("EDITOR")
+        .output()
+        .expect("running new");
+    assert!(joined.status.success());
+    server.ok(&["new-window", "-t", "s", "--", "sh", "-c", &script]);
+    let vars = environment_written(&second);
+    assert!(
+        vars.iter()
+            .any(|var| var == "SSH_AUTH_SOCK=/tmp/agent-second"),
+        "{vars:?}"
+    );
+    assert!(!names(&vars).contains(&"EDITOR"), "{vars:?}");
+    assert!(vars.iter().any(|var| var == "GREETING=hi"), "{vars:?}");
 }

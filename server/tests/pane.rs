@@ -1,9 +1,12 @@
-//! Panes on real PTYs: what a program prints shows on the screen, what it asks the terminal
-//! is answered, and what the daemon sends reaches it.
+//! Panes on real PTYs: what a program prints shows on the pane's terminal, what it asks
+//! the terminal is answered, and what the daemon sends reaches it. Each test joins the
+//! daemon's two halves of a pane as its loop does: the [`Pty`] and the mux's
+//! [`PaneState`].
 
 use moshmux_server::history::PaneHistory;
-use moshmux_server::pane::{Pane, PaneEvent, PaneSpawn};
+use moshmux_server::pane::{PaneSpawn, PaneState};
 use moshmux_server::pane_id::{PaneId, Size};
+use moshmux_server::pty::{PaneEvent, Pty};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
@@ -12,7 +15,8 @@ use tokio::time::{timeout, Instant};
 const DEADLINE: Duration = Duration::from_secs(20);
 
 struct TestPane {
-    pane: Pane,
+    pty: Pty,
+    pane: PaneState,
     events: mpsc::Receiver<PaneEvent>,
     exit: Option<Option<u32>>,
     // After `pane`, so the store (which the pane's history holds) closes first.
@@ -27,22 +31,37 @@ fn history() -> (tempfile::TempDir, PaneHistory) {
     (dir, PaneHistory::new(std::sync::Arc::new(store), PaneId(1)))
 }
 
+fn spec(command: &[&str]) -> PaneSpawn {
+    PaneSpawn {
+        command: command.iter().map(|s| s.to_string()).collect(),
+        cwd: None,
+        env: vec![],
+        size: Size { rows: 24, cols: 80 },
+    }
+}
+
 impl TestPane {
     fn spawn(command: &[&str]) -> Self {
-        let (sender, events) = mpsc::channel(64);
-        let spec = PaneSpawn {
-            command: command.iter().map(|s| s.to_string()).collect(),
-            cwd: None,
-            env: vec![],
-            size: Size { rows: 24, cols: 80 },
-        };
+        Self::start(&spec(command), 64)
+    }
+
+    /// Starts `spec` with room for `queue` output events before the program must wait.
+    fn start(spec: &PaneSpawn, queue: usize) -> Self {
+        let (sender, events) = mpsc::channel(queue);
         let (dir, history) = history();
-        let pane = Pane::spawn(PaneId(1), &spec, sender, history).expect("spawning a pane");
+        let (pty, spawned) = Pty::spawn(PaneId(1), spec, sender).expect("spawning a pane");
         Self {
-            pane,
+            pty,
+            pane: PaneState::new(PaneId(1), spec.size, spawned, history),
             events,
             exit: None,
             _history_dir: dir,
+        }
+    }
+
+    fn resize(&mut self, size: Size) {
+        if self.pane.resize(size) {
+            self.pty.resize(size);
         }
     }
 
@@ -51,7 +70,7 @@ impl TestPane {
     }
 
     /// Processes events until `done` holds, failing with the screen after the deadline.
-    async fn wait_for(&mut self, what: &str, done: impl Fn(&Pane) -> bool) {
+    async fn wait_for(&mut self, what: &str, done: impl Fn(&PaneState) -> bool) {
         let deadline = Instant::now() + DEADLINE;
         while !done(&self.pane) {
             assert!(
@@ -82,7 +101,8 @@ impl TestPane {
         match timeout(Duration::from_millis(200), self.events.recv()).await {
             Ok(Some(PaneEvent::Output(id, bytes))) => {
                 assert_eq!(id, PaneId(1));
-                self.pane.process_output(&bytes);
+                let replies = self.pane.process_output(&bytes);
+                self.pty.write_input(&replies);
             }
             Ok(Some(PaneEvent::Exited(id, code))) => {
                 assert_eq!(id, PaneId(1));
@@ -118,12 +138,12 @@ async fn printed_text_is_captured() {
 #[tokio::test]
 async fn input_reaches_the_program() {
     let mut pane = TestPane::spawn(&["cat"]);
-    pane.pane.write_input(b"typed line\r");
+    pane.pty.write_input(b"typed line\r");
     pane.wait_for("echo and cat's copy", |pane| {
         pane.capture(false).matches("typed line").count() == 2
     })
     .await;
-    pane.pane.write_input(&[0x04]);
+    pane.pty.write_input(&[0x04]);
     assert_eq!(pane.wait_exit().await, Some(0));
 }
 
@@ -173,7 +193,7 @@ async fn alternate_screen_leaves_the_main_screen_intact() {
     })
     .await;
     assert!(!pane.pane.capture(false).contains("main text"));
-    pane.pane.write_input(b"\r");
+    pane.pty.write_input(b"\r");
     pane.wait_for("the main screen", |pane| {
         !pane.modes().alternate_screen && pane.capture(false).contains("main text")
     })
@@ -192,7 +212,7 @@ async fn title_from_osc() {
 async fn resize_reaches_the_program() {
     let mut pane = TestPane::sh("stty size; stty -echo; read x; stty size; sleep 5");
     pane.wait_for_text("24 80").await;
-    pane.pane.resize(Size {
+    pane.resize(Size {
         rows: 30,
         cols: 100,
     });
@@ -204,7 +224,7 @@ async fn resize_reaches_the_program() {
         }
     );
     assert_eq!(pane.pane.capture(false).lines().count(), 30);
-    pane.pane.write_input(b"\r");
+    pane.pty.write_input(b"\r");
     pane.wait_for_text("30 100").await;
 }
 
@@ -220,20 +240,30 @@ async fn exit_code_is_reported() {
 async fn kill_hangs_up_the_program() {
     let mut pane = TestPane::sh("echo started; sleep 100");
     pane.wait_for_text("started").await;
-    pane.pane.kill();
+    pane.pty.hang_up();
     assert_eq!(pane.wait_exit().await, None);
 }
 
 #[tokio::test]
-async fn current_command_follows_the_foreground_job() {
+async fn the_foreground_command_follows_the_foreground_job() {
     let mut pane = TestPane::spawn(&["/bin/sh"]);
-    pane.wait_for("the shell", |pane| pane.current_command() == "sh")
-        .await;
-    pane.pane.write_input(b"sleep 30\r");
-    pane.wait_for("sleep in the foreground", |pane| {
-        pane.current_command() == "sleep"
-    })
-    .await;
+    assert_eq!(pane.pane.current_command(), "sh");
+    let deadline = Instant::now() + DEADLINE;
+    while pane.pty.foreground_command().as_deref() != Some("sh") {
+        assert!(
+            Instant::now() < deadline,
+            "the shell never led the terminal"
+        );
+        pane.next_event().await;
+    }
+    pane.pty.write_input(b"sleep 30\r");
+    while pane.pty.foreground_command().as_deref() != Some("sleep") {
+        assert!(
+            Instant::now() < deadline,
+            "sleep never reached the foreground"
+        );
+        pane.next_event().await;
+    }
 }
 
 #[tokio::test]
@@ -264,9 +294,9 @@ async fn dropping_a_pane_hangs_up_even_a_program_ignoring_sighup() {
     let mut pane = TestPane::sh("trap '' HUP; echo ready; while echo tick; do sleep 0.2; done");
     pane.wait_for_text("ready").await;
     let TestPane {
-        pane, mut events, ..
+        pty, mut events, ..
     } = pane;
-    drop(pane);
+    drop(pty);
     // The reader thread owns the only sender: the channel closes once it has ended, and
     // no `Exited` is reported for a pane its owner dropped.
     let deadline = Instant::now() + DEADLINE;
@@ -286,54 +316,27 @@ async fn dropping_a_pane_hangs_up_even_a_program_ignoring_sighup() {
 #[tokio::test]
 async fn a_missing_program_is_an_error() {
     let (sender, _events) = mpsc::channel(1);
-    let spec = PaneSpawn {
-        command: vec!["/nonexistent/moshmux-test-program".to_owned()],
-        cwd: None,
-        env: vec![],
-        size: Size { rows: 24, cols: 80 },
-    };
-    let (_dir, history) = history();
-    let error = Pane::spawn(PaneId(1), &spec, sender, history).expect_err("spawn must fail");
+    let spec = spec(&["/nonexistent/moshmux-test-program"]);
+    let error = Pty::spawn(PaneId(1), &spec, sender).expect_err("spawn must fail");
     assert!(format!("{error:#}").contains("moshmux-test-program"));
 }
 
 #[tokio::test]
 async fn environment_and_directory_are_given_to_the_program() {
-    let (sender, events) = mpsc::channel(64);
     let spec = PaneSpawn {
-        command: vec![
-            "/bin/sh".into(),
-            "-c".into(),
-            "echo \"$TERM $GREETING $(pwd)\"; sleep 5".into(),
-        ],
         cwd: Some("/tmp".into()),
-        env: vec![("GREETING".into(), "hi-there".into())],
-        size: Size { rows: 24, cols: 80 },
+        env: vec![("GREETING".into(), Some("hi-there".into()))],
+        ..spec(&["/bin/sh", "-c", "echo \"$TERM $GREETING $(pwd)\"; sleep 5"])
     };
-    let (dir, history) = history();
-    let pane = Pane::spawn(PaneId(1), &spec, sender, history).expect("spawning a pane");
-    let mut pane = TestPane {
-        pane,
-        events,
-        exit: None,
-        _history_dir: dir,
-    };
+    let mut pane = TestPane::start(&spec, 64);
     pane.wait_for_text("xterm-256color hi-there /tmp").await;
 }
 
 #[tokio::test]
 async fn a_flooding_program_waits_for_the_daemon() {
     // Room for two chunks only: the program must block on its terminal until we read.
-    let (sender, events) = mpsc::channel(2);
-    let spec = PaneSpawn {
-        command: vec!["seq".into(), "1".into(), "200000".into()],
-        cwd: None,
-        env: vec![],
-        size: Size { rows: 24, cols: 80 },
-    };
-    let (dir, history) = history();
-    let pane = Pane::spawn(PaneId(1), &spec, sender, history).expect("spawning a pane");
-    let pid = pane.pid().expect("the child's pid");
+    let mut pane = TestPane::start(&spec(&["seq", "1", "200000"]), 2);
+    let pid = pane.pane.pid().expect("the child's pid");
     tokio::time::sleep(Duration::from_secs(1)).await;
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let state = stat
@@ -346,12 +349,6 @@ async fn a_flooding_program_waits_for_the_daemon() {
         matches!(state, Some("S") | Some("R") | Some("D")),
         "seq should still be writing, but its state is {state:?}"
     );
-    let mut pane = TestPane {
-        pane,
-        events,
-        exit: None,
-        _history_dir: dir,
-    };
     assert_eq!(pane.wait_exit().await, Some(0));
     assert!(pane.pane.capture(false).contains("200000"));
 }

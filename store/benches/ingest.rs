@@ -14,6 +14,8 @@ fn main() -> Result<(), StoreError> {
     let dir = tempfile::tempdir().map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let mut lines = text::Lines::with_fixed_seed();
     let all: Vec<_> = (0..LINES).map(|n| lines.next_line(n)).collect();
+    // A text near the start that nothing later repeats, for the search figures.
+    let needle = all[3].text.clone();
     let text: Vec<u8> = all
         .iter()
         .flat_map(|l| format!("{}\n", l.text).into_bytes())
@@ -68,6 +70,30 @@ fn main() -> Result<(), StoreError> {
         "search all {LINES} lines (no match: {}): {:.2?}",
         hit.is_none(),
         started.elapsed()
+    );
+    // search-history's case: every line holding a text found near the start only, by
+    // bytes (what the store does) and by decoding every line (what it did before).
+    let started = Instant::now();
+    let by_bytes = store.matching_lines(PANE, 0..LINES, &needle)?;
+    let bytes_took = started.elapsed();
+    let started = Instant::now();
+    let mut by_lines = Vec::new();
+    for first in (0..LINES).step_by(4096) {
+        let page = store.read(PANE, first..(first + 4096).min(LINES))?;
+        by_lines.extend(
+            (page.first..)
+                .zip(&page.lines)
+                .filter(|(_, line)| line.text.contains(&needle))
+                .map(|(number, _)| number),
+        );
+    }
+    let lines_took = started.elapsed();
+    assert_eq!(by_bytes, by_lines);
+    println!(
+        "every match of {needle:?} in {LINES} lines ({} found): {bytes_took:.2?} scanning \
+         block bytes, {lines_took:.2?} decoding every line ({:.1}x)",
+        by_bytes.len(),
+        lines_took.as_secs_f64() / bytes_took.as_secs_f64()
     );
     Ok(())
 }

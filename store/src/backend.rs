@@ -20,9 +20,11 @@ use std::path::Path;
 /// The database file inside the directory the store gives us.
 const FILE: &str = "history.redb";
 const TABLE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("history");
-/// redb's page cache. History reads are rare and sequential, so a small cache costs
-/// little.
-const CACHE_BYTES: usize = 32 << 20;
+/// redb's page cache. History reads are rare, block-sized and sequential, and appends
+/// touch the rightmost pages, so a small cache costs nothing measurable; opening reads
+/// every block key once, which filled a 32 MiB cache for good (RSS that grew with the
+/// history kept: docs/history-store.md, "Memory").
+const CACHE_BYTES: usize = 4 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {

@@ -80,12 +80,25 @@ fn bincode_config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<MAX_ENCODED_LEN>()
 }
 
+thread_local! {
+    /// One zstd context per thread, reused for every block: making a fresh one per block
+    /// (what `zstd::bulk::compress` does) cost the writer a good part of its time under
+    /// a flood. `None` only if zstd could not make one; the one-shot call is used then.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        std::cell::RefCell::new(zstd::bulk::Compressor::new(ZSTD_LEVEL).ok());
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        std::cell::RefCell::new(zstd::bulk::Decompressor::new().ok());
+}
+
 pub fn encode_block(seq: u64, lines: &[StoredLine]) -> Vec<u8> {
     // Encoding plain structs of strings and integers into a Vec cannot fail; an error here
     // would be a bug in the derive, so it falls back to an empty body that decode rejects
     // (count mismatch) rather than panicking in the writer thread.
     let raw = bincode::serde::encode_to_vec(lines, bincode_config()).unwrap_or_default();
-    let packed = zstd::bulk::compress(&raw, ZSTD_LEVEL).unwrap_or_default();
+    let packed = COMPRESSOR.with(|compressor| match &mut *compressor.borrow_mut() {
+        Some(compressor) => compressor.compress(&raw).unwrap_or_default(),
+        None => zstd::bulk::compress(&raw, ZSTD_LEVEL).unwrap_or_default(),
+    });
     let mut value = Vec::with_capacity(HEADER_LEN + packed.len());
     value.push(FORMAT_V1);
     value.extend_from_slice(&seq.to_le_bytes());
@@ -122,9 +135,25 @@ pub fn decode_header(value: &[u8]) -> Result<BlockHeader, BlockError> {
 }
 
 pub fn decode_block(value: &[u8]) -> Result<Vec<StoredLine>, BlockError> {
+    decode_block_if(value, |_| true).map(Option::unwrap_or_default)
+}
+
+/// Decompresses the block and decodes its lines only if `wanted` says yes to the encoded
+/// bytes (a search skips, undecoded, every block whose bytes lack the needle).
+pub fn decode_block_if(
+    value: &[u8],
+    wanted: impl FnOnce(&[u8]) -> bool,
+) -> Result<Option<Vec<StoredLine>>, BlockError> {
     let (header, raw_len, body) = split_header(value)?;
-    let raw =
-        zstd::bulk::decompress(body, raw_len).map_err(|e| BlockError::Decompress(e.to_string()))?;
+    let raw = DECOMPRESSOR
+        .with(|decompressor| match &mut *decompressor.borrow_mut() {
+            Some(decompressor) => decompressor.decompress(body, raw_len),
+            None => zstd::bulk::decompress(body, raw_len),
+        })
+        .map_err(|e| BlockError::Decompress(e.to_string()))?;
+    if !wanted(&raw) {
+        return Ok(None);
+    }
     let (lines, used): (Vec<StoredLine>, usize) =
         bincode::serde::decode_from_slice(&raw, bincode_config())
             .map_err(|e| BlockError::Decode(e.to_string()))?;
@@ -134,7 +163,7 @@ pub fn decode_block(value: &[u8]) -> Result<Vec<StoredLine>, BlockError> {
             body: lines.len(),
         });
     }
-    Ok(lines)
+    Ok(Some(lines))
 }
 
 #[cfg(test)]
@@ -169,6 +198,47 @@ mod tests {
             })
         );
         assert_eq!(decode_block(&value), Ok(lines));
+    }
+
+    /// Blocks written while `Style` was a `u8` (before strikethrough and underline
+    /// shapes): the same fields, the style one byte.
+    #[test]
+    fn lines_written_with_one_byte_styles_still_read() {
+        #[derive(serde::Serialize)]
+        struct OldRun {
+            chars: u32,
+            fg: Color,
+            bg: Color,
+            style: u8,
+        }
+        #[derive(serde::Serialize)]
+        struct OldLine {
+            text: String,
+            attrs: Vec<OldRun>,
+            wrapped: bool,
+        }
+        let old = vec![OldLine {
+            text: "héllo".to_owned(),
+            attrs: vec![OldRun {
+                chars: 2,
+                fg: Color::Indexed(1),
+                bg: Color::Rgb(1, 2, 3),
+                style: 0b1_1111,
+            }],
+            wrapped: true,
+        }];
+        let raw = bincode::serde::encode_to_vec(&old, bincode_config()).unwrap_or_default();
+        let packed = zstd::bulk::compress(&raw, ZSTD_LEVEL).unwrap_or_default();
+        let mut value = vec![FORMAT_V1];
+        value.extend_from_slice(&7u64.to_le_bytes());
+        value.extend_from_slice(&1u32.to_le_bytes());
+        value.extend_from_slice(&(raw.len() as u32).to_le_bytes());
+        value.extend_from_slice(&packed);
+        let all = Style::BOLD | Style::DIM | Style::ITALIC | Style::UNDERLINE | Style::INVERSE;
+        let lines = decode_block(&value).unwrap_or_default();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].attrs[0].style, all);
+        assert_eq!(lines[0].text, "héllo");
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod writer;
 pub use backend::BackendError;
 pub use block::{BlockError, BLOCK_LINES};
 pub use line::{AttrRun, Color, PaneUid, StoredLine, Style};
+pub use meta::ScreenSnapshot;
 pub use read::{Direction, HistoryPage};
 pub use retention::Retention;
 
@@ -100,7 +101,7 @@ impl Default for StoreOptions {
     fn default() -> StoreOptions {
         StoreOptions {
             retention: Retention::default(),
-            backlog_limit_bytes: 256 << 20,
+            backlog_limit_bytes: 64 << 20,
         }
     }
 }
@@ -231,7 +232,11 @@ impl HistoryStore {
     }
 
     /// Adds the next line of `pane` and returns its number. Never waits for the disk.
-    pub fn append(&self, pane: PaneUid, line: StoredLine) -> Result<u64, StoreError> {
+    pub fn append(&self, pane: PaneUid, mut line: StoredLine) -> Result<u64, StoreError> {
+        // A line built for a whole row (its capacity the row's width) may wait here a
+        // while: keep only what it holds (a realloc in place, outside the lock).
+        line.text.shrink_to_fit();
+        line.attrs.shrink_to_fit();
         let size = line.memory_bytes();
         let mut state = self.shared.lock();
         let before = state.backlog_bytes;
@@ -282,6 +287,17 @@ impl HistoryStore {
         read::read(&self.shared, pane, range)
     }
 
+    /// The numbers of the lines in `range` whose text contains `needle`, oldest first;
+    /// blocks without it are skipped undecoded ([`read::matching_lines`]).
+    pub fn matching_lines(
+        &self,
+        pane: PaneUid,
+        range: Range<u64>,
+        needle: &str,
+    ) -> Result<Vec<u64>, StoreError> {
+        read::matching_lines(&self.shared, pane, range, needle)
+    }
+
     /// Number of the nearest line (from `from` in `direction`) whose text contains
     /// `needle`, case-sensitively.
     pub fn search(
@@ -320,6 +336,23 @@ impl HistoryStore {
     /// The pane's process exited; its history stays readable.
     pub fn mark_ended(&self, pane: PaneUid) {
         self.update_meta(pane, |meta| meta.ended = true);
+    }
+
+    /// Keeps what a live pane's screen shows now (`None`: forget it), written with the
+    /// next round after the lines before it, so a daemon that dies without ending the pane
+    /// loses at most about a second of it ([`ScreenSnapshot`]).
+    pub fn set_screen(&self, pane: PaneUid, lines: Option<Vec<StoredLine>>) {
+        let mut state = self.shared.lock();
+        let pane_state = state.pane_mut(pane);
+        let after_line = pane_state.next_line();
+        pane_state.screen = lines.map(|lines| ScreenSnapshot { after_line, lines });
+        pane_state.screen_version += 1;
+        self.shared.wake_if_idle(&mut state);
+    }
+
+    /// The screen snapshot a pane left, if it has one on disk or in memory.
+    pub fn screen(&self, pane: PaneUid) -> Option<ScreenSnapshot> {
+        self.shared.lock().panes.get(&pane)?.screen.clone()
     }
 
     fn update_meta(&self, pane: PaneUid, change: impl FnOnce(&mut meta::PaneMeta)) {

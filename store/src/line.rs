@@ -26,9 +26,11 @@ pub enum Color {
     Rgb(u8, u8, u8),
 }
 
-/// Style flags of a run of cells, as bits so a run costs one byte for all of them.
+/// Style flags of a run of cells, as bits. On disk a varint: the first five flags, all
+/// that existed when it was a `u8`, still fit one byte, so blocks written then read
+/// back unchanged (`block::tests::lines_written_with_one_byte_styles_still_read`).
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Style(pub u8);
+pub struct Style(pub u16);
 
 impl Style {
     pub const BOLD: Style = Style(1);
@@ -36,6 +38,12 @@ impl Style {
     pub const ITALIC: Style = Style(1 << 2);
     pub const UNDERLINE: Style = Style(1 << 3);
     pub const INVERSE: Style = Style(1 << 4);
+    pub const STRIKETHROUGH: Style = Style(1 << 5);
+    /// The underline's shape, with `UNDERLINE`; none of these is a single line.
+    pub const UNDERLINE_DOUBLE: Style = Style(1 << 6);
+    pub const UNDERLINE_CURLY: Style = Style(1 << 7);
+    pub const UNDERLINE_DOTTED: Style = Style(1 << 8);
+    pub const UNDERLINE_DASHED: Style = Style(1 << 9);
 
     pub fn contains(self, other: Style) -> bool {
         self.0 & other.0 == other.0
@@ -82,9 +90,20 @@ impl StoredLine {
 
     /// Bytes this line holds in memory, for the writer's backlog accounting. An estimate
     /// that counts the heap parts, which dominate.
+    /// What the line holds in memory: its struct, and its heap blocks as allocated
+    /// (capacity, not length) with the allocator's own overhead, so that a backlog
+    /// limit is a limit on the daemon's memory, not on the text's length.
     pub(crate) fn memory_bytes(&self) -> usize {
+        const ALLOCATION_OVERHEAD: usize = 16;
+        let heap = |capacity: usize| {
+            if capacity == 0 {
+                0
+            } else {
+                capacity + ALLOCATION_OVERHEAD
+            }
+        };
         std::mem::size_of::<StoredLine>()
-            + self.text.len()
-            + self.attrs.len() * std::mem::size_of::<AttrRun>()
+            + heap(self.text.capacity())
+            + heap(self.attrs.capacity() * std::mem::size_of::<AttrRun>())
     }
 }

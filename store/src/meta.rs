@@ -1,10 +1,13 @@
 //! Per-pane records and the pane id counter, in the same keyspace as the blocks so one
 //! atomic batch writes a pane's lines and its line count together.
 
-use crate::line::PaneUid;
+use crate::line::{PaneUid, StoredLine};
 use serde::{Deserialize, Serialize};
 
 pub const META_KEY_PREFIX: u8 = b'm';
+/// Prefix of a live pane's screen snapshot ([`ScreenSnapshot`]), apart from its record so
+/// records written before snapshots existed still decode.
+pub const SCREEN_KEY_PREFIX: u8 = b's';
 /// Key of the next pane uid to hand out.
 pub const PANE_COUNTER_KEY: &[u8] = b"n";
 /// Key of the number of the last write round, written in every round's batch.
@@ -36,16 +39,37 @@ pub struct PaneMeta {
     pub title: String,
 }
 
+/// What a live pane's screen showed, so that a daemon killed without a chance to end its
+/// panes (`kill -9`, a crash, a power cut) still leaves their last screens in history:
+/// the next daemon appends the rows that had not scrolled into history yet.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScreenSnapshot {
+    /// The pane's next line number when the snapshot was taken: the first row follows
+    /// history line `after_line - 1`.
+    pub after_line: u64,
+    /// The screen's rows from the top, down to the last one with text.
+    pub lines: Vec<StoredLine>,
+}
+
 pub fn meta_key(pane: PaneUid) -> [u8; 5] {
+    pane_key(META_KEY_PREFIX, pane)
+}
+
+pub fn screen_key(pane: PaneUid) -> [u8; 5] {
+    pane_key(SCREEN_KEY_PREFIX, pane)
+}
+
+fn pane_key(prefix: u8, pane: PaneUid) -> [u8; 5] {
     let mut key = [0u8; 5];
-    key[0] = META_KEY_PREFIX;
+    key[0] = prefix;
     key[1..].copy_from_slice(&pane.0.to_be_bytes());
     key
 }
 
-pub fn parse_meta_key(key: &[u8]) -> Option<PaneUid> {
+/// The pane of a record or snapshot key with this prefix.
+pub fn parse_pane_key(prefix: u8, key: &[u8]) -> Option<PaneUid> {
     match key {
-        [META_KEY_PREFIX, a, b, c, d] => Some(PaneUid(u32::from_be_bytes([*a, *b, *c, *d]))),
+        [p, a, b, c, d] if *p == prefix => Some(PaneUid(u32::from_be_bytes([*a, *b, *c, *d]))),
         _ => None,
     }
 }
@@ -59,12 +83,24 @@ pub fn encode_meta(meta: &PaneMeta) -> Vec<u8> {
 }
 
 pub fn decode_meta(bytes: &[u8]) -> Result<PaneMeta, String> {
-    let (meta, used) =
+    decode_whole(bytes)
+}
+
+pub fn encode_screen(screen: &ScreenSnapshot) -> Vec<u8> {
+    bincode::serde::encode_to_vec(screen, config()).unwrap_or_default()
+}
+
+pub fn decode_screen(bytes: &[u8]) -> Result<ScreenSnapshot, String> {
+    decode_whole(bytes)
+}
+
+fn decode_whole<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let (value, used) =
         bincode::serde::decode_from_slice(bytes, config()).map_err(|e| e.to_string())?;
     if used != bytes.len() {
         return Err(format!("{} trailing bytes", bytes.len() - used));
     }
-    Ok(meta)
+    Ok(value)
 }
 
 pub fn encode_counter(next: u32) -> [u8; 4] {

@@ -26,21 +26,28 @@ pub enum Direction {
     Older,
 }
 
-pub fn read(shared: &Shared, pane: PaneUid, range: Range<u64>) -> Result<HistoryPage, StoreError> {
-    let (start, end, disk_blocks, memory) = {
+/// What a range read takes from where: the blocks on disk, then the lines in memory.
+struct ReadPlan {
+    start: u64,
+    end: u64,
+    /// First line numbers of the disk blocks that hold part of `start..end`, oldest first.
+    disk_blocks: Vec<u64>,
+    /// Where the lines in memory start, and those of them inside the range.
+    memory_from: u64,
+    memory: Vec<StoredLine>,
+}
+
+impl ReadPlan {
+    /// Under the lock: which blocks to read and a copy of the lines in memory. `Err`
+    /// holds the empty page of a range with nothing kept in it.
+    fn make(shared: &Shared, pane: PaneUid, range: Range<u64>) -> Result<ReadPlan, StoreError> {
         let state = shared.lock();
         let pane_state = state
             .panes
             .get(&pane)
             .ok_or(StoreError::UnknownPane(pane))?;
         let start = range.start.max(pane_state.first_retained());
-        let end = range.end.min(pane_state.next_line());
-        if start >= end {
-            return Ok(HistoryPage {
-                first: start.min(pane_state.next_line()),
-                lines: Vec::new(),
-            });
-        }
+        let end = range.end.min(pane_state.next_line()).max(start);
         let open_first = pane_state.open_first;
         let memory_from = start.max(open_first);
         let memory: Vec<StoredLine> = if memory_from < end {
@@ -63,63 +70,174 @@ pub fn read(shared: &Shared, pane: PaneUid, range: Range<u64>) -> Result<History
                     .map(|(&f, _)| f),
             );
         }
-        (start, end, disk_blocks, (memory_from, memory))
-    };
+        Ok(ReadPlan {
+            start: start.min(pane_state.next_line()),
+            end,
+            disk_blocks,
+            memory_from,
+            memory,
+        })
+    }
 
-    let disk_end = end.min(memory.0);
-    let mut page = HistoryPage {
-        first: start,
-        lines: Vec::with_capacity((end - start) as usize),
-    };
-    let mut next = None;
-    for first in disk_blocks {
-        let Some(value) = shared.with_backend(|b| b.get(&block::block_key(pane, first)))? else {
-            // Retention may drop this block, and the older ones we already read, while
-            // we read: then the page starts after it. Any other missing block is damage.
-            let dropped = shared
-                .lock()
-                .panes
-                .get(&pane)
-                .is_none_or(|p| p.first_retained() > first);
-            if dropped {
-                page.lines.clear();
-                next = None;
-                continue;
+    /// Hands `visit` each disk block's value and the lines of it inside the range, oldest
+    /// first, checking that they join; then gives the lines in memory. Returns the number
+    /// of the first line visited. `visit` is told to start over (`restart`) when retention
+    /// dropped a block under the reader, which makes the page start after it.
+    fn walk(
+        self,
+        shared: &Shared,
+        pane: PaneUid,
+        mut visit: impl FnMut(BlockPart<'_>) -> Result<(), StoreError>,
+    ) -> Result<(u64, Vec<StoredLine>), StoreError> {
+        let disk_end = self.end.min(self.memory_from);
+        let mut first_visited = None;
+        let mut next = None;
+        for first in self.disk_blocks {
+            let Some(value) = shared.with_backend(|b| b.get(&block::block_key(pane, first)))?
+            else {
+                // Retention may drop this block, and the older ones we already read, while
+                // we read: then the page starts after it. Any other missing block is damage.
+                let dropped = shared
+                    .lock()
+                    .panes
+                    .get(&pane)
+                    .is_none_or(|p| p.first_retained() > first);
+                if dropped {
+                    visit(BlockPart::Restart)?;
+                    first_visited = None;
+                    next = None;
+                    continue;
+                }
+                return Err(StoreError::Corrupt(format!(
+                    "block {first} of {pane} vanished between newer and older lines"
+                )));
+            };
+            let lines = u64::from(block::decode_header(&value)?.lines);
+            let lo = self.start.max(first);
+            let hi = disk_end.min(first + lines);
+            if next.is_some_and(|n| n != lo) || lo >= hi {
+                return Err(StoreError::Corrupt(format!(
+                    "blocks of {pane} do not join at line {lo}"
+                )));
             }
-            return Err(StoreError::Corrupt(format!(
-                "block {first} of {pane} vanished between newer and older lines"
-            )));
-        };
-        let lines = block::decode_block(&value)?;
-        let lo = start.max(first);
-        let hi = disk_end.min(first + lines.len() as u64);
-        if next.is_some_and(|n| n != lo) || lo >= hi {
-            return Err(StoreError::Corrupt(format!(
-                "blocks of {pane} do not join at line {lo}"
-            )));
+            visit(BlockPart::Block {
+                value: &value,
+                first,
+                wanted: lo..hi,
+            })?;
+            first_visited.get_or_insert(lo);
+            next = Some(hi);
         }
-        let wanted = lines
-            .get((lo - first) as usize..(hi - first) as usize)
-            .ok_or_else(|| StoreError::Corrupt(format!("block {first} of {pane} is short")))?;
-        if next.is_none() {
-            page.first = lo;
+        if !self.memory.is_empty() {
+            if next.is_some_and(|n| n != self.memory_from) {
+                return Err(StoreError::Corrupt(format!(
+                    "stored history of {pane} ends before line {}",
+                    self.memory_from
+                )));
+            }
+            first_visited.get_or_insert(self.memory_from);
         }
-        page.lines.extend_from_slice(wanted);
-        next = Some(hi);
+        Ok((first_visited.unwrap_or(self.start), self.memory))
     }
-    let (memory_from, memory_lines) = memory;
-    if !memory_lines.is_empty() {
-        if next.is_some_and(|n| n != memory_from) {
-            return Err(StoreError::Corrupt(format!(
-                "stored history of {pane} ends before line {memory_from}"
-            )));
-        }
-        if next.is_none() {
-            page.first = memory_from;
-        }
-        page.lines.extend(memory_lines);
+}
+
+/// What [`ReadPlan::walk`] hands over.
+enum BlockPart<'a> {
+    /// A block's stored value, the number of its first line, and the lines of it wanted.
+    Block {
+        value: &'a [u8],
+        first: u64,
+        wanted: Range<u64>,
+    },
+    /// Forget what was visited so far: retention dropped it.
+    Restart,
+}
+
+/// The lines of one block that the range wants.
+fn wanted_lines(
+    lines: Vec<StoredLine>,
+    pane: PaneUid,
+    first: u64,
+    wanted: Range<u64>,
+) -> Result<impl Iterator<Item = (u64, StoredLine)>, StoreError> {
+    let (lo, hi) = (
+        (wanted.start - first) as usize,
+        (wanted.end - first) as usize,
+    );
+    if hi > lines.len() {
+        return Err(StoreError::Corrupt(format!(
+            "block {first} of {pane} is short"
+        )));
     }
-    Ok(page)
+    Ok((wanted.start..).zip(lines.into_iter().take(hi).skip(lo)))
+}
+
+pub fn read(shared: &Shared, pane: PaneUid, range: Range<u64>) -> Result<HistoryPage, StoreError> {
+    let plan = ReadPlan::make(shared, pane, range)?;
+    let mut lines = Vec::with_capacity((plan.end - plan.start) as usize);
+    let (first, memory) = plan.walk(shared, pane, |part| {
+        match part {
+            BlockPart::Restart => lines.clear(),
+            BlockPart::Block {
+                value,
+                first,
+                wanted,
+            } => lines.extend(
+                wanted_lines(block::decode_block(value)?, pane, first, wanted)?
+                    .map(|(_, line)| line),
+            ),
+        }
+        Ok(())
+    })?;
+    lines.extend(memory);
+    Ok(HistoryPage { first, lines })
+}
+
+/// The numbers of the lines in `range` whose text contains `needle`, oldest first.
+///
+/// A block is decompressed and its bytes scanned for the needle (memchr's memmem); only a
+/// block where the bytes hold it is decoded into lines. The encoded text is the line's
+/// UTF-8 as is, so a line that contains the needle always makes its block's bytes contain
+/// it, and decoding weeds out the rare hit that straddles fields. Most blocks of a long
+/// history hold no match, and decoding every line was nearly all of a search's time.
+pub fn matching_lines(
+    shared: &Shared,
+    pane: PaneUid,
+    range: Range<u64>,
+    needle: &str,
+) -> Result<Vec<u64>, StoreError> {
+    let finder = memchr::memmem::Finder::new(needle.as_bytes());
+    let plan = ReadPlan::make(shared, pane, range)?;
+    let memory_from = plan.memory_from;
+    let mut found = Vec::new();
+    let (_, memory) = plan.walk(shared, pane, |part| {
+        match part {
+            BlockPart::Restart => found.clear(),
+            BlockPart::Block {
+                value,
+                first,
+                wanted,
+            } => {
+                let Some(lines) = block::decode_block_if(value, |raw| finder.find(raw).is_some())?
+                else {
+                    return Ok(());
+                };
+                found.extend(
+                    wanted_lines(lines, pane, first, wanted)?
+                        .filter(|(_, line)| finder.find(line.text.as_bytes()).is_some())
+                        .map(|(number, _)| number),
+                );
+            }
+        }
+        Ok(())
+    })?;
+    found.extend(
+        (memory_from..)
+            .zip(&memory)
+            .filter(|(_, line)| finder.find(line.text.as_bytes()).is_some())
+            .map(|(number, _)| number),
+    );
+    Ok(found)
 }
 
 /// Finds the nearest line containing `needle`, reading block-sized pages so each block
@@ -145,20 +263,18 @@ pub fn search(
             let mut pos = from.max(first);
             while pos < next_line {
                 let page_end = ((pos / page_lines + 1) * page_lines).min(next_line);
-                let page = read(shared, pane, pos..page_end)?;
-                if let Some(i) = page.lines.iter().position(|l| l.text.contains(needle)) {
-                    return Ok(Some(page.first + i as u64));
+                if let Some(&hit) = matching_lines(shared, pane, pos..page_end, needle)?.first() {
+                    return Ok(Some(hit));
                 }
-                pos = page_end.max(page.first + page.lines.len() as u64);
+                pos = page_end;
             }
         }
         Direction::Older => {
             let mut end = from.min(next_line);
             while end > first {
                 let page_start = ((end - 1) / page_lines * page_lines).max(first);
-                let page = read(shared, pane, page_start..end)?;
-                if let Some(i) = page.lines.iter().rposition(|l| l.text.contains(needle)) {
-                    return Ok(Some(page.first + i as u64));
+                if let Some(&hit) = matching_lines(shared, pane, page_start..end, needle)?.last() {
+                    return Ok(Some(hit));
                 }
                 end = page_start;
             }

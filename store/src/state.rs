@@ -6,7 +6,9 @@
 use crate::backend::{Backend, BackendError};
 use crate::block::{self, BLOCK_KEY_PREFIX, BLOCK_LINES};
 use crate::line::{PaneUid, StoredLine};
-use crate::meta::{self, PaneMeta, META_KEY_PREFIX, PANE_COUNTER_KEY};
+use crate::meta::{
+    self, PaneMeta, ScreenSnapshot, META_KEY_PREFIX, PANE_COUNTER_KEY, SCREEN_KEY_PREFIX,
+};
 use crate::retention::{BlockIndex, BlockInfo};
 use crate::{StoreError, StoreOptions};
 use std::collections::{BTreeMap, VecDeque};
@@ -21,6 +23,10 @@ pub struct PaneState {
     /// Bumped on every change of `meta`; the writer persists it when ahead of `meta_saved`.
     pub meta_version: u64,
     pub meta_saved: u64,
+    /// The live pane's newest screen snapshot, and its versions as for `meta`.
+    pub screen: Option<ScreenSnapshot>,
+    pub screen_version: u64,
+    pub screen_saved: u64,
     pub blocks: BlockIndex,
     pub open_first: u64,
     /// A deque: sealing drains whole blocks from the front, which on a Vec would move
@@ -37,6 +43,9 @@ impl PaneState {
             meta: PaneMeta::default(),
             meta_version: 1,
             meta_saved: 0,
+            screen: None,
+            screen_version: 0,
+            screen_saved: 0,
             blocks: BlockIndex::default(),
             open_first: 0,
             open_lines: VecDeque::new(),
@@ -67,7 +76,9 @@ impl PaneState {
     }
 
     pub fn needs_write(&self) -> bool {
-        self.next_line() > self.persisted || self.meta_version != self.meta_saved
+        self.next_line() > self.persisted
+            || self.meta_version != self.meta_saved
+            || self.screen_version != self.screen_saved
     }
 }
 
@@ -188,7 +199,7 @@ pub fn load(backend: &Backend) -> Result<State, StoreError> {
         Ok::<(), StoreError>(())
     })?;
     backend.scan_prefix(&[META_KEY_PREFIX], |key, value| {
-        let pane = meta::parse_meta_key(key)
+        let pane = meta::parse_pane_key(META_KEY_PREFIX, key)
             .ok_or_else(|| StoreError::Corrupt("malformed pane record key".into()))?;
         let record = meta::decode_meta(value)
             .map_err(|e| StoreError::Corrupt(format!("pane record of {pane}: {e}")))?;
@@ -196,6 +207,14 @@ pub fn load(backend: &Backend) -> Result<State, StoreError> {
         let pane_state = state.pane_mut(pane);
         pane_state.meta = record;
         pane_state.meta_saved = pane_state.meta_version;
+        Ok::<(), StoreError>(())
+    })?;
+    backend.scan_prefix(&[SCREEN_KEY_PREFIX], |key, value| {
+        let pane = meta::parse_pane_key(SCREEN_KEY_PREFIX, key)
+            .ok_or_else(|| StoreError::Corrupt("malformed screen snapshot key".into()))?;
+        let screen = meta::decode_screen(value)
+            .map_err(|e| StoreError::Corrupt(format!("screen snapshot of {pane}: {e}")))?;
+        state.pane_mut(pane).screen = Some(screen);
         Ok::<(), StoreError>(())
     })?;
     let counter = match backend.get(PANE_COUNTER_KEY)? {

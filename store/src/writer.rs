@@ -15,7 +15,7 @@ use crate::backend::WriteBatch;
 use crate::block::{self, BLOCK_KEY_LEN, BLOCK_LINES};
 use crate::dir;
 use crate::line::{PaneUid, StoredLine};
-use crate::meta::{self, PaneMeta};
+use crate::meta::{self, PaneMeta, ScreenSnapshot};
 use crate::retention::{self, BlockInfo, PaneView};
 use crate::state::{Doomed, Shared, State};
 use crate::StoreError;
@@ -49,6 +49,9 @@ struct PaneRecord {
     incarnation: u64,
     meta: PaneMeta,
     meta_version: u64,
+    /// A snapshot change to write (`Some(None)` deletes it), and its version.
+    screen: Option<Option<ScreenSnapshot>>,
+    screen_version: u64,
     persisted_to: u64,
     newly_persisted_bytes: usize,
 }
@@ -248,11 +251,21 @@ fn collect(state: &mut State, shared: &Shared) -> Round {
         }
         let mut meta = pane_state.meta.clone();
         meta.next_line = first;
+        // A snapshot goes to disk only with the lines before it, so after a crash its
+        // rows never repeat a line that scrolled off before it was taken.
+        let screen_follows = pane_state
+            .screen
+            .as_ref()
+            .is_none_or(|screen| screen.after_line <= first);
+        let screen = (pane_state.screen_version != pane_state.screen_saved && screen_follows)
+            .then(|| pane_state.screen.clone());
         round.records.push(PaneRecord {
             pane,
             incarnation: pane_state.incarnation,
             meta,
             meta_version: pane_state.meta_version,
+            screen,
+            screen_version: pane_state.screen_version,
             persisted_to: first,
             newly_persisted_bytes,
         });
@@ -280,6 +293,7 @@ fn write(shared: &Shared, round: &Round) -> Result<Vec<u64>, StoreError> {
         }
         if doomed.meta {
             batch.delete(&meta::meta_key(doomed.pane));
+            batch.delete(&meta::screen_key(doomed.pane));
         }
     }
     for &(pane, first) in &round.expired {
@@ -296,6 +310,13 @@ fn write(shared: &Shared, round: &Round) -> Result<Vec<u64>, StoreError> {
             &meta::meta_key(record.pane),
             meta::encode_meta(&record.meta),
         );
+        match &record.screen {
+            Some(Some(screen)) => {
+                batch.put(&meta::screen_key(record.pane), meta::encode_screen(screen))
+            }
+            Some(None) => batch.delete(&meta::screen_key(record.pane)),
+            None => {}
+        }
     }
     if round.is_empty() {
         return Ok(sizes);
@@ -358,6 +379,9 @@ fn commit(state: &mut State, round: Round, sizes: Vec<u64>) {
         pane_state.persisted = pane_state.persisted.max(record.persisted_to);
         if pane_state.meta_version == record.meta_version {
             pane_state.meta_saved = record.meta_version;
+        }
+        if record.screen.is_some() && pane_state.screen_version == record.screen_version {
+            pane_state.screen_saved = record.screen_version;
         }
         state.backlog_bytes = state
             .backlog_bytes

@@ -21,7 +21,7 @@ fn any_color() -> impl Strategy<Value = Color> {
 
 fn any_line() -> impl Strategy<Value = StoredLine> {
     let run =
-        (0u32..200, any_color(), any_color(), 0u8..32).prop_map(|(chars, fg, bg, s)| AttrRun {
+        (0u32..200, any_color(), any_color(), 0u16..1024).prop_map(|(chars, fg, bg, s)| AttrRun {
             chars,
             fg,
             bg,
@@ -94,6 +94,39 @@ proptest! {
         let expected: Vec<_> = (start..end.max(start)).map(numbered_line).collect();
         prop_assert_eq!(page.first, start.min(total));
         prop_assert_eq!(page.lines, expected);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// A search by bytes finds exactly the lines a line-by-line test finds, over blocks
+    /// on disk and lines in memory, for any range; text from a small alphabet makes
+    /// needles that also occur across the encoded fields between lines.
+    #[test]
+    fn matching_lines_are_the_lines_whose_text_holds_the_needle(
+        texts in prop::collection::vec("[ab\\x01 ]{0,6}", 0..900),
+        flushed in 0usize..900,
+        needle in "[ab\\x01]{1,3}",
+        start in 0u64..1000,
+        len in 0u64..1000,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let pane = PaneUid(5);
+        for (i, text) in texts.iter().enumerate() {
+            if i == flushed {
+                store.flush().unwrap();
+            }
+            store.append(pane, StoredLine { wrapped: i % 2 == 0, ..StoredLine::plain(text.clone()) }).unwrap();
+        }
+        let page = store.read(pane, start..start + len).unwrap();
+        let expected: Vec<u64> = (page.first..)
+            .zip(&page.lines)
+            .filter(|(_, line)| line.text.contains(needle.as_str()))
+            .map(|(number, _)| number)
+            .collect();
+        prop_assert_eq!(store.matching_lines(pane, start..start + len, &needle).unwrap(), expected);
     }
 }
 
@@ -336,4 +369,31 @@ fn concurrent_appends_and_reads_stay_consistent() {
     for p in 1..=4u32 {
         assert_numbered(&store, PaneUid(p), 0..per_pane);
     }
+}
+
+/// A live pane's screen snapshot is written after the lines before it and survives a
+/// reopen with the line it follows; forgetting it removes it from disk too.
+#[test]
+fn a_screen_snapshot_survives_a_reopen_after_its_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let pane = PaneUid(3);
+    let screen = vec![numbered_line(1000), numbered_line(1001)];
+    {
+        let store = open(dir.path());
+        for n in 0..700 {
+            store.append(pane, numbered_line(n)).unwrap();
+        }
+        store.set_screen(pane, Some(screen.clone()));
+        store.append(pane, numbered_line(700)).unwrap();
+        store.flush().unwrap();
+    }
+    let store = open(dir.path());
+    let snapshot = store.screen(pane).expect("the snapshot after a reopen");
+    assert_eq!(snapshot.after_line, 700);
+    assert_eq!(snapshot.lines, screen);
+    assert_numbered(&store, pane, 0..701);
+    store.set_screen(pane, None);
+    store.flush().unwrap();
+    drop(store);
+    assert_eq!(open(dir.path()).screen(pane), None);
 }

@@ -95,7 +95,9 @@ fn moshmux_server(client_flags: &'static str) -> Server {
     let daemon = Daemon::new();
     let out = daemon.ok(&["new", "-s", "bench", "--bind", "127.0.0.1", "--", "sh"]);
     let (port, key) = match out.split_whitespace().collect::<Vec<_>>()[..] {
-        ["MOSHMUX", "CONNECT", port, key] => (port.parse().expect("a port number"), key.to_owned()),
+        ["MOSHMUX", "CONNECT", port, key, _version] => {
+            (port.parse().expect("a port number"), key.to_owned())
+        }
         _ => panic!("not a MOSHMUX CONNECT line: {out:?}"),
     };
     let lock = std::fs::read_to_string(daemon.dir().join("server.lock")).expect("lock file");

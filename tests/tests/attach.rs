@@ -147,9 +147,13 @@ fn a_killed_client_leaves_the_session_running_for_the_next_one() {
     });
     // Typing reaches the shell: stop the loop, run a command.
     second.send_keys(&["C-c"]);
-    // Typed before the new prompt, the line would be echoed ahead of it.
+    // Typed before the new prompt, the line would be echoed ahead of it. A bare prompt
+    // may already be on the screen from before the loop, so only the last line above the
+    // status line counts.
     second.expect("the prompt after the loop", WAIT, |s| {
-        s.lines().any(|l| l == "$" || l == "#")
+        let mut lines = s.lines().rev().filter(|l| !l.trim().is_empty());
+        lines.next(); // the status line
+        matches!(lines.next(), Some("$" | "#"))
     });
     type_line(&second, "echo typed-$((3*4))");
     second.expect("typed output", WAIT, |s| s.lines().any(|l| l == "typed-12"));
@@ -303,12 +307,34 @@ fn attach_with_no_session_joins_the_session_used_last() {
 #[test]
 fn attach_without_a_server_binary_says_what_to_do() {
     let daemon = Daemon::new();
+    let client = attach_sized(&daemon, 150, 8, "--server /nonexistent/moshmux-server");
+    let screen = client.expect("the error and the exit", WAIT, |s| {
+        s.contains("client-exit-1")
+    });
+    // The terminal's own history too: tmux's resize at start may move the first line there.
+    let all = format!("{}\n{screen}", client.capture_history());
+    // (Once, though the line can show in both while tmux moves it.)
+    let errors: std::collections::BTreeSet<&str> =
+        all.lines().filter(|l| l.starts_with("moshmux:")).collect();
+    assert_eq!(errors.len(), 1, "{all}");
+    assert!(errors.iter().all(|e| e.contains("--server PATH")), "{all}");
+}
+
+/// Issue 15: `attach -s NAME </dev/null` used to create the session, then fail for want
+/// of a terminal, leaving a stray session behind.
+#[test]
+fn attach_without_a_terminal_says_so_before_the_server_makes_a_session() {
+    let daemon = Daemon::new();
     let output = run_client(
         &daemon,
-        &["attach", "--server", "/nonexistent/moshmux-server"],
+        &["attach", "--session", "stray"],
         &[("LANG", "C.UTF-8")],
     );
-    assert_one_line_error(&output, &["--server PATH"]);
+    assert_one_line_error(&output, &["needs a terminal"]);
+    assert!(
+        !daemon.dir().join("server.sock").exists(),
+        "a server started"
+    );
 }
 
 #[test]

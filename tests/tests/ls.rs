@@ -4,7 +4,7 @@
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use moshmux_tests::harness::{workspace_binary, Daemon, Tmux};
+use moshmux_tests::harness::{output_into_closed_pipe, workspace_binary, Daemon, Tmux};
 use moshmux_tests::sshd::Sshd;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -116,4 +116,19 @@ fn ls_with_no_daemon_says_so_in_one_line() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.starts_with("no server running on "), "{stderr}");
+}
+
+#[test]
+fn ls_into_a_closed_pipe_ends_quietly() {
+    let daemon = Daemon::new();
+    daemon.ok(&["new", "-s", "b", "--bind", "127.0.0.1", "--", "sh"]);
+    let output = output_into_closed_pipe(
+        Command::new(workspace_binary("moshmux"))
+            .env("MOSHMUX_DIR", daemon.dir())
+            .env("LANG", "C.UTF-8")
+            .arg("ls"),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
 }

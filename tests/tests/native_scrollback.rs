@@ -62,6 +62,11 @@ fn numbers(lines: &str) -> Vec<u64> {
 /// were skipped, the line K + 1 past the one before it. At least `LIMIT` lines follow
 /// the last marker.
 fn reads_in_order(history: &str, screen: &str) -> Result<(), String> {
+    reads_in_order_after("$ seq 1 3000", history, screen)
+}
+
+/// [`reads_in_order`] where line 0 is `command`.
+fn reads_in_order_after(command: &str, history: &str, screen: &str) -> Result<(), String> {
     let mut previous: i64 = -1;
     let mut after_marker = None;
     let mut skipped = 0;
@@ -84,7 +89,7 @@ fn reads_in_order(history: &str, screen: &str) -> Result<(), String> {
         }
         let number = match line.parse::<i64>() {
             Ok(number) => number,
-            Err(_) if line == "$ seq 1 3000" => 0,
+            Err(_) if line == command => 0,
             Err(_) => continue,
         };
         if number != previous + skipped + 1 {
@@ -209,5 +214,34 @@ async fn a_new_client_fills_its_terminals_scrollback_with_the_newest_lines() {
         &second,
         "seq 1 3000 in order after a marker",
         reads_in_order,
+    );
+}
+
+/// Issue 15: a marker once said 3000 lines were skipped where 2967 were. A window resize
+/// made the renderer redraw on a screen erased whole (`CSI 2J`), which tmux (3.3's
+/// scroll-on-clear) and other terminals turn into a push of the visible rows into their
+/// scrollback, unknown to native scrollback: those rows (33 on a 34-row terminal) came
+/// before the marker of a later flood, which did not count them. The outer tmux here is
+/// such a terminal: the rows shown at the resize must not reach its history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resize_before_a_flood_leaves_the_marker_exact() {
+    let Setup { tmux, .. } = &connect(86).await;
+    let command = "seq 1 10; sleep 3; seq 11 3000";
+    tmux.send_literal(command);
+    tmux.send_keys(&["Enter"]);
+    tmux.expect("the first ten lines", WAIT, |s| {
+        s.lines().any(|row| row.trim() == "10")
+    });
+    tmux.resize(COLS + 10, ROWS);
+    let history = tmux.capture_history();
+    assert!(
+        numbers(&history).is_empty(),
+        "the resize put rows into the scrollback:\n{history}"
+    );
+    let line_zero = format!("$ {command}");
+    expect_history(
+        tmux,
+        "1 to 3000 in order after a marker",
+        |history, screen| reads_in_order_after(&line_zero, history, screen),
     );
 }

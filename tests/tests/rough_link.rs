@@ -243,27 +243,38 @@ fn log_field(line: &str, name: &str) -> u64 {
 /// flipped, exact replays, and the server's own datagrams sent back to it.
 struct Attack {
     datagrams: Vec<Vec<u8>>,
-    /// How many of them the server should count as forged, replayed and reflected at least.
+    /// How many of them the server should count, at least: with the client's connection
+    /// id, as forged, malformed and replayed; with no connection's id (docs/protocol.md,
+    /// section 1), as unrouted.
     forged: u64,
+    malformed: u64,
     replayed: u64,
-    reflected: u64,
+    unrouted: u64,
 }
+
+/// Bytes of connection id, tail and tag a datagram to the server has around its
+/// plaintext; anything shorter that starts with a real id is malformed.
+const TO_SERVER_OVERHEAD: usize = moshmux_proto::crypto::TO_SERVER_OVERHEAD;
 
 fn attack(recording: &Recording, server: SocketAddr) -> Attack {
     let mut attack = Attack {
         datagrams: Vec::new(),
         forged: 0,
+        malformed: 0,
         replayed: 0,
-        reflected: 0,
+        unrouted: 0,
     };
-    // Noise of every size around the 24-byte minimum and up to over the datagram limit.
+    // Noise of every size around the 32-byte minimum and up to over the datagram limit.
     let mut rng = ChaCha8Rng::seed_from_u64(4);
-    for len in [0, 1, 7, 8, 23, 24, 25, 40, 100, 600, 1232, 1500, 9000] {
+    for len in [
+        0, 1, 7, 8, 23, 24, 31, 32, 33, 40, 100, 600, 1232, 1500, 9000,
+    ] {
         let mut noise = vec![0u8; len];
         rng.fill(&mut noise[..]);
         attack.datagrams.push(noise);
+        attack.unrouted += 1;
     }
-    // A client with the wrong key types a command.
+    // A client with the wrong key types a command: its ids are no connection's.
     let now = std::time::Instant::now();
     let mut stranger = Connection::new_client(
         &SessionKey::from_bytes(rng.random()),
@@ -278,29 +289,39 @@ fn attack(recording: &Recording, server: SocketAddr) -> Attack {
     let later = now + Duration::from_millis(50);
     while let Some(transmit) = stranger.poll_transmit(later) {
         attack.datagrams.push(transmit.contents);
-        attack.forged += 1;
+        attack.unrouted += 1;
     }
-    assert!(attack.forged > 0, "the stranger sent nothing");
+    assert!(attack.unrouted > 15, "the stranger sent nothing");
     for real in &recording.to_server {
-        // Cut short (tag missing or wrong), or a bit flipped in the sequence number and
-        // in the ciphertext.
+        // Cut short (tag missing or wrong): the id is still in front.
         for len in [real.len() / 2, real.len() - 1] {
             attack.datagrams.push(real[..len].to_vec());
-            attack.forged += u64::from(len >= 24);
+            if len >= TO_SERVER_OVERHEAD {
+                attack.forged += 1;
+            } else {
+                attack.malformed += 1;
+            }
         }
-        for byte in [0, real.len() / 2] {
+        // A bit flipped in the id (no connection has it), or in the masked sequence
+        // number and in the ciphertext (the client's connection refuses it).
+        for byte in [0, 8, real.len() / 2] {
             let mut flipped = real.clone();
             flipped[byte] ^= 0x01;
             attack.datagrams.push(flipped);
-            attack.forged += 1;
+            if byte == 0 {
+                attack.unrouted += 1;
+            } else {
+                attack.forged += 1;
+            }
         }
         // Replayed exactly, twice.
         attack.datagrams.extend([real.clone(), real.clone()]);
         attack.replayed += 2;
     }
+    // The server's own datagrams start with no id (they need none): no connection's.
     for own in &recording.to_client {
         attack.datagrams.push(own.clone());
-        attack.reflected += 1;
+        attack.unrouted += 1;
     }
     attack
 }
@@ -351,8 +372,11 @@ async fn forged_and_replayed_datagrams_at_the_server_port_change_nothing() {
         line.contains("datagrams refused so far")
             && log_field(line, "forged") >= attack.forged
             && log_field(line, "replayed") >= attack.replayed
-            && log_field(line, "reflected") >= attack.reflected
-            && log_field(line, "malformed") > 0
+            && log_field(line, "malformed") >= attack.malformed
+    });
+    wait_for_log_line(&setup.daemon, "the unrouted datagrams", |line| {
+        line.contains("datagrams with no connection's id so far")
+            && log_field(line, "unrouted") >= attack.unrouted
     });
     // Replays from the attacker's address did not move the server's replies there.
     let log = setup.daemon.log();
@@ -469,13 +493,12 @@ fn new_while_the_daemon_holds_only_a_lingering_endpoint_creates_a_working_sessio
     let lingering = attach_then_kill(&daemon, &[]);
     let pid = daemon.pid();
     daemon.ok(&["send-keys", "-t", "e2e", "exit", "Enter"]);
-    // The ended session leaves `ls` at once; its endpoint stays, waiting for its client.
+    // The ended session leaves `ls` at once; its endpoint stays, waiting for its client,
+    // and with it the daemon and its one port.
     wait_until("the session to end", || daemon.ok(&["ls"]).is_empty());
-    assert!(
-        !port_is_free(lingering),
-        "the ended session's endpoint closed"
-    );
+    assert!(!port_is_free(lingering), "the daemon's port closed");
     assert!(!process_exited(pid), "the daemon exited");
+    assert!(!daemon.log().contains("client endpoint closed"));
 
     let (port, key) = daemon.new_session("next");
     assert_eq!(daemon.pid(), pid, "`new` started another daemon");
@@ -559,14 +582,17 @@ fn killed_clients_lose_their_endpoints_after_the_network_timeout_and_the_session
     for tmux in &clients {
         kill_client(tmux);
     }
+    // Both shared the daemon's one port, which stays open for the next client; their
+    // endpoints go, and `ls` stops counting them.
+    assert_eq!(first.0, second.0);
     let deadline = Instant::now() + WAIT;
-    while !(port_is_free(first.0) && port_is_free(second.0)) {
+    while daemon.ok(&["ls"]).contains("attached") {
         assert!(Instant::now() < deadline, "the endpoints stayed open");
         std::thread::sleep(Duration::from_millis(100));
     }
     let ls = daemon.ok(&["ls"]);
     assert!(
-        ls.starts_with("kept: 1 windows") && !ls.contains("attached") && ls.lines().count() == 1,
+        ls.starts_with("kept: 1 windows") && ls.lines().count() == 1,
         "{ls}"
     );
     // The session is still there to attach to.

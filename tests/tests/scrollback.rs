@@ -120,3 +120,65 @@ async fn the_scroll_view_pages_searches_and_reaches_line_1_over_a_lossy_link() {
             && !status_line(s, ROWS).contains("line ")
     });
 }
+
+/// `new` for `daemon` as a daemon on a full disk would run: writes past 2 MiB fail
+/// (RLIMIT_FSIZE, with SIGXFSZ ignored, as a full disk fails them with ENOSPC); the
+/// daemon `new` starts inherits both. Returns the port and key it printed.
+fn new_on_a_full_disk(daemon: &Daemon, session: &str) -> (u16, String) {
+    use std::os::unix::process::CommandExt;
+    let mut new = daemon.command(&["new", "-s", session, "--", "sh"]);
+    // SAFETY: signal and setrlimit are async-signal-safe and change only the child.
+    unsafe {
+        new.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: 2 << 20,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = new.output().expect("running new");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = String::from_utf8_lossy(&out.stdout);
+    match line.split_whitespace().collect::<Vec<_>>()[..] {
+        ["MOSHMUX", "CONNECT", port, key, _version] => {
+            (port.parse().expect("a port"), key.to_owned())
+        }
+        _ => panic!("not a MOSHMUX CONNECT line: {line}"),
+    }
+}
+
+#[test]
+fn history_that_cannot_be_saved_shows_on_the_status_line_and_on_new() {
+    let daemon = Daemon::new();
+    let (port, key) = new_on_a_full_disk(&daemon, "full");
+    let tmux = connect_client(COLS, ROWS, port, &key);
+    tmux.expect("the prompt", WAIT, |s| s.starts_with('$'));
+    // Output that compresses badly, so the history outgrows the 2 MiB at once.
+    tmux.send_literal("od -An -tx1 /dev/urandom | head -n 100000");
+    tmux.send_keys(&["Enter"]);
+    let screen = tmux.expect("the notice", WAIT, |s| {
+        status_line(s, ROWS).contains("history not saved")
+    });
+    assert!(
+        status_line(&screen, ROWS).contains("File too large"),
+        "{screen}"
+    );
+    // The next `new` (another device attaching) says it in a whole line.
+    let again = daemon.run(&["new", "-s", "full"]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|line| line.contains("the pane history is not being saved")),
+        "{stderr}"
+    );
+}

@@ -72,3 +72,45 @@ fn the_key_and_typed_secrets_stay_out_of_the_log_and_the_state_directory() {
         );
     }
 }
+
+/// The `moshmux` process of a tmux pane: the pane's own pid when its shell exec'd the
+/// client, else the child it started.
+fn client_pid(tmux: &moshmux_tests::harness::Tmux) -> u32 {
+    let pane = tmux.pane_pid();
+    let is_client = |pid: u32| {
+        std::fs::read_link(format!("/proc/{pid}/exe"))
+            .is_ok_and(|exe| exe.file_name().is_some_and(|name| name == "moshmux"))
+    };
+    if is_client(pane) {
+        return pane;
+    }
+    let children =
+        std::fs::read_to_string(format!("/proc/{pane}/task/{pane}/children")).unwrap_or_default();
+    children
+        .split_whitespace()
+        .filter_map(|pid| pid.parse().ok())
+        .find(|&pid| is_client(pid))
+        .unwrap_or_else(|| panic!("no moshmux process under pane pid {pane}"))
+}
+
+#[test]
+fn the_client_keeps_no_key_in_its_environment() {
+    let daemon = Daemon::new();
+    let (port, key) = daemon.new_session("secret");
+    let tmux = connect_client(80, ROWS, port, &key);
+    tmux.expect("the prompt", WAIT, |s| {
+        s.starts_with('$') && status_line(s, ROWS).starts_with("[secret] 0:")
+    });
+    // What another process of the user (or a crash reporter) reads of the client.
+    let pid = client_pid(&tmux);
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).expect("reading environ");
+    assert!(
+        environ.windows(b"LANG=".len()).any(|w| w == b"LANG="),
+        "not the client's environment: {}",
+        String::from_utf8_lossy(&environ)
+    );
+    assert!(
+        !environ.windows(key.len()).any(|w| w == key.as_bytes()),
+        "the key is in /proc/{pid}/environ"
+    );
+}

@@ -4,7 +4,6 @@
 //! errors.
 
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::Duration;
 
 use moshmux_tests::harness::{workspace_binary, Daemon, Tmux, CONFIG_HOME};
@@ -12,17 +11,38 @@ use moshmux_tests::sshd::Sshd;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// `moshmux attach --ssh SSH --server SERVER ARGS DESTINATION`, run directly, with
-/// `config_home` (private, empty) instead of the user's config directory.
-fn attach_output(ssh: &str, server: &Path, destination: &str, config_home: &Path) -> Output {
-    Command::new(workspace_binary("moshmux"))
-        .env("LANG", "C.UTF-8")
-        .env(CONFIG_HOME, config_home)
-        .args(["attach", "--ssh", ssh, "--server"])
-        .arg(server)
-        .arg(destination)
-        .output()
-        .expect("moshmux runs")
+/// `moshmux attach --ssh SSH --server SERVER DESTINATION` in a terminal of its own (attach
+/// checks for one before it asks any server for a session), with `config_home` (private,
+/// empty) instead of the user's config directory. Returns its exit code and the last line
+/// it wrote that starts with `moshmux:`, under whatever ssh said.
+fn attach_error(ssh: &str, server: &Path, destination: &str, config_home: &Path) -> (i32, String) {
+    let command = format!(
+        "'{}' attach --ssh '{ssh}' --server '{}' {destination}; echo client-exit-$?",
+        workspace_binary("moshmux").display(),
+        server.display(),
+    );
+    let config_home = config_home.to_str().expect("a UTF-8 path");
+    let tmux = Tmux::start(
+        250,
+        24,
+        &command,
+        &[("LANG", "C.UTF-8"), (CONFIG_HOME, config_home)],
+    );
+    let screen = tmux
+        .wait_for(|screen| screen.contains("client-exit-"), WAIT)
+        .unwrap_or_else(|screen| panic!("the client did not exit:\n{screen}"));
+    // The terminal's history too: tmux's resize at start may move the first lines there.
+    let all = format!("{}\n{screen}", tmux.capture_history());
+    let code = all
+        .lines()
+        .find_map(|line| line.strip_prefix("client-exit-")?.trim().parse().ok())
+        .expect("an exit code");
+    let last = all
+        .lines()
+        .rfind(|line| line.starts_with("moshmux:"))
+        .unwrap_or_default()
+        .to_owned();
+    (code, last)
 }
 
 #[test]
@@ -61,29 +81,25 @@ fn a_closed_ssh_port_says_ssh_failed() {
         )
     };
     let server = workspace_binary("moshmux-server");
-    let output = attach_output(&ssh, &server, &destination, &home);
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let last = stderr.lines().last().unwrap_or_default();
-    assert!(last.starts_with("moshmux: ssh failed"), "{stderr}");
-    assert!(last.contains("--ssh"), "{stderr}");
+    let (code, last) = attach_error(&ssh, &server, &destination, &home);
+    assert_ne!(code, 0, "{last}");
+    assert!(last.starts_with("moshmux: ssh failed"), "{last}");
+    assert!(last.contains("--ssh"), "{last}");
 }
 
 #[test]
 fn a_missing_remote_server_names_the_server_option() {
     let sshd = Sshd::start();
     let daemon = Daemon::new();
-    let output = attach_output(
+    let (code, last) = attach_error(
         &sshd.ssh_command(daemon.dir()),
         Path::new("/nonexistent/moshmux-server"),
         &sshd.destination(),
         &sshd.remote_home(),
     );
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let last = stderr.lines().last().unwrap_or_default();
+    assert_ne!(code, 0, "{last}");
     assert!(
         last.contains("not found on the remote host") && last.contains("--server PATH"),
-        "{stderr}"
+        "{last}"
     );
 }

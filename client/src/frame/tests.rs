@@ -41,6 +41,7 @@ pub(crate) fn host(panes: Vec<(Rect, bool, bool, PaneScreen)>) -> HostState {
         index,
         name: Label::new(name),
         active,
+        bell: 0,
     };
     HostState {
         session: Label::new("main"),

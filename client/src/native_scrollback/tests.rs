@@ -146,6 +146,25 @@ fn a_flood_writes_the_newest_lines_after_one_marker() {
     assert_eq!(written(&writes), vec![(None, numbers(2800..3000))]);
 }
 
+/// Lines fetched while the flood still runs are held, so the terminal never reads chunk,
+/// marker, chunk: once the history stops growing by more than a screen between states,
+/// the newest lines go after the one marker (found by the simulator, seed 185).
+#[test]
+fn a_flood_still_running_is_written_once_it_slows_after_one_marker() {
+    let mut native = following(500, 0);
+    for end in [300, 900, 1600] {
+        let host = state(end, 0, end.saturating_sub(300)..end);
+        let writes = native.plan(&host, Mode::Fill(PANE), None, ROWS);
+        assert_eq!(written(&writes), vec![], "the flood runs at {end}");
+    }
+    // The flood ended: three more lines (the prompt) since the last state.
+    let writes = native.plan(&state(1603, 0, 1103..1603), Mode::Fill(PANE), None, ROWS);
+    assert_eq!(
+        written(&writes),
+        vec![(Some(marker(1103)), numbers(1103..1603))]
+    );
+}
+
 #[test]
 fn a_request_never_asks_for_more_rows_than_the_server_serves() {
     let mut native = following(5000, 0);
@@ -235,4 +254,123 @@ fn a_limit_of_zero_writes_nothing_and_asks_for_nothing() {
         .plan(&host, Mode::Fill(PANE), Some((PANE, 40)), ROWS)
         .is_empty());
     assert_eq!(native.request(&host, Mode::Fill(PANE)), None);
+}
+
+/// What the terminal's scrollback holds: history lines by number, and markers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Held {
+    Line(u64),
+    Marker(String),
+}
+
+/// A model of the terminal: its scrollback, and the line its top row shows (the pane's
+/// screen as last drawn, when the pane filled the window).
+#[derive(Debug, Default)]
+struct Terminal {
+    scrollback: Vec<Held>,
+    top: Option<u64>,
+}
+
+impl Terminal {
+    fn apply(&mut self, writes: &[Write]) {
+        for write in writes {
+            match write {
+                Write::ScrollShown(k) => {
+                    let top = self.top.expect("scrolled a screen the terminal showed");
+                    self.scrollback
+                        .extend((top..top + u64::from(*k)).map(Held::Line));
+                    self.top = Some(top + u64::from(*k));
+                }
+                Write::Lines { marker, lines } => {
+                    self.scrollback.extend(marker.clone().map(Held::Marker));
+                    for line in lines {
+                        let number = line.text().trim_end().parse().expect("a numbered line");
+                        self.scrollback.push(Held::Line(number));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads the scrollback as a user would: every line follows the one before it, or
+    /// follows a marker whose count is exactly the lines missing there.
+    fn check(&self, first: u64) -> Result<u64, String> {
+        let mut next = first;
+        let mut said = None::<u64>;
+        for held in &self.scrollback {
+            match held {
+                Held::Marker(text) => {
+                    if said.is_some() {
+                        return Err(format!("two markers in a row: {:?}", self.scrollback));
+                    }
+                    let count = text
+                        .strip_prefix("[moshmux: ")
+                        .and_then(|rest| rest.split(' ').next())
+                        .and_then(|n| n.parse().ok())
+                        .ok_or_else(|| format!("a marker without a count: {text}"))?;
+                    said = Some(count);
+                }
+                Held::Line(number) => {
+                    let expected = next + said.take().unwrap_or(0);
+                    if *number != expected {
+                        return Err(format!(
+                            "line {number} where {expected} was due: {:?}",
+                            self.scrollback
+                        ));
+                    }
+                    next = number + 1;
+                }
+            }
+        }
+        Ok(next)
+    }
+}
+
+proptest::proptest! {
+    /// Whatever the output, the pages that arrive and the scroll view in between: the
+    /// terminal's scrollback reads in order, every gap has one marker with its exact size,
+    /// and once the pages come it catches up with the screen.
+    #[test]
+    fn the_scrollback_reads_in_order_and_markers_count_exactly(
+        limit in 0u64..40,
+        fresh in proptest::bool::ANY,
+        start in 0u64..60,
+        steps in proptest::collection::vec(
+            (0u64..30, 0u64..4, proptest::bool::weighted(0.15), 0u8..3),
+            1..40,
+        ),
+    ) {
+        let mut native = NativeScrollback::new(limit);
+        native.fresh = fresh;
+        let mut terminal = Terminal::default();
+        let mut end = start;
+        // What the client holds of the history: the pages asked for, when they came.
+        let mut cached = std::collections::BTreeSet::new();
+        let mut request: Option<ScrollRequest> = None;
+        let mut first = None;
+        for (output, arrive, paused, gone) in steps {
+            end += output;
+            let history_start = (end / 10).min(start + u64::from(gone) * 5);
+            if arrive > 0 {
+                if let Some(r) = request {
+                    cached.extend(r.first..r.first + u64::from(r.rows));
+                }
+            }
+            let mut host = state(end, history_start, 0..0);
+            for &line_number in cached.iter().filter(|&&n| n >= history_start && n < end) {
+                host.history.insert((PANE, line_number), line(line_number));
+            }
+            let mode = if paused { Mode::Paused(PANE) } else { Mode::Fill(PANE) };
+            let shown = terminal.top.map(|top| (PANE, top));
+            // A fresh client's scrollback starts at the oldest line kept, any other at the end.
+            first.get_or_insert(if fresh { history_start } else { end });
+            let writes = native.plan(&host, mode, shown, ROWS);
+            terminal.apply(&writes);
+            // The frame drawn: the pane, or the scroll view over it.
+            terminal.top = (!paused).then_some(end);
+            request = native.request(&host, mode);
+        }
+        let reached = terminal.check(first.unwrap_or(start));
+        proptest::prop_assert!(reached.is_ok(), "{}", reached.unwrap_err());
+    }
 }

@@ -1,7 +1,7 @@
 //! Local echo prediction: keys typed into the focused pane are drawn at once, before the
 //! server's screen could show them, and checked against that screen when it does.
 //!
-//! A pure state machine, as the protocol core is: the session feeds it the keys with the
+//! A pure state machine, as the protocol core is: the client core feeds it the keys with the
 //! user-stream position they end at, the focused pane's screen as it arrives, the
 //! position the server acknowledged with the smoothed RTT, and the time; it answers with
 //! an [`Overlay`] to draw over the pane. It never reads a clock.
@@ -32,7 +32,7 @@ use moshmux_proto::screen::{PaneScreen, Point};
 use unicode_width::UnicodeWidthChar;
 
 use crate::cli::Predict;
-use keys::Key;
+pub use keys::Key;
 pub use overlay::{paint, Overlay, OverlayCell};
 
 /// Adaptive mode shows guesses when the smoothed RTT rises above the first bound and
@@ -165,7 +165,7 @@ impl Predictor {
 
     /// Keys the user typed into `pane`; `position` is the user stream's event count once
     /// they are pushed.
-    pub fn handle_keys(&mut self, pane: u32, bytes: &[u8], position: u64, now: Instant) {
+    pub fn handle_keys(&mut self, pane: u32, keys: &[Key], position: u64, now: Instant) {
         self.last_call = Some(now);
         if self.mode == Predict::Never {
             return;
@@ -174,7 +174,7 @@ impl Predictor {
             self.become_tentative();
             return;
         }
-        for key in keys::parse(bytes) {
+        for &key in keys {
             if key == Key::Enter {
                 self.echo_off = false;
                 self.become_tentative();

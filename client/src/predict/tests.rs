@@ -186,7 +186,7 @@ impl Sim {
         self.typed += 1;
         self.in_flight.push((text.as_bytes().to_vec(), self.typed));
         self.predictor
-            .handle_keys(PANE, text.as_bytes(), self.typed, self.now);
+            .handle_keys(PANE, &parse(text.as_bytes()), self.typed, self.now);
     }
 
     /// Half a round trip later the server has the keys; half another later the client
@@ -510,13 +510,13 @@ fn switching_panes_drops_guesses() {
     assert!(sim.predictor.overlay().is_none());
     // Keys typed into the other pane are guessed but not drawn until it proved to echo.
     sim.predictor
-        .handle_keys(PANE + 1, b"ls", sim.typed + 1, sim.now);
+        .handle_keys(PANE + 1, &parse(b"ls"), sim.typed + 1, sim.now);
     assert!(sim.predictor.overlay().is_none());
     let guessed = sim.predictor.cells.len();
     assert_eq!(guessed, 2);
     // And keys typed for a pane the predictor does not follow guess nothing.
     sim.predictor
-        .handle_keys(PANE, b"pwd", sim.typed + 2, sim.now);
+        .handle_keys(PANE, &parse(b"pwd"), sim.typed + 2, sim.now);
     assert_eq!(sim.predictor.cells.len(), guessed);
 }
 

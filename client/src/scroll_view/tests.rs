@@ -23,6 +23,13 @@ fn line(text: &str) -> Arc<Row> {
     Arc::new(builder.finish(false))
 }
 
+/// Keys typed into the view in one read; false when they closed it.
+fn feed(view: &mut ScrollView, bytes: &[u8], host: &HostState, screen: &PaneScreen) -> bool {
+    crate::input::tests::tokens(bytes)
+        .iter()
+        .all(|token| view.feed(token, host, screen))
+}
+
 fn first(view: &ScrollView) -> u64 {
     view.request().first
 }
@@ -57,7 +64,10 @@ fn keys_move_the_view_within_the_history_and_the_screen() {
         (b"\x1b[<64;3;4M", 997),
     ];
     for (keys, expected) in steps {
-        assert!(view.feed(keys, &host, &screen), "{keys:?} closed the view");
+        assert!(
+            feed(&mut view, keys, &host, &screen),
+            "{keys:?} closed the view"
+        );
         assert_eq!(first(&view), expected, "after {keys:?}");
     }
     let shift_page_up = ScrollView::open(7, 5, &screen, Entry::PageUp);
@@ -70,13 +80,13 @@ fn a_view_the_wheel_opened_closes_when_the_wheel_brings_it_to_the_bottom() {
     let host = HostState::default();
     let mut view = ScrollView::open(7, 5, &screen, Entry::Wheel);
     assert_eq!(first(&view), 997);
-    assert!(view.feed(b"\x1b[<64;3;4M", &host, &screen));
+    assert!(feed(&mut view, b"\x1b[<64;3;4M", &host, &screen));
     assert_eq!(first(&view), 994);
-    assert!(view.feed(b"\x1b[<65;3;4M", &host, &screen));
-    assert!(!view.feed(b"\x1b[<65;3;4M", &host, &screen));
+    assert!(feed(&mut view, b"\x1b[<65;3;4M", &host, &screen));
+    assert!(!feed(&mut view, b"\x1b[<65;3;4M", &host, &screen));
     // Opened by keys, the wheel at the bottom leaves it open, as the keys do.
     let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
-    assert!(view.feed(b"\x1b[<65;3;4M", &host, &screen));
+    assert!(feed(&mut view, b"\x1b[<65;3;4M", &host, &screen));
 }
 
 #[test]
@@ -84,15 +94,19 @@ fn q_and_a_lone_esc_close_the_view_and_unknown_keys_do_nothing() {
     let screen = screen();
     let host = HostState::default();
     let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
-    assert!(view.feed(b"xyz\x1b[Z\x1b[2~", &host, &screen));
+    assert!(feed(&mut view, b"xyz\x1b[Z\x1b[2~", &host, &screen));
     assert_eq!(first(&view), 1000);
-    assert!(!view.feed(b"q", &host, &screen));
+    assert!(!feed(&mut view, b"q", &host, &screen));
     let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
-    assert!(!view.feed(b"\x1b", &host, &screen));
+    assert!(!feed(&mut view, b"\x1b", &host, &screen));
     // An arrow split over two reads is still an arrow.
     let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
-    assert!(view.feed(b"\x1b[", &host, &screen));
-    assert!(view.feed(b"A", &host, &screen));
+    let mut tokenizer = crate::input::Tokenizer::default();
+    let now = std::time::Instant::now();
+    assert_eq!(tokenizer.feed(b"\x1b[", now), []);
+    for token in tokenizer.feed(b"A", now) {
+        assert!(view.feed(&token, &host, &screen));
+    }
     assert_eq!(first(&view), 999);
 }
 
@@ -101,10 +115,10 @@ fn searches_go_to_the_server_and_a_match_moves_the_view() {
     let screen = screen();
     let host = HostState::default();
     let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
-    assert!(view.feed(b"/12", &host, &screen));
+    assert!(feed(&mut view, b"/12", &host, &screen));
     assert_eq!(view.status(&host, &screen).1.as_deref(), Some("/12"));
     assert!(view.search().is_none());
-    assert!(view.feed(b"\x7f3\r", &host, &screen));
+    assert!(feed(&mut view, b"\x7f3\r", &host, &screen));
     let search = view.search().cloned().unwrap();
     assert_eq!(
         (
@@ -122,25 +136,25 @@ fn searches_go_to_the_server_and_a_match_moves_the_view() {
     view.on_search_result(answer(search.id, Some(613)), &screen);
     assert_eq!(first(&view), 613);
     // Used once: scrolling away and getting the same state again does not jump back.
-    view.feed(b"k", &host, &screen);
+    feed(&mut view, b"k", &host, &screen);
     view.on_search_result(answer(search.id, Some(613)), &screen);
     assert_eq!(first(&view), 612);
     // n repeats the search from here, N reverses it.
-    view.feed(b"n", &host, &screen);
+    feed(&mut view, b"n", &host, &screen);
     let next = view.search().cloned().unwrap();
     assert_eq!((next.direction, next.from), (SearchDirection::Older, 612));
     assert_ne!(next.id, search.id);
     view.on_search_result(answer(next.id, None), &screen);
     assert!(view.status(&host, &screen).0.starts_with("not found: 13"));
-    view.feed(b"N", &host, &screen);
+    feed(&mut view, b"N", &host, &screen);
     assert_eq!(
         view.search().map(|s| s.direction),
         Some(SearchDirection::Newer)
     );
     // `?` searches newer lines; Esc in the prompt cancels the prompt only.
-    assert!(view.feed(b"?ab\x1b", &host, &screen));
-    assert!(view.feed(b"?x", &host, &screen));
-    assert!(view.feed(b"\x03", &host, &screen));
+    assert!(feed(&mut view, b"?ab\x1b", &host, &screen));
+    assert!(feed(&mut view, b"?x", &host, &screen));
+    assert!(feed(&mut view, b"\x03", &host, &screen));
     assert_eq!(view.status(&host, &screen).1, None);
 }
 
@@ -151,7 +165,7 @@ fn rows_show_history_lines_screen_rows_or_a_loading_marker() {
     host.history.insert((7, 997), line("h997"));
     host.history.insert((7, 999), line("h999"));
     let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
-    view.feed(b"kkk", &host, &screen);
+    feed(&mut view, b"kkk", &host, &screen);
     let shown: Vec<String> = view
         .lines(&host, &screen)
         .iter()
@@ -197,10 +211,10 @@ fn v_selects_lines_the_moving_keys_extend_and_y_copies_them_and_closes() {
     }
     let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
     // y and Enter copy nothing without a selection.
-    assert!(view.feed(b"kky\r", &host, &screen));
+    assert!(feed(&mut view, b"kky\r", &host, &screen));
     assert_eq!(view.take_copied(), None);
-    assert!(view.feed(b"v\x1b[A", &host, &screen));
-    assert!(view.feed(b"k", &host, &screen));
+    assert!(feed(&mut view, b"v\x1b[A", &host, &screen));
+    assert!(feed(&mut view, b"k", &host, &screen));
     assert_eq!(first(&view), 996);
     assert_eq!(
         view.status(&host, &screen).0,
@@ -217,14 +231,14 @@ fn v_selects_lines_the_moving_keys_extend_and_y_copies_them_and_closes() {
     view.draw(&mut frame, &host, &screen, rect);
     let inverse: Vec<bool> = (0..5).map(|row| frame.row(row)[0].style.inverse).collect();
     assert_eq!(inverse, [true, true, true, false, false]);
-    assert!(!view.feed(b"y", &host, &screen));
+    assert!(!feed(&mut view, b"y", &host, &screen));
     assert_eq!(view.take_copied().as_deref(), Some("h996\nh997\nh998"));
     assert_eq!(view.take_copied(), None);
 
     // Downwards from the anchor, into the live screen, and Enter copies too.
     let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
-    assert!(view.feed(b"k \x1b[B", &host, &screen));
-    assert!(!view.feed(b"\r", &host, &screen));
+    assert!(feed(&mut view, b"k \x1b[B", &host, &screen));
+    assert!(!feed(&mut view, b"\r", &host, &screen));
     assert_eq!(view.take_copied().as_deref(), Some("h999\ns0"));
 }
 
@@ -234,24 +248,24 @@ fn esc_cancels_the_selection_only_and_a_loading_line_stops_the_copy() {
     let mut host = HostState::default();
     host.history.insert((7, 999), line("h999"));
     let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
-    assert!(view.feed(b"vk", &host, &screen));
-    assert!(view.feed(b"\x1b", &host, &screen));
+    assert!(feed(&mut view, b"vk", &host, &screen));
+    assert!(feed(&mut view, b"\x1b", &host, &screen));
     assert_eq!(view.status(&host, &screen).0, "line 1000 of 1005");
     // With nothing selected, Esc closes as before; so does Esc followed by a key.
-    assert!(!view.feed(b"\x1b", &host, &screen));
+    assert!(!feed(&mut view, b"\x1b", &host, &screen));
     let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
-    assert!(view.feed(b"kvk\x1bx", &host, &screen));
-    assert!(!view.feed(b"\x1bx", &host, &screen));
+    assert!(feed(&mut view, b"kvk\x1bx", &host, &screen));
+    assert!(!feed(&mut view, b"\x1bx", &host, &screen));
 
     // Line 998 is still on its way: no copy, the view stays open and says why.
     let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
-    assert!(view.feed(b"kvky", &host, &screen));
+    assert!(feed(&mut view, b"kvky", &host, &screen));
     assert_eq!(view.take_copied(), None);
     assert!(view
         .status(&host, &screen)
         .0
         .starts_with("selection still loading"));
     host.history.insert((7, 998), line("h998"));
-    assert!(!view.feed(b"y", &host, &screen));
+    assert!(!feed(&mut view, b"y", &host, &screen));
     assert_eq!(view.take_copied().as_deref(), Some("h998\nh999"));
 }

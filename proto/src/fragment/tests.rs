@@ -1,5 +1,8 @@
 use super::*;
-use crate::packet::MAX_PAYLOAD;
+use crate::crypto::Direction;
+use crate::packet::max_payload;
+
+const MAX_PAYLOAD: usize = max_payload(Direction::ToClient);
 use proptest::collection::vec;
 use proptest::prelude::*;
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::clipboard::ClipboardCopy;
 use super::history::{self, SearchResult};
 use super::pane::{Modes, PaneScreen, Point};
 use super::row::Row;
@@ -34,6 +35,7 @@ pub(super) enum HostChange {
     /// History lines of a pane from `first` on, consecutive.
     History(u32, u64, Vec<Arc<Row>>),
     Search(Option<SearchResult>),
+    Clipboard(Option<Arc<ClipboardCopy>>),
 }
 
 /// One change to a pane screen of unchanged size, applied in order. Wire format: append
@@ -95,6 +97,9 @@ impl SyncState for HostState {
         if self.search != old.search {
             changes.push(HostChange::Search(self.search));
         }
+        if self.clipboard != old.clipboard {
+            changes.push(HostChange::Clipboard(self.clipboard.clone()));
+        }
         codec::encode(&changes)
     }
 
@@ -143,6 +148,7 @@ impl HostState {
                 history::insert_lines(&mut self.history, pane, first, rows)?;
             }
             HostChange::Search(result) => self.search = result,
+            HostChange::Clipboard(copy) => self.clipboard = copy,
         }
         Ok(())
     }
@@ -219,7 +225,7 @@ fn apply_edits(screen: &mut PaneScreen, edits: Vec<ScreenEdit>) -> Result<(), Sc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::screen::{CellStyle, Color, MouseEncoding, MouseMode, Rect};
+    use crate::screen::{CellStyle, Color, MouseEncoding, MouseMode, Rect, UnderlineStyle};
 
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -240,6 +246,7 @@ mod tests {
             index: 0,
             name: Label::new("w"),
             active: true,
+            bell: 0,
         };
         let view = PaneView {
             pane: 3,
@@ -254,19 +261,19 @@ mod tests {
         };
         let changes = [
             (HostChange::Session(Label::new("s")), "000173"),
-            (HostChange::Windows(vec![window]), "010101000177 01"),
+            (HostChange::Windows(vec![window]), "010101000177 01 00"),
             (HostChange::Panes(vec![view]), "020103000102030100"),
             (HostChange::Notices(vec![Label::new("n")]), "0301016e"),
             (HostChange::RemoveScreen(7), "0407"),
             (
                 HostChange::Screen(9, screen),
-                "0509 01 01 0120 01 01 0000 0000000000 00 00 0000 01 00 000000000000 00 00",
+                "0509 01 01 0120 01 01 0000 0000000000 000000 00 00 00 0000 01 00 00000000000000 00 00",
             ),
             (HostChange::EditScreen(9, vec![]), "0609 00"),
             (HostChange::DropHistory(9, 300, 2), "0709 fb2c01 02"),
             (
                 HostChange::History(9, 1, vec![row.clone()]),
-                "0809 01 01 026120 01 02 0000 0000000000 00 00",
+                "0809 01 01 026120 01 02 0000 0000000000 000000 00 00 00",
             ),
             (
                 HostChange::Search(Some(SearchResult {
@@ -274,6 +281,10 @@ mod tests {
                     line: Some(5),
                 })),
                 "09 01 04 01 05",
+            ),
+            (
+                HostChange::Clipboard(ClipboardCopy::new(2, "c", b"x".to_vec()).map(Arc::new)),
+                "0a 01 02 0163 0178",
             ),
         ];
         for (change, expected) in changes {
@@ -287,7 +298,8 @@ mod tests {
                 | HostChange::EditScreen(..)
                 | HostChange::DropHistory(..)
                 | HostChange::History(..)
-                | HostChange::Search(_) => {}
+                | HostChange::Search(_)
+                | HostChange::Clipboard(_) => {}
             }
             assert_eq!(
                 hex(&codec::encode(&change)),
@@ -305,12 +317,12 @@ mod tests {
             (ScreenEdit::ScrollDown(3), "0103"),
             (
                 ScreenEdit::Row(1, row),
-                "0201 026120 01 02 0000 0000000000 00 00",
+                "0201 026120 01 02 0000 0000000000 000000 00 00 00",
             ),
             (ScreenEdit::Cursor(Point { row: 4, col: 5 }), "030405"),
             (ScreenEdit::CursorVisible(false), "0400"),
             (ScreenEdit::Title(Label::new("t")), "050174"),
-            (ScreenEdit::Modes(modes), "06000000040200"),
+            (ScreenEdit::Modes(modes), "0600000004020000"),
             (ScreenEdit::HistoryLen(300), "07fb2c01"),
             (ScreenEdit::HistoryStart(2), "0802"),
         ];
@@ -342,6 +354,23 @@ mod tests {
                 Color::Default | Color::Indexed(_) | Color::Rgb(..) => {}
             }
             assert_eq!(hex(&codec::encode(&color)), expected);
+        }
+        let underlines = [
+            (UnderlineStyle::Single, "00"),
+            (UnderlineStyle::Double, "01"),
+            (UnderlineStyle::Curly, "02"),
+            (UnderlineStyle::Dotted, "03"),
+            (UnderlineStyle::Dashed, "04"),
+        ];
+        for (underline, expected) in underlines {
+            match underline {
+                UnderlineStyle::Single
+                | UnderlineStyle::Double
+                | UnderlineStyle::Curly
+                | UnderlineStyle::Dotted
+                | UnderlineStyle::Dashed => {}
+            }
+            assert_eq!(hex(&codec::encode(&underline)), expected);
         }
         let mouse_modes = [
             MouseMode::None,

@@ -4,6 +4,7 @@
 //! pane's screen, notices, and the history lines and search answer its scroll view asked
 //! for.
 
+mod clipboard;
 mod diff;
 mod history;
 mod pane;
@@ -11,12 +12,16 @@ mod row;
 mod scroll;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub use clipboard::{ClipboardCopy, ClipboardError, MAX_CLIPBOARD_BYTES};
 pub use history::{HistoryLines, SearchResult, MAX_HISTORY_LINES};
 pub use pane::{Modes, MouseEncoding, MouseMode, PaneScreen, Point, MAX_COLS, MAX_ROWS};
-pub use row::{Cell, CellStyle, Cells, Color, Row, RowBuilder, RowError, MAX_CELL_CHARS};
+pub use row::{
+    Cell, CellStyle, Cells, Color, Row, RowBuilder, RowError, UnderlineStyle, MAX_CELL_CHARS,
+};
 
 use crate::label::Label;
 
@@ -45,6 +50,8 @@ pub struct HostState {
     pub history: HistoryLines,
     /// The answer to the client's newest search request, once there is one.
     pub search: Option<SearchResult>,
+    /// The newest copy a program of the session made with OSC 52 (`clipboard.rs`).
+    pub clipboard: Option<Arc<ClipboardCopy>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +62,10 @@ pub struct WindowInfo {
     pub index: u32,
     pub name: Label,
     pub active: bool,
+    /// The number of the newest bell rung in one of its panes, 0 if none: bells are
+    /// numbered by a counter the server never reuses (shared with clipboard copies), so
+    /// a client rings once for numbers above the highest it has seen.
+    pub bell: u64,
 }
 
 /// A pane's place in the layout of the active window.
@@ -76,10 +87,17 @@ pub struct Rect {
     pub rows: u16,
 }
 
+/// As a user reads a pane's place: `COLSxROWS at X,Y`, as `list-panes` prints it.
+impl std::fmt::Display for Rect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}x{} at {},{}", self.cols, self.rows, self.x, self.y)
+    }
+}
+
 /// A state or a change that breaks the limits above, or does not fit the screen it is for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScreenError {
-    #[error("screen of {rows}x{cols} exceeds {MAX_ROWS}x{MAX_COLS}")]
+    #[error("a screen of {cols}x{rows} is larger than {MAX_COLS}x{MAX_ROWS}")]
     TooLarge { rows: usize, cols: u16 },
     #[error("row of width {width} on a screen {cols} columns wide")]
     RowWidth { width: usize, cols: u16 },
@@ -89,7 +107,7 @@ pub enum ScreenError {
     ScrollTooFar { by: u16, rows: usize },
     #[error("no screen for pane {0}")]
     UnknownPane(u32),
-    #[error("pane rectangle {0:?} reaches past {MAX_ROWS}x{MAX_COLS}")]
+    #[error("a pane of {0} reaches past {MAX_COLS}x{MAX_ROWS}")]
     RectTooLarge(Rect),
     #[error("history line number {0} overflows")]
     HistoryLine(u64),
@@ -128,5 +146,39 @@ impl HostState {
             Some(view) => Err(ScreenError::RectTooLarge(view.rect)),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a client shows when a state cannot be drawn is this error's text: words and
+    /// figures, never Rust's debug text of the values.
+    #[test]
+    fn limit_errors_read_as_words() {
+        let state = HostState {
+            panes: vec![PaneView {
+                pane: 1,
+                rect: Rect {
+                    x: 0,
+                    y: 0,
+                    cols: 10_000,
+                    rows: 10_000,
+                },
+                active: true,
+                zoomed: false,
+            }],
+            ..HostState::default()
+        };
+        let error = state
+            .check_limits()
+            .expect_err("over the limits")
+            .to_string();
+        assert_eq!(error, "a pane of 10000x10000 at 0,0 reaches past 1000x1000");
+        let error = PaneScreen::new(2000, 80)
+            .expect_err("too many rows")
+            .to_string();
+        assert_eq!(error, "a screen of 80x2000 is larger than 1000x1000");
     }
 }

@@ -50,6 +50,9 @@ pub struct Modes {
     pub mouse: MouseMode,
     pub mouse_encoding: MouseEncoding,
     pub alternate_screen: bool,
+    /// The program asked to be told when the terminal gains and loses focus (DECSET
+    /// 1004): the client then asks its terminal for the reports and passes them on.
+    pub focus_events: bool,
 }
 
 /// One pane's visible screen. The rows are private so that every row always has the

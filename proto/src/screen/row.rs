@@ -8,11 +8,18 @@
 //! A cell holds one character, or several when combining characters follow the base
 //! (`e` + U+0301), and is one or two columns wide. The second column of a wide character
 //! holds no text. An empty cell is stored as a space: on a terminal the two look the same.
+//!
+//! A hyperlink (OSC 8) is kept as a run of cells and its target, apart from the styles:
+//! few rows have one.
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 /// Most characters one cell keeps (a base and its combining marks); more are dropped.
 pub const MAX_CELL_CHARS: usize = 8;
+/// The longest hyperlink target kept; a cell with a longer one has no link.
+pub const MAX_LINK_BYTES: usize = 2048;
 
 /// A colour as terminals encode it. Wire format: append only (bincode numbers variants by
 /// position).
@@ -25,6 +32,17 @@ pub enum Color {
     Rgb(u8, u8, u8),
 }
 
+/// How an underline is drawn (SGR `4:1`..`4:5`, `21`). Wire format: append only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum UnderlineStyle {
+    #[default]
+    Single,
+    Double,
+    Curly,
+    Dotted,
+    Dashed,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CellStyle {
     pub fg: Color,
@@ -34,6 +52,11 @@ pub struct CellStyle {
     pub italic: bool,
     pub underline: bool,
     pub inverse: bool,
+    pub strikethrough: bool,
+    /// The underline's shape, when `underline` is set.
+    pub underline_style: UnderlineStyle,
+    /// The underline's colour (SGR 58); `Default` draws it in the text's colour.
+    pub underline_color: Color,
 }
 
 /// A cell whose text is not exactly one character, or that is two columns wide.
@@ -42,6 +65,20 @@ struct Cluster {
     col: u16,
     chars: u8,
     wide: bool,
+}
+
+/// Cells `col..col + cols` link to `uri` (OSC 8).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+struct Link {
+    col: u16,
+    cols: u16,
+    uri: Arc<str>,
+}
+
+/// Whether `uri` may be a hyperlink's target: printable ASCII (as OSC 8 asks; it is
+/// written into the client's terminal as it is), not empty, bounded.
+fn is_link_target(uri: &str) -> bool {
+    !uri.is_empty() && uri.len() <= MAX_LINK_BYTES && uri.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// A row of cells. Build one with [`Row::builder`]; every `Row` that exists, built here or
@@ -56,6 +93,8 @@ pub struct Row {
     /// Irregular cells, by ascending column.
     clusters: Vec<Cluster>,
     wrapped: bool,
+    /// Hyperlinked cells, by ascending column, apart from each other.
+    links: Vec<Link>,
 }
 
 /// The same fields as [`Row`], not yet checked.
@@ -65,6 +104,7 @@ struct RowWire {
     styles: Vec<(u16, CellStyle)>,
     clusters: Vec<Cluster>,
     wrapped: bool,
+    links: Vec<Link>,
 }
 
 /// One cell as a renderer sees it. A wide cell covers `col` and `col + 1`.
@@ -74,6 +114,8 @@ pub struct Cell<'a> {
     pub text: &'a str,
     pub wide: bool,
     pub style: CellStyle,
+    /// The hyperlink's target, if the cell is part of one.
+    pub link: Option<&'a Arc<str>>,
 }
 
 impl Row {
@@ -87,6 +129,7 @@ impl Row {
             cols,
             width: 0,
             row: Row::default(),
+            link: None,
         }
     }
 
@@ -115,6 +158,7 @@ impl Row {
             byte: 0,
             col: 0,
             cluster: 0,
+            link: 0,
             run: 0,
             run_end: self
                 .styles
@@ -130,6 +174,8 @@ pub struct RowBuilder {
     cols: u16,
     width: u16,
     row: Row,
+    /// The hyperlink the cells pushed next are part of.
+    link: Option<Arc<str>>,
 }
 
 impl RowBuilder {
@@ -168,12 +214,36 @@ impl RowBuilder {
             Some((run, last)) if *last == style => *run += cells,
             _ => self.row.styles.push((cells, style)),
         }
+        if let Some(uri) = &self.link {
+            match self.row.links.last_mut() {
+                Some(last) if last.col + last.cols == self.width && last.uri == *uri => {
+                    last.cols += cells
+                }
+                _ => self.row.links.push(Link {
+                    col: self.width,
+                    cols: cells,
+                    uri: uri.clone(),
+                }),
+            }
+        }
         self.width += cells;
+        self
+    }
+
+    /// Makes the cells pushed from now on part of a hyperlink to `uri` (OSC 8), or of
+    /// none. A target that is not printable ASCII, or longer than [`MAX_LINK_BYTES`], is
+    /// no link.
+    pub fn link(&mut self, uri: Option<&str>) -> &mut Self {
+        let uri = uri.filter(|uri| is_link_target(uri));
+        if self.link.as_deref() != uri {
+            self.link = uri.map(Arc::from);
+        }
         self
     }
 
     /// Pads the row with blank cells to its width.
     pub fn finish(mut self, wrapped: bool) -> Row {
+        self.link = None;
         while self.width < self.cols {
             self.push(" ", false, CellStyle::default());
         }
@@ -193,6 +263,8 @@ pub enum RowError {
     ControlCharacter,
     #[error("row text does not match its cells")]
     CellMismatch,
+    #[error("row has an empty, overlapping or unprintable hyperlink")]
+    Links,
 }
 
 impl TryFrom<RowWire> for Row {
@@ -204,6 +276,7 @@ impl TryFrom<RowWire> for Row {
             styles: wire.styles,
             clusters: wire.clusters,
             wrapped: wire.wrapped,
+            links: wire.links,
         };
         let empty_run = row.styles.iter().any(|&(cells, _)| cells == 0);
         let repeated = row.styles.windows(2).any(|pair| pair[0].1 == pair[1].1);
@@ -217,6 +290,17 @@ impl TryFrom<RowWire> for Row {
             return Err(RowError::ControlCharacter);
         }
         row.check_cells()?;
+        let mut end = 0;
+        for link in &row.links {
+            let start = usize::from(link.col);
+            if start < end || link.cols == 0 || !is_link_target(&link.uri) {
+                return Err(RowError::Links);
+            }
+            end = start + usize::from(link.cols);
+        }
+        if end > row.width() {
+            return Err(RowError::Links);
+        }
         Ok(row)
     }
 }
@@ -259,6 +343,7 @@ pub struct Cells<'a> {
     byte: usize,
     col: usize,
     cluster: usize,
+    link: usize,
     run: usize,
     run_end: usize,
 }
@@ -284,11 +369,23 @@ impl<'a> Iterator for Cells<'a> {
             .char_indices()
             .nth(chars)
             .map_or(rest.len(), |(i, _)| i);
+        let links = &self.row.links;
+        while links
+            .get(self.link)
+            .is_some_and(|l| usize::from(l.col) + usize::from(l.cols) <= self.col)
+        {
+            self.link += 1;
+        }
+        let link = links
+            .get(self.link)
+            .filter(|l| usize::from(l.col) <= self.col)
+            .map(|l| &l.uri);
         let cell = Cell {
             col: u16::try_from(self.col).ok()?,
             text: rest.get(..len)?,
             wide,
             style,
+            link,
         };
         self.byte += len;
         self.col += if wide { 2 } else { 1 };
@@ -352,7 +449,7 @@ mod tests {
     #[test]
     fn inconsistent_rows_are_refused() {
         let forge = |text: &str, styles: Vec<(u16, CellStyle)>, clusters: Vec<Cluster>| {
-            let wire = (text, styles, clusters, false);
+            let wire = (text, styles, clusters, false, Vec::<Link>::new());
             codec::decode::<Row>(&codec::encode(&wire))
         };
         let plain = CellStyle::default();
@@ -373,5 +470,49 @@ mod tests {
         assert!(forge("中", vec![(1, plain)], vec![wide(0)]).is_err());
         assert!(forge("中b", vec![(4, plain)], vec![wide(0), wide(1)]).is_err());
         assert!(forge("a中", vec![(3, plain)], vec![wide(1)]).is_ok());
+    }
+
+    #[test]
+    fn hyperlinks_cover_their_cells_only() {
+        let mut builder = Row::builder(8);
+        builder.push("a", false, red()).link(Some("http://x/"));
+        builder
+            .push("b", false, red())
+            .push("中", true, CellStyle::default());
+        builder.link(Some("http://y/")).push("c", false, red());
+        builder.link(Some("bad\x07")).push("d", false, red());
+        builder.link(None).push("e", false, red());
+        let row = builder.finish(false);
+        let links: Vec<_> = row.cells().map(|c| c.link.map(|l| &**l)).collect();
+        let (x, y) = (Some("http://x/"), Some("http://y/"));
+        assert_eq!(links, [None, x, x, y, None, None, None]);
+        assert_eq!(codec::decode::<Row>(&codec::encode(&row)), Ok(row));
+
+        let forge = |links: Vec<(u16, u16, &str)>| {
+            let links: Vec<_> = (links.into_iter())
+                .map(|(col, cols, uri)| Link {
+                    col,
+                    cols,
+                    uri: uri.into(),
+                })
+                .collect();
+            let wire = (
+                "abcd",
+                vec![(4u16, CellStyle::default())],
+                Vec::<Cluster>::new(),
+                false,
+                links,
+            );
+            codec::decode::<Row>(&codec::encode(&wire))
+        };
+        assert_eq!(
+            forge(vec![(0, 2, "u"), (2, 2, "v")]).map(|r| r.width()),
+            Ok(4)
+        );
+        assert!(forge(vec![(0, 2, "u"), (1, 2, "v")]).is_err());
+        assert!(forge(vec![(2, 3, "u")]).is_err());
+        assert!(forge(vec![(1, 0, "u")]).is_err());
+        assert!(forge(vec![(0, 1, "\x1b\\")]).is_err());
+        assert!(forge(vec![(0, 1, "")]).is_err());
     }
 }

@@ -10,6 +10,7 @@ use std::collections::BinaryHeap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use moshmux_proto::crypto::{Cipher, Direction};
 use moshmux_proto::{Connection, SessionKey};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -78,12 +79,15 @@ pub struct Pair {
     /// The client's current address; datagrams still in flight to an old one are lost.
     pub client_addr: SocketAddr,
     pub server_addr: SocketAddr,
-    /// Nonce tails (first 8 bytes) of every datagram each side sent, in order.
+    /// Sequence numbers (the nonce tails, unmasked) of every datagram each side sent, in
+    /// order.
     pub client_nonces: Vec<u64>,
     pub server_nonces: Vec<u64>,
     in_flight: BinaryHeap<Reverse<InFlight>>,
     order: u64,
     rng: ChaCha8Rng,
+    /// The pair's key, to read the masked sequence numbers.
+    cipher: Cipher,
     /// Steps taken without the clock moving: a bound on it catches livelock.
     stalled_steps: u32,
     next_item: u64,
@@ -110,6 +114,7 @@ impl Pair {
             in_flight: BinaryHeap::new(),
             order: 0,
             rng: ChaCha8Rng::seed_from_u64(seed),
+            cipher: Cipher::new(&key),
             stalled_steps: 0,
             next_item: 0,
         }
@@ -218,11 +223,13 @@ impl Pair {
     pub fn flush(&mut self) {
         for _ in 0..MAX_TRANSMITS_PER_FLUSH {
             if let Some(transmit) = self.client.poll_transmit(self.now) {
-                self.client_nonces.push(nonce(&transmit.contents));
+                self.client_nonces
+                    .push(seq(&self.cipher, Direction::ToServer, &transmit.contents));
                 let from = self.client_addr;
                 self.route(true, from, transmit.destination, transmit.contents);
             } else if let Some(transmit) = self.server.poll_transmit(self.now) {
-                self.server_nonces.push(nonce(&transmit.contents));
+                self.server_nonces
+                    .push(seq(&self.cipher, Direction::ToClient, &transmit.contents));
                 let from = self.server_addr;
                 self.route(false, from, transmit.destination, transmit.contents);
             } else {
@@ -266,6 +273,8 @@ impl Pair {
     }
 }
 
-fn nonce(datagram: &[u8]) -> u64 {
-    u64::from_be_bytes(datagram[..8].try_into().unwrap())
+/// The sequence number under a datagram's mask.
+pub fn seq(cipher: &Cipher, direction: Direction, datagram: &[u8]) -> u64 {
+    let opened = cipher.open(direction, datagram);
+    opened.expect("a datagram of the pair's own opens").seq
 }

@@ -2,6 +2,7 @@ use super::*;
 use moshmux_proto::screen::Color;
 use moshmux_proto::{Label, SyncState};
 use moshmux_store::StoreOptions;
+use moshmux_store::Style;
 
 /// A store whose pane 1 holds lines "0" to "n - 1", as `seq 0 n-1` leaves them.
 fn store_with(dir: &tempfile::TempDir, n: u64, text: impl Fn(u64) -> String) -> HistoryStore {
@@ -21,13 +22,24 @@ fn ask(
     scroll: Option<ScrollRequest>,
     search: Option<SearchRequest>,
 ) -> usize {
-    view.set_requests(store, scroll, search);
+    view.set_requests(store, scroll, search, Instant::now(), Duration::ZERO);
     let mut steps = 1;
     while view.searching.is_some() {
         view.search_step(store);
         steps += 1;
     }
     steps
+}
+
+/// A scroll request at rest on a link with no delay (the lead is then two pages).
+fn ask_page(view: &mut HistoryView, store: &HistoryStore, first: u64, rows: u16) {
+    view.set_requests(
+        store,
+        request(first, rows),
+        None,
+        Instant::now(),
+        Duration::ZERO,
+    );
 }
 
 fn request(first: u64, rows: u16) -> Option<ScrollRequest> {
@@ -49,7 +61,7 @@ fn a_request_gets_its_page_and_the_margin_around_it() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_with(&dir, 1000, |n| n.to_string());
     let mut view = HistoryView::default();
-    view.set_requests(&store, request(500, 20), None);
+    ask_page(&mut view, &store, 500, 20);
     assert!(view.wants_publish());
     view.top_up(&store, Instant::now());
     assert!(!view.wants_publish() || view.changed);
@@ -60,9 +72,56 @@ fn a_request_gets_its_page_and_the_margin_around_it() {
     assert_eq!(state.history.len(), 80);
     assert!(!view.wants_publish());
     // Near the oldest line the margin stops there.
-    view.set_requests(&store, request(5, 20), None);
+    ask_page(&mut view, &store, 5, 20);
     view.top_up(&store, Instant::now());
     assert_eq!(texts(&view, 0..1), [Some("0".to_string())]);
+}
+
+/// Tops the view up until it has all it wants (as publications would, budget by budget).
+fn top_up_fully(view: &mut HistoryView, store: &HistoryStore, now: Instant) {
+    let mut at = now;
+    while view.wants_publish() {
+        view.top_up(store, at);
+        view.dress(&HostState::default());
+        at += TOPUP_INTERVAL;
+    }
+}
+
+#[test]
+fn a_fast_reader_gets_lines_ahead_by_what_they_read_before_more_could_arrive() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(&dir, 20_000, |n| n.to_string());
+    let srtt = Duration::from_millis(200);
+    let start = Instant::now();
+    let mut view = HistoryView::default();
+    // At rest: two pages above, as before any reading.
+    view.set_requests(&store, request(10_000, 23), None, start, srtt);
+    top_up_fully(&mut view, &store, start);
+    assert!(view.lines.contains_key(&(1, 10_000 - 46)));
+    assert!(!view.lines.contains_key(&(1, 10_000 - 47)));
+    // Paging up every 50 ms: 460 lines a second, over a lead of 4 round trips + 250 ms.
+    let mut first = 10_000;
+    let mut now = start;
+    for _ in 0..6 {
+        first -= 23;
+        now += Duration::from_millis(50);
+        view.set_requests(&store, request(first, 23), None, now, srtt);
+        top_up_fully(&mut view, &store, now);
+    }
+    let lead = (460.0 * lead_time(srtt).as_secs_f64()) as u64;
+    assert!(lead > 300, "{lead}");
+    assert!(view.lines.contains_key(&(1, first - lead + 23)));
+    // Turning down: the lead follows, newer lines come first.
+    let turned = first + 23;
+    view.set_requests(
+        &store,
+        request(turned, 23),
+        None,
+        now + Duration::from_millis(50),
+        srtt,
+    );
+    top_up_fully(&mut view, &store, now);
+    assert!(view.lines.contains_key(&(1, turned + 23 + 300)));
 }
 
 #[test]
@@ -70,10 +129,11 @@ fn lines_the_client_holds_are_not_sent_again() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_with(&dir, 1000, |n| format!("line {n} {}", "x".repeat(60)));
     let mut view = HistoryView::default();
-    view.set_requests(&store, request(500, 20), None);
+    ask_page(&mut view, &store, 500, 20);
     view.top_up(&store, Instant::now());
     let first = view.dress(&HostState::default());
-    view.set_requests(&store, request(501, 20), None);
+    // One line up, the way the margin already reaches.
+    ask_page(&mut view, &store, 499, 20);
     view.top_up(&store, Instant::now());
     let second = view.dress(&HostState::default());
     let whole = first.diff_from(&HostState::default());
@@ -95,7 +155,7 @@ fn a_top_up_stays_within_its_budget_and_the_page_comes_first() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_with(&dir, 2000, |n| format!("{n:>5}{}", "y".repeat(900)));
     let mut view = HistoryView::default();
-    view.set_requests(&store, request(1000, 60), None);
+    ask_page(&mut view, &store, 1000, 60);
     let mut now = Instant::now();
     view.top_up(&store, now);
     let encoded: usize = view.lines.values().map(|r| codec::encode(&**r).len()).sum();
@@ -183,7 +243,7 @@ fn the_cache_keeps_the_lines_nearest_the_view() {
     let mut view = HistoryView::default();
     let mut now = Instant::now();
     for first in (0..12_000).step_by(100) {
-        view.set_requests(&store, request(first, 100), None);
+        ask_page(&mut view, &store, first, 100);
         view.top_up(&store, now);
         now += TOPUP_INTERVAL;
     }
@@ -249,9 +309,10 @@ fn page_figures() {
         let mut sizes = Vec::new();
         let mut state = HostState::default();
         for first in [40_000, 40_000 - 23] {
-            view.set_requests(&store, request(first, 23), None);
+            view.set_requests(&store, request(first, 23), None, now, Duration::ZERO);
             view.top_up(&store, now);
-            now += TOPUP_INTERVAL;
+            // A reader skimming: a page every 300 ms.
+            now += Duration::from_millis(300);
             let next = view.dress(&HostState::default());
             sizes.push(codec::compress(&next.diff_from(&state)).len());
             state = next;

@@ -2,10 +2,10 @@
 //! mux to compose each affected session's host state once and hand it to every client
 //! attached to it. The SSP sender then sends only the newest state at its own pace.
 
-use super::Mux;
+use super::{Host, Mux};
 use crate::history_view::HistoryView;
 use crate::host_state;
-use crate::pane_id::PaneId;
+use crate::pane_id::{PaneId, SessionId};
 use crate::session::Session;
 use moshmux_proto::label::Label;
 use moshmux_proto::screen::{PaneView, Rect, WindowInfo, MAX_WINDOWS};
@@ -13,7 +13,49 @@ use moshmux_proto::HostState;
 use moshmux_store::PaneUid;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// Output is published to clients this long after it first changed a screen, so the
+/// pieces of one burst (a key's echo and the redrawn prompt) go in one composition...
+const PUBLISH_DELAY: Duration = Duration::from_millis(2);
+/// ...but no sooner than this after the previous publication, so a flood costs at most
+/// one composition per session per interval. A key typed after a quiet spell is thus
+/// published within 2 ms, not a whole interval later; the SSP sender adds its own 8 ms
+/// collection delay. The timer is armed only while something waits to be published.
+const PUBLISH_INTERVAL: Duration = Duration::from_millis(10);
+
+/// When the next publication is due.
+#[derive(Debug, Default)]
+pub(super) struct Pacing {
+    due: Option<Instant>,
+    last: Option<Instant>,
+}
+
+impl Pacing {
+    /// Something changed at `now`: a publication is due soon, unless one already is.
+    pub fn arm(&mut self, now: Instant) {
+        if self.due.is_none() {
+            let soon = now + PUBLISH_DELAY;
+            self.due = Some(
+                self.last
+                    .map_or(soon, |last| soon.max(last + PUBLISH_INTERVAL)),
+            );
+        }
+    }
+
+    pub fn deadline(&self) -> Option<Instant> {
+        self.due
+    }
+
+    pub fn is_due(&self, now: Instant) -> bool {
+        self.due.is_some_and(|due| now >= due)
+    }
+
+    fn published(&mut self, now: Instant) {
+        self.due = None;
+        self.last = Some(now);
+    }
+}
 
 /// What changed since the last publication.
 #[derive(Debug, Default)]
@@ -23,23 +65,40 @@ pub(super) struct Dirty {
     /// Anything else: layout, windows, sessions, sizes. Every attached session is
     /// composed afresh (unchanged rows are still shared).
     pub everything: bool,
+    /// A bell or an OSC 52 copy: every attached session is composed again, its pane
+    /// screens reused unless their output changed them.
+    pub alerts: bool,
 }
 
 impl Mux {
-    /// Whether a publication is due; the daemon then arms its publish tick. A client's
-    /// history top-up waits for its own pacing inside [`Mux::publish`].
-    pub fn wants_publish(&self) -> bool {
+    /// Whether something waits to be published. A client's history top-up waits for its
+    /// own pacing inside [`Mux::publish`].
+    pub(super) fn wants_publish(&self) -> bool {
         !self.clients.is_empty()
             && (self.dirty.everything
+                || self.dirty.alerts
                 || !self.dirty.panes.is_empty()
                 || self.views.values().any(HistoryView::wants_publish))
     }
 
     /// Composes every session that changed and has clients, once, and hands the state to
     /// each of its clients, with that client's history lines and search answer.
-    pub fn publish(&mut self) {
+    pub(super) fn publish(&mut self, now: Instant, host: &dyn Host) {
+        self.publish.published(now);
+        if self.health.update(&self.store, now) {
+            self.dirty.everything = true;
+        }
+        let trouble: Vec<Label> = (self.health.notices(now).iter())
+            .map(|notice| Label::new(notice))
+            .collect();
         let dirty = std::mem::take(&mut self.dirty);
-        let now = Instant::now();
+        let shown: HashSet<PaneId> = self
+            .clients
+            .values()
+            .filter_map(|client| self.sessions.get(&client.session))
+            .flat_map(|session| session.windows().map(|window| window.active()))
+            .collect();
+        self.refresh_foreground(host, |pane| shown.contains(&pane));
         for view in self.views.values_mut() {
             for pane in &dirty.panes {
                 view.history_grew(pane.0);
@@ -47,34 +106,43 @@ impl Mux {
             view.top_up(&self.store, now);
             view.search_step(&self.store);
         }
-        let attached: BTreeSet<&str> = self
+        let attached: BTreeSet<SessionId> = self
             .clients
             .values()
-            .filter(|link| !link.is_finishing())
-            .map(|link| link.session.as_str())
+            .filter(|client| !client.is_finishing())
+            .map(|client| client.session)
             .collect();
-        for name in attached {
-            let Some(session) = self.sessions.iter().find(|s| s.name == name) else {
+        for id in attached {
+            let Some(session) = self.sessions.get(&id) else {
                 continue;
             };
-            let links = || {
-                self.clients
-                    .iter()
-                    .filter(move |(_, link)| link.session == name && !link.is_finishing())
-            };
-            let composed = (dirty.everything || shows_any(session, &dirty.panes)).then(|| {
-                let previous = links()
-                    .map(|(_, link)| link.last_published())
+            let recompose = dirty.everything || dirty.alerts;
+            let composed = (recompose || shows_any(session, &dirty.panes)).then(|| {
+                let previous = self
+                    .clients
+                    .values()
+                    .filter(|client| client.session == id && !client.is_finishing())
+                    .map(|client| client.last_published())
                     .find(|state| !state.windows.is_empty());
-                Arc::new(self.compose(session, previous.as_deref(), &dirty))
+                let mut state = self.compose(session, previous, &dirty);
+                state.notices.extend(trouble.iter().cloned());
+                Arc::new(state)
             });
-            for (id, link) in links() {
-                let view = self.views.get_mut(id).filter(|view| !view.is_empty());
+            let clients = self
+                .clients
+                .iter_mut()
+                .filter(|(_, client)| client.session == id && !client.is_finishing());
+            for (client_id, client) in clients {
+                let view = self
+                    .views
+                    .get_mut(client_id)
+                    .filter(|view| !view.is_empty());
                 match (&composed, view) {
-                    (Some(state), None) => link.publish(state),
-                    (Some(state), Some(view)) => link.publish(&Arc::new(view.dress(state))),
+                    (Some(state), None) => client.publish(state, now),
+                    (Some(state), Some(view)) => client.publish(&view.dress(state), now),
                     (None, Some(view)) if view.has_news() => {
-                        link.publish(&Arc::new(view.dress(&link.last_published())));
+                        let dressed = view.dress(client.last_published());
+                        client.publish(&dressed, now);
                     }
                     (None, _) => {}
                 }
@@ -95,8 +163,10 @@ impl Mux {
                     index: w.index,
                     name: Label::new(&self.window_name(w)),
                     active: w.index == session.active_window(),
+                    bell: w.bell(),
                 })
                 .collect(),
+            clipboard: session.clipboard.clone(),
             ..HostState::default()
         };
         let Some(window) = session.window(session.active_window()) else {
@@ -155,15 +225,16 @@ impl Mux {
 
     /// Tells the clients of a session that just ended, with a last state that has no
     /// windows and says so.
-    pub(super) fn session_ended(&mut self, name: &str) {
+    pub(super) fn session_ended(&mut self, session: &Session, now: Instant) {
+        let name = &session.name;
         let last = HostState {
             session: Label::new(name),
             notices: vec![Label::new(&format!("session {name} ended"))],
             ..HostState::default()
         };
-        let links = self.clients.values_mut();
-        for link in links.filter(|l| l.session == name && !l.is_finishing()) {
-            link.finish(last.clone());
+        let clients = self.clients.values_mut();
+        for client in clients.filter(|c| c.session == session.id && !c.is_finishing()) {
+            client.finish(last.clone(), now);
         }
     }
 }

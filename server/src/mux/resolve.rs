@@ -2,15 +2,13 @@
 //! errors that list what does exist.
 
 use super::{CommandError, Mux};
-use crate::pane::Pane;
-use crate::pane_id::PaneId;
-use crate::target::{Target, WindowRef};
+use crate::pane_id::{PaneId, SessionId};
+use crate::target::{quoted, Target, WindowRef};
 use crate::window::Window;
 
 /// Where a target points, resolved against what exists now.
 pub(super) struct Location {
-    /// Index into `Mux::sessions`.
-    pub session: usize,
+    pub session: SessionId,
     pub window: u32,
     pub pane: PaneId,
 }
@@ -20,11 +18,10 @@ impl Mux {
         match Target::parse(text)? {
             Target::Pane(id) => self
                 .sessions
-                .iter()
-                .enumerate()
-                .find_map(|(session, s)| {
+                .values()
+                .find_map(|s| {
                     s.window_of(id).map(|window| Location {
-                        session,
+                        session: s.id,
                         window,
                         pane: id,
                     })
@@ -41,21 +38,51 @@ impl Mux {
         }
     }
 
+    /// The target as given, or with none, the session used last (as tmux picks outside
+    /// a session): its active window and pane.
+    pub(super) fn resolve_or_recent(&self, target: Option<&str>) -> Result<Location, CommandError> {
+        if let Some(text) = target {
+            return self.resolve(text);
+        }
+        let session = self
+            .recent_session()
+            .and_then(|id| self.sessions.get(&id))
+            .ok_or(CommandError::NoSessions)?;
+        let window = session.active_window();
+        let pane = session
+            .window(window)
+            .map(Window::active)
+            .ok_or(CommandError::NoSessions)?;
+        Ok(Location {
+            session: session.id,
+            window,
+            pane,
+        })
+    }
+
+    /// The session a client attached to or typed in last, or created last; among
+    /// equals, the newest.
+    pub(super) fn recent_session(&self) -> Option<SessionId> {
+        self.sessions
+            .values()
+            .max_by_key(|s| (s.last_used, s.id))
+            .map(|s| s.id)
+    }
+
     fn resolve_path(
         &self,
         name: &str,
         window: Option<WindowRef>,
         pane: Option<usize>,
     ) -> Result<Location, CommandError> {
-        let session_index = self
+        let session = self
             .sessions
-            .iter()
-            .position(|s| s.name == name)
+            .values()
+            .find(|s| s.name == name)
             .ok_or_else(|| CommandError::NoSession {
                 name: name.to_string(),
                 existing: self.session_names(),
             })?;
-        let session = &self.sessions[session_index];
         let found = match &window {
             None => session.window(session.active_window()),
             Some(WindowRef::Index(i)) => session.window(*i),
@@ -66,7 +93,7 @@ impl Mux {
         let Some(found) = found else {
             let windows: Vec<String> = session
                 .windows()
-                .map(|w| format!("{} ({})", w.index, self.window_name(w)))
+                .map(|w| format!("{} ({})", w.index, quoted(&self.window_name(w))))
                 .collect();
             return Err(CommandError::NoWindow {
                 window: match window {
@@ -95,7 +122,7 @@ impl Mux {
             })?,
         };
         Ok(Location {
-            session: session_index,
+            session: session.id,
             window: found.index,
             pane,
         })
@@ -108,13 +135,13 @@ impl Mux {
             None => self
                 .panes
                 .get(&window.active())
-                .map(Pane::current_command)
+                .map(|pane| pane.current_command().to_owned())
                 .unwrap_or_default(),
         }
     }
 
     fn session_names(&self) -> String {
-        let names: Vec<&str> = self.sessions.iter().map(|s| s.name.as_str()).collect();
+        let names: Vec<&str> = self.sessions.values().map(|s| s.name.as_str()).collect();
         none_if_empty(names.join(", "))
     }
 

@@ -20,8 +20,9 @@ pub fn is_connect_line(text: &str) -> bool {
         return false;
     };
     let fields: Vec<&str> = line.split(' ').collect();
-    matches!(fields.as_slice(), ["MOSHMUX", "CONNECT", port, key]
+    matches!(fields.as_slice(), ["MOSHMUX", "CONNECT", port, key, version]
         if port.parse::<u16>().is_ok()
+            && *version == moshmux_proto::instruction::PROTOCOL_VERSION.to_string()
             && key.len() == 22
             && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/'))
 }
@@ -57,4 +58,40 @@ pub fn process_alive(pid: u32) -> bool {
 
 pub fn exists(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok()
+}
+
+/// The uid and gid of `nobody` on Debian and most systems.
+pub const NOBODY: u32 = 65534;
+
+pub fn running_as_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// The address of the Unix socket at `path`, made before a fork so that the child
+/// only makes system calls.
+pub fn socket_address(path: &Path) -> libc::sockaddr_un {
+    // SAFETY: a zeroed sockaddr_un is a valid value; we fill in the family and path.
+    let mut address: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    address.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    let path = path.as_os_str().as_encoded_bytes();
+    assert!(path.len() < address.sun_path.len(), "socket path too long");
+    for (slot, &byte) in address.sun_path.iter_mut().zip(path) {
+        *slot = byte as libc::c_char;
+    }
+    address
+}
+
+/// In a child process (after fork): drops every group and becomes `nobody`, or leaves
+/// with exit status 9.
+///
+/// # Safety
+/// Only in a forked child: it calls `_exit` on failure.
+pub unsafe fn become_nobody() {
+    let nobody = NOBODY as libc::uid_t;
+    if libc::setgroups(0, std::ptr::null()) != 0
+        || libc::setgid(nobody) != 0
+        || libc::setuid(nobody) != 0
+    {
+        libc::_exit(9);
+    }
 }

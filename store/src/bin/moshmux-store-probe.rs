@@ -5,7 +5,11 @@
 //! Usage:
 //!   moshmux-store-probe flood DIR          append numbered lines to pane %1 forever,
 //!                                          printing "appended N" every 1000 lines
-//!   moshmux-store-probe hold DIR           open the store, print "open", wait for EOF
+//!   moshmux-store-probe fill DIR LINES     append LINES numbered lines to pane %1 as fast
+//!                                          as the writer takes them, flush, then print
+//!                                          the store's size and this process's RSS
+//!   moshmux-store-probe hold DIR           open the store, print "open", then this
+//!                                          process's RSS, and wait for EOF
 //!   moshmux-store-probe starve DIR BYTES   limit file size to BYTES, flood until writes
 //!                                          fail, then show that appends go on up to the
 //!                                          backlog limit and nothing is lost once space
@@ -50,11 +54,15 @@ fn main() -> ExitCode {
     let result = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [_, "flood", dir] => flood(Path::new(dir)),
         [_, "hold", dir] => hold(Path::new(dir)),
+        [_, "fill", dir, lines] => match lines.parse() {
+            Ok(lines) => fill(Path::new(dir), lines),
+            Err(_) => Err(format!("not a line count: {lines}")),
+        },
         [_, "starve", dir, bytes] => match bytes.parse() {
             Ok(limit) => starve(Path::new(dir), limit),
             Err(_) => Err(format!("not a byte count: {bytes}")),
         },
-        _ => Err("usage: moshmux-store-probe flood|hold|starve DIR [BYTES]".to_string()),
+        _ => Err("usage: moshmux-store-probe flood|hold|fill|starve DIR [LINES|BYTES]".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -95,9 +103,40 @@ fn flood(dir: &Path) -> Result<(), String> {
     }
 }
 
+/// Appends `lines` more lines, waiting for the writer whenever its backlog is full, so
+/// a store of any size can be built for measuring.
+fn fill(dir: &Path, lines: u64) -> Result<(), String> {
+    let store = open(dir)?;
+    let mut n = store.info(PANE).map_or(0, |info| info.next_line);
+    let end = n + lines;
+    while n < end {
+        match store.append(PANE, numbered_line(n)) {
+            Ok(_) => n += 1,
+            Err(StoreError::BacklogFull(_)) => store.flush().map_err(|e| e.to_string())?,
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    store.flush().map_err(|e| e.to_string())?;
+    let disk = store.disk_bytes().map_err(|e| e.to_string())?;
+    println!("lines {n}, {disk} bytes on disk, rss {} KiB", rss_kib());
+    Ok(())
+}
+
+/// This process's resident memory, from /proc.
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
 fn hold(dir: &Path) -> Result<(), String> {
     let _store = open(dir)?;
     println!("open");
+    println!("rss {} KiB", rss_kib());
     let mut line = String::new();
     while std::io::stdin()
         .lock()

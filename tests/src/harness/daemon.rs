@@ -66,21 +66,23 @@ impl Daemon {
     }
 
     /// A `moshmux-server` command aimed at this daemon. Every `new` gets `--bind
-    /// 127.0.0.1` unless it names an address: tests keep their UDP ports on loopback.
+    /// 127.0.0.1` unless it names an address: tests keep their UDP ports on loopback. It
+    /// also sets the prompt the tests wait for (`-e PS1='$ '`) in the session, whatever
+    /// the user's shell setup says: panes get no other variable of `new`'s environment.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(&self.binary);
-        if args.first() == Some(&"new") && !args.contains(&"--bind") {
-            command.args(["new", "--bind", "127.0.0.1"]);
+        if args.first() == Some(&"new") {
+            command.arg("new");
+            if !args.contains(&"--bind") {
+                command.args(["--bind", "127.0.0.1"]);
+            }
+            command.args(["-e", "PS1=$ "]);
             command.args(&args[1..]);
         } else {
             command.args(args);
         }
-        // The daemon, and so every pane's shell, inherits this environment: pin the
-        // prompt the tests wait for, whatever the user's shell setup exports.
         command
             .env("MOSHMUX_DIR", &self.dir)
-            .env("PS1", "$ ")
-            .env_remove("ENV")
             // Not the user's config file (absent: the defaults), unless the test gives one.
             .env(CONFIG_HOME, self.dir.join("config"))
             .envs(self.env.iter().map(|(key, value)| (key, value)));
@@ -129,7 +131,7 @@ impl Daemon {
         let out = self.ok(&command);
         let fields: Vec<&str> = out.split_whitespace().collect();
         match fields[..] {
-            ["MOSHMUX", "CONNECT", port, key] => {
+            ["MOSHMUX", "CONNECT", port, key, _version] => {
                 (port.parse().expect("a port number"), key.to_owned())
             }
             _ => panic!("not a MOSHMUX CONNECT line: {out:?}"),

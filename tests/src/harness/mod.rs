@@ -115,6 +115,16 @@ impl Tmux {
         )
     }
 
+    /// The screen with colours and attributes as escape sequences (`capture-pane -e`):
+    /// one stream whose attributes carry over from one line to the next, DEC line drawing
+    /// as SO/SI around the ASCII letters that stand for it.
+    pub fn capture_escapes(&self) -> String {
+        self.run(
+            "tmux capture-pane -e",
+            &["capture-pane", "-p", "-e", "-t", &self.target],
+        )
+    }
+
     /// The lines that scrolled off the top of the window into tmux's own history, oldest
     /// first (what a user scrolls back to in the terminal), without the screen.
     pub fn capture_history(&self) -> String {
@@ -279,6 +289,19 @@ pub fn attach_client(daemon: &Daemon, home: &Path, cols: u16, rows: u16) -> Tmux
         s.lines().any(|l| l.starts_with(['$', '#']))
     });
     tmux
+}
+
+/// Runs `command` with its stdout a real pipe whose reading end is already closed, so
+/// its first write fails with EPIPE, as under `| head` once head has exited; stderr is
+/// captured.
+pub fn output_into_closed_pipe(command: &mut Command) -> Output {
+    let (read_end, write_end) = nix::unistd::pipe().expect("a pipe");
+    drop(read_end);
+    command
+        .stdout(write_end)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("running the command")
 }
 
 /// A binary of this workspace, built next to the test executables. `cargo test

@@ -9,11 +9,13 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use std::time::Instant;
+
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
-use tokio::time::{sleep_until, Instant};
+use tokio::time::sleep_until;
 
-use super::schedule::{Dir, DirectionState, PacketDraws, Scheduled};
+use super::schedule::{Dir, DirectionState, Fate, Scheduled};
 use super::{Command, Counters, LinkConfig, Recording};
 
 /// Datagrams waiting in one direction beyond which new ones are dropped (and counted as
@@ -57,8 +59,8 @@ impl Link {
             upstream,
             server,
             client: None,
-            to_server: DirectionState::new(config.to_server, config.seed, Dir::ToServer),
-            to_client: DirectionState::new(config.to_client, config.seed, Dir::ToClient),
+            to_server: DirectionState::new(config.to_server, config.seed, Dir::ToServer, epoch),
+            to_client: DirectionState::new(config.to_client, config.seed, Dir::ToClient, epoch),
             blackouts: config
                 .blackouts
                 .iter()
@@ -85,7 +87,7 @@ impl Link {
                     Some(command) => self.command(command).await,
                     None => return,
                 },
-                () = sleep_until(next_delivery.unwrap_or_else(Instant::now)),
+                () = sleep_until(next_delivery.unwrap_or_else(Instant::now).into()),
                     if next_delivery.is_some() => self.deliver_due(),
                 received = self.listen.recv_from(&mut from_client) => match received {
                     Ok((len, from)) => {
@@ -165,7 +167,7 @@ impl Link {
             Dir::ToServer => &mut self.to_server,
             Dir::ToClient => &mut self.to_client,
         };
-        let draws = PacketDraws::draw(&mut state.rng);
+        let fate = state.fate();
         let mut all = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
         let counters = match dir {
             Dir::ToServer => &mut all.to_server,
@@ -177,17 +179,17 @@ impl Link {
             counters.blacked_out.add(len);
             return;
         }
-        if draws.loss < state.config.loss {
-            counters.lost.add(len);
-            return;
-        }
-        let copies = if draws.duplicate < state.config.duplicate {
-            counters.duplicated.add(len);
-            2
-        } else {
-            1
+        let copies = match fate {
+            Fate::Lost => {
+                counters.lost.add(len);
+                return;
+            }
+            Fate::Copies(copies) => copies,
         };
-        for copy in draws.copies.into_iter().take(copies) {
+        if copies.len() > 1 {
+            counters.duplicated.add(len);
+        }
+        for copy in copies {
             if state.in_flight >= MAX_IN_FLIGHT_PER_DIRECTION {
                 counters.overflowed.add(len);
                 continue;

@@ -20,7 +20,7 @@
 mod config;
 mod counters;
 mod link;
-mod schedule;
+pub mod schedule;
 
 pub use config::{Blackout, DirectionConfig, LinkConfig, DEFAULT_REORDER_HOLD};
 pub use counters::{Count, Counters, DirectionCounters, Recording};
@@ -30,9 +30,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use std::time::Instant;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::Instant;
 
 use link::Link;
 

@@ -1,18 +1,24 @@
-//! A pass over a pane's output before vt100 parses it, for two things vt100 lacks.
+//! A pass over a pane's output before the terminal model parses it, for what the model
+//! lacks or gets wrong.
 //!
 //! The DEC special graphics character set: programs draw boxes by designating it
 //! (`ESC ( 0`, or `ESC ) 0` then SO) and printing plain letters: `lqk` means `┌─┐`. We
 //! rewrite those letters to the Unicode characters.
 //!
-//! A bound on control strings: vt100's parser (vte with `std`) buffers an OSC string
-//! without limit, so `printf '\e]'; yes` would grow the daemon until it dies. We pass on
+//! A bound on control strings: a VT parser buffers an OSC string without limit, so `printf '\e]'; yes` would grow the daemon until it dies. We pass on
 //! only the first `MAX_CONTROL_STRING` bytes of any OSC, DCS, SOS, PM or APC string.
 //!
-//! A bound on REP (`CSI n b`, repeat the last character): vt100 prints the character `n`
-//! times, up to 65535, so five bytes cost milliseconds and a 64 KiB read of them a minute
+//! A bound on REP (`CSI n b`, repeat the last character): the model prints the character
+//! `n` times, up to 65535, so five bytes cost milliseconds and a 64 KiB read of them a minute
 //! of the daemon's only thread, with every other pane waiting. ncurses (the one user of
 //! REP, through xterm's terminfo) repeats within a line only, so we cap the count at the
-//! pane's width: a bigger one is cancelled with CAN and sent again with the width.
+//! pane's width: a bigger one is cancelled with CAN and sent again with the width. And
+//! as in xterm, a REP repeats only a printed character: one right after another REP is
+//! cancelled (the model would repeat again).
+//!
+//! Two queries the model's parser drops, for the terminal to answer where they end:
+//! DECRQSS (`DCS $ q Pt ST`, request a setting) and XTVERSION (`CSI > q`). The filter
+//! notes where in its output each one ends ([`Prefilter::take_queries`]).
 //!
 //! To know which bytes are printed text (and not the final byte of an escape sequence, or
 //! part of a title), we follow the same states a VT parser does, but keep only the state,
@@ -44,6 +50,8 @@ struct CsiScan {
     in_first: bool,
     /// No intermediate or private-marker byte: only then is a final `b` a REP.
     plain: bool,
+    /// Began with the private marker `>` (XTVERSION is `CSI > q`).
+    greater: bool,
 }
 
 impl CsiScan {
@@ -51,6 +59,7 @@ impl CsiScan {
         first: 0,
         in_first: true,
         plain: true,
+        greater: false,
     };
 
     fn advance(self, byte: u8) -> CsiScan {
@@ -68,6 +77,7 @@ impl CsiScan {
             },
             0x20..=0x2f | 0x3c..=0x3f => CsiScan {
                 plain: false,
+                greater: byte == b'>' && self.plain && self.first == 0 && self.in_first,
                 ..self
             },
             _ => self,
@@ -77,7 +87,45 @@ impl CsiScan {
 
 /// The longest control string passed on. Titles are far shorter; an OSC 52 clipboard copy
 /// of a few KiB of text still fits.
-const MAX_CONTROL_STRING: usize = 64 * 1024;
+pub const MAX_CONTROL_STRING: usize = 64 * 1024;
+
+/// A query the terminal answers at the point where it ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Query {
+    /// XTVERSION.
+    Version,
+    /// DECRQSS for SGR (`m`).
+    Rendition,
+    /// DECRQSS for the scrolling margins (`r`).
+    Margins,
+    /// DECRQSS for a setting not reported.
+    OtherSetting,
+}
+
+/// The first bytes of a DCS string, enough to tell a DECRQSS and what it asks for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct DcsHead {
+    bytes: [u8; 4],
+    len: u8,
+}
+
+impl DcsHead {
+    fn push(&mut self, byte: u8) {
+        if let Some(slot) = self.bytes.get_mut(usize::from(self.len)) {
+            *slot = byte;
+            self.len += 1;
+        }
+    }
+
+    fn query(&self) -> Option<Query> {
+        match self.bytes.get(..usize::from(self.len))? {
+            b"$qm" => Some(Query::Rendition),
+            b"$qr" => Some(Query::Margins),
+            [b'$', b'q', ..] => Some(Query::OtherSetting),
+            _ => None,
+        }
+    }
+}
 
 /// What to do with one byte of output.
 enum Action {
@@ -85,6 +133,8 @@ enum Action {
     Replace(char),
     /// Cancel the REP just ended and repeat this many times instead.
     CapRepeat(u16),
+    /// Cancel the sequence just ended.
+    Cancel,
     Drop,
 }
 
@@ -114,6 +164,14 @@ pub struct Prefilter {
     saved: Charsets,
     /// The pane's width: the most a REP may repeat.
     max_repeat: u16,
+    /// A character was printed since the last REP, so a REP now has one to repeat.
+    printed_since_repeat: bool,
+    /// The DCS string being read, if the control string is one.
+    dcs: Option<DcsHead>,
+    /// A query that ended at the byte just advanced over.
+    ended: Option<Query>,
+    /// Queries in the output since the last drain: (output offset where each ends, query).
+    queries: Vec<(usize, Query)>,
 }
 
 impl Prefilter {
@@ -124,7 +182,17 @@ impl Prefilter {
             charsets: Charsets::default(),
             saved: Charsets::default(),
             max_repeat: cols.max(1),
+            printed_since_repeat: false,
+            dcs: None,
+            ended: None,
+            queries: Vec::new(),
         }
+    }
+
+    /// The queries that ended in the output of the last [`Prefilter::filter`] calls since
+    /// the last drain, each with the offset in that output just past its end.
+    pub fn take_queries(&mut self) -> Vec<(usize, Query)> {
+        std::mem::take(&mut self.queries)
     }
 
     /// Follows the pane to a new width.
@@ -144,6 +212,9 @@ impl Prefilter {
                 // change anything: skip to the next one at memchr speed.
                 let rest = input.get(index..).unwrap_or_default();
                 let plain = memchr::memchr3(ESC, SO, SI, rest).unwrap_or(rest.len());
+                // Plain bytes may all be controls, but a program that sends REP after
+                // nothing but controls asks for what xterm does not define either.
+                self.printed_since_repeat |= plain > 0;
                 if let Some(out) = output.as_mut() {
                     out.extend_from_slice(rest.get(..plain).unwrap_or_default());
                 }
@@ -166,8 +237,13 @@ impl Prefilter {
                         out.push(CAN);
                         out.extend_from_slice(format!("\x1b[{count}b").as_bytes());
                     }
+                    Action::Cancel => out.push(CAN),
                     Action::Drop => {}
                 }
+            }
+            if let Some(query) = self.ended.take() {
+                let end = output.as_ref().map_or(index + 1, Vec::len);
+                self.queries.push((end, query));
             }
             index += 1;
         }
@@ -182,6 +258,7 @@ impl Prefilter {
         // These act the same in every state, as in a VT parser.
         match byte {
             ESC => {
+                self.end_string();
                 self.state = State::Escape;
                 return Action::Keep;
             }
@@ -202,6 +279,7 @@ impl Prefilter {
         }
         match self.state {
             State::Ground => {
+                self.printed_since_repeat |= byte >= 0x20;
                 if (0x5f..=0x7e).contains(&byte) && self.graphics_active() {
                     if let Some(symbol) = dec_graphics(byte) {
                         return Action::Replace(symbol);
@@ -210,7 +288,10 @@ impl Prefilter {
             }
             State::Escape => match byte {
                 b'[' => self.state = State::Csi(CsiScan::START),
-                b']' | b'P' | b'X' | b'^' | b'_' => self.state = State::ControlString(0),
+                b']' | b'P' | b'X' | b'^' | b'_' => {
+                    self.dcs = (byte == b'P').then(DcsHead::default);
+                    self.state = State::ControlString(0);
+                }
                 0x20..=0x2f => self.state = State::EscapeIntermediate(byte),
                 // RIS resets the terminal, charsets included.
                 b'c' => *self = Self::new(self.max_repeat),
@@ -239,8 +320,16 @@ impl Prefilter {
             State::Csi(scan) => {
                 if (0x40..=0x7e).contains(&byte) {
                     self.state = State::Ground;
-                    if byte == b'b' && scan.plain && scan.first > u32::from(self.max_repeat) {
-                        return Action::CapRepeat(self.max_repeat);
+                    if byte == b'q' && scan.greater && scan.first == 0 {
+                        self.ended = Some(Query::Version);
+                    }
+                    if byte == b'b' && scan.plain {
+                        if !std::mem::take(&mut self.printed_since_repeat) {
+                            return Action::Cancel;
+                        }
+                        if scan.first > u32::from(self.max_repeat) {
+                            return Action::CapRepeat(self.max_repeat);
+                        }
                     }
                 } else {
                     self.state = State::Csi(scan.advance(byte));
@@ -248,15 +337,28 @@ impl Prefilter {
             }
             State::ControlString(length) => {
                 if byte == BEL {
+                    self.end_string();
                     self.state = State::Ground;
                 } else if length >= MAX_CONTROL_STRING {
                     return Action::Drop;
                 } else {
+                    if let Some(head) = self.dcs.as_mut() {
+                        head.push(byte);
+                    }
                     self.state = State::ControlString(length + 1);
                 }
             }
         }
         Action::Keep
+    }
+
+    /// A control string ends (ST's ESC, or BEL): a DECRQSS in it is answered here.
+    fn end_string(&mut self) {
+        if matches!(self.state, State::ControlString(_)) {
+            if let Some(head) = self.dcs.take() {
+                self.ended = head.query();
+            }
+        }
     }
 
     fn graphics_active(&self) -> bool {
@@ -393,16 +495,45 @@ mod tests {
         // Counts within the width, and sequences that are not REP, pass untouched.
         for kept in [
             &b"x\x1b[80b"[..],
-            b"\x1b[b",
+            b"x\x1b[b",
             b"\x1b[?99999b",
-            b"\x1b[1;99999b",
+            b"x\x1b[1;99999b",
             b"\x1b[99999 b",
         ] {
             assert_eq!(translate_all(&[kept]).as_bytes(), kept);
         }
         let mut narrow = Prefilter::new(80);
         narrow.set_width(3);
-        assert_eq!(&*narrow.filter(b"\x1b[4b"), b"\x1b[4\x18\x1b[3b");
+        assert_eq!(&*narrow.filter(b"x\x1b[4b"), b"x\x1b[4\x18\x1b[3b");
+    }
+
+    #[test]
+    fn a_repeat_needs_a_character_printed_since_the_last_one() {
+        assert_eq!(translate_all(&[b"x\x1b[2b\x1b[3b"]), "x\x1b[2b\x1b[3\x18");
+        assert_eq!(translate_all(&[b"x\x1b[2by\x1b[3b"]), "x\x1b[2by\x1b[3b");
+        assert_eq!(translate_all(&[b"\x1b[3b"]), "\x1b[3\x18");
+    }
+
+    #[test]
+    fn queries_are_noted_where_they_end() {
+        let mut filter = Prefilter::new(80);
+        let out = filter.filter(b"ab\x1bP$qm\x1b\\cd\x1b[>q\x1bP$q\"p\x1b\\\x1bPq#0\x1b\\");
+        assert_eq!(
+            filter.take_queries(),
+            [
+                (8, Query::Rendition),
+                (15, Query::Version),
+                (22, Query::OtherSetting)
+            ]
+        );
+        assert_eq!(out.get(..8), Some(&b"ab\x1bP$qm\x1b"[..]));
+        // Split across reads, and the margins.
+        filter.filter(b"\x1bP$");
+        filter.filter(b"qr\x1b\\\x1b[>0q\x1b[>1q");
+        assert_eq!(
+            filter.take_queries(),
+            [(3, Query::Margins), (9, Query::Version)]
+        );
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //! percentage), so users and tests see the numbers tmux would show.
 
 use crate::pane_id::{PaneId, Size};
+use serde::{Deserialize, Serialize};
+
+mod resize;
 
 /// Fewest cells a pane keeps along a split, as tmux's `PANE_MINIMUM`.
 const PANE_MINIMUM: u16 = 1;
@@ -44,6 +47,26 @@ pub enum LayoutError {
     NoSpace,
     #[error("pane {0} is not in this window")]
     NoSuchPane(PaneId),
+}
+
+/// A length in cells, or in percent of a whole (a window's, a split pane's).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Length {
+    Cells(u16),
+    Percent(u16),
+}
+
+impl Length {
+    /// The length in cells, in a window `whole` cells long.
+    pub fn cells(self, whole: u16) -> u16 {
+        match self {
+            Length::Cells(cells) => cells,
+            Length::Percent(percent) => {
+                let cells = u32::from(whole) * u32::from(percent) / 100;
+                u16::try_from(cells).unwrap_or(u16::MAX)
+            }
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -185,14 +208,15 @@ impl Layout {
             .map(|(_, rect)| rect)
     }
 
-    /// Splits `target`, putting `new` right of or below it. `percent` is the new pane's
-    /// share of the target's cells; without it the new pane gets half, rounded down.
+    /// Splits `target`, putting `new` right of or below it. `size` is the new pane's
+    /// length (percent: of the target's cells); without it the new pane gets half,
+    /// rounded down.
     pub fn split(
         &mut self,
         target: PaneId,
         new: PaneId,
         orientation: Orientation,
-        percent: Option<u8>,
+        size: Option<Length>,
     ) -> Result<(), LayoutError> {
         let rect = self.rect(target).ok_or(LayoutError::NoSuchPane(target))?;
         let total = match orientation {
@@ -202,8 +226,8 @@ impl Layout {
         if total < 2 * PANE_MINIMUM + 1 {
             return Err(LayoutError::NoSpace);
         }
-        let new_len = match percent {
-            Some(pct) => (u32::from(total) * u32::from(pct) / 100) as u16,
+        let new_len = match size {
+            Some(size) => size.cells(total),
             None => total.div_ceil(2) - 1,
         }
         .clamp(PANE_MINIMUM, total - 2);
@@ -308,7 +332,7 @@ mod tests {
     fn percentage_is_the_new_panes_share() {
         let mut layout = Layout::new(P0, size(80, 24));
         layout
-            .split(P0, P1, Orientation::SideBySide, Some(30))
+            .split(P0, P1, Orientation::SideBySide, Some(Length::Percent(30)))
             .unwrap();
         assert_eq!(layout.rect(P1), Some(rect(56, 0, 24, 24)));
         assert_eq!(layout.rect(P0), Some(rect(0, 0, 55, 24)));
@@ -374,10 +398,10 @@ mod tests {
     fn rectangles_tile_the_window_with_borders_at_any_size() {
         let mut layout = Layout::new(P0, size(80, 24));
         layout
-            .split(P0, P1, Orientation::SideBySide, Some(33))
+            .split(P0, P1, Orientation::SideBySide, Some(Length::Percent(33)))
             .unwrap();
         layout
-            .split(P1, P2, Orientation::Stacked, Some(70))
+            .split(P1, P2, Orientation::Stacked, Some(Length::Percent(70)))
             .unwrap();
         for (cols, rows) in [(3, 3), (10, 5), (79, 23), (200, 60)] {
             layout.resize(size(cols, rows));

@@ -1,0 +1,528 @@
+//! The client core: everything the client decides, as a state machine. It owns the SSP
+//! connection (user stream out, host state in), the input tokenizer, the bindings, the
+//! scroll view, prediction, the mouse, native scrollback, the renderer's record of the
+//! terminal and the link bookkeeping. It never reads a clock, touches a socket, a
+//! terminal, a signal or a thread: the event loop (`session.rs`) or a simulator moves
+//! bytes and time in and polls what comes out.
+//!
+//! Call order, as in quinn-proto: getters, `handle_*` (input, each with `now`), commands,
+//! then `poll_transmit` (datagrams), `poll_output` (terminal bytes) and `poll_action`
+//! until each is empty, and sleep until `poll_timeout`.
+
+mod link;
+#[cfg(test)]
+mod tests;
+mod view;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use moshmux_proto::{
+    Connection, ConnectionError, DatagramError, HostState, MuxCommand, ScrollRequest,
+    SearchRequest, SessionKey, Transmit, UserEvent, UserStream,
+};
+
+use crate::bindings::Action;
+use crate::config::ClientConfig;
+use crate::input::{Kind, NamedKey, Token, Tokenizer};
+use crate::mouse::MouseStep;
+use crate::predict::Key;
+use crate::scroll_view::Entry;
+use link::LinkWatch;
+use view::View;
+
+/// Longest wait for the server to acknowledge a detach before the client exits anyway
+/// (the server may be unreachable; the detach then happens when its endpoint times out).
+const DETACH_WAIT: Duration = Duration::from_secs(2);
+/// Longest wait, once the session ended, for the acknowledgement of its last state to go
+/// out (SSP acknowledges a closing state at once). Without it the server's endpoint, and
+/// so its daemon, would wait for us for up to a day.
+const FINAL_ACK_WAIT: Duration = Duration::from_secs(1);
+/// What the user reads when the server's endpoint for the key talks to another client.
+pub const KEY_IN_USE: &str = "moshmux: the server's endpoint for this key already serves \
+another client (each key serves one); get a new key with `moshmux attach` (or \
+`moshmux-server new`)";
+
+/// Why the session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    /// `C-^ .`
+    Quit,
+    Detached {
+        session: String,
+    },
+    /// The server's session has no windows left.
+    Ended {
+        session: String,
+    },
+    /// Standard input closed (the terminal went away).
+    InputClosed,
+    Signal(i32),
+    /// An error the user must act on, as one line.
+    Failed(String),
+}
+
+/// What the event loop must do for the core.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientAction {
+    /// Send from a fresh local port from now on (mosh's answer to a NAT that forgot us).
+    Rebind,
+    /// Send an empty datagram to the server's port from a connected socket, and report an
+    /// ICMP refusal with `handle_port_refused`.
+    Probe,
+    /// Write what `poll_output` gave, restore the terminal and exit.
+    Exit(Exit),
+}
+
+/// The ways a session winds down, each with a deadline: SSP's closing handshake, as
+/// mosh's shutdown.
+#[derive(Debug, Clone, Copy)]
+enum Ending {
+    /// `Detach` is the user stream's last event and the connection is closed: done once
+    /// the server acknowledged it.
+    Detaching { deadline: Instant },
+    /// The server closed (the session ended): done once our acknowledgement of its last
+    /// state went out, since its endpoint, and so its daemon, waits for it.
+    Ended { deadline: Instant },
+}
+
+pub struct ClientCore {
+    connection: Connection<UserStream, HostState>,
+    tokenizer: Tokenizer,
+    view: View,
+    link: LinkWatch,
+    /// Keys for the focused pane not yet in the user stream, and what prediction reads of
+    /// them: the keys of one read go as one event.
+    pending_keys: Vec<u8>,
+    pending_predict: Vec<Key>,
+    /// The remote state number last taken into the view.
+    taken_num: u64,
+    /// The scroll view's or native scrollback's requests as last put in the user stream.
+    requests: (Option<ScrollRequest>, Option<SearchRequest>),
+    ending: Option<Ending>,
+    /// Numbers this client's datagrams from its wall clock (see `new`).
+    clock_micros: u64,
+    started: Instant,
+    /// The time of the latest input, for drawing.
+    now: Instant,
+    dirty: bool,
+    exited: bool,
+    output: VecDeque<Vec<u8>>,
+    actions: VecDeque<ClientAction>,
+}
+
+impl ClientCore {
+    /// A client of the session whose endpoint is `server`, drawing on a terminal of `size`
+    /// (columns, rows). `clock_micros` is the wall clock in microseconds since the Unix
+    /// epoch: its datagrams are numbered from it, so a client started again with the key of
+    /// an earlier one seals under no nonce that one used (no client seals a datagram per
+    /// microsecond), and the server hears it as the newest.
+    pub fn new(
+        key: &SessionKey,
+        server: SocketAddr,
+        config: ClientConfig,
+        size: (u16, u16),
+        now: Instant,
+        clock_micros: u64,
+    ) -> ClientCore {
+        let mut connection = Connection::new_client(
+            key,
+            server,
+            UserStream::default(),
+            HostState::default(),
+            now,
+        );
+        connection.skip_sequence_to(clock_micros);
+        let view = View::new(size, config);
+        let mut core = ClientCore {
+            connection,
+            tokenizer: Tokenizer::default(),
+            link: LinkWatch::new(server.port(), now),
+            pending_keys: Vec::new(),
+            pending_predict: Vec::new(),
+            taken_num: 0,
+            requests: (None, None),
+            ending: None,
+            clock_micros,
+            started: now,
+            now,
+            dirty: true,
+            exited: false,
+            output: VecDeque::from([view::claim_window(view.rows)]),
+            actions: VecDeque::new(),
+            view,
+        };
+        let resize = core.resize_event();
+        core.push(resize, now);
+        core.link_timers(now);
+        core
+    }
+
+    /// The connection, for counters and tests.
+    pub fn connection(&self) -> &Connection<UserStream, HostState> {
+        &self.connection
+    }
+
+    /// Bytes read from the user's terminal.
+    pub fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        if self.begin(now) {
+            self.dirty = true;
+            let tokens = self.tokenizer.feed(bytes, now);
+            self.route(tokens, now);
+            self.end(now);
+        }
+    }
+
+    /// The terminal is now `cols` by `rows`.
+    pub fn handle_resize(&mut self, now: Instant, cols: u16, rows: u16) {
+        if self.begin(now) && (cols, rows) != (self.view.cols, self.view.rows) {
+            (self.view.cols, self.view.rows) = (cols, rows);
+            self.dirty = true;
+            self.flush_keys(now);
+            let resize = self.resize_event();
+            self.push(resize, now);
+            self.view.predictor.handle_other_event(now);
+            self.end(now);
+        }
+    }
+
+    /// A datagram that arrived from `from`.
+    pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, datagram: &[u8]) {
+        if !self.begin(now) {
+            return;
+        }
+        match self.connection.handle_datagram(now, from, datagram) {
+            Err(DatagramError::Closed(error)) => return self.fail(&error),
+            Err(DatagramError::KeyInUse) => return self.finish(Exit::Failed(KEY_IN_USE.into())),
+            // Any other refusal is counted in the connection's stats.
+            _ => {}
+        }
+        if self.connection.peer_closed() {
+            self.session_ended(now);
+        } else {
+            self.take_host(now);
+        }
+        self.end(now);
+    }
+
+    /// The server's host answered a probe: nothing listens on its port (yet).
+    pub fn handle_port_refused(&mut self, now: Instant) {
+        if self.begin(now) {
+            self.dirty = true;
+            self.link.refused(now);
+            self.end(now);
+        }
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if !self.begin(now) {
+            return;
+        }
+        if let Err(error) = self.connection.handle_timeout(now) {
+            return self.fail(&error);
+        }
+        // The notice may have changed with the time, and guesses with the acknowledgements.
+        self.dirty = true;
+        let tokens = self.tokenizer.handle_timeout(now);
+        self.route(tokens, now);
+        self.link_timers(now);
+        let (acked, srtt) = (
+            self.connection.local_acked_progress(),
+            self.connection.srtt(),
+        );
+        self.view.predictor.handle_link(acked, srtt, now);
+        self.end(now);
+    }
+
+    /// Ends the session for a reason of the event loop's own (input closed, a signal): the
+    /// terminal is handed back and the exit follows.
+    pub fn close(&mut self, exit: Exit) {
+        self.finish(exit);
+    }
+
+    /// The next datagram for the server.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
+        if self.exited {
+            return None;
+        }
+        let transmit = self.connection.poll_transmit(now);
+        if transmit.is_none() {
+            match self.connection.error().cloned() {
+                Some(error) => self.fail(&error),
+                None => self.check_ending(now),
+            }
+        }
+        transmit
+    }
+
+    /// The next bytes for the terminal.
+    pub fn poll_output(&mut self) -> Option<Vec<u8>> {
+        if self.dirty && !self.exited {
+            self.draw();
+        }
+        self.output.pop_front()
+    }
+
+    pub fn poll_action(&mut self) -> Option<ClientAction> {
+        self.actions.pop_front()
+    }
+
+    /// When `handle_timeout` has work to do.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.exited {
+            return None;
+        }
+        let heard = self.connection.last_heard();
+        let ending = self.ending.map(|ending| match ending {
+            Ending::Detaching { deadline } | Ending::Ended { deadline } => deadline,
+        });
+        [
+            self.connection.poll_timeout(),
+            self.view.predictor.poll_timeout(),
+            self.tokenizer.poll_timeout(),
+            Some(self.link.poll_timeout(heard, self.now)),
+            ending,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Starts handling an input; false once the session is over. The frame is due after
+    /// any input but a datagram, which draws a new state at once (see `take_host`).
+    fn begin(&mut self, now: Instant) -> bool {
+        self.now = self.now.max(now);
+        !self.exited
+    }
+
+    /// After any input: the requests follow what the view shows, and a winding down may
+    /// be over.
+    fn end(&mut self, now: Instant) {
+        if self.exited {
+            return;
+        }
+        self.flush_keys(now);
+        let requests = self.view.requests();
+        if requests != self.requests {
+            self.requests = requests.clone();
+            let mut stream = self.connection.local_state().clone();
+            (stream.scroll, stream.search) = requests;
+            self.connection.set_local_state(stream, now);
+        }
+        self.check_ending(now);
+    }
+
+    /// Takes a new host state, if one arrived, into the view, and draws it at once: native
+    /// scrollback plans each state against what the terminal showed of the one before.
+    fn take_host(&mut self, now: Instant) {
+        let (acked, srtt) = (
+            self.connection.local_acked_progress(),
+            self.connection.srtt(),
+        );
+        if self.connection.remote_state_num() == self.taken_num {
+            // An acknowledgement may confirm or withdraw guesses.
+            self.view.predictor.handle_link(acked, srtt, now);
+            self.dirty = true;
+            return;
+        }
+        self.taken_num = self.connection.remote_state_num();
+        let host = self.connection.take_remote_update();
+        self.view.follow_server(host, acked, srtt, now);
+        self.tokenizer.set_utf8_mouse(self.view.utf8_mouse());
+        self.draw();
+    }
+
+    /// The server closed: the session ended. Its last state (no windows, and a notice that
+    /// says so) is not drawn: the last frame keeps the panes' last output above the exit
+    /// message.
+    fn session_ended(&mut self, now: Instant) {
+        if matches!(self.ending, Some(Ending::Ended { .. })) {
+            return;
+        }
+        let last = self.connection.take_remote_update();
+        if !last.session.as_str().is_empty() {
+            self.view.host.session = last.session;
+        }
+        let deadline = now + FINAL_ACK_WAIT;
+        self.ending = Some(Ending::Ended { deadline });
+    }
+
+    /// Routes tokens: to the scroll view while it is open, else through the bindings.
+    fn route(&mut self, tokens: Vec<Token>, now: Instant) {
+        for token in tokens {
+            if self.exited || self.ending.is_some() {
+                return;
+            }
+            if let Kind::Focus(_) = token.kind {
+                // Never a key: to the focused pane if it asked, past any prompt or view.
+                if let Some(report) = self.view.focus_report(&token) {
+                    self.pending_keys.extend_from_slice(&report);
+                }
+                continue;
+            }
+            if let Some(copied) = self.view.feed_scroll(&token) {
+                self.output.push_back(copied);
+                continue;
+            }
+            let mut actions = Vec::new();
+            self.view.bindings.feed(token, &mut actions);
+            for action in actions {
+                self.act(action, now);
+            }
+        }
+    }
+
+    fn act(&mut self, action: Action, now: Instant) {
+        match action {
+            Action::Pane(token) => self.give_pane(token, now),
+            Action::ScrollView => {
+                self.flush_keys(now);
+                self.view.open_scroll(Entry::Bottom);
+            }
+            Action::Command(command) => self.command(command, now),
+            Action::Quit => self.finish(Exit::Quit),
+            Action::Detach => {
+                self.command(MuxCommand::Detach, now);
+                self.connection.close(now);
+                let deadline = now + DETACH_WAIT;
+                self.ending = Some(Ending::Detaching { deadline });
+            }
+        }
+    }
+
+    /// A token for the focused pane: Shift-PageUp opens its scroll view, mouse reports go
+    /// where they belong, anything else is the pane's keys.
+    fn give_pane(&mut self, token: Token, now: Instant) {
+        match token.kind {
+            Kind::Key(Some(NamedKey::ShiftPageUp)) => {
+                self.flush_keys(now);
+                self.view.open_scroll(Entry::PageUp);
+            }
+            Kind::Mouse(report) if self.view.mouse_on => {
+                for step in self.view.route_mouse(report) {
+                    match step {
+                        MouseStep::Keys(keys) => self.keys(&keys, Key::Other),
+                        MouseStep::Select(pane) => {
+                            self.command(MuxCommand::SelectPaneById(pane), now)
+                        }
+                        MouseStep::OpenScrollView(pane) => {
+                            self.flush_keys(now);
+                            self.view.open_scroll_of(pane, Entry::Wheel);
+                        }
+                    }
+                }
+            }
+            Kind::Mouse(report) => {
+                let keys = self.view.translate_mouse(report, &token);
+                self.keys(&keys, Key::Other);
+            }
+            _ => self.keys(&token.bytes, Key::of(&token)),
+        }
+    }
+
+    fn keys(&mut self, bytes: &[u8], key: Key) {
+        if !bytes.is_empty() {
+            self.pending_keys.extend_from_slice(bytes);
+            self.pending_predict.push(key);
+        }
+    }
+
+    /// Puts the keys gathered so far into the user stream, and tells the predictor.
+    fn flush_keys(&mut self, now: Instant) {
+        if self.pending_keys.is_empty() {
+            return;
+        }
+        let keys = std::mem::take(&mut self.pending_keys);
+        let position = self.push(UserEvent::Keys(keys), now);
+        let predict = std::mem::take(&mut self.pending_predict);
+        self.view.predict_keys(&predict, position, now);
+    }
+
+    fn command(&mut self, command: MuxCommand, now: Instant) {
+        self.flush_keys(now);
+        self.push(UserEvent::Command(command), now);
+        self.view.predictor.handle_other_event(now);
+    }
+
+    /// Appends to the user stream; returns its position after the event.
+    fn push(&mut self, event: UserEvent, now: Instant) -> u64 {
+        let mut stream = self.connection.local_state().clone();
+        stream.push(event);
+        let position = stream.pushed();
+        self.connection.set_local_state(stream, now);
+        position
+    }
+
+    fn resize_event(&self) -> UserEvent {
+        UserEvent::Resize {
+            rows: self.view.pane_rows(),
+            cols: self.view.cols,
+        }
+    }
+
+    /// Rebinds and probes that came due. A rebind also moves the datagrams' numbers up to
+    /// the clock: a client whose key another one took over (see `new`) is then the newest
+    /// again, and the server comes back to it. And it takes the next connection id, so
+    /// the fresh port is not linked to the old one by its header (docs/protocol.md, 1).
+    fn link_timers(&mut self, now: Instant) {
+        let heard = self.connection.last_heard();
+        if self.link.rebind_due(heard, now) {
+            let elapsed = now.saturating_duration_since(self.started).as_micros();
+            let clock = self
+                .clock_micros
+                .saturating_add(u64::try_from(elapsed).unwrap_or(u64::MAX));
+            self.connection.skip_sequence_to(clock);
+            if let Some(server) = self.connection.remote_addr() {
+                self.connection.migrate(server);
+            }
+            self.actions.push_back(ClientAction::Rebind);
+        }
+        if self.link.probe_due(heard, now) {
+            self.actions.push_back(ClientAction::Probe);
+        }
+    }
+
+    fn check_ending(&mut self, now: Instant) {
+        let done = match self.ending {
+            None => return,
+            Some(Ending::Detaching { deadline }) => {
+                self.connection.close_acked() || now >= deadline
+            }
+            Some(Ending::Ended { deadline }) => {
+                self.connection.acked_peer_close() || now >= deadline
+            }
+        };
+        if done {
+            let session = self.view.host.session.to_string();
+            self.finish(match self.ending {
+                Some(Ending::Detaching { .. }) => Exit::Detached { session },
+                _ => Exit::Ended { session },
+            });
+        }
+    }
+
+    fn draw(&mut self) {
+        self.dirty = false;
+        let notice = self.link.notice(self.connection.last_heard(), self.now);
+        let bytes = self.view.draw(notice);
+        if !bytes.is_empty() {
+            self.output.push_back(bytes);
+        }
+    }
+
+    fn fail(&mut self, error: &ConnectionError) {
+        self.finish(Exit::Failed(format!(
+            "moshmux: the connection failed: {error}"
+        )));
+    }
+
+    /// Hands the terminal back and exits; once.
+    fn finish(&mut self, exit: Exit) {
+        if !self.exited {
+            self.exited = true;
+            self.output.push_back(self.view.finish());
+            self.actions.push_back(ClientAction::Exit(exit));
+        }
+    }
+}

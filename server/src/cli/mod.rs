@@ -1,0 +1,562 @@
+//! The `moshmux-server` command line: tmux's commands and flags, parsed here, and usage
+//! errors reduced to one line that names what the command does accept.
+
+use crate::control::{self, LineRef, PortChoice};
+use crate::environment;
+use clap::{ArgAction, Parser, Subcommand};
+use moshmux_proto::screen::{MAX_COLS, MAX_ROWS};
+use std::net::IpAddr;
+
+mod request;
+mod usage;
+pub use usage::usage_error;
+
+const FORMATS: &str = "\
+Output formats:
+  ls          NAME: N windows (created DATE) [COLSxROWS][ (N attached)]
+              sorted by name; DATE is local time as ctime prints it, COLSxROWS the
+              active window's size, N attached the clients joined to the session
+  list-panes  INDEX: [COLSxROWS] at X,Y %ID COMMAND[ (active)][ (zoomed)]
+              X,Y is the pane's top-left cell in its window; panes are separated by
+              one-cell borders as in tmux.
+
+Targets: SESSION, SESSION:WINDOW, SESSION:WINDOW.PANE (WINDOW is an index or a name,
+PANE an index), or %ID.
+
+  ls -a       then, per ended pane with history: %ID: ended, N lines, COMMAND[ \"TITLE\"]
+  search-history  one line number per match, oldest first, numbered as capture-pane -S
+              takes them (negative: history)
+
+capture-pane line numbers are tmux's: 0 is the screen's first row, -1 the newest
+history line, and `-` the oldest kept line (-S) or the screen's last row (-E).
+
+The daemon's socket lives in $MOSHMUX_DIR, else $XDG_RUNTIME_DIR/moshmux, else
+/tmp/moshmux-UID (if another user took that: ~/.local/state/moshmux-runtime). History
+lives in $MOSHMUX_DIR/history, else
+$XDG_STATE_HOME/moshmux, else ~/.local/state/moshmux. MOSHMUX_LOG filters the daemon's
+log, server.log beside the socket, as RUST_LOG does (default: info).";
+
+/// What `--help` says about the config file.
+const CONFIG: &str = "\
+Config file: $XDG_CONFIG_HOME/moshmux/config.toml, else ~/.config/moshmux/config.toml,
+on the host. `new` reads its [server] and [history] tables ([client] is moshmux's); a
+flag given to `new` wins over the file:
+
+  [server]
+  window-size = \"latest\"      # latest or smallest, as new --window-size
+  network-timeout = 0         # seconds, as new --network-timeout; 0 keeps silent clients
+  update-environment = \"EDITOR\" # more variables new passes to the session's panes
+  [history]                   # retention, applied when `new` starts the daemon;
+  max-lines-per-pane = 100000 # as --history-lines; a key left out: no limit (default)
+  max-bytes-per-pane = 50000000   # compressed bytes, as --history-bytes
+  max-total-bytes = 1000000000    # compressed bytes, as --history-total-bytes;
+                                  # left out: 2 GiB (a year of heavy use)
+
+A bad value or key: one line on stderr naming the file, line and key, which keeps its
+default; the rest applies. More in docs/usage.md.";
+
+/// The general help's closing text: output formats, places, the config file.
+fn after_help() -> String {
+    format!("{FORMATS}\n\n{CONFIG}")
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "moshmux-server",
+    version,
+    about = "The moshmux per-user daemon and its tmux-like commands",
+    disable_help_subcommand = true,
+    after_help = after_help()
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the daemon if none runs, create session NAME (or join it if it exists), open
+    /// a UDP port for one client and print `MOSHMUX CONNECT <port> <key>`.
+    #[command(after_help = CONFIG)]
+    New {
+        /// Session name; by default the number of its id ($N), as tmux names them.
+        #[arg(short = 's', long = "session", value_name = "NAME")]
+        session: Option<String>,
+        /// With no --session: join the session a client used last (attached to or typed
+        /// in), as `tmux attach` does; create one only if there is none.
+        #[arg(long, conflicts_with = "session")]
+        join_recent: bool,
+        /// Whose size the session's windows take with several clients attached: the
+        /// client active last (default for new sessions), or the smallest width and
+        /// height of all. Sets it for the session whether created or joined. Default:
+        /// the config file's server.window-size, if set.
+        #[arg(long, value_enum, value_name = "POLICY")]
+        window_size: Option<crate::session::WindowSize>,
+        /// PORT: the daemon's one UDP port, which every client of every session shares
+        /// (default: the first free one from 60001 up to 61000, kept while the daemon
+        /// runs; the config file's server.port). LOW:HIGH: a port of the client's own,
+        /// the first free one in the range, as mosh does (e.g. 60000:61000).
+        #[arg(short = 'p', value_name = "PORT|LOW:HIGH", value_parser = parse_ports)]
+        ports: Option<PortChoice>,
+        /// Address the UDP port binds to; repeat for more (each gets the same port). `::`
+        /// is every address of both families. Default: run through SSH, the address the
+        /// SSH connection came in on (as mosh does), which the client reaches, IPv4 or
+        /// IPv6; else `::`.
+        #[arg(long, value_name = "ADDR")]
+        bind: Vec<IpAddr>,
+        #[command(flatten)]
+        limits: HistoryLimits,
+        /// Close the endpoint once the client has been silent this many seconds; 0 keeps
+        /// it forever, as mosh does (default: the config file's server.network-timeout,
+        /// else 0). A connected client sends a heartbeat every 3 s, so give more than
+        /// that. The session always stays.
+        #[arg(long, value_name = "SECS")]
+        network_timeout: Option<u64>,
+        /// Set NAME to VALUE in the session's environment (created or joined), as tmux's
+        /// new-session -e; panes get no other variable of this command's environment
+        /// but tmux's update-environment set (DISPLAY, SSH_AUTH_SOCK, ...) and the
+        /// config file's server.update-environment.
+        #[arg(short = 'e', value_name = "NAME=VALUE", value_parser = environment::parse_assignment)]
+        environment: Vec<(String, String)>,
+        /// Names the config file adds to the update-environment set.
+        #[arg(skip)]
+        update_environment: Vec<String>,
+        /// Program to run in the first pane (default: your shell).
+        #[arg(last = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+    /// List sessions by name, one per line: NAME: N windows (created DATE) [COLSxROWS]
+    /// and, when clients are attached, (N attached).
+    #[command(name = "ls", visible_alias = "list-sessions")]
+    Ls {
+        /// Also list ended panes (and panes of dead daemons) that still have history.
+        #[arg(short = 'a')]
+        all: bool,
+        /// One line per session from this tmux format (#{session_name}, ...).
+        #[arg(short = 'F', value_name = "FORMAT", conflicts_with = "all")]
+        format: Option<String>,
+    },
+    /// Create a session no client is attached to, as tmux's new-session -d; attach to
+    /// it with `moshmux attach --session NAME`.
+    NewSession {
+        /// Detached (required: this command never attaches; `moshmux` does).
+        #[arg(short = 'd', required = true)]
+        detached: bool,
+        /// Session name (refused if taken); by default the number of its id.
+        #[arg(short = 's', value_name = "NAME")]
+        session: Option<String>,
+        /// Directory the session's panes start in (default: this one).
+        #[arg(short = 'c', value_name = "DIR")]
+        cwd: Option<String>,
+        /// Width until a client attaches (default 80).
+        #[arg(short = 'x', value_name = "COLS", value_parser = cells(MAX_COLS))]
+        cols: Option<u16>,
+        /// Height until a client attaches (default 24).
+        #[arg(short = 'y', value_name = "ROWS", value_parser = cells(MAX_ROWS))]
+        rows: Option<u16>,
+        /// Set NAME to VALUE in the session's environment.
+        #[arg(short = 'e', value_name = "NAME=VALUE", value_parser = environment::parse_assignment)]
+        environment: Vec<(String, String)>,
+        /// Program for the first pane, as tmux takes it: one argument runs through
+        /// `$SHELL -c`, several run as they are (default: your shell).
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "COMMAND"
+        )]
+        command: Vec<String>,
+    },
+    /// Exit 0 if the session exists, else 1 with one line, as tmux's has-session.
+    #[command(visible_alias = "has")]
+    HasSession {
+        /// The session (default: the one used last).
+        #[arg(short = 't', value_name = "NAME")]
+        target: Option<String>,
+    },
+    /// Rename a session; its clients stay attached.
+    #[command(visible_alias = "rename")]
+    RenameSession {
+        /// The session to rename (default: the one used last).
+        #[arg(short = 't', value_name = "NAME")]
+        target: Option<String>,
+        /// The new name.
+        name: String,
+    },
+    /// End a session and every program in it.
+    KillSession {
+        /// The session to end.
+        #[arg(short = 't', value_name = "NAME")]
+        target: String,
+    },
+    /// End every session and stop the daemon.
+    KillServer,
+    /// Open a window in a session and make it active.
+    #[command(visible_alias = "neww")]
+    NewWindow {
+        /// The session to open the window in.
+        #[arg(short = 't', value_name = "SESSION")]
+        target: String,
+        /// Program to run in the new window (default: your shell).
+        #[arg(last = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+    /// Close a window and end every program in it.
+    #[command(visible_alias = "killw")]
+    KillWindow {
+        /// The window to close (default: the active one of the session used last).
+        #[arg(short = 't', value_name = "TARGET")]
+        target: Option<String>,
+    },
+    /// List a session's windows: INDEX: NAME[FLAGS] (N panes) [COLSxROWS][ (active)].
+    #[command(visible_alias = "lsw")]
+    ListWindows {
+        /// The session whose windows to list (default: the one used last).
+        #[arg(short = 't', value_name = "SESSION")]
+        target: Option<String>,
+        /// Every session's windows, each line starting SESSION:.
+        #[arg(short = 'a')]
+        all: bool,
+        /// One line per window from this tmux format (#{window_index}, ...).
+        #[arg(short = 'F', value_name = "FORMAT")]
+        format: Option<String>,
+    },
+    /// Split a pane: -h side by side, -v (default) one above the other.
+    #[command(disable_help_flag = true, visible_alias = "splitw")]
+    SplitWindow {
+        /// Put the new pane right of the target.
+        #[arg(short = 'h', conflicts_with = "below")]
+        beside: bool,
+        /// Put the new pane below the target (the default).
+        #[arg(short = 'v')]
+        below: bool,
+        /// The new pane's share of the target pane, in percent (as -l N%).
+        #[arg(short = 'p', value_name = "PCT", value_parser = clap::value_parser!(u16).range(1..=99), conflicts_with = "size")]
+        percent: Option<u16>,
+        /// The pane to split (session[:window[.pane]] or %ID).
+        #[arg(short = 't', value_name = "TARGET")]
+        target: String,
+        /// Program to run in the new pane (default: your shell).
+        #[arg(last = true, value_name = "COMMAND")]
+        command: Vec<String>,
+        /// The new pane's width or height: cells, or N% of the target pane's.
+        #[arg(short = 'l', value_name = "SIZE", value_parser = parse_length)]
+        size: Option<control::Length>,
+        /// Where the new pane starts: a directory, or a format such as
+        /// "#{pane_current_path}" (default: the session's directory).
+        #[arg(short = 'c', value_name = "DIR")]
+        cwd: Option<String>,
+        /// Print help (-h means side by side here, as in tmux).
+        #[arg(long, action = ArgAction::Help)]
+        help: Option<bool>,
+    },
+    /// Make a pane (and its window) active.
+    #[command(visible_alias = "selectp")]
+    SelectPane {
+        /// The pane to make active (with -l: the window; default the session used last).
+        #[arg(short = 't', value_name = "TARGET", required_unless_present = "last")]
+        target: Option<String>,
+        /// The pane active before in the target's window, as last-pane.
+        #[arg(short = 'l')]
+        last: bool,
+    },
+    /// Make the pane active before in the target's window active again.
+    #[command(visible_alias = "lastp")]
+    LastPane {
+        /// The window (default: the active one of the session used last).
+        #[arg(short = 't', value_name = "TARGET")]
+        target: Option<String>,
+    },
+    /// Make a window active: the target's, or with -n/-p/-l the next, previous or last
+    /// one of its session.
+    #[command(visible_alias = "selectw")]
+    SelectWindow {
+        /// The window, or with -n/-p/-l the session (default: the session used last).
+        #[arg(short = 't', value_name = "TARGET")]
+        target: Option<String>,
+        /// The next window, wrapping around, as next-window.
+        #[arg(short = 'n', conflicts_with_all = ["previous", "last"])]
+        next: bool,
+        /// The previous window, as previous-window.
+        #[arg(short = 'p', conflicts_with = "last")]
+        previous: bool,
+        /// The window active before, as last-window.
+        #[arg(short = 'l')]
+        last: bool,
+    },
+    /// Make the next window of a session active, wrapping around.
+    #[command(visible_alias = "next")]
+    NextWindow {
+        /// The session (default: the one used last).
+        #[arg(short = 't', value_name = "SESSION")]
+        target: Option<String>,
+    },
+    /// Make the previous window of a session active, wrapping around.
+    #[command(visible_alias = "prev")]
+    PreviousWindow {
+        /// The session (default: the one used last).
+        #[arg(short = 't', value_name = "SESSION")]
+        target: Option<String>,
+    },
+    /// Make the window active before active again.
+    #[command(visible_alias = "last")]
+    LastWindow {
+        /// The session (default: the one used last).
+        #[arg(short = 't', value_name = "SESSION")]
+        target: Option<String>,
+    },
+    /// End a pane's program and close the pane; its neighbour takes the space.
+    #[command(visible_alias = "killp")]
+    KillPane {
+        /// The pane to close (with -a: to keep; default the session used last's active).
+        #[arg(short = 't', value_name = "TARGET", required_unless_present = "all")]
+        target: Option<String>,
+        /// Close every other pane of the target's window instead.
+        #[arg(short = 'a')]
+        all: bool,
+    },
+    /// Resize a pane: -L/-R/-U/-D move its border by ADJUSTMENT cells (default 1), -x/-y
+    /// give it a width or height (cells, or N% of the window), -Z zooms or unzooms it.
+    #[command(visible_alias = "resizep")]
+    ResizePane {
+        /// Zoom the pane to fill its window, or unzoom it.
+        #[arg(short = 'Z')]
+        zoom: bool,
+        /// Move the border left.
+        #[arg(short = 'L', conflicts_with_all = ["right", "up", "down"])]
+        left: bool,
+        /// Move the border right.
+        #[arg(short = 'R', conflicts_with_all = ["up", "down"])]
+        right: bool,
+        /// Move the border up.
+        #[arg(short = 'U', conflicts_with = "down")]
+        up: bool,
+        /// Move the border down.
+        #[arg(short = 'D')]
+        down: bool,
+        /// The pane's width: cells, or N% of the window's.
+        #[arg(short = 'x', value_name = "WIDTH", value_parser = parse_length)]
+        width: Option<control::Length>,
+        /// The pane's height: cells, or N% of the window's.
+        #[arg(short = 'y', value_name = "HEIGHT", value_parser = parse_length)]
+        height: Option<control::Length>,
+        /// The pane (default: the active pane of the session used last).
+        #[arg(short = 't', value_name = "TARGET")]
+        target: Option<String>,
+        /// Cells to move the border by with -L/-R/-U/-D.
+        #[arg(value_name = "ADJUSTMENT", value_parser = clap::value_parser!(u16).range(1..))]
+        adjustment: Option<u16>,
+    },
+    /// Name a window (it is otherwise named after its active pane's command).
+    #[command(visible_alias = "renamew")]
+    RenameWindow {
+        /// The window to name (session[:window]).
+        #[arg(short = 't', value_name = "TARGET")]
+        target: String,
+        /// The new name.
+        name: String,
+    },
+    /// Resize a window; its panes reflow in proportion, as in tmux. At most 1000x1000,
+    /// the most a client can show (tmux allows 10000, allocating rows as they are used;
+    /// here a window's cells are held in full).
+    #[command(visible_alias = "resizew")]
+    ResizeWindow {
+        /// The window to resize (session[:window]).
+        #[arg(short = 't', value_name = "TARGET")]
+        target: String,
+        /// The new width in columns.
+        #[arg(short = 'x', value_name = "COLS", value_parser = cells(MAX_COLS))]
+        cols: u16,
+        /// The new height in rows.
+        #[arg(short = 'y', value_name = "ROWS", value_parser = cells(MAX_ROWS))]
+        rows: u16,
+    },
+    /// List a window's panes: INDEX: [COLSxROWS] at X,Y %ID COMMAND[ (active)][ (zoomed)].
+    #[command(visible_alias = "lsp")]
+    ListPanes {
+        /// The window whose panes to list (session[:window]; default: the active window
+        /// of the session used last).
+        #[arg(short = 't', value_name = "TARGET")]
+        target: Option<String>,
+        /// Every pane of the target's session, each line starting WINDOW.
+        #[arg(short = 's', conflicts_with = "all")]
+        session: bool,
+        /// Every pane of every session, each line starting SESSION:WINDOW.
+        #[arg(short = 'a')]
+        all: bool,
+        /// One line per pane from this tmux format (#{pane_index}, #{pane_width}, ...).
+        #[arg(short = 'F', value_name = "FORMAT")]
+        format: Option<String>,
+    },
+    /// Print a tmux format expanded for a pane: #{session_name}, #{pane_id},
+    /// #{?pane_active,yes,no}, ... (docs/usage.md lists the variables).
+    #[command(visible_alias = "display")]
+    DisplayMessage {
+        /// Print to stdout (what this command always does: it has no status line).
+        #[arg(short = 'p')]
+        print: bool,
+        /// The pane the variables describe (default: the active pane of the session
+        /// used last).
+        #[arg(short = 't', value_name = "TARGET")]
+        target: Option<String>,
+        /// The format to expand.
+        format: String,
+    },
+    /// Type into a pane: each KEY is a key name (Enter, C-c, Up, F1, ...) or literal text.
+    #[command(visible_alias = "send")]
+    SendKeys {
+        /// The pane to type into.
+        #[arg(short = 't', value_name = "TARGET")]
+        target: String,
+        /// Send every KEY as literal text.
+        #[arg(short = 'l')]
+        literal: bool,
+        /// Key names (Enter, C-c, Up, F1, ...) or literal text, in order.
+        #[arg(required = true, allow_hyphen_values = true, value_name = "KEY")]
+        keys: Vec<String>,
+    },
+    /// Print a pane's screen.
+    #[command(visible_alias = "capturep")]
+    CapturePane {
+        /// Print to stdout (required: there are no paste buffers).
+        #[arg(short = 'p', required = true)]
+        print: bool,
+        /// Keep colours and attributes as SGR escape sequences.
+        #[arg(short = 'e')]
+        escapes: bool,
+        /// First line: 0 is the screen's first row, negative is history, `-` the oldest.
+        #[arg(short = 'S', value_name = "START", allow_hyphen_values = true, value_parser = parse_line)]
+        start: Option<LineRef>,
+        /// Last line: as -S; `-` is the screen's last row.
+        #[arg(short = 'E', value_name = "END", allow_hyphen_values = true, value_parser = parse_line)]
+        end: Option<LineRef>,
+        /// A pane (%ID also names ended panes that still have history).
+        #[arg(short = 't', value_name = "TARGET")]
+        target: String,
+    },
+    /// Print the line numbers of a pane's history lines that contain PATTERN.
+    SearchHistory {
+        /// The pane whose history to search.
+        #[arg(short = 't', value_name = "TARGET")]
+        target: String,
+        /// Plain text, matched case-sensitively.
+        #[arg(allow_hyphen_values = true)]
+        pattern: String,
+    },
+    /// Run the daemon in this process (what `new` starts in the background).
+    #[command(hide = true)]
+    Daemon {
+        #[command(flatten)]
+        limits: HistoryLimits,
+        /// The history directory `new` worked out, so the daemon uses the same one
+        /// although it is started with MOSHMUX_DIR set (to pin down the runtime dir).
+        #[arg(long, hide = true, value_name = "DIR")]
+        state_dir: Option<std::path::PathBuf>,
+    },
+}
+
+/// History retention, oldest lines first. Read by the daemon when it starts, so on `new`
+/// they apply only when that `new` starts the daemon. Each defaults to the config file's
+/// [history] key, else no limit, except the total: [`DEFAULT_TOTAL_BYTES`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
+pub struct HistoryLimits {
+    /// Keep at most about N lines per pane (rounded up to whole 256-line blocks); the
+    /// config file's history.max-lines-per-pane.
+    #[arg(long, value_name = "N")]
+    pub history_lines: Option<u64>,
+    /// Keep at most N compressed bytes of history per pane; history.max-bytes-per-pane.
+    #[arg(long, value_name = "N")]
+    pub history_bytes: Option<u64>,
+    /// Keep at most N compressed bytes of history over all panes; history.max-total-bytes
+    /// (default 2 GiB: a year of 100,000 lines a day of log-like text).
+    #[arg(long, value_name = "N")]
+    pub history_total_bytes: Option<u64>,
+}
+
+/// The history kept over all panes when nothing says otherwise: 2 GiB. A year of
+/// 100,000 lines a day (36.5 million, a heavy user's builds and logs) of the worst
+/// compressing text measured (log lines with random hex, 34 bytes a line on disk) is
+/// 1.24 GB; shell output and `seq`-like text take 3-10 bytes a line.
+pub const DEFAULT_TOTAL_BYTES: u64 = 2 << 30;
+
+impl HistoryLimits {
+    pub fn retention(&self) -> moshmux_store::Retention {
+        moshmux_store::Retention {
+            max_lines_per_pane: self.history_lines,
+            max_bytes_per_pane: self.history_bytes,
+            max_total_bytes: Some(self.history_total_bytes.unwrap_or(DEFAULT_TOTAL_BYTES)),
+        }
+    }
+
+    /// The same limits as `daemon` arguments.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        for (flag, value) in [
+            ("--history-lines", self.history_lines),
+            ("--history-bytes", self.history_bytes),
+            ("--history-total-bytes", self.history_total_bytes),
+        ] {
+            if let Some(value) = value {
+                args.push(flag.to_string());
+                args.push(value.to_string());
+            }
+        }
+        args
+    }
+}
+
+/// A width or height from 1 to `max` cells.
+fn cells(max: u16) -> clap::builder::RangedI64ValueParser<u16> {
+    clap::value_parser!(u16).range(1..=i64::from(max))
+}
+
+/// `N` cells or `N%`, as resize-pane's -x and -y take them.
+fn parse_length(text: &str) -> Result<control::Length, String> {
+    let bad = || format!("{text:?} is not a size (cells, or a percentage such as 50%)");
+    match text.strip_suffix('%') {
+        Some(percent) => percent
+            .parse()
+            .map(control::Length::Percent)
+            .map_err(|_| bad()),
+        None => match text.parse() {
+            Ok(0) | Err(_) => Err(bad()),
+            Ok(cells) => Ok(control::Length::Cells(cells)),
+        },
+    }
+}
+
+fn parse_line(text: &str) -> Result<LineRef, String> {
+    if text == "-" {
+        return Ok(LineRef::Oldest);
+    }
+    text.parse()
+        .map(LineRef::Number)
+        .map_err(|_| format!("{text:?} is not a line number (0, -5, or - for the end)"))
+}
+
+/// `PORT` (the shared port) or `LOW:HIGH` (a port per client), as `-p` and the config
+/// file's `server.port` take them.
+pub fn parse_ports(text: &str) -> Result<PortChoice, String> {
+    let port = |p: &str| match p.parse::<u16>() {
+        Ok(0) | Err(_) => Err(format!("{p:?} is not a port number (1-65535)")),
+        Ok(n) => Ok(n),
+    };
+    match text.split_once(':') {
+        Some((low, high)) => {
+            let (first, last) = (port(low)?, port(high)?);
+            if first > last {
+                return Err(format!("port range {first}:{last} runs backwards"));
+            }
+            Ok(PortChoice::PerClient { first, last })
+        }
+        None => {
+            let port = port(text)?;
+            Ok(PortChoice::Shared {
+                first: port,
+                last: port,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,259 @@
+//! Each command as the request it sends the daemon.
+
+use super::Command;
+use crate::control::{self, ListScope, PortChoice, Request, Target, WindowChoice};
+use crate::environment::SessionEnvironment;
+use std::net::IpAddr;
+
+/// The daemon's one UDP port unless told otherwise: the first free one from mosh's first
+/// port, so a host with one user (or a firewall opened for mosh) needs 60001 alone.
+const DEFAULT_PORTS: PortChoice = PortChoice::Shared {
+    first: 60001,
+    last: 61000,
+};
+/// Where `new` binds when neither `--bind` nor `SSH_CONNECTION` says: every address of
+/// both families (the daemon falls back to every IPv4 address on a host without IPv6).
+const ANY_ADDRESS: IpAddr = IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED);
+
+impl Command {
+    /// The request this command sends; `None` for `daemon`, which sends nothing.
+    pub fn into_request(self) -> Option<Request> {
+        let target = Target;
+        Some(match self {
+            Command::New {
+                session,
+                join_recent,
+                window_size,
+                ports,
+                bind,
+                network_timeout,
+                environment,
+                update_environment,
+                command,
+                ..
+            } => Request::NewClient(control::NewClient {
+                session: control::NewSession {
+                    name: session,
+                    command,
+                    cwd: current_dir(),
+                    join_recent,
+                    window_size,
+                    environment: SessionEnvironment::from_client(
+                        &update_environment,
+                        &environment,
+                        |name| std::env::var(name).ok(),
+                    ),
+                },
+                bind: if bind.is_empty() {
+                    vec![std::env::var("SSH_CONNECTION")
+                        .ok()
+                        .and_then(|text| ssh_server_address(&text))
+                        .unwrap_or(ANY_ADDRESS)]
+                } else {
+                    bind
+                },
+                ports: ports.unwrap_or(DEFAULT_PORTS),
+                // 0 is "never", which the daemon spells as no limit.
+                network_timeout_secs: network_timeout.filter(|&secs| secs > 0),
+            }),
+            Command::NewSession {
+                session,
+                cwd,
+                cols,
+                rows,
+                environment,
+                command,
+                ..
+            } => Request::NewSession(control::NewDetached {
+                session: control::NewSession {
+                    name: session,
+                    command: shell_command(command),
+                    cwd: cwd.or_else(current_dir),
+                    join_recent: false,
+                    window_size: None,
+                    environment: SessionEnvironment::from_client(&[], &environment, |name| {
+                        std::env::var(name).ok()
+                    }),
+                },
+                cols,
+                rows,
+            }),
+            Command::Ls { all: true, .. } => Request::ListAll(()),
+            Command::Ls { all: false, format } => Request::ListSessions(control::List {
+                format,
+                ..control::List::default()
+            }),
+            Command::HasSession { target } => Request::HasSession(control::MaybeTarget(target)),
+            Command::RenameSession { target, name } => {
+                Request::RenameSession(control::RenameSession { target, name })
+            }
+            Command::KillWindow { target } => Request::KillWindow(control::MaybeTarget(target)),
+            Command::ListWindows {
+                target,
+                all,
+                format,
+            } => Request::ListWindows(control::List {
+                target,
+                scope: if all {
+                    ListScope::All
+                } else {
+                    ListScope::Target
+                },
+                format,
+            }),
+            Command::DisplayMessage { target, format, .. } => {
+                Request::DisplayMessage(control::DisplayMessage { target, format })
+            }
+            Command::KillSession { target: t } => Request::KillSession(target(t)),
+            Command::KillServer => Request::KillServer(()),
+            Command::NewWindow { target, command } => {
+                Request::NewWindow(control::NewWindow { target, command })
+            }
+            Command::SplitWindow {
+                beside,
+                percent,
+                target,
+                command,
+                size,
+                cwd,
+                ..
+            } => Request::SplitWindow(control::SplitWindow {
+                target,
+                side_by_side: beside,
+                size: size.or(percent.map(control::Length::Percent)),
+                cwd,
+                command,
+            }),
+            Command::SelectPane { target, last: true } | Command::LastPane { target } => {
+                Request::LastPane(control::MaybeTarget(target))
+            }
+            Command::SelectPane { target: t, .. } => {
+                Request::SelectPane(target(t.unwrap_or_default()))
+            }
+            Command::KillPane { target, all: true } => {
+                Request::KillOtherPanes(control::MaybeTarget(target))
+            }
+            Command::KillPane { target: t, .. } => Request::KillPane(target(t.unwrap_or_default())),
+            Command::SelectWindow {
+                target,
+                next,
+                previous,
+                last,
+            } => {
+                let which = match (next, previous, last) {
+                    (true, _, _) => WindowChoice::Next,
+                    (_, true, _) => WindowChoice::Previous,
+                    (_, _, true) => WindowChoice::Last,
+                    _ => WindowChoice::Target,
+                };
+                Request::SelectWindow(control::SelectWindow { target, which })
+            }
+            Command::NextWindow { target } => select_window(target, WindowChoice::Next),
+            Command::PreviousWindow { target } => select_window(target, WindowChoice::Previous),
+            Command::LastWindow { target } => select_window(target, WindowChoice::Last),
+            Command::ResizePane {
+                zoom,
+                left,
+                right,
+                up,
+                down,
+                width,
+                height,
+                target,
+                adjustment,
+            } => {
+                let cells = i32::from(adjustment.unwrap_or(1));
+                let sign = |negative: bool, positive: bool| match (negative, positive) {
+                    (true, _) => -cells,
+                    (false, true) => cells,
+                    (false, false) => 0,
+                };
+                Request::ResizePane(control::ResizePane {
+                    target,
+                    zoom,
+                    width,
+                    height,
+                    across: sign(left, right),
+                    down: sign(up, down),
+                })
+            }
+            Command::RenameWindow { target, name } => {
+                Request::RenameWindow(control::RenameWindow { target, name })
+            }
+            Command::ResizeWindow { target, cols, rows } => {
+                Request::ResizeWindow(control::ResizeWindow { target, cols, rows })
+            }
+            Command::ListPanes {
+                target,
+                session,
+                all,
+                format,
+            } => Request::ListPanes(control::List {
+                target,
+                scope: match (session, all) {
+                    (_, true) => ListScope::All,
+                    (true, false) => ListScope::Session,
+                    (false, false) => ListScope::Target,
+                },
+                format,
+            }),
+            Command::SendKeys {
+                target,
+                literal,
+                keys,
+            } => Request::SendKeys(control::SendKeys {
+                target,
+                literal,
+                keys,
+            }),
+            Command::CapturePane {
+                escapes,
+                start,
+                end,
+                target,
+                ..
+            } => Request::CapturePane(control::CapturePane {
+                target,
+                escapes,
+                start,
+                end,
+            }),
+            Command::SearchHistory { target, pattern } => {
+                Request::SearchHistory(control::SearchHistory { target, pattern })
+            }
+            Command::Daemon { .. } => return None,
+        })
+    }
+}
+
+/// This process's directory, where a session's panes start unless told (None if it is
+/// not valid UTF-8: the daemon falls back to `$HOME`).
+fn current_dir() -> Option<String> {
+    std::env::current_dir()
+        .ok()
+        .and_then(|dir| dir.to_str().map(str::to_owned))
+}
+
+/// A command as tmux takes it: one argument is a shell command line, run with
+/// `$SHELL -c` (else /bin/sh); several are the program and its arguments.
+fn shell_command(command: Vec<String>) -> Vec<String> {
+    match <[String; 1]>::try_from(command) {
+        Ok([line]) => {
+            let shell = std::env::var("SHELL")
+                .ok()
+                .filter(|shell| !shell.is_empty())
+                .unwrap_or_else(|| "/bin/sh".to_string());
+            vec![shell, "-c".to_string(), line]
+        }
+        Err(command) => command,
+    }
+}
+
+/// The server's address in `SSH_CONNECTION` ("CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT").
+pub(super) fn ssh_server_address(ssh_connection: &str) -> Option<IpAddr> {
+    ssh_connection.split(' ').nth(2)?.parse().ok()
+}
+
+fn select_window(target: Option<String>, which: WindowChoice) -> Request {
+    Request::SelectWindow(control::SelectWindow { target, which })
+}

@@ -1,0 +1,108 @@
+use super::request::ssh_server_address;
+use super::*;
+use crate::control::PortChoice;
+use crate::control::Request;
+use clap::CommandFactory;
+
+fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+    Cli::try_parse_from(std::iter::once("moshmux-server").chain(args.iter().copied()))
+}
+
+#[test]
+fn definitions_are_consistent() {
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn every_flag_and_argument_has_help() {
+    let cli = Cli::command();
+    for command in cli.get_subcommands().filter(|c| !c.is_hide_set()) {
+        for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
+            let name = format!("{} {}", command.get_name(), arg.get_id());
+            assert!(arg.get_help().is_some(), "{name} has no help");
+        }
+    }
+    let help = cli.clone().render_long_help().to_string();
+    assert!(help.contains("~/.config/moshmux/config.toml") && help.contains("[history]"));
+}
+
+#[test]
+fn split_window_takes_tmux_flags() {
+    let cli = parse(&["split-window", "-h", "-p", "30", "-t", "0:1.2", "--", "sh"]).unwrap();
+    let request = cli.command.into_request().unwrap();
+    assert_eq!(
+        request,
+        Request::SplitWindow(control::SplitWindow {
+            target: "0:1.2".into(),
+            side_by_side: true,
+            size: Some(control::Length::Percent(30)),
+            cwd: None,
+            command: vec!["sh".into()],
+        })
+    );
+}
+
+#[test]
+fn history_is_bounded_by_default_and_a_flag_or_key_changes_it() {
+    let unset = HistoryLimits::default().retention();
+    assert_eq!(unset.max_total_bytes, Some(DEFAULT_TOTAL_BYTES));
+    assert_eq!(
+        (unset.max_lines_per_pane, unset.max_bytes_per_pane),
+        (None, None)
+    );
+    let given = HistoryLimits {
+        history_total_bytes: Some(5 << 30),
+        ..HistoryLimits::default()
+    };
+    assert_eq!(given.retention().max_total_bytes, Some(5 << 30));
+    // The daemon gets no flag for the default: it applies its own.
+    assert!(HistoryLimits::default().to_args().is_empty());
+}
+
+#[test]
+fn ports_are_checked() {
+    let shared = PortChoice::Shared {
+        first: 60001,
+        last: 60001,
+    };
+    let range = PortChoice::PerClient {
+        first: 60000,
+        last: 61000,
+    };
+    assert_eq!(parse_ports("60001"), Ok(shared));
+    assert_eq!(parse_ports("60000:61000"), Ok(range));
+    assert_eq!(
+        parse_ports("60000:60000").map(PortChoice::range),
+        Ok((60000, 60000))
+    );
+    assert!(parse_ports("61000:60000").is_err());
+    assert!(parse_ports("0").is_err());
+    assert!(parse_ports("http").is_err());
+    assert!(parse(&["new", "-p", "70000"]).is_err());
+    assert!(parse(&["new", "--bind", "not-an-address"]).is_err());
+}
+
+#[test]
+fn the_ssh_connection_names_the_address_to_bind() {
+    let v4 = "192.0.2.7 52110 198.51.100.1 22";
+    assert_eq!(ssh_server_address(v4), "198.51.100.1".parse().ok());
+    let v6 = "2001:db8::7 52110 2001:db8::1 22";
+    assert_eq!(ssh_server_address(v6), "2001:db8::1".parse().ok());
+    // A scoped link-local address cannot be bound as such: bind every address instead.
+    assert_eq!(ssh_server_address("fe80::7 1 fe80::1%eth0 22"), None);
+    assert_eq!(ssh_server_address(""), None);
+}
+
+#[test]
+fn unknown_flags_get_one_line_naming_the_accepted_ones() {
+    let args = ["moshmux-server", "split-window", "-x", "-t", "0"];
+    let error = Cli::try_parse_from(args).unwrap_err();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let line = usage_error(&error, &args);
+    assert!(!line.contains('\n'), "{line}");
+    assert!(line.contains("'-x'"), "{line}");
+    assert!(
+        line.contains("-h, -v, -p PCT, -t TARGET, -- COMMAND..."),
+        "{line}"
+    );
+}

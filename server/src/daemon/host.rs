@@ -1,0 +1,207 @@
+//! The daemon's side of the mux's effects: real PTYs for panes, real UDP sockets for
+//! the mux's listeners, keys from the OS's random source. The mux asks for these through
+//! [`Host`] or leaves them in its action queue; this is the one place that does them.
+
+use crate::mux::{Action, Host, ListenerId};
+use crate::pane::{PaneSpawn, SpawnedPane};
+use crate::pane_id::PaneId;
+use crate::pty::{PaneEvent, Pty};
+use moshmux_proto::{SessionKey, Transmit};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// Largest datagram read; longer ones are truncated (and then fail authentication).
+const MAX_DATAGRAM: usize = 65_535;
+
+/// Pause after a failed receive.
+const RECEIVE_ERROR_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// A datagram that arrived at one of the daemon's UDP ports.
+#[derive(Debug)]
+pub struct Datagram {
+    pub listener: ListenerId,
+    pub from: SocketAddr,
+    pub contents: Vec<u8>,
+}
+
+/// One listener's UDP socket and the task that reads it.
+struct ListenerSocket {
+    socket: Arc<UdpSocket>,
+    reader: JoinHandle<()>,
+}
+
+impl Drop for ListenerSocket {
+    fn drop(&mut self) {
+        // The reader holds the other reference to the socket; stopping it closes it.
+        self.reader.abort();
+    }
+}
+
+pub struct DaemonHost {
+    ptys: HashMap<PaneId, Pty>,
+    listeners: HashMap<ListenerId, ListenerSocket>,
+    pane_events: mpsc::Sender<PaneEvent>,
+    datagrams: mpsc::Sender<Datagram>,
+}
+
+impl DaemonHost {
+    pub fn new(
+        pane_events: mpsc::Sender<PaneEvent>,
+        datagrams: mpsc::Sender<Datagram>,
+    ) -> DaemonHost {
+        DaemonHost {
+            ptys: HashMap::new(),
+            listeners: HashMap::new(),
+            pane_events,
+            datagrams,
+        }
+    }
+
+    pub fn carry_out(&mut self, action: Action) {
+        match action {
+            Action::WritePane { pane, bytes } => {
+                if let Some(pty) = self.ptys.get_mut(&pane) {
+                    pty.write_input(&bytes);
+                }
+            }
+            Action::ResizePane { pane, size } => {
+                if let Some(pty) = self.ptys.get_mut(&pane) {
+                    pty.resize(size);
+                }
+            }
+            // Dropping the PTY hangs its programs up and ends its threads.
+            Action::ClosePane { pane } => drop(self.ptys.remove(&pane)),
+            Action::CloseListener { listener } => drop(self.listeners.remove(&listener)),
+        }
+    }
+
+    /// Sends a datagram from a listener. A full socket buffer drops it, as the network
+    /// could: SSP retransmits what matters.
+    pub fn transmit(&self, listener: ListenerId, transmit: &Transmit) {
+        let Some(open) = self.listeners.get(&listener) else {
+            return;
+        };
+        if let Err(error) = open
+            .socket
+            .try_send_to(&transmit.contents, transmit.destination)
+        {
+            tracing::debug!(listener = listener.0, %error, "sending a datagram failed");
+        }
+    }
+}
+
+impl Host for DaemonHost {
+    fn spawn_pane(&mut self, pane: PaneId, spec: &PaneSpawn) -> anyhow::Result<SpawnedPane> {
+        crate::fd_limit::check_room_for_pane()?;
+        let (pty, spawned) = Pty::spawn(pane, spec, self.pane_events.clone())?;
+        self.ptys.insert(pane, pty);
+        Ok(spawned)
+    }
+
+    fn open_listener(
+        &mut self,
+        listener: ListenerId,
+        bind: IpAddr,
+        ports: (u16, u16),
+    ) -> Result<u16, String> {
+        let socket = bind_port(bind, ports)?;
+        let start = || -> std::io::Result<(u16, Arc<UdpSocket>)> {
+            socket.set_nonblocking(true)?;
+            let port = socket.local_addr()?.port();
+            Ok((port, Arc::new(UdpSocket::from_std(socket)?)))
+        };
+        let (port, socket) = start().map_err(|e| format!("cannot start the UDP port: {e}"))?;
+        let reader = tokio::spawn(read_datagrams(
+            listener,
+            Arc::clone(&socket),
+            self.datagrams.clone(),
+        ));
+        self.listeners
+            .insert(listener, ListenerSocket { socket, reader });
+        Ok(port)
+    }
+
+    fn session_key(&mut self) -> Result<SessionKey, String> {
+        SessionKey::generate().map_err(|e| format!("cannot make a session key: {e}"))
+    }
+
+    fn input_room(&self, pane: PaneId) -> usize {
+        self.ptys.get(&pane).map_or(0, Pty::input_room)
+    }
+
+    fn foreground_command(&self, pane: PaneId) -> Option<String> {
+        self.ptys.get(&pane)?.foreground_command()
+    }
+
+    fn current_path(&self, pane: PaneId) -> Option<std::path::PathBuf> {
+        self.ptys.get(&pane)?.foreground_cwd()
+    }
+}
+
+/// Forwards what arrives at one listener to the daemon's loop, until aborted.
+async fn read_datagrams(
+    listener: ListenerId,
+    socket: Arc<UdpSocket>,
+    datagrams: mpsc::Sender<Datagram>,
+) {
+    let mut buffer = vec![0u8; MAX_DATAGRAM];
+    loop {
+        match socket.recv_from(&mut buffer).await {
+            Ok((len, from)) => {
+                let datagram = Datagram {
+                    listener,
+                    from,
+                    contents: buffer[..len].to_vec(),
+                };
+                if datagrams.send(datagram).await.is_err() {
+                    return;
+                }
+            }
+            // ICMP errors from an earlier send surface here on some systems; they say
+            // nothing about what arrives next. A pause keeps an error that repeats from
+            // spinning.
+            Err(error) => {
+                tracing::trace!(listener = listener.0, %error, "receiving a datagram");
+                tokio::time::sleep(RECEIVE_ERROR_PAUSE).await;
+            }
+        }
+    }
+}
+
+/// Binds the first free port in `ports` on `bind`. Only "in use" moves on to the next
+/// port; any other failure (an address this host lacks, a privileged port) is the same
+/// for every port and is reported at once. `::` is both families on Linux (dual stack);
+/// on a host without IPv6 it falls back to `0.0.0.0`, every IPv4 address.
+fn bind_port(bind: IpAddr, ports: (u16, u16)) -> Result<std::net::UdpSocket, String> {
+    match bind_first_free(bind, ports) {
+        Err(error) if bind == IpAddr::V6(Ipv6Addr::UNSPECIFIED) && !has_ipv6() => {
+            tracing::info!(%error, "no IPv6 here: listening on IPv4 alone");
+            bind_first_free(IpAddr::V4(Ipv4Addr::UNSPECIFIED), ports)
+        }
+        result => result,
+    }
+}
+
+fn bind_first_free(bind: IpAddr, ports: (u16, u16)) -> Result<std::net::UdpSocket, String> {
+    for port in ports.0..=ports.1 {
+        match std::net::UdpSocket::bind(SocketAddr::new(bind, port)) {
+            Ok(socket) => return Ok(socket),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
+            Err(e) => return Err(format!("cannot open UDP port {port} on {bind}: {e}")),
+        }
+    }
+    Err(format!(
+        "no free UDP port in {}:{} on {bind}",
+        ports.0, ports.1
+    ))
+}
+
+/// Whether an IPv6 socket can be had at all (a kernel booted with `ipv6.disable=1`, or a
+/// container without it, cannot).
+fn has_ipv6() -> bool {
+    std::net::UdpSocket::bind((Ipv6Addr::UNSPECIFIED, 0)).is_ok()
+}

@@ -1,0 +1,524 @@
+//! Control requests: what `moshmux-server` commands ask of the daemon, each carried out
+//! on the mux's state. Targets arrive as the user typed them and are resolved here
+//! (`resolve.rs`), against what exists now.
+
+use super::resolve::Location;
+use super::{Answer, Host, Mux};
+use crate::control::{self, NewSession, Reply, Request, WindowSize};
+use crate::history;
+use crate::keys::{self, KeyError};
+use crate::layout::{LayoutError, Orientation};
+use crate::output_stream::{self, OutputPlan};
+use crate::pane_id::{PaneId, SessionId, Size};
+use crate::session::Session;
+use crate::store_health::moved_aside_hint;
+use crate::target::{quoted, TargetError};
+use crate::window::Window;
+use moshmux_proto::label::{is_session_name, is_window_name, SESSION_NAME_RULE, WINDOW_NAME_RULE};
+use moshmux_proto::screen::{MAX_COLS, MAX_ROWS};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::{Instant, SystemTime};
+
+/// Window size for sessions no client has sized yet, as tmux's default-size.
+const DEFAULT_SIZE: Size = Size { rows: 24, cols: 80 };
+
+/// Why a command failed; each renders as the one line the user sees.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error("can't find session: {}; sessions: {existing}", quoted(name))]
+    NoSession { name: String, existing: String },
+    #[error(
+        "can't find window: {} in session {session}; windows: {existing}",
+        quoted(window)
+    )]
+    NoWindow {
+        window: String,
+        session: String,
+        existing: String,
+    },
+    #[error("can't find pane: {index} in window {window}; panes: {existing}")]
+    NoPaneIndex {
+        index: usize,
+        window: String,
+        existing: String,
+    },
+    #[error("can't find pane {id}; panes: {existing}")]
+    NoPaneId { id: PaneId, existing: String },
+    #[error("no sessions")]
+    NoSessions,
+    #[error("no last window")]
+    NoLastWindow,
+    #[error("no last pane")]
+    NoLastPane,
+    /// next-window or previous-window in a session of one window.
+    #[error("no {0} window")]
+    NoWindowThatWay(&'static str),
+    #[error("duplicate session: {}", quoted(.0))]
+    DuplicateSession(String),
+    #[error("bad session name \"{}\": {SESSION_NAME_RULE}", quoted(.0))]
+    BadSessionName(String),
+    #[error("bad window name \"{}\": {WINDOW_NAME_RULE}", quoted(.0))]
+    BadWindowName(String),
+    #[error(
+        "{bytes} bytes of keys is more than {pane} takes now ({room} more: a pane holds \
+         at most 4 MiB its program has not read); nothing was sent"
+    )]
+    InputFull {
+        pane: PaneId,
+        bytes: usize,
+        room: usize,
+    },
+    #[error(
+        "a window is at most {MAX_COLS}x{MAX_ROWS} (the most a client can show), not \
+         {cols}x{rows}"
+    )]
+    WindowTooLarge { cols: u16, rows: u16 },
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The program could not be started (with the cause chain, on one line).
+    #[error("{0}")]
+    Spawn(String),
+    #[error("cannot allocate a pane id: {0}")]
+    PaneId(String),
+    #[error("{0}")]
+    History(String),
+    /// The client's UDP endpoint could not be opened.
+    #[error("{0}")]
+    Endpoint(String),
+}
+
+pub(super) type Outcome = Result<String, CommandError>;
+
+impl Mux {
+    pub(super) fn request(
+        &mut self,
+        now: Instant,
+        wall: SystemTime,
+        request: Request,
+        host: &mut dyn Host,
+    ) -> Answer {
+        // Whatever a request does may show on a client's screen.
+        self.dirty.everything = true;
+        self.refresh_foreground(host, |_| true);
+        let had_sessions = !self.sessions.is_empty();
+        let outcome = match request {
+            Request::NewClient(new) => {
+                let reply = match self.new_client(new, now, wall, host) {
+                    Ok(connect) => Reply::Connect(connect),
+                    Err(error) => Reply::Error(error.to_string()),
+                };
+                // A daemon started for a session that could not start ends.
+                self.stop_when_idle();
+                return Answer::Reply(reply);
+            }
+            Request::NewSession(new) => {
+                let outcome = self.new_detached(new, wall, host);
+                // A daemon started for a session that could not start ends.
+                self.stop_when_idle();
+                outcome
+            }
+            Request::ListSessions(list) => Ok(self.list_sessions(&list, host)),
+            Request::HasSession(t) => self
+                .resolve_or_recent(t.0.as_deref())
+                .map(|_| String::new()),
+            Request::RenameSession(rename) => self.rename_session(rename),
+            Request::KillSession(t) => self.kill_session(&t.0, now),
+            Request::KillServer(()) => {
+                self.shutdown();
+                return Answer::Reply(Reply::Ok(String::new()));
+            }
+            Request::NewWindow(new) => self.new_window(new, host),
+            Request::KillWindow(t) => self.kill_window(t.0.as_deref(), now),
+            Request::ListWindows(list) => self.list_windows(&list, host),
+            Request::SplitWindow(split) => self.split_window(split, host),
+            Request::SelectPane(t) => self.select_pane(&t.0),
+            Request::KillPane(t) => self.kill_pane(&t.0, now),
+            Request::KillOtherPanes(t) => self.kill_other_panes(t.0.as_deref(), now),
+            Request::SelectWindow(select) => self.select_window(select),
+            Request::LastPane(t) => self.last_pane(t.0.as_deref()),
+            Request::ResizePane(resize) => self.resize_pane(resize),
+            Request::RenameWindow(rename) => self.rename_window(rename),
+            Request::ResizeWindow(resize) => self.resize_window(resize),
+            Request::ListPanes(list) => self.list_panes(&list, host),
+            Request::DisplayMessage(display) => {
+                self.display_message(display.target.as_deref(), &display.format, host)
+            }
+            Request::SendKeys(send) => self.send_keys(send, host),
+            Request::CapturePane(capture) => match self.capture_pane(capture) {
+                Ok(plan) => return Answer::Stream(plan),
+                Err(error) => Err(error),
+            },
+            Request::ListAll(()) => {
+                Ok(self.list_sessions(&control::List::default(), host) + &self.list_ended())
+            }
+            Request::SearchHistory(search) => match self.search_history(search) {
+                Ok(plan) => return Answer::Stream(plan),
+                Err(error) => Err(error),
+            },
+        };
+        // A daemon whose sessions are all gone ends, like tmux's server, once its clients
+        // have been told.
+        if had_sessions {
+            self.stop_when_idle();
+        }
+        Answer::Reply(match outcome {
+            Ok(text) => Reply::Ok(text),
+            Err(error) => Reply::Error(error.to_string()),
+        })
+    }
+
+    /// Creates a session, or finds the one of that name (with no name and `join_recent`,
+    /// the one used last); gives it the window size policy asked for; returns its index.
+    pub(super) fn new_session(
+        &mut self,
+        new: control::NewSession,
+        wall: SystemTime,
+        host: &mut dyn Host,
+    ) -> Result<SessionId, CommandError> {
+        let policy = new.window_size;
+        let id = match self.existing_session(&new) {
+            Some(id) => {
+                if let Some(session) = self.sessions.get_mut(&id) {
+                    session.environment.update(new.environment);
+                }
+                id
+            }
+            None => self.create_session(new, DEFAULT_SIZE, wall, host)?,
+        };
+        self.set_window_size(id, policy);
+        Ok(id)
+    }
+
+    /// Gives the session the window size policy asked for, if one was.
+    fn set_window_size(&mut self, id: SessionId, policy: Option<WindowSize>) {
+        if let (Some(policy), Some(session)) = (policy, self.sessions.get_mut(&id)) {
+            session.window_size = policy;
+        }
+    }
+
+    /// The session `new` joins, if it joins one.
+    pub(super) fn existing_session(&self, new: &control::NewSession) -> Option<SessionId> {
+        match &new.name {
+            Some(name) => self.session_named(name),
+            None if new.join_recent => self.recent_session(),
+            None => None,
+        }
+    }
+
+    /// A session of `new`'s name (else its id's number), command, directory and
+    /// environment, laid out at `size`.
+    fn create_session(
+        &mut self,
+        new: NewSession,
+        size: Size,
+        wall: SystemTime,
+        host: &mut dyn Host,
+    ) -> Result<SessionId, CommandError> {
+        let NewSession {
+            name,
+            command,
+            cwd,
+            environment,
+            ..
+        } = new;
+        let name = match name {
+            Some(name) => {
+                check_session_name(&name)?;
+                name
+            }
+            None => loop {
+                let candidate = self.next_session.to_string();
+                if self.session_named(&candidate).is_none() {
+                    break candidate;
+                }
+                self.next_session += 1;
+            },
+        };
+        let cwd = cwd.map(PathBuf::from);
+        let id = self.allocate_pane_id()?;
+        let pane = self.spawn(host, id, command, cwd.clone(), size, &environment)?;
+        let id = SessionId(self.next_session);
+        self.next_session += 1;
+        let mut session = Session::new(id, name, cwd, pane, size, wall);
+        session.environment = environment;
+        self.sessions.insert(id, session);
+        Ok(id)
+    }
+
+    /// `new-session -d`: a session of its own size that no client joins; as tmux, a
+    /// name already taken is refused rather than joined.
+    fn new_detached(
+        &mut self,
+        new: control::NewDetached,
+        wall: SystemTime,
+        host: &mut dyn Host,
+    ) -> Outcome {
+        let size = Size {
+            cols: new.cols.unwrap_or(DEFAULT_SIZE.cols),
+            rows: new.rows.unwrap_or(DEFAULT_SIZE.rows),
+        };
+        if size.cols > MAX_COLS || size.rows > MAX_ROWS {
+            return Err(CommandError::WindowTooLarge {
+                cols: size.cols,
+                rows: size.rows,
+            });
+        }
+        let name = new.session.name.as_ref();
+        if let Some(name) = name.filter(|n| self.session_named(n).is_some()) {
+            return Err(CommandError::DuplicateSession(name.clone()));
+        }
+        let policy = new.session.window_size;
+        let id = self.create_session(new.session, size, wall, host)?;
+        // Created counts as used, so commands without -t find it as tmux's do.
+        self.touch(id);
+        self.set_window_size(id, policy);
+        Ok(String::new())
+    }
+
+    pub(super) fn rename_session(&mut self, rename: control::RenameSession) -> Outcome {
+        check_session_name(&rename.name)?;
+        let location = self.resolve_or_recent(rename.target.as_deref())?;
+        if self
+            .session_named(&rename.name)
+            .is_some_and(|other| other != location.session)
+        {
+            return Err(CommandError::DuplicateSession(rename.name));
+        }
+        if let Some(session) = self.sessions.get_mut(&location.session) {
+            session.name = rename.name;
+        }
+        Ok(String::new())
+    }
+
+    /// Closes every pane of the window, as tmux's kill-window.
+    pub(super) fn kill_window(&mut self, target: Option<&str>, now: Instant) -> Outcome {
+        let location = self.resolve_or_recent(target)?;
+        let panes = self.sessions[&location.session]
+            .window(location.window)
+            .map(Window::panes)
+            .unwrap_or_default();
+        for pane in panes {
+            self.close_pane(pane, now);
+        }
+        Ok(String::new())
+    }
+
+    fn kill_session(&mut self, target: &str, now: Instant) -> Outcome {
+        let location = self.resolve(target)?;
+        let Some(session) = self.sessions.remove(&location.session) else {
+            return Ok(String::new());
+        };
+        for id in session.panes() {
+            if let Some(mut pane) = self.panes.remove(&id) {
+                self.actions
+                    .push_back(super::Action::ClosePane { pane: id });
+                pane.end_history();
+            }
+        }
+        self.session_ended(&session, now);
+        Ok(String::new())
+    }
+
+    pub(super) fn new_window(&mut self, new: control::NewWindow, host: &mut dyn Host) -> Outcome {
+        let location = self.resolve(&new.target)?;
+        let session = &self.sessions[&location.session];
+        let (cwd, size) = (session.cwd.clone(), session.size());
+        let environment = session.environment.clone();
+        let id = self.allocate_pane_id()?;
+        let pane = self.spawn(host, id, new.command, cwd, size, &environment)?;
+        if let Some(session) = self.sessions.get_mut(&location.session) {
+            session.add_window(pane);
+        }
+        Ok(String::new())
+    }
+
+    pub(super) fn split_window(
+        &mut self,
+        split: control::SplitWindow,
+        host: &mut dyn Host,
+    ) -> Outcome {
+        let location = self.resolve(&split.target)?;
+        let orientation = if split.side_by_side {
+            Orientation::SideBySide
+        } else {
+            Orientation::Stacked
+        };
+        let cwd = match &split.cwd {
+            Some(template) => Some(PathBuf::from(self.expand_at(&location, template, host))),
+            None => self.sessions[&location.session].cwd.clone(),
+        };
+        let session = &self.sessions[&location.session];
+        let environment = session.environment.clone();
+        let Some(window) = session.window(location.window) else {
+            return Ok(String::new());
+        };
+        // Lay the split out on a copy first: the new pane's size is needed to start it,
+        // and a program that fails to start must leave the window as it was.
+        let mut trial = window.clone();
+        let new_id = self.allocate_pane_id()?;
+        trial.split(location.pane, new_id, orientation, split.size)?;
+        let size = trial
+            .rects()
+            .into_iter()
+            .find(|(id, _)| *id == new_id)
+            .map(|(_, rect)| rect.size())
+            .ok_or(LayoutError::NoSuchPane(new_id))?;
+        self.spawn(host, new_id, split.command, cwd, size, &environment)?;
+        if let Some(window) = self.window_mut(location.session, location.window) {
+            *window = trial;
+        }
+        self.apply_layout(location.session, location.window);
+        Ok(String::new())
+    }
+
+    pub(super) fn select_pane(&mut self, target: &str) -> Outcome {
+        let location = self.resolve(target)?;
+        if let Some(session) = self.sessions.get_mut(&location.session) {
+            session.select_window(location.window);
+        }
+        if let Some(window) = self.window_mut(location.session, location.window) {
+            window.select(location.pane);
+        }
+        self.apply_layout(location.session, location.window);
+        Ok(String::new())
+    }
+
+    pub(super) fn kill_pane(&mut self, target: &str, now: Instant) -> Outcome {
+        let location = self.resolve(target)?;
+        self.close_pane(location.pane, now);
+        Ok(String::new())
+    }
+
+    pub(super) fn toggle_zoom(&mut self, target: &str) -> Outcome {
+        let location = self.resolve(target)?;
+        self.zoom(&location)
+    }
+
+    pub(super) fn zoom(&mut self, location: &Location) -> Outcome {
+        if let Some(window) = self.window_mut(location.session, location.window) {
+            window.select(location.pane);
+            window.toggle_zoom();
+        }
+        self.apply_layout(location.session, location.window);
+        Ok(String::new())
+    }
+
+    pub(super) fn rename_window(&mut self, rename: control::RenameWindow) -> Outcome {
+        if !is_window_name(&rename.name) {
+            return Err(CommandError::BadWindowName(rename.name));
+        }
+        let location = self.resolve(&rename.target)?;
+        if let Some(window) = self.window_mut(location.session, location.window) {
+            window.rename(rename.name);
+        }
+        Ok(String::new())
+    }
+
+    fn resize_window(&mut self, resize: control::ResizeWindow) -> Outcome {
+        if resize.cols > MAX_COLS || resize.rows > MAX_ROWS {
+            return Err(CommandError::WindowTooLarge {
+                cols: resize.cols,
+                rows: resize.rows,
+            });
+        }
+        let location = self.resolve(&resize.target)?;
+        if let Some(window) = self.window_mut(location.session, location.window) {
+            window.resize(Size {
+                rows: resize.rows,
+                cols: resize.cols,
+            });
+        }
+        self.apply_layout(location.session, location.window);
+        Ok(String::new())
+    }
+
+    fn send_keys(&mut self, send: control::SendKeys, host: &dyn Host) -> Outcome {
+        let location = self.resolve(&send.target)?;
+        let Some(pane) = self.panes.get(&location.pane) else {
+            return Ok(String::new());
+        };
+        let application_cursor = pane.modes().application_cursor;
+        let mut bytes = Vec::new();
+        for key in &send.keys {
+            if send.literal {
+                bytes.extend_from_slice(key.as_bytes());
+            } else {
+                bytes.extend(keys::key_bytes(key, application_cursor)?);
+            }
+        }
+        // All or nothing: a pane would drop what does not fit.
+        let room = host.input_room(location.pane);
+        if bytes.len() > room {
+            return Err(CommandError::InputFull {
+                pane: location.pane,
+                bytes: bytes.len(),
+                room,
+            });
+        }
+        self.actions.push_back(super::Action::WritePane {
+            pane: location.pane,
+            bytes,
+        });
+        Ok(String::new())
+    }
+
+    /// The pane's screen and history; `%ID` also reaches a pane that has ended (here or
+    /// under an earlier daemon) as long as its history is kept.
+    fn capture_pane(&self, capture: control::CapturePane) -> Result<OutputPlan, CommandError> {
+        let id = self.resolve_with_history(&capture.target)?;
+        let screen = self.panes.get(&id).map(|pane| {
+            let text = pane.capture(capture.escapes);
+            text.lines().map(str::to_owned).collect()
+        });
+        Ok(output_stream::plan(
+            self.store.clone(),
+            id,
+            screen,
+            capture.start,
+            capture.end,
+            capture.escapes,
+        ))
+    }
+
+    fn search_history(&self, search: control::SearchHistory) -> Result<OutputPlan, CommandError> {
+        let id = self.resolve_with_history(&search.target)?;
+        Ok(output_stream::plan_search(
+            self.store.clone(),
+            id,
+            search.pattern,
+        ))
+    }
+
+    /// A live pane, or (for `%ID`) an ended one the store has history for.
+    fn resolve_with_history(&self, target: &str) -> Result<PaneId, CommandError> {
+        match self.resolve(target) {
+            Ok(location) => Ok(location.pane),
+            Err(error) => match crate::target::Target::parse(target) {
+                Ok(crate::target::Target::Pane(id)) if history::known(&self.store, id) => Ok(id),
+                Ok(crate::target::Target::Pane(_)) => match moved_aside_hint(&self.store) {
+                    Some(hint) => Err(CommandError::History(format!("{error}; {hint}"))),
+                    None => Err(error),
+                },
+                _ => Err(error),
+            },
+        }
+    }
+
+    fn list_ended(&self) -> String {
+        let live: HashSet<PaneId> = self.panes.keys().copied().collect();
+        history::list_ended(&self.store, &live)
+    }
+}
+
+/// Names that target syntax could not reach are refused up front.
+fn check_session_name(name: &str) -> Result<(), CommandError> {
+    if !is_session_name(name) {
+        return Err(CommandError::BadSessionName(name.to_string()));
+    }
+    Ok(())
+}

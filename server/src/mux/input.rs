@@ -1,0 +1,389 @@
+//! Attached clients: opening their endpoints, and carrying out what they send. Every
+//! command goes through the same mux operation as its command-line counterpart, aimed at
+//! the client's session by name (a name is a valid target: it means the session's active
+//! window and pane).
+
+use super::clients::ClientEndpoint;
+use super::{Action, ClientId, CommandError, GoneReason, Host, Lifetime, Mux, FIRST_CONTACT_LIMIT};
+use crate::control::{self, Connect, WindowChoice};
+use crate::layout::Rect;
+use crate::pane_id::{PaneId, SessionId, Size};
+use moshmux_proto::screen::{MAX_COLS, MAX_ROWS};
+use moshmux_proto::user::Direction;
+use moshmux_proto::{IdEvent, MuxCommand, UserEvent, UserStream};
+use std::time::{Duration, Instant, SystemTime};
+
+impl Mux {
+    /// Creates or joins the session, then opens a UDP endpoint for one client with a
+    /// fresh key: on the daemon's shared port, or on a port of its own. The port is taken
+    /// first, so a full range leaves no session behind; a join first closes the
+    /// session's endpoints whose clients went silent, which may free that very port.
+    pub(super) fn new_client(
+        &mut self,
+        new: control::NewClient,
+        now: Instant,
+        wall: SystemTime,
+        host: &mut dyn Host,
+    ) -> Result<Connect, CommandError> {
+        let id = ClientId(self.next_client);
+        if let Some(session) = self.existing_session(&new.session) {
+            self.reclaim_silent(session, id, now);
+        }
+        let key = host.session_key().map_err(CommandError::Endpoint)?;
+        let (_, port) = self
+            .listeners
+            .open_for(id, &new.bind, new.ports, host, &mut self.actions)
+            .map_err(CommandError::Endpoint)?;
+        self.next_client += 1;
+        let session = match self.new_session(new.session, wall, host) {
+            Ok(session) => session,
+            Err(error) => {
+                self.close_listeners_of(id);
+                return Err(error);
+            }
+        };
+        let active_at = self.touch(session);
+        let lifetime = Lifetime {
+            first_contact: FIRST_CONTACT_LIMIT,
+            silence: new.network_timeout_secs.map(Duration::from_secs),
+        };
+        let mut client = ClientEndpoint::new(session, &key, lifetime, now);
+        client.active_at = active_at;
+        while let Some(event) = client.poll_id_event() {
+            self.routes.apply(id, event);
+        }
+        tracing::info!(client = id.0, %session, port, "client endpoint opened");
+        self.clients.insert(id, client);
+        self.dirty.everything = true;
+        Ok(Connect {
+            port,
+            key: *key.as_bytes(),
+            notices: {
+                self.health.update(&self.store, now);
+                let mut notices = std::mem::take(&mut self.notices);
+                notices.extend(self.health.lines_for_new());
+                notices
+            },
+        })
+    }
+
+    /// Carries out what a client sent: its input, commands and scroll requests.
+    pub(super) fn user_input(
+        &mut self,
+        id: ClientId,
+        stream: UserStream,
+        now: Instant,
+        host: &mut dyn Host,
+    ) {
+        let Some(client) = self
+            .clients
+            .get(&id)
+            .filter(|client| !client.is_finishing())
+        else {
+            return;
+        };
+        let session = client.session;
+        let closing = client.peer_closed();
+        self.heard_from.insert(id);
+        // Updates without events come and go as the stream is trimmed; only input is
+        // activity.
+        let input = !stream.events().is_empty();
+        if input && self.sessions.contains_key(&session) {
+            let active_at = self.touch(session);
+            if let Some(client) = self.clients.get_mut(&id) {
+                client.active_at = active_at;
+            }
+            self.reclaim_silent(session, id, now);
+        }
+        for event in stream.events() {
+            match event {
+                UserEvent::Command(MuxCommand::Detach) => {
+                    self.detach(id, now);
+                    break;
+                }
+                UserEvent::Resize { rows, cols } => {
+                    if let Some(client) = self.clients.get_mut(&id) {
+                        client.size = Some(Size {
+                            rows: (*rows).clamp(1, MAX_ROWS),
+                            cols: (*cols).clamp(1, MAX_COLS),
+                        });
+                    }
+                }
+                event => {
+                    let name = self.sessions.get(&session).map(|s| s.name.clone());
+                    let outcome = match name {
+                        Some(name) => self.user_event(&name, event, now, host),
+                        None => Ok(()),
+                    };
+                    if let Err(error) = outcome {
+                        tracing::debug!(client = id.0, %error, "client command failed");
+                    }
+                }
+            }
+        }
+        // A client that closed its side without saying why has left all the same.
+        if closing {
+            self.detach(id, now);
+        }
+        self.fit_session(session);
+        if let Some(srtt) = self
+            .clients
+            .get(&id)
+            .filter(|c| !c.is_finishing())
+            .map(ClientEndpoint::srtt)
+        {
+            let view = self.views.entry(id).or_default();
+            view.set_requests(&self.store, stream.scroll, stream.search.clone(), now, srtt);
+        }
+        self.dirty.everything = true;
+    }
+
+    /// Marks the session, and the client acting on it, as used now; returns the
+    /// activity clock's new reading for the client.
+    pub(super) fn touch(&mut self, session: SessionId) -> u64 {
+        self.activity += 1;
+        if let Some(session) = self.sessions.get_mut(&session) {
+            session.last_used = self.activity;
+        }
+        self.activity
+    }
+
+    /// The client detached: it stops counting as attached at once; its endpoint stays a
+    /// moment to acknowledge the detach again should that acknowledgement be lost.
+    fn detach(&mut self, id: ClientId, now: Instant) {
+        self.heard_from.remove(&id);
+        self.views.remove(&id);
+        if let Some(client) = self.clients.get_mut(&id) {
+            if !client.is_finishing() {
+                tracing::info!(client = id.0, session = %client.session, "client detached");
+            }
+            client.leave(now);
+            let session = client.session;
+            self.fit_session(session);
+        }
+    }
+
+    pub(super) fn drop_client(&mut self, id: ClientId, reason: GoneReason) {
+        self.heard_from.remove(&id);
+        self.views.remove(&id);
+        if let Some(client) = self.clients.remove(&id) {
+            tracing::info!(client = id.0, session = %client.session, ?reason, "client endpoint closed");
+            for connection_id in client.connection_ids() {
+                self.routes.apply(id, IdEvent::Remove(connection_id));
+            }
+            self.close_listeners_of(id);
+            // Its size no longer counts.
+            self.fit_session(client.session);
+            self.dirty.everything = true;
+        }
+    }
+
+    /// Closes the port a client had of its own, if it had one.
+    fn close_listeners_of(&mut self, id: ClientId) {
+        for listener in self.listeners.take_owned_by(id) {
+            self.actions.push_back(Action::CloseListener { listener });
+        }
+    }
+
+    /// Lays the session's windows out at the size its policy picks among its clients.
+    fn fit_session(&mut self, id: SessionId) {
+        let clients = self
+            .clients
+            .values()
+            .filter(|client| client.session == id && !client.is_finishing())
+            .filter_map(|client| Some((client.active_at, client.size?)));
+        let Some(session) = self.sessions.get_mut(&id) else {
+            return;
+        };
+        let Some(size) = session.window_size.choose(clients) else {
+            return;
+        };
+        if size == session.size() {
+            return;
+        }
+        session.resize(size);
+        let windows: Vec<u32> = session.windows().map(|w| w.index).collect();
+        for window in windows {
+            self.apply_layout(id, window);
+        }
+    }
+
+    fn user_event(
+        &mut self,
+        session: &str,
+        event: &UserEvent,
+        now: Instant,
+        host: &mut dyn Host,
+    ) -> Result<(), CommandError> {
+        match event {
+            UserEvent::Keys(bytes) => {
+                let location = self.resolve(session)?;
+                if self.panes.contains_key(&location.pane) {
+                    self.actions.push_back(Action::WritePane {
+                        pane: location.pane,
+                        bytes: bytes.clone(),
+                    });
+                }
+            }
+            // The caller keeps the client's size and fits the session to its clients.
+            UserEvent::Resize { .. } => {}
+            UserEvent::Command(command) => self.mux_command(session, command, now, host)?,
+        }
+        Ok(())
+    }
+
+    fn mux_command(
+        &mut self,
+        session: &str,
+        command: &MuxCommand,
+        now: Instant,
+        host: &mut dyn Host,
+    ) -> Result<(), CommandError> {
+        let target = session.to_string();
+        let split = |side_by_side| control::SplitWindow {
+            target: target.clone(),
+            side_by_side,
+            size: None,
+            cwd: None,
+            command: Vec::new(),
+        };
+        match command {
+            MuxCommand::SplitHorizontal => self.split_window(split(true), host).map(drop),
+            MuxCommand::SplitVertical => self.split_window(split(false), host).map(drop),
+            MuxCommand::SelectPane(direction) => match self.neighbour(session, *direction)? {
+                Some(pane) => self.select_pane(&pane.to_string()).map(drop),
+                None => Ok(()),
+            },
+            MuxCommand::NextPane => {
+                let location = self.resolve(session)?;
+                let panes = self.sessions[&location.session]
+                    .window(location.window)
+                    .map(|w| w.panes())
+                    .unwrap_or_default();
+                let at = panes.iter().position(|&p| p == location.pane).unwrap_or(0);
+                match panes.get((at + 1) % panes.len().max(1)) {
+                    Some(next) => self.select_pane(&next.to_string()).map(drop),
+                    None => Ok(()),
+                }
+            }
+            MuxCommand::ToggleZoom => self.toggle_zoom(session).map(drop),
+            MuxCommand::KillPane => self.kill_pane(session, now).map(drop),
+            MuxCommand::NewWindow => self
+                .new_window(
+                    control::NewWindow {
+                        target,
+                        command: Vec::new(),
+                    },
+                    host,
+                )
+                .map(drop),
+            MuxCommand::NextWindow | MuxCommand::PreviousWindow | MuxCommand::LastWindow => {
+                let which = match command {
+                    MuxCommand::NextWindow => WindowChoice::Next,
+                    MuxCommand::PreviousWindow => WindowChoice::Previous,
+                    _ => WindowChoice::Last,
+                };
+                self.select_window(control::SelectWindow {
+                    target: Some(target),
+                    which,
+                })
+                .map(drop)
+            }
+            MuxCommand::LastPane => self.last_pane(Some(session)).map(drop),
+            MuxCommand::KillWindow => self.kill_window(Some(session), now).map(drop),
+            MuxCommand::RenameSession(name) => self
+                .rename_session(control::RenameSession {
+                    target: Some(target),
+                    name: name.to_string(),
+                })
+                .map(drop),
+            MuxCommand::SelectWindow(index) => {
+                self.select_pane(&format!("{session}:{index}")).map(drop)
+            }
+            MuxCommand::RenameWindow(name) => self
+                .rename_window(control::RenameWindow {
+                    target,
+                    name: name.to_string(),
+                })
+                .map(drop),
+            MuxCommand::ResizePane(direction, cells) => {
+                let cells = i32::from(*cells);
+                let (across, down) = match direction {
+                    Direction::Left => (-cells, 0),
+                    Direction::Right => (cells, 0),
+                    Direction::Up => (0, -cells),
+                    Direction::Down => (0, cells),
+                };
+                self.resize_pane(control::ResizePane {
+                    target: Some(target),
+                    across,
+                    down,
+                    ..control::ResizePane::default()
+                })
+                .map(drop)
+            }
+            // Handled by the caller, which owns the link.
+            MuxCommand::Detach => Ok(()),
+            MuxCommand::SelectPaneById(pane) => {
+                // Only a pane of the window shown: an id names any pane of the daemon.
+                let location = self.resolve(session)?;
+                let shown = self.sessions[&location.session]
+                    .window(location.window)
+                    .is_some_and(|w| w.panes().contains(&PaneId(*pane)));
+                if shown {
+                    self.select_pane(&PaneId(*pane).to_string()).map(drop)
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// The pane next to the active one in `direction`: the one sharing the longest stretch
+    /// of the active pane's edge (tmux picks the most recently used; we have no such
+    /// record), or none at the window's edge.
+    fn neighbour(
+        &self,
+        session: &str,
+        direction: Direction,
+    ) -> Result<Option<PaneId>, CommandError> {
+        let location = self.resolve(session)?;
+        let Some(window) = self.sessions[&location.session].window(location.window) else {
+            return Ok(None);
+        };
+        let rects = window.rects();
+        let Some(&(_, active)) = rects.iter().find(|(id, _)| *id == location.pane) else {
+            return Ok(None);
+        };
+        let overlap =
+            |a0: u16, a1: u16, b0: u16, b1: u16| i32::from(a1.min(b1)) - i32::from(a0.max(b0));
+        let best = rects
+            .iter()
+            .filter(|(id, _)| *id != location.pane)
+            .filter_map(|&(id, r)| {
+                let (adjacent, shared) = match direction {
+                    Direction::Left => (end(r.x, r.cols) + 1 == active.x, rows(&r, &active)),
+                    Direction::Right => (end(active.x, active.cols) + 1 == r.x, rows(&r, &active)),
+                    Direction::Up => (end(r.y, r.rows) + 1 == active.y, cols(&r, &active)),
+                    Direction::Down => (end(active.y, active.rows) + 1 == r.y, cols(&r, &active)),
+                };
+                let shared = overlap(shared.0, shared.1, shared.2, shared.3);
+                (adjacent && shared > 0).then_some((shared, id))
+            })
+            .max_by_key(|&(shared, id)| (shared, std::cmp::Reverse(id)));
+        Ok(best.map(|(_, id)| id))
+    }
+}
+
+fn end(start: u16, len: u16) -> u16 {
+    start.saturating_add(len)
+}
+
+/// The row spans of two rectangles, as (a0, a1, b0, b1) half-open ranges.
+fn rows(a: &Rect, b: &Rect) -> (u16, u16, u16, u16) {
+    (a.y, end(a.y, a.rows), b.y, end(b.y, b.rows))
+}
+
+fn cols(a: &Rect, b: &Rect) -> (u16, u16, u16, u16) {
+    (a.x, end(a.x, a.cols), b.x, end(b.x, b.cols))
+}

@@ -1,0 +1,522 @@
+//! The multiplexer: every session, window, pane terminal and client connection of the
+//! daemon, as one state machine without I/O, in the manner of quinn-proto.
+//!
+//! Call order: feed an input (`handle_request`, `handle_pane_output`,
+//! `handle_pane_exited`, `handle_datagram`, `handle_timeout`), each with the caller's
+//! `now`; then poll `poll_transmit` and `poll_action` until both are empty, and sleep
+//! until `poll_timeout`. The mux never reads a clock, opens a socket or touches a PTY:
+//! the daemon's loop (`daemon/`) does all of that for real, and the whole-system
+//! simulator in the tests does it on a virtual clock with scripted programs.
+//!
+//! Two effects answer at once, because their failure is the answer to the command that
+//! asked for them (`new` must print why the program did not start, and leave nothing
+//! behind): starting a pane's program and opening a UDP port (with a client's key). The
+//! mux asks the caller's [`Host`] for those; everything else it wants done waits in
+//! [`Mux::poll_action`] and [`Mux::poll_transmit`].
+
+mod alerts;
+mod clients;
+mod commands;
+mod input;
+mod listeners;
+mod listing;
+mod panes;
+mod publish;
+mod reclaim;
+mod resolve;
+#[cfg(test)]
+mod tests;
+
+pub use clients::{
+    ClientId, GoneReason, Lifetime, DETACH_LINGER, FINAL_STATE_LINGER, FIRST_CONTACT_LIMIT,
+};
+pub use commands::CommandError;
+pub use listeners::ListenerId;
+
+use crate::control::{Reply, Request};
+use crate::environment::SessionEnvironment;
+use crate::history_view::HistoryView;
+use crate::output_stream::OutputPlan;
+use crate::pane::{PaneSpawn, PaneState, SpawnedPane};
+use crate::pane_id::{PaneId, SessionId, Size};
+use crate::session::Session;
+use crate::store_health::{self, StoreHealth};
+use crate::window::Window;
+use clients::ClientEndpoint;
+use listeners::{Listeners, Routes};
+use moshmux_proto::{SessionKey, Transmit};
+use moshmux_store::HistoryStore;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+/// How often a pane whose screen changes has it saved for crash recovery: with the
+/// store's commit interval (200 ms), a daemon killed at any moment loses at most about a
+/// second of a pane's screen.
+const SCREEN_SAVE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// What the next client to attach is told when an earlier daemon was killed.
+fn orphan_notice(orphans: &[PaneId]) -> Option<String> {
+    let (first, rest) = orphans.split_first()?;
+    let panes = match rest.last() {
+        None => format!("pane {first}"),
+        Some(last) => format!("{} panes ({first} to {last})", orphans.len()),
+    };
+    Some(format!(
+        "the previous server ended without closing its sessions (killed or crashed); \
+         the history of its {panes} is kept: moshmux-server ls -a, \
+         moshmux-server capture-pane -p -S - -t %ID"
+    ))
+}
+
+/// What the mux asks of its host and needs answered at once.
+pub trait Host {
+    /// Starts a pane's program on a terminal of `spec.size`; its output and exit come back
+    /// through [`Mux::handle_pane_output`] and [`Mux::handle_pane_exited`].
+    fn spawn_pane(&mut self, pane: PaneId, spec: &PaneSpawn) -> anyhow::Result<SpawnedPane>;
+    /// Opens UDP listener `listener` on the first free port of `ports` (first, last) on
+    /// `bind`, and returns the port; its datagrams come back through
+    /// [`Mux::handle_datagram`].
+    fn open_listener(
+        &mut self,
+        listener: ListenerId,
+        bind: IpAddr,
+        ports: (u16, u16),
+    ) -> Result<u16, String>;
+    /// A new client's session key, from the OS's random source.
+    fn session_key(&mut self) -> Result<SessionKey, String>;
+    /// The name of the process in the pane's terminal foreground (`vim` under the shell),
+    /// if the host can tell.
+    fn foreground_command(&self, pane: PaneId) -> Option<String>;
+    /// The working directory of the process in the pane's terminal foreground (tmux's
+    /// `pane_current_path`), if the host can tell.
+    fn current_path(&self, _pane: PaneId) -> Option<std::path::PathBuf> {
+        None
+    }
+    /// Bytes of input the pane's program takes now without any being dropped (what it
+    /// has not read yet counts against a limit); a command that would send more is
+    /// refused instead. A host without such a limit keeps the default.
+    fn input_room(&self, _pane: PaneId) -> usize {
+        usize::MAX
+    }
+}
+
+/// What the mux wants done that nothing waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Bytes for a pane's program, as if typed (input, and answers to terminal queries).
+    WritePane {
+        pane: PaneId,
+        bytes: Vec<u8>,
+    },
+    ResizePane {
+        pane: PaneId,
+        size: Size,
+    },
+    /// Hang up the pane's programs and forget its terminal: no exit is expected from it.
+    ClosePane {
+        pane: PaneId,
+    },
+    /// Close a UDP listener: a client's own port, once it is gone, or every port at the
+    /// shutdown.
+    CloseListener {
+        listener: ListenerId,
+    },
+}
+
+/// What the mux answers a request with.
+pub enum Answer {
+    Reply(Reply),
+    /// Output of any length, which the control connection prints piece by piece, reading
+    /// the store off the mux's loop.
+    Stream(OutputPlan),
+}
+
+/// What the mux is built with.
+pub struct MuxConfig {
+    /// Pane history, and the source of pane ids (never reused, also across restarts).
+    pub store: Arc<HistoryStore>,
+    /// `MOSHMUX` in every pane's environment (socket path and daemon pid, as tmux's
+    /// `TMUX`), so programs can tell they run inside moshmux and find its socket.
+    pub identity: String,
+    /// The machine's name, for tmux's `host` format variable.
+    pub host_name: String,
+    /// Panes an earlier daemon left without ending them (it was killed): the next client
+    /// to attach is told, once.
+    pub orphans: Vec<PaneId>,
+}
+
+pub struct Mux {
+    /// By id, so in creation order; `ls` sorts them by name.
+    sessions: BTreeMap<SessionId, Session>,
+    panes: HashMap<PaneId, PaneState>,
+    store: Arc<HistoryStore>,
+    /// The next session's id, and its name when none is given (as tmux numbers both).
+    next_session: u32,
+    /// Every client endpoint, attached or finishing.
+    clients: BTreeMap<ClientId, ClientEndpoint>,
+    /// The UDP ports, and which client each connection id belongs to.
+    listeners: Listeners,
+    routes: Routes,
+    /// The clients that have been heard from (a client sends its size first): what `ls`
+    /// counts as attached, unlike an endpoint still waiting for its client.
+    heard_from: HashSet<ClientId>,
+    /// Each client's scroll view and search: the history its state carries.
+    views: BTreeMap<ClientId, HistoryView>,
+    next_client: u64,
+    /// Counts client activity (attaching, input), to tell which client and which session
+    /// were active last.
+    activity: u64,
+    /// Silence after which a reattach to its session closes a client's endpoint.
+    reclaim_after: std::time::Duration,
+    dirty: publish::Dirty,
+    publish: publish::Pacing,
+    /// The last number given to a bell or an OSC 52 copy (`alerts.rs`).
+    alert_numbers: u64,
+    identity: String,
+    host_name: String,
+    /// What the next client to attach is told first.
+    notices: Vec<String>,
+    /// History trouble, for `new`'s stderr and the clients' status lines.
+    health: StoreHealth,
+    /// Panes whose screen changed since it was last saved for crash recovery, and when
+    /// the next save is due.
+    unsaved_screens: HashSet<PaneId>,
+    screens_due: Option<Instant>,
+    actions: VecDeque<Action>,
+    /// Set by `kill-server`, or when the last session and endpoint are gone.
+    stopping: bool,
+}
+
+impl Mux {
+    pub fn new(config: MuxConfig) -> Mux {
+        Mux {
+            sessions: BTreeMap::new(),
+            panes: HashMap::new(),
+            next_session: 0,
+            clients: BTreeMap::new(),
+            listeners: Listeners::default(),
+            routes: Routes::default(),
+            heard_from: HashSet::new(),
+            views: BTreeMap::new(),
+            next_client: 0,
+            activity: 0,
+            reclaim_after: reclaim::RECLAIM_AFTER,
+            dirty: publish::Dirty::default(),
+            publish: publish::Pacing::default(),
+            alert_numbers: 0,
+            identity: config.identity,
+            host_name: config.host_name,
+            notices: orphan_notice(&config.orphans)
+                .into_iter()
+                .chain(config.store.recovery().map(store_health::recovery_line))
+                .collect(),
+            health: StoreHealth::default(),
+            store: config.store,
+            unsaved_screens: HashSet::new(),
+            screens_due: None,
+            actions: VecDeque::new(),
+            stopping: false,
+        }
+    }
+
+    /// Runs one control request. `wall` is the calendar time, for what `ls` shows.
+    pub fn handle_request(
+        &mut self,
+        now: Instant,
+        wall: SystemTime,
+        request: Request,
+        host: &mut dyn Host,
+    ) -> Answer {
+        let answer = self.request(now, wall, request, host);
+        self.after_input(now);
+        answer
+    }
+
+    /// Output a pane's program wrote.
+    pub fn handle_pane_output(&mut self, now: Instant, pane: PaneId, bytes: &[u8]) {
+        if let Some(state) = self.panes.get_mut(&pane) {
+            let bells_before = state.screen().bells();
+            let replies = state.process_output(bytes);
+            if !replies.is_empty() {
+                self.actions.push_back(Action::WritePane {
+                    pane,
+                    bytes: replies,
+                });
+            }
+            if !self.clients.is_empty() {
+                self.dirty.panes.insert(pane);
+            }
+            self.unsaved_screens.insert(pane);
+            self.screens_due.get_or_insert(now + SCREEN_SAVE_INTERVAL);
+            self.take_pane_alerts(pane, bells_before);
+        }
+        self.after_input(now);
+    }
+
+    /// A pane's program exited (and its terminal closed), with its exit code if it had one.
+    pub fn handle_pane_exited(&mut self, now: Instant, pane: PaneId, status: Option<u32>) {
+        tracing::info!(%pane, ?status, "pane's program exited");
+        if self.panes.contains_key(&pane) {
+            self.close_pane(pane, now);
+            self.dirty.everything = true;
+            self.stop_when_idle();
+        }
+        self.after_input(now);
+    }
+
+    /// A datagram arrived at a listener. It goes to the client whose connection id it
+    /// starts with; one with no known id is dropped without a word (it is never
+    /// answered: nothing unauthenticated is).
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        listener: ListenerId,
+        from: SocketAddr,
+        datagram: &[u8],
+        host: &mut dyn Host,
+    ) {
+        let Some(client) = self.routes.route(datagram) else {
+            return;
+        };
+        let Some(endpoint) = self.clients.get_mut(&client) else {
+            return;
+        };
+        let stream = endpoint.handle_datagram(client, now, listener, from, datagram);
+        while let Some(event) = endpoint.poll_id_event() {
+            self.routes.apply(client, event);
+        }
+        if let Some(stream) = stream {
+            self.routes.note();
+            self.user_input(client, stream, now, host);
+        }
+        self.after_input(now);
+    }
+
+    /// Datagrams dropped so far because no connection has their id.
+    pub fn unrouted_datagrams(&self) -> u64 {
+        self.routes.unrouted()
+    }
+
+    /// Time passed: connections retransmit and heartbeat, endpoints whose time is up
+    /// close, and what changed is published.
+    pub fn handle_timeout(&mut self, now: Instant, host: &dyn Host) {
+        for endpoint in self.clients.values_mut() {
+            endpoint.handle_timeout(now);
+        }
+        self.close_gone_endpoints(now);
+        if self.publish.is_due(now) {
+            self.publish(now, host);
+        }
+        if self.screens_due.is_some_and(|due| now >= due) {
+            self.save_screens();
+        }
+        self.after_input(now);
+    }
+
+    /// The next datagram to send, and the listener to send it from.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<(ListenerId, Transmit)> {
+        self.clients
+            .values_mut()
+            .find_map(|endpoint| endpoint.poll_transmit(now))
+    }
+
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// The next moment [`Mux::handle_timeout`] has work to do.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let endpoints = self
+            .clients
+            .values()
+            .filter_map(ClientEndpoint::poll_timeout);
+        endpoints
+            .chain(self.publish.deadline())
+            .chain(self.screens_due)
+            .min()
+    }
+
+    /// The history store the mux writes to.
+    pub fn store(&self) -> &Arc<HistoryStore> {
+        &self.store
+    }
+
+    /// Whether the daemon should stop: `kill-server`, or nothing is left (no session, and
+    /// no endpoint still delivering a session's end), as tmux's server exits.
+    pub fn should_stop(&self) -> bool {
+        self.stopping
+    }
+
+    /// Closes every client endpoint and hangs up every pane's program, leaving each pane's
+    /// history complete.
+    pub fn shutdown(&mut self) {
+        let clients: Vec<ClientId> = self.clients.keys().copied().collect();
+        for client in clients {
+            self.drop_client(client, GoneReason::Shutdown);
+        }
+        for listener in self.listeners.take_all() {
+            self.actions.push_back(Action::CloseListener { listener });
+        }
+        let mut panes: Vec<(PaneId, PaneState)> = self.panes.drain().collect();
+        panes.sort_by_key(|(id, _)| *id);
+        for (id, mut pane) in panes {
+            self.actions.push_back(Action::ClosePane { pane: id });
+            pane.end_history();
+        }
+        self.sessions.clear();
+        self.stopping = true;
+    }
+
+    /// Work every input ends with: endpoints whose time is up go, and the publish timer
+    /// is armed if something changed.
+    fn after_input(&mut self, now: Instant) {
+        self.close_gone_endpoints(now);
+        if self.wants_publish() {
+            self.publish.arm(now);
+        }
+    }
+
+    fn close_gone_endpoints(&mut self, now: Instant) {
+        let gone: Vec<(ClientId, GoneReason)> = self
+            .clients
+            .iter()
+            .filter_map(|(&id, endpoint)| Some((id, endpoint.gone(now)?)))
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        for (id, reason) in gone {
+            self.drop_client(id, reason);
+        }
+        self.stop_when_idle();
+    }
+
+    /// Stops the daemon once nothing is left: no session, and no endpoint still
+    /// delivering a final state.
+    fn stop_when_idle(&mut self) {
+        if self.sessions.is_empty() && self.clients.is_empty() {
+            self.stopping = true;
+        }
+    }
+
+    /// Asks the host what runs in the foreground of the panes `which` selects: window
+    /// names and `list-panes` show it.
+    fn refresh_foreground(&mut self, host: &dyn Host, which: impl Fn(PaneId) -> bool) {
+        for (&id, pane) in self.panes.iter_mut().filter(|(id, _)| which(**id)) {
+            pane.set_foreground(host.foreground_command(id));
+        }
+    }
+
+    /// Saves the screens that changed since the last save, for crash recovery.
+    fn save_screens(&mut self) {
+        self.screens_due = None;
+        for id in std::mem::take(&mut self.unsaved_screens) {
+            if let Some(pane) = self.panes.get(&id) {
+                pane.save_screen();
+            }
+        }
+    }
+
+    /// A pane id the store never handed out before.
+    fn allocate_pane_id(&self) -> Result<PaneId, CommandError> {
+        self.store
+            .allocate_pane_uid()
+            .map(|uid| PaneId(uid.0))
+            .map_err(|e| CommandError::PaneId(e.to_string()))
+    }
+
+    /// Starts a pane's program through the host and gives the pane its terminal.
+    fn spawn(
+        &mut self,
+        host: &mut dyn Host,
+        id: PaneId,
+        command: Vec<String>,
+        cwd: Option<std::path::PathBuf>,
+        size: Size,
+        environment: &SessionEnvironment,
+    ) -> Result<PaneId, CommandError> {
+        let ours = [
+            ("MOSHMUX".to_string(), self.identity.clone()),
+            ("MOSHMUX_PANE".to_string(), id.to_string()),
+        ];
+        let spec = PaneSpawn {
+            command,
+            cwd,
+            env: environment.for_pane(&ours),
+            size,
+        };
+        let spawned = host
+            .spawn_pane(id, &spec)
+            .map_err(|e| CommandError::Spawn(format!("{e:#}")))?;
+        let history = crate::history::PaneHistory::new(self.store.clone(), id);
+        self.panes
+            .insert(id, PaneState::new(id, size, spawned, history));
+        Ok(id)
+    }
+
+    /// Takes a pane out of its window (closing the window, and the session, if it was
+    /// the last), ends its history and forgets its terminal.
+    fn close_pane(&mut self, id: PaneId, now: Instant) {
+        if let Some(mut pane) = self.panes.remove(&id) {
+            pane.end_history();
+            self.actions.push_back(Action::ClosePane { pane: id });
+        }
+        let Some(session) = self.session_of(id) else {
+            return;
+        };
+        let Some(removal) = self
+            .sessions
+            .get_mut(&session)
+            .map(|s| (s.window_of(id), s.remove_pane(id)))
+        else {
+            return;
+        };
+        match removal {
+            (_, crate::session::Removal::Session) => {
+                if let Some(ended) = self.sessions.remove(&session) {
+                    self.session_ended(&ended, now);
+                }
+            }
+            (Some(window), crate::session::Removal::Pane) => self.apply_layout(session, window),
+            _ => {}
+        }
+    }
+
+    /// Gives every pane of a window the size its rectangle now has.
+    fn apply_layout(&mut self, session: SessionId, window: u32) {
+        let Some(window) = self.sessions.get(&session).and_then(|s| s.window(window)) else {
+            return;
+        };
+        for (id, rect) in window.rects() {
+            if let Some(pane) = self.panes.get_mut(&id) {
+                if pane.resize(rect.size()) {
+                    self.actions.push_back(Action::ResizePane {
+                        pane: id,
+                        size: pane.size(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// The session holding `pane`.
+    fn session_of(&self, pane: PaneId) -> Option<SessionId> {
+        self.sessions
+            .values()
+            .find(|s| s.window_of(pane).is_some())
+            .map(|s| s.id)
+    }
+
+    fn session_named(&self, name: &str) -> Option<SessionId> {
+        self.sessions
+            .values()
+            .find(|s| s.name == name)
+            .map(|s| s.id)
+    }
+
+    fn window_mut(&mut self, session: SessionId, window: u32) -> Option<&mut Window> {
+        self.sessions.get_mut(&session)?.window_mut(window)
+    }
+}

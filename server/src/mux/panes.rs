@@ -1,0 +1,106 @@
+//! Moving between panes and windows, and changing them: resize-pane's borders and
+//! sizes, select-window and its shortcuts, last-pane, kill-pane -a.
+
+use super::commands::{CommandError, Outcome};
+use super::Mux;
+use crate::control::{self, WindowChoice};
+use crate::layout::Orientation;
+use crate::pane_id::PaneId;
+use crate::window::PaneResize;
+use std::time::Instant;
+
+impl Mux {
+    /// tmux's resize-pane: `-Z` alone zooms; otherwise `-x`/`-y` set the pane's size,
+    /// then `-L`/`-R`/`-U`/`-D` move its border, in tmux's order.
+    pub(super) fn resize_pane(&mut self, resize: control::ResizePane) -> Outcome {
+        let location = self.resolve_or_recent(resize.target.as_deref())?;
+        if resize.zoom {
+            return self.zoom(&location);
+        }
+        let Some(window) = self.window_mut(location.session, location.window) else {
+            return Ok(String::new());
+        };
+        let size = window.size();
+        let changes = [
+            (
+                Orientation::SideBySide,
+                resize.width.map(|w| PaneResize::To(w.cells(size.cols))),
+            ),
+            (
+                Orientation::Stacked,
+                resize.height.map(|h| PaneResize::To(h.cells(size.rows))),
+            ),
+            (
+                Orientation::SideBySide,
+                (resize.across != 0).then_some(PaneResize::By(resize.across)),
+            ),
+            (
+                Orientation::Stacked,
+                (resize.down != 0).then_some(PaneResize::By(resize.down)),
+            ),
+        ];
+        for (orientation, change) in changes {
+            if let Some(change) = change {
+                window.resize_pane(location.pane, orientation, change)?;
+            }
+        }
+        self.apply_layout(location.session, location.window);
+        Ok(String::new())
+    }
+
+    /// select-window: the target's window, or the next, previous or last one of the
+    /// target's session, with tmux's errors when there is none.
+    pub(super) fn select_window(&mut self, select: control::SelectWindow) -> Outcome {
+        let location = self.resolve_or_recent(select.target.as_deref())?;
+        let session = &self.sessions[&location.session];
+        let active = session.active_window();
+        let indexes: Vec<u32> = session.windows().map(|w| w.index).collect();
+        let at = indexes.iter().position(|&i| i == active).unwrap_or(0);
+        let count = indexes.len().max(1);
+        let index = match select.which {
+            WindowChoice::Target => location.window,
+            WindowChoice::Next => indexes[(at + 1) % count],
+            WindowChoice::Previous => indexes[(at + count - 1) % count],
+            WindowChoice::Last => session.last_window().ok_or(CommandError::NoLastWindow)?,
+        };
+        match select.which {
+            WindowChoice::Next if index == active => Err(CommandError::NoWindowThatWay("next"))?,
+            WindowChoice::Previous if index == active => {
+                Err(CommandError::NoWindowThatWay("previous"))?
+            }
+            _ => {}
+        }
+        if let Some(session) = self.sessions.get_mut(&location.session) {
+            session.select_window(index);
+        }
+        Ok(String::new())
+    }
+
+    /// last-pane: the pane of the target's window that was active before.
+    pub(super) fn last_pane(&mut self, target: Option<&str>) -> Outcome {
+        let location = self.resolve_or_recent(target)?;
+        let window = self
+            .window_mut(location.session, location.window)
+            .ok_or(CommandError::NoLastPane)?;
+        let last = window.last().ok_or(CommandError::NoLastPane)?;
+        window.select(last);
+        self.apply_layout(location.session, location.window);
+        Ok(String::new())
+    }
+
+    /// kill-pane -a: every pane of the target's window but the target.
+    pub(super) fn kill_other_panes(&mut self, target: Option<&str>, now: Instant) -> Outcome {
+        let location = self.resolve_or_recent(target)?;
+        let others: Vec<PaneId> = self.sessions[&location.session]
+            .window(location.window)
+            .map(|window| window.panes())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|&pane| pane != location.pane)
+            .collect();
+        for pane in others {
+            self.close_pane(pane, now);
+        }
+        Ok(String::new())
+    }
+}

@@ -1,0 +1,261 @@
+//! The model's rows in our types, read from its cells directly: the protocol's `Row` for
+//! the client, and the store's `StoredLine` for history (no SGR text written and parsed
+//! back, which cost a third of the daemon's CPU under a flood with vt100).
+
+use alacritty_terminal::grid::Row as ModelRow;
+use alacritty_terminal::index::Column;
+use alacritty_terminal::term::cell::{Cell, Flags};
+use alacritty_terminal::vte::ansi::Color as ModelColor;
+use moshmux_proto::screen::{CellStyle, Color, Row, UnderlineStyle};
+use moshmux_store::{AttrRun, Color as StoredColor, StoredLine, Style};
+
+/// What a cell shows: its base character (a blank for what is not printable: the
+/// model keeps a tab's `\t` in the cells it crossed, and a leading spacer marks a wide
+/// character that did not fit), or `None` for the second column of a wide character.
+fn base(cell: &Cell) -> Option<char> {
+    if cell.flags.contains(Flags::WIDE_CHAR_SPACER) {
+        return None;
+    }
+    if cell.c.is_control() || cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) {
+        Some(' ')
+    } else {
+        Some(cell.c)
+    }
+}
+
+/// Appends the cell's text (base and combining marks) to `text`; returns its characters.
+/// A wide cell whose second half would stick out of the pane is a blank, as the client
+/// shows it.
+fn push_text(cell: &Cell, base: char, at_edge: bool, text: &mut String) -> u32 {
+    if at_edge && cell.flags.contains(Flags::WIDE_CHAR) {
+        text.push(' ');
+        return 1;
+    }
+    text.push(base);
+    let mut chars = 1;
+    for &mark in cell.zerowidth().unwrap_or_default() {
+        if !mark.is_control() {
+            text.push(mark);
+            chars += 1;
+        }
+    }
+    chars
+}
+
+fn style(cell: &Cell) -> CellStyle {
+    let flags = cell.flags;
+    CellStyle {
+        fg: color(cell.fg),
+        bg: color(cell.bg),
+        bold: flags.contains(Flags::BOLD),
+        dim: flags.contains(Flags::DIM),
+        italic: flags.contains(Flags::ITALIC),
+        underline: flags.intersects(Flags::ALL_UNDERLINES),
+        inverse: flags.contains(Flags::INVERSE),
+        strikethrough: flags.contains(Flags::STRIKEOUT),
+        underline_style: if flags.contains(Flags::DOUBLE_UNDERLINE) {
+            UnderlineStyle::Double
+        } else if flags.contains(Flags::UNDERCURL) {
+            UnderlineStyle::Curly
+        } else if flags.contains(Flags::DOTTED_UNDERLINE) {
+            UnderlineStyle::Dotted
+        } else if flags.contains(Flags::DASHED_UNDERLINE) {
+            UnderlineStyle::Dashed
+        } else {
+            UnderlineStyle::Single
+        },
+        underline_color: cell.underline_color().map_or(Color::Default, color),
+    }
+}
+
+fn color(color: ModelColor) -> Color {
+    match color {
+        ModelColor::Spec(rgb) => Color::Rgb(rgb.r, rgb.g, rgb.b),
+        ModelColor::Indexed(index) => Color::Indexed(index),
+        // The 16 classic colours by number; the default foreground and background (and
+        // the renderer's own shades, never in a cell) are the defaults.
+        ModelColor::Named(named) => match named as usize {
+            index @ 0..=15 => Color::Indexed(index as u8),
+            _ => Color::Default,
+        },
+    }
+}
+
+/// The SGR parameters that set a cell's attributes from a reset, as DECRQSS reports
+/// the current rendition: `0;1;38;5;200`.
+pub fn sgr_parameters(cell: &Cell) -> String {
+    let mut out = String::from("0");
+    let flags = cell.flags;
+    for (flag, code) in [
+        (Flags::BOLD, ";1"),
+        (Flags::DIM, ";2"),
+        (Flags::ITALIC, ";3"),
+        (Flags::UNDERLINE, ";4"),
+        (Flags::DOUBLE_UNDERLINE, ";4:2"),
+        (Flags::UNDERCURL, ";4:3"),
+        (Flags::DOTTED_UNDERLINE, ";4:4"),
+        (Flags::DASHED_UNDERLINE, ";4:5"),
+        (Flags::INVERSE, ";7"),
+        (Flags::HIDDEN, ";8"),
+        (Flags::STRIKEOUT, ";9"),
+    ] {
+        if flags.contains(flag) {
+            out.push_str(code);
+        }
+    }
+    crate::line_text::write_color(&mut out, stored_color(color(cell.fg)), 30, 90, 38);
+    crate::line_text::write_color(&mut out, stored_color(color(cell.bg)), 40, 100, 48);
+    out
+}
+
+fn wrapped(row: &ModelRow<Cell>) -> bool {
+    let last = row.len().saturating_sub(1);
+    row[Column(last)].flags.contains(Flags::WRAPLINE)
+}
+
+/// A row as the protocol sends it, `cols` wide (the model's row may be wider).
+pub fn wire_row(row: &ModelRow<Cell>, cols: u16) -> Row {
+    let mut builder = Row::builder(cols);
+    let mut text = String::new();
+    for col in 0..row.len().min(usize::from(cols)) {
+        let cell = &row[Column(col)];
+        let Some(base) = base(cell) else {
+            continue;
+        };
+        text.clear();
+        push_text(cell, base, false, &mut text);
+        let link = cell.hyperlink();
+        builder.link(link.as_ref().map(|link| link.uri()));
+        builder.push(&text, cell.flags.contains(Flags::WIDE_CHAR), style(cell));
+    }
+    builder.finish(wrapped(row))
+}
+
+/// A row as history keeps it (its first `cols` columns): text, attribute runs in
+/// characters, the wrap flag. Blanks that show nothing are trimmed off the end (as
+/// `capture-pane` does) unless the row wrapped, where they belong to the longer line.
+pub fn stored_line(row: &ModelRow<Cell>, cols: u16) -> StoredLine {
+    let wrapped = wrapped(row);
+    let cols = row.len().min(usize::from(cols));
+    let mut text = String::with_capacity(cols);
+    let mut runs: Vec<(CellStyle, u32)> = Vec::new();
+    for col in 0..cols {
+        let cell = &row[Column(col)];
+        let Some(base) = base(cell) else {
+            continue;
+        };
+        let chars = push_text(cell, base, col + 1 >= cols, &mut text);
+        let style = style(cell);
+        match runs.last_mut() {
+            Some((last, count)) if *last == style => *count += chars,
+            _ => runs.push((style, chars)),
+        }
+    }
+    if !wrapped {
+        while text.ends_with(' ') {
+            let Some((style, count)) = runs.last_mut() else {
+                break;
+            };
+            if shows_when_blank(style) {
+                break;
+            }
+            text.pop();
+            *count -= 1;
+            if *count == 0 {
+                runs.pop();
+            }
+        }
+    }
+    while runs
+        .last()
+        .is_some_and(|(style, _)| *style == CellStyle::default())
+    {
+        runs.pop();
+    }
+    StoredLine {
+        text,
+        attrs: runs
+            .into_iter()
+            .map(|(style, chars)| stored_run(style, chars))
+            .collect(),
+        wrapped,
+    }
+}
+
+/// A blank in this style looks different from a default blank.
+fn shows_when_blank(style: &CellStyle) -> bool {
+    style.bg != Color::Default || style.inverse || style.underline
+}
+
+/// The underline shapes as history's style bits; a single line has none.
+const UNDERLINE_SHAPES: [(UnderlineStyle, Style); 4] = [
+    (UnderlineStyle::Double, Style::UNDERLINE_DOUBLE),
+    (UnderlineStyle::Curly, Style::UNDERLINE_CURLY),
+    (UnderlineStyle::Dotted, Style::UNDERLINE_DOTTED),
+    (UnderlineStyle::Dashed, Style::UNDERLINE_DASHED),
+];
+
+fn stored_run(style: CellStyle, chars: u32) -> AttrRun {
+    let mut flags = Style::default();
+    for (on, flag) in [
+        (style.bold, Style::BOLD),
+        (style.dim, Style::DIM),
+        (style.italic, Style::ITALIC),
+        (style.underline, Style::UNDERLINE),
+        (style.inverse, Style::INVERSE),
+        (style.strikethrough, Style::STRIKETHROUGH),
+    ] {
+        if on {
+            flags = flags | flag;
+        }
+    }
+    let shape = UNDERLINE_SHAPES
+        .iter()
+        .find(|&&(shape, _)| style.underline && style.underline_style == shape);
+    if let Some(&(_, flag)) = shape {
+        flags = flags | flag;
+    }
+    AttrRun {
+        chars,
+        fg: stored_color(style.fg),
+        bg: stored_color(style.bg),
+        style: flags,
+    }
+}
+
+/// A history run's attributes as the protocol's cell style (history keeps no underline
+/// colour).
+pub fn run_style(run: &AttrRun) -> CellStyle {
+    let style = run.style;
+    CellStyle {
+        fg: wire_color(run.fg),
+        bg: wire_color(run.bg),
+        bold: style.contains(Style::BOLD),
+        dim: style.contains(Style::DIM),
+        italic: style.contains(Style::ITALIC),
+        underline: style.contains(Style::UNDERLINE),
+        inverse: style.contains(Style::INVERSE),
+        strikethrough: style.contains(Style::STRIKETHROUGH),
+        underline_style: UNDERLINE_SHAPES
+            .iter()
+            .find(|&&(_, flag)| style.contains(flag))
+            .map_or(UnderlineStyle::Single, |&(shape, _)| shape),
+        underline_color: Color::Default,
+    }
+}
+
+fn wire_color(color: StoredColor) -> Color {
+    match color {
+        StoredColor::Default => Color::Default,
+        StoredColor::Indexed(index) => Color::Indexed(index),
+        StoredColor::Rgb(r, g, b) => Color::Rgb(r, g, b),
+    }
+}
+
+fn stored_color(color: Color) -> StoredColor {
+    match color {
+        Color::Default => StoredColor::Default,
+        Color::Indexed(index) => StoredColor::Indexed(index),
+        Color::Rgb(r, g, b) => StoredColor::Rgb(r, g, b),
+    }
+}

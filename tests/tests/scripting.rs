@@ -1,0 +1,146 @@
+//! A script written for tmux, run unchanged against tmux 3.3 and against
+//! `moshmux-server` (only the program's name differs): the scripting subset
+//! (`new-session -d`, `has-session`, `rename-session`, `kill-window`, `-F` on `ls`,
+//! `list-windows` and `list-panes`, `display-message -p`), `resize-pane`'s geometry, and
+//! moving between windows and panes (`select-window -n/-p/-l`, `next-window`,
+//! `last-window`, `last-pane`, `select-pane -l`, `kill-pane -a`), and `split-window -l`
+//! and `-c` (a directory or a format) answer line for line the same.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use moshmux_tests::harness::{private_dir, workspace_binary, Daemon};
+
+/// `$T` is the program: `tmux -S SOCKET -f /dev/null` or `moshmux-server`. Every line
+/// prints something that depends on what the commands before it did. Windows that names
+/// are printed of are named: tmux may name a fresh window after its own forked process
+/// for a moment before the automatic rename.
+const SCRIPT: &str = r##"
+set -u
+T="$1"
+$T new-session -d -s work -x 80 -y 24 sh
+$T rename-window -t work:0 main
+$T split-window -h -t work -- sh
+$T split-window -v -p 30 -t work:0.1 -- sh
+$T resize-pane -t work:0.0 -R 5
+$T resize-pane -t work:0.2 -U 3
+$T resize-pane -t work:0.1 -x 30
+$T resize-pane -t work:0.1 -y 50%
+$T resize-pane -t work:0.0 -D 2
+$T new-window -t work -- sh
+$T rename-window -t work:1 logs
+$T new-session -d -s other -x 100 -y 30 sh
+$T rename-window -t other:0 side
+$T has-session -t work; echo "has work: $?"
+$T has-session -t nope 2>/dev/null; echo "has nope: $?"
+$T ls -F '#{session_name}: #{session_windows} windows #{?session_attached,attached,detached} #W'
+$T list-windows -t work -F '#I #{window_name} #{window_panes} #{window_active} #{window_width}x#{window_height} #{pane_index}'
+$T list-panes -t work:0 -F '#P #{pane_width}x#{pane_height} #{pane_left},#{pane_top} #{pane_right},#{pane_bottom} #{pane_active} #{pane_current_command}'
+$T list-panes -s -t work -F '#{window_index}.#{pane_index} #{pane_width}x#{pane_height} #{?pane_active,*,-}'
+$T list-panes -a -F '#{session_name}:#{window_index}.#{pane_index} #{=3:window_name}'
+$T display-message -p -t work:0.1 '#S:#I.#P #{pane_width}x#{pane_height} #{?#{==:#{window_name},logs},logs,not logs}'
+$T display-message -p -t work:1 '#{window_name} #{==:#{pane_current_path},'"$PWD"'} ##'
+$T kill-window -t work:1
+$T rename-session -t work play
+$T list-windows -a -F '#{session_name}:#{window_index} #{window_panes} #{window_active}'
+$T has-session -t work 2>/dev/null; echo "has work after rename: $?"
+$T new-window -t play -- sh
+$T new-window -t play -- sh
+$T select-window -t play:0
+$T list-windows -t play -F '#I #{window_flags} #{window_last_flag}'
+$T last-window -t play
+$T next-window -t play
+$T list-windows -t play -F '#I #{window_flags}'
+$T previous-window -t play
+$T select-window -p -t play
+$T select-window -l -t play
+$T list-windows -t play -F '#I #{window_flags}'
+$T select-window -t play:0
+$T select-pane -t play:0.0
+$T last-pane -t play:0
+$T list-panes -t play:0 -F '#P #{pane_active}'
+$T select-pane -l -t play:0
+$T kill-pane -a -t play:0.1
+$T list-panes -t play:0 -F '#P #{pane_width}x#{pane_height} #{pane_active}'
+$T list-windows -t play -F '#I #{window_flags}'
+$T split-window -h -l 10 -t play:0.0 -- sh
+$T split-window -v -l 30% -c '#{pane_current_path}' -t play:0.0 -- sh
+$T split-window -v -c /usr -t play:0.2 -- sh
+$T list-panes -t play:0 -F '#P #{pane_width}x#{pane_height} #{pane_left},#{pane_top} #{pane_active}'
+$T display-message -p -t play:0.1 '#{==:#{pane_current_path},'"$PWD"'}'
+$T display-message -p -t play:0 '#{pane_current_path}'
+$T kill-session -t play
+$T ls -F '#{session_name} #{window_width}x#{window_height}'
+"##;
+
+/// Runs the script with `program` as `$T` in `dir`; returns what it printed, and its
+/// stderr for the failure message.
+fn run_script(program: &str, dir: &std::path::Path, env: &[(&str, &std::ffi::OsStr)]) -> String {
+    let output = Command::new("sh")
+        .args(["-c", SCRIPT, "script", program])
+        .current_dir(dir)
+        .env("SHELL", "/bin/sh")
+        .env_remove("TMUX")
+        .envs(env.iter().copied())
+        .output()
+        .expect("sh runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.stderr.is_empty(),
+        "{program}: the script wrote to stderr:\n{}\nstdout so far:\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// A tmux server on a private socket, killed (and its directory removed) on drop.
+struct TmuxServer {
+    dir: PathBuf,
+}
+
+impl TmuxServer {
+    fn socket(&self) -> PathBuf {
+        self.dir.join("tmux.sock")
+    }
+}
+
+impl Drop for TmuxServer {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .arg("-S")
+            .arg(self.socket())
+            .arg("kill-server")
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn a_tmux_script_prints_the_same_with_moshmux_server_in_place_of_tmux() {
+    let work = private_dir("script-cwd");
+    let tmux = TmuxServer {
+        dir: private_dir("script-tmux"),
+    };
+    let program = format!("tmux -S {} -f /dev/null", tmux.socket().display());
+    let expected = run_script(&program, &work, &[]);
+    drop(tmux);
+
+    let daemon = Daemon::new();
+    let server = workspace_binary("moshmux-server");
+    let env = [
+        ("MOSHMUX_DIR", daemon.dir().as_os_str()),
+        ("XDG_CONFIG_HOME", work.as_os_str()),
+    ];
+    let actual = run_script(&server.display().to_string(), &work, &env);
+    drop(daemon);
+    let _ = std::fs::remove_dir_all(&work);
+
+    // The reference is tmux's own answer, so the script must have reached what it
+    // checks: a missing session, and the pane's directory read from its process.
+    assert!(expected.contains("has nope: 1"), "tmux said:\n{expected}");
+    assert!(expected.contains("logs 1 #"), "tmux said:\n{expected}");
+    assert_eq!(
+        actual, expected,
+        "moshmux-server (left) and tmux 3.3 (right) disagree"
+    );
+}
