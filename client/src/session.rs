@@ -7,6 +7,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use moshmux_proto::alarm::Alarm;
 use moshmux_proto::SessionKey;
 use tokio::net::UdpSocket;
 use tokio::signal::unix::{signal, Signal, SignalKind};
@@ -54,6 +55,7 @@ pub async fn run(
 
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut probe_buf = [0u8; 1];
+    let mut alarm = Alarm::new();
     let exit = 'run: loop {
         let now = Instant::now();
         while let Some(transmit) = core.poll_transmit(now) {
@@ -98,7 +100,7 @@ pub async fn run(
                     core.handle_port_refused(Instant::now());
                 }
             }
-            () = sleep_until(deadline) => core.handle_timeout(Instant::now()),
+            () = alarm.wait_until(deadline) => core.handle_timeout(Instant::now()),
             _ = signals.window_change.recv() => {
                 if let Ok((cols, rows)) = terminal::size() {
                     core.handle_resize(Instant::now(), cols, rows);
@@ -114,13 +116,6 @@ pub async fn run(
     }
     drop(raw);
     Ok(exit)
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
-        None => std::future::pending().await,
-    }
 }
 
 /// Errors a UDP socket may report for an earlier datagram (an ICMP answer), after which

@@ -1,9 +1,12 @@
 //! The moshmux protocol core: crypto, datagrams, fragments and the State Synchronization
 //! Protocol, as pure state machines. Nothing here opens a socket, reads a clock or draws
 //! randomness on its own: callers pass `now` in and carry datagrams out, so every rule
-//! can be tested without a network or a real clock. The one exception is `driver`, behind
-//! the `tokio` feature, which runs a connection on a real socket and clock.
+//! can be tested without a network or a real clock. The exceptions are `driver`, behind
+//! the `tokio` feature, which runs a connection on a real socket and clock, and `alarm`,
+//! the event loops' timer.
 
+#[cfg(feature = "tokio")]
+pub mod alarm;
 pub mod cid;
 pub mod codec;
 pub mod connection;

@@ -108,7 +108,7 @@ pub fn lead_time(srtt: Duration) -> Duration {
 
 impl HistoryView {
     /// Takes the client's newest requests at `now`, on a link of round trip `srtt`; a new
-    /// search runs at once, over the store.
+    /// search runs at once, over the store. True when a request changed.
     pub fn set_requests(
         &mut self,
         store: &HistoryStore,
@@ -116,7 +116,8 @@ impl HistoryView {
         search: Option<SearchRequest>,
         now: Instant,
         srtt: Duration,
-    ) {
+    ) -> bool {
+        let changed = scroll != self.scroll || (search.is_some() && search != self.search);
         if scroll != self.scroll {
             match scroll {
                 Some(request) => self.reader.moved_to(request.first, now),
@@ -143,6 +144,7 @@ impl HistoryView {
             }
             self.search = search;
         }
+        changed
     }
 
     /// Reads the next [`SEARCH_STEP_LINES`] lines of a search under way; a match, or the

@@ -92,8 +92,11 @@ impl PaneState {
             .unwrap_or(&self.spawned.command_name)
     }
 
-    pub fn set_foreground(&mut self, command: Option<String>) {
+    /// True when the foreground command changed.
+    pub fn set_foreground(&mut self, command: Option<String>) -> bool {
+        let changed = self.foreground != command;
         self.foreground = command;
+        changed
     }
 
     /// Draws the program's output; returns the answers to the terminal queries in it, to

@@ -18,6 +18,7 @@ use crate::paths::RuntimePaths;
 use crate::pty::PaneEvent;
 use anyhow::{bail, Context};
 use host::{DaemonHost, Datagram};
+use moshmux_proto::alarm::Alarm;
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -137,6 +138,7 @@ async fn serve(
     // With no controlling terminal a hangup can only come from a stray `kill`; ignore it
     // as daemons do.
     let mut hangup = signal(SignalKind::hangup())?;
+    let mut alarm = Alarm::new();
 
     let pending_reply: Option<(oneshot::Sender<Answer>, Answer)> = loop {
         drive(&mut mux, &mut host);
@@ -169,7 +171,7 @@ async fn serve(
                     break None;
                 }
             }
-            () = sleep_until(timeout), if timeout.is_some() => {
+            () = alarm.wait_until(timeout), if timeout.is_some() => {
                 mux.handle_timeout(Instant::now(), &host);
                 if mux.should_stop() {
                     break None;
@@ -215,11 +217,5 @@ fn drive(mux: &mut Mux, host: &mut DaemonHost) {
         } else {
             return;
         }
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    if let Some(deadline) = deadline {
-        tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await;
     }
 }

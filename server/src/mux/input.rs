@@ -126,6 +126,7 @@ impl Mux {
             self.detach(id, now);
         }
         self.fit_session(session);
+        let mut requests_changed = false;
         if let Some(srtt) = self
             .clients
             .get(&id)
@@ -133,9 +134,14 @@ impl Mux {
             .map(ClientEndpoint::srtt)
         {
             let view = self.views.entry(id).or_default();
-            view.set_requests(&self.store, stream.scroll, stream.search.clone(), now, srtt);
+            requests_changed =
+                view.set_requests(&self.store, stream.scroll, stream.search.clone(), now, srtt);
         }
-        self.dirty.everything = true;
+        // A heartbeat or a bare acknowledgement changes nothing anyone sees: publishing
+        // for it would wake the daemon a second time per heartbeat.
+        if input || closing || requests_changed {
+            self.dirty.everything = true;
+        }
     }
 
     /// Marks the session, and the client acting on it, as used now; returns the

@@ -306,6 +306,7 @@ impl Mux {
             endpoint.handle_timeout(now);
         }
         self.close_gone_endpoints(now);
+        self.recheck_names(now, host);
         if self.publish.is_due(now) {
             self.publish(now, host);
         }
@@ -402,11 +403,13 @@ impl Mux {
     }
 
     /// Asks the host what runs in the foreground of the panes `which` selects: window
-    /// names and `list-panes` show it.
-    fn refresh_foreground(&mut self, host: &dyn Host, which: impl Fn(PaneId) -> bool) {
+    /// names and `list-panes` show it. True when that changed for any of them.
+    fn refresh_foreground(&mut self, host: &dyn Host, which: impl Fn(PaneId) -> bool) -> bool {
+        let mut changed = false;
         for (&id, pane) in self.panes.iter_mut().filter(|(id, _)| which(**id)) {
-            pane.set_foreground(host.foreground_command(id));
+            changed |= pane.set_foreground(host.foreground_command(id));
         }
+        changed
     }
 
     /// Saves the screens that changed since the last save, for crash recovery.

@@ -24,11 +24,19 @@ const PUBLISH_DELAY: Duration = Duration::from_millis(2);
 /// collection delay. The timer is armed only while something waits to be published.
 const PUBLISH_INTERVAL: Duration = Duration::from_millis(10);
 
+/// A program started by what was just published (`vim` and Enter: the echo comes
+/// first) reaches the foreground a moment later, perhaps with nothing left to publish.
+/// The foreground jobs are looked at once more this long after each publication, as tmux
+/// renames windows after a short interval, instead of on a timer that would wake an idle
+/// daemon.
+const NAMES_RECHECK: Duration = Duration::from_millis(500);
+
 /// When the next publication is due.
 #[derive(Debug, Default)]
 pub(super) struct Pacing {
     due: Option<Instant>,
     last: Option<Instant>,
+    names_due: Option<Instant>,
 }
 
 impl Pacing {
@@ -44,16 +52,26 @@ impl Pacing {
     }
 
     pub fn deadline(&self) -> Option<Instant> {
-        self.due
+        self.due.into_iter().chain(self.names_due).min()
     }
 
     pub fn is_due(&self, now: Instant) -> bool {
         self.due.is_some_and(|due| now >= due)
     }
 
+    /// Whether the second look at the foreground jobs is due; it is then taken.
+    fn take_names_due(&mut self, now: Instant) -> bool {
+        let due = self.names_due.is_some_and(|due| now >= due);
+        if due {
+            self.names_due = None;
+        }
+        due
+    }
+
     fn published(&mut self, now: Instant) {
         self.due = None;
         self.last = Some(now);
+        self.names_due = Some(now + NAMES_RECHECK);
     }
 }
 
@@ -71,6 +89,26 @@ pub(super) struct Dirty {
 }
 
 impl Mux {
+    /// The panes clients see: the active pane of every window of a session with clients.
+    fn shown_panes(&self) -> HashSet<PaneId> {
+        self.clients
+            .values()
+            .filter_map(|client| self.sessions.get(&client.session))
+            .flat_map(|session| session.windows().map(|window| window.active()))
+            .collect()
+    }
+
+    /// The second look at the foreground jobs after a publication (see
+    /// [`NAMES_RECHECK`]); a job that changed since is published.
+    pub(super) fn recheck_names(&mut self, now: Instant, host: &dyn Host) {
+        if self.publish.take_names_due(now) {
+            let shown = self.shown_panes();
+            if self.refresh_foreground(host, |pane| shown.contains(&pane)) {
+                self.dirty.everything = true;
+            }
+        }
+    }
+
     /// Whether something waits to be published. A client's history top-up waits for its
     /// own pacing inside [`Mux::publish`].
     pub(super) fn wants_publish(&self) -> bool {
@@ -92,12 +130,7 @@ impl Mux {
             .map(|notice| Label::new(notice))
             .collect();
         let dirty = std::mem::take(&mut self.dirty);
-        let shown: HashSet<PaneId> = self
-            .clients
-            .values()
-            .filter_map(|client| self.sessions.get(&client.session))
-            .flat_map(|session| session.windows().map(|window| window.active()))
-            .collect();
+        let shown = self.shown_panes();
         self.refresh_foreground(host, |pane| shown.contains(&pane));
         for view in self.views.values_mut() {
             for pane in &dirty.panes {

@@ -12,6 +12,8 @@ use std::time::Duration;
 struct TestHost {
     next_port: u16,
     next_key: u8,
+    /// What every pane runs in the foreground, when a test says.
+    foreground: Option<String>,
 }
 
 impl Host for TestHost {
@@ -38,7 +40,7 @@ impl Host for TestHost {
     }
 
     fn foreground_command(&self, _pane: PaneId) -> Option<String> {
-        None
+        self.foreground.clone()
     }
 }
 
@@ -49,6 +51,8 @@ struct Fixture {
     host: TestHost,
     now: Instant,
     clients: BTreeMap<ClientId, Client>,
+    /// Moments at which the mux had something to do: a datagram, or its own deadline.
+    mux_wake_ups: u64,
     _dir: tempfile::TempDir,
 }
 
@@ -73,9 +77,11 @@ impl Fixture {
             host: TestHost {
                 next_port: 60000,
                 next_key: 0,
+                foreground: None,
             },
             now: Instant::now(),
             clients: BTreeMap::new(),
+            mux_wake_ups: 0,
             _dir: dir,
         }
     }
@@ -138,12 +144,16 @@ impl Fixture {
         let end = self.now + time;
         let alive = |id: &ClientId| talking.is_none_or(|ids| ids.contains(id));
         let mut stalled = 0;
+        // Whether the mux's own deadline brought the clock here.
+        let mut deadline_reached = false;
         loop {
+            let mut woken = deadline_reached;
             loop {
                 let mut moved = false;
                 for (id, client) in self.clients.iter_mut().filter(|(id, _)| alive(id)) {
                     while let Some(transmit) = client.poll_transmit(self.now) {
                         moved = true;
+                        woken = true;
                         let from = client_addr(*id);
                         let contents = transmit.contents;
                         self.mux.handle_datagram(
@@ -168,6 +178,7 @@ impl Fixture {
                     break;
                 }
             }
+            self.mux_wake_ups += u64::from(woken);
             let next = self
                 .clients
                 .iter()
@@ -186,6 +197,7 @@ impl Fixture {
             for client in self.clients.values_mut() {
                 let _ = client.handle_timeout(self.now);
             }
+            deadline_reached = self.mux.poll_timeout().is_some_and(|at| at <= self.now);
             self.mux.handle_timeout(self.now, &self.host);
         }
     }
@@ -345,4 +357,38 @@ fn bells_and_copies_reach_the_state_numbered_in_order() {
     assert_eq!(state.windows.len(), 2);
     assert!(state.windows[0].bell > copy.number);
     assert_eq!(state.windows[1].bell, 0);
+}
+
+#[test]
+fn an_idle_attached_client_wakes_the_mux_only_for_heartbeats() {
+    let mut fixture = Fixture::new();
+    fixture.attach("idle");
+    fixture.run(Duration::from_secs(10), None);
+    fixture.mux_wake_ups = 0;
+    let window = Duration::from_secs(60);
+    fixture.run(window, None);
+    // Each side sends a heartbeat per interval: the mux sends its own and takes the
+    // client's, nothing more (no publication for a datagram that changes nothing).
+    let heartbeats = 2 * window.as_secs() / moshmux_proto::sender::ACK_INTERVAL.as_secs();
+    assert!(
+        fixture.mux_wake_ups <= heartbeats + 2,
+        "{} wake-ups in {window:?} for {heartbeats} heartbeats",
+        fixture.mux_wake_ups
+    );
+}
+
+#[test]
+fn a_program_started_by_typed_keys_names_the_window_without_more_output() {
+    let mut fixture = Fixture::new();
+    let id = fixture.attach("names");
+    fixture.run(Duration::from_secs(2), None);
+    // `vim` and Enter: the echo is published, and vim reaches the foreground just after,
+    // printing nothing yet.
+    fixture.type_keys(id, "vim\r");
+    fixture.run(Duration::from_millis(50), None);
+    fixture.host.foreground = Some("vim".to_owned());
+    fixture.run(Duration::from_secs(1), None);
+    let shown = &fixture.clients[&id].remote_state().windows;
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].name.to_string(), "vim");
 }
