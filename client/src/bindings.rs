@@ -135,6 +135,7 @@ impl Bindings {
                 Some(key) => key,
                 None => return State::Normal,
             },
+            (Kind::Alt(c), _) if c.is_ascii_graphic() => Key::AltByte(c as u8),
             (_, Some(byte)) => Key::Byte(byte),
             _ => return State::Normal,
         };
@@ -242,6 +243,7 @@ mod tests {
     use crate::input::tests::reads;
     use crate::input::{Tokenizer, ESC, PASTE_START};
     use crate::key_table::{parse_binding, parse_key, parse_prefix, DEFAULT_PREFIX as PREFIX};
+    use moshmux_proto::layouts::{LayoutChoice, Preset};
     use proptest::prelude::*;
     use std::time::Instant;
 
@@ -325,7 +327,13 @@ mod tests {
     #[test]
     fn prefix_bindings() {
         use MuxCommand::*;
-        let table: [(&[u8], MuxCommand); 12] = [
+        let table: [(&[u8], MuxCommand); 15] = [
+            (b" ", SelectLayout(LayoutChoice::Next)),
+            (
+                b"\x1b1",
+                SelectLayout(LayoutChoice::Preset(Preset::EvenHorizontal)),
+            ),
+            (b"\x1b5", SelectLayout(LayoutChoice::Preset(Preset::Tiled))),
             (b"%", SplitHorizontal),
             (b"\"", SplitVertical),
             (b"o", NextPane),

@@ -5,6 +5,7 @@
 //! tmux user's habits and notes carry over; the defaults are written the same way, so the
 //! help and the docs show exactly what the table holds.
 
+use moshmux_proto::layouts::{LayoutChoice, Preset};
 use moshmux_proto::user::Direction;
 use moshmux_proto::MuxCommand;
 
@@ -16,7 +17,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 37] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 43] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -54,6 +55,12 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 37] = [
     (",", "rename-window"),
     ("d", "detach-client"),
     ("[", "copy-mode"),
+    ("Space", "next-layout"),
+    ("M-1", "select-layout even-horizontal"),
+    ("M-2", "select-layout even-vertical"),
+    ("M-3", "select-layout main-horizontal"),
+    ("M-4", "select-layout main-vertical"),
+    ("M-5", "select-layout tiled"),
 ];
 
 /// The commands a binding can run, for messages and help.
@@ -61,7 +68,8 @@ pub const COMMANDS: &str = "split-window [-h|-v], select-pane -U|-D|-L|-R, \
 select-pane -t :.+ (next pane), resize-pane -Z, resize-pane -U|-D|-L|-R [N], kill-pane, confirm-before kill-pane, kill-window, \
 confirm-before kill-window, rename-session (asks the name), \
 new-window, next-window, previous-window, last-window, last-pane, select-window -t N, rename-window (asks the \
-name), detach-client, copy-mode (the scroll view), send-prefix, or none (unbound)";
+name), next-layout, previous-layout, select-layout even-horizontal|even-vertical|main-horizontal|main-vertical|tiled, \
+detach-client, copy-mode (the scroll view), send-prefix, or none (unbound)";
 
 /// A key pressed after the prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +79,8 @@ pub enum Key {
     /// `C-Up`, ... and `M-Up`, ...: an arrow with Ctrl or Alt.
     CtrlArrow(Direction),
     AltArrow(Direction),
+    /// `M-1`, `M-a`, ...: a printable ASCII character with Alt.
+    AltByte(u8),
 }
 
 /// What a key after the prefix does.
@@ -166,6 +176,11 @@ pub fn parse_key(text: &str) -> Result<Key, String> {
     if let Some(direction) = text.strip_prefix("M-").and_then(arrow) {
         return Ok(Key::AltArrow(direction));
     }
+    if let Some([byte]) = text.strip_prefix("M-").map(str::as_bytes) {
+        if byte.is_ascii_graphic() {
+            return Ok(Key::AltByte(*byte));
+        }
+    }
     let key =
         match text {
             "Up" => Key::Arrow(Direction::Up),
@@ -177,8 +192,8 @@ pub fn parse_key(text: &str) -> Result<Key, String> {
                 ([byte], _) if byte.is_ascii_graphic() => Key::Byte(*byte),
                 (_, Some(byte)) if byte != ESC => Key::Byte(byte),
                 _ => return Err(
-                    "a key name: one character, Space, Up, Down, Left, Right (C-Up, M-Up, ...) \
-                     or C-<letter>"
+                    "a key name: one character, Space, Up, Down, Left, Right (C-Up, M-Up, ...), \
+                     C-<letter> or M-<character>"
                         .into(),
                 ),
             },
@@ -236,6 +251,12 @@ pub fn parse_binding(text: &str) -> Result<Option<Binding>, String> {
         ["previous-window"] => command(PreviousWindow),
         ["last-window"] => command(LastWindow),
         ["last-pane"] => command(LastPane),
+        ["next-layout"] => command(SelectLayout(LayoutChoice::Next)),
+        ["previous-layout"] => command(SelectLayout(LayoutChoice::Previous)),
+        ["select-layout", name] => match Preset::lookup(name) {
+            Some(preset) => command(SelectLayout(LayoutChoice::Preset(preset))),
+            None => return Err(format!("invalid layout {name}: one of: {COMMANDS}")),
+        },
         ["select-window", "-t", target] => {
             let index = target.trim_start_matches(":=").trim_start_matches(':');
             match index.parse() {
@@ -281,7 +302,8 @@ mod tests {
         assert_eq!(parse_key("C-c"), Ok(Key::Byte(0x03)));
         assert_eq!(parse_key("C-Up"), Ok(Key::CtrlArrow(Direction::Up)));
         assert_eq!(parse_key("M-Left"), Ok(Key::AltArrow(Direction::Left)));
-        for refused in ["C-[", "é", "ab", " ", "F1", ""] {
+        assert_eq!(parse_key("M-1"), Ok(Key::AltByte(b'1')));
+        for refused in ["C-[", "é", "ab", " ", "F1", "M-", "M-ab", "M-é", ""] {
             assert!(parse_key(refused).is_err(), "{refused}");
         }
     }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod fragment;
 pub mod instruction;
 pub mod label;
+pub mod layouts;
 pub mod packet;
 pub mod receiver;
 pub mod rtt;

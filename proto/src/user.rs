@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec;
 use crate::label::Label;
+use crate::layouts::LayoutChoice;
 use crate::state::{DiffError, SyncState};
 
 /// Largest `Keys` event: a paste is split into events of this size, so that each is a
@@ -71,6 +72,8 @@ pub enum MuxCommand {
     KillWindow,
     /// Rename the client's session (prefix `$`).
     RenameSession(Label),
+    /// Rearrange the focused window's panes (prefix Space, `M-1`..`M-5`).
+    SelectLayout(LayoutChoice),
 }
 
 /// Wire format: append only.
@@ -267,6 +270,7 @@ impl SyncState for UserStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layouts::Preset;
     use proptest::prelude::*;
 
     fn event() -> impl Strategy<Value = UserEvent> {
@@ -527,10 +531,12 @@ mod tests {
             MuxCommand::LastPane,
             MuxCommand::KillWindow,
             MuxCommand::RenameSession(Label::new("s")),
+            MuxCommand::SelectLayout(LayoutChoice::Preset(Preset::Tiled)),
+            MuxCommand::SelectLayout(LayoutChoice::Next),
         ];
         let expected = [
             "00", "01", "0202", "03", "04", "05", "06", "07", "08", "0905", "0a0177", "0b", "0c07",
-            "0d0005", "0e", "0f", "10", "110173",
+            "0d0005", "0e", "0f", "10", "110173", "120004", "1201",
         ];
         for (command, expected) in commands.into_iter().zip(expected) {
             match command {
@@ -551,7 +557,8 @@ mod tests {
                 | MuxCommand::LastWindow
                 | MuxCommand::LastPane
                 | MuxCommand::KillWindow
-                | MuxCommand::RenameSession(_) => {}
+                | MuxCommand::RenameSession(_)
+                | MuxCommand::SelectLayout(_) => {}
             }
             assert_eq!(hex(&codec::encode(&command)), expected, "{command:?}");
         }

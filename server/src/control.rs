@@ -11,6 +11,7 @@ pub use crate::environment::SessionEnvironment;
 pub use crate::layout::Length;
 pub use crate::session::WindowSize;
 use moshmux_proto::codec::{self, CodecError};
+use moshmux_proto::layouts::LayoutChoice;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::net::IpAddr;
@@ -105,6 +106,8 @@ tagged_messages! {
         SelectWindow(SelectWindow) = "select-window",
         LastPane(MaybeTarget) = "last-pane",
         ResizePane(ResizePane) = "resize-pane",
+        /// select-layout, next-layout and previous-layout.
+        SelectLayout(SelectLayout) = "select-layout",
         RenameWindow(RenameWindow) = "rename-window",
         ResizeWindow(ResizeWindow) = "resize-window",
         ListPanes(List) = "list-panes",
@@ -302,6 +305,13 @@ pub struct ResizePane {
     /// `-L`/`-R` (negative: left) and `-U`/`-D` (negative: up): cells to move a border.
     pub across: i32,
     pub down: i32,
+}
+
+/// tmux's select-layout, next-layout and previous-layout on the target's window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SelectLayout {
+    pub target: Option<String>,
+    pub choice: LayoutChoice,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 
 use crate::layout::{Layout, LayoutError, Length, Orientation, Rect};
 use crate::pane_id::{PaneId, Size};
+use moshmux_proto::layouts::{LayoutChoice, Preset};
 
 /// How `resize-pane` changes a pane along one orientation.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -26,6 +27,9 @@ pub struct Window {
     zoomed: bool,
     /// The number of the newest bell rung in one of its panes, 0 if none (`mux/alerts.rs`).
     bell: u64,
+    /// The preset layout chosen last, which `next-layout` moves on from (tmux keeps it
+    /// for the window's life, whatever happened to the panes since).
+    preset: Option<Preset>,
 }
 
 impl Window {
@@ -38,6 +42,7 @@ impl Window {
             last: None,
             zoomed: false,
             bell: 0,
+            preset: None,
         }
     }
 
@@ -133,6 +138,19 @@ impl Window {
             PaneResize::By(change) => self.layout.resize_pane(pane, orientation, change),
             PaneResize::To(length) => self.layout.resize_pane_to(pane, orientation, length),
         }
+    }
+
+    /// Rearranges the panes as the chosen preset layout, unzooming first as tmux does.
+    pub fn select_layout(&mut self, choice: LayoutChoice) -> Result<(), LayoutError> {
+        let Some(preset) = choice.pick(self.preset) else {
+            return Ok(());
+        };
+        if !self.layout.arrange(preset) {
+            return Err(LayoutError::TooSmall(preset.name()));
+        }
+        self.zoomed = false;
+        self.preset = Some(preset);
+        Ok(())
     }
 
     /// Makes a pane active; moving away from a zoomed pane unzooms, as in tmux.

@@ -4,7 +4,8 @@
 //! `list-windows` and `list-panes`, `display-message -p`), `resize-pane`'s geometry, and
 //! moving between windows and panes (`select-window -n/-p/-l`, `next-window`,
 //! `last-window`, `last-pane`, `select-pane -l`, `kill-pane -a`), and `split-window -l`
-//! and `-c` (a directory or a format) answer line for line the same.
+//! and `-c` (a directory or a format) answer line for line the same; and so do the preset
+//! layouts (`select-layout`, `next-layout`, `previous-layout`) at three window sizes.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -73,11 +74,41 @@ $T kill-session -t play
 $T ls -F '#{session_name} #{window_width}x#{window_height}'
 "##;
 
-/// Runs the script with `program` as `$T` in `dir`; returns what it printed, and its
+/// Every preset layout on windows of 2 to 7 panes at three sizes (the main pane's
+/// default size fits only the largest), then `next-layout`, `previous-layout` and
+/// `select-layout`'s `-n`, `-p`, no name (the last again) and a name's prefix.
+const LAYOUT_SCRIPT: &str = r##"
+set -u
+T="$1"
+for size in 80x24 100x30 200x60; do
+  $T new-session -d -s "s$size" -x "${size%x*}" -y "${size#*x}" sh
+  for n in 2 3 4 5 6 7; do
+    $T select-layout -t "s$size:0" tiled
+    $T split-window -t "s$size:0" -- sh
+    for layout in even-horizontal even-vertical main-horizontal main-vertical tiled; do
+      $T select-layout -t "s$size:0" $layout
+      echo "$size $n $layout:" $($T list-panes -t "s$size:0" -F '#{pane_left},#{pane_top},#{pane_width}x#{pane_height}')
+    done
+  done
+done
+W=s80x24:0
+$T kill-pane -t $W.6
+for step in "next-layout -t $W" "next-layout -t $W" "previous-layout -t $W" "select-layout -n -t $W" "select-layout -p -t $W" "select-layout -p -t $W" "select-layout -t $W" "select-layout -t $W main-v" "select-layout -t $W t"; do
+  $T $step
+  echo "$step:" $($T list-panes -t $W -F '#{pane_left},#{pane_top},#{pane_width}x#{pane_height}')
+done
+"##;
+
+/// Runs `script` with `program` as `$T` in `dir`; returns what it printed, and its
 /// stderr for the failure message.
-fn run_script(program: &str, dir: &std::path::Path, env: &[(&str, &std::ffi::OsStr)]) -> String {
+fn run_script(
+    script: &str,
+    program: &str,
+    dir: &std::path::Path,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> String {
     let output = Command::new("sh")
-        .args(["-c", SCRIPT, "script", program])
+        .args(["-c", script, "script", program])
         .current_dir(dir)
         .env("SHELL", "/bin/sh")
         .env_remove("TMUX")
@@ -115,14 +146,15 @@ impl Drop for TmuxServer {
     }
 }
 
-#[test]
-fn a_tmux_script_prints_the_same_with_moshmux_server_in_place_of_tmux() {
-    let work = private_dir("script-cwd");
+/// What `script` prints run by tmux 3.3 on a private socket, and by `moshmux-server`
+/// with a private daemon, both in a fresh working directory named after `purpose`.
+fn run_both(script: &str, purpose: &str) -> (String, String) {
+    let work = private_dir(&format!("{purpose}-cwd"));
     let tmux = TmuxServer {
-        dir: private_dir("script-tmux"),
+        dir: private_dir(&format!("{purpose}-tmux")),
     };
     let program = format!("tmux -S {} -f /dev/null", tmux.socket().display());
-    let expected = run_script(&program, &work, &[]);
+    let expected = run_script(script, &program, &work, &[]);
     drop(tmux);
 
     let daemon = Daemon::new();
@@ -131,14 +163,35 @@ fn a_tmux_script_prints_the_same_with_moshmux_server_in_place_of_tmux() {
         ("MOSHMUX_DIR", daemon.dir().as_os_str()),
         ("XDG_CONFIG_HOME", work.as_os_str()),
     ];
-    let actual = run_script(&server.display().to_string(), &work, &env);
+    let actual = run_script(script, &server.display().to_string(), &work, &env);
     drop(daemon);
     let _ = std::fs::remove_dir_all(&work);
+    (expected, actual)
+}
 
+#[test]
+fn a_tmux_script_prints_the_same_with_moshmux_server_in_place_of_tmux() {
+    let (expected, actual) = run_both(SCRIPT, "script");
     // The reference is tmux's own answer, so the script must have reached what it
     // checks: a missing session, and the pane's directory read from its process.
     assert!(expected.contains("has nope: 1"), "tmux said:\n{expected}");
     assert!(expected.contains("logs 1 #"), "tmux said:\n{expected}");
+    assert_eq!(
+        actual, expected,
+        "moshmux-server (left) and tmux 3.3 (right) disagree"
+    );
+}
+
+#[test]
+fn preset_layouts_place_every_pane_where_tmux_does() {
+    let (expected, actual) = run_both(LAYOUT_SCRIPT, "layouts");
+    // tmux's answer has every case in it: 3 sizes x 6 pane counts x 5 layouts, then the
+    // 9 steps through the cycle.
+    assert_eq!(
+        expected.lines().count(),
+        3 * 6 * 5 + 9,
+        "tmux said:\n{expected}"
+    );
     assert_eq!(
         actual, expected,
         "moshmux-server (left) and tmux 3.3 (right) disagree"

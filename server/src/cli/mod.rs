@@ -4,6 +4,7 @@
 use crate::control::{self, LineRef, PortChoice};
 use crate::environment;
 use clap::{ArgAction, Parser, Subcommand};
+use moshmux_proto::layouts::Preset;
 use moshmux_proto::screen::{MAX_COLS, MAX_ROWS};
 use std::net::IpAddr;
 
@@ -346,6 +347,38 @@ pub enum Command {
         #[arg(value_name = "ADJUSTMENT", value_parser = clap::value_parser!(u16).range(1..))]
         adjustment: Option<u16>,
     },
+    /// Arrange a window's panes in a preset layout: even-horizontal, even-vertical,
+    /// main-horizontal, main-vertical or tiled (a unique prefix will do); without a
+    /// name, the one chosen last again.
+    #[command(visible_alias = "selectl")]
+    SelectLayout {
+        /// The next preset layout, as next-layout.
+        #[arg(short = 'n', conflicts_with_all = ["previous", "name"])]
+        next: bool,
+        /// The previous preset layout, as previous-layout.
+        #[arg(short = 'p', conflicts_with = "name")]
+        previous: bool,
+        /// A pane of the window (default: the session used last's active one).
+        #[arg(short = 't', value_name = "TARGET")]
+        target: Option<String>,
+        /// even-horizontal, even-vertical, main-horizontal, main-vertical or tiled.
+        #[arg(value_name = "LAYOUT", value_parser = parse_preset)]
+        name: Option<Preset>,
+    },
+    /// Arrange a window's panes in the preset layout after the one chosen last.
+    #[command(visible_alias = "nextl")]
+    NextLayout {
+        /// The window (default: the session used last's active one).
+        #[arg(short = 't', value_name = "TARGET")]
+        target: Option<String>,
+    },
+    /// Arrange a window's panes in the preset layout before the one chosen last.
+    #[command(visible_alias = "prevl")]
+    PreviousLayout {
+        /// The window (default: the session used last's active one).
+        #[arg(short = 't', value_name = "TARGET")]
+        target: Option<String>,
+    },
     /// Name a window (it is otherwise named after its active pane's command).
     #[command(visible_alias = "renamew")]
     RenameWindow {
@@ -522,6 +555,16 @@ fn parse_length(text: &str) -> Result<control::Length, String> {
             Ok(cells) => Ok(control::Length::Cells(cells)),
         },
     }
+}
+
+fn parse_preset(text: &str) -> Result<Preset, String> {
+    Preset::lookup(text).ok_or_else(|| {
+        let names: Vec<&str> = Preset::ALL.iter().map(|p| p.name()).collect();
+        format!(
+            "{text:?} is not a layout: one of {}, or a unique prefix",
+            names.join(", ")
+        )
+    })
 }
 
 fn parse_line(text: &str) -> Result<LineRef, String> {

@@ -3,6 +3,7 @@
 use super::Command;
 use crate::control::{self, ListScope, PortChoice, Request, Target, WindowChoice};
 use crate::environment::SessionEnvironment;
+use moshmux_proto::layouts::LayoutChoice;
 use std::net::IpAddr;
 
 /// The daemon's one UDP port unless told otherwise: the first free one from mosh's first
@@ -177,6 +178,28 @@ impl Command {
                     down: sign(up, down),
                 })
             }
+            Command::SelectLayout {
+                next,
+                previous,
+                target,
+                name,
+            } => {
+                let choice = match (next, previous, name) {
+                    (true, _, _) => LayoutChoice::Next,
+                    (_, true, _) => LayoutChoice::Previous,
+                    (_, _, Some(preset)) => LayoutChoice::Preset(preset),
+                    _ => LayoutChoice::Again,
+                };
+                Request::SelectLayout(control::SelectLayout { target, choice })
+            }
+            Command::NextLayout { target } => Request::SelectLayout(control::SelectLayout {
+                target,
+                choice: LayoutChoice::Next,
+            }),
+            Command::PreviousLayout { target } => Request::SelectLayout(control::SelectLayout {
+                target,
+                choice: LayoutChoice::Previous,
+            }),
             Command::RenameWindow { target, name } => {
                 Request::RenameWindow(control::RenameWindow { target, name })
             }

@@ -106,3 +106,28 @@ fn unknown_flags_get_one_line_naming_the_accepted_ones() {
         "{line}"
     );
 }
+
+#[test]
+fn select_layout_takes_a_name_or_prefix_and_refuses_another() {
+    use moshmux_proto::layouts::{LayoutChoice, Preset};
+    let choice = |args: &[&str]| match parse(args).unwrap().command.into_request().unwrap() {
+        Request::SelectLayout(select) => (select.target, select.choice),
+        other => panic!("not select-layout: {other:?}"),
+    };
+    assert_eq!(
+        choice(&["select-layout", "-t", "w:1", "main-v"]),
+        (
+            Some("w:1".into()),
+            LayoutChoice::Preset(Preset::MainVertical)
+        )
+    );
+    assert_eq!(choice(&["selectl"]), (None, LayoutChoice::Again));
+    assert_eq!(choice(&["selectl", "-p"]), (None, LayoutChoice::Previous));
+    assert_eq!(choice(&["nextl"]), (None, LayoutChoice::Next));
+    assert_eq!(choice(&["previous-layout"]), (None, LayoutChoice::Previous));
+    let Err(refused) = parse(&["select-layout", "even"]) else {
+        panic!("an ambiguous prefix was taken");
+    };
+    assert!(refused.to_string().contains("is not a layout"), "{refused}");
+    assert!(parse(&["select-layout", "-n", "tiled"]).is_err());
+}

@@ -9,6 +9,7 @@
 use crate::pane_id::{PaneId, Size};
 use serde::{Deserialize, Serialize};
 
+mod preset;
 mod resize;
 
 /// Fewest cells a pane keeps along a split, as tmux's `PANE_MINIMUM`.
@@ -47,6 +48,9 @@ pub enum LayoutError {
     NoSpace,
     #[error("pane {0} is not in this window")]
     NoSuchPane(PaneId),
+    /// tmux would make the window larger than its clients show; this refuses.
+    #[error("the window is too small for its panes in the {0} layout")]
+    TooSmall(&'static str),
 }
 
 /// A length in cells, or in percent of a whole (a window's, a split pane's).

@@ -142,6 +142,7 @@ impl Mux {
             Request::SelectWindow(select) => self.select_window(select),
             Request::LastPane(t) => self.last_pane(t.0.as_deref()),
             Request::ResizePane(resize) => self.resize_pane(resize),
+            Request::SelectLayout(select) => self.select_layout(select),
             Request::RenameWindow(rename) => self.rename_window(rename),
             Request::ResizeWindow(resize) => self.resize_window(resize),
             Request::ListPanes(list) => self.list_panes(&list, host),

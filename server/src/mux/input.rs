@@ -328,6 +328,12 @@ impl Mux {
                 })
                 .map(drop)
             }
+            MuxCommand::SelectLayout(choice) => self
+                .select_layout(control::SelectLayout {
+                    target: Some(target),
+                    choice: *choice,
+                })
+                .map(drop),
             // Handled by the caller, which owns the link.
             MuxCommand::Detach => Ok(()),
             MuxCommand::SelectPaneById(pane) => {

@@ -1,5 +1,6 @@
 //! Moving between panes and windows, and changing them: resize-pane's borders and
-//! sizes, select-window and its shortcuts, last-pane, kill-pane -a.
+//! sizes, select-layout's presets, select-window and its shortcuts, last-pane,
+//! kill-pane -a.
 
 use super::commands::{CommandError, Outcome};
 use super::Mux;
@@ -43,6 +44,16 @@ impl Mux {
             if let Some(change) = change {
                 window.resize_pane(location.pane, orientation, change)?;
             }
+        }
+        self.apply_layout(location.session, location.window);
+        Ok(String::new())
+    }
+
+    /// select-layout, next-layout, previous-layout: the target's window rearranged.
+    pub(super) fn select_layout(&mut self, select: control::SelectLayout) -> Outcome {
+        let location = self.resolve_or_recent(select.target.as_deref())?;
+        if let Some(window) = self.window_mut(location.session, location.window) {
+            window.select_layout(select.choice)?;
         }
         self.apply_layout(location.session, location.window);
         Ok(String::new())
