@@ -374,7 +374,7 @@ impl HistoryStore {
             .saturating_sub(pane_state.unpersisted_bytes());
         state.doomed.push(Doomed {
             pane,
-            block_firsts: pane_state.blocks.keys().copied().collect(),
+            block_firsts: 0..pane_state.next_line(),
             meta: true,
         });
         self.shared.wake_if_idle(&mut state);

@@ -30,16 +30,14 @@ pub enum Direction {
 struct ReadPlan {
     start: u64,
     end: u64,
-    /// First line numbers of the disk blocks that hold part of `start..end`, oldest first.
-    disk_blocks: Vec<u64>,
-    /// Where the lines in memory start, and those of them inside the range.
+    /// Where the lines in memory start, and those of them inside the range; the blocks
+    /// on disk hold the lines below.
     memory_from: u64,
     memory: Vec<StoredLine>,
 }
 
 impl ReadPlan {
-    /// Under the lock: which blocks to read and a copy of the lines in memory. `Err`
-    /// holds the empty page of a range with nothing kept in it.
+    /// Under the lock: where the lines in memory start, and a copy of those wanted.
     fn make(shared: &Shared, pane: PaneUid, range: Range<u64>) -> Result<ReadPlan, StoreError> {
         let state = shared.lock();
         let pane_state = state
@@ -57,23 +55,9 @@ impl ReadPlan {
         } else {
             Vec::new()
         };
-        let disk_end = end.min(open_first);
-        let mut disk_blocks = Vec::new();
-        if start < disk_end {
-            if let Some((&first, _)) = pane_state.blocks.range(..=start).next_back() {
-                disk_blocks.push(first);
-            }
-            disk_blocks.extend(
-                pane_state
-                    .blocks
-                    .range(start + 1..disk_end)
-                    .map(|(&f, _)| f),
-            );
-        }
         Ok(ReadPlan {
             start: start.min(pane_state.next_line()),
             end,
-            disk_blocks,
             memory_from,
             memory,
         })
@@ -81,8 +65,9 @@ impl ReadPlan {
 
     /// Hands `visit` each disk block's value and the lines of it inside the range, oldest
     /// first, checking that they join; then gives the lines in memory. Returns the number
-    /// of the first line visited. `visit` is told to start over (`restart`) when retention
-    /// dropped a block under the reader, which makes the page start after it.
+    /// of the first line visited. The blocks come from one snapshot of the database,
+    /// taken after the plan: every block below the lines in memory is in it, though
+    /// retention may have dropped the oldest, which makes the page start later.
     fn walk(
         self,
         shared: &Shared,
@@ -92,41 +77,36 @@ impl ReadPlan {
         let disk_end = self.end.min(self.memory_from);
         let mut first_visited = None;
         let mut next = None;
-        for first in self.disk_blocks {
-            let Some(value) = shared.with_backend(|b| b.get(&block::block_key(pane, first)))?
-            else {
-                // Retention may drop this block, and the older ones we already read, while
-                // we read: then the page starts after it. Any other missing block is damage.
-                let dropped = shared
-                    .lock()
-                    .panes
-                    .get(&pane)
-                    .is_none_or(|p| p.first_retained() > first);
-                if dropped {
-                    visit(BlockPart::Restart)?;
-                    first_visited = None;
-                    next = None;
-                    continue;
-                }
-                return Err(StoreError::Corrupt(format!(
-                    "block {first} of {pane} vanished between newer and older lines"
-                )));
-            };
-            let lines = u64::from(block::decode_header(&value)?.lines);
-            let lo = self.start.max(first);
-            let hi = disk_end.min(first + lines);
-            if next.is_some_and(|n| n != lo) || lo >= hi {
-                return Err(StoreError::Corrupt(format!(
-                    "blocks of {pane} do not join at line {lo}"
-                )));
-            }
-            visit(BlockPart::Block {
-                value: &value,
-                first,
-                wanted: lo..hi,
+        if self.start < disk_end {
+            let floor = block::block_key(pane, 0);
+            let at = block::block_key(pane, self.start);
+            let end = block::block_key(pane, disk_end);
+            shared.with_backend(|backend| {
+                backend.scan_covering(&floor, &at, &end, |key, value| {
+                    let (_, first) = block::parse_block_key(key)?;
+                    let lines = u64::from(block::decode_header(value)?.lines);
+                    let lo = self.start.max(first);
+                    let hi = disk_end.min(first + lines);
+                    if lo >= hi && next.is_none() {
+                        // The block before the range's start ends before it: retention
+                        // dropped the block that held it.
+                        return Ok(true);
+                    }
+                    if next.is_some_and(|n| n != lo) || lo >= hi {
+                        return Err(StoreError::Corrupt(format!(
+                            "blocks of {pane} do not join at line {lo}"
+                        )));
+                    }
+                    visit(BlockPart {
+                        value,
+                        first,
+                        wanted: lo..hi,
+                    })?;
+                    first_visited.get_or_insert(lo);
+                    next = Some(hi);
+                    Ok::<bool, StoreError>(true)
+                })
             })?;
-            first_visited.get_or_insert(lo);
-            next = Some(hi);
         }
         if !self.memory.is_empty() {
             if next.is_some_and(|n| n != self.memory_from) {
@@ -141,16 +121,12 @@ impl ReadPlan {
     }
 }
 
-/// What [`ReadPlan::walk`] hands over.
-enum BlockPart<'a> {
-    /// A block's stored value, the number of its first line, and the lines of it wanted.
-    Block {
-        value: &'a [u8],
-        first: u64,
-        wanted: Range<u64>,
-    },
-    /// Forget what was visited so far: retention dropped it.
-    Restart,
+/// What [`ReadPlan::walk`] hands over: a block's stored value, the number of its first
+/// line, and the lines of it wanted.
+struct BlockPart<'a> {
+    value: &'a [u8],
+    first: u64,
+    wanted: Range<u64>,
 }
 
 /// The lines of one block that the range wants.
@@ -176,17 +152,8 @@ pub fn read(shared: &Shared, pane: PaneUid, range: Range<u64>) -> Result<History
     let plan = ReadPlan::make(shared, pane, range)?;
     let mut lines = Vec::with_capacity((plan.end - plan.start) as usize);
     let (first, memory) = plan.walk(shared, pane, |part| {
-        match part {
-            BlockPart::Restart => lines.clear(),
-            BlockPart::Block {
-                value,
-                first,
-                wanted,
-            } => lines.extend(
-                wanted_lines(block::decode_block(value)?, pane, first, wanted)?
-                    .map(|(_, line)| line),
-            ),
-        }
+        let decoded = block::decode_block(part.value)?;
+        lines.extend(wanted_lines(decoded, pane, part.first, part.wanted)?.map(|(_, line)| line));
         Ok(())
     })?;
     lines.extend(memory);
@@ -211,24 +178,15 @@ pub fn matching_lines(
     let memory_from = plan.memory_from;
     let mut found = Vec::new();
     let (_, memory) = plan.walk(shared, pane, |part| {
-        match part {
-            BlockPart::Restart => found.clear(),
-            BlockPart::Block {
-                value,
-                first,
-                wanted,
-            } => {
-                let Some(lines) = block::decode_block_if(value, |raw| finder.find(raw).is_some())?
-                else {
-                    return Ok(());
-                };
-                found.extend(
-                    wanted_lines(lines, pane, first, wanted)?
-                        .filter(|(_, line)| finder.find(line.text.as_bytes()).is_some())
-                        .map(|(number, _)| number),
-                );
-            }
-        }
+        let Some(lines) = block::decode_block_if(part.value, |raw| finder.find(raw).is_some())?
+        else {
+            return Ok(());
+        };
+        found.extend(
+            wanted_lines(lines, pane, part.first, part.wanted)?
+                .filter(|(_, line)| finder.find(line.text.as_bytes()).is_some())
+                .map(|(number, _)| number),
+        );
         Ok(())
     })?;
     found.extend(

@@ -1,5 +1,5 @@
-//! What the store holds in memory: per pane, the index of stored blocks and the lines of
-//! the open block (the newest, not yet sealed, partly or not yet on disk); plus the
+//! What the store holds in memory: per pane, a summary of its stored blocks and the lines
+//! of the open block (the newest, not yet sealed, partly or not yet on disk); plus the
 //! writer's bookkeeping. Appenders, readers and the writer share it under one mutex that
 //! each holds only for index and vector work, never for I/O or compression.
 
@@ -9,9 +9,10 @@ use crate::line::{PaneUid, StoredLine};
 use crate::meta::{
     self, PaneMeta, ScreenSnapshot, META_KEY_PREFIX, PANE_COUNTER_KEY, SCREEN_KEY_PREFIX,
 };
-use crate::retention::{BlockIndex, BlockInfo};
+use crate::retention::{BlockInfo, StoredBlocks};
 use crate::{StoreError, StoreOptions};
 use std::collections::{BTreeMap, VecDeque};
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex, MutexGuard, RwLock};
 
@@ -27,7 +28,7 @@ pub struct PaneState {
     pub screen: Option<ScreenSnapshot>,
     pub screen_version: u64,
     pub screen_saved: u64,
-    pub blocks: BlockIndex,
+    pub blocks: StoredBlocks,
     pub open_first: u64,
     /// A deque: sealing drains whole blocks from the front, which on a Vec would move
     /// the entire backlog each time during a flood.
@@ -46,7 +47,7 @@ impl PaneState {
             screen: None,
             screen_version: 0,
             screen_saved: 0,
-            blocks: BlockIndex::default(),
+            blocks: StoredBlocks::default(),
             open_first: 0,
             open_lines: VecDeque::new(),
             persisted: 0,
@@ -58,11 +59,7 @@ impl PaneState {
     }
 
     pub fn first_retained(&self) -> u64 {
-        self.blocks
-            .keys()
-            .next()
-            .copied()
-            .unwrap_or(self.open_first)
+        self.blocks.oldest().unwrap_or(self.open_first)
     }
 
     /// Memory held by lines that are not yet in the database.
@@ -85,7 +82,8 @@ impl PaneState {
 /// A dropped pane whose keys the writer still has to delete.
 pub struct Doomed {
     pub pane: PaneUid,
-    pub block_firsts: Vec<u64>,
+    /// The stored blocks to delete: those whose first line is in this range.
+    pub block_firsts: Range<u64>,
     pub meta: bool,
 }
 
@@ -159,10 +157,13 @@ impl Shared {
         }
     }
 
-    pub fn with_backend<T>(
+    pub fn with_backend<T, E>(
         &self,
-        op: impl FnOnce(&Backend) -> Result<T, BackendError>,
-    ) -> Result<T, StoreError> {
+        op: impl FnOnce(&Backend) -> Result<T, E>,
+    ) -> Result<T, StoreError>
+    where
+        StoreError: From<E>,
+    {
         let backend = self.backend.read().unwrap_or_else(|p| p.into_inner());
         match backend.as_ref() {
             Some(backend) => Ok(op(backend)?),
@@ -180,8 +181,9 @@ impl Shared {
     }
 }
 
-/// Rebuilds the in-memory state from the database: block headers (not their text),
-/// pane records, the pane counter, and the text of each pane's open block.
+/// Rebuilds the in-memory state from the database: a summary of each pane's blocks from
+/// their headers (not their text), checking that they join, pane records, the pane
+/// counter, and the text of each pane's open block.
 pub fn load(backend: &Backend) -> Result<State, StoreError> {
     let mut state = State::default();
     let mut max_pane: Option<u32> = None;
@@ -195,7 +197,16 @@ pub fn load(backend: &Backend) -> Result<State, StoreError> {
             bytes: (key.len() + value.len()) as u64,
             seq: header.seq,
         };
-        state.pane_mut(pane).blocks.insert(first, info);
+        let blocks = &mut state.pane_mut(pane).blocks;
+        // Keys come in line order, so each block must start where the one before ended.
+        if let Some((before, before_info)) = blocks.newest() {
+            if before + u64::from(before_info.lines) != first {
+                return Err(StoreError::Corrupt(format!(
+                    "history of {pane} has a gap before line {first}"
+                )));
+            }
+        }
+        blocks.written(first, info);
         Ok::<(), StoreError>(())
     })?;
     backend.scan_prefix(&[META_KEY_PREFIX], |key, value| {
@@ -233,23 +244,17 @@ pub fn load(backend: &Backend) -> Result<State, StoreError> {
 }
 
 fn reopen_pane(backend: &Backend, pane: PaneUid, state: &mut PaneState) -> Result<(), StoreError> {
-    let mut expected = None;
-    for (&first, info) in state.blocks.iter() {
-        if expected.is_some_and(|e| e != first) {
-            return Err(StoreError::Corrupt(format!(
-                "history of {pane} has a gap before line {first}"
-            )));
-        }
-        expected = Some(first + u64::from(info.lines));
-    }
-    let stored_end = expected.unwrap_or(0);
+    let stored_end = state
+        .blocks
+        .newest()
+        .map_or(0, |(first, info)| first + u64::from(info.lines));
     let next_line = state.meta.next_line.max(stored_end);
     state.meta.next_line = next_line;
     state.open_first = next_line;
     state.persisted = next_line;
     // A last block that is not full goes on filling, so slow panes do not leave a trail
     // of tiny blocks across restarts.
-    if let Some((&first, info)) = state.blocks.iter().next_back() {
+    if let Some((first, info)) = state.blocks.newest() {
         if (info.lines as usize) < BLOCK_LINES && first + u64::from(info.lines) == next_line {
             let value = backend
                 .get(&block::block_key(pane, first))?

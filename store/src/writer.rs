@@ -16,7 +16,7 @@ use crate::block::{self, BLOCK_KEY_LEN, BLOCK_LINES};
 use crate::dir;
 use crate::line::{PaneUid, StoredLine};
 use crate::meta::{self, PaneMeta, ScreenSnapshot};
-use crate::retention::{self, BlockInfo, PaneView};
+use crate::retention::{self, BlockInfo, Fetch, PaneView};
 use crate::state::{Doomed, Shared, State};
 use crate::StoreError;
 use std::path::PathBuf;
@@ -60,7 +60,8 @@ struct PaneRecord {
 struct Round {
     jobs: Vec<Job>,
     records: Vec<PaneRecord>,
-    expired: Vec<(PaneUid, u64)>,
+    /// Every pane as retention sees it when the round starts.
+    views: Vec<PaneView>,
     doomed: Vec<Doomed>,
     /// Everything appended before the round started is in it.
     complete: bool,
@@ -68,13 +69,12 @@ struct Round {
     number: u64,
 }
 
-impl Round {
-    fn is_empty(&self) -> bool {
-        self.jobs.is_empty()
-            && self.records.is_empty()
-            && self.expired.is_empty()
-            && self.doomed.is_empty()
-    }
+/// What a round wrote: each job's stored size, and the blocks retention deleted.
+struct Written {
+    /// Whether a batch went to the database (a round with nothing to do writes none).
+    applied: bool,
+    sizes: Vec<u64>,
+    expired: Vec<(PaneUid, u64, BlockInfo)>,
 }
 
 pub fn spawn(shared: Arc<Shared>, dir: PathBuf) -> std::io::Result<JoinHandle<()>> {
@@ -121,7 +121,7 @@ fn run(shared: &Shared, dir: &std::path::Path) {
         }
         let shutting_down = state.shutdown;
         let flush_target = state.flush_wanted;
-        let round = collect(&mut state, shared);
+        let round = collect(&mut state);
         drop(state);
 
         let outcome = write(shared, &round);
@@ -129,8 +129,8 @@ fn run(shared: &Shared, dir: &std::path::Path) {
         let mut state = shared.lock();
         more_work = !round.complete;
         match outcome {
-            Ok(sizes) => {
-                commit(&mut state, round, sizes);
+            Ok(written) => {
+                commit(&mut state, round, written);
                 retry_at = None;
                 state.last_error = None;
                 if !more_work {
@@ -189,7 +189,7 @@ pub fn tighten(dir: &std::path::Path) {
 
 /// Under the lock: copies what needs writing and plans retention. Cheap: clones lines,
 /// compresses nothing.
-fn collect(state: &mut State, shared: &Shared) -> Round {
+fn collect(state: &mut State) -> Round {
     state.retention_due = false;
     let mut round = Round {
         doomed: std::mem::take(&mut state.doomed),
@@ -231,8 +231,8 @@ fn collect(state: &mut State, shared: &Shared) -> Round {
                     .skip(skip)
                     .map(StoredLine::memory_bytes)
                     .sum::<usize>();
-                let seq = match pane_state.blocks.get(&first) {
-                    Some(info) => info.seq,
+                let seq = match pane_state.blocks.seq_of_newest(first) {
+                    Some(seq) => seq,
                     None => {
                         *next_seq += 1;
                         *next_seq - 1
@@ -270,25 +270,65 @@ fn collect(state: &mut State, shared: &Shared) -> Round {
             newly_persisted_bytes,
         });
     }
-    let views: Vec<PaneView<'_>> = panes
+    round.views = panes
         .iter()
         .map(|(&pane, p)| PaneView {
             pane,
-            blocks: &p.blocks,
+            blocks: p.blocks,
             open_first: p.open_first,
             next_line: p.next_line(),
         })
         .collect();
-    round.expired = retention::plan(&shared.options.retention, &views);
     round
 }
 
-/// Outside the lock: compresses, writes one batch, makes it durable. Returns the stored
-/// size of each job's block.
-fn write(shared: &Shared, round: &Round) -> Result<Vec<u64>, StoreError> {
+/// Up to `fetch.most` of a pane's stored blocks whose first line is in the range, in line
+/// order, read from their headers.
+fn stored_blocks(shared: &Shared, fetch: Fetch) -> Result<Vec<(u64, BlockInfo)>, StoreError> {
+    let mut blocks = Vec::new();
+    if fetch.from >= fetch.until {
+        return Ok(blocks);
+    }
+    let from = block::block_key(fetch.pane, fetch.from);
+    let until = block::block_key(fetch.pane, fetch.until);
+    shared.with_backend(|backend| {
+        backend.scan_covering(&from, &from, &until, |key, value| {
+            let (_, first) = block::parse_block_key(key)?;
+            let header = block::decode_header(value)?;
+            let bytes = (key.len() + value.len()) as u64;
+            blocks.push((
+                first,
+                BlockInfo {
+                    lines: header.lines,
+                    bytes,
+                    seq: header.seq,
+                },
+            ));
+            Ok::<bool, StoreError>(blocks.len() < fetch.most)
+        })
+    })?;
+    Ok(blocks)
+}
+
+/// Outside the lock: plans retention over the stored blocks, compresses, writes one
+/// batch, makes it durable.
+fn write(shared: &Shared, round: &Round) -> Result<Written, StoreError> {
+    let expired = retention::plan(&shared.options.retention, &round.views, |fetch| {
+        stored_blocks(shared, fetch)
+    })?;
     let mut batch = WriteBatch::default();
     for doomed in &round.doomed {
-        for &first in &doomed.block_firsts {
+        let range = &doomed.block_firsts;
+        let firsts = stored_blocks(
+            shared,
+            Fetch {
+                pane: doomed.pane,
+                from: range.start,
+                until: range.end,
+                most: usize::MAX,
+            },
+        )?;
+        for (first, _) in firsts {
             batch.delete(&block::block_key(doomed.pane, first));
         }
         if doomed.meta {
@@ -296,7 +336,7 @@ fn write(shared: &Shared, round: &Round) -> Result<Vec<u64>, StoreError> {
             batch.delete(&meta::screen_key(doomed.pane));
         }
     }
-    for &(pane, first) in &round.expired {
+    for &(pane, first, _) in &expired {
         batch.delete(&block::block_key(pane, first));
     }
     let mut sizes = Vec::with_capacity(round.jobs.len());
@@ -318,32 +358,47 @@ fn write(shared: &Shared, round: &Round) -> Result<Vec<u64>, StoreError> {
             None => {}
         }
     }
-    if round.is_empty() {
-        return Ok(sizes);
+    let nothing = round.jobs.is_empty()
+        && round.records.is_empty()
+        && round.doomed.is_empty()
+        && expired.is_empty();
+    if nothing {
+        return Ok(Written {
+            applied: false,
+            sizes,
+            expired,
+        });
     }
     batch.put(meta::ROUND_KEY, meta::encode_round(round.number).to_vec());
     shared.with_backend(|backend| {
         backend.apply(batch)?;
         backend.flush()
     })?;
-    Ok(sizes)
+    Ok(Written {
+        applied: true,
+        sizes,
+        expired,
+    })
 }
 
 /// Under the lock again: the round is durable, so update the index, seal full blocks
 /// (dropping their lines from memory) and release the backlog it covered.
-fn commit(state: &mut State, round: Round, sizes: Vec<u64>) {
-    if !round.is_empty() {
+fn commit(state: &mut State, round: Round, written: Written) {
+    if written.applied {
         state.durable_round = round.number;
     }
     if !round.jobs.is_empty() {
         state.retention_due = true;
     }
-    for (pane, first) in round.expired {
+    for (pane, first, info) in written.expired {
         if let Some(pane_state) = state.panes.get_mut(&pane) {
-            pane_state.blocks.remove(first);
+            // Blocks go oldest first; one the summary no longer starts with is stale.
+            if pane_state.blocks.oldest() == Some(first) {
+                pane_state.blocks.dropped_oldest(first, info);
+            }
         }
     }
-    for (job, bytes) in round.jobs.into_iter().zip(sizes) {
+    for (job, bytes) in round.jobs.into_iter().zip(written.sizes) {
         let live = state
             .panes
             .get_mut(&job.pane)
@@ -352,7 +407,7 @@ fn commit(state: &mut State, round: Round, sizes: Vec<u64>) {
             // Dropped while we wrote it: delete what we just wrote next round.
             state.doomed.push(Doomed {
                 pane: job.pane,
-                block_firsts: vec![job.first],
+                block_firsts: job.first..job.first + 1,
                 meta: true,
             });
             continue;
@@ -362,7 +417,7 @@ fn commit(state: &mut State, round: Round, sizes: Vec<u64>) {
             bytes,
             seq: job.seq,
         };
-        pane_state.blocks.insert(job.first, info);
+        pane_state.blocks.written(job.first, info);
         if job.lines.len() == BLOCK_LINES && pane_state.open_first == job.first {
             pane_state.open_lines.drain(..BLOCK_LINES);
             pane_state.open_first += BLOCK_LINES as u64;
