@@ -243,7 +243,7 @@ mod tests {
     use crate::input::tests::reads;
     use crate::input::{Tokenizer, ESC, PASTE_START};
     use crate::key_table::{parse_binding, parse_key, parse_prefix, DEFAULT_PREFIX as PREFIX};
-    use moshmux_proto::layouts::{LayoutChoice, Preset};
+    use moshmux_proto::layouts::{LayoutChoice, Preset, Step};
     use proptest::prelude::*;
     use std::time::Instant;
 
@@ -327,7 +327,9 @@ mod tests {
     #[test]
     fn prefix_bindings() {
         use MuxCommand::*;
-        let table: [(&[u8], MuxCommand); 15] = [
+        let table: [(&[u8], MuxCommand); 17] = [
+            (b"}", SwapPane(Step::Down)),
+            (b"\x0f", RotateWindow(Step::Up)),
             (b" ", SelectLayout(LayoutChoice::Next)),
             (
                 b"\x1b1",

@@ -5,7 +5,7 @@
 //! tmux user's habits and notes carry over; the defaults are written the same way, so the
 //! help and the docs show exactly what the table holds.
 
-use moshmux_proto::layouts::{LayoutChoice, Preset};
+use moshmux_proto::layouts::{LayoutChoice, Preset, Step};
 use moshmux_proto::user::Direction;
 use moshmux_proto::MuxCommand;
 
@@ -17,7 +17,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 43] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 47] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -61,6 +61,10 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 43] = [
     ("M-3", "select-layout main-horizontal"),
     ("M-4", "select-layout main-vertical"),
     ("M-5", "select-layout tiled"),
+    ("{", "swap-pane -U"),
+    ("}", "swap-pane -D"),
+    ("C-o", "rotate-window"),
+    ("M-o", "rotate-window -D"),
 ];
 
 /// The commands a binding can run, for messages and help.
@@ -69,6 +73,7 @@ select-pane -t :.+ (next pane), resize-pane -Z, resize-pane -U|-D|-L|-R [N], kil
 confirm-before kill-window, rename-session (asks the name), \
 new-window, next-window, previous-window, last-window, last-pane, select-window -t N, rename-window (asks the \
 name), next-layout, previous-layout, select-layout even-horizontal|even-vertical|main-horizontal|main-vertical|tiled, \
+swap-pane -U|-D, rotate-window [-U|-D], \
 detach-client, copy-mode (the scroll view), send-prefix, or none (unbound)";
 
 /// A key pressed after the prefix.
@@ -252,6 +257,10 @@ pub fn parse_binding(text: &str) -> Result<Option<Binding>, String> {
         ["last-window"] => command(LastWindow),
         ["last-pane"] => command(LastPane),
         ["next-layout"] => command(SelectLayout(LayoutChoice::Next)),
+        ["swap-pane", "-U"] => command(SwapPane(Step::Up)),
+        ["swap-pane", "-D"] => command(SwapPane(Step::Down)),
+        ["rotate-window"] | ["rotate-window", "-U"] => command(RotateWindow(Step::Up)),
+        ["rotate-window", "-D"] => command(RotateWindow(Step::Down)),
         ["previous-layout"] => command(SelectLayout(LayoutChoice::Previous)),
         ["select-layout", name] => match Preset::lookup(name) {
             Some(preset) => command(SelectLayout(LayoutChoice::Preset(preset))),

@@ -1,5 +1,6 @@
-//! tmux's preset layouts by name, as a key binding, the command line and the user stream
-//! name them; the server arranges the panes (`server/src/layout/preset.rs`).
+//! tmux's preset layouts by name, and which way panes move through a window, as a key
+//! binding, the command line and the user stream name them; the server arranges the
+//! panes (`server/src/layout/`).
 
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,16 @@ pub enum LayoutChoice {
     Previous,
     /// `select-layout` without a name: the window's last preset again, if it had one.
     Again,
+}
+
+/// Which way swap-pane (`-U`, `-D`) or rotate-window moves panes through a window's
+/// index order. Wire format: append only.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    /// Towards the first pane (tmux's `-U`).
+    Up,
+    /// Towards the last (`-D`).
+    Down,
 }
 
 impl Preset {

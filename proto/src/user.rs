@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec;
 use crate::label::Label;
-use crate::layouts::LayoutChoice;
+use crate::layouts::{LayoutChoice, Step};
 use crate::state::{DiffError, SyncState};
 
 /// Largest `Keys` event: a paste is split into events of this size, so that each is a
@@ -74,6 +74,10 @@ pub enum MuxCommand {
     RenameSession(Label),
     /// Rearrange the focused window's panes (prefix Space, `M-1`..`M-5`).
     SelectLayout(LayoutChoice),
+    /// Swap the focused pane with the one before or after it (prefix `{`, `}`).
+    SwapPane(Step),
+    /// Move every pane of the focused window one cell (prefix `C-o`, `M-o`).
+    RotateWindow(Step),
 }
 
 /// Wire format: append only.
@@ -533,10 +537,12 @@ mod tests {
             MuxCommand::RenameSession(Label::new("s")),
             MuxCommand::SelectLayout(LayoutChoice::Preset(Preset::Tiled)),
             MuxCommand::SelectLayout(LayoutChoice::Next),
+            MuxCommand::SwapPane(crate::layouts::Step::Down),
+            MuxCommand::RotateWindow(crate::layouts::Step::Up),
         ];
         let expected = [
             "00", "01", "0202", "03", "04", "05", "06", "07", "08", "0905", "0a0177", "0b", "0c07",
-            "0d0005", "0e", "0f", "10", "110173", "120004", "1201",
+            "0d0005", "0e", "0f", "10", "110173", "120004", "1201", "1301", "1400",
         ];
         for (command, expected) in commands.into_iter().zip(expected) {
             match command {
@@ -558,7 +564,9 @@ mod tests {
                 | MuxCommand::LastPane
                 | MuxCommand::KillWindow
                 | MuxCommand::RenameSession(_)
-                | MuxCommand::SelectLayout(_) => {}
+                | MuxCommand::SelectLayout(_)
+                | MuxCommand::SwapPane(_)
+                | MuxCommand::RotateWindow(_) => {}
             }
             assert_eq!(hex(&codec::encode(&command)), expected, "{command:?}");
         }

@@ -108,6 +108,8 @@ tagged_messages! {
         ResizePane(ResizePane) = "resize-pane",
         /// select-layout, next-layout and previous-layout.
         SelectLayout(SelectLayout) = "select-layout",
+        SwapPane(SwapPane) = "swap-pane",
+        RotateWindow(RotateWindow) = "rotate-window",
         RenameWindow(RenameWindow) = "rename-window",
         ResizeWindow(ResizeWindow) = "resize-window",
         ListPanes(List) = "list-panes",
@@ -312,6 +314,26 @@ pub struct ResizePane {
 pub struct SelectLayout {
     pub target: Option<String>,
     pub choice: LayoutChoice,
+}
+
+/// tmux's swap-pane within one window.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SwapPane {
+    /// `-t`: the pane that moves to the source's cell (default: the active one).
+    pub target: Option<String>,
+    /// `-s`: the pane it swaps with; else `step`'s neighbour of the target.
+    pub source: Option<String>,
+    /// `-U` (true) or `-D` (false): the pane before or after the target.
+    pub step_up: Option<bool>,
+    /// `-d`: the active cell stays active.
+    pub keep_position: bool,
+}
+
+/// tmux's rotate-window: `-U` (the default) or `-D`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RotateWindow {
+    pub target: Option<String>,
+    pub down: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -153,6 +153,54 @@ impl Window {
         Ok(())
     }
 
+    /// swap-pane: `target` and `source` change cells. The target stays active when it
+    /// was (tmux makes it active); with `keep_position` the active cell stays active,
+    /// whichever pane is in it now. Unzooms, as in tmux.
+    pub fn swap_panes(
+        &mut self,
+        target: PaneId,
+        source: PaneId,
+        keep_position: bool,
+    ) -> Result<(), LayoutError> {
+        if target == source {
+            return Ok(());
+        }
+        self.layout.swap(target, source)?;
+        self.zoomed = false;
+        if !keep_position || self.active == source {
+            self.select(target);
+        } else if self.active == target {
+            self.select(source);
+        }
+        Ok(())
+    }
+
+    /// rotate-window: every pane moves one cell back in index order (`down`: on); the
+    /// active cell stays active, as in tmux, so the pane moved into it becomes active.
+    pub fn rotate(&mut self, down: bool) {
+        let Some(at) = self.panes().iter().position(|&id| id == self.active) else {
+            return;
+        };
+        self.layout.rotate(down);
+        self.zoomed = false;
+        if let Some(&now_there) = self.panes().get(at) {
+            self.select(now_there);
+        }
+    }
+
+    /// The pane before (`up`) or after `pane` in index order, wrapping around.
+    pub fn neighbour(&self, pane: PaneId, up: bool) -> Option<PaneId> {
+        let panes = self.panes();
+        let at = panes.iter().position(|&id| id == pane)?;
+        let count = panes.len();
+        let other = if up {
+            (at + count - 1) % count
+        } else {
+            (at + 1) % count
+        };
+        panes.get(other).copied()
+    }
+
     /// Makes a pane active; moving away from a zoomed pane unzooms, as in tmux.
     pub fn select(&mut self, pane: PaneId) {
         if pane != self.active {

@@ -5,7 +5,8 @@
 //! moving between windows and panes (`select-window -n/-p/-l`, `next-window`,
 //! `last-window`, `last-pane`, `select-pane -l`, `kill-pane -a`), and `split-window -l`
 //! and `-c` (a directory or a format) answer line for line the same; and so do the preset
-//! layouts (`select-layout`, `next-layout`, `previous-layout`) at three window sizes.
+//! layouts (`select-layout`, `next-layout`, `previous-layout`) at three window sizes, and
+//! `swap-pane` and `rotate-window`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -99,6 +100,33 @@ for step in "next-layout -t $W" "next-layout -t $W" "previous-layout -t $W" "sel
 done
 "##;
 
+/// swap-pane (`-U`, `-D` wrapping around, `-s`/`-t`, `-d`) and rotate-window (`-U`,
+/// `-D`) on four panes running different programs, so each pane can be told apart by
+/// its command; then last-pane, which the active pane's moves set.
+const SWAP_SCRIPT: &str = r##"
+set -u
+T="$1"
+$T new-session -d -s sw -x 80 -y 24 sh
+$T split-window -h -t sw:0 -- sleep 1000
+$T split-window -v -t sw:0.1 -- tail -f /dev/null
+$T split-window -v -t sw:0.0 -- cat -u
+sleep 1
+show() {
+  echo "$1:" $($T list-panes -t sw:0 -F '#P #{pane_current_command} #{pane_left},#{pane_top},#{pane_width}x#{pane_height} #{pane_active}')
+}
+show start
+$T swap-pane -U -t sw:0.2; show "swap-pane -U -t 2"
+$T swap-pane -D -t sw:0.3; show "swap-pane -D -t 3"
+$T swap-pane -s sw:0.0 -t sw:0.2; show "swap-pane -s 0 -t 2"
+$T swap-pane -d -D -t sw:0.1; show "swap-pane -d -D -t 1"
+$T select-pane -t sw:0.3
+$T swap-pane -d -U -t sw:0.3; show "swap-pane -d -U -t 3 (active)"
+$T rotate-window -t sw:0; show "rotate-window"
+$T rotate-window -D -t sw:0; show "rotate-window -D"
+$T rotate-window -D -t sw:0; show "rotate-window -D again"
+$T last-pane -t sw:0; show "last-pane"
+"##;
+
 /// Runs `script` with `program` as `$T` in `dir`; returns what it printed, and its
 /// stderr for the failure message.
 fn run_script(
@@ -190,6 +218,23 @@ fn preset_layouts_place_every_pane_where_tmux_does() {
     assert_eq!(
         expected.lines().count(),
         3 * 6 * 5 + 9,
+        "tmux said:\n{expected}"
+    );
+    assert_eq!(
+        actual, expected,
+        "moshmux-server (left) and tmux 3.3 (right) disagree"
+    );
+}
+
+#[test]
+fn swapping_and_rotating_panes_moves_them_as_tmux_does() {
+    let (expected, actual) = run_both(SWAP_SCRIPT, "swaps");
+    // Four distinct programs in every listing, so a move that tmux makes shows.
+    assert_eq!(expected.lines().count(), 10, "tmux said:\n{expected}");
+    assert!(
+        expected.lines().all(|line| ["cat", "sleep", "tail", "sh"]
+            .iter()
+            .all(|command| line.contains(&format!(" {command} ")))),
         "tmux said:\n{expected}"
     );
     assert_eq!(

@@ -379,6 +379,43 @@ pub enum Command {
         #[arg(short = 't', value_name = "TARGET")]
         target: Option<String>,
     },
+    /// Swap two panes of a window: the target and -s, or the one before (-U) or after
+    /// (-D) the target in index order.
+    #[command(
+        visible_alias = "swapp",
+        group(clap::ArgGroup::new("other").required(true).args(["up", "down", "source"]))
+    )]
+    SwapPane {
+        /// Swap with the pane before the target.
+        #[arg(short = 'U', conflicts_with_all = ["down", "source"])]
+        up: bool,
+        /// Swap with the pane after the target.
+        #[arg(short = 'D', conflicts_with = "source")]
+        down: bool,
+        /// Keep the active cell active (without -d the target pane stays active).
+        #[arg(short = 'd')]
+        keep_position: bool,
+        /// The pane to swap with (in the target's window).
+        #[arg(short = 's', value_name = "SOURCE")]
+        source: Option<String>,
+        /// The pane (default: the session used last's active one).
+        #[arg(short = 't', value_name = "TARGET")]
+        target: Option<String>,
+    },
+    /// Move every pane of a window one cell back in index order (-U, the default) or on
+    /// (-D); the active cell stays active.
+    #[command(visible_alias = "rotatew")]
+    RotateWindow {
+        /// Back: the first pane to the last cell (the default).
+        #[arg(short = 'U', conflicts_with = "down")]
+        up: bool,
+        /// On: the last pane to the first cell.
+        #[arg(short = 'D')]
+        down: bool,
+        /// The window (default: the session used last's active one).
+        #[arg(short = 't', value_name = "TARGET")]
+        target: Option<String>,
+    },
     /// Name a window (it is otherwise named after its active pane's command).
     #[command(visible_alias = "renamew")]
     RenameWindow {

@@ -200,6 +200,23 @@ impl Command {
                 target,
                 choice: LayoutChoice::Previous,
             }),
+            Command::SwapPane {
+                up,
+                down,
+                keep_position,
+                source,
+                target,
+            } => Request::SwapPane(control::SwapPane {
+                target,
+                source,
+                step_up: (up || down).then_some(up),
+                keep_position,
+            }),
+            Command::RotateWindow {
+                up: _,
+                down,
+                target,
+            } => Request::RotateWindow(control::RotateWindow { target, down }),
             Command::RenameWindow { target, name } => {
                 Request::RenameWindow(control::RenameWindow { target, name })
             }

@@ -131,3 +131,19 @@ fn select_layout_takes_a_name_or_prefix_and_refuses_another() {
     assert!(refused.to_string().contains("is not a layout"), "{refused}");
     assert!(parse(&["select-layout", "-n", "tiled"]).is_err());
 }
+
+#[test]
+fn swap_pane_needs_a_source_or_a_direction() {
+    assert!(parse(&["swap-pane", "-t", "w:0.1"]).is_err());
+    let request = parse(&["swapp", "-d", "-U", "-t", "w:0.1"]).unwrap();
+    assert_eq!(
+        request.command.into_request().unwrap(),
+        Request::SwapPane(control::SwapPane {
+            target: Some("w:0.1".into()),
+            source: None,
+            step_up: Some(true),
+            keep_position: true,
+        })
+    );
+    assert!(parse(&["swap-pane", "-U", "-s", "w:0.2"]).is_err());
+}

@@ -9,6 +9,7 @@
 use crate::pane_id::{PaneId, Size};
 use serde::{Deserialize, Serialize};
 
+mod order;
 mod preset;
 mod resize;
 

@@ -78,6 +78,8 @@ pub enum CommandError {
     WindowTooLarge { cols: u16, rows: u16 },
     #[error(transparent)]
     Layout(#[from] LayoutError),
+    #[error("swap-pane between windows is not supported yet; both panes must be in one window")]
+    SwapAcrossWindows,
     #[error(transparent)]
     Key(#[from] KeyError),
     /// The program could not be started (with the cause chain, on one line).
@@ -143,6 +145,8 @@ impl Mux {
             Request::LastPane(t) => self.last_pane(t.0.as_deref()),
             Request::ResizePane(resize) => self.resize_pane(resize),
             Request::SelectLayout(select) => self.select_layout(select),
+            Request::SwapPane(swap) => self.swap_pane(swap),
+            Request::RotateWindow(rotate) => self.rotate_window(rotate),
             Request::RenameWindow(rename) => self.rename_window(rename),
             Request::ResizeWindow(resize) => self.resize_window(resize),
             Request::ListPanes(list) => self.list_panes(&list, host),

@@ -8,6 +8,7 @@ use super::{Action, ClientId, CommandError, GoneReason, Host, Lifetime, Mux, FIR
 use crate::control::{self, Connect, WindowChoice};
 use crate::layout::Rect;
 use crate::pane_id::{PaneId, SessionId, Size};
+use moshmux_proto::layouts::Step;
 use moshmux_proto::screen::{MAX_COLS, MAX_ROWS};
 use moshmux_proto::user::Direction;
 use moshmux_proto::{IdEvent, MuxCommand, UserEvent, UserStream};
@@ -328,6 +329,19 @@ impl Mux {
                 })
                 .map(drop)
             }
+            MuxCommand::SwapPane(step) => self
+                .swap_pane(control::SwapPane {
+                    target: Some(target),
+                    step_up: Some(*step == Step::Up),
+                    ..control::SwapPane::default()
+                })
+                .map(drop),
+            MuxCommand::RotateWindow(step) => self
+                .rotate_window(control::RotateWindow {
+                    target: Some(target),
+                    down: *step == Step::Down,
+                })
+                .map(drop),
             MuxCommand::SelectLayout(choice) => self
                 .select_layout(control::SelectLayout {
                     target: Some(target),

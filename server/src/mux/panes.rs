@@ -59,6 +59,44 @@ impl Mux {
         Ok(String::new())
     }
 
+    /// swap-pane: the target pane and the source (`-s`, or the pane before or after the
+    /// target) change places. Both must be in one window.
+    pub(super) fn swap_pane(&mut self, swap: control::SwapPane) -> Outcome {
+        let target = self.resolve_or_recent(swap.target.as_deref())?;
+        let source = match &swap.source {
+            Some(source) => Some(self.resolve(source)?),
+            None => None,
+        };
+        if source
+            .as_ref()
+            .is_some_and(|s| (s.session, s.window) != (target.session, target.window))
+        {
+            return Err(CommandError::SwapAcrossWindows);
+        }
+        let Some(window) = self.window_mut(target.session, target.window) else {
+            return Ok(String::new());
+        };
+        let source = match (source, swap.step_up) {
+            (Some(source), _) => Some(source.pane),
+            (None, step_up) => window.neighbour(target.pane, step_up.unwrap_or(false)),
+        };
+        if let Some(source) = source {
+            window.swap_panes(target.pane, source, swap.keep_position)?;
+        }
+        self.apply_layout(target.session, target.window);
+        Ok(String::new())
+    }
+
+    /// rotate-window: every pane of the target's window moves one cell.
+    pub(super) fn rotate_window(&mut self, rotate: control::RotateWindow) -> Outcome {
+        let location = self.resolve_or_recent(rotate.target.as_deref())?;
+        if let Some(window) = self.window_mut(location.session, location.window) {
+            window.rotate(rotate.down);
+        }
+        self.apply_layout(location.session, location.window);
+        Ok(String::new())
+    }
+
     /// select-window: the target's window, or the next, previous or last one of the
     /// target's session, with tmux's errors when there is none.
     pub(super) fn select_window(&mut self, select: control::SelectWindow) -> Outcome {
