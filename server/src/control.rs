@@ -256,10 +256,17 @@ impl std::fmt::Debug for Connect {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NewWindow {
-    pub target: String,
+    /// The session (default: the one used last).
+    pub target: Option<String>,
     pub command: Vec<String>,
+    /// `-n`: the window's name (else it is named after its program).
+    pub name: Option<String>,
+    /// `-d`: the session's current window stays current.
+    pub detached: bool,
+    /// `-c`: the program's directory, a format (`#{pane_current_path}`) or a path.
+    pub cwd: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -105,13 +105,17 @@ impl Session {
     }
 
     /// Opens a window at the lowest free index and makes it active.
-    pub fn add_window(&mut self, pane: PaneId) -> u32 {
+    /// Opens a window at the lowest free index, made current when `select` (tmux's
+    /// `new-window -d` leaves the current one).
+    pub fn add_window(&mut self, pane: PaneId, select: bool) -> u32 {
         let index = (0..)
             .find(|i| !self.windows.contains_key(i))
             .unwrap_or(u32::MAX);
         self.windows
             .insert(index, Window::new(index, pane, self.size));
-        self.select_window(index);
+        if select {
+            self.select_window(index);
+        }
         index
     }
 
@@ -218,7 +222,7 @@ mod tests {
     #[test]
     fn last_pane_closes_window_and_last_window_ends_session() {
         let mut session = session_with_pane_0();
-        assert_eq!(session.add_window(PaneId(1)), 1);
+        assert_eq!(session.add_window(PaneId(1), true), 1);
         session
             .window_mut(1)
             .unwrap()
@@ -246,10 +250,10 @@ mod tests {
     #[test]
     fn new_windows_fill_the_lowest_free_index() {
         let mut session = session_with_pane_0();
-        session.add_window(PaneId(1));
-        session.add_window(PaneId(2));
+        session.add_window(PaneId(1), true);
+        session.add_window(PaneId(2), true);
         session.remove_pane(PaneId(1));
-        assert_eq!(session.add_window(PaneId(3)), 1);
+        assert_eq!(session.add_window(PaneId(3), true), 1);
         assert_eq!(session.active_window(), 1);
     }
 }

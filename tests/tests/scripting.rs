@@ -2,7 +2,8 @@
 //! `moshmux-server` (only the program's name differs): the scripting subset
 //! (`new-session -d`, `has-session`, `rename-session`, `kill-window`, `-F` on `ls`,
 //! `list-windows` and `list-panes`, `display-message -p`), `resize-pane`'s geometry, and
-//! moving between windows and panes (`select-window -n/-p/-l`, `next-window`,
+//! `new-window -n`, `-d` and `-c`, moving between windows and panes (`select-window
+//! -n/-p/-l`, `next-window`,
 //! `last-window`, `last-pane`, `select-pane -l`, `kill-pane -a`), and `split-window -l`
 //! and `-c` (a directory or a format) answer line for line the same; and so do the preset
 //! layouts (`select-layout`, `next-layout`, `previous-layout`) at three window sizes, and
@@ -72,6 +73,12 @@ $T list-panes -t play:0 -F '#P #{pane_width}x#{pane_height} #{pane_left},#{pane_
 $T display-message -p -t play:0.1 '#{==:#{pane_current_path},'"$PWD"'}'
 $T display-message -p -t play:0 '#{pane_current_path}'
 $T kill-session -t play
+$T new-window -d -n quiet -t other -- sh
+$T new-window -c /usr -t other -- sh
+$T new-window -n named -c '#{pane_current_path}' -t other -- sh
+$T list-windows -t other -F '#I #{?#{==:#{window_name},quiet},quiet,#{?#{==:#{window_name},named},named,auto}} #{window_active}'
+$T display-message -p -t other:2 '#{pane_current_path}'
+$T display-message -p -t other:3 '#{==:#{pane_current_path},'"$PWD"'}'
 $T ls -F '#{session_name} #{window_width}x#{window_height}'
 "##;
 

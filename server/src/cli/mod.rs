@@ -194,9 +194,18 @@ pub enum Command {
     /// Open a window in a session and make it active.
     #[command(visible_alias = "neww")]
     NewWindow {
-        /// The session to open the window in.
+        /// The session to open the window in (default: the one used last).
         #[arg(short = 't', value_name = "SESSION")]
-        target: String,
+        target: Option<String>,
+        /// Name the window (else it is named after its program).
+        #[arg(short = 'n', value_name = "NAME")]
+        name: Option<String>,
+        /// Leave the session's current window current.
+        #[arg(short = 'd')]
+        detached: bool,
+        /// The program's directory: a path or a format such as #{pane_current_path}.
+        #[arg(short = 'c', value_name = "DIR")]
+        cwd: Option<String>,
         /// Program to run in the new window (default: your shell).
         #[arg(last = true, value_name = "COMMAND")]
         command: Vec<String>,

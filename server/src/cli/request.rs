@@ -107,9 +107,19 @@ impl Command {
             }
             Command::KillSession { target: t } => Request::KillSession(target(t)),
             Command::KillServer => Request::KillServer(()),
-            Command::NewWindow { target, command } => {
-                Request::NewWindow(control::NewWindow { target, command })
-            }
+            Command::NewWindow {
+                target,
+                name,
+                detached,
+                cwd,
+                command,
+            } => Request::NewWindow(control::NewWindow {
+                target,
+                command,
+                name,
+                detached,
+                cwd,
+            }),
             Command::SplitWindow {
                 beside,
                 percent,

@@ -330,14 +330,24 @@ impl Mux {
     }
 
     pub(super) fn new_window(&mut self, new: control::NewWindow, host: &mut dyn Host) -> Outcome {
-        let location = self.resolve(&new.target)?;
+        if let Some(name) = new.name.as_ref().filter(|name| !is_window_name(name)) {
+            return Err(CommandError::BadWindowName(name.clone()));
+        }
+        let location = self.resolve_or_recent(new.target.as_deref())?;
+        let cwd = match &new.cwd {
+            Some(template) => Some(PathBuf::from(self.expand_at(&location, template, host))),
+            None => self.sessions[&location.session].cwd.clone(),
+        };
         let session = &self.sessions[&location.session];
-        let (cwd, size) = (session.cwd.clone(), session.size());
+        let size = session.size();
         let environment = session.environment.clone();
         let id = self.allocate_pane_id()?;
         let pane = self.spawn(host, id, new.command, cwd, size, &environment)?;
         if let Some(session) = self.sessions.get_mut(&location.session) {
-            session.add_window(pane);
+            let index = session.add_window(pane, !new.detached);
+            if let (Some(name), Some(window)) = (new.name, session.window_mut(index)) {
+                window.rename(name);
+            }
         }
         Ok(String::new())
     }

@@ -278,8 +278,8 @@ impl Mux {
             MuxCommand::NewWindow => self
                 .new_window(
                     control::NewWindow {
-                        target,
-                        command: Vec::new(),
+                        target: Some(target),
+                        ..control::NewWindow::default()
                     },
                     host,
                 )

@@ -342,8 +342,9 @@ fn bells_and_copies_reach_the_state_numbered_in_order() {
 
     // A second window is shown; a bell in the first still reaches the state.
     let new_window = Request::NewWindow(crate::control::NewWindow {
-        target: "work".into(),
+        target: Some("work".into()),
         command: vec!["sh".into()],
+        ..Default::default()
     });
     let _ = fixture.mux.handle_request(
         fixture.now,
