@@ -11,7 +11,7 @@ pub use crate::environment::SessionEnvironment;
 pub use crate::layout::Length;
 pub use crate::session::WindowSize;
 use moshmux_proto::codec::{self, CodecError};
-use moshmux_proto::layouts::LayoutChoice;
+use moshmux_proto::layouts::{LayoutChoice, Step};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::net::IpAddr;
@@ -330,8 +330,8 @@ pub struct SwapPane {
     pub target: Option<String>,
     /// `-s`: the pane it swaps with; else `step`'s neighbour of the target.
     pub source: Option<String>,
-    /// `-U` (true) or `-D` (false): the pane before or after the target.
-    pub step_up: Option<bool>,
+    /// `-U` or `-D`: the pane before or after the target.
+    pub step: Option<Step>,
     /// `-d`: the active cell stays active.
     pub keep_position: bool,
 }
@@ -340,7 +340,7 @@ pub struct SwapPane {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RotateWindow {
     pub target: Option<String>,
-    pub down: bool,
+    pub step: Step,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 
 use crate::layout::{Layout, LayoutError, Length, Orientation, Rect};
 use crate::pane_id::{PaneId, Size};
-use moshmux_proto::layouts::{LayoutChoice, Preset};
+use moshmux_proto::layouts::{LayoutChoice, Preset, Step};
 
 /// How `resize-pane` changes a pane along one orientation.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -175,28 +175,28 @@ impl Window {
         Ok(())
     }
 
-    /// rotate-window: every pane moves one cell back in index order (`down`: on); the
-    /// active cell stays active, as in tmux, so the pane moved into it becomes active.
-    pub fn rotate(&mut self, down: bool) {
+    /// rotate-window: every pane moves one cell back in index order (`Step::Down`: on);
+    /// the active cell stays active, as in tmux, so the pane moved into it becomes active.
+    pub fn rotate(&mut self, step: Step) {
         let Some(at) = self.panes().iter().position(|&id| id == self.active) else {
             return;
         };
-        self.layout.rotate(down);
+        self.layout.rotate(step);
         self.zoomed = false;
         if let Some(&now_there) = self.panes().get(at) {
             self.select(now_there);
         }
     }
 
-    /// The pane before (`up`) or after `pane` in index order, wrapping around.
-    pub fn neighbour(&self, pane: PaneId, up: bool) -> Option<PaneId> {
+    /// The pane before or after `pane` in index order, wrapping around (tmux's `-U`,
+    /// `-D`, and `:.+`).
+    pub fn next_in_order(&self, pane: PaneId, step: Step) -> Option<PaneId> {
         let panes = self.panes();
         let at = panes.iter().position(|&id| id == pane)?;
         let count = panes.len();
-        let other = if up {
-            (at + count - 1) % count
-        } else {
-            (at + 1) % count
+        let other = match step {
+            Step::Up => (at + count - 1) % count,
+            Step::Down => (at + 1) % count,
         };
         panes.get(other).copied()
     }

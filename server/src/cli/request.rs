@@ -3,7 +3,7 @@
 use super::Command;
 use crate::control::{self, ListScope, PortChoice, Request, Target, WindowChoice};
 use crate::environment::SessionEnvironment;
-use moshmux_proto::layouts::LayoutChoice;
+use moshmux_proto::layouts::{LayoutChoice, Step};
 use std::net::IpAddr;
 
 /// The daemon's one UDP port unless told otherwise: the first free one from mosh's first
@@ -219,14 +219,21 @@ impl Command {
             } => Request::SwapPane(control::SwapPane {
                 target,
                 source,
-                step_up: (up || down).then_some(up),
+                step: match (up, down) {
+                    (true, _) => Some(Step::Up),
+                    (_, true) => Some(Step::Down),
+                    _ => None,
+                },
                 keep_position,
             }),
             Command::RotateWindow {
                 up: _,
                 down,
                 target,
-            } => Request::RotateWindow(control::RotateWindow { target, down }),
+            } => Request::RotateWindow(control::RotateWindow {
+                target,
+                step: if down { Step::Down } else { Step::Up },
+            }),
             Command::RenameWindow { target, name } => {
                 Request::RenameWindow(control::RenameWindow { target, name })
             }

@@ -141,7 +141,7 @@ fn swap_pane_needs_a_source_or_a_direction() {
         Request::SwapPane(control::SwapPane {
             target: Some("w:0.1".into()),
             source: None,
-            step_up: Some(true),
+            step: Some(moshmux_proto::layouts::Step::Up),
             keep_position: true,
         })
     );

@@ -4,6 +4,7 @@
 
 use super::{find_leaf, Layout, LayoutError, Node};
 use crate::pane_id::PaneId;
+use moshmux_proto::layouts::Step;
 
 impl Layout {
     /// Puts `a` in `b`'s cell and `b` in `a`'s.
@@ -25,13 +26,12 @@ impl Layout {
     }
 
     /// Moves every pane one cell back in index order, the first to the last cell; with
-    /// `down`, one cell on, the last to the first.
-    pub fn rotate(&mut self, down: bool) {
+    /// `Step::Down`, one cell on, the last to the first.
+    pub fn rotate(&mut self, step: Step) {
         let mut order = self.panes();
-        if down {
-            order.rotate_right(1);
-        } else {
-            order.rotate_left(1);
+        match step {
+            Step::Down => order.rotate_right(1),
+            Step::Up => order.rotate_left(1),
         }
         self.refill(&order);
     }
@@ -89,10 +89,10 @@ mod tests {
     #[test]
     fn rotation_moves_every_pane_one_cell() {
         let mut layout = three();
-        layout.rotate(false);
+        layout.rotate(Step::Up);
         assert_eq!(layout.panes(), [PaneId(1), PaneId(2), PaneId(0)]);
-        layout.rotate(true);
-        layout.rotate(true);
+        layout.rotate(Step::Down);
+        layout.rotate(Step::Down);
         assert_eq!(layout.panes(), [PaneId(2), PaneId(0), PaneId(1)]);
     }
 }

@@ -334,10 +334,7 @@ impl Mux {
             return Err(CommandError::BadWindowName(name.clone()));
         }
         let location = self.resolve_or_recent(new.target.as_deref())?;
-        let cwd = match &new.cwd {
-            Some(template) => Some(PathBuf::from(self.expand_at(&location, template, host))),
-            None => self.sessions[&location.session].cwd.clone(),
-        };
+        let cwd = self.start_dir(&location, new.cwd.as_deref(), host);
         let session = &self.sessions[&location.session];
         let size = session.size();
         let environment = session.environment.clone();
@@ -352,6 +349,20 @@ impl Mux {
         Ok(String::new())
     }
 
+    /// Where a new pane's program starts: `-c` (a path or a format, expanded for the pane
+    /// at `location`), else the session's directory.
+    fn start_dir(
+        &self,
+        location: &Location,
+        template: Option<&str>,
+        host: &dyn Host,
+    ) -> Option<PathBuf> {
+        match template {
+            Some(template) => Some(PathBuf::from(self.expand_at(location, template, host))),
+            None => self.sessions[&location.session].cwd.clone(),
+        }
+    }
+
     pub(super) fn split_window(
         &mut self,
         split: control::SplitWindow,
@@ -363,10 +374,7 @@ impl Mux {
         } else {
             Orientation::Stacked
         };
-        let cwd = match &split.cwd {
-            Some(template) => Some(PathBuf::from(self.expand_at(&location, template, host))),
-            None => self.sessions[&location.session].cwd.clone(),
-        };
+        let cwd = self.start_dir(&location, split.cwd.as_deref(), host);
         let session = &self.sessions[&location.session];
         let environment = session.environment.clone();
         let Some(window) = session.window(location.window) else {

@@ -263,12 +263,10 @@ impl Mux {
             },
             MuxCommand::NextPane => {
                 let location = self.resolve(session)?;
-                let panes = self.sessions[&location.session]
+                let next = self.sessions[&location.session]
                     .window(location.window)
-                    .map(|w| w.panes())
-                    .unwrap_or_default();
-                let at = panes.iter().position(|&p| p == location.pane).unwrap_or(0);
-                match panes.get((at + 1) % panes.len().max(1)) {
+                    .and_then(|w| w.next_in_order(location.pane, Step::Down));
+                match next {
                     Some(next) => self.select_pane(&next.to_string()).map(drop),
                     None => Ok(()),
                 }
@@ -332,14 +330,14 @@ impl Mux {
             MuxCommand::SwapPane(step) => self
                 .swap_pane(control::SwapPane {
                     target: Some(target),
-                    step_up: Some(*step == Step::Up),
+                    step: Some(*step),
                     ..control::SwapPane::default()
                 })
                 .map(drop),
             MuxCommand::RotateWindow(step) => self
                 .rotate_window(control::RotateWindow {
                     target: Some(target),
-                    down: *step == Step::Down,
+                    step: *step,
                 })
                 .map(drop),
             MuxCommand::SelectLayout(choice) => self

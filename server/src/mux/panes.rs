@@ -8,6 +8,7 @@ use crate::control::{self, WindowChoice};
 use crate::layout::Orientation;
 use crate::pane_id::PaneId;
 use crate::window::PaneResize;
+use moshmux_proto::layouts::Step;
 use std::time::Instant;
 
 impl Mux {
@@ -76,9 +77,9 @@ impl Mux {
         let Some(window) = self.window_mut(target.session, target.window) else {
             return Ok(String::new());
         };
-        let source = match (source, swap.step_up) {
-            (Some(source), _) => Some(source.pane),
-            (None, step_up) => window.neighbour(target.pane, step_up.unwrap_or(false)),
+        let source = match source {
+            Some(source) => Some(source.pane),
+            None => window.next_in_order(target.pane, swap.step.unwrap_or(Step::Down)),
         };
         if let Some(source) = source {
             window.swap_panes(target.pane, source, swap.keep_position)?;
@@ -91,7 +92,7 @@ impl Mux {
     pub(super) fn rotate_window(&mut self, rotate: control::RotateWindow) -> Outcome {
         let location = self.resolve_or_recent(rotate.target.as_deref())?;
         if let Some(window) = self.window_mut(location.session, location.window) {
-            window.rotate(rotate.down);
+            window.rotate(rotate.step);
         }
         self.apply_layout(location.session, location.window);
         Ok(String::new())
