@@ -1,5 +1,5 @@
 //! The receiving side after authentication: fuzzer bytes sealed with the session key, so
-//! the packet, fragment, instruction, codec and state-diff parsers all see them. Plaintext
+//! the packet, fragment, instruction, codec, state-diff and stream-frame parsers all see them. Plaintext
 //! is either raw or built from fragment and instruction fields, so deep layers are reached
 //! without a corpus. Both ends receive (the server parses user streams, the client host
 //! states), send their replies, and must never panic or hold a state over the limits.
@@ -14,7 +14,7 @@ use moshmux_fuzz::{client_addr, epoch, fixed_key, fresh_ends, server_addr};
 use moshmux_proto::crypto::{Cipher, Direction, Route, MAX_SEQ};
 use moshmux_proto::fragment::{Fragment, Fragmenter};
 use moshmux_proto::instruction::Instruction;
-use moshmux_proto::packet::{max_payload, Packet};
+use moshmux_proto::packet::{max_payload, Packet, KIND_STATE, KIND_STREAMS};
 use moshmux_proto::{Connection, SyncState};
 
 #[derive(Arbitrary, Debug)]
@@ -51,11 +51,16 @@ enum Body {
         diff: Vec<u8>,
         closing: bool,
     },
+    /// Stream frames (kind 1): bincode values back to back, parsed by `stream/`.
+    Streams(Vec<u8>),
 }
 
-/// The payloads (fragments) a body becomes; a long instruction is cut as a sender cuts it.
+/// The payloads a body becomes (kind byte, then a fragment or stream frames); a long
+/// instruction is cut as a sender cuts it.
 fn payloads(body: Body) -> Vec<Vec<u8>> {
+    let state = |fragment: Vec<u8>| [&[KIND_STATE][..], &fragment].concat();
     match body {
+        Body::Streams(frames) => vec![[&[KIND_STREAMS][..], &frames].concat()],
         Body::Plaintext(bytes) => vec![bytes],
         Body::Fragment {
             id,
@@ -68,7 +73,10 @@ fn payloads(body: Body) -> Vec<Vec<u8>> {
             is_final,
             contents,
         }
-        .encode()],
+        .encode()]
+        .into_iter()
+        .map(state)
+        .collect(),
         Body::Instruction {
             id,
             old_num,
@@ -89,11 +97,11 @@ fn payloads(body: Body) -> Vec<Vec<u8>> {
             .to_bytes();
             let mut fragmenter = Fragmenter::new();
             fragmenter
-                .make_fragments(&bytes, max_payload(Direction::ToServer))
+                .make_fragments(&bytes, max_payload(Direction::ToServer) - 1)
                 .into_iter()
                 .map(|mut fragment| {
                     fragment.instruction_id = id;
-                    fragment.encode()
+                    state(fragment.encode())
                 })
                 .collect()
         }

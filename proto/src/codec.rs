@@ -57,6 +57,13 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
     }
 }
 
+/// Decodes one value from the front of `bytes`; how many bytes it took. For payloads that
+/// are several values back to back (stream frames).
+pub fn decode_prefix<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, usize), CodecError> {
+    bincode::serde::decode_from_slice(bytes, config())
+        .map_err(|e| CodecError::Malformed(e.to_string()))
+}
+
 thread_local! {
     /// One zstd context per thread, reused for every message, instead of a fresh one each
     /// time (`zstd::bulk::compress`); `None` only if zstd could not make one.

@@ -56,10 +56,11 @@ const KEY_TEXT_LEN: usize = 22;
 
 const DIRECTION_BIT: u64 = 1 << 63;
 
-/// HKDF labels of the three keys drawn from a session key.
-const SEAL_LABEL: &[u8] = b"moshmux 8 seal";
-const MASK_LABEL: &[u8] = b"moshmux 8 mask";
-const ID_LABEL: &[u8] = b"moshmux 8 connection ids";
+/// HKDF labels of the three keys drawn from a session key: `moshmux VERSION JOB`. The
+/// protocol version is in each, so a peer of another version cannot open our datagrams.
+const SEAL_JOB: &str = "seal";
+const MASK_JOB: &str = "mask";
+const ID_JOB: &str = "connection ids";
 
 /// The 128-bit secret shared by the two ends of one session.
 #[derive(Clone, PartialEq, Eq)]
@@ -237,16 +238,17 @@ fn encrypt_block(key: &Aes128, input: [u8; 16]) -> [u8; 16] {
 impl Cipher {
     pub fn new(key: &SessionKey) -> Cipher {
         let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(None, key.as_bytes());
-        let derive = |label: &[u8]| {
+        let derive = |job: &str| {
+            let label = format!("moshmux {} {job}", crate::instruction::PROTOCOL_VERSION);
             let mut derived = [0u8; 16];
-            hkdf.expand(label, &mut derived)
+            hkdf.expand(label.as_bytes(), &mut derived)
                 .expect("HKDF-SHA256 gives up to 8160 bytes");
             derived
         };
         Cipher {
-            ocb: Aes128Ocb3::new(&derive(SEAL_LABEL).into()),
-            mask: Aes128::new(&derive(MASK_LABEL).into()),
-            ids: Aes128::new(&derive(ID_LABEL).into()),
+            ocb: Aes128Ocb3::new(&derive(SEAL_JOB).into()),
+            mask: Aes128::new(&derive(MASK_JOB).into()),
+            ids: Aes128::new(&derive(ID_JOB).into()),
         }
     }
 

@@ -25,6 +25,7 @@ pub mod screen;
 pub mod sender;
 pub mod sequence;
 pub mod state;
+pub mod stream;
 mod timer;
 pub mod user;
 
@@ -35,4 +36,5 @@ pub use error::{ConnectionError, DatagramError};
 pub use label::Label;
 pub use screen::HostState;
 pub use state::{DiffError, SyncState};
+pub use stream::{StreamEvent, StreamId};
 pub use user::{MuxCommand, ScrollRequest, SearchDirection, SearchRequest, UserEvent, UserStream};

@@ -1,5 +1,5 @@
 //! The plaintext inside each datagram: two timestamps for round-trip measurement, then
-//! the payload (a fragment of an instruction).
+//! the payload: a kind byte, then a fragment of an instruction or stream frames.
 //!
 //! Plaintext layout: `timestamp (u16 BE) || timestamp_reply (u16 BE) || payload`, where a
 //! reply of `0xFFFF` means "nothing to reply to". Timestamps are milliseconds modulo 2^16
@@ -19,6 +19,11 @@ pub const HEADER_LEN: usize = 4;
 pub const fn max_payload(direction: Direction) -> usize {
     MAX_DATAGRAM - direction.overhead() - HEADER_LEN
 }
+
+/// First byte of a payload: a fragment of an SSP instruction follows.
+pub const KIND_STATE: u8 = 0;
+/// First byte of a payload: stream frames follow (`stream/`).
+pub const KIND_STREAMS: u8 = 1;
 
 /// Wire value of an absent `timestamp_reply`.
 const NO_REPLY: u16 = 0xFFFF;

@@ -197,7 +197,7 @@ fn whole_instruction(id: u64, bytes: Vec<u8>) -> Vec<u8> {
         is_final: true,
         contents: bytes,
     };
-    fragment.encode()
+    [&[moshmux_proto::packet::KIND_STATE][..], &fragment.encode()].concat()
 }
 
 #[test]
