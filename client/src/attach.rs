@@ -12,6 +12,8 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use moshmux_proto::instruction::PROTOCOL_VERSION;
 use moshmux_proto::SessionKey;
 
+use crate::cli::InstallServer;
+use crate::install;
 use crate::server_command::{Failure, ServerPlace};
 
 /// What `attach` needs to know to start the server.
@@ -20,6 +22,8 @@ pub struct AttachPlan {
     pub place: ServerPlace,
     pub session: Option<String>,
     pub port_range: Option<String>,
+    /// What to do when the host has no server of this version.
+    pub install_server: InstallServer,
 }
 
 /// Where to connect, and with which key.
@@ -51,9 +55,17 @@ pub fn start(plan: &AttachPlan) -> Result<Endpoint, String> {
             plan.place.describe()
         )
     };
-    let stdout = plan.place.run(&new_args).map_err(|failure| match failure {
+    let ran = match plan.place.run(&new_args) {
+        Err(Failure::Missing(remote)) => {
+            install::install_and_run(&plan.place, &remote, plan.install_server, &new_args)
+        }
+        ran => ran,
+    };
+    let stdout = ran.map_err(|failure| match failure {
         Failure::NotRun(line) => line,
         Failure::Server(status) => no_connect_line(status.to_string()),
+        // The install command runs the copy it made, never the lookup again.
+        Failure::Missing(_) => no_connect_line("none was found".into()),
     })?;
     let Some((port, key, version)) = stdout.lines().find_map(parse_connect_line) else {
         return Err(no_connect_line("it exited 0".into()));

@@ -60,6 +60,11 @@ pub struct AttachArgs {
     /// 2000.
     #[arg(long, value_name = "N")]
     pub scrollback_lines: Option<u64>,
+    /// When the host has no moshmux-server of this version: ask (on the terminal), yes
+    /// (copy this one's over SSH to ~/.local/share/moshmux/VERSION/ there), or no.
+    /// Default: the config file's client.install-server, else ask.
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub install_server: Option<InstallServer>,
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +109,15 @@ pub enum Predict {
     Never,
 }
 
+/// Whether `attach` copies its own server to a host that has none of this version.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InstallServer {
+    #[default]
+    Ask,
+    Yes,
+    No,
+}
+
 /// What `--help` says about the config file: where it is and all it can set for the
 /// client, with the default bindings written from the table itself.
 fn config_help() -> String {
@@ -131,6 +145,7 @@ table ([server] and [history] are moshmux-server's):
                            # only for a prompt, the scroll view or a notice
   mouse = false            # true: as tmux's mouse on (the wheel scrolls, a click selects
                            # a pane); false leaves the terminal its own wheel and selection
+  install-server = \"ask\"   # ask, yes or no, as --install-server
   [client.bind]            # key after the prefix = \"command\", or \"none\" to unbind
   \"|\" = \"split-window -h\"
 
@@ -245,6 +260,24 @@ mod tests {
     }
 
     #[test]
+    fn attach_takes_when_to_install_the_server() {
+        let Ok(Cli {
+            command: Command::Attach(args),
+        }) = parse(&["attach", "me@example.org", "--install-server=yes"])
+        else {
+            panic!("attach did not parse");
+        };
+        assert_eq!(args.install_server, Some(InstallServer::Yes));
+        let Ok(Cli {
+            command: Command::Attach(args),
+        }) = parse(&["attach"])
+        else {
+            panic!("a bare attach did not parse");
+        };
+        assert_eq!(args.install_server, None);
+    }
+
+    #[test]
     fn ls_takes_a_host_an_ssh_command_and_a_server() {
         let Ok(Cli {
             command: Command::Ls(args),
@@ -284,6 +317,7 @@ mod tests {
             &["connect"],
             &["attach", "--bogus"],
             &["attach", "h", "--predict", "sometimes"],
+            &["attach", "h", "--install-server", "maybe"],
             &["ls", "h", "extra"],
             &["ls", "--server"],
             &["ls", "--session", "s"],

@@ -71,6 +71,7 @@ fn attach(args: AttachArgs) -> ExitCode {
         },
         session: args.session,
         port_range: args.port_range,
+        install_server: args.install_server.unwrap_or(config.install_server),
     };
     match attach::start(&plan) {
         Ok(endpoint) => run_session(endpoint.addr, endpoint.key, config),
@@ -90,6 +91,9 @@ fn list_sessions(args: LsArgs) -> ExitCode {
         Ok(sessions) => print(&sessions),
         Err(Failure::NotRun(line)) => fail(&line),
         Err(Failure::Server(_)) => ExitCode::FAILURE,
+        Err(Failure::Missing(remote)) => {
+            fail(&remote.declined(place.host.as_deref().unwrap_or_default(), ""))
+        }
     }
 }
 

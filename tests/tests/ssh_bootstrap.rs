@@ -28,21 +28,7 @@ fn attach_error(ssh: &str, server: &Path, destination: &str, config_home: &Path)
         &command,
         &[("LANG", "C.UTF-8"), (CONFIG_HOME, config_home)],
     );
-    let screen = tmux
-        .wait_for(|screen| screen.contains("client-exit-"), WAIT)
-        .unwrap_or_else(|screen| panic!("the client did not exit:\n{screen}"));
-    // The terminal's history too: tmux's resize at start may move the first lines there.
-    let all = format!("{}\n{screen}", tmux.capture_history());
-    let code = all
-        .lines()
-        .find_map(|line| line.strip_prefix("client-exit-")?.trim().parse().ok())
-        .expect("an exit code");
-    let last = all
-        .lines()
-        .rfind(|line| line.starts_with("moshmux:"))
-        .unwrap_or_default()
-        .to_owned();
-    (code, last)
+    tmux.client_exit(WAIT)
 }
 
 #[test]
