@@ -65,6 +65,8 @@ pub struct AttachArgs {
     /// Default: the config file's client.install-server, else ask.
     #[arg(long, value_enum, value_name = "WHEN")]
     pub install_server: Option<InstallServer>,
+    #[command(flatten)]
+    pub family: FamilyArgs,
 }
 
 #[derive(Debug, Args)]
@@ -86,6 +88,8 @@ pub struct ConnectArgs {
     /// The UDP port `moshmux-server new` printed.
     #[arg(value_parser = clap::value_parser!(u16).range(1..))]
     pub port: u16,
+    #[command(flatten)]
+    pub family: FamilyArgs,
     /// When to echo keys locally before the server answers: adaptive (when the link is
     /// slow), always, or never. Default: the config file's client.predict, else adaptive.
     #[arg(long, value_enum)]
@@ -107,6 +111,48 @@ pub enum Predict {
     Adaptive,
     Always,
     Never,
+}
+
+/// Which of the host's addresses to use, with mosh's names for the choices.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Family {
+    /// IPv4 only (-4).
+    Inet,
+    /// IPv6 only (-6).
+    Inet6,
+    /// The first IPv4 address, else the first IPv6 one.
+    PreferInet,
+    /// The first IPv6 address, else the first IPv4 one.
+    PreferInet6,
+    /// The first address in the system resolver's order.
+    #[default]
+    All,
+}
+
+/// `-4`, `-6` or `--family`, as mosh takes them.
+#[derive(Debug, Args)]
+pub struct FamilyArgs {
+    /// IPv4 only: as --family inet.
+    #[arg(short = '4', conflicts_with_all = ["inet6", "family"])]
+    inet: bool,
+    /// IPv6 only: as --family inet6.
+    #[arg(short = '6', conflicts_with = "family")]
+    inet6: bool,
+    /// Which of the host's addresses to use: inet, inet6, prefer-inet, prefer-inet6, or
+    /// all (the first in the system resolver's order). With a host, ssh is given -4 or -6
+    /// for the family chosen, so SSH and UDP reach the same address family of the host.
+    #[arg(long, value_enum, default_value = "all")]
+    family: Family,
+}
+
+impl FamilyArgs {
+    pub fn family(&self) -> Family {
+        match (self.inet, self.inet6) {
+            (true, _) => Family::Inet,
+            (_, true) => Family::Inet6,
+            _ => self.family,
+        }
+    }
 }
 
 /// Whether `attach` copies its own server to a host that has none of this version.
@@ -275,6 +321,27 @@ mod tests {
             panic!("a bare attach did not parse");
         };
         assert_eq!(args.install_server, None);
+        assert_eq!(args.family.family(), Family::All);
+    }
+
+    #[test]
+    fn the_address_family_is_chosen_as_mosh_spells_it() {
+        for (flags, family) in [
+            (&["-4"][..], Family::Inet),
+            (&["-6"], Family::Inet6),
+            (&["--family", "prefer-inet6"], Family::PreferInet6),
+            (&["--family=inet"], Family::Inet),
+            (&[], Family::All),
+        ] {
+            let line = [&["connect", "h", "1"][..], flags].concat();
+            let Ok(Cli {
+                command: Command::Connect(args),
+            }) = parse(&line)
+            else {
+                panic!("{line:?} did not parse");
+            };
+            assert_eq!(args.family.family(), family, "{line:?}");
+        }
     }
 
     #[test]
@@ -318,6 +385,9 @@ mod tests {
             &["attach", "--bogus"],
             &["attach", "h", "--predict", "sometimes"],
             &["attach", "h", "--install-server", "maybe"],
+            &["attach", "h", "-4", "-6"],
+            &["connect", "h", "1", "-6", "--family", "inet"],
+            &["connect", "h", "1", "--family", "ipx"],
             &["ls", "h", "extra"],
             &["ls", "--server"],
             &["ls", "--session", "s"],

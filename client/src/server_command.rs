@@ -19,6 +19,8 @@ pub struct ServerPlace {
     /// The server binary; by default `moshmux-server` beside us (local) or on the remote
     /// PATH (over SSH).
     pub server: Option<String>,
+    /// ssh's `-4` or `-6`, when the address family is chosen (`attach -4`, `--family`).
+    pub ssh_family: Option<&'static str>,
 }
 
 /// Why a server command gave no answer.
@@ -84,6 +86,7 @@ impl ServerPlace {
         let mut command = Command::new(program);
         command
             .args(ssh_args)
+            .args(self.ssh_family)
             .args([host, "--", remote])
             .stdin(stdin);
         let output = output(command, &format!("{program} {host}"))?;

@@ -1,6 +1,6 @@
 //! A real OpenSSH `sshd` on a loopback port, for tests of what runs through `ssh`.
 //!
-//! Everything it needs lives in a private 0700 directory: a host key and a user key made
+//! It listens on 127.0.0.1 and ::1. Everything it needs lives in a private 0700 directory: a host key and a user key made
 //! by `ssh-keygen`, an `authorized_keys` with the user key, and the configuration. It
 //! admits only the current user (root in CI, hence `PermitRootLogin prohibit-password`),
 //! and only with that key.
@@ -121,6 +121,11 @@ impl Sshd {
         format!("{}@127.0.0.1", self.user)
     }
 
+    /// `user@::1`: the same server over IPv6.
+    pub fn destination_ipv6(&self) -> String {
+        format!("{}@::1", self.user)
+    }
+
     /// An `ssh` command line (without the destination) that logs in to this server with
     /// no questions and no host key bookkeeping, and sets `MOSHMUX_DIR` on the remote
     /// side. Paths must not need quoting: they are temp dirs of our own making.
@@ -157,6 +162,7 @@ fn config_text(dir: &Path, port: u16, user: &str) -> String {
     format!(
         "\
 ListenAddress 127.0.0.1
+ListenAddress ::1
 Port {port}
 HostKey {dir}/host_key
 PidFile none
