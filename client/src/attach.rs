@@ -12,6 +12,8 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use moshmux_proto::instruction::PROTOCOL_VERSION;
 use moshmux_proto::SessionKey;
 
+use crate::cli::{Family, InstallServer};
+use crate::install;
 use crate::server_command::{Failure, ServerPlace};
 
 /// What `attach` needs to know to start the server.
@@ -20,6 +22,10 @@ pub struct AttachPlan {
     pub place: ServerPlace,
     pub session: Option<String>,
     pub port_range: Option<String>,
+    /// What to do when the host has no server of this version.
+    pub install_server: InstallServer,
+    /// Which of the host's addresses the SSH and UDP go to.
+    pub family: Family,
 }
 
 /// Where to connect, and with which key.
@@ -31,6 +37,10 @@ pub struct Endpoint {
 
 /// Runs the server's `new` and reads its CONNECT line.
 pub fn start(plan: &AttachPlan) -> Result<Endpoint, String> {
+    let mut place = plan.place.clone();
+    if place.host.is_some() {
+        place.ssh_family = ssh_family(place.host_name(), plan.family)?;
+    }
     let mut new_args: Vec<String> = vec!["new".into()];
     match &plan.session {
         Some(session) => new_args.extend(["--session".into(), session.clone()]),
@@ -48,21 +58,29 @@ pub fn start(plan: &AttachPlan) -> Result<Endpoint, String> {
         format!(
             "moshmux: {} did not print a MOSHMUX CONNECT line ({status}); see its message \
              above",
-            plan.place.describe()
+            place.describe()
         )
     };
-    let stdout = plan.place.run(&new_args).map_err(|failure| match failure {
+    let ran = match place.run(&new_args) {
+        Err(Failure::Missing(remote)) => {
+            install::install_and_run(&place, &remote, plan.install_server, &new_args)
+        }
+        ran => ran,
+    };
+    let stdout = ran.map_err(|failure| match failure {
         Failure::NotRun(line) => line,
         Failure::Server(status) => no_connect_line(status.to_string()),
+        // The install command runs the copy it made, never the lookup again.
+        Failure::Missing(_) => no_connect_line("none was found".into()),
     })?;
     let Some((port, key, version)) = stdout.lines().find_map(parse_connect_line) else {
         return Err(no_connect_line("it exited 0".into()));
     };
     if version != Some(PROTOCOL_VERSION) {
-        return Err(version_mismatch(&plan.place.describe(), version));
+        return Err(version_mismatch(&place.describe(), version));
     }
     Ok(Endpoint {
-        addr: resolve(plan.place.host_name(), port)?,
+        addr: resolve(place.host_name(), port, plan.family)?,
         key,
     })
 }
@@ -84,13 +102,51 @@ fn locale_arguments(
         .collect()
 }
 
-/// The first address of `host`, or a line that says to check the name.
-pub fn resolve(host: &str, port: u16) -> Result<SocketAddr, String> {
-    (host, port)
+/// The address to send to: the first of `host`'s that `family` allows, or a line that
+/// says what to check.
+pub fn resolve(host: &str, port: u16, family: Family) -> Result<SocketAddr, String> {
+    let addresses: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
         .map_err(|e| format!("moshmux: cannot find host {host:?} ({e}); check the name"))?
-        .next()
-        .ok_or_else(|| format!("moshmux: host {host:?} has no address; check the name"))
+        .collect();
+    pick(&addresses, family).ok_or_else(|| match family {
+        Family::Inet => format!(
+            "moshmux: host {host:?} has no IPv4 address; check the name, or leave out -4 \
+             (--family inet)"
+        ),
+        Family::Inet6 => format!(
+            "moshmux: host {host:?} has no IPv6 address; check the name, or leave out -6 \
+             (--family inet6)"
+        ),
+        _ => format!("moshmux: host {host:?} has no address; check the name"),
+    })
+}
+
+/// The first address `family` allows, as mosh chooses: only one family, one before the
+/// other, or the resolver's order.
+fn pick(addresses: &[SocketAddr], family: Family) -> Option<SocketAddr> {
+    let inet = addresses.iter().find(|address| address.is_ipv4());
+    let inet6 = addresses.iter().find(|address| address.is_ipv6());
+    match family {
+        Family::All => addresses.first(),
+        Family::Inet => inet,
+        Family::Inet6 => inet6,
+        Family::PreferInet => inet.or(inet6),
+        Family::PreferInet6 => inet6.or(inet),
+    }
+    .copied()
+}
+
+/// ssh's `-4` or `-6` for the family of the address the UDP will go to, so that ssh
+/// reaches the host in that family too, and `new` (which binds the address the SSH
+/// connection came in on) listens where the client sends. `all` leaves ssh as it is: it
+/// takes the resolver's first address, as [`resolve`] does.
+fn ssh_family(host: &str, family: Family) -> Result<Option<&'static str>, String> {
+    if family == Family::All {
+        return Ok(None);
+    }
+    let address = resolve(host, 0, family)?;
+    Ok(Some(if address.is_ipv4() { "-4" } else { "-6" }))
 }
 
 /// `MOSHMUX CONNECT <port> <key> <version>`, exactly, with the version `None` in the
@@ -176,6 +232,74 @@ mod tests {
         assert!(line.contains(&fix), "{line}");
         assert!(!line.contains('\n'));
         assert!(version_mismatch("x", None).contains("x speaks an older protocol, "));
+    }
+
+    #[test]
+    fn the_family_picks_the_address_as_mosh_does() {
+        let v4: SocketAddr = "192.0.2.1:60001".parse().expect("v4");
+        let v6: SocketAddr = "[2001:db8::1]:60001".parse().expect("v6");
+        let both = [v6, v4];
+        assert_eq!(pick(&both, Family::All), Some(v6));
+        assert_eq!(pick(&both, Family::Inet), Some(v4));
+        assert_eq!(pick(&both, Family::PreferInet), Some(v4));
+        assert_eq!(pick(&both, Family::PreferInet6), Some(v6));
+        assert_eq!(pick(&[v4], Family::PreferInet6), Some(v4));
+        assert_eq!(pick(&[v4], Family::Inet6), None);
+        assert_eq!(pick(&[v6], Family::Inet), None);
+    }
+
+    #[test]
+    fn a_host_without_the_family_asked_for_is_one_line_before_ssh_runs() {
+        let line = resolve("127.0.0.1", 1, Family::Inet6).expect_err("no IPv6");
+        assert_eq!(
+            line,
+            "moshmux: host \"127.0.0.1\" has no IPv6 address; check the name, or leave out \
+             -6 (--family inet6)"
+        );
+        assert!(resolve("::1", 1, Family::Inet)
+            .expect_err("no IPv4")
+            .contains("has no IPv4 address"));
+        assert_eq!(ssh_family("::1", Family::PreferInet), Ok(Some("-6")));
+        assert_eq!(ssh_family("127.0.0.1", Family::Inet), Ok(Some("-4")));
+        assert_eq!(ssh_family("no-such-host.invalid", Family::All), Ok(None));
+        let plan = AttachPlan {
+            place: ServerPlace {
+                host: Some("me@127.0.0.1".into()),
+                ssh: "/nonexistent/ssh".into(),
+                ..ServerPlace::default()
+            },
+            family: Family::Inet6,
+            ..AttachPlan::default()
+        };
+        let line = start(&plan).expect_err("no IPv6");
+        assert!(line.contains("has no IPv6 address"), "{line}");
+    }
+
+    #[test]
+    fn ssh_is_told_the_family_of_the_address_chosen() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let record = dir.path().join("argv");
+        // A stand-in ssh that records its arguments and fails as ssh does.
+        let ssh = format!("sh -c 'echo \"$@\" > {}; exit 255' ssh", record.display());
+        for (family, host, flag) in [
+            (Family::PreferInet6, "me@::1", "-6 "),
+            (Family::Inet, "me@127.0.0.1", "-4 "),
+            (Family::All, "me@::1", ""),
+        ] {
+            let plan = AttachPlan {
+                place: ServerPlace {
+                    host: Some(host.into()),
+                    ssh: ssh.clone(),
+                    ..ServerPlace::default()
+                },
+                family,
+                ..AttachPlan::default()
+            };
+            let line = start(&plan).expect_err("ssh fails");
+            assert!(line.starts_with("moshmux: ssh failed"), "{line}");
+            let argv = std::fs::read_to_string(&record).expect("recorded");
+            assert!(argv.starts_with(&format!("{flag}{host} -- ")), "{argv}");
+        }
     }
 
     #[test]

@@ -60,6 +60,13 @@ pub struct AttachArgs {
     /// 2000.
     #[arg(long, value_name = "N")]
     pub scrollback_lines: Option<u64>,
+    /// When the host has no moshmux-server of this version: ask (on the terminal), yes
+    /// (copy this one's over SSH to ~/.local/share/moshmux/VERSION/ there), or no.
+    /// Default: the config file's client.install-server, else ask.
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub install_server: Option<InstallServer>,
+    #[command(flatten)]
+    pub family: FamilyArgs,
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +88,8 @@ pub struct ConnectArgs {
     /// The UDP port `moshmux-server new` printed.
     #[arg(value_parser = clap::value_parser!(u16).range(1..))]
     pub port: u16,
+    #[command(flatten)]
+    pub family: FamilyArgs,
     /// When to echo keys locally before the server answers: adaptive (when the link is
     /// slow), always, or never. Default: the config file's client.predict, else adaptive.
     #[arg(long, value_enum)]
@@ -102,6 +111,57 @@ pub enum Predict {
     Adaptive,
     Always,
     Never,
+}
+
+/// Which of the host's addresses to use, with mosh's names for the choices.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Family {
+    /// IPv4 only (-4).
+    Inet,
+    /// IPv6 only (-6).
+    Inet6,
+    /// The first IPv4 address, else the first IPv6 one.
+    PreferInet,
+    /// The first IPv6 address, else the first IPv4 one.
+    PreferInet6,
+    /// The first address in the system resolver's order.
+    #[default]
+    All,
+}
+
+/// `-4`, `-6` or `--family`, as mosh takes them.
+#[derive(Debug, Args)]
+pub struct FamilyArgs {
+    /// IPv4 only: as --family inet.
+    #[arg(short = '4', conflicts_with_all = ["inet6", "family"])]
+    inet: bool,
+    /// IPv6 only: as --family inet6.
+    #[arg(short = '6', conflicts_with = "family")]
+    inet6: bool,
+    /// Which of the host's addresses to use: inet, inet6, prefer-inet, prefer-inet6, or
+    /// all (the first in the system resolver's order). With a host, ssh is given -4 or -6
+    /// for the family chosen, so SSH and UDP reach the same address family of the host.
+    #[arg(long, value_enum, default_value = "all")]
+    family: Family,
+}
+
+impl FamilyArgs {
+    pub fn family(&self) -> Family {
+        match (self.inet, self.inet6) {
+            (true, _) => Family::Inet,
+            (_, true) => Family::Inet6,
+            _ => self.family,
+        }
+    }
+}
+
+/// Whether `attach` copies its own server to a host that has none of this version.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InstallServer {
+    #[default]
+    Ask,
+    Yes,
+    No,
 }
 
 /// What `--help` says about the config file: where it is and all it can set for the
@@ -131,6 +191,7 @@ table ([server] and [history] are moshmux-server's):
                            # only for a prompt, the scroll view or a notice
   mouse = false            # true: as tmux's mouse on (the wheel scrolls, a click selects
                            # a pane); false leaves the terminal its own wheel and selection
+  install-server = \"ask\"   # ask, yes or no, as --install-server
   [client.bind]            # key after the prefix = \"command\", or \"none\" to unbind
   \"|\" = \"split-window -h\"
 
@@ -245,6 +306,45 @@ mod tests {
     }
 
     #[test]
+    fn attach_takes_when_to_install_the_server() {
+        let Ok(Cli {
+            command: Command::Attach(args),
+        }) = parse(&["attach", "me@example.org", "--install-server=yes"])
+        else {
+            panic!("attach did not parse");
+        };
+        assert_eq!(args.install_server, Some(InstallServer::Yes));
+        let Ok(Cli {
+            command: Command::Attach(args),
+        }) = parse(&["attach"])
+        else {
+            panic!("a bare attach did not parse");
+        };
+        assert_eq!(args.install_server, None);
+        assert_eq!(args.family.family(), Family::All);
+    }
+
+    #[test]
+    fn the_address_family_is_chosen_as_mosh_spells_it() {
+        for (flags, family) in [
+            (&["-4"][..], Family::Inet),
+            (&["-6"], Family::Inet6),
+            (&["--family", "prefer-inet6"], Family::PreferInet6),
+            (&["--family=inet"], Family::Inet),
+            (&[], Family::All),
+        ] {
+            let line = [&["connect", "h", "1"][..], flags].concat();
+            let Ok(Cli {
+                command: Command::Connect(args),
+            }) = parse(&line)
+            else {
+                panic!("{line:?} did not parse");
+            };
+            assert_eq!(args.family.family(), family, "{line:?}");
+        }
+    }
+
+    #[test]
     fn ls_takes_a_host_an_ssh_command_and_a_server() {
         let Ok(Cli {
             command: Command::Ls(args),
@@ -284,6 +384,10 @@ mod tests {
             &["connect"],
             &["attach", "--bogus"],
             &["attach", "h", "--predict", "sometimes"],
+            &["attach", "h", "--install-server", "maybe"],
+            &["attach", "h", "-4", "-6"],
+            &["connect", "h", "1", "-6", "--family", "inet"],
+            &["connect", "h", "1", "--family", "ipx"],
             &["ls", "h", "extra"],
             &["ls", "--server"],
             &["ls", "--session", "s"],

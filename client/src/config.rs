@@ -7,7 +7,7 @@ use std::path::Path;
 use moshmux_config::{expected, Refusal, Table, Value};
 
 use crate::alerts::AlertConfig;
-use crate::cli::{Predict, DEFAULT_SCROLLBACK_LINES};
+use crate::cli::{InstallServer, Predict, DEFAULT_SCROLLBACK_LINES};
 use crate::key_table::{
     parse_binding, parse_key, parse_prefix, Binding, Key, KeyTable, DEFAULT_PREFIX,
 };
@@ -30,6 +30,8 @@ pub struct ClientConfig {
     /// asked for them (DECSET 1004). On by default, unlike tmux, since the terminal is
     /// asked for them only while such a pane is focused.
     pub focus_events: bool,
+    /// Whether `attach` copies its server to a host that lacks one of this version.
+    pub install_server: InstallServer,
 }
 
 impl Default for ClientConfig {
@@ -42,6 +44,7 @@ impl Default for ClientConfig {
             mouse: false,
             alerts: AlertConfig::default(),
             focus_events: true,
+            install_server: InstallServer::default(),
         }
     }
 }
@@ -106,6 +109,7 @@ impl Table for ClientTable {
             "set-clipboard" => self.config.alerts.set_clipboard = value.choice()?,
             "set-titles" => self.config.alerts.set_titles = value.boolean()?,
             "focus-events" => self.config.focus_events = value.boolean()?,
+            "install-server" => self.config.install_server = value.choice()?,
             // A [client.bind] table is read by `BindTable`; only anything else lands here.
             "bind" => return Err(expected("a [client.bind] table of key = \"command\"")),
             _ => return Err(Refusal::UnknownKey),
@@ -150,7 +154,8 @@ mod tests {
         let (config, problems) = read_text(
             "[client]\nprefix = \"C-a\"\npredict = \"never\"\nscrollback-lines = 50\n\
              status-line = false\nmouse = true\nbell-action = \"other\"\n\
-             set-clipboard = \"on\"\nset-titles = true\nfocus-events = false\n[client.bind]\n\"|\" = \"split-window -h\"\n\"%\" = \"none\"\n\
+             set-clipboard = \"on\"\nset-titles = true\nfocus-events = false\n\
+             install-server = \"no\"\n[client.bind]\n\"|\" = \"split-window -h\"\n\"%\" = \"none\"\n\
              [server]\nwindow-size = \"smallest\"\n",
         );
         assert_eq!(problems, Vec::<String>::new());
@@ -166,6 +171,7 @@ mod tests {
         };
         assert_eq!(config.alerts, alerts);
         assert!(!config.focus_events);
+        assert_eq!(config.install_server, InstallServer::No);
         assert_eq!(
             config.keys.get(Key::Byte(b'|')),
             Some(&Binding::Command(MuxCommand::SplitHorizontal))

@@ -10,6 +10,7 @@ pub mod config;
 pub mod core;
 pub mod frame;
 pub mod input;
+pub mod install;
 pub mod key_table;
 pub mod locale;
 pub mod mouse;

@@ -48,7 +48,7 @@ fn connect(args: &ConnectArgs, key: Option<&str>) -> ExitCode {
         return fail(BAD_KEY);
     };
     let config = load_config().with_flags(args.predict, args.scrollback_lines);
-    match attach::resolve(&args.host, args.port) {
+    match attach::resolve(&args.host, args.port, args.family.family()) {
         Ok(server) => run_session(server, key, config),
         Err(message) => fail(&message),
     }
@@ -68,9 +68,12 @@ fn attach(args: AttachArgs) -> ExitCode {
             host: args.host,
             ssh: args.ssh,
             server: args.server,
+            ssh_family: None,
         },
         session: args.session,
         port_range: args.port_range,
+        install_server: args.install_server.unwrap_or(config.install_server),
+        family: args.family.family(),
     };
     match attach::start(&plan) {
         Ok(endpoint) => run_session(endpoint.addr, endpoint.key, config),
@@ -85,11 +88,15 @@ fn list_sessions(args: LsArgs) -> ExitCode {
         host: args.host,
         ssh: args.ssh,
         server: args.server,
+        ssh_family: None,
     };
     match place.run(&["ls".to_owned()]) {
         Ok(sessions) => print(&sessions),
         Err(Failure::NotRun(line)) => fail(&line),
         Err(Failure::Server(_)) => ExitCode::FAILURE,
+        Err(Failure::Missing(remote)) => {
+            fail(&remote.declined(place.host.as_deref().unwrap_or_default(), ""))
+        }
     }
 }
 

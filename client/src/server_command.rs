@@ -2,7 +2,9 @@
 //! errors mosh users know for a missing server, a failed SSH and the like.
 
 use std::path::PathBuf;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Output, Stdio};
+
+use crate::install::{self, RemoteHost};
 
 /// The server binary's name, looked up beside our own executable first.
 pub const SERVER_NAME: &str = "moshmux-server";
@@ -17,6 +19,8 @@ pub struct ServerPlace {
     /// The server binary; by default `moshmux-server` beside us (local) or on the remote
     /// PATH (over SSH).
     pub server: Option<String>,
+    /// ssh's `-4` or `-6`, when the address family is chosen (`attach -4`, `--family`).
+    pub ssh_family: Option<&'static str>,
 }
 
 /// Why a server command gave no answer.
@@ -26,6 +30,9 @@ pub enum Failure {
     NotRun(String),
     /// The server ran and failed; it said why on stderr, which the user saw.
     Server(ExitStatus),
+    /// The host has no server of this version where the lookup looks; `attach` may
+    /// install this client's own ([`install::install_and_run`]).
+    Missing(RemoteHost),
 }
 
 impl ServerPlace {
@@ -43,60 +50,65 @@ impl ServerPlace {
     }
 
     /// Runs `moshmux-server ARGS`; its stdout if it succeeded. Its stderr (and ssh's)
-    /// goes straight to ours, so the user sees any message as it was written.
+    /// goes straight to ours, so the user sees any message as it was written. Over SSH
+    /// without `--server`, the host's server of this version is looked for
+    /// ([`install::lookup_command`]); none gives [`Failure::Missing`].
     pub fn run(&self, args: &[String]) -> Result<String, Failure> {
-        let not_run = Failure::NotRun;
-        let remote_server = self.server.as_deref().unwrap_or(SERVER_NAME);
-        let (mut command, what) = match &self.host {
-            None => {
-                let server = local_server(self.server.as_deref()).map_err(not_run)?;
-                let mut command = Command::new(&server);
-                command.args(args);
-                (command, format!("{}", server.display()))
-            }
-            Some(host) => {
-                let words = shell_words::split(&self.ssh).map_err(|e| {
-                    not_run(format!("moshmux: cannot split --ssh {:?}: {e}", self.ssh))
-                })?;
-                let (program, ssh_args) = words.split_first().ok_or_else(|| {
-                    not_run("moshmux: --ssh is empty; give the SSH command, e.g. --ssh ssh".into())
-                })?;
-                // ssh hands the remote shell one line. The server stays unquoted, a
-                // command as in mosh's --server (`~/bin/moshmux-server` works); our
-                // arguments are quoted, so a session name reaches the server as typed.
-                let remote = format!("{remote_server} {}", shell_words::join(args));
-                let mut command = Command::new(program);
-                command.args(ssh_args).args([host.as_str(), "--", &remote]);
-                (command, format!("{program} {host}"))
-            }
+        let Some(host) = &self.host else {
+            let server = local_server(self.server.as_deref()).map_err(Failure::NotRun)?;
+            let mut command = Command::new(&server);
+            command.args(args).stdin(Stdio::null());
+            let output = output(command, &server.display().to_string())?;
+            return match output.status.success() {
+                true => Ok(String::from_utf8_lossy(&output.stdout).into_owned()),
+                false => Err(Failure::Server(output.status)),
+            };
         };
-        let output = command
-            .stdin(Stdio::null())
-            .stderr(Stdio::inherit())
-            .output()
-            .map_err(|e| {
-                not_run(match e.kind() {
-                    std::io::ErrorKind::NotFound => format!(
-                        "moshmux: cannot run {what}: not found; install it, or pass --server \
-                         PATH (or --ssh CMD)"
-                    ),
-                    _ => format!("moshmux: cannot run {what}: {e}"),
-                })
-            })?;
-        if output.status.success() {
-            return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
+        // ssh hands the remote shell one line. `--server` stays unquoted, a command as
+        // in mosh's --server (`~/bin/moshmux-server` works); our arguments are quoted, so
+        // a session name reaches the server as typed.
+        let remote = match &self.server {
+            Some(server) => format!("{server} {}", shell_words::join(args)),
+            None => install::lookup_command(args),
+        };
+        self.over_ssh(host, &remote, Stdio::null())
+    }
+
+    /// Runs `remote` in the shell on `host` through the SSH command, with `stdin`; its
+    /// stdout if it succeeded, else the failure its exit status or marker line means.
+    pub fn over_ssh(&self, host: &str, remote: &str, stdin: Stdio) -> Result<String, Failure> {
+        let not_run = Failure::NotRun;
+        let words = shell_words::split(&self.ssh)
+            .map_err(|e| not_run(format!("moshmux: cannot split --ssh {:?}: {e}", self.ssh)))?;
+        let (program, ssh_args) = words.split_first().ok_or_else(|| {
+            not_run("moshmux: --ssh is empty; give the SSH command, e.g. --ssh ssh".into())
+        })?;
+        let mut command = Command::new(program);
+        command
+            .args(ssh_args)
+            .args(self.ssh_family)
+            .args([host, "--", remote])
+            .stdin(stdin);
+        let output = output(command, &format!("{program} {host}"))?;
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        if let Some(failure) = install::marker(&stdout, host) {
+            return Err(failure);
         }
-        Err(match (&self.host, output.status.code()) {
+        if output.status.success() {
+            return Ok(stdout);
+        }
+        let remote_server = self.server.as_deref().unwrap_or(SERVER_NAME);
+        Err(match output.status.code() {
             // The remote shell's codes for "command not found" and "cannot execute".
-            (Some(_), Some(127)) => not_run(format!(
+            Some(127) => not_run(format!(
                 "moshmux: {remote_server} was not found on the remote host; install \
                  {SERVER_NAME} there or pass --server PATH"
             )),
-            (Some(_), Some(126)) => not_run(format!(
+            Some(126) => not_run(format!(
                 "moshmux: {remote_server} cannot be run on the remote host; check it is \
                  the {SERVER_NAME} binary, or pass --server PATH"
             )),
-            (Some(_), Some(255)) => not_run(
+            Some(255) => not_run(
                 "moshmux: ssh failed (see its message above); check the host name, your \
                  keys, or --ssh"
                     .to_string(),
@@ -104,6 +116,20 @@ impl ServerPlace {
             _ => Failure::Server(output.status),
         })
     }
+}
+
+/// Runs `command` with stdout captured and stderr passed through; `what` names it in the
+/// line for a program that cannot be started.
+fn output(mut command: Command, what: &str) -> Result<Output, Failure> {
+    command.stderr(Stdio::inherit()).output().map_err(|e| {
+        Failure::NotRun(match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "moshmux: cannot run {what}: not found; install it, or pass --server \
+                     PATH (or --ssh CMD)"
+            ),
+            _ => format!("moshmux: cannot run {what}: {e}"),
+        })
+    })
 }
 
 /// The host in an SSH destination `[user@]host`, without the brackets an IPv6 literal
@@ -118,8 +144,9 @@ fn host_name(destination: &str) -> &str {
 }
 
 /// The local server binary: `--server`, else beside our own executable (so an unpacked
-/// build works without installing), else on PATH.
-fn local_server(explicit: Option<&str>) -> Result<PathBuf, String> {
+/// build works without installing), else on PATH. It is also the binary `attach` copies
+/// to a host that has none.
+pub(crate) fn local_server(explicit: Option<&str>) -> Result<PathBuf, String> {
     if let Some(path) = explicit {
         return Ok(PathBuf::from(path));
     }

@@ -1,6 +1,6 @@
 //! A real OpenSSH `sshd` on a loopback port, for tests of what runs through `ssh`.
 //!
-//! Everything it needs lives in a private 0700 directory: a host key and a user key made
+//! It listens on 127.0.0.1 and ::1. Everything it needs lives in a private 0700 directory: a host key and a user key made
 //! by `ssh-keygen`, an `authorized_keys` with the user key, and the configuration. It
 //! admits only the current user (root in CI, hence `PermitRootLogin prohibit-password`),
 //! and only with that key.
@@ -9,7 +9,9 @@
 //! neither the command nor a pane's shell reads the user's own dotfiles (nor the remote
 //! `moshmux-server` the user's `~/.config/moshmux/config.toml`): a login bash
 //! that sources a slow profile would otherwise stall every test, and a test must not
-//! depend on the user's login shell. `MOSHMUX_DIR` passes through (`AcceptEnv`), so a test
+//! depend on the user's login shell. Their `PATH` starts with the fixture's own `bin`
+//! ([`Sshd::remote_bin`], empty until a test puts a stand-in there), then the system's
+//! directories. `MOSHMUX_DIR` passes through (`AcceptEnv`), so a test
 //! points the remote side at its private daemon with [`Sshd::ssh_command`].
 
 use std::fs::{self, File};
@@ -41,10 +43,12 @@ impl Sshd {
     /// Panics, with `sshd`'s log, if it cannot.
     pub fn start() -> Sshd {
         let dir = private_dir("sshd");
-        fs::DirBuilder::new()
-            .mode(0o700)
-            .create(dir.join("home"))
-            .expect("creating the remote HOME");
+        for remote in ["home", "bin"] {
+            fs::DirBuilder::new()
+                .mode(0o700)
+                .create(dir.join(remote))
+                .expect("creating the remote HOME and PATH directory");
+        }
         keygen(&dir.join("host_key"));
         keygen(&dir.join("user_key"));
         let authorized = dir.join("authorized_keys");
@@ -107,9 +111,19 @@ impl Sshd {
         self.dir.join("home")
     }
 
+    /// The first directory of the remote commands' `PATH`, empty until a test fills it.
+    pub fn remote_bin(&self) -> PathBuf {
+        self.dir.join("bin")
+    }
+
     /// `user@127.0.0.1` for the current user.
     pub fn destination(&self) -> String {
         format!("{}@127.0.0.1", self.user)
+    }
+
+    /// `user@::1`: the same server over IPv6.
+    pub fn destination_ipv6(&self) -> String {
+        format!("{}@::1", self.user)
     }
 
     /// An `ssh` command line (without the destination) that logs in to this server with
@@ -148,6 +162,7 @@ fn config_text(dir: &Path, port: u16, user: &str) -> String {
     format!(
         "\
 ListenAddress 127.0.0.1
+ListenAddress ::1
 Port {port}
 HostKey {dir}/host_key
 PidFile none
@@ -160,7 +175,7 @@ PermitRootLogin prohibit-password
 UsePAM no
 StrictModes no
 AcceptEnv MOSHMUX_DIR
-SetEnv HOME={dir}/home SHELL=/bin/sh
+SetEnv HOME={dir}/home SHELL=/bin/sh PATH={dir}/bin:/usr/local/bin:/usr/bin:/bin
 PrintMotd no
 PrintLastLog no
 X11Forwarding no
@@ -228,7 +243,7 @@ mod tests {
         let output = Command::new(words[0])
             .args(&words[1..])
             .arg(sshd.destination())
-            .arg("echo \"$(id -un) $HOME $SHELL $MOSHMUX_DIR\"")
+            .arg("echo \"$(id -un) $HOME $SHELL $MOSHMUX_DIR $PATH\"")
             .stdin(Stdio::null())
             .output()
             .expect("ssh runs");
@@ -238,10 +253,10 @@ mod tests {
             String::from_utf8_lossy(&output.stderr)
         );
         let expected = format!(
-            "{} {}/home /bin/sh {}\n",
+            "{} {dir}/home /bin/sh {} {dir}/bin:/usr/local/bin:/usr/bin:/bin\n",
             sshd.user,
-            sshd.dir.display(),
-            moshmux_dir.display()
+            moshmux_dir.display(),
+            dir = sshd.dir.display(),
         );
         assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
     }

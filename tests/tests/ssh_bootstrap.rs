@@ -28,45 +28,47 @@ fn attach_error(ssh: &str, server: &Path, destination: &str, config_home: &Path)
         &command,
         &[("LANG", "C.UTF-8"), (CONFIG_HOME, config_home)],
     );
-    let screen = tmux
-        .wait_for(|screen| screen.contains("client-exit-"), WAIT)
-        .unwrap_or_else(|screen| panic!("the client did not exit:\n{screen}"));
-    // The terminal's history too: tmux's resize at start may move the first lines there.
-    let all = format!("{}\n{screen}", tmux.capture_history());
-    let code = all
-        .lines()
-        .find_map(|line| line.strip_prefix("client-exit-")?.trim().parse().ok())
-        .expect("an exit code");
-    let last = all
-        .lines()
-        .rfind(|line| line.starts_with("moshmux:"))
-        .unwrap_or_default()
-        .to_owned();
-    (code, last)
+    tmux.client_exit(WAIT)
+}
+
+/// `moshmux attach OPTIONS --session SESSION DESTINATION` through the fixture, in a
+/// terminal: waits for the session, types `echo "TAG-$((6*7)) $HOME"` and waits for its
+/// output, whose HOME (the one sshd gave the remote side) shows the shell runs there.
+fn attach_and_echo(sshd: &Sshd, daemon: &Daemon, options: &str, destination: &str, session: &str) {
+    let command = format!(
+        "{} attach {options} --ssh '{}' --server {} --session '{session}' {destination}",
+        workspace_binary("moshmux").display(),
+        sshd.ssh_command(daemon.dir()),
+        workspace_binary("moshmux-server").display(),
+    );
+    let tmux = Tmux::start(90, 24, &command, &[("LANG", "C.UTF-8")]);
+    tmux.wait_for(|screen| screen.contains(&format!("[{session}]")), WAIT)
+        .unwrap_or_else(|screen| panic!("no session on screen:\n{screen}"));
+    let tag = session.replace(' ', "-");
+    tmux.send_literal(&format!("echo \"{tag}-$((6*7)) $HOME\""));
+    tmux.send_keys(&["Enter"]);
+    let expected = format!("{tag}-42 {}", sshd.remote_home().display());
+    tmux.wait_for(|screen| screen.lines().any(|line| line == expected), WAIT)
+        .unwrap_or_else(|screen| panic!("no command output:\n{screen}"));
+    let listed = format!("{session}: 1 windows");
+    assert!(daemon.ok(&["ls"]).starts_with(&listed));
 }
 
 #[test]
 fn attach_through_ssh_reaches_the_remote_shell() {
     let sshd = Sshd::start();
     let daemon = Daemon::new();
-    let command = format!(
-        "{} attach --ssh '{}' --server {} --session 'remote work' {}",
-        workspace_binary("moshmux").display(),
-        sshd.ssh_command(daemon.dir()),
-        workspace_binary("moshmux-server").display(),
-        sshd.destination(),
-    );
-    let tmux = Tmux::start(90, 24, &command, &[("LANG", "C.UTF-8")]);
     // The name has a space: the remote shell must get it quoted.
-    tmux.wait_for(|screen| screen.contains("[remote work]"), WAIT)
-        .unwrap_or_else(|screen| panic!("no session on screen:\n{screen}"));
-    // The HOME that sshd gave the remote side shows the shell runs there.
-    tmux.send_literal("echo \"over-ssh-$((6*7)) $HOME\"");
-    tmux.send_keys(&["Enter"]);
-    let expected = format!("over-ssh-42 {}", sshd.remote_home().display());
-    tmux.wait_for(|screen| screen.lines().any(|line| line == expected), WAIT)
-        .unwrap_or_else(|screen| panic!("no command output:\n{screen}"));
-    assert!(daemon.ok(&["ls"]).starts_with("remote work: 1 windows"));
+    attach_and_echo(&sshd, &daemon, "", &sshd.destination(), "remote work");
+}
+
+#[test]
+fn attach_dash_6_goes_over_ipv6_from_ssh_to_udp() {
+    let sshd = Sshd::start();
+    let daemon = Daemon::new();
+    // ssh -6 reaches ::1, so `new` binds only ::1 (the address SSH_CONNECTION came in
+    // on): the session shows only if the client's UDP goes to [::1] too.
+    attach_and_echo(&sshd, &daemon, "-6", &sshd.destination_ipv6(), "v6");
 }
 
 #[test]

@@ -143,6 +143,32 @@ impl Tmux {
         )
     }
 
+    /// Everything the terminal showed: its history, then the screen (tmux's resize at
+    /// start may move the first lines printed into the history).
+    pub fn capture_all(&self) -> String {
+        format!("{}\n{}", self.capture_history(), self.capture())
+    }
+
+    /// Waits for the line `client-exit-STATUS` that a test's shell prints after the
+    /// client (`moshmux ...; echo client-exit-$?`); returns that status and the last line
+    /// the client wrote that starts with `moshmux:`, under whatever ssh said.
+    pub fn client_exit(&self, timeout: Duration) -> (i32, String) {
+        self.expect("the client's exit", timeout, |screen| {
+            screen.contains("client-exit-")
+        });
+        let all = self.capture_all();
+        let code = all
+            .lines()
+            .find_map(|line| line.strip_prefix("client-exit-")?.trim().parse().ok())
+            .expect("an exit status");
+        let last = all
+            .lines()
+            .rfind(|line| line.starts_with("moshmux:"))
+            .unwrap_or_default()
+            .to_owned();
+        (code, last)
+    }
+
     /// Sets an option of the tmux server for every session (`set-option -g`).
     pub fn set_option(&self, name: &str, value: &str) {
         self.run("tmux set-option", &["set-option", "-g", name, value]);
