@@ -1,6 +1,7 @@
 //! The `moshmux` command line (design section 7), and usage errors reduced to one line.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use moshmux_forward::LocalForward;
 
 use crate::key_table::{COMMANDS, DEFAULT_BINDINGS};
 
@@ -65,6 +66,16 @@ pub struct AttachArgs {
     /// Default: the config file's client.install-server, else ask.
     #[arg(long, value_enum, value_name = "WHEN")]
     pub install_server: Option<InstallServer>,
+    /// Forward a TCP port here to HOST:HOSTPORT as the server sees it, as `ssh -L`:
+    /// [BIND:]PORT:HOST:HOSTPORT, listening on loopback unless BIND is given (an address,
+    /// localhost, or * for every address). Repeatable. Each connection is a stream inside
+    /// the session, so it lives through roams and outages as the shell does.
+    #[arg(
+        short = 'L',
+        long = "local-forward",
+        value_name = "[BIND:]PORT:HOST:HOSTPORT"
+    )]
+    pub local_forwards: Vec<LocalForward>,
     #[command(flatten)]
     pub family: FamilyArgs,
 }
@@ -100,6 +111,16 @@ pub struct ConnectArgs {
     /// 2000.
     #[arg(long, value_name = "N")]
     pub scrollback_lines: Option<u64>,
+    /// Forward a TCP port here to HOST:HOSTPORT as the server sees it, as `ssh -L`:
+    /// [BIND:]PORT:HOST:HOSTPORT, listening on loopback unless BIND is given (an address,
+    /// localhost, or * for every address). Repeatable. Each connection is a stream inside
+    /// the session, so it lives through roams and outages as the shell does.
+    #[arg(
+        short = 'L',
+        long = "local-forward",
+        value_name = "[BIND:]PORT:HOST:HOSTPORT"
+    )]
+    pub local_forwards: Vec<LocalForward>,
 }
 
 /// Enough to read back a long build log or test run in the terminal, few enough that

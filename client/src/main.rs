@@ -49,7 +49,7 @@ fn connect(args: &ConnectArgs, key: Option<&str>) -> ExitCode {
     };
     let config = load_config().with_flags(args.predict, args.scrollback_lines);
     match attach::resolve(&args.host, args.port, args.family.family()) {
-        Ok(server) => run_session(server, key, config),
+        Ok(server) => run_session(server, key, config, args.local_forwards.clone()),
         Err(message) => fail(&message),
     }
 }
@@ -76,7 +76,7 @@ fn attach(args: AttachArgs) -> ExitCode {
         family: args.family.family(),
     };
     match attach::start(&plan) {
-        Ok(endpoint) => run_session(endpoint.addr, endpoint.key, config),
+        Ok(endpoint) => run_session(endpoint.addr, endpoint.key, config, args.local_forwards),
         Err(message) => fail(&message),
     }
 }
@@ -110,7 +110,12 @@ fn load_config() -> ClientConfig {
     config
 }
 
-fn run_session(server: SocketAddr, key: SessionKey, config: ClientConfig) -> ExitCode {
+fn run_session(
+    server: SocketAddr,
+    key: SessionKey,
+    config: ClientConfig,
+    forwards: Vec<moshmux_forward::LocalForward>,
+) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -118,7 +123,7 @@ fn run_session(server: SocketAddr, key: SessionKey, config: ClientConfig) -> Exi
         Ok(runtime) => runtime,
         Err(error) => return fail(&format!("moshmux: cannot start: {error}")),
     };
-    match runtime.block_on(session::run(server, key, config)) {
+    match runtime.block_on(session::run(server, key, config, forwards)) {
         Err(message) | Ok(Exit::Failed(message)) => fail(&message),
         Ok(Exit::Quit | Exit::InputClosed) => ExitCode::SUCCESS,
         Ok(Exit::Detached { session }) => print(&format!("[detached from session {session}]\n")),

@@ -7,10 +7,13 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use moshmux_forward::sockets::Sockets;
+use moshmux_forward::LocalForward;
 use moshmux_proto::alarm::Alarm;
-use moshmux_proto::SessionKey;
-use tokio::net::UdpSocket;
+use moshmux_proto::{SessionKey, StreamId};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::signal::unix::{signal, Signal, SignalKind};
+use tokio::sync::mpsc;
 
 use crate::config::ClientConfig;
 use crate::core::{ClientAction, ClientCore};
@@ -25,8 +28,12 @@ pub async fn run(
     server: SocketAddr,
     key: SessionKey,
     config: ClientConfig,
+    forwards: Vec<LocalForward>,
 ) -> Result<Exit, String> {
     let fail = |what: &str, error: io::Error| format!("moshmux: {what}: {error}");
+    // Before the terminal is taken, so a port in use is one line the user can read.
+    let mut accepted = listen(&forwards).await?;
+    let (mut sockets, mut socket_events) = Sockets::<StreamId>::new();
     // Registered first: from here on these signals no longer kill us before we restore.
     let mut signals = Signals::new().map_err(|e| fail("cannot handle signals", e))?;
     let local = SocketAddr::new(local_ip(server.ip()), 0);
@@ -83,6 +90,9 @@ pub async fn run(
                 }
             }
         }
+        while let Some((stream, action)) = core.poll_socket_action() {
+            sockets.carry_out(stream, action);
+        }
         let deadline = core.poll_timeout();
         tokio::select! {
             bytes = input.recv() => match bytes {
@@ -101,6 +111,16 @@ pub async fn run(
                 }
             }
             () = alarm.wait_until(deadline) => core.handle_timeout(Instant::now()),
+            Some((index, connection)) = accepted.recv() => {
+                let forward: &LocalForward = &forwards[index];
+                let now = Instant::now();
+                if let Some(stream) = core.open_forward(now, &forward.host, forward.host_port) {
+                    sockets.adopt(stream, connection);
+                }
+            }
+            Some((stream, event)) = socket_events.recv() => {
+                core.handle_socket(Instant::now(), stream, event);
+            }
             _ = signals.window_change.recv() => {
                 if let Ok((cols, rows)) = terminal::size() {
                     core.handle_resize(Instant::now(), cols, rows);
@@ -116,6 +136,38 @@ pub async fn run(
     }
     drop(raw);
     Ok(exit)
+}
+
+/// Listens on each `-L` port; the connections accepted, with the index of their forward.
+async fn listen(forwards: &[LocalForward]) -> Result<mpsc::Receiver<(usize, TcpStream)>, String> {
+    let (accepted, receiver) = mpsc::channel(16);
+    for (index, forward) in forwards.iter().enumerate() {
+        let listener = TcpListener::bind((forward.bind, forward.port))
+            .await
+            .map_err(|error| {
+                format!(
+                    "moshmux: cannot listen on {} port {} for -L {}:{}: {error}",
+                    forward.bind, forward.port, forward.host, forward.host_port
+                )
+            })?;
+        let accepted = accepted.clone();
+        tokio::spawn(async move {
+            loop {
+                match listener.accept().await {
+                    Ok((connection, _)) => {
+                        let _ = connection.set_nodelay(true);
+                        if accepted.send((index, connection)).await.is_err() {
+                            return;
+                        }
+                    }
+                    // Out of descriptors, or a connection reset before it was taken:
+                    // the listener itself still works.
+                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                }
+            }
+        });
+    }
+    Ok(receiver)
 }
 
 /// Errors a UDP socket may report for an earlier datagram (an ICMP answer), after which

@@ -53,6 +53,8 @@ impl SimHost {
             Action::CloseListener { listener } => {
                 self.listeners.remove(&listener);
             }
+            // The simulated clients open no forwards.
+            Action::Socket { .. } | Action::AbortSockets { .. } => {}
         }
     }
 

@@ -9,6 +9,7 @@
 //! then `poll_transmit` (datagrams), `poll_output` (terminal bytes) and `poll_action`
 //! until each is empty, and sleep until `poll_timeout`.
 
+mod forwards;
 mod link;
 #[cfg(test)]
 mod tests;
@@ -18,9 +19,10 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use moshmux_forward::{Pump, SocketAction};
 use moshmux_proto::{
     Connection, ConnectionError, DatagramError, HostState, MuxCommand, ScrollRequest,
-    SearchRequest, SessionKey, Transmit, UserEvent, UserStream,
+    SearchRequest, SessionKey, StreamId, Transmit, UserEvent, UserStream,
 };
 
 use crate::bindings::Action;
@@ -110,6 +112,11 @@ pub struct ClientCore {
     exited: bool,
     output: VecDeque<Vec<u8>>,
     actions: VecDeque<ClientAction>,
+    /// Connections forwarded with `-L`, their socket actions for the loop, and the
+    /// latest notice about them with when it goes (`forwards.rs`).
+    forwards: Pump,
+    socket_actions: VecDeque<(StreamId, SocketAction)>,
+    forward_notice: Option<(String, Instant)>,
 }
 
 impl ClientCore {
@@ -151,6 +158,9 @@ impl ClientCore {
             exited: false,
             output: VecDeque::from([view::claim_window(view.rows)]),
             actions: VecDeque::new(),
+            forwards: Pump::opening(),
+            socket_actions: VecDeque::new(),
+            forward_notice: None,
             view,
         };
         let resize = core.resize_event();
@@ -203,6 +213,7 @@ impl ClientCore {
         } else {
             self.take_host(now);
         }
+        self.pump_forwards(now);
         self.end(now);
     }
 
@@ -232,6 +243,7 @@ impl ClientCore {
             self.connection.srtt(),
         );
         self.view.predictor.handle_link(acked, srtt, now);
+        self.pump_forwards(now);
         self.end(now);
     }
 
@@ -283,6 +295,8 @@ impl ClientCore {
             self.tokenizer.poll_timeout(),
             Some(self.link.poll_timeout(heard, self.now)),
             ending,
+            self.forward_notice_deadline()
+                .filter(|&until| until > self.now),
         ]
         .into_iter()
         .flatten()
@@ -504,7 +518,10 @@ impl ClientCore {
 
     fn draw(&mut self) {
         self.dirty = false;
-        let notice = self.link.notice(self.connection.last_heard(), self.now);
+        let notice = self
+            .link
+            .notice(self.connection.last_heard(), self.now)
+            .or_else(|| self.forward_notice());
         let bytes = self.view.draw(notice);
         if !bytes.is_empty() {
             self.output.push_back(bytes);

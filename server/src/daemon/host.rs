@@ -2,11 +2,13 @@
 //! the mux's listeners, keys from the OS's random source. The mux asks for these through
 //! [`Host`] or leaves them in its action queue; this is the one place that does them.
 
-use crate::mux::{Action, Host, ListenerId};
+use crate::mux::{Action, ClientId, Host, ListenerId};
 use crate::pane::{PaneSpawn, SpawnedPane};
 use crate::pane_id::PaneId;
 use crate::pty::{PaneEvent, Pty};
-use moshmux_proto::{SessionKey, Transmit};
+use moshmux_forward::sockets::Sockets;
+use moshmux_forward::SocketEvent;
+use moshmux_proto::{SessionKey, StreamId, Transmit};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -46,19 +48,28 @@ pub struct DaemonHost {
     listeners: HashMap<ListenerId, ListenerSocket>,
     pane_events: mpsc::Sender<PaneEvent>,
     datagrams: mpsc::Sender<Datagram>,
+    /// The sockets of clients' forwarded connections.
+    sockets: Sockets<(ClientId, StreamId)>,
 }
 
+/// What happened to the socket of a client's forwarded connection.
+pub type SocketReport = ((ClientId, StreamId), SocketEvent);
+
 impl DaemonHost {
+    /// The host, and where its forwarded sockets report.
     pub fn new(
         pane_events: mpsc::Sender<PaneEvent>,
         datagrams: mpsc::Sender<Datagram>,
-    ) -> DaemonHost {
-        DaemonHost {
+    ) -> (DaemonHost, mpsc::Receiver<SocketReport>) {
+        let (sockets, reports) = Sockets::new();
+        let host = DaemonHost {
             ptys: HashMap::new(),
             listeners: HashMap::new(),
             pane_events,
             datagrams,
-        }
+            sockets,
+        };
+        (host, reports)
     }
 
     pub fn carry_out(&mut self, action: Action) {
@@ -76,6 +87,14 @@ impl DaemonHost {
             // Dropping the PTY hangs its programs up and ends its threads.
             Action::ClosePane { pane } => drop(self.ptys.remove(&pane)),
             Action::CloseListener { listener } => drop(self.listeners.remove(&listener)),
+            Action::Socket {
+                client,
+                stream,
+                action,
+            } => self.sockets.carry_out((client, stream), action),
+            Action::AbortSockets { client } => {
+                self.sockets.abort_where(|&(owner, _)| owner == client)
+            }
         }
     }
 

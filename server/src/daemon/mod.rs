@@ -123,7 +123,7 @@ async fn serve(
     let (datagrams_tx, mut datagrams) = mpsc::channel::<Datagram>(DATAGRAM_QUEUE);
     let (stop_tx, stop_rx) = watch::channel(false);
     let acceptor = tokio::spawn(control_socket::accept(listener, jobs_tx, stop_rx));
-    let mut host = DaemonHost::new(events_tx, datagrams_tx);
+    let (mut host, mut sockets) = DaemonHost::new(events_tx, datagrams_tx);
     let mut mux = Mux::new(MuxConfig {
         store: history.store,
         identity: format!("{},{}", paths.socket().display(), std::process::id()),
@@ -170,6 +170,9 @@ async fn serve(
                 if mux.should_stop() {
                     break None;
                 }
+            }
+            Some(((client, stream), event)) = sockets.recv() => {
+                mux.handle_socket_event(client, stream, event);
             }
             () = alarm.wait_until(timeout), if timeout.is_some() => {
                 mux.handle_timeout(Instant::now(), &host);

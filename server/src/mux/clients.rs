@@ -16,8 +16,9 @@
 use super::ListenerId;
 use crate::link_log::LinkLog;
 use crate::pane_id::{SessionId, Size};
+use moshmux_forward::{Pump, SocketAction, SocketEvent};
 use moshmux_proto::{
-    Connection, ConnectionId, HostState, IdEvent, SessionKey, Transmit, UserStream,
+    Connection, ConnectionId, HostState, IdEvent, SessionKey, StreamId, Transmit, UserStream,
 };
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -97,6 +98,9 @@ pub struct ClientEndpoint {
     lifetime: Lifetime,
     phase: Phase,
     log: LinkLog,
+    /// The client's forwarded connections (`-L`): its streams, and the sockets the
+    /// daemon connects for them.
+    forwards: Pump,
 }
 
 impl ClientEndpoint {
@@ -119,6 +123,7 @@ impl ClientEndpoint {
             lifetime,
             phase: Phase::Attached,
             log: LinkLog::default(),
+            forwards: Pump::accepting(),
         }
     }
 
@@ -152,6 +157,17 @@ impl ClientEndpoint {
     pub fn handle_timeout(&mut self, now: Instant) {
         // A fatal error sticks; `gone` reports it.
         let _ = self.connection.handle_timeout(now);
+    }
+
+    /// Moves forwarded bytes after the connection's streams or a socket changed; what
+    /// the daemon must do with sockets.
+    pub fn forward(&mut self, socket: Option<(StreamId, SocketEvent)>) -> Vec<SocketAction> {
+        let streams = self.connection.streams();
+        match socket {
+            Some((stream, event)) => self.forwards.handle_socket(streams, stream, event),
+            None => self.forwards.handle_streams(streams),
+        }
+        std::iter::from_fn(|| self.forwards.poll_action()).collect()
     }
 
     /// The next datagram for the client, and the listener to send it from.

@@ -179,6 +179,7 @@ impl Mux {
                 self.routes.apply(id, IdEvent::Remove(connection_id));
             }
             self.close_listeners_of(id);
+            self.actions.push_back(Action::AbortSockets { client: id });
             // Its size no longer counts.
             self.fit_session(client.session);
             self.dirty.everything = true;

@@ -44,7 +44,8 @@ use crate::store_health::{self, StoreHealth};
 use crate::window::Window;
 use clients::ClientEndpoint;
 use listeners::{Listeners, Routes};
-use moshmux_proto::{SessionKey, Transmit};
+use moshmux_forward::{SocketAction, SocketEvent};
+use moshmux_proto::{SessionKey, StreamId, Transmit};
 use moshmux_store::HistoryStore;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -122,6 +123,16 @@ pub enum Action {
     /// shutdown.
     CloseListener {
         listener: ListenerId,
+    },
+    /// Do this with the socket of a client's forwarded connection (`-L`).
+    Socket {
+        client: ClientId,
+        stream: StreamId,
+        action: SocketAction,
+    },
+    /// The client went: drop every socket of its forwards.
+    AbortSockets {
+        client: ClientId,
     },
 }
 
@@ -287,11 +298,32 @@ impl Mux {
         while let Some(event) = endpoint.poll_id_event() {
             self.routes.apply(client, event);
         }
+        self.forward(client, None);
         if let Some(stream) = stream {
             self.routes.note();
             self.user_input(client, stream, now, host);
         }
         self.after_input(now);
+    }
+
+    /// Something happened to the socket of a client's forwarded connection.
+    pub fn handle_socket_event(&mut self, client: ClientId, stream: StreamId, event: SocketEvent) {
+        self.forward(client, Some((stream, event)));
+    }
+
+    /// Moves a client's forwarded bytes, and queues what its sockets need.
+    fn forward(&mut self, client: ClientId, socket: Option<(StreamId, SocketEvent)>) {
+        let Some(endpoint) = self.clients.get_mut(&client) else {
+            return;
+        };
+        for action in endpoint.forward(socket) {
+            let stream = action.stream();
+            self.actions.push_back(Action::Socket {
+                client,
+                stream,
+                action,
+            });
+        }
     }
 
     /// Datagrams dropped so far because no connection has their id.
@@ -302,8 +334,12 @@ impl Mux {
     /// Time passed: connections retransmit and heartbeat, endpoints whose time is up
     /// close, and what changed is published.
     pub fn handle_timeout(&mut self, now: Instant, host: &dyn Host) {
-        for endpoint in self.clients.values_mut() {
-            endpoint.handle_timeout(now);
+        let ids: Vec<ClientId> = self.clients.keys().copied().collect();
+        for id in ids {
+            if let Some(endpoint) = self.clients.get_mut(&id) {
+                endpoint.handle_timeout(now);
+            }
+            self.forward(id, None);
         }
         self.close_gone_endpoints(now);
         self.recheck_names(now, host);

@@ -1,0 +1,84 @@
+//! The core's side of `-L`: each connection the event loop accepts on a forwarded port
+//! becomes a stream of the session (`moshmux_forward::Pump`), and what the far end says
+//! of it (a refusal) shows on the status line for a while.
+
+use std::time::{Duration, Instant};
+
+use moshmux_forward::{SocketAction, SocketEvent, StreamOpen};
+use moshmux_proto::StreamId;
+
+use super::ClientCore;
+
+/// How long a forward's notice stays on the status line.
+const NOTICE_FOR: Duration = Duration::from_secs(10);
+
+impl ClientCore {
+    /// A connection accepted on a forwarded port, to be carried to `host:port` from the
+    /// server: its stream, or `None` when the session carries as many as it may (the
+    /// loop closes the connection).
+    pub fn open_forward(&mut self, now: Instant, host: &str, port: u16) -> Option<StreamId> {
+        if !self.begin(now) {
+            return None;
+        }
+        let open = StreamOpen::Connect {
+            host: host.to_owned(),
+            port,
+        };
+        let stream = self.forwards.open(self.connection.streams(), open);
+        if stream.is_none() {
+            self.note_forward(
+                format!("forward to {host}:{port}: too many connections"),
+                now,
+            );
+        }
+        self.take_forwards(now);
+        self.end(now);
+        stream
+    }
+
+    /// Something happened to the socket of a forwarded connection.
+    pub fn handle_socket(&mut self, now: Instant, stream: StreamId, event: SocketEvent) {
+        if self.begin(now) {
+            self.forwards
+                .handle_socket(self.connection.streams(), stream, event);
+            self.take_forwards(now);
+            self.end(now);
+        }
+    }
+
+    /// What the loop does next with a forwarded connection's socket.
+    pub fn poll_socket_action(&mut self) -> Option<(StreamId, SocketAction)> {
+        self.socket_actions.pop_front()
+    }
+
+    /// After the connection's streams may have moved: pump them.
+    pub(super) fn pump_forwards(&mut self, now: Instant) {
+        self.forwards.handle_streams(self.connection.streams());
+        self.take_forwards(now);
+    }
+
+    fn take_forwards(&mut self, now: Instant) {
+        while let Some(action) = self.forwards.poll_action() {
+            self.socket_actions.push_back((action.stream(), action));
+        }
+        while let Some(notice) = self.forwards.poll_notice() {
+            self.note_forward(notice, now);
+        }
+    }
+
+    fn note_forward(&mut self, notice: String, now: Instant) {
+        self.forward_notice = Some((notice, now + NOTICE_FOR));
+        self.dirty = true;
+    }
+
+    /// The forward notice still to show, if any.
+    pub(super) fn forward_notice(&self) -> Option<String> {
+        let (notice, until) = self.forward_notice.as_ref()?;
+        (self.now < *until).then(|| notice.clone())
+    }
+
+    /// When the forward notice goes.
+    pub(super) fn forward_notice_deadline(&self) -> Option<Instant> {
+        self.forward_notice.as_ref().map(|(_, until)| *until)
+    }
+}

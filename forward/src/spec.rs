@@ -1,0 +1,107 @@
+//! `-L [bind_address:]port:host:hostport`, as ssh reads it: listen on `port` here (on
+//! loopback unless a bind address is given) and connect to `host:hostport` from the
+//! server for each connection.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalForward {
+    pub bind: IpAddr,
+    pub port: u16,
+    pub host: String,
+    pub host_port: u16,
+}
+
+impl std::str::FromStr for LocalForward {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let fields = split_fields(text);
+        let (bind, rest) = match fields.len() {
+            3 => (IpAddr::V4(Ipv4Addr::LOCALHOST), &fields[..]),
+            4 => (bind_address(&fields[0])?, &fields[1..]),
+            _ => {
+                return Err(format!(
+                    "bad forward {text:?}: give [bind_address:]port:host:hostport, e.g. 8080:localhost:80"
+                ))
+            }
+        };
+        let port = |field: &str| {
+            field
+                .parse::<u16>()
+                .ok()
+                .filter(|&port| port != 0)
+                .ok_or_else(|| format!("bad port {field:?} in forward {text:?}: give 1-65535"))
+        };
+        let host = rest[1].trim_matches(|c| c == '[' || c == ']').to_owned();
+        if host.is_empty() {
+            return Err(format!("no host in forward {text:?}"));
+        }
+        Ok(LocalForward {
+            bind,
+            port: port(&rest[0])?,
+            host,
+            host_port: port(&rest[2])?,
+        })
+    }
+}
+
+/// Splits on `:` outside brackets, so `[::1]:80` stays one field.
+fn split_fields(text: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut depth = 0;
+    for c in text.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            ':' if depth == 0 => {
+                fields.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(field) = fields.last_mut() {
+            field.push(c);
+        }
+    }
+    fields
+}
+
+/// ssh's bind addresses: `localhost` (loopback), `*` or empty (every address), or an
+/// address.
+fn bind_address(field: &str) -> Result<IpAddr, String> {
+    match field.trim_matches(|c| c == '[' || c == ']') {
+        "localhost" => Ok(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        "" | "*" => Ok(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        address => address
+            .parse()
+            .map_err(|_| format!("bad bind address {field:?}: give an IP address, localhost or *")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwards_read_as_ssh_reads_them() {
+        let plain: LocalForward = "8080:localhost:80".parse().unwrap();
+        assert_eq!(
+            plain,
+            LocalForward {
+                bind: "127.0.0.1".parse().unwrap(),
+                port: 8080,
+                host: "localhost".into(),
+                host_port: 80
+            }
+        );
+        let bound: LocalForward = "[::1]:9000:[fe80::1]:22".parse().unwrap();
+        assert_eq!(bound.bind, "::1".parse::<IpAddr>().unwrap());
+        assert_eq!((bound.host.as_str(), bound.host_port), ("fe80::1", 22));
+        let any: LocalForward = "*:9000:db:5432".parse().unwrap();
+        assert!(any.bind.is_unspecified());
+        for bad in ["8080", "0:h:80", "8080:h:99999", "a:8080:h:80", "8080::80"] {
+            assert!(bad.parse::<LocalForward>().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! `-L` forwarding end to end: the real daemon, the real `moshmux connect -L` in tmux, a
+//! real TCP echo server behind the daemon, and the link emulator between client and
+//! daemon. The forwarded connection is a stream inside the session, so it must live
+//! through a roam and a long blackout as the shell does.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use moshmux_tests::harness::{connect_client_with, status_line, Daemon, Tmux};
+use moshmux_tests::netem::{DirectionConfig, LinkConfig, Netem};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const COLS: u16 = 100;
+const ROWS: u16 = 30;
+/// How long the screen may take to show what it should: generous for a loaded machine.
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A TCP server on loopback that sends back what it reads, on every connection.
+async fn echo_server() -> SocketAddr {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut connection, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let (mut reader, mut writer) = connection.split();
+                let _ = tokio::io::copy(&mut reader, &mut writer).await;
+                let _ = writer.shutdown().await;
+            });
+        }
+    });
+    addr
+}
+
+/// A port on loopback that nothing listens on now.
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// Pattern bytes, so a misplaced byte shows.
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
+}
+
+/// The client, through the emulator, with `-L forward`, showing its shell's prompt.
+async fn client(link: LinkConfig, forward: &str) -> (Daemon, Netem, Tmux) {
+    let daemon = Daemon::new();
+    let (port, key) = daemon.new_session("fwd");
+    let server = format!("127.0.0.1:{port}").parse().unwrap();
+    let netem = Netem::start("127.0.0.1:0".parse().unwrap(), server, link)
+        .await
+        .unwrap();
+    let options = format!("-L {forward}");
+    let tmux = connect_client_with(COLS, ROWS, netem.listen_addr().port(), &key, &options);
+    tmux.expect("the prompt", WAIT, |s| {
+        status_line(s, ROWS).starts_with("[fwd] 0:")
+    });
+    (daemon, netem, tmux)
+}
+
+/// Types a command and returns how long its output took to show.
+fn echo_time(tmux: &Tmux, word: &str) -> Duration {
+    let typed = Instant::now();
+    tmux.send_literal(&format!("echo {word}-$((6*7))"));
+    tmux.send_keys(&["Enter"]);
+    let shown = format!("{word}-42");
+    tmux.expect(&shown, WAIT, |s| s.lines().any(|line| line == shown));
+    typed.elapsed()
+}
+
+/// 50 MB through a `-L` forward to an echo server and back, at 200 ms RTT and 10 %
+/// loss each way, with a roam and a 30 s blackout in the middle: every byte comes back
+/// in order, and the shell answers as usual while the bytes flow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forward_carries_50_mb_intact_across_a_roam_and_a_30_s_blackout() {
+    let echo = echo_server().await;
+    let direction = DirectionConfig {
+        loss: 0.10,
+        delay: Duration::from_millis(100),
+        ..DirectionConfig::default()
+    };
+    let link = LinkConfig {
+        to_server: direction.clone(),
+        to_client: direction,
+        seed: 21,
+        blackouts: Vec::new(),
+    };
+    let local = free_port();
+    let (_daemon, netem, tmux) = client(link, &format!("{local}:127.0.0.1:{}", echo.port())).await;
+    let idle_echo = echo_time(&tmux, "idle");
+
+    const SIZE: usize = 50 << 20;
+    let data = pattern(SIZE);
+    let connection = TcpStream::connect((Ipv4Addr::LOCALHOST, local))
+        .await
+        .unwrap();
+    let (mut reader, mut writer) = connection.into_split();
+    let sent = data.clone();
+    let sending = tokio::spawn(async move {
+        writer.write_all(&sent).await.unwrap();
+        writer.shutdown().await.unwrap();
+    });
+    let receiving = tokio::spawn(async move {
+        let mut back = Vec::with_capacity(SIZE);
+        reader.read_to_end(&mut back).await.unwrap();
+        back
+    });
+
+    // While the bytes flow: the shell still answers about as fast as before.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let busy_echo = echo_time(&tmux, "busy");
+    assert!(
+        busy_echo <= idle_echo * 3 + Duration::from_secs(1),
+        "echo took {busy_echo:?} during the transfer, {idle_echo:?} before it"
+    );
+    netem.roam().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    netem.blackout(Duration::from_secs(30)).unwrap();
+    tokio::time::sleep(Duration::from_secs(31)).await;
+    netem.roam().await.unwrap();
+
+    let back = tokio::time::timeout(Duration::from_secs(300), receiving)
+        .await
+        .expect("the echo came back within 5 minutes")
+        .unwrap();
+    sending.await.unwrap();
+    assert_eq!(back.len(), SIZE, "bytes echoed");
+    assert!(back == data, "the echoed bytes differ from those sent");
+    echo_time(&tmux, "after");
+}
+
+/// A forward to a port where nothing listens: the local connection is closed, and the
+/// client's status line says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_forward_closes_the_connection_and_says_so_on_the_status_line() {
+    let local = free_port();
+    let nowhere = free_port();
+    let link = LinkConfig {
+        to_server: DirectionConfig::default(),
+        to_client: DirectionConfig::default(),
+        seed: 1,
+        blackouts: Vec::new(),
+    };
+    let (_daemon, _netem, tmux) = client(link, &format!("{local}:127.0.0.1:{nowhere}")).await;
+    let mut connection = TcpStream::connect((Ipv4Addr::LOCALHOST, local))
+        .await
+        .unwrap();
+    let mut buffer = [0u8; 16];
+    let read = tokio::time::timeout(WAIT, connection.read(&mut buffer)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the connection stayed open: {read:?}"
+    );
+    let wanted = format!("forward to 127.0.0.1:{nowhere}: cannot connect");
+    tmux.expect("the refusal on the status line", WAIT, |s| {
+        status_line(s, ROWS).contains(&wanted)
+    });
+}
