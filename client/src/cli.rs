@@ -1,7 +1,7 @@
 //! The `moshmux` command line (design section 7), and usage errors reduced to one line.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use moshmux_forward::LocalForward;
+use moshmux_forward::ForwardSpec;
 
 use crate::key_table::{COMMANDS, DEFAULT_BINDINGS};
 
@@ -66,16 +66,8 @@ pub struct AttachArgs {
     /// Default: the config file's client.install-server, else ask.
     #[arg(long, value_enum, value_name = "WHEN")]
     pub install_server: Option<InstallServer>,
-    /// Forward a TCP port here to HOST:HOSTPORT as the server sees it, as `ssh -L`:
-    /// [BIND:]PORT:HOST:HOSTPORT, listening on loopback unless BIND is given (an address,
-    /// localhost, or * for every address). Repeatable. Each connection is a stream inside
-    /// the session, so it lives through roams and outages as the shell does.
-    #[arg(
-        short = 'L',
-        long = "local-forward",
-        value_name = "[BIND:]PORT:HOST:HOSTPORT"
-    )]
-    pub local_forwards: Vec<LocalForward>,
+    #[command(flatten)]
+    pub forwards: ForwardArgs,
     #[command(flatten)]
     pub family: FamilyArgs,
 }
@@ -111,6 +103,13 @@ pub struct ConnectArgs {
     /// 2000.
     #[arg(long, value_name = "N")]
     pub scrollback_lines: Option<u64>,
+    #[command(flatten)]
+    pub forwards: ForwardArgs,
+}
+
+/// `-L` and `-R`, as ssh takes them.
+#[derive(Debug, Clone, Args)]
+pub struct ForwardArgs {
     /// Forward a TCP port here to HOST:HOSTPORT as the server sees it, as `ssh -L`:
     /// [BIND:]PORT:HOST:HOSTPORT, listening on loopback unless BIND is given (an address,
     /// localhost, or * for every address). Repeatable. Each connection is a stream inside
@@ -120,7 +119,16 @@ pub struct ConnectArgs {
         long = "local-forward",
         value_name = "[BIND:]PORT:HOST:HOSTPORT"
     )]
-    pub local_forwards: Vec<LocalForward>,
+    pub local_forwards: Vec<ForwardSpec>,
+    /// Forward a TCP port at the server to HOST:HOSTPORT as this machine sees it, as
+    /// `ssh -R`: [BIND:]PORT:HOST:HOSTPORT, the server listening on its loopback unless
+    /// BIND is given. Repeatable; lives through roams and outages as -L does.
+    #[arg(
+        short = 'R',
+        long = "remote-forward",
+        value_name = "[BIND:]PORT:HOST:HOSTPORT"
+    )]
+    pub remote_forwards: Vec<ForwardSpec>,
 }
 
 /// Enough to read back a long build log or test run in the terminal, few enough that

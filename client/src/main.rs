@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::Parser;
 use moshmux::attach::{self, AttachPlan};
-use moshmux::cli::{self, AttachArgs, Cli, Command, ConnectArgs, LsArgs};
+use moshmux::cli::{self, AttachArgs, Cli, Command, ConnectArgs, ForwardArgs, LsArgs};
 use moshmux::config::ClientConfig;
 use moshmux::locale;
 use moshmux::server_command::{Failure, ServerPlace};
@@ -49,7 +49,7 @@ fn connect(args: &ConnectArgs, key: Option<&str>) -> ExitCode {
     };
     let config = load_config().with_flags(args.predict, args.scrollback_lines);
     match attach::resolve(&args.host, args.port, args.family.family()) {
-        Ok(server) => run_session(server, key, config, args.local_forwards.clone()),
+        Ok(server) => run_session(server, key, config, args.forwards.clone()),
         Err(message) => fail(&message),
     }
 }
@@ -76,7 +76,7 @@ fn attach(args: AttachArgs) -> ExitCode {
         family: args.family.family(),
     };
     match attach::start(&plan) {
-        Ok(endpoint) => run_session(endpoint.addr, endpoint.key, config, args.local_forwards),
+        Ok(endpoint) => run_session(endpoint.addr, endpoint.key, config, args.forwards),
         Err(message) => fail(&message),
     }
 }
@@ -114,7 +114,7 @@ fn run_session(
     server: SocketAddr,
     key: SessionKey,
     config: ClientConfig,
-    forwards: Vec<moshmux_forward::LocalForward>,
+    forwards: ForwardArgs,
 ) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -8,13 +8,14 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use moshmux_forward::sockets::Sockets;
-use moshmux_forward::LocalForward;
+use moshmux_forward::ForwardSpec;
 use moshmux_proto::alarm::Alarm;
 use moshmux_proto::{SessionKey, StreamId};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::mpsc;
 
+use crate::cli::ForwardArgs;
 use crate::config::ClientConfig;
 use crate::core::{ClientAction, ClientCore};
 use crate::terminal::{self, RawMode};
@@ -28,8 +29,12 @@ pub async fn run(
     server: SocketAddr,
     key: SessionKey,
     config: ClientConfig,
-    forwards: Vec<LocalForward>,
+    forwards: ForwardArgs,
 ) -> Result<Exit, String> {
+    let ForwardArgs {
+        local_forwards: forwards,
+        remote_forwards,
+    } = forwards;
     let fail = |what: &str, error: io::Error| format!("moshmux: {what}: {error}");
     // Before the terminal is taken, so a port in use is one line the user can read.
     let mut accepted = listen(&forwards).await?;
@@ -59,6 +64,9 @@ pub async fn run(
             u64::try_from(since.as_micros()).unwrap_or(u64::MAX)
         });
     let mut core = ClientCore::new(&key, server, config, size, Instant::now(), clock_micros);
+    for spec in &remote_forwards {
+        core.open_remote_forward(Instant::now(), spec);
+    }
 
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut probe_buf = [0u8; 1];
@@ -112,7 +120,7 @@ pub async fn run(
             }
             () = alarm.wait_until(deadline) => core.handle_timeout(Instant::now()),
             Some((index, connection)) = accepted.recv() => {
-                let forward: &LocalForward = &forwards[index];
+                let forward: &ForwardSpec = &forwards[index];
                 let now = Instant::now();
                 if let Some(stream) = core.open_forward(now, &forward.host, forward.host_port) {
                     sockets.adopt(stream, connection);
@@ -139,7 +147,7 @@ pub async fn run(
 }
 
 /// Listens on each `-L` port; the connections accepted, with the index of their forward.
-async fn listen(forwards: &[LocalForward]) -> Result<mpsc::Receiver<(usize, TcpStream)>, String> {
+async fn listen(forwards: &[ForwardSpec]) -> Result<mpsc::Receiver<(usize, TcpStream)>, String> {
     let (accepted, receiver) = mpsc::channel(16);
     for (index, forward) in forwards.iter().enumerate() {
         let listener = TcpListener::bind((forward.bind, forward.port))

@@ -4,6 +4,7 @@
 
 use moshmux_proto::codec;
 use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
 
 /// Longest header accepted: a host name is at most 255 bytes, a refusal one line.
 pub const MAX_HEADER: usize = 4096;
@@ -13,6 +14,12 @@ pub const MAX_HEADER: usize = 4096;
 pub enum StreamOpen {
     /// `-L`: connect to `host:port` from the server and carry that connection.
     Connect { host: String, port: u16 },
+    /// `-R`: listen on `bind:port` at the server for as long as this stream lasts; each
+    /// connection comes back as an [`StreamOpen::Accepted`] stream.
+    Listen { bind: IpAddr, port: u16 },
+    /// A connection the server accepted on the listener of the client's `Listen`
+    /// stream `listener`: connect it to that forward's target here.
+    Accepted { listener: u64 },
 }
 
 /// The answer to a [`StreamOpen`].

@@ -1,7 +1,7 @@
 //! Forwarding: TCP connections carried on the session's byte streams
 //! (`moshmux_proto::stream`), so they survive roams and outages with the session.
 //!
-//! - `spec`: `-L [bind:]port:host:hostport`, ssh's syntax.
+//! - `spec`: `-L` and `-R` `[bind:]port:host:hostport`, ssh's syntax.
 //! - `header`: what a stream is for, said in its first bytes, and the answer.
 //! - `pump`: the sans-IO part, the same on both ends: moves bytes between a connection's
 //!   streams and the sockets the event loop holds, with flow control both ways.
@@ -14,4 +14,4 @@ pub mod spec;
 
 pub use header::{OpenReply, StreamOpen};
 pub use pump::{Pump, SocketAction, SocketEvent};
-pub use spec::LocalForward;
+pub use spec::ForwardSpec;

@@ -1,5 +1,7 @@
 //! The sans-IO part of forwarding, the same on both ends: each forwarded TCP connection
-//! is one stream and one socket, and the pump moves bytes between them.
+//! is one stream and one socket, and the pump moves bytes between them. A `-R` forward
+//! is one more stream, for as long as the server's listener lives; each connection the
+//! listener accepts comes back as a stream the server opens.
 //!
 //! Flow control is end to end: the pump reads a stream only while the socket's write
 //! queue has room ([`SOCKET_QUEUE`]), and asks the loop to stop reading a socket while
@@ -7,6 +9,7 @@
 //! slows the producer at the other, and nothing grows without bound.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::net::IpAddr;
 
 use moshmux_proto::stream::Streams;
 use moshmux_proto::{StreamEvent, StreamId};
@@ -24,6 +27,19 @@ pub enum SocketAction {
         stream: StreamId,
         host: String,
         port: u16,
+    },
+    /// Listen on `bind:port` for the stream (`-R`); answer with `Connected` (listening)
+    /// or `Refused`, then `Incoming` for each connection accepted.
+    Listen {
+        stream: StreamId,
+        bind: IpAddr,
+        port: u16,
+    },
+    /// The connection `Incoming` announced is the socket of `stream` from now on; with
+    /// no stream for it (`None`), it is closed.
+    Adopt {
+        stream: Option<StreamId>,
+        incoming: u64,
     },
     /// Queue bytes for the socket; say `Drained` as they are written.
     Write {
@@ -52,10 +68,13 @@ pub enum SocketAction {
 }
 
 impl SocketAction {
-    /// The stream whose socket it is about.
+    /// The stream whose socket it is about (for `Adopt` without a stream, the
+    /// listener's: the loop needs only its owner).
     pub fn stream(&self) -> StreamId {
         match self {
+            SocketAction::Adopt { stream, .. } => stream.unwrap_or(StreamId(u64::MAX)),
             SocketAction::Connect { stream, .. }
+            | SocketAction::Listen { stream, .. }
             | SocketAction::Write { stream, .. }
             | SocketAction::Pause { stream }
             | SocketAction::Resume { stream }
@@ -79,21 +98,35 @@ pub enum SocketEvent {
     Drained(usize),
     /// The socket failed or was reset.
     Closed,
+    /// The listener accepted a connection, held under this number until `Adopt`.
+    Incoming(u64),
 }
 
 #[derive(Debug, PartialEq, Eq)]
 enum Phase {
     /// The peer opened the stream; its header is being read.
     Opening,
-    /// Connecting the socket; the stream's data waits in it.
+    /// Connecting the socket; the stream's data waits.
     Connecting,
-    /// We opened the stream for `target`; the answer is being read.
+    /// Binding the listener of a `-R` stream.
+    Binding,
+    /// We opened the stream for `target`; the answer is being read. `forward`: a `-R`
+    /// stream, whose connections go to that `host:port` here.
     AwaitingReply {
         target: String,
+        forward: Option<(String, u16)>,
     },
     Open,
     /// We refused: the answer is on its way, and the peer's data is thrown away.
     Refused,
+    /// The client's `-R` stream, once the server listens: its connections go to
+    /// `host:port` here.
+    Forwarding {
+        host: String,
+        port: u16,
+    },
+    /// The server's `-R` stream: the socket is the listener.
+    Listening,
 }
 
 #[derive(Debug)]
@@ -130,36 +163,67 @@ impl Pipe {
 #[derive(Debug, Default)]
 pub struct Pump {
     pipes: BTreeMap<StreamId, Pipe>,
-    /// Whether the peer may open streams (the server side, for `-L`).
-    accepts_opens: bool,
+    /// The server's side (it takes `Connect` and `Listen`), or the client's (`Accepted`).
+    is_server: bool,
     actions: VecDeque<SocketAction>,
     notices: VecDeque<String>,
 }
 
 impl Pump {
-    /// The server's side: it connects where the client's streams ask.
-    pub fn accepting() -> Pump {
+    /// The server's side: it connects and listens where the client's streams ask.
+    pub fn server() -> Pump {
         Pump {
-            accepts_opens: true,
+            is_server: true,
             ..Pump::default()
         }
     }
 
-    /// The client's side: it opens streams for connections it accepted.
-    pub fn opening() -> Pump {
+    /// The client's side: it opens streams for `-L` connections and `-R` forwards.
+    pub fn client() -> Pump {
         Pump::default()
     }
 
-    /// Opens a stream for a socket the loop accepted; `None` when the link has as many
-    /// streams as it may (the loop closes the socket).
-    pub fn open(&mut self, streams: &mut Streams, open: StreamOpen) -> Option<StreamId> {
-        let stream = streams.open()?;
-        let StreamOpen::Connect { host, port } = &open;
+    /// Opens a stream for a socket the loop accepted (`-L`), to be connected to
+    /// `host:port` by the far end; `None` when the link has as many streams as it may
+    /// (the loop closes the socket).
+    pub fn connect(&mut self, streams: &mut Streams, host: &str, port: u16) -> Option<StreamId> {
+        let open = StreamOpen::Connect {
+            host: host.to_owned(),
+            port,
+        };
         let target = format!("{host}:{port}");
-        let phase = Phase::AwaitingReply { target };
+        let stream = self.open_stream(streams, open, target, None);
+        self.pump(streams);
+        stream
+    }
+
+    /// Asks the server to listen on `bind:port` (`-R`) and to send each connection back
+    /// here, to be connected to `host:host_port`.
+    pub fn listen(
+        &mut self,
+        streams: &mut Streams,
+        (bind, port): (IpAddr, u16),
+        host: &str,
+        host_port: u16,
+    ) -> Option<StreamId> {
+        let open = StreamOpen::Listen { bind, port };
+        let target = format!("port {port} at the server");
+        let stream = self.open_stream(streams, open, target, Some((host.to_owned(), host_port)));
+        self.pump(streams);
+        stream
+    }
+
+    fn open_stream(
+        &mut self,
+        streams: &mut Streams,
+        open: StreamOpen,
+        target: String,
+        forward: Option<(String, u16)>,
+    ) -> Option<StreamId> {
+        let stream = streams.open()?;
+        let phase = Phase::AwaitingReply { target, forward };
         self.pipes
             .insert(stream, Pipe::new(phase, header::encode(&open)));
-        self.pump(streams);
         Some(stream)
     }
 
@@ -172,7 +236,7 @@ impl Pump {
         self.notices.pop_front()
     }
 
-    /// Forwarded connections now.
+    /// Forwarded connections and forwards now.
     pub fn len(&self) -> usize {
         self.pipes.len()
     }
@@ -185,11 +249,10 @@ impl Pump {
     pub fn handle_streams(&mut self, streams: &mut Streams) {
         while let Some(event) = streams.poll_event() {
             match event {
-                StreamEvent::Opened(stream) if self.accepts_opens => {
+                StreamEvent::Opened(stream) => {
                     self.pipes
                         .insert(stream, Pipe::new(Phase::Opening, Vec::new()));
                 }
-                StreamEvent::Opened(stream) => streams.reset(stream),
                 StreamEvent::Reset(stream) => {
                     if self.pipes.remove(&stream).is_some() {
                         self.actions.push_back(SocketAction::Abort { stream });
@@ -203,14 +266,25 @@ impl Pump {
 
     pub fn handle_socket(&mut self, streams: &mut Streams, stream: StreamId, event: SocketEvent) {
         let Some(pipe) = self.pipes.get_mut(&stream) else {
+            if let SocketEvent::Incoming(incoming) = event {
+                self.actions.push_back(SocketAction::Adopt {
+                    stream: None,
+                    incoming,
+                });
+            }
             return;
         };
         match event {
-            SocketEvent::Connected if pipe.phase == Phase::Connecting => {
-                pipe.phase = Phase::Open;
+            SocketEvent::Connected if matches!(pipe.phase, Phase::Connecting | Phase::Binding) => {
+                pipe.phase = match pipe.phase {
+                    Phase::Binding => Phase::Listening,
+                    _ => Phase::Open,
+                };
                 pipe.outbound = header::encode(&OpenReply::Connected);
             }
-            SocketEvent::Refused(why) if pipe.phase == Phase::Connecting => {
+            SocketEvent::Refused(why)
+                if matches!(pipe.phase, Phase::Connecting | Phase::Binding) =>
+            {
                 pipe.phase = Phase::Refused;
                 pipe.outbound = header::encode(&OpenReply::Refused(why));
                 pipe.socket_eof = true;
@@ -224,15 +298,20 @@ impl Pump {
                 streams.reset(stream);
                 self.actions.push_back(SocketAction::Abort { stream });
             }
+            SocketEvent::Incoming(incoming) => {
+                let open = StreamOpen::Accepted { listener: stream.0 };
+                let target = format!("the forward of server port {stream}");
+                let accepted = match pipe.phase {
+                    Phase::Listening => self.open_stream(streams, open, target, None),
+                    _ => None,
+                };
+                self.actions.push_back(SocketAction::Adopt {
+                    stream: accepted,
+                    incoming,
+                });
+            }
         }
         self.pump(streams);
-    }
-
-    /// The link went: every socket goes with it.
-    pub fn abort_all(&mut self) {
-        for stream in std::mem::take(&mut self.pipes).into_keys() {
-            self.actions.push_back(SocketAction::Abort { stream });
-        }
     }
 
     /// Moves bytes both ways on every pipe, and lets finished ones go.
@@ -258,21 +337,26 @@ impl Pump {
         let taken = streams.write(stream, &pipe.outbound);
         pipe.outbound.drain(..taken);
         let full = !pipe.outbound.is_empty();
-        if full != pipe.paused && pipe.phase != Phase::Refused {
+        let has_socket = matches!(
+            pipe.phase,
+            Phase::Open | Phase::AwaitingReply { forward: None, .. }
+        );
+        if full != pipe.paused && has_socket {
             pipe.paused = full;
             self.actions.push_back(match full {
                 true => SocketAction::Pause { stream },
                 false => SocketAction::Resume { stream },
             });
         }
-        if pipe.socket_eof && !full && !pipe.stream_finished && pipe.phase != Phase::Connecting {
+        let waiting = matches!(pipe.phase, Phase::Connecting | Phase::Binding);
+        if pipe.socket_eof && !full && !pipe.stream_finished && !waiting {
             streams.finish(stream);
             pipe.stream_finished = true;
         }
     }
 
     /// Stream bytes to the socket, as far as its queue has room; `false` when the pipe
-    /// is to be dropped without a word (the socket is already told).
+    /// is to be dropped without a word (the socket, if any, is already told).
     fn stream_to_socket(
         &mut self,
         streams: &mut Streams,
@@ -280,50 +364,10 @@ impl Pump {
         pipe: &mut Pipe,
     ) -> bool {
         match &pipe.phase {
-            Phase::Connecting => true,
-            Phase::Opening => {
-                let room = (4 + MAX_HEADER).saturating_sub(pipe.inbound.len());
-                streams.read(stream, &mut pipe.inbound, room);
-                match header::parse::<StreamOpen>(&pipe.inbound) {
-                    Parsed::Partial if pipe.inbound.len() < 4 + MAX_HEADER => true,
-                    Parsed::Done(StreamOpen::Connect { host, port }, used) => {
-                        pipe.inbound.drain(..used);
-                        pipe.phase = Phase::Connecting;
-                        self.actions
-                            .push_back(SocketAction::Connect { stream, host, port });
-                        true
-                    }
-                    Parsed::Partial | Parsed::Invalid => {
-                        streams.reset(stream);
-                        false
-                    }
-                }
-            }
-            Phase::AwaitingReply { target } => {
-                let room = (4 + MAX_HEADER).saturating_sub(pipe.inbound.len());
-                streams.read(stream, &mut pipe.inbound, room);
-                match header::parse::<OpenReply>(&pipe.inbound) {
-                    Parsed::Partial if pipe.inbound.len() < 4 + MAX_HEADER => true,
-                    Parsed::Done(OpenReply::Connected, used) => {
-                        pipe.inbound.drain(..used);
-                        pipe.phase = Phase::Open;
-                        self.deliver(streams, stream, pipe);
-                        true
-                    }
-                    Parsed::Done(OpenReply::Refused(why), _) => {
-                        self.notices
-                            .push_back(format!("forward to {target}: {why}"));
-                        streams.reset(stream);
-                        self.actions.push_back(SocketAction::Abort { stream });
-                        false
-                    }
-                    Parsed::Partial | Parsed::Invalid => {
-                        streams.reset(stream);
-                        self.actions.push_back(SocketAction::Abort { stream });
-                        false
-                    }
-                }
-            }
+            Phase::Connecting | Phase::Binding => true,
+            Phase::Forwarding { .. } | Phase::Listening => self.watch_forward(streams, stream),
+            Phase::Opening => self.read_open(streams, stream, pipe),
+            Phase::AwaitingReply { .. } => self.read_reply(streams, stream, pipe),
             Phase::Open => {
                 self.deliver(streams, stream, pipe);
                 true
@@ -333,6 +377,100 @@ impl Pump {
                 let (_, ended) = streams.read(stream, &mut discarded, usize::MAX);
                 pipe.stream_ended = ended;
                 !(ended && pipe.stream_finished)
+            }
+        }
+    }
+
+    /// A stream that carries no bytes of its own (a `-R` forward) ends the forward when
+    /// it ends.
+    fn watch_forward(&mut self, streams: &mut Streams, stream: StreamId) -> bool {
+        let mut discarded = Vec::new();
+        let (_, ended) = streams.read(stream, &mut discarded, usize::MAX);
+        if ended {
+            streams.reset(stream);
+            self.actions.push_back(SocketAction::Abort { stream });
+        }
+        !ended
+    }
+
+    /// The peer's header: what the stream is for.
+    fn read_open(&mut self, streams: &mut Streams, stream: StreamId, pipe: &mut Pipe) -> bool {
+        let room = (4 + MAX_HEADER).saturating_sub(pipe.inbound.len());
+        streams.read(stream, &mut pipe.inbound, room);
+        let (open, used) = match header::parse::<StreamOpen>(&pipe.inbound) {
+            Parsed::Partial if pipe.inbound.len() < 4 + MAX_HEADER => return true,
+            Parsed::Done(open, used) => (open, used),
+            Parsed::Partial | Parsed::Invalid => {
+                streams.reset(stream);
+                return false;
+            }
+        };
+        pipe.inbound.drain(..used);
+        let action = match open {
+            StreamOpen::Connect { host, port } if self.is_server => {
+                SocketAction::Connect { stream, host, port }
+            }
+            StreamOpen::Listen { bind, port } if self.is_server => {
+                pipe.phase = Phase::Binding;
+                self.actions
+                    .push_back(SocketAction::Listen { stream, bind, port });
+                return true;
+            }
+            StreamOpen::Accepted { listener } if !self.is_server => {
+                match self.pipes.get(&StreamId(listener)).map(|pipe| &pipe.phase) {
+                    Some(Phase::Forwarding { host, port }) => SocketAction::Connect {
+                        stream,
+                        host: host.clone(),
+                        port: *port,
+                    },
+                    _ => {
+                        streams.reset(stream);
+                        return false;
+                    }
+                }
+            }
+            // Not what this side serves: a peer that breaks the protocol.
+            _ => {
+                streams.reset(stream);
+                return false;
+            }
+        };
+        pipe.phase = Phase::Connecting;
+        self.actions.push_back(action);
+        true
+    }
+
+    /// The answer to a stream we opened.
+    fn read_reply(&mut self, streams: &mut Streams, stream: StreamId, pipe: &mut Pipe) -> bool {
+        let room = (4 + MAX_HEADER).saturating_sub(pipe.inbound.len());
+        streams.read(stream, &mut pipe.inbound, room);
+        let Phase::AwaitingReply { target, forward } = &pipe.phase else {
+            return true;
+        };
+        match header::parse::<OpenReply>(&pipe.inbound) {
+            Parsed::Partial if pipe.inbound.len() < 4 + MAX_HEADER => true,
+            Parsed::Done(OpenReply::Connected, used) => {
+                pipe.inbound.drain(..used);
+                pipe.phase = match forward.clone() {
+                    Some((host, port)) => Phase::Forwarding { host, port },
+                    None => Phase::Open,
+                };
+                if pipe.phase == Phase::Open {
+                    self.deliver(streams, stream, pipe);
+                }
+                true
+            }
+            Parsed::Done(OpenReply::Refused(why), _) => {
+                self.notices
+                    .push_back(format!("forward to {target}: {why}"));
+                streams.reset(stream);
+                self.actions.push_back(SocketAction::Abort { stream });
+                false
+            }
+            Parsed::Partial | Parsed::Invalid => {
+                streams.reset(stream);
+                self.actions.push_back(SocketAction::Abort { stream });
+                false
             }
         }
     }

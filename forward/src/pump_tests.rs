@@ -34,8 +34,8 @@ impl Ends {
                 now,
             ),
             server: Connection::new_server(&key, HostState::default(), UserStream::default(), now),
-            client_pump: Pump::opening(),
-            server_pump: Pump::accepting(),
+            client_pump: Pump::client(),
+            server_pump: Pump::server(),
         }
     }
 
@@ -97,11 +97,10 @@ impl Ends {
 }
 
 fn open(ends: &mut Ends) -> StreamId {
-    let open = StreamOpen::Connect {
-        host: "db".into(),
-        port: 5432,
-    };
-    let stream = ends.client_pump.open(ends.client.streams(), open).unwrap();
+    let stream = ends
+        .client_pump
+        .connect(ends.client.streams(), "db", 5432)
+        .unwrap();
     ends.settle();
     stream
 }
@@ -209,4 +208,86 @@ fn a_socket_that_does_not_drain_pauses_the_one_that_feeds_it() {
         queued <= SOCKET_QUEUE,
         "{queued} bytes queued to a socket that never drained"
     );
+}
+
+/// `-R`: the server listens for the client's stream; each connection it accepts comes
+/// back as a stream the client connects to the forward's target, and bytes flow.
+#[test]
+fn a_remote_forward_brings_each_accepted_connection_back_to_the_clients_target() {
+    let mut ends = Ends::new();
+    let bind = "127.0.0.1".parse().unwrap();
+    let forward = ends
+        .client_pump
+        .listen(ends.client.streams(), (bind, 8022), "localhost", 22)
+        .unwrap();
+    ends.settle();
+    assert_eq!(
+        ends.server_actions(),
+        [SocketAction::Listen {
+            stream: forward,
+            bind,
+            port: 8022
+        }]
+    );
+    ends.server_pump
+        .handle_socket(ends.server.streams(), forward, SocketEvent::Connected);
+    ends.settle();
+    ends.server_pump
+        .handle_socket(ends.server.streams(), forward, SocketEvent::Incoming(7));
+    let adopted = ends.server_actions();
+    let Some(SocketAction::Adopt {
+        stream: Some(accepted),
+        incoming: 7,
+    }) = adopted.first().cloned()
+    else {
+        panic!("no adoption: {adopted:?}");
+    };
+    ends.settle();
+    assert_eq!(
+        ends.client_actions(),
+        [SocketAction::Connect {
+            stream: accepted,
+            host: "localhost".into(),
+            port: 22
+        }]
+    );
+    ends.client_pump
+        .handle_socket(ends.client.streams(), accepted, SocketEvent::Connected);
+    ends.client_pump.handle_socket(
+        ends.client.streams(),
+        accepted,
+        SocketEvent::Data(b"SSH-2.0-OpenSSH\r\n".to_vec()),
+    );
+    ends.settle();
+    assert_eq!(
+        Ends::written(&ends.server_actions()),
+        b"SSH-2.0-OpenSSH\r\n"
+    );
+    // The forward ends with its stream: the listener goes.
+    ends.client.streams().reset(forward);
+    ends.settle();
+    assert!(ends
+        .server_actions()
+        .contains(&SocketAction::Abort { stream: forward }));
+}
+
+/// A peer that asks the client to listen, or the server to take an accepted
+/// connection, breaks the protocol: the stream is reset and no socket is touched.
+#[test]
+fn opens_a_side_does_not_serve_are_reset() {
+    let mut ends = Ends::new();
+    let bind = "127.0.0.1".parse().unwrap();
+    // The server side asking the client to listen: made by hand on the server's streams.
+    let stream = ends.server.streams().open().unwrap();
+    let open = crate::header::encode(&StreamOpen::Listen { bind, port: 1 });
+    ends.server.streams().write(stream, &open);
+    ends.settle();
+    assert!(ends.client_actions().is_empty());
+    assert!(!ends.server.streams().is_open(stream));
+    let stream = ends.client.streams().open().unwrap();
+    let open = crate::header::encode(&StreamOpen::Accepted { listener: 1 });
+    ends.client.streams().write(stream, &open);
+    ends.settle();
+    assert!(ends.server_actions().is_empty());
+    assert!(!ends.client.streams().is_open(stream));
 }

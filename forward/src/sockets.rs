@@ -4,10 +4,13 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -36,16 +39,29 @@ struct Connection {
 /// The sockets of every forward of a loop, keyed by `K`.
 pub struct Sockets<K> {
     connections: HashMap<K, Connection>,
+    /// `-R` listeners: each a task that accepts until aborted.
+    listeners: HashMap<K, JoinHandle<()>>,
     events: mpsc::Sender<(K, SocketEvent)>,
+    /// Connections the listeners accepted, numbered, until `Adopt` gives each a stream.
+    incoming: mpsc::UnboundedReceiver<(u64, TcpStream)>,
+    incoming_sender: mpsc::UnboundedSender<(u64, TcpStream)>,
+    pending: HashMap<u64, TcpStream>,
+    next_incoming: Arc<AtomicU64>,
 }
 
 impl<K: Copy + Eq + Hash + Send + 'static> Sockets<K> {
     /// The sockets, and where their events arrive.
     pub fn new() -> (Sockets<K>, mpsc::Receiver<(K, SocketEvent)>) {
         let (events, receiver) = mpsc::channel(EVENT_QUEUE);
+        let (incoming_sender, incoming) = mpsc::unbounded_channel();
         let sockets = Sockets {
             connections: HashMap::new(),
+            listeners: HashMap::new(),
             events,
+            incoming,
+            incoming_sender,
+            pending: HashMap::new(),
+            next_incoming: Arc::new(AtomicU64::new(0)),
         };
         (sockets, receiver)
     }
@@ -89,13 +105,28 @@ impl<K: Copy + Eq + Hash + Send + 'static> Sockets<K> {
     pub fn carry_out(&mut self, key: K, action: SocketAction) {
         match action {
             SocketAction::Connect { host, port, .. } => self.spawn(key, Err((host, port))),
+            SocketAction::Listen { bind, port, .. } => self.listen(key, bind, port),
+            SocketAction::Adopt { stream, incoming } => {
+                while let Ok((number, socket)) = self.incoming.try_recv() {
+                    self.pending.insert(number, socket);
+                }
+                let socket = self.pending.remove(&incoming);
+                if let (Some(_), Some(socket)) = (stream, socket) {
+                    self.adopt(key, socket);
+                }
+            }
             SocketAction::Write { bytes, .. } => self.send(key, Write::Bytes(bytes)),
             SocketAction::Shutdown { .. } => self.send(key, Write::Shutdown),
             SocketAction::Pause { .. } => self.gate(key, false),
             SocketAction::Resume { .. } => self.gate(key, true),
             // The task finishes the queue (and its shutdown) on its own: dropping the
             // queue's sender ends its writer once the queue is empty.
-            SocketAction::Close { .. } => drop(self.connections.remove(&key)),
+            SocketAction::Close { .. } => {
+                self.connections.remove(&key);
+                if let Some(listener) = self.listeners.remove(&key) {
+                    listener.abort();
+                }
+            }
             SocketAction::Abort { .. } => self.abort(key),
         }
     }
@@ -104,6 +135,51 @@ impl<K: Copy + Eq + Hash + Send + 'static> Sockets<K> {
         if let Some(connection) = self.connections.remove(&key) {
             connection.task.abort();
         }
+        if let Some(listener) = self.listeners.remove(&key) {
+            listener.abort();
+        }
+    }
+
+    /// A `-R` listener: `Connected` once it listens (or `Refused`), then `Incoming` for
+    /// each connection, until aborted.
+    fn listen(&mut self, key: K, bind: IpAddr, port: u16) {
+        let events = self.events.clone();
+        let incoming = self.incoming_sender.clone();
+        let numbers = Arc::clone(&self.next_incoming);
+        let task = tokio::spawn(async move {
+            let listener = match TcpListener::bind((bind, port)).await {
+                Ok(listener) => listener,
+                Err(error) => {
+                    let why = format!("cannot listen on {bind} port {port}: {error}");
+                    let _ = events.send((key, SocketEvent::Refused(why))).await;
+                    return;
+                }
+            };
+            if events.send((key, SocketEvent::Connected)).await.is_err() {
+                return;
+            }
+            loop {
+                match listener.accept().await {
+                    Ok((socket, _)) => {
+                        let number = numbers.fetch_add(1, Ordering::Relaxed);
+                        if incoming.send((number, socket)).is_err()
+                            || events
+                                .send((key, SocketEvent::Incoming(number)))
+                                .await
+                                .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    // Out of descriptors, or a connection reset before it was taken:
+                    // the listener itself still works.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                }
+            }
+        });
+        if let Some(old) = self.listeners.insert(key, task) {
+            old.abort();
+        }
     }
 
     /// Drops every connection whose key `matches` (the link it served went).
@@ -111,6 +187,7 @@ impl<K: Copy + Eq + Hash + Send + 'static> Sockets<K> {
         let keys: Vec<K> = self
             .connections
             .keys()
+            .chain(self.listeners.keys())
             .copied()
             .filter(|key| matches(key))
             .collect();

@@ -1,18 +1,19 @@
-//! `-L [bind_address:]port:host:hostport`, as ssh reads it: listen on `port` here (on
-//! loopback unless a bind address is given) and connect to `host:hostport` from the
-//! server for each connection.
+//! `-L` and `-R` `[bind_address:]port:host:hostport`, as ssh reads them. `-L` listens on
+//! `port` here and connects to `host:hostport` from the server for each connection; `-R`
+//! listens on `port` at the server and connects to `host:hostport` from here. Either
+//! listens on loopback unless a bind address is given.
 
 use std::net::{IpAddr, Ipv4Addr};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocalForward {
+pub struct ForwardSpec {
     pub bind: IpAddr,
     pub port: u16,
     pub host: String,
     pub host_port: u16,
 }
 
-impl std::str::FromStr for LocalForward {
+impl std::str::FromStr for ForwardSpec {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
@@ -37,7 +38,7 @@ impl std::str::FromStr for LocalForward {
         if host.is_empty() {
             return Err(format!("no host in forward {text:?}"));
         }
-        Ok(LocalForward {
+        Ok(ForwardSpec {
             bind,
             port: port(&rest[0])?,
             host,
@@ -85,23 +86,23 @@ mod tests {
 
     #[test]
     fn forwards_read_as_ssh_reads_them() {
-        let plain: LocalForward = "8080:localhost:80".parse().unwrap();
+        let plain: ForwardSpec = "8080:localhost:80".parse().unwrap();
         assert_eq!(
             plain,
-            LocalForward {
+            ForwardSpec {
                 bind: "127.0.0.1".parse().unwrap(),
                 port: 8080,
                 host: "localhost".into(),
                 host_port: 80
             }
         );
-        let bound: LocalForward = "[::1]:9000:[fe80::1]:22".parse().unwrap();
+        let bound: ForwardSpec = "[::1]:9000:[fe80::1]:22".parse().unwrap();
         assert_eq!(bound.bind, "::1".parse::<IpAddr>().unwrap());
         assert_eq!((bound.host.as_str(), bound.host_port), ("fe80::1", 22));
-        let any: LocalForward = "*:9000:db:5432".parse().unwrap();
+        let any: ForwardSpec = "*:9000:db:5432".parse().unwrap();
         assert!(any.bind.is_unspecified());
         for bad in ["8080", "0:h:80", "8080:h:99999", "a:8080:h:80", "8080::80"] {
-            assert!(bad.parse::<LocalForward>().is_err(), "{bad}");
+            assert!(bad.parse::<ForwardSpec>().is_err(), "{bad}");
         }
     }
 }

@@ -38,7 +38,9 @@ fn a_frame_claiming_64_mib_costs_only_the_bytes_sent() {
     let connect = || {
         let mut stream = UnixStream::connect(server.socket()).expect("connecting");
         stream.write_all(&CLAIMED.to_be_bytes()).unwrap();
-        stream.write_all(b"ten bytes!").unwrap();
+        // The daemon may have refused the frame by its header already (it is over the
+        // request limit) and hung up: then these bytes have nowhere to go, which is fine.
+        let _ = stream.write_all(b"ten bytes!");
         stream
     };
     let stalled: Vec<UnixStream> = (0..STALLED).map(|_| connect()).collect();

@@ -43,16 +43,35 @@ fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
 }
 
+/// 200 ms round trip and 10 % loss each way, the link.
+fn lossy_link(seed: u64) -> LinkConfig {
+    let direction = DirectionConfig {
+        loss: 0.10,
+        delay: Duration::from_millis(100),
+        ..DirectionConfig::default()
+    };
+    LinkConfig {
+        to_server: direction.clone(),
+        to_client: direction,
+        seed,
+        blackouts: Vec::new(),
+    }
+}
+
 /// The client, through the emulator, with `-L forward`, showing its shell's prompt.
 async fn client(link: LinkConfig, forward: &str) -> (Daemon, Netem, Tmux) {
+    client_with(link, &format!("-L {forward}")).await
+}
+
+/// The client, through the emulator, with `options`, showing its shell's prompt.
+async fn client_with(link: LinkConfig, options: &str) -> (Daemon, Netem, Tmux) {
     let daemon = Daemon::new();
     let (port, key) = daemon.new_session("fwd");
     let server = format!("127.0.0.1:{port}").parse().unwrap();
     let netem = Netem::start("127.0.0.1:0".parse().unwrap(), server, link)
         .await
         .unwrap();
-    let options = format!("-L {forward}");
-    let tmux = connect_client_with(COLS, ROWS, netem.listen_addr().port(), &key, &options);
+    let tmux = connect_client_with(COLS, ROWS, netem.listen_addr().port(), &key, options);
     tmux.expect("the prompt", WAIT, |s| {
         status_line(s, ROWS).starts_with("[fwd] 0:")
     });
@@ -75,37 +94,16 @@ fn echo_time(tmux: &Tmux, word: &str) -> Duration {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forward_carries_50_mb_intact_across_a_roam_and_a_30_s_blackout() {
     let echo = echo_server().await;
-    let direction = DirectionConfig {
-        loss: 0.10,
-        delay: Duration::from_millis(100),
-        ..DirectionConfig::default()
-    };
-    let link = LinkConfig {
-        to_server: direction.clone(),
-        to_client: direction,
-        seed: 21,
-        blackouts: Vec::new(),
-    };
+    let link = lossy_link(21);
     let local = free_port();
     let (_daemon, netem, tmux) = client(link, &format!("{local}:127.0.0.1:{}", echo.port())).await;
     let idle_echo = echo_time(&tmux, "idle");
 
     const SIZE: usize = 50 << 20;
-    let data = pattern(SIZE);
     let connection = TcpStream::connect((Ipv4Addr::LOCALHOST, local))
         .await
         .unwrap();
-    let (mut reader, mut writer) = connection.into_split();
-    let sent = data.clone();
-    let sending = tokio::spawn(async move {
-        writer.write_all(&sent).await.unwrap();
-        writer.shutdown().await.unwrap();
-    });
-    let receiving = tokio::spawn(async move {
-        let mut back = Vec::with_capacity(SIZE);
-        reader.read_to_end(&mut back).await.unwrap();
-        back
-    });
+    let transfer = Transfer::start(connection, SIZE);
 
     // While the bytes flow: the shell still answers about as fast as before.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -120,13 +118,7 @@ async fn a_forward_carries_50_mb_intact_across_a_roam_and_a_30_s_blackout() {
     tokio::time::sleep(Duration::from_secs(31)).await;
     netem.roam().await.unwrap();
 
-    let back = tokio::time::timeout(Duration::from_secs(300), receiving)
-        .await
-        .expect("the echo came back within 5 minutes")
-        .unwrap();
-    sending.await.unwrap();
-    assert_eq!(back.len(), SIZE, "bytes echoed");
-    assert!(back == data, "the echoed bytes differ from those sent");
+    transfer.check().await;
     echo_time(&tmux, "after");
 }
 
@@ -156,4 +148,78 @@ async fn a_refused_forward_closes_the_connection_and_says_so_on_the_status_line(
     tmux.expect("the refusal on the status line", WAIT, |s| {
         status_line(s, ROWS).contains(&wanted)
     });
+}
+
+/// Pattern bytes written to a connection to an echo server (then its end), and read
+/// back to its end.
+struct Transfer {
+    data: Vec<u8>,
+    sending: tokio::task::JoinHandle<()>,
+    receiving: tokio::task::JoinHandle<Vec<u8>>,
+}
+
+impl Transfer {
+    fn start(connection: TcpStream, size: usize) -> Transfer {
+        let data = pattern(size);
+        let (mut reader, mut writer) = connection.into_split();
+        let sent = data.clone();
+        let sending = tokio::spawn(async move {
+            writer.write_all(&sent).await.unwrap();
+            writer.shutdown().await.unwrap();
+        });
+        let receiving = tokio::spawn(async move {
+            let mut back = Vec::with_capacity(size);
+            reader.read_to_end(&mut back).await.unwrap();
+            back
+        });
+        Transfer {
+            data,
+            sending,
+            receiving,
+        }
+    }
+
+    /// Every byte came back, in order, within 5 minutes.
+    async fn check(self) {
+        let back = tokio::time::timeout(Duration::from_secs(300), self.receiving)
+            .await
+            .expect("the echo came back within 5 minutes")
+            .unwrap();
+        self.sending.await.unwrap();
+        assert_eq!(back.len(), self.data.len(), "bytes echoed");
+        assert!(back == self.data, "the echoed bytes differ from those sent");
+    }
+}
+
+/// A `-R` forward: the daemon listens, and each connection to it reaches the echo
+/// server on the client's side; 20 MB come back intact across a roam and a 10 s
+/// blackout at 200 ms RTT and 10 % loss.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_forward_carries_20_mb_intact_across_a_roam_and_a_blackout() {
+    let echo = echo_server().await;
+    let link = lossy_link(22);
+    let remote = free_port();
+    let options = format!("-R {remote}:127.0.0.1:{}", echo.port());
+    let (_daemon, netem, tmux) = client_with(link, &options).await;
+    // The daemon listens once the forward's stream has crossed the link.
+    let started = Instant::now();
+    let connection = loop {
+        match TcpStream::connect((Ipv4Addr::LOCALHOST, remote)).await {
+            Ok(connection) => break connection,
+            Err(error) => {
+                assert!(
+                    started.elapsed() < WAIT,
+                    "the daemon never listened: {error}"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let transfer = Transfer::start(connection, 20 << 20);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    netem.roam().await.unwrap();
+    netem.blackout(Duration::from_secs(10)).unwrap();
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    transfer.check().await;
+    echo_time(&tmux, "after");
 }

@@ -1,10 +1,11 @@
-//! The core's side of `-L`: each connection the event loop accepts on a forwarded port
-//! becomes a stream of the session (`moshmux_forward::Pump`), and what the far end says
-//! of it (a refusal) shows on the status line for a while.
+//! The core's side of `-L` and `-R`: each connection the event loop accepts on a `-L`
+//! port becomes a stream of the session (`moshmux_forward::Pump`), each `-R` forward a
+//! stream the daemon listens for, and what the far end says of them (a refusal) shows on
+//! the status line for a while.
 
 use std::time::{Duration, Instant};
 
-use moshmux_forward::{SocketAction, SocketEvent, StreamOpen};
+use moshmux_forward::{ForwardSpec, SocketAction, SocketEvent};
 use moshmux_proto::StreamId;
 
 use super::ClientCore;
@@ -20,11 +21,7 @@ impl ClientCore {
         if !self.begin(now) {
             return None;
         }
-        let open = StreamOpen::Connect {
-            host: host.to_owned(),
-            port,
-        };
-        let stream = self.forwards.open(self.connection.streams(), open);
+        let stream = self.forwards.connect(self.connection.streams(), host, port);
         if stream.is_none() {
             self.note_forward(
                 format!("forward to {host}:{port}: too many connections"),
@@ -34,6 +31,27 @@ impl ClientCore {
         self.take_forwards(now);
         self.end(now);
         stream
+    }
+
+    /// Asks the server to listen for a `-R` forward; a refusal comes as a notice.
+    pub fn open_remote_forward(&mut self, now: Instant, spec: &ForwardSpec) {
+        if !self.begin(now) {
+            return;
+        }
+        let streams = self.connection.streams();
+        let listen = (spec.bind, spec.port);
+        if self
+            .forwards
+            .listen(streams, listen, &spec.host, spec.host_port)
+            .is_none()
+        {
+            self.note_forward(
+                format!("forward of server port {}: too many streams", spec.port),
+                now,
+            );
+        }
+        self.pump_forwards(now);
+        self.end(now);
     }
 
     /// Something happened to the socket of a forwarded connection.

@@ -158,7 +158,7 @@ impl ClientCore {
             exited: false,
             output: VecDeque::from([view::claim_window(view.rows)]),
             actions: VecDeque::new(),
-            forwards: Pump::opening(),
+            forwards: Pump::client(),
             socket_actions: VecDeque::new(),
             forward_notice: None,
             view,

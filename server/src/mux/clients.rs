@@ -98,8 +98,8 @@ pub struct ClientEndpoint {
     lifetime: Lifetime,
     phase: Phase,
     log: LinkLog,
-    /// The client's forwarded connections (`-L`): its streams, and the sockets the
-    /// daemon connects for them.
+    /// The client's forwards (`-L`, `-R`): its streams, and the sockets and listeners the
+    /// daemon holds for them.
     forwards: Pump,
 }
 
@@ -123,7 +123,7 @@ impl ClientEndpoint {
             lifetime,
             phase: Phase::Attached,
             log: LinkLog::default(),
-            forwards: Pump::accepting(),
+            forwards: Pump::server(),
         }
     }
 
