@@ -26,6 +26,8 @@ pub struct AttachPlan {
     pub install_server: InstallServer,
     /// Which of the host's addresses the SSH and UDP go to.
     pub family: Family,
+    /// `-A`: the session's panes get the daemon's agent socket.
+    pub forward_agent: bool,
 }
 
 /// Where to connect, and with which key.
@@ -53,6 +55,9 @@ pub fn start(plan: &AttachPlan) -> Result<Endpoint, String> {
     }
     if plan.place.host.is_none() {
         new_args.extend(["--bind".into(), "127.0.0.1".into()]);
+    }
+    if plan.forward_agent {
+        new_args.push("--forward-agent".into());
     }
     let no_connect_line = |status: String| {
         format!(

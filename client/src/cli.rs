@@ -129,6 +129,12 @@ pub struct ForwardArgs {
         value_name = "[BIND:]PORT:HOST:HOSTPORT"
     )]
     pub remote_forwards: Vec<ForwardSpec>,
+    /// Forward the SSH agent of this machine (SSH_AUTH_SOCK), as `ssh -A`: the
+    /// session's new panes get SSH_AUTH_SOCK naming a socket the daemon serves, which
+    /// reaches the agent of the client active last among those given -A. Each request
+    /// is a stream inside the session, so the next one works after a roam or an outage.
+    #[arg(short = 'A', long = "forward-agent")]
+    pub forward_agent: bool,
 }
 
 /// Enough to read back a long build log or test run in the terminal, few enough that

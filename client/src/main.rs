@@ -74,6 +74,7 @@ fn attach(args: AttachArgs) -> ExitCode {
         port_range: args.port_range,
         install_server: args.install_server.unwrap_or(config.install_server),
         family: args.family.family(),
+        forward_agent: args.forwards.forward_agent,
     };
     match attach::start(&plan) {
         Ok(endpoint) => run_session(endpoint.addr, endpoint.key, config, args.forwards),

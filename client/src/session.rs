@@ -34,7 +34,15 @@ pub async fn run(
     let ForwardArgs {
         local_forwards: forwards,
         remote_forwards,
+        forward_agent,
     } = forwards;
+    let agent = match forward_agent {
+        true => Some(std::env::var_os("SSH_AUTH_SOCK").ok_or(
+            "moshmux: -A: SSH_AUTH_SOCK is not set here, so there is no agent to forward; \
+             start one (eval \"$(ssh-agent)\"; ssh-add) or leave out -A",
+        )?),
+        false => None,
+    };
     let fail = |what: &str, error: io::Error| format!("moshmux: {what}: {error}");
     // Before the terminal is taken, so a port in use is one line the user can read.
     let mut accepted = listen(&forwards).await?;
@@ -66,6 +74,9 @@ pub async fn run(
     let mut core = ClientCore::new(&key, server, config, size, Instant::now(), clock_micros);
     for spec in &remote_forwards {
         core.open_remote_forward(Instant::now(), spec);
+    }
+    if let Some(agent) = agent {
+        core.offer_agent(Instant::now(), agent.into());
     }
 
     let mut buf = vec![0u8; MAX_DATAGRAM];

@@ -20,6 +20,10 @@ pub enum StreamOpen {
     /// A connection the server accepted on the listener of the client's `Listen`
     /// stream `listener`: connect it to that forward's target here.
     Accepted { listener: u64 },
+    /// `-A`: the client offers its agent for as long as this stream lasts.
+    OfferAgent,
+    /// A connection to the daemon's agent socket: connect it to the client's agent.
+    Agent,
 }
 
 /// The answer to a [`StreamOpen`].

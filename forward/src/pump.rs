@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
+use std::path::PathBuf;
 
 use moshmux_proto::stream::Streams;
 use moshmux_proto::{StreamEvent, StreamId};
@@ -27,6 +28,11 @@ pub enum SocketAction {
         stream: StreamId,
         host: String,
         port: u16,
+    },
+    /// Connect to the Unix socket at `path` for the stream (the agent's).
+    ConnectUnix {
+        stream: StreamId,
+        path: PathBuf,
     },
     /// Listen on `bind:port` for the stream (`-R`); answer with `Connected` (listening)
     /// or `Refused`, then `Incoming` for each connection accepted.
@@ -74,6 +80,7 @@ impl SocketAction {
         match self {
             SocketAction::Adopt { stream, .. } => stream.unwrap_or(StreamId(u64::MAX)),
             SocketAction::Connect { stream, .. }
+            | SocketAction::ConnectUnix { stream, .. }
             | SocketAction::Listen { stream, .. }
             | SocketAction::Write { stream, .. }
             | SocketAction::Pause { stream }
@@ -102,7 +109,7 @@ pub enum SocketEvent {
     Incoming(u64),
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Phase {
     /// The peer opened the stream; its header is being read.
     Opening,
@@ -110,11 +117,11 @@ enum Phase {
     Connecting,
     /// Binding the listener of a `-R` stream.
     Binding,
-    /// We opened the stream for `target`; the answer is being read. `forward`: a `-R`
-    /// stream, whose connections go to that `host:port` here.
+    /// We opened the stream for `target`; the answer is being read, then the stream
+    /// goes on as `then`.
     AwaitingReply {
         target: String,
-        forward: Option<(String, u16)>,
+        then: Box<Phase>,
     },
     Open,
     /// We refused: the answer is on its way, and the peer's data is thrown away.
@@ -127,6 +134,9 @@ enum Phase {
     },
     /// The server's `-R` stream: the socket is the listener.
     Listening,
+    /// The client's `-A` stream, and the server's side of it: the client's agent is
+    /// offered while it lasts.
+    AgentOffered,
 }
 
 #[derive(Debug)]
@@ -163,8 +173,11 @@ impl Pipe {
 #[derive(Debug, Default)]
 pub struct Pump {
     pipes: BTreeMap<StreamId, Pipe>,
-    /// The server's side (it takes `Connect` and `Listen`), or the client's (`Accepted`).
+    /// The server's side (it takes `Connect`, `Listen` and `OfferAgent`), or the
+    /// client's (`Accepted`, and `Agent` while it offers its agent).
     is_server: bool,
+    /// The client's agent socket, once offered (`-A`).
+    agent: Option<PathBuf>,
     actions: VecDeque<SocketAction>,
     notices: VecDeque<String>,
 }
@@ -192,7 +205,7 @@ impl Pump {
             port,
         };
         let target = format!("{host}:{port}");
-        let stream = self.open_stream(streams, open, target, None);
+        let stream = self.open_stream(streams, open, target, Phase::Open);
         self.pump(streams);
         stream
     }
@@ -208,7 +221,39 @@ impl Pump {
     ) -> Option<StreamId> {
         let open = StreamOpen::Listen { bind, port };
         let target = format!("port {port} at the server");
-        let stream = self.open_stream(streams, open, target, Some((host.to_owned(), host_port)));
+        let forwarding = Phase::Forwarding {
+            host: host.to_owned(),
+            port: host_port,
+        };
+        let stream = self.open_stream(streams, open, target, forwarding);
+        self.pump(streams);
+        stream
+    }
+
+    /// Offers the agent at `path` (`-A`): the daemon's agent socket reaches it while
+    /// this client is the one active last among those that offer theirs.
+    pub fn offer_agent(&mut self, streams: &mut Streams, path: PathBuf) -> Option<StreamId> {
+        self.agent = Some(path);
+        let target = "the agent".to_owned();
+        let stream = self.open_stream(streams, StreamOpen::OfferAgent, target, Phase::AgentOffered);
+        self.pump(streams);
+        stream
+    }
+
+    /// Whether the client offers its agent (the server's side).
+    pub fn offers_agent(&self) -> bool {
+        self.is_server
+            && self
+                .pipes
+                .values()
+                .any(|pipe| pipe.phase == Phase::AgentOffered)
+    }
+
+    /// A connection to the daemon's agent socket, for this client's agent (the server's
+    /// side): its stream, for the loop to `Adopt` the connection into.
+    pub fn open_agent(&mut self, streams: &mut Streams) -> Option<StreamId> {
+        let target = "the agent".to_owned();
+        let stream = self.open_stream(streams, StreamOpen::Agent, target, Phase::Open);
         self.pump(streams);
         stream
     }
@@ -218,10 +263,13 @@ impl Pump {
         streams: &mut Streams,
         open: StreamOpen,
         target: String,
-        forward: Option<(String, u16)>,
+        then: Phase,
     ) -> Option<StreamId> {
         let stream = streams.open()?;
-        let phase = Phase::AwaitingReply { target, forward };
+        let phase = Phase::AwaitingReply {
+            target,
+            then: Box::new(then),
+        };
         self.pipes
             .insert(stream, Pipe::new(phase, header::encode(&open)));
         Some(stream)
@@ -302,7 +350,7 @@ impl Pump {
                 let open = StreamOpen::Accepted { listener: stream.0 };
                 let target = format!("the forward of server port {stream}");
                 let accepted = match pipe.phase {
-                    Phase::Listening => self.open_stream(streams, open, target, None),
+                    Phase::Listening => self.open_stream(streams, open, target, Phase::Open),
                     _ => None,
                 };
                 self.actions.push_back(SocketAction::Adopt {
@@ -337,10 +385,11 @@ impl Pump {
         let taken = streams.write(stream, &pipe.outbound);
         pipe.outbound.drain(..taken);
         let full = !pipe.outbound.is_empty();
-        let has_socket = matches!(
-            pipe.phase,
-            Phase::Open | Phase::AwaitingReply { forward: None, .. }
-        );
+        let has_socket = match &pipe.phase {
+            Phase::Open => true,
+            Phase::AwaitingReply { then, .. } => **then == Phase::Open,
+            _ => false,
+        };
         if full != pipe.paused && has_socket {
             pipe.paused = full;
             self.actions.push_back(match full {
@@ -365,7 +414,9 @@ impl Pump {
     ) -> bool {
         match &pipe.phase {
             Phase::Connecting | Phase::Binding => true,
-            Phase::Forwarding { .. } | Phase::Listening => self.watch_forward(streams, stream),
+            Phase::Forwarding { .. } | Phase::Listening | Phase::AgentOffered => {
+                self.watch_forward(streams, stream)
+            }
             Phase::Opening => self.read_open(streams, stream, pipe),
             Phase::AwaitingReply { .. } => self.read_reply(streams, stream, pipe),
             Phase::Open => {
@@ -416,6 +467,18 @@ impl Pump {
                     .push_back(SocketAction::Listen { stream, bind, port });
                 return true;
             }
+            StreamOpen::OfferAgent if self.is_server => {
+                pipe.phase = Phase::AgentOffered;
+                pipe.outbound = header::encode(&OpenReply::Connected);
+                return true;
+            }
+            StreamOpen::Agent if !self.is_server => match self.agent.clone() {
+                Some(path) => SocketAction::ConnectUnix { stream, path },
+                None => {
+                    streams.reset(stream);
+                    return false;
+                }
+            },
             StreamOpen::Accepted { listener } if !self.is_server => {
                 match self.pipes.get(&StreamId(listener)).map(|pipe| &pipe.phase) {
                     Some(Phase::Forwarding { host, port }) => SocketAction::Connect {
@@ -444,17 +507,14 @@ impl Pump {
     fn read_reply(&mut self, streams: &mut Streams, stream: StreamId, pipe: &mut Pipe) -> bool {
         let room = (4 + MAX_HEADER).saturating_sub(pipe.inbound.len());
         streams.read(stream, &mut pipe.inbound, room);
-        let Phase::AwaitingReply { target, forward } = &pipe.phase else {
+        let Phase::AwaitingReply { target, then } = &pipe.phase else {
             return true;
         };
         match header::parse::<OpenReply>(&pipe.inbound) {
             Parsed::Partial if pipe.inbound.len() < 4 + MAX_HEADER => true,
             Parsed::Done(OpenReply::Connected, used) => {
                 pipe.inbound.drain(..used);
-                pipe.phase = match forward.clone() {
-                    Some((host, port)) => Phase::Forwarding { host, port },
-                    None => Phase::Open,
-                };
+                pipe.phase = (**then).clone();
                 if pipe.phase == Phase::Open {
                     self.deliver(streams, stream, pipe);
                 }

@@ -291,3 +291,28 @@ fn opens_a_side_does_not_serve_are_reset() {
     assert!(ends.server_actions().is_empty());
     assert!(!ends.client.streams().is_open(stream));
 }
+
+/// `-A`: once the client offers its agent, the server can open agent streams to it,
+/// and the client connects each to its agent's socket; a client that offers nothing
+/// refuses them.
+#[test]
+fn agent_streams_reach_the_socket_the_client_offered() {
+    let mut ends = Ends::new();
+    assert!(!ends.server_pump.offers_agent());
+    let early = ends.server_pump.open_agent(ends.server.streams()).unwrap();
+    ends.settle();
+    assert!(ends.client_actions().is_empty());
+    assert!(!ends.server.streams().is_open(early));
+    let path = std::path::PathBuf::from("/run/user/1000/agent.sock");
+    ends.client_pump
+        .offer_agent(ends.client.streams(), path.clone())
+        .unwrap();
+    ends.settle();
+    assert!(ends.server_pump.offers_agent());
+    let stream = ends.server_pump.open_agent(ends.server.streams()).unwrap();
+    ends.settle();
+    assert_eq!(
+        ends.client_actions(),
+        [SocketAction::ConnectUnix { stream, path }]
+    );
+}

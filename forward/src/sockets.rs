@@ -5,12 +5,13 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -22,6 +23,19 @@ const READ_CHUNK: usize = 64 << 10;
 const EVENT_QUEUE: usize = 256;
 /// How long a connection may take before it counts as refused.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A forwarded connection's socket: TCP (`-L`, `-R`) or Unix (the agent's).
+pub enum Socket {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+/// What a connection's task starts from.
+enum Target {
+    Socket(Socket),
+    Tcp(String, u16),
+    Unix(PathBuf),
+}
 
 enum Write {
     Bytes(Vec<u8>),
@@ -43,9 +57,9 @@ pub struct Sockets<K> {
     listeners: HashMap<K, JoinHandle<()>>,
     events: mpsc::Sender<(K, SocketEvent)>,
     /// Connections the listeners accepted, numbered, until `Adopt` gives each a stream.
-    incoming: mpsc::UnboundedReceiver<(u64, TcpStream)>,
-    incoming_sender: mpsc::UnboundedSender<(u64, TcpStream)>,
-    pending: HashMap<u64, TcpStream>,
+    incoming: mpsc::UnboundedReceiver<(u64, Socket)>,
+    incoming_sender: mpsc::UnboundedSender<(u64, Socket)>,
+    pending: HashMap<u64, Socket>,
     next_incoming: Arc<AtomicU64>,
 }
 
@@ -68,28 +82,39 @@ impl<K: Copy + Eq + Hash + Send + 'static> Sockets<K> {
 
     /// Carries a connection the loop accepted.
     pub fn adopt(&mut self, key: K, socket: TcpStream) {
-        self.spawn(key, Ok(socket));
+        self.spawn(key, Target::Socket(Socket::Tcp(socket)));
     }
 
-    fn spawn(&mut self, key: K, target: Result<TcpStream, (String, u16)>) {
+    fn spawn(&mut self, key: K, target: Target) {
         let (writes, writes_rx) = mpsc::unbounded_channel();
         let (reading, reading_rx) = watch::channel(true);
         let events = self.events.clone();
+        let adopted = matches!(target, Target::Socket(_));
         let task = tokio::spawn(async move {
-            let socket = match target {
-                Ok(socket) => socket,
-                Err((host, port)) => match connect(&host, port).await {
-                    Ok(socket) => {
-                        let _ = events.send((key, SocketEvent::Connected)).await;
-                        socket
-                    }
-                    Err(why) => {
-                        let _ = events.send((key, SocketEvent::Refused(why))).await;
-                        return;
-                    }
-                },
+            let connected = match target {
+                Target::Socket(socket) => Ok(socket),
+                Target::Tcp(host, port) => connect(&host, port).await.map(Socket::Tcp),
+                Target::Unix(path) => UnixStream::connect(&path)
+                    .await
+                    .map(Socket::Unix)
+                    .map_err(|error| format!("cannot connect to {}: {error}", path.display())),
             };
-            run(key, socket, events, writes_rx, reading_rx).await;
+            let event = match &connected {
+                Ok(_) => SocketEvent::Connected,
+                Err(why) => SocketEvent::Refused(why.clone()),
+            };
+            // An adopted socket was connected all along; the others say how it went.
+            if !adopted && events.send((key, event)).await.is_err() {
+                return;
+            }
+            match connected {
+                Ok(Socket::Tcp(socket)) => {
+                    let _ = socket.set_nodelay(true);
+                    run(key, socket, events, writes_rx, reading_rx).await
+                }
+                Ok(Socket::Unix(socket)) => run(key, socket, events, writes_rx, reading_rx).await,
+                Err(_) => {}
+            }
         });
         let connection = Connection {
             writes,
@@ -104,7 +129,8 @@ impl<K: Copy + Eq + Hash + Send + 'static> Sockets<K> {
     /// Does what the pump asked for the connection `key`.
     pub fn carry_out(&mut self, key: K, action: SocketAction) {
         match action {
-            SocketAction::Connect { host, port, .. } => self.spawn(key, Err((host, port))),
+            SocketAction::Connect { host, port, .. } => self.spawn(key, Target::Tcp(host, port)),
+            SocketAction::ConnectUnix { path, .. } => self.spawn(key, Target::Unix(path)),
             SocketAction::Listen { bind, port, .. } => self.listen(key, bind, port),
             SocketAction::Adopt { stream, incoming } => {
                 while let Ok((number, socket)) = self.incoming.try_recv() {
@@ -112,7 +138,7 @@ impl<K: Copy + Eq + Hash + Send + 'static> Sockets<K> {
                 }
                 let socket = self.pending.remove(&incoming);
                 if let (Some(_), Some(socket)) = (stream, socket) {
-                    self.adopt(key, socket);
+                    self.spawn(key, Target::Socket(socket));
                 }
             }
             SocketAction::Write { bytes, .. } => self.send(key, Write::Bytes(bytes)),
@@ -159,21 +185,34 @@ impl<K: Copy + Eq + Hash + Send + 'static> Sockets<K> {
                 return;
             }
             loop {
-                match listener.accept().await {
-                    Ok((socket, _)) => {
-                        let number = numbers.fetch_add(1, Ordering::Relaxed);
-                        if incoming.send((number, socket)).is_err()
-                            || events
-                                .send((key, SocketEvent::Incoming(number)))
-                                .await
-                                .is_err()
-                        {
-                            return;
-                        }
-                    }
-                    // Out of descriptors, or a connection reset before it was taken:
-                    // the listener itself still works.
-                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                let accepted = listener
+                    .accept()
+                    .await
+                    .map(|(socket, _)| Socket::Tcp(socket));
+                if !announce(key, accepted, &numbers, &incoming, &events).await {
+                    return;
+                }
+            }
+        });
+        if let Some(old) = self.listeners.insert(key, task) {
+            old.abort();
+        }
+    }
+
+    /// A listener on a Unix socket the caller bound (the agent's): `Incoming` for each
+    /// connection, until aborted.
+    pub fn listen_unix(&mut self, key: K, listener: UnixListener) {
+        let events = self.events.clone();
+        let incoming = self.incoming_sender.clone();
+        let numbers = Arc::clone(&self.next_incoming);
+        let task = tokio::spawn(async move {
+            loop {
+                let accepted = listener
+                    .accept()
+                    .await
+                    .map(|(socket, _)| Socket::Unix(socket));
+                if !announce(key, accepted, &numbers, &incoming, &events).await {
+                    return;
                 }
             }
         });
@@ -209,6 +248,32 @@ impl<K: Copy + Eq + Hash + Send + 'static> Sockets<K> {
     }
 }
 
+/// Numbers an accepted connection and tells the loop; `false` once the loop is gone.
+async fn announce<K: Copy>(
+    key: K,
+    accepted: std::io::Result<Socket>,
+    numbers: &AtomicU64,
+    incoming: &mpsc::UnboundedSender<(u64, Socket)>,
+    events: &mpsc::Sender<(K, SocketEvent)>,
+) -> bool {
+    match accepted {
+        Ok(socket) => {
+            let number = numbers.fetch_add(1, Ordering::Relaxed);
+            incoming.send((number, socket)).is_ok()
+                && events
+                    .send((key, SocketEvent::Incoming(number)))
+                    .await
+                    .is_ok()
+        }
+        // Out of descriptors, or a connection reset before it was taken: the listener
+        // itself still works.
+        Err(_) => {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            true
+        }
+    }
+}
+
 async fn connect(host: &str, port: u16) -> Result<TcpStream, String> {
     match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host, port))).await {
         Ok(Ok(socket)) => Ok(socket),
@@ -219,15 +284,14 @@ async fn connect(host: &str, port: u16) -> Result<TcpStream, String> {
 
 /// Runs a connection: a reader that stops while the gate is shut, and a writer that
 /// reports each write, until both ends are done (or the task is aborted).
-async fn run<K: Copy + Send + 'static>(
+async fn run<K: Copy + Send + 'static, S: AsyncRead + AsyncWrite + Send + 'static>(
     key: K,
-    socket: TcpStream,
+    socket: S,
     events: mpsc::Sender<(K, SocketEvent)>,
     mut writes: mpsc::UnboundedReceiver<Write>,
     mut reading: watch::Receiver<bool>,
 ) {
-    let _ = socket.set_nodelay(true);
-    let (mut reader, mut writer) = socket.into_split();
+    let (mut reader, mut writer) = tokio::io::split(socket);
     let read_events = events.clone();
     let read = async move {
         let mut buffer = vec![0u8; READ_CHUNK];

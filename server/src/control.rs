@@ -214,6 +214,9 @@ pub struct NewClient {
     pub ports: PortChoice,
     /// Drop the endpoint once the client has been silent this long; `None`: never.
     pub network_timeout_secs: Option<u64>,
+    /// The client forwards its SSH agent (`attach -A`): the session's panes get
+    /// `SSH_AUTH_SOCK` naming the daemon's agent socket.
+    pub forward_agent: bool,
 }
 
 /// How `new` picks the client's UDP port.
@@ -509,6 +512,7 @@ mod tests {
                 last: 61000,
             },
             network_timeout_secs: Some(30),
+            forward_agent: true,
         }));
     }
 

@@ -79,6 +79,10 @@ impl RuntimePaths {
     /// Held with `flock` by the live daemon for its whole life, and holding its pid; the
     /// lock, not the socket file, decides whether a daemon is alive, so two daemons
     /// starting at once cannot both think they own the directory.
+    pub fn agent_socket(&self) -> PathBuf {
+        self.dir.join("agent.sock")
+    }
+
     pub fn lock(&self) -> PathBuf {
         self.dir.join("server.lock")
     }

@@ -54,7 +54,7 @@ impl SimHost {
                 self.listeners.remove(&listener);
             }
             // The simulated clients open no forwards.
-            Action::Socket { .. } | Action::AbortSockets { .. } => {}
+            Action::Socket { .. } | Action::AbortSockets { .. } | Action::ServeAgent { .. } => {}
         }
     }
 

@@ -112,6 +112,7 @@ impl Sim {
             identity: "sim".to_owned(),
             host_name: "sim".to_owned(),
             orphans: history.orphans,
+            agent_socket: None,
         });
         let host = SimHost::new(ChaCha8Rng::seed_from_u64(self.rng_u64()), self.now);
         self.server = Some(Server { mux, host });
@@ -206,6 +207,7 @@ impl Sim {
             bind: vec![SERVER_IP],
             ports,
             network_timeout_secs: None,
+            forward_agent: false,
         });
         let Answer::Reply(Reply::Connect(connect)) = self.ask(request) else {
             panic!("seed {}: attaching to {session} failed", self.seed);

@@ -223,3 +223,106 @@ async fn a_remote_forward_carries_20_mb_intact_across_a_roam_and_a_blackout() {
     transfer.check().await;
     echo_time(&tmux, "after");
 }
+
+/// `-A`: a real `ssh-agent` on the client's side holds a key; `ssh-add -l` typed in a
+/// pane lists it, and lists it again after a roam and a 30 s blackout, with no
+/// reattach, at 200 ms RTT and 10 % loss.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clients_agent_answers_in_a_pane_across_a_roam_and_a_30_s_blackout() {
+    let dir = moshmux_tests::harness::private_dir("agent");
+    let key = dir.join("key");
+    let keygen = std::process::Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "moshmux-agent-test",
+            "-f",
+        ])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(keygen.success());
+    let agent_socket = dir.join("agent.sock");
+    let mut agent = std::process::Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&agent_socket)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !agent_socket.exists() {
+        assert!(started.elapsed() < WAIT, "ssh-agent never made its socket");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let added = std::process::Command::new("ssh-add")
+        .arg(&key)
+        .env("SSH_AUTH_SOCK", &agent_socket)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(added.success());
+    // What `ssh-add -l` prints for the key: its fingerprint, as ssh-keygen reads it.
+    let listed = std::process::Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(key.with_extension("pub"))
+        .output()
+        .unwrap();
+    let fingerprint = String::from_utf8(listed.stdout).unwrap();
+    let fingerprint = fingerprint.split_whitespace().nth(1).unwrap().to_owned();
+
+    let daemon = Daemon::new();
+    let (port, session_key) = daemon.new_client(&["-s", "fwd", "--forward-agent", "--", "sh"]);
+    let server = format!("127.0.0.1:{port}").parse().unwrap();
+    let netem = Netem::start("127.0.0.1:0".parse().unwrap(), server, lossy_link(23))
+        .await
+        .unwrap();
+    let binary = moshmux_tests::harness::workspace_binary("moshmux");
+    let command = format!(
+        "'{}' connect 127.0.0.1 {} -A",
+        binary.display(),
+        netem.listen_addr().port()
+    );
+    let socket = agent_socket.to_string_lossy().into_owned();
+    let tmux = Tmux::start(
+        COLS,
+        ROWS,
+        &command,
+        &[
+            ("MOSHMUX_KEY", session_key.as_str()),
+            ("SSH_AUTH_SOCK", socket.as_str()),
+            ("LANG", "C.UTF-8"),
+            ("LC_ALL", "C.UTF-8"),
+        ],
+    );
+    tmux.expect("the prompt", WAIT, |s| {
+        status_line(s, ROWS).starts_with("[fwd] 0:")
+    });
+    let lists_the_key = |tmux: &Tmux, round: &str| {
+        tmux.send_literal(&format!("clear; ssh-add -l; echo {round}-done"));
+        tmux.send_keys(&["Enter"]);
+        let done = format!("{round}-done");
+        let screen = tmux.expect(&done, WAIT, |s| s.lines().any(|line| line == done));
+        assert!(
+            screen.lines().any(|line| line.contains(&fingerprint)),
+            "ssh-add -l did not list {fingerprint} ({round}):\n{screen}"
+        );
+    };
+    // The pane's agent is the daemon's socket, not the client's own.
+    let served = format!("sock={}", daemon.dir().join("agent.sock").display());
+    tmux.send_literal("echo sock=$SSH_AUTH_SOCK");
+    tmux.send_keys(&["Enter"]);
+    tmux.expect(&served, WAIT, |s| s.lines().any(|line| line == served));
+    lists_the_key(&tmux, "before");
+    netem.roam().await.unwrap();
+    netem.blackout(Duration::from_secs(30)).unwrap();
+    tokio::time::sleep(Duration::from_secs(31)).await;
+    lists_the_key(&tmux, "after");
+    let _ = agent.kill();
+    let _ = agent.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -54,6 +54,22 @@ impl ClientCore {
         self.end(now);
     }
 
+    /// Offers the agent at `path` (`-A`) to the daemon.
+    pub fn offer_agent(&mut self, now: Instant, path: std::path::PathBuf) {
+        if !self.begin(now) {
+            return;
+        }
+        if self
+            .forwards
+            .offer_agent(self.connection.streams(), path)
+            .is_none()
+        {
+            self.note_forward("agent forwarding: too many streams".to_owned(), now);
+        }
+        self.pump_forwards(now);
+        self.end(now);
+    }
+
     /// Something happened to the socket of a forwarded connection.
     pub fn handle_socket(&mut self, now: Instant, stream: StreamId, event: SocketEvent) {
         if self.begin(now) {

@@ -113,6 +113,11 @@ pub enum Command {
         /// that. The session always stays.
         #[arg(long, value_name = "SECS")]
         network_timeout: Option<u64>,
+        /// The client forwards its SSH agent (`moshmux attach -A`): the session's new
+        /// panes get SSH_AUTH_SOCK naming the daemon's agent socket, which reaches the
+        /// agent of the client active last among those that forward theirs.
+        #[arg(long)]
+        forward_agent: bool,
         /// Set NAME to VALUE in the session's environment (created or joined), as tmux's
         /// new-session -e; panes get no other variable of this command's environment
         /// but tmux's update-environment set (DISPLAY, SSH_AUTH_SOCK, ...) and the

@@ -28,6 +28,7 @@ impl Command {
                 ports,
                 bind,
                 network_timeout,
+                forward_agent,
                 environment,
                 update_environment,
                 command,
@@ -56,6 +57,7 @@ impl Command {
                 ports: ports.unwrap_or(DEFAULT_PORTS),
                 // 0 is "never", which the daemon spells as no limit.
                 network_timeout_secs: network_timeout.filter(|&secs| secs > 0),
+                forward_agent,
             }),
             Command::NewSession {
                 session,

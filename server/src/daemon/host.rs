@@ -2,7 +2,7 @@
 //! the mux's listeners, keys from the OS's random source. The mux asks for these through
 //! [`Host`] or leaves them in its action queue; this is the one place that does them.
 
-use crate::mux::{Action, ClientId, Host, ListenerId};
+use crate::mux::{Action, ClientId, Host, ListenerId, AGENT_LISTENER};
 use crate::pane::{PaneSpawn, SpawnedPane};
 use crate::pane_id::PaneId;
 use crate::pty::{PaneEvent, Pty};
@@ -95,6 +95,15 @@ impl DaemonHost {
             Action::AbortSockets { client } => {
                 self.sockets.abort_where(|&(owner, _)| owner == client)
             }
+            Action::ServeAgent { path } => match bind_agent_socket(&path) {
+                Ok(listener) => {
+                    let key = (AGENT_LISTENER, StreamId(0));
+                    self.sockets.listen_unix(key, listener);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, path = %path.display(), "cannot serve the agent socket")
+                }
+            },
         }
     }
 
@@ -159,6 +168,19 @@ impl Host for DaemonHost {
     fn current_path(&self, pane: PaneId) -> Option<std::path::PathBuf> {
         self.ptys.get(&pane)?.foreground_cwd()
     }
+}
+
+/// Binds the agent socket (0600, in the private runtime directory), replacing one an
+/// earlier daemon left.
+fn bind_agent_socket(path: &std::path::Path) -> std::io::Result<tokio::net::UnixListener> {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
+    let listener = tokio::net::UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
 }
 
 /// Forwards what arrives at one listener to the daemon's loop, until aborted.

@@ -132,6 +132,7 @@ async fn serve(
             .map(|name| name.trim_end().to_owned())
             .unwrap_or_default(),
         orphans: history.orphans,
+        agent_socket: Some(paths.agent_socket()),
     });
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;

@@ -159,6 +159,29 @@ impl ClientEndpoint {
         let _ = self.connection.handle_timeout(now);
     }
 
+    /// Whether the client forwards its agent (`-A`).
+    pub fn offers_agent(&self) -> bool {
+        self.forwards.offers_agent()
+    }
+
+    /// A program connected to the agent socket (announced as `incoming`): a stream to
+    /// this client's agent, and what the daemon must do with the socket.
+    pub fn forward_agent(&mut self, incoming: u64) -> Vec<SocketAction> {
+        let stream = self.forwards.open_agent(self.connection.streams());
+        let mut actions: Vec<SocketAction> =
+            std::iter::from_fn(|| self.forwards.poll_action()).collect();
+        if let Some(stream) = stream {
+            actions.insert(
+                0,
+                SocketAction::Adopt {
+                    stream: Some(stream),
+                    incoming,
+                },
+            );
+        }
+        actions
+    }
+
     /// Moves forwarded bytes after the connection's streams or a socket changed; what
     /// the daemon must do with sockets.
     pub fn forward(&mut self, socket: Option<(StreamId, SocketEvent)>) -> Vec<SocketAction> {

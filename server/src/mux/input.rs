@@ -21,7 +21,7 @@ impl Mux {
     /// session's endpoints whose clients went silent, which may free that very port.
     pub(super) fn new_client(
         &mut self,
-        new: control::NewClient,
+        mut new: control::NewClient,
         now: Instant,
         wall: SystemTime,
         host: &mut dyn Host,
@@ -36,6 +36,9 @@ impl Mux {
             .open_for(id, &new.bind, new.ports, host, &mut self.actions)
             .map_err(CommandError::Endpoint)?;
         self.next_client += 1;
+        if new.forward_agent {
+            self.serve_agent(&mut new.session.environment);
+        }
         let session = match self.new_session(new.session, wall, host) {
             Ok(session) => session,
             Err(error) => {
@@ -66,6 +69,22 @@ impl Mux {
                 notices
             },
         })
+    }
+
+    /// A client forwards its agent: the session's new panes get `SSH_AUTH_SOCK` naming
+    /// the daemon's agent socket, which is served from the first such client on.
+    fn serve_agent(&mut self, environment: &mut crate::environment::SessionEnvironment) {
+        let Some(path) = self.agent_socket.clone() else {
+            return;
+        };
+        let value = path.to_string_lossy().into_owned();
+        environment
+            .0
+            .insert("SSH_AUTH_SOCK".to_owned(), Some(value));
+        if !self.serving_agent {
+            self.serving_agent = true;
+            self.actions.push_back(Action::ServeAgent { path });
+        }
     }
 
     /// Carries out what a client sent: its input, commands and scroll requests.

@@ -134,6 +134,11 @@ pub enum Action {
     AbortSockets {
         client: ClientId,
     },
+    /// Listen on the agent socket at `path`, filing its connections under
+    /// [`AGENT_LISTENER`] (once, at the first `new --forward-agent`).
+    ServeAgent {
+        path: std::path::PathBuf,
+    },
 }
 
 /// What the mux answers a request with.
@@ -156,7 +161,13 @@ pub struct MuxConfig {
     /// Panes an earlier daemon left without ending them (it was killed): the next client
     /// to attach is told, once.
     pub orphans: Vec<PaneId>,
+    /// Where the daemon serves forwarded agents (`new --forward-agent`); `None`: it
+    /// does not.
+    pub agent_socket: Option<std::path::PathBuf>,
 }
+
+/// The owner the agent socket's listener is filed under among the clients' sockets.
+pub const AGENT_LISTENER: ClientId = ClientId(u64::MAX);
 
 pub struct Mux {
     /// By id, so in creation order; `ls` sorts them by name.
@@ -189,6 +200,9 @@ pub struct Mux {
     host_name: String,
     /// What the next client to attach is told first.
     notices: Vec<String>,
+    /// The agent socket (`MuxConfig::agent_socket`), and whether it is served yet.
+    agent_socket: Option<std::path::PathBuf>,
+    serving_agent: bool,
     /// History trouble, for `new`'s stderr and the clients' status lines.
     health: StoreHealth,
     /// Panes whose screen changed since it was last saved for crash recovery, and when
@@ -219,6 +233,8 @@ impl Mux {
             alert_numbers: 0,
             identity: config.identity,
             host_name: config.host_name,
+            agent_socket: config.agent_socket,
+            serving_agent: false,
             notices: orphan_notice(&config.orphans)
                 .into_iter()
                 .chain(config.store.recovery().map(store_health::recovery_line))
@@ -306,9 +322,51 @@ impl Mux {
         self.after_input(now);
     }
 
-    /// Something happened to the socket of a client's forwarded connection.
+    /// Something happened to the socket of a client's forwarded connection, or a
+    /// program connected to the agent socket.
     pub fn handle_socket_event(&mut self, client: ClientId, stream: StreamId, event: SocketEvent) {
-        self.forward(client, Some((stream, event)));
+        match (client, event) {
+            (AGENT_LISTENER, SocketEvent::Incoming(incoming)) => self.route_agent(incoming),
+            (AGENT_LISTENER, _) => {}
+            (client, event) => self.forward(client, Some((stream, event))),
+        }
+    }
+
+    /// A connection to the agent socket goes to the agent of the client active last
+    /// among those that forward theirs; with none, it is closed.
+    fn route_agent(&mut self, incoming: u64) {
+        let chosen = self
+            .clients
+            .iter_mut()
+            .filter(|(_, endpoint)| endpoint.offers_agent())
+            .max_by_key(|(_, endpoint)| endpoint.active_at);
+        let (client, actions) = match chosen {
+            Some((&id, endpoint)) => (id, endpoint.forward_agent(incoming)),
+            None => (AGENT_LISTENER, Vec::new()),
+        };
+        let adopted = actions
+            .iter()
+            .any(|action| matches!(action, SocketAction::Adopt { .. }));
+        for action in actions {
+            let stream = action.stream();
+            self.actions.push_back(Action::Socket {
+                client,
+                stream,
+                action,
+            });
+        }
+        if !adopted {
+            let action = SocketAction::Adopt {
+                stream: None,
+                incoming,
+            };
+            let stream = action.stream();
+            self.actions.push_back(Action::Socket {
+                client: AGENT_LISTENER,
+                stream,
+                action,
+            });
+        }
     }
 
     /// Moves a client's forwarded bytes, and queues what its sockets need.

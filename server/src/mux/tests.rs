@@ -71,6 +71,7 @@ impl Fixture {
             identity: "test".into(),
             host_name: "testhost".into(),
             orphans: history.orphans,
+            agent_socket: None,
         });
         Fixture {
             mux,
@@ -103,6 +104,7 @@ impl Fixture {
                 last: 61000,
             },
             network_timeout_secs: None,
+            forward_agent: false,
         });
         let reply =
             self.mux
