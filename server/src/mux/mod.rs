@@ -17,6 +17,7 @@
 mod alerts;
 mod clients;
 mod commands;
+mod forwards;
 mod input;
 mod listeners;
 mod listing;
@@ -44,7 +45,7 @@ use crate::store_health::{self, StoreHealth};
 use crate::window::Window;
 use clients::ClientEndpoint;
 use listeners::{Listeners, Routes};
-use moshmux_forward::{SocketAction, SocketEvent};
+use moshmux_forward::SocketAction;
 use moshmux_proto::{SessionKey, StreamId, Transmit};
 use moshmux_store::HistoryStore;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -320,68 +321,6 @@ impl Mux {
             self.user_input(client, stream, now, host);
         }
         self.after_input(now);
-    }
-
-    /// Something happened to the socket of a client's forwarded connection, or a
-    /// program connected to the agent socket.
-    pub fn handle_socket_event(&mut self, client: ClientId, stream: StreamId, event: SocketEvent) {
-        match (client, event) {
-            (AGENT_LISTENER, SocketEvent::Incoming(incoming)) => self.route_agent(incoming),
-            (AGENT_LISTENER, _) => {}
-            (client, event) => self.forward(client, Some((stream, event))),
-        }
-    }
-
-    /// A connection to the agent socket goes to the agent of the client active last
-    /// among those that forward theirs; with none, it is closed.
-    fn route_agent(&mut self, incoming: u64) {
-        let chosen = self
-            .clients
-            .iter_mut()
-            .filter(|(_, endpoint)| endpoint.offers_agent())
-            .max_by_key(|(_, endpoint)| endpoint.active_at);
-        let (client, actions) = match chosen {
-            Some((&id, endpoint)) => (id, endpoint.forward_agent(incoming)),
-            None => (AGENT_LISTENER, Vec::new()),
-        };
-        let adopted = actions
-            .iter()
-            .any(|action| matches!(action, SocketAction::Adopt { .. }));
-        for action in actions {
-            let stream = action.stream();
-            self.actions.push_back(Action::Socket {
-                client,
-                stream,
-                action,
-            });
-        }
-        if !adopted {
-            let action = SocketAction::Adopt {
-                stream: None,
-                incoming,
-            };
-            let stream = action.stream();
-            self.actions.push_back(Action::Socket {
-                client: AGENT_LISTENER,
-                stream,
-                action,
-            });
-        }
-    }
-
-    /// Moves a client's forwarded bytes, and queues what its sockets need.
-    fn forward(&mut self, client: ClientId, socket: Option<(StreamId, SocketEvent)>) {
-        let Some(endpoint) = self.clients.get_mut(&client) else {
-            return;
-        };
-        for action in endpoint.forward(socket) {
-            let stream = action.stream();
-            self.actions.push_back(Action::Socket {
-                client,
-                stream,
-                action,
-            });
-        }
     }
 
     /// Datagrams dropped so far because no connection has their id.
