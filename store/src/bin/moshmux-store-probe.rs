@@ -135,8 +135,14 @@ fn rss_kib() -> u64 {
 
 fn hold(dir: &Path) -> Result<(), String> {
     let _store = open(dir)?;
-    println!("open");
-    println!("rss {} KiB", rss_kib());
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "open")
+        .and_then(|()| stdout.flush())
+        .map_err(|e| e.to_string())?;
+    // A test that read "open" may have closed the pipe by now; the store stays held
+    // either way (println! would panic on the closed pipe).
+    let _ = writeln!(stdout, "rss {} KiB", rss_kib()).and_then(|()| stdout.flush());
+    drop(stdout);
     let mut line = String::new();
     while std::io::stdin()
         .lock()
