@@ -122,6 +122,20 @@ impl Link {
                 // The caller may have given up waiting; the roam stands anyway.
                 let _ = reply.send(result);
             }
+            Command::RoamTo(server, reply) => {
+                let loopback = match server {
+                    SocketAddr::V4(_) => std::net::IpAddr::from(std::net::Ipv4Addr::LOCALHOST),
+                    SocketAddr::V6(_) => std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+                };
+                let fresh = UdpSocket::bind(SocketAddr::new(loopback, 0)).await;
+                let result = fresh.and_then(|socket| {
+                    let addr = socket.local_addr()?;
+                    self.upstream = socket;
+                    self.server = server;
+                    Ok(addr)
+                });
+                let _ = reply.send(result);
+            }
             Command::Blackout { from, until } => self.blackouts.push((from, until)),
             Command::SetDirections(configs) => {
                 let (to_server, to_client) = *configs;

@@ -46,6 +46,7 @@ pub struct Netem {
 /// Requests from the handle to the link task, which alone owns the sockets and the queue.
 enum Command {
     Roam(oneshot::Sender<io::Result<SocketAddr>>),
+    RoamTo(SocketAddr, oneshot::Sender<io::Result<SocketAddr>>),
     Blackout { from: Instant, until: Instant },
     SetDirections(Box<(DirectionConfig, DirectionConfig)>),
     Record(usize),
@@ -96,6 +97,15 @@ impl Netem {
     pub async fn roam(&self) -> io::Result<SocketAddr> {
         let (reply, result) = oneshot::channel();
         self.send(Command::Roam(reply))?;
+        result.await.map_err(|_| stopped())?
+    }
+
+    /// Roams as [`Netem::roam`] does, onto a network where the server is `server` (another
+    /// of its addresses, of another family even): the fresh socket is on the loopback of
+    /// `server`'s family, so a roam from IPv4 to IPv6 is a move between families.
+    pub async fn roam_to(&self, server: SocketAddr) -> io::Result<SocketAddr> {
+        let (reply, result) = oneshot::channel();
+        self.send(Command::RoamTo(server, reply))?;
         result.await.map_err(|_| stopped())?
     }
 
