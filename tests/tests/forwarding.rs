@@ -192,10 +192,10 @@ impl Transfer {
 }
 
 /// A `-R` forward: the daemon listens, and each connection to it reaches the echo
-/// server on the client's side; 20 MB come back intact across a roam and a 10 s
+/// server on the client's side; 50 MB come back intact across a roam and a 30 s
 /// blackout at 200 ms RTT and 10 % loss.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_remote_forward_carries_20_mb_intact_across_a_roam_and_a_blackout() {
+async fn a_remote_forward_carries_50_mb_intact_across_a_roam_and_a_30_s_blackout() {
     let echo = echo_server().await;
     let link = lossy_link(22);
     let remote = free_port();
@@ -215,11 +215,11 @@ async fn a_remote_forward_carries_20_mb_intact_across_a_roam_and_a_blackout() {
             }
         }
     };
-    let transfer = Transfer::start(connection, 20 << 20);
+    let transfer = Transfer::start(connection, 50 << 20);
     tokio::time::sleep(Duration::from_secs(2)).await;
     netem.roam().await.unwrap();
-    netem.blackout(Duration::from_secs(10)).unwrap();
-    tokio::time::sleep(Duration::from_secs(11)).await;
+    netem.blackout(Duration::from_secs(30)).unwrap();
+    tokio::time::sleep(Duration::from_secs(31)).await;
     transfer.check().await;
     echo_time(&tmux, "after");
 }
