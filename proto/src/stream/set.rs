@@ -11,6 +11,10 @@ use super::recv::RecvStream;
 use super::send::SendStream;
 use super::{StreamEvent, StreamId, CONNECTION_WINDOW, MAX_STREAMS, STREAM_WINDOW};
 
+/// How far past the peer's next stream id a frame may name one: a peer opens its
+/// streams in order, and at most [`MAX_STREAMS`] are open at once.
+const MAX_OPEN_AHEAD: u64 = 4 * MAX_STREAMS as u64;
+
 #[derive(Debug)]
 struct Stream {
     send: SendStream,
@@ -240,23 +244,33 @@ impl Streams {
     }
 
     /// Opens the peer's streams up to `id` (a later one's data may come first).
-    fn open_peer_streams(&mut self, id: u64) {
+    /// `false` when `id` is further ahead than [`MAX_OPEN_AHEAD`]: only a broken peer
+    /// names such a stream, and opening every id below it would cost without bound.
+    fn open_peer_streams(&mut self, id: u64) -> bool {
+        if id >= self.next_peer.saturating_add(MAX_OPEN_AHEAD) {
+            self.refused_frames += 1;
+            return false;
+        }
         while self.next_peer <= id {
             let new = self.next_peer;
             self.next_peer += 2;
             if self.streams.len() >= MAX_STREAMS {
-                self.resetting.insert(new);
-                self.resets_due.insert(new);
+                // Refused; the peer is told, within a bound on what is remembered.
+                if self.resetting.len() < MAX_STREAMS {
+                    self.resetting.insert(new);
+                    self.resets_due.insert(new);
+                }
                 continue;
             }
             self.streams.insert(new, Self::new_stream());
             self.events.push_back(StreamEvent::Opened(StreamId(new)));
         }
+        true
     }
 
     fn on_data(&mut self, id: u64, offset: u64, fin: bool, bytes: &[u8]) {
-        if id % 2 != self.parity {
-            self.open_peer_streams(id);
+        if id % 2 != self.parity && !self.open_peer_streams(id) {
+            return;
         }
         // A stream that is gone (done, or reset) gets its late copies acknowledged only.
         let Some(stream) = self.streams.get_mut(&id) else {
@@ -280,8 +294,8 @@ impl Streams {
     }
 
     fn on_reset(&mut self, id: u64) {
-        if id % 2 != self.parity && id >= self.next_peer {
-            self.open_peer_streams(id);
+        if id % 2 != self.parity && id >= self.next_peer && !self.open_peer_streams(id) {
+            return;
         }
         if let Some(stream) = self.streams.remove(&id) {
             self.recv_consumed += stream.received - stream.read;

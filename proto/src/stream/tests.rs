@@ -305,3 +305,44 @@ fn a_transfer_does_not_hold_back_the_state_channel() {
         );
     }
 }
+
+/// A peer that names a stream far past the next one it may open (the fuzzer's find: a
+/// `Reset` of stream 50529027 from the server; here one from the client) is refused at once: nothing is opened for the ids below,
+/// and nothing is remembered for them.
+#[test]
+fn a_stream_id_far_ahead_is_refused_without_opening_the_ones_below() {
+    use super::frame::{self as frames, Frame};
+    let now = Instant::now();
+    let mut streams = super::Streams::new(true);
+    let mut payload = Vec::new();
+    frames::encode(&Frame::Reset { stream: 50_529_028 }, &mut payload);
+    let data = Frame::Data {
+        stream: 1 << 40,
+        offset: 0,
+        fin: false,
+        bytes: vec![1; 10],
+    };
+    frames::encode(&data, &mut payload);
+    streams.on_payload(now, 1, &payload).unwrap();
+    assert_eq!(streams.refused_frames, 2);
+    assert_eq!(streams.poll_event(), None);
+    // Within reach, the peer's streams open in order, the lower ones too.
+    let mut payload = Vec::new();
+    let data = Frame::Data {
+        stream: 4,
+        offset: 0,
+        fin: false,
+        bytes: vec![1; 10],
+    };
+    frames::encode(&data, &mut payload);
+    streams.on_payload(now, 2, &payload).unwrap();
+    let opened: Vec<_> = std::iter::from_fn(|| streams.poll_event()).collect();
+    assert_eq!(
+        opened[..3],
+        [
+            StreamEvent::Opened(StreamId(0)),
+            StreamEvent::Opened(StreamId(2)),
+            StreamEvent::Opened(StreamId(4))
+        ]
+    );
+}
