@@ -1,7 +1,7 @@
 //! One stream's receiving half: bytes that arrived in any order, held until the
 //! application reads them in order, within the window the peer was given.
 
-use std::collections::VecDeque;
+use std::collections::BTreeMap;
 
 use rangemap::RangeSet;
 
@@ -16,10 +16,11 @@ pub(crate) enum RecvError {
 
 #[derive(Debug)]
 pub(crate) struct RecvStream {
-    /// Offset of `buffer[0]`: the application has read everything below.
+    /// The application has read everything below this offset.
     read: u64,
-    /// Bytes from `read` on; holes (not yet received) are zeros that `received` excludes.
-    buffer: VecDeque<u8>,
+    /// The bytes received at or above `read`, by offset, never overlapping: memory
+    /// follows what arrived, however far into the window a byte lands.
+    chunks: BTreeMap<u64, Vec<u8>>,
     /// Received ranges at or above `read`.
     received: RangeSet<u64>,
     fin: Option<u64>,
@@ -33,7 +34,7 @@ impl RecvStream {
     pub(crate) fn new(window: u64) -> Self {
         RecvStream {
             read: 0,
-            buffer: VecDeque::new(),
+            chunks: BTreeMap::new(),
             received: RangeSet::new(),
             fin: None,
             window,
@@ -70,13 +71,9 @@ impl RecvStream {
             return Ok(0);
         }
         let fresh = self.fresh(offset, bytes.len() as u64);
-        let needed = (end - self.read) as usize;
-        if self.buffer.len() < needed {
-            self.buffer.resize(needed, 0);
-        }
-        let skip = (start - offset) as usize;
-        for (i, &byte) in bytes[skip..].iter().enumerate() {
-            self.buffer[(start - self.read) as usize + i] = byte;
+        for gap in self.received.gaps(&(start..end)) {
+            let piece = &bytes[(gap.start - offset) as usize..(gap.end - offset) as usize];
+            self.chunks.insert(gap.start, piece.to_vec());
         }
         self.received.insert(start..end);
         Ok(fresh)
@@ -106,11 +103,27 @@ impl RecvStream {
 
     /// Reads up to `max` in-order bytes into `out`; how many.
     pub(crate) fn read(&mut self, out: &mut Vec<u8>, max: usize) -> usize {
-        let count = self.readable().min(max);
-        out.extend(self.buffer.drain(..count));
+        let from = self.read;
+        let mut count = 0;
+        while count < max {
+            let Some(entry) = self.chunks.first_entry() else {
+                break;
+            };
+            if *entry.key() != self.read {
+                break;
+            }
+            let mut chunk = entry.remove();
+            let take = chunk.len().min(max - count);
+            out.extend_from_slice(&chunk[..take]);
+            if take < chunk.len() {
+                self.chunks
+                    .insert(self.read + take as u64, chunk.split_off(take));
+            }
+            self.read += take as u64;
+            count += take;
+        }
         if count > 0 {
-            self.received.remove(self.read..self.read + count as u64);
-            self.read += count as u64;
+            self.received.remove(from..self.read);
         }
         count
     }
@@ -165,6 +178,20 @@ mod tests {
         assert_eq!(stream.on_data(0, b"ab", true), Ok(2));
         assert_eq!(stream.on_data(1, b"bc", false), Err(RecvError::EndMoved));
         assert_eq!(stream.on_data(0, b"a", true), Err(RecvError::EndMoved));
+    }
+
+    /// One byte at the far end of the window costs one byte, not the window.
+    #[test]
+    fn memory_follows_the_bytes_received_not_their_offsets() {
+        let mut stream = RecvStream::new(1 << 20);
+        assert_eq!(stream.on_data((1 << 20) - 1, b"z", false), Ok(1));
+        assert_eq!(stream.chunks.values().map(Vec::len).sum::<usize>(), 1);
+        assert_eq!(stream.on_data(0, &[7; 10], false), Ok(10));
+        assert_eq!(stream.on_data(5, &[7; 10], false), Ok(5));
+        let mut out = Vec::new();
+        assert_eq!(stream.read(&mut out, 12), 12);
+        assert_eq!(stream.read(&mut out, 100), 3);
+        assert_eq!(out, [7; 15]);
     }
 
     #[test]
