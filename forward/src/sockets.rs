@@ -30,6 +30,27 @@ pub enum Socket {
     Unix(UnixStream),
 }
 
+/// Where a listener listens: a TCP address to bind (`-R`), or a Unix socket bound
+/// already (the agent's).
+enum ListenOn {
+    Tcp(IpAddr, u16),
+    Unix(UnixListener),
+}
+
+enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+impl Listener {
+    async fn accept(&self) -> std::io::Result<Socket> {
+        match self {
+            Listener::Tcp(listener) => listener.accept().await.map(|(s, _)| Socket::Tcp(s)),
+            Listener::Unix(listener) => listener.accept().await.map(|(s, _)| Socket::Unix(s)),
+        }
+    }
+}
+
 /// What a connection's task starts from.
 enum Target {
     Socket(Socket),
@@ -169,52 +190,40 @@ impl<K: Copy + Eq + Hash + Send + 'static> Sockets<K> {
     /// A `-R` listener: `Connected` once it listens (or `Refused`), then `Incoming` for
     /// each connection, until aborted.
     fn listen(&mut self, key: K, bind: IpAddr, port: u16) {
-        let events = self.events.clone();
-        let incoming = self.incoming_sender.clone();
-        let numbers = Arc::clone(&self.next_incoming);
-        let task = tokio::spawn(async move {
-            let listener = match TcpListener::bind((bind, port)).await {
-                Ok(listener) => listener,
-                Err(error) => {
-                    let why = format!("cannot listen on {bind} port {port}: {error}");
-                    let _ = events.send((key, SocketEvent::Refused(why))).await;
-                    return;
-                }
-            };
-            if events.send((key, SocketEvent::Connected)).await.is_err() {
-                return;
-            }
-            loop {
-                let accepted = listener
-                    .accept()
-                    .await
-                    .map(|(socket, _)| Socket::Tcp(socket));
-                if !announce(key, accepted, &numbers, &incoming, &events).await {
-                    return;
-                }
-            }
-        });
-        if let Some(old) = self.listeners.insert(key, task) {
-            old.abort();
-        }
+        self.spawn_listener(key, ListenOn::Tcp(bind, port));
     }
 
     /// A listener on a Unix socket the caller bound (the agent's): `Incoming` for each
     /// connection, until aborted.
     pub fn listen_unix(&mut self, key: K, listener: UnixListener) {
+        self.spawn_listener(key, ListenOn::Unix(listener));
+    }
+
+    fn spawn_listener(&mut self, key: K, on: ListenOn) {
         let events = self.events.clone();
         let incoming = self.incoming_sender.clone();
         let numbers = Arc::clone(&self.next_incoming);
         let task = tokio::spawn(async move {
-            loop {
-                let accepted = listener
-                    .accept()
-                    .await
-                    .map(|(socket, _)| Socket::Unix(socket));
-                if !announce(key, accepted, &numbers, &incoming, &events).await {
-                    return;
+            let listener = match on {
+                ListenOn::Unix(listener) => Listener::Unix(listener),
+                // A `-R` listener says whether it could bind, as a connection says
+                // whether it could connect.
+                ListenOn::Tcp(bind, port) => {
+                    let (listener, event) = match TcpListener::bind((bind, port)).await {
+                        Ok(listener) => (Some(Listener::Tcp(listener)), SocketEvent::Connected),
+                        Err(error) => {
+                            let why = format!("cannot listen on {bind} port {port}: {error}");
+                            (None, SocketEvent::Refused(why))
+                        }
+                    };
+                    let told = events.send((key, event)).await.is_ok();
+                    match listener {
+                        Some(listener) if told => listener,
+                        _ => return,
+                    }
                 }
-            }
+            };
+            while announce(key, listener.accept().await, &numbers, &incoming, &events).await {}
         });
         if let Some(old) = self.listeners.insert(key, task) {
             old.abort();

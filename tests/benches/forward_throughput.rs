@@ -21,7 +21,7 @@ use common::{
     shows_prompt, time_until,
 };
 use moshmux_tests::harness::Daemon;
-use moshmux_tests::netem::{DirectionConfig, LinkConfig};
+use moshmux_tests::netem::LinkConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -30,17 +30,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
 const KEY_TIMEOUT: Duration = Duration::from_secs(20);
 
 fn link(rtt_ms: u64, loss_percent: u64) -> LinkConfig {
-    let direction = DirectionConfig {
-        loss: loss_percent as f64 / 100.0,
-        delay: Duration::from_millis(rtt_ms / 2),
-        ..DirectionConfig::default()
-    };
-    LinkConfig {
-        to_server: direction.clone(),
-        to_client: direction,
-        seed: 31,
-        blackouts: Vec::new(),
-    }
+    LinkConfig::symmetric(
+        Duration::from_millis(rtt_ms / 2),
+        loss_percent as f64 / 100.0,
+        31,
+    )
 }
 
 /// A TCP server that reads one connection to its end; it tells when the last byte

@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use moshmux_tests::harness::{connect_client_with, status_line, Daemon, Tmux};
-use moshmux_tests::netem::{DirectionConfig, LinkConfig, Netem};
+use moshmux_tests::netem::{LinkConfig, Netem};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -45,17 +45,7 @@ fn pattern(len: usize) -> Vec<u8> {
 
 /// 200 ms round trip and 10 % loss each way, the link.
 fn lossy_link(seed: u64) -> LinkConfig {
-    let direction = DirectionConfig {
-        loss: 0.10,
-        delay: Duration::from_millis(100),
-        ..DirectionConfig::default()
-    };
-    LinkConfig {
-        to_server: direction.clone(),
-        to_client: direction,
-        seed,
-        blackouts: Vec::new(),
-    }
+    LinkConfig::symmetric(Duration::from_millis(100), 0.10, seed)
 }
 
 /// The client, through the emulator, with `-L forward`, showing its shell's prompt.
@@ -128,12 +118,7 @@ async fn a_forward_carries_50_mb_intact_across_a_roam_and_a_30_s_blackout() {
 async fn a_refused_forward_closes_the_connection_and_says_so_on_the_status_line() {
     let local = free_port();
     let nowhere = free_port();
-    let link = LinkConfig {
-        to_server: DirectionConfig::default(),
-        to_client: DirectionConfig::default(),
-        seed: 1,
-        blackouts: Vec::new(),
-    };
+    let link = LinkConfig::symmetric(Duration::ZERO, 0.0, 1);
     let (_daemon, _netem, tmux) = client(link, &format!("{local}:127.0.0.1:{nowhere}")).await;
     let mut connection = TcpStream::connect((Ipv4Addr::LOCALHOST, local))
         .await

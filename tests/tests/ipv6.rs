@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use moshmux_tests::harness::{status_line, workspace_binary, Daemon, Tmux};
-use moshmux_tests::netem::{DirectionConfig, LinkConfig, Netem};
+use moshmux_tests::netem::{LinkConfig, Netem};
 
 const COLS: u16 = 80;
 const ROWS: u16 = 24;
@@ -14,17 +14,7 @@ const WAIT: Duration = Duration::from_secs(20);
 
 /// 40 ms round trip and 5 % loss each way.
 fn link() -> LinkConfig {
-    let direction = DirectionConfig {
-        loss: 0.05,
-        delay: Duration::from_millis(20),
-        ..DirectionConfig::default()
-    };
-    LinkConfig {
-        to_server: direction.clone(),
-        to_client: direction,
-        seed: 6,
-        blackouts: Vec::new(),
-    }
+    LinkConfig::symmetric(Duration::from_millis(20), 0.05, 6)
 }
 
 /// `moshmux connect HOST PORT` in tmux with `key`, showing session `name`'s status line.

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use moshmux_tests::harness::{connect_client, status_line, Daemon, Tmux};
-use moshmux_tests::netem::{DirectionConfig, LinkConfig, Netem};
+use moshmux_tests::netem::{LinkConfig, Netem};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tokio::net::UdpSocket;
@@ -19,17 +19,7 @@ const WAIT: Duration = Duration::from_secs(30);
 const CLIENTS: [usize; 5] = [3, 3, 2, 2, 2];
 
 fn link(seed: u64) -> LinkConfig {
-    let direction = DirectionConfig {
-        loss: 0.05,
-        delay: Duration::from_millis(15),
-        ..DirectionConfig::default()
-    };
-    LinkConfig {
-        to_server: direction.clone(),
-        to_client: direction,
-        seed,
-        blackouts: Vec::new(),
-    }
+    LinkConfig::symmetric(Duration::from_millis(15), 0.05, seed)
 }
 
 struct Client {

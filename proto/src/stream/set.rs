@@ -432,6 +432,9 @@ impl Streams {
 
     /// Data frames from the streams in turn, while they fit.
     fn fill_data(&mut self, budget: usize, frames: &mut Vec<u8>, items: &mut Vec<Sent>) {
+        if self.streams.is_empty() {
+            return;
+        }
         let ids: Vec<u64> = self
             .streams
             .range(self.turn + 1..)
