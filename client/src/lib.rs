@@ -16,6 +16,7 @@ pub mod locale;
 pub mod mouse;
 pub mod native_scrollback;
 pub mod predict;
+pub mod program;
 pub mod render;
 pub mod scroll_view;
 pub mod server_command;

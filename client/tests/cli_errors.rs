@@ -3,12 +3,14 @@
 
 use std::process::{Command, Stdio};
 
+use moshmux_tests::harness::workspace_binary;
+
 const KEY: &str = "AAAAAAAAAAAAAAAAAAAAAA";
 
 /// Runs `moshmux` with only the given environment and no terminal; returns (exit code,
 /// stderr).
 fn moshmux(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_moshmux"))
+    let output = Command::new(workspace_binary("moshmux"))
         .args(args)
         .env_clear()
         .envs(env.iter().copied())
@@ -89,7 +91,7 @@ fn without_a_terminal_it_says_so() {
 
 #[test]
 fn help_names_the_prediction_modes() {
-    let output = Command::new(env!("CARGO_BIN_EXE_moshmux"))
+    let output = Command::new(workspace_binary("moshmux"))
         .args(["connect", "--help"])
         .output()
         .expect("the binary runs");

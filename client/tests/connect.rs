@@ -136,7 +136,8 @@ fn rect(x: u16, y: u16, cols: u16, rows: u16) -> Rect {
 /// `moshmux connect` to `port` in tmux; afterwards the shell prints the exit code and
 /// whether the terminal is back in canonical mode.
 fn client(cols: u16, rows: u16, port: u16, key: &SessionKey) -> Tmux {
-    let binary = env!("CARGO_BIN_EXE_moshmux");
+    let binary = moshmux_tests::harness::workspace_binary("moshmux");
+    let binary = binary.display();
     let command = format!(
         "{binary} connect 127.0.0.1 {port}; echo \"exit=$?\"; \
          stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon"

@@ -20,7 +20,7 @@ pub struct Generated {
 /// The two programs' command lines, as their `main`s parse them.
 pub fn programs() -> [clap::Command; 2] {
     [
-        moshmux::cli::Cli::command(),
+        moshmux_client::cli::Cli::command(),
         moshmux_server::cli::Cli::command(),
     ]
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use moshmux::config::ClientConfig;
+use moshmux_client::config::ClientConfig;
 use moshmux_server::config::ServerConfig;
 
 /// One private file, rewritten for each input; reading it goes through the same path as

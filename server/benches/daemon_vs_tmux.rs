@@ -4,7 +4,7 @@
 //!   of wall time and per second of the server's CPU time;
 //! - the daemon's resident memory (VmRSS) with 1, 10 and 100 idle `sh` panes.
 //!
-//! `cargo bench -p moshmux-server --bench daemon_vs_tmux`. Needs `tmux` on PATH.
+//! `cargo build --release -p moshmux && cargo bench -p moshmux-server --bench daemon_vs_tmux`. Needs `tmux` on PATH.
 
 mod common;
 

@@ -9,7 +9,7 @@
 //! - the time `capture-pane -p -S - -E ..` takes to print the oldest 1,000 lines
 //!   (median of 5, including the command's own start-up).
 //!
-//! `cargo bench -p moshmux-server --bench history_vs_tmux`. Needs `tmux` and `seq`.
+//! `cargo build --release -p moshmux && cargo bench -p moshmux-server --bench history_vs_tmux`. Needs `tmux` and `seq`.
 
 mod common;
 

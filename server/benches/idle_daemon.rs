@@ -3,7 +3,7 @@
 //! whose client attached and vanished without a word (a laptop closed), whose endpoints
 //! stay open. An idle daemon should cost next to nothing.
 //!
-//! `cargo bench -p moshmux-server --bench idle_daemon`; the window is
+//! `cargo build --release -p moshmux && cargo bench -p moshmux-server --bench idle_daemon`; the window is
 //! `MOSHMUX_IDLE_SECS` seconds (default 60).
 
 mod common;

@@ -23,6 +23,7 @@ mod output_stream;
 pub mod pane;
 pub mod pane_id;
 pub mod paths;
+pub mod program;
 pub mod pty;
 mod pty_io;
 mod ready;

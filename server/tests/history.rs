@@ -479,7 +479,7 @@ fn a_second_daemon_on_the_same_history_is_refused() {
     let base = Daemon::new();
     let state = base.dir().join("state");
     let command = |runtime: &str, args: &[&str]| {
-        let mut command = Command::new(common::BIN);
+        let mut command = Command::new(common::bin());
         command
             .args(args)
             .env_remove("MOSHMUX_DIR")

@@ -339,7 +339,7 @@ fn a_relative_runtime_directory_is_pinned_down() {
     let parent = server.dir().parent().unwrap();
     let name = server.dir().file_name().unwrap();
     let relative = |args: &[&str]| {
-        std::process::Command::new(common::BIN)
+        std::process::Command::new(common::bin())
             .args(args)
             .env("MOSHMUX_DIR", name)
             .current_dir(parent)
@@ -359,7 +359,7 @@ fn a_daemon_that_cannot_start_is_reported_with_its_reason() {
     let server = Daemon::new();
     // Too long for a Unix socket address (108 bytes), so the daemon cannot bind.
     let deep = server.dir().join("d".repeat(120));
-    let out = std::process::Command::new(common::BIN)
+    let out = std::process::Command::new(common::bin())
         .args(["new", "--bind", "127.0.0.1", "--", "sh"])
         .env("MOSHMUX_DIR", &deep)
         .output()

@@ -107,7 +107,7 @@ fn a_runtime_directory_owned_by_another_user_is_refused() {
         (PathBuf::from("/"), 0)
     };
     for args in [&["new", "--bind", "127.0.0.1", "--", "sh"][..], &["ls"]] {
-        let out = std::process::Command::new(common::BIN)
+        let out = std::process::Command::new(common::bin())
             .args(args)
             .env("MOSHMUX_DIR", &dir)
             .env("XDG_CONFIG_HOME", server.dir().join("config"))

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{become_nobody, running_as_root, socket_address, wait_until, Daemon, BIN, NOBODY};
+use common::{become_nobody, bin, running_as_root, socket_address, wait_until, Daemon, NOBODY};
 use moshmux_server::control::{write_reply, Connect, Reply};
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -125,7 +125,7 @@ fn a_daemon_of_another_user_behind_our_socket_is_neither_asked_nor_believed() {
 /// What the user's `moshmux-server ARGS` does with only the defaults to go by: no
 /// `MOSHMUX_DIR`, no `XDG_RUNTIME_DIR`, a home of its own.
 fn as_user(home: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
+    Command::new(bin())
         .args(args)
         .env_clear()
         .env("HOME", home)

@@ -17,14 +17,14 @@ pub mod sweep;
 mod terminal;
 
 pub use host::SERVER_IP;
-pub use moshmux::config::ClientConfig;
-pub use moshmux::core::{ClientAction, Exit};
+pub use moshmux_client::config::ClientConfig;
+pub use moshmux_client::core::{ClientAction, Exit};
 pub use moshmux_tests::netem::{Blackout, DirectionConfig, LinkConfig};
 pub use terminal::UserTerminal;
 
 use host::SimHost;
 use link::{InFlightQueue, Link, Send};
-use moshmux::core::ClientCore;
+use moshmux_client::core::ClientCore;
 use moshmux_proto::SessionKey;
 use moshmux_server::control::{self, PortChoice, Reply, Request};
 use moshmux_server::mux::{Answer, Mux, MuxConfig};

@@ -336,7 +336,7 @@ fn prediction_never_leaves_a_wrong_character_once_the_servers_screen_arrived() {
         let link = lossy_link(seed);
         let mut sim = Sim::new(seed);
         let config = ClientConfig {
-            predict: moshmux::cli::Predict::Always,
+            predict: moshmux_client::cli::Predict::Always,
             ..ClientConfig::default()
         };
         let client = attach(&mut sim, &link, config);

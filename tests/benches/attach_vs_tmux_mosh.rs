@@ -10,7 +10,7 @@
 //!   ssh), until the prompt.
 //!
 //! ```text
-//! cargo build --release -p moshmux-server -p moshmux
+//! cargo build --release -p moshmux
 //! cargo bench -p moshmux-tests --bench attach_vs_tmux_mosh
 //! ```
 //! `BENCH_RUNS=N` sets the starts per case (default 10). Needs tmux; the mosh case needs

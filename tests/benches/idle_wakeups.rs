@@ -6,7 +6,7 @@
 //! A laptop on battery pays for every wake-up, so idle should cost what mosh costs.
 //!
 //! ```text
-//! cargo build --release -p moshmux-server -p moshmux
+//! cargo build --release -p moshmux
 //! cargo bench -p moshmux-tests --bench idle_wakeups
 //! ```
 //! `MOSHMUX_IDLE_SECS=N` sets the window (default 60). Needs tmux and mosh.

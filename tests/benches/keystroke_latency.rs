@@ -3,7 +3,7 @@
 //! 200 ms RTT with 0, 10 and 30% loss each way.
 //!
 //! ```text
-//! cargo build --release -p moshmux-server -p moshmux
+//! cargo build --release -p moshmux
 //! cargo bench -p moshmux-tests --bench keystroke_latency
 //! ```
 //! A key's latency runs from `tmux send-keys` to the first `capture-pane` that shows it

@@ -6,7 +6,7 @@
 //! server's process tree and of the client, and their resident memory afterwards.
 //!
 //! ```text
-//! cargo build --release -p moshmux-server -p moshmux
+//! cargo build --release -p moshmux
 //! cargo bench -p moshmux-tests --bench remote_vs_mosh
 //! ```
 //! `BENCH_CELLS=200/30,0/0` picks cells (RTT ms / loss %; default all of 0 and 200 ms

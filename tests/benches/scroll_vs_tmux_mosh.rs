@@ -5,7 +5,7 @@
 //! 200 ms RTT with 30% loss each way.
 //!
 //! ```text
-//! cargo build --release -p moshmux-server -p moshmux
+//! cargo build --release -p moshmux
 //! cargo bench -p moshmux-tests --bench scroll_vs_tmux_mosh
 //! ```
 //! Both run `seq 1 3000` in an 80x24 terminal, open their scroll mode, go up a page

@@ -29,7 +29,7 @@ impl MoshmuxServer {
 
     /// The server binary of this build, aimed at this daemon's directory.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_moshmux-server"));
+        let mut command = Command::new(moshmux_tests::harness::workspace_binary("moshmux-server"));
         // Not the user's config file, which could change the daemon measured.
         command
             .args(args)

@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 
 pub use moshmux_tests::harness::Daemon;
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_moshmux-server");
+/// The `moshmux-server` program of this build (the `moshmux` package's binary).
+pub fn bin() -> std::path::PathBuf {
+    moshmux_tests::harness::workspace_binary("moshmux-server")
+}
 /// Generous: two cores are shared by many builds and tests.
 pub const DEADLINE: Duration = Duration::from_secs(20);
 

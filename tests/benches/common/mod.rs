@@ -27,9 +27,7 @@ pub fn release_binary(name: &str) -> PathBuf {
     match path {
         Some(path) if path.exists() => path,
         _ => {
-            eprintln!(
-                "{name} is not built: run `cargo build --release -p moshmux-server -p moshmux` first"
-            );
+            eprintln!("{name} is not built: run `cargo build --release -p moshmux` first");
             std::process::exit(1);
         }
     }

@@ -1,15 +1,19 @@
+//! The `moshmux-server` program: parses the command line, runs the daemon or sends one
+//! request to it and prints the reply. It lives in the library so that the `moshmux`
+//! package can carry both programs (its `src/bin`), which one `cargo install` needs.
+
+use crate::cli::{self, Cli, Command};
+use crate::config::ServerConfig;
+use crate::control::Reply;
+use crate::paths::RuntimePaths;
+use crate::{client, daemon, offline};
 use clap::error::ErrorKind;
 use clap::Parser;
 use moshmux_proto::SessionKey;
-use moshmux_server::cli::{self, Cli, Command};
-use moshmux_server::config::ServerConfig;
-use moshmux_server::control::Reply;
-use moshmux_server::paths::RuntimePaths;
-use moshmux_server::{client, daemon, offline};
 use std::io::Write;
 use std::process::ExitCode;
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     if let Err(problem) = moshmux_proto::crypto::check_cpu() {
         eprintln!("moshmux-server: {problem}");
         return ExitCode::FAILURE;
@@ -56,7 +60,7 @@ fn main() -> ExitCode {
         }
         config.under_flags(&mut cli.command);
         if let Command::New { environment, .. } = &cli.command {
-            for line in moshmux_server::locale::missing(environment) {
+            for line in crate::locale::missing(environment) {
                 eprintln!("{line}");
             }
         }

@@ -1,22 +1,26 @@
+//! The `moshmux` program: parses the command line and runs `connect`, `attach` or `ls`.
+//! It lives in the library so that the `moshmux` package can carry both programs (its
+//! `src/bin`), which one `cargo install` needs.
+
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
+use crate::attach::{self, AttachPlan};
+use crate::cli::{self, AttachArgs, Cli, Command, ConnectArgs, ForwardArgs, LsArgs};
+use crate::config::ClientConfig;
+use crate::locale;
+use crate::server_command::{Failure, ServerPlace};
+use crate::session::{self, Exit};
+use crate::terminal;
 use clap::error::ErrorKind;
 use clap::Parser;
-use moshmux::attach::{self, AttachPlan};
-use moshmux::cli::{self, AttachArgs, Cli, Command, ConnectArgs, ForwardArgs, LsArgs};
-use moshmux::config::ClientConfig;
-use moshmux::locale;
-use moshmux::server_command::{Failure, ServerPlace};
-use moshmux::session::{self, Exit};
-use moshmux::terminal;
 use moshmux_proto::SessionKey;
 
 const BAD_KEY: &str = "moshmux: MOSHMUX_KEY is missing or not a 22-character moshmux key; \
 use the key printed by `moshmux-server new`";
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     // Taken out of the environment first, before any thread exists: no thread, child or
     // crash report sees it afterwards.
     let key = take_key();
