@@ -17,7 +17,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 47] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 48] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -65,6 +65,7 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 47] = [
     ("}", "swap-pane -D"),
     ("C-o", "rotate-window"),
     ("M-o", "rotate-window -D"),
+    (":", "command-prompt"),
 ];
 
 /// The commands a binding can run, for messages and help.
@@ -74,7 +75,7 @@ confirm-before kill-window, rename-session (asks the name), \
 new-window, next-window, previous-window, last-window, last-pane, select-window -t N, rename-window (asks the \
 name), next-layout, previous-layout, select-layout even-horizontal|even-vertical|main-horizontal|main-vertical|tiled, \
 swap-pane -U|-D, rotate-window [-U|-D], \
-detach-client, copy-mode (the scroll view), send-prefix, or none (unbound)";
+detach-client, copy-mode (the scroll view), command-prompt, send-prefix, or none (unbound)";
 
 /// A key pressed after the prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +103,8 @@ pub enum Binding {
     RenameWindow,
     Detach,
     CopyMode,
+    /// Ask for a command line (tmux's `command-prompt`).
+    CommandPrompt,
     SendPrefix,
 }
 
@@ -276,6 +279,7 @@ pub fn parse_binding(text: &str) -> Result<Option<Binding>, String> {
         ["rename-window"] => Some(Binding::RenameWindow),
         ["detach-client"] => Some(Binding::Detach),
         ["copy-mode"] => Some(Binding::CopyMode),
+        ["command-prompt"] => Some(Binding::CommandPrompt),
         ["send-prefix"] => Some(Binding::SendPrefix),
         _ => return Err(format!("one of: {COMMANDS}")),
     };

@@ -78,6 +78,10 @@ pub enum MuxCommand {
     SwapPane(Step),
     /// Move every pane of the focused window one cell (prefix `C-o`, `M-o`).
     RotateWindow(Step),
+    /// A command line typed at the command prompt (prefix `:`), in the language of the
+    /// server's command line (`moshmux-server` without the program name), run for the
+    /// client's session; its output or error comes back as the state's `reply`.
+    CommandLine(Label),
 }
 
 /// Wire format: append only.
@@ -539,10 +543,11 @@ mod tests {
             MuxCommand::SelectLayout(LayoutChoice::Next),
             MuxCommand::SwapPane(crate::layouts::Step::Down),
             MuxCommand::RotateWindow(crate::layouts::Step::Up),
+            MuxCommand::CommandLine(Label::new("ls")),
         ];
         let expected = [
             "00", "01", "0202", "03", "04", "05", "06", "07", "08", "0905", "0a0177", "0b", "0c07",
-            "0d0005", "0e", "0f", "10", "110173", "120004", "1201", "1301", "1400",
+            "0d0005", "0e", "0f", "10", "110173", "120004", "1201", "1301", "1400", "15026c73",
         ];
         for (command, expected) in commands.into_iter().zip(expected) {
             match command {
@@ -566,7 +571,8 @@ mod tests {
                 | MuxCommand::RenameSession(_)
                 | MuxCommand::SelectLayout(_)
                 | MuxCommand::SwapPane(_)
-                | MuxCommand::RotateWindow(_) => {}
+                | MuxCommand::RotateWindow(_)
+                | MuxCommand::CommandLine(_) => {}
             }
             assert_eq!(hex(&codec::encode(&command)), expected, "{command:?}");
         }

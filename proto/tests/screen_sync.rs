@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use moshmux_proto::screen::{
-    CellStyle, ClipboardCopy, Color, HistoryLines, Modes, MouseEncoding, MouseMode, PaneScreen,
-    PaneView, Point, Rect, Row, SearchResult, UnderlineStyle, WindowInfo,
+    CellStyle, ClipboardCopy, Color, CommandReply, HistoryLines, Modes, MouseEncoding, MouseMode,
+    PaneScreen, PaneView, Point, Rect, Row, SearchResult, UnderlineStyle, WindowInfo,
 };
 use moshmux_proto::{codec, HostState, Label, SyncState};
 use proptest::prelude::*;
@@ -210,21 +210,33 @@ fn host_state() -> impl Strategy<Value = HostState> {
         prop::collection::btree_map(0u32..6, screen(), 0..4),
         labels(),
         history(),
-        search_result(),
-        clipboard(),
+        (search_result(), clipboard(), reply()),
     )
         .prop_map(
-            |((session, windows, panes), screens, notices, history, search, clipboard)| HostState {
-                session: Label::new(&session),
-                windows,
-                panes,
-                screens,
-                notices,
-                history,
-                search,
-                clipboard,
+            |((session, windows, panes), screens, notices, history, (search, clipboard, reply))| {
+                HostState {
+                    session: Label::new(&session),
+                    windows,
+                    panes,
+                    screens,
+                    notices,
+                    history,
+                    search,
+                    clipboard,
+                    reply,
+                }
             },
         )
+}
+
+fn reply() -> impl Strategy<Value = Option<CommandReply>> {
+    prop::option::of(
+        (any::<u32>(), ".{0,12}", any::<bool>()).prop_map(|(serial, text, error)| CommandReply {
+            serial,
+            text: Label::new(text.as_str()),
+            error,
+        }),
+    )
 }
 
 /// A change to a host state; `Index` picks one of the state's pane screens.

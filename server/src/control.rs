@@ -93,7 +93,7 @@ tagged_messages! {
         ListSessions(List) = "list-sessions",
         HasSession(MaybeTarget) = "has-session",
         RenameSession(RenameSession) = "rename-session",
-        KillSession(Target) = "kill-session",
+        KillSession(MaybeTarget) = "kill-session",
         KillServer(()) = "kill-server",
         NewWindow(NewWindow) = "new-window",
         KillWindow(MaybeTarget) = "kill-window",
@@ -274,7 +274,8 @@ pub struct NewWindow {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SplitWindow {
-    pub target: String,
+    /// `None`: the session used last.
+    pub target: Option<String>,
     /// Side by side (tmux `-h`) rather than one above the other (`-v`, the default).
     pub side_by_side: bool,
     /// The new pane's length (`-l N`, `-l N%`, `-p N`): cells, or percent of the split
@@ -348,20 +349,23 @@ pub struct RotateWindow {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RenameWindow {
-    pub target: String,
+    /// `None`: the session used last.
+    pub target: Option<String>,
     pub name: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResizeWindow {
-    pub target: String,
+    /// `None`: the session used last.
+    pub target: Option<String>,
     pub cols: u16,
     pub rows: u16,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SendKeys {
-    pub target: String,
+    /// `None`: the session used last.
+    pub target: Option<String>,
     /// Send every argument as text, never as a key name (tmux `-l`).
     pub literal: bool,
     pub keys: Vec<String>,
@@ -489,7 +493,7 @@ mod tests {
     fn requests_round_trip() {
         round_trip(Request::ListSessions(List::default()));
         round_trip(Request::SendKeys(SendKeys {
-            target: "work:1.0".into(),
+            target: Some("work:1.0".into()),
             literal: false,
             keys: vec!["echo hi".into(), "Enter".into()],
         }));

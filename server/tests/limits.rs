@@ -244,7 +244,7 @@ fn windows_larger_than_a_client_can_show_are_refused_in_one_line() {
         let reply = ask(
             &server,
             &Request::ResizeWindow(ResizeWindow {
-                target: target.clone(),
+                target: Some(target.clone()),
                 cols: 10_000,
                 rows: 10_000,
             }),
@@ -276,7 +276,7 @@ fn keys_a_pane_cannot_take_are_refused_not_dropped() {
         ask(
             &server,
             &Request::SendKeys(SendKeys {
-                target: "s".into(),
+                target: Some("s".into()),
                 literal: true,
                 keys: vec!["x".repeat(bytes)],
             }),

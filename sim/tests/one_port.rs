@@ -90,7 +90,7 @@ fn all_converged(sim: &mut Sim, clients: &[usize]) -> Result<(), String> {
 fn work_and_move(sim: &mut Sim, rng: &mut ChaCha8Rng, clients: &[usize], round: usize) {
     for s in 0..SESSIONS {
         let keys = Request::SendKeys(SendKeys {
-            target: format!("s{s}"),
+            target: Some(format!("s{s}")),
             keys: vec![format!("echo round-{round}-s{s}"), "Enter".into()],
             literal: false,
         });

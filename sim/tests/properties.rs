@@ -257,7 +257,7 @@ fn the_client_converges_to_the_servers_screen_after_any_blackout_and_roam() {
         sim.roam(client);
         let typed = format!("echo during-{seed}");
         let keys = Request::SendKeys(moshmux_server::control::SendKeys {
-            target: "work".into(),
+            target: Some("work".into()),
             keys: vec![typed, "Enter".into()],
             literal: false,
         });

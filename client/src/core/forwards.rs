@@ -1,17 +1,14 @@
 //! The core's side of `-L` and `-R`: each connection the event loop accepts on a `-L`
 //! port becomes a stream of the session (`moshmux_forward::Pump`), each `-R` forward a
 //! stream the daemon listens for, and what the far end says of them (a refusal) shows on
-//! the status line for a while.
+//! the status line for a while (`message.rs`).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use moshmux_forward::{ForwardSpec, SocketAction, SocketEvent};
 use moshmux_proto::StreamId;
 
 use super::ClientCore;
-
-/// How long a forward's notice stays on the status line.
-const NOTICE_FOR: Duration = Duration::from_secs(10);
 
 impl ClientCore {
     /// A connection accepted on a forwarded port, to be carried to `host:port` from the
@@ -23,7 +20,7 @@ impl ClientCore {
         }
         let stream = self.forwards.connect(self.connection.streams(), host, port);
         if stream.is_none() {
-            self.note_forward(
+            self.show_message(
                 format!("forward to {host}:{port}: too many connections"),
                 now,
             );
@@ -45,7 +42,7 @@ impl ClientCore {
             .listen(streams, listen, &spec.host, spec.host_port)
             .is_none()
         {
-            self.note_forward(
+            self.show_message(
                 format!("forward of server port {}: too many streams", spec.port),
                 now,
             );
@@ -64,7 +61,7 @@ impl ClientCore {
             .offer_agent(self.connection.streams(), path)
             .is_none()
         {
-            self.note_forward("agent forwarding: too many streams".to_owned(), now);
+            self.show_message("agent forwarding: too many streams".to_owned(), now);
         }
         self.pump_forwards(now);
         self.end(now);
@@ -96,23 +93,7 @@ impl ClientCore {
             self.socket_actions.push_back((action.stream(), action));
         }
         while let Some(notice) = self.forwards.poll_notice() {
-            self.note_forward(notice, now);
+            self.show_message(notice, now);
         }
-    }
-
-    fn note_forward(&mut self, notice: String, now: Instant) {
-        self.forward_notice = Some((notice, now + NOTICE_FOR));
-        self.dirty = true;
-    }
-
-    /// The forward notice still to show, if any.
-    pub(super) fn forward_notice(&self) -> Option<String> {
-        let (notice, until) = self.forward_notice.as_ref()?;
-        (self.now < *until).then(|| notice.clone())
-    }
-
-    /// When the forward notice goes.
-    pub(super) fn forward_notice_deadline(&self) -> Option<Instant> {
-        self.forward_notice.as_ref().map(|(_, until)| *until)
     }
 }

@@ -11,6 +11,8 @@
 
 mod forwards;
 mod link;
+mod message;
+mod prompt;
 #[cfg(test)]
 mod tests;
 mod view;
@@ -116,7 +118,10 @@ pub struct ClientCore {
     /// latest notice about them with when it goes (`forwards.rs`).
     forwards: Pump,
     socket_actions: VecDeque<(StreamId, SocketAction)>,
-    forward_notice: Option<(String, Instant)>,
+    /// The status line's message and when it goes (`message.rs`).
+    message: Option<(String, Instant)>,
+    /// The serial of the server's newest answer shown.
+    reply_serial: Option<u32>,
 }
 
 impl ClientCore {
@@ -160,7 +165,8 @@ impl ClientCore {
             actions: VecDeque::new(),
             forwards: Pump::client(),
             socket_actions: VecDeque::new(),
-            forward_notice: None,
+            message: None,
+            reply_serial: None,
             view,
         };
         let resize = core.resize_event();
@@ -295,8 +301,7 @@ impl ClientCore {
             self.tokenizer.poll_timeout(),
             Some(self.link.poll_timeout(heard, self.now)),
             ending,
-            self.forward_notice_deadline()
-                .filter(|&until| until > self.now),
+            self.message_deadline().filter(|&until| until > self.now),
         ]
         .into_iter()
         .flatten()
@@ -342,6 +347,7 @@ impl ClientCore {
         }
         self.taken_num = self.connection.remote_state_num();
         let host = self.connection.take_remote_update();
+        self.take_reply(host.reply.as_ref(), now);
         self.view.follow_server(host, acked, srtt, now);
         self.tokenizer.set_utf8_mouse(self.view.utf8_mouse());
         self.draw();
@@ -375,6 +381,9 @@ impl ClientCore {
                 }
                 continue;
             }
+            if !matches!(token.kind, Kind::Mouse(_)) {
+                self.dismiss_message();
+            }
             if let Some(copied) = self.view.feed_scroll(&token) {
                 self.output.push_back(copied);
                 continue;
@@ -395,6 +404,7 @@ impl ClientCore {
                 self.view.open_scroll(Entry::Bottom);
             }
             Action::Command(command) => self.command(command, now),
+            Action::CommandLine(line) => self.command_line(&line, now),
             Action::Quit => self.finish(Exit::Quit),
             Action::Detach => {
                 self.command(MuxCommand::Detach, now);
@@ -521,7 +531,7 @@ impl ClientCore {
         let notice = self
             .link
             .notice(self.connection.last_heard(), self.now)
-            .or_else(|| self.forward_notice());
+            .or_else(|| self.message());
         let bytes = self.view.draw(notice);
         if !bytes.is_empty() {
             self.output.push_back(bytes);

@@ -13,7 +13,7 @@ use super::history::{self, SearchResult};
 use super::pane::{Modes, PaneScreen, Point};
 use super::row::Row;
 use super::scroll::{apply_shift, best_shift, Shift};
-use super::{HostState, PaneView, ScreenError, WindowInfo};
+use super::{CommandReply, HostState, PaneView, ScreenError, WindowInfo};
 use crate::codec;
 use crate::label::Label;
 use crate::state::{DiffError, SyncState};
@@ -36,6 +36,7 @@ pub(super) enum HostChange {
     History(u32, u64, Vec<Arc<Row>>),
     Search(Option<SearchResult>),
     Clipboard(Option<Arc<ClipboardCopy>>),
+    Reply(Option<CommandReply>),
 }
 
 /// One change to a pane screen of unchanged size, applied in order. Wire format: append
@@ -100,6 +101,9 @@ impl SyncState for HostState {
         if self.clipboard != old.clipboard {
             changes.push(HostChange::Clipboard(self.clipboard.clone()));
         }
+        if self.reply != old.reply {
+            changes.push(HostChange::Reply(self.reply.clone()));
+        }
         codec::encode(&changes)
     }
 
@@ -149,6 +153,7 @@ impl HostState {
             }
             HostChange::Search(result) => self.search = result,
             HostChange::Clipboard(copy) => self.clipboard = copy,
+            HostChange::Reply(reply) => self.reply = reply,
         }
         Ok(())
     }
@@ -286,6 +291,14 @@ mod tests {
                 HostChange::Clipboard(ClipboardCopy::new(2, "c", b"x".to_vec()).map(Arc::new)),
                 "0a 01 02 0163 0178",
             ),
+            (
+                HostChange::Reply(Some(CommandReply {
+                    serial: 3,
+                    text: Label::new("r"),
+                    error: true,
+                })),
+                "0b 01 03 0172 01",
+            ),
         ];
         for (change, expected) in changes {
             match change {
@@ -299,7 +312,8 @@ mod tests {
                 | HostChange::DropHistory(..)
                 | HostChange::History(..)
                 | HostChange::Search(_)
-                | HostChange::Clipboard(_) => {}
+                | HostChange::Clipboard(_)
+                | HostChange::Reply(_) => {}
             }
             assert_eq!(
                 hex(&codec::encode(&change)),

@@ -52,6 +52,20 @@ pub struct HostState {
     pub search: Option<SearchResult>,
     /// The newest copy a program of the session made with OSC 52 (`clipboard.rs`).
     pub clipboard: Option<Arc<ClipboardCopy>>,
+    /// What the server said to this client's newest command (a prompt's command line, or
+    /// a key's command that failed), to show on its status line for a while.
+    pub reply: Option<CommandReply>,
+}
+
+/// One answer to a client's command. Part of the state rather than an event, so it
+/// survives loss like everything else the state carries; `serial` tells a new answer
+/// from one already shown, even when the text is the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandReply {
+    pub serial: u32,
+    pub text: Label,
+    /// An error rather than a command's output.
+    pub error: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -190,9 +190,9 @@ pub enum Command {
     },
     /// End a session and every program in it.
     KillSession {
-        /// The session to end.
+        /// The session to end (default: the session used last).
         #[arg(short = 't', value_name = "NAME")]
-        target: String,
+        target: Option<String>,
     },
     /// End every session and stop the daemon.
     KillServer,
@@ -247,9 +247,10 @@ pub enum Command {
         /// The new pane's share of the target pane, in percent (as -l N%).
         #[arg(short = 'p', value_name = "PCT", value_parser = clap::value_parser!(u16).range(1..=99), conflicts_with = "size")]
         percent: Option<u16>,
-        /// The pane to split (session[:window[.pane]] or %ID).
+        /// The pane to split (session[:window[.pane]] or %ID; default: the active pane
+        /// of the session used last).
         #[arg(short = 't', value_name = "TARGET")]
-        target: String,
+        target: Option<String>,
         /// Program to run in the new pane (default: your shell).
         #[arg(last = true, value_name = "COMMAND")]
         command: Vec<String>,
@@ -433,9 +434,10 @@ pub enum Command {
     /// Name a window (it is otherwise named after its active pane's command).
     #[command(visible_alias = "renamew")]
     RenameWindow {
-        /// The window to name (session[:window]).
+        /// The window to name (session[:window]; default: the session used last's active
+        /// window).
         #[arg(short = 't', value_name = "TARGET")]
-        target: String,
+        target: Option<String>,
         /// The new name.
         name: String,
     },
@@ -444,9 +446,10 @@ pub enum Command {
     /// here a window's cells are held in full).
     #[command(visible_alias = "resizew")]
     ResizeWindow {
-        /// The window to resize (session[:window]).
+        /// The window to resize (session[:window]; default: the session used last's
+        /// active window).
         #[arg(short = 't', value_name = "TARGET")]
-        target: String,
+        target: Option<String>,
         /// The new width in columns.
         #[arg(short = 'x', value_name = "COLS", value_parser = cells(MAX_COLS))]
         cols: u16,
@@ -488,9 +491,9 @@ pub enum Command {
     /// Type into a pane: each KEY is a key name (Enter, C-c, Up, F1, ...) or literal text.
     #[command(visible_alias = "send")]
     SendKeys {
-        /// The pane to type into.
+        /// The pane to type into (default: the active pane of the session used last).
         #[arg(short = 't', value_name = "TARGET")]
-        target: String,
+        target: Option<String>,
         /// Send every KEY as literal text.
         #[arg(short = 'l')]
         literal: bool,

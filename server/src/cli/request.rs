@@ -107,7 +107,7 @@ impl Command {
             Command::DisplayMessage { target, format, .. } => {
                 Request::DisplayMessage(control::DisplayMessage { target, format })
             }
-            Command::KillSession { target: t } => Request::KillSession(target(t)),
+            Command::KillSession { target: t } => Request::KillSession(control::MaybeTarget(t)),
             Command::KillServer => Request::KillServer(()),
             Command::NewWindow {
                 target,

@@ -33,7 +33,7 @@ fn split_window_takes_tmux_flags() {
     assert_eq!(
         request,
         Request::SplitWindow(control::SplitWindow {
-            target: "0:1.2".into(),
+            target: Some("0:1.2".into()),
             side_by_side: true,
             size: Some(control::Length::Percent(30)),
             cwd: None,

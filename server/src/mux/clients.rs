@@ -17,8 +17,9 @@ use super::ListenerId;
 use crate::link_log::LinkLog;
 use crate::pane_id::{SessionId, Size};
 use moshmux_forward::{Pump, SocketAction, SocketEvent};
+use moshmux_proto::screen::CommandReply;
 use moshmux_proto::{
-    Connection, ConnectionId, HostState, IdEvent, SessionKey, StreamId, Transmit, UserStream,
+    Connection, ConnectionId, HostState, IdEvent, Label, SessionKey, StreamId, Transmit, UserStream,
 };
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -101,6 +102,8 @@ pub struct ClientEndpoint {
     /// The client's forwards (`-L`, `-R`): its streams, and the sockets and listeners the
     /// daemon holds for them.
     forwards: Pump,
+    /// The answer to the client's newest command, added to every state it is sent.
+    reply: Option<CommandReply>,
 }
 
 impl ClientEndpoint {
@@ -124,6 +127,7 @@ impl ClientEndpoint {
             phase: Phase::Attached,
             log: LinkLog::default(),
             forwards: Pump::server(),
+            reply: None,
         }
     }
 
@@ -219,9 +223,35 @@ impl ClientEndpoint {
 
     /// Hands the client a new state, unless it has that one already or is leaving.
     pub fn publish(&mut self, state: &HostState, now: Instant) {
-        if self.phase == Phase::Attached && self.connection.local_state() != state {
+        if self.phase != Phase::Attached {
+            return;
+        }
+        let own;
+        let state = if state.reply == self.reply {
+            state
+        } else {
+            own = HostState {
+                reply: self.reply.clone(),
+                ..state.clone()
+            };
+            &own
+        };
+        if self.connection.local_state() != state {
             self.connection.set_local_state(state.clone(), now);
         }
+    }
+
+    /// Answers the client's newest command; the next state it is sent carries it.
+    pub fn set_reply(&mut self, text: Label, error: bool) {
+        let serial = self
+            .reply
+            .as_ref()
+            .map_or(0, |reply| reply.serial.wrapping_add(1));
+        self.reply = Some(CommandReply {
+            serial,
+            text,
+            error,
+        });
     }
 
     /// The state last handed to the client, to compose the next one from.

@@ -129,7 +129,7 @@ impl Mux {
                 .resolve_or_recent(t.0.as_deref())
                 .map(|_| String::new()),
             Request::RenameSession(rename) => self.rename_session(rename),
-            Request::KillSession(t) => self.kill_session(&t.0, now),
+            Request::KillSession(t) => self.kill_session(t.0.as_deref(), now),
             Request::KillServer(()) => {
                 self.shutdown();
                 return Answer::Reply(Reply::Ok(String::new()));
@@ -313,8 +313,8 @@ impl Mux {
         Ok(String::new())
     }
 
-    fn kill_session(&mut self, target: &str, now: Instant) -> Outcome {
-        let location = self.resolve(target)?;
+    fn kill_session(&mut self, target: Option<&str>, now: Instant) -> Outcome {
+        let location = self.resolve_or_recent(target)?;
         let Some(session) = self.sessions.remove(&location.session) else {
             return Ok(String::new());
         };
@@ -368,7 +368,7 @@ impl Mux {
         split: control::SplitWindow,
         host: &mut dyn Host,
     ) -> Outcome {
-        let location = self.resolve(&split.target)?;
+        let location = self.resolve_or_recent(split.target.as_deref())?;
         let orientation = if split.side_by_side {
             Orientation::SideBySide
         } else {
@@ -435,7 +435,7 @@ impl Mux {
         if !is_window_name(&rename.name) {
             return Err(CommandError::BadWindowName(rename.name));
         }
-        let location = self.resolve(&rename.target)?;
+        let location = self.resolve_or_recent(rename.target.as_deref())?;
         if let Some(window) = self.window_mut(location.session, location.window) {
             window.rename(rename.name);
         }
@@ -449,7 +449,7 @@ impl Mux {
                 rows: resize.rows,
             });
         }
-        let location = self.resolve(&resize.target)?;
+        let location = self.resolve_or_recent(resize.target.as_deref())?;
         if let Some(window) = self.window_mut(location.session, location.window) {
             window.resize(Size {
                 rows: resize.rows,
@@ -461,7 +461,7 @@ impl Mux {
     }
 
     fn send_keys(&mut self, send: control::SendKeys, host: &dyn Host) -> Outcome {
-        let location = self.resolve(&send.target)?;
+        let location = self.resolve_or_recent(send.target.as_deref())?;
         let Some(pane) = self.panes.get(&location.pane) else {
             return Ok(String::new());
         };

@@ -129,14 +129,19 @@ impl Mux {
                         });
                     }
                 }
+                UserEvent::Command(MuxCommand::CommandLine(line)) => {
+                    self.run_command_line(id, line.as_str(), now, host);
+                }
                 event => {
                     let name = self.sessions.get(&session).map(|s| s.name.clone());
                     let outcome = match name {
                         Some(name) => self.user_event(&name, event, now, host),
                         None => Ok(()),
                     };
+                    // Shown on the client's status line, as tmux shows a key's error.
                     if let Err(error) = outcome {
                         tracing::debug!(client = id.0, %error, "client command failed");
+                        self.reply_to(id, &error.to_string(), true);
                     }
                 }
             }
@@ -268,7 +273,7 @@ impl Mux {
     ) -> Result<(), CommandError> {
         let target = session.to_string();
         let split = |side_by_side| control::SplitWindow {
-            target: target.clone(),
+            target: Some(target.clone()),
             side_by_side,
             size: None,
             cwd: None,
@@ -327,7 +332,7 @@ impl Mux {
             }
             MuxCommand::RenameWindow(name) => self
                 .rename_window(control::RenameWindow {
-                    target,
+                    target: Some(target),
                     name: name.to_string(),
                 })
                 .map(drop),
@@ -366,8 +371,8 @@ impl Mux {
                     choice: *choice,
                 })
                 .map(drop),
-            // Handled by the caller, which owns the link.
-            MuxCommand::Detach => Ok(()),
+            // Both are handled by the caller, which knows the client (`user_input`).
+            MuxCommand::Detach | MuxCommand::CommandLine(_) => Ok(()),
             MuxCommand::SelectPaneById(pane) => {
                 // Only a pane of the window shown: an id names any pane of the daemon.
                 let location = self.resolve(session)?;

@@ -22,6 +22,7 @@ mod input;
 mod listeners;
 mod listing;
 mod panes;
+mod prompt;
 mod publish;
 mod reclaim;
 mod resolve;
@@ -213,6 +214,9 @@ pub struct Mux {
     actions: VecDeque<Action>,
     /// Set by `kill-server`, or when the last session and endpoint are gone.
     stopping: bool,
+    /// The calendar time of the newest control request and its `now`: the calendar time
+    /// a prompt's command runs at, read off the monotonic clock (`wall_clock`).
+    wall_anchor: Option<(Instant, SystemTime)>,
 }
 
 impl Mux {
@@ -246,6 +250,7 @@ impl Mux {
             screens_due: None,
             actions: VecDeque::new(),
             stopping: false,
+            wall_anchor: None,
         }
     }
 
@@ -257,9 +262,19 @@ impl Mux {
         request: Request,
         host: &mut dyn Host,
     ) -> Answer {
+        self.wall_anchor = Some((now, wall));
         let answer = self.request(now, wall, request, host);
         self.after_input(now);
         answer
+    }
+
+    /// The calendar time at `now`, from the newest control request's (a client exists
+    /// only after `new`, a request); the epoch before any.
+    fn wall_clock(&self, now: Instant) -> SystemTime {
+        match self.wall_anchor {
+            Some((then, wall)) => wall + now.saturating_duration_since(then),
+            None => SystemTime::UNIX_EPOCH,
+        }
     }
 
     /// Output a pane's program wrote.

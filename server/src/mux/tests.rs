@@ -4,7 +4,7 @@
 //! these are the small cases of endpoint lifetimes.
 
 use super::*;
-use crate::control::{NewClient, NewSession, Target};
+use crate::control::{MaybeTarget, NewClient, NewSession};
 use moshmux_proto::{Connection, HostState, UserEvent, UserStream};
 use std::net::Ipv4Addr;
 use std::time::Duration;
@@ -277,7 +277,7 @@ fn an_ended_session_closes_its_endpoint_once_the_client_has_the_last_state() {
     let mut fixture = Fixture::new();
     let client = fixture.attach("work");
     fixture.run(Duration::from_secs(1), None);
-    let kill = Request::KillSession(Target("work".into()));
+    let kill = Request::KillSession(MaybeTarget(Some("work".into())));
     let reply =
         fixture
             .mux
