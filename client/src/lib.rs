@@ -12,6 +12,7 @@ pub mod frame;
 pub mod input;
 pub mod install;
 pub mod key_table;
+pub mod local_listeners;
 pub mod locale;
 pub mod mouse;
 pub mod native_scrollback;

@@ -8,16 +8,15 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use moshmux_forward::sockets::Sockets;
-use moshmux_forward::ForwardSpec;
 use moshmux_proto::alarm::Alarm;
 use moshmux_proto::{SessionKey, StreamId};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::net::UdpSocket;
 use tokio::signal::unix::{signal, Signal, SignalKind};
-use tokio::sync::mpsc;
 
 use crate::cli::ForwardArgs;
 use crate::config::ClientConfig;
 use crate::core::{ClientAction, ClientCore};
+use crate::local_listeners::LocalListeners;
 use crate::terminal::{self, RawMode};
 
 pub use crate::core::Exit;
@@ -45,7 +44,13 @@ pub async fn run(
     };
     let fail = |what: &str, error: io::Error| format!("moshmux: {what}: {error}");
     // Before the terminal is taken, so a port in use is one line the user can read.
-    let mut accepted = listen(&forwards).await?;
+    let (mut listeners, mut accepted) = LocalListeners::new();
+    for forward in &forwards {
+        listeners
+            .add(forward.clone())
+            .await
+            .map_err(|error| format!("moshmux: {error}"))?;
+    }
     let (mut sockets, mut socket_events) = Sockets::<StreamId>::new();
     // Registered first: from here on these signals no longer kill us before we restore.
     let mut signals = Signals::new().map_err(|e| fail("cannot handle signals", e))?;
@@ -72,6 +77,7 @@ pub async fn run(
             u64::try_from(since.as_micros()).unwrap_or(u64::MAX)
         });
     let mut core = ClientCore::new(&key, server, config, size, Instant::now(), clock_micros);
+    core.local_forwards_listening(forwards);
     for spec in &remote_forwards {
         core.open_remote_forward(Instant::now(), spec);
     }
@@ -107,6 +113,11 @@ pub async fn run(
                 ClientAction::Probe => {
                     let _ = probe.send(&[]).await;
                 }
+                ClientAction::Listen(forward) => {
+                    let listening = listeners.add(forward.clone()).await;
+                    core.handle_listening(Instant::now(), forward, listening);
+                }
+                ClientAction::StopListening { bind, port } => listeners.remove(bind, port),
             }
         }
         while let Some((stream, action)) = core.poll_socket_action() {
@@ -130,8 +141,7 @@ pub async fn run(
                 }
             }
             () = alarm.wait_until(deadline) => core.handle_timeout(Instant::now()),
-            Some((index, connection)) = accepted.recv() => {
-                let forward: &ForwardSpec = &forwards[index];
+            Some((forward, connection)) = accepted.recv() => {
                 let now = Instant::now();
                 if let Some(stream) = core.open_forward(now, &forward.host, forward.host_port) {
                     sockets.adopt(stream, connection);
@@ -155,38 +165,6 @@ pub async fn run(
     }
     drop(raw);
     Ok(exit)
-}
-
-/// Listens on each `-L` port; the connections accepted, with the index of their forward.
-async fn listen(forwards: &[ForwardSpec]) -> Result<mpsc::Receiver<(usize, TcpStream)>, String> {
-    let (accepted, receiver) = mpsc::channel(16);
-    for (index, forward) in forwards.iter().enumerate() {
-        let listener = TcpListener::bind((forward.bind, forward.port))
-            .await
-            .map_err(|error| {
-                format!(
-                    "moshmux: cannot listen on {} port {} for -L {}:{}: {error}",
-                    forward.bind, forward.port, forward.host, forward.host_port
-                )
-            })?;
-        let accepted = accepted.clone();
-        tokio::spawn(async move {
-            loop {
-                match listener.accept().await {
-                    Ok((connection, _)) => {
-                        let _ = connection.set_nodelay(true);
-                        if accepted.send((index, connection)).await.is_err() {
-                            return;
-                        }
-                    }
-                    // Out of descriptors, or a connection reset before it was taken:
-                    // the listener itself still works.
-                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
-                }
-            }
-        });
-    }
-    Ok(receiver)
 }
 
 /// Errors a UDP socket may report for an earlier datagram (an ICMP answer), after which

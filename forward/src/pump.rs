@@ -230,6 +230,16 @@ impl Pump {
         stream
     }
 
+    /// Ends the forward or connection on `stream` from this side: the peer sees the
+    /// stream reset (a `-R` forward's listener at the server closes), and its socket
+    /// here, if any, closes.
+    pub fn stop(&mut self, streams: &mut Streams, stream: StreamId) {
+        if self.pipes.remove(&stream).is_some() {
+            streams.reset(stream);
+            self.actions.push_back(SocketAction::Abort { stream });
+        }
+    }
+
     /// Offers the agent at `path` (`-A`): the daemon's agent socket reaches it while
     /// this client is the one active last among those that offer theirs.
     pub fn offer_agent(&mut self, streams: &mut Streams, path: PathBuf) -> Option<StreamId> {

@@ -457,6 +457,8 @@ impl Sim {
                         // The server's port always answers or stays silent here.
                         ClientAction::Probe => {}
                         ClientAction::Exit(exit) => client.exit = Some(exit),
+                        // The simulated users type no `forward` at the prompt.
+                        ClientAction::Listen(_) | ClientAction::StopListening { .. } => {}
                     }
                 }
             }

@@ -1,8 +1,11 @@
 //! The command prompt (prefix `:`), as a tmux user types it: a line in the language of
 //! `moshmux-server`'s command line runs for the client's session, its answer or error
-//! shows on the status line, and a key dismisses it.
+//! shows on the status line, and a key dismisses it. `forward` adds, lists and removes
+//! the client's forwards while it runs.
 
-use std::time::Duration;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::time::{Duration, Instant};
 
 use moshmux_tests::harness::{Attached, Tmux};
 
@@ -22,13 +25,18 @@ fn status_line(screen: &str) -> &str {
     screen.lines().last().unwrap_or_default()
 }
 
+/// Waits for the status line to show `text`; the screen then.
+fn expect_status(tmux: &Tmux, what: &str, text: impl AsRef<str>) -> String {
+    tmux.expect(what, WAIT, |s| status_line(s).contains(text.as_ref()))
+}
+
 #[test]
 fn a_command_line_at_the_prompt_runs_for_the_session_and_answers_on_the_status_line() {
     let attached = Attached::new("", 80, 24);
     let (tmux, daemon) = (&attached.tmux, &attached.daemon);
 
     run_at_prompt(tmux, "split-window -h");
-    let deadline = std::time::Instant::now() + WAIT;
+    let deadline = Instant::now() + WAIT;
     while daemon.panes("s").len() != 2 {
         assert!(
             std::time::Instant::now() < deadline,
@@ -42,9 +50,7 @@ fn a_command_line_at_the_prompt_runs_for_the_session_and_answers_on_the_status_l
         tmux,
         "display-message -p 'at #{session_name}:#{window_panes}'",
     );
-    tmux.expect("the command's output", WAIT, |s| {
-        status_line(s).contains("at s:2")
-    });
+    expect_status(tmux, "the command's output", "at s:2");
     // Any key ends the message (and does what it does: here a new shell prompt).
     tmux.send_keys(&["Enter"]);
     tmux.expect("the message gone", WAIT, |s| {
@@ -53,22 +59,16 @@ fn a_command_line_at_the_prompt_runs_for_the_session_and_answers_on_the_status_l
 
     // A mistake is one line that says what the command takes; nothing runs.
     run_at_prompt(tmux, "split-window --sideways");
-    let error = tmux.expect("the usage error", WAIT, |s| {
-        status_line(s).contains("--sideways")
-    });
+    let error = expect_status(tmux, "the usage error", "--sideways");
     assert!(
         status_line(&error).contains("split-window takes"),
         "{error}"
     );
     run_at_prompt(tmux, "no-such-command");
-    tmux.expect("the unknown command", WAIT, |s| {
-        status_line(s).contains("no-such-command")
-    });
+    expect_status(tmux, "the unknown command", "no-such-command");
     // Commands that start a session belong to a shell.
     run_at_prompt(tmux, "new-session -d -s other");
-    tmux.expect("the refusal", WAIT, |s| {
-        status_line(s).contains("run it from a shell")
-    });
+    expect_status(tmux, "the refusal", "run it from a shell");
     assert!(
         !daemon.sessions().contains("other:"),
         "{}",
@@ -78,7 +78,7 @@ fn a_command_line_at_the_prompt_runs_for_the_session_and_answers_on_the_status_l
 
     // A key's command that fails says why too, as tmux does: there is no window 7.
     tmux.send_keys(&["C-b", "7"]);
-    let error = tmux.expect("the missing window", WAIT, |s| status_line(s).contains('7'));
+    let error = expect_status(tmux, "the missing window", "7");
     assert!(!status_line(&error).starts_with(':'), "{error}");
 
     // Escape cancels the prompt: nothing runs.
@@ -96,4 +96,95 @@ fn a_command_line_at_the_prompt_runs_for_the_session_and_answers_on_the_status_l
     tmux.send_literal("echo still-$((40+2))");
     tmux.send_keys(&["Enter"]);
     tmux.expect("the session alive", WAIT, |s| s.contains("still-42"));
+}
+
+/// A TCP server on loopback that echoes every connection back; its port.
+fn echo_server() -> u16 {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("a loopback port");
+    let port = listener.local_addr().expect("its address").port();
+    std::thread::spawn(move || {
+        for mut connection in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 4096];
+                while let Ok(len @ 1..) = connection.read(&mut buffer) {
+                    if connection.write_all(&buffer[..len]).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// A port nothing listens on yet.
+fn free_port() -> u16 {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("a loopback port");
+    listener.local_addr().expect("its address").port()
+}
+
+/// Whether `port` answers with `text` echoed back through whatever forwards it.
+fn echoes(port: u16, text: &str) -> bool {
+    let Ok(mut connection) = TcpStream::connect((Ipv4Addr::LOCALHOST, port)) else {
+        return false;
+    };
+    let _ = connection.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut back = vec![0u8; text.len()];
+    connection.write_all(text.as_bytes()).is_ok()
+        && connection.read_exact(&mut back).is_ok()
+        && back == text.as_bytes()
+}
+
+fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} never happened");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn forwards_are_added_listed_and_removed_at_the_prompt() {
+    let attached = Attached::new("", 100, 24);
+    let tmux = &attached.tmux;
+    let echo = echo_server();
+    let (local, remote) = (free_port(), free_port());
+
+    run_at_prompt(tmux, &format!("forward -L {local}:127.0.0.1:{echo}"));
+    expect_status(
+        tmux,
+        "the -L forward",
+        format!("forwarding -L 127.0.0.1:{local}:127.0.0.1:{echo}"),
+    );
+    assert!(echoes(local, "through -L"));
+
+    // -R: the daemon listens, the client connects here.
+    run_at_prompt(tmux, &format!("forward -R {remote}:127.0.0.1:{echo}"));
+    wait_until("the -R forward", || echoes(remote, "through -R"));
+
+    run_at_prompt(tmux, "forward");
+    let listed = expect_status(tmux, "the list", "-R");
+    assert!(
+        status_line(&listed).contains(&format!("-L 127.0.0.1:{local}")),
+        "{listed}"
+    );
+
+    // A port already listened on is one line, and the first forward keeps working.
+    run_at_prompt(tmux, &format!("forward -L {local}:127.0.0.1:{echo}"));
+    expect_status(tmux, "the refusal", "already forwarded");
+    assert!(echoes(local, "still"));
+
+    run_at_prompt(tmux, &format!("forward -KL {local}"));
+    wait_until("-L to stop", || {
+        TcpStream::connect((Ipv4Addr::LOCALHOST, local)).is_err()
+    });
+    run_at_prompt(tmux, &format!("forward -KR {remote}"));
+    wait_until("-R to stop", || {
+        TcpStream::connect((Ipv4Addr::LOCALHOST, remote)).is_err()
+    });
+    run_at_prompt(tmux, "forward");
+    expect_status(tmux, "an empty list", "no forwards");
+
+    run_at_prompt(tmux, "forward -L nonsense");
+    expect_status(tmux, "the bad spec", "bad forward");
 }

@@ -37,15 +37,15 @@ impl ClientCore {
         }
         let streams = self.connection.streams();
         let listen = (spec.bind, spec.port);
-        if self
+        match self
             .forwards
             .listen(streams, listen, &spec.host, spec.host_port)
-            .is_none()
         {
-            self.show_message(
+            Some(stream) => self.remote_forwards.push((spec.clone(), stream)),
+            None => self.show_message(
                 format!("forward of server port {}: too many streams", spec.port),
                 now,
-            );
+            ),
         }
         self.pump_forwards(now);
         self.end(now);

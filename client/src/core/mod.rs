@@ -18,10 +18,10 @@ mod tests;
 mod view;
 
 use std::collections::VecDeque;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use moshmux_forward::{Pump, SocketAction};
+use moshmux_forward::{ForwardSpec, Pump, SocketAction};
 use moshmux_proto::{
     Connection, ConnectionError, DatagramError, HostState, MuxCommand, ScrollRequest,
     SearchRequest, SessionKey, StreamId, Transmit, UserEvent, UserStream,
@@ -77,6 +77,11 @@ pub enum ClientAction {
     Probe,
     /// Write what `poll_output` gave, restore the terminal and exit.
     Exit(Exit),
+    /// Listen for a `-L` forward added at the command prompt; report with
+    /// `handle_listening`.
+    Listen(ForwardSpec),
+    /// Stop listening for the `-L` forward on `bind:port` (`forward -KL`).
+    StopListening { bind: IpAddr, port: u16 },
 }
 
 /// The ways a session winds down, each with a deadline: SSP's closing handshake, as
@@ -122,6 +127,10 @@ pub struct ClientCore {
     message: Option<(String, Instant)>,
     /// The serial of the server's newest answer shown.
     reply_serial: Option<u32>,
+    /// The `-L` forwards listening, and the `-R` forwards asked of the server with their
+    /// streams: what `forward` at the prompt lists and removes.
+    local_forwards: Vec<ForwardSpec>,
+    remote_forwards: Vec<(ForwardSpec, StreamId)>,
 }
 
 impl ClientCore {
@@ -167,6 +176,8 @@ impl ClientCore {
             socket_actions: VecDeque::new(),
             message: None,
             reply_serial: None,
+            local_forwards: Vec::new(),
+            remote_forwards: Vec::new(),
             view,
         };
         let resize = core.resize_event();

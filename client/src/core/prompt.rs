@@ -1,15 +1,154 @@
-//! A line typed at the command prompt (prefix `:`). It is in the language of the
-//! server's command line and runs there for this client's session
-//! (`MuxCommand::CommandLine`); the answer comes back in the state (`message.rs`).
+//! A line typed at the command prompt (prefix `:`). `forward` is the client's own, since
+//! the client holds the forwards (ssh's `~C` command line does the same); any other line
+//! is in the language of the server's command line and runs there for this client's
+//! session (`MuxCommand::CommandLine`), its answer coming back in the state
+//! (`message.rs`).
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Instant;
 
+use moshmux_forward::ForwardSpec;
 use moshmux_proto::{Label, MuxCommand};
 
-use super::ClientCore;
+use super::{ClientAction, ClientCore};
+
+const FORWARD_USAGE: &str = "forward -L|-R [bind:]port:host:hostport, forward -KL|-KR \
+[bind:]port, or forward alone to list them";
 
 impl ClientCore {
     pub(super) fn command_line(&mut self, line: &str, now: Instant) {
-        self.command(MuxCommand::CommandLine(Label::new(line)), now);
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.split_first() {
+            Some((&"forward", args)) => {
+                let answer = self
+                    .forward_command(args, now)
+                    .unwrap_or_else(|error| error);
+                if !answer.is_empty() {
+                    self.show_message(answer, now);
+                }
+            }
+            _ => self.command(MuxCommand::CommandLine(Label::new(line)), now),
+        }
     }
+
+    /// The `-L` forwards given on the command line, listening before the session began.
+    pub fn local_forwards_listening(&mut self, forwards: Vec<ForwardSpec>) {
+        self.local_forwards = forwards;
+    }
+
+    /// The event loop's answer to [`ClientAction::Listen`].
+    pub fn handle_listening(
+        &mut self,
+        now: Instant,
+        forward: ForwardSpec,
+        listening: Result<(), String>,
+    ) {
+        if !self.begin(now) {
+            return;
+        }
+        let message = match listening {
+            Ok(()) => {
+                let line = format!("forwarding {}", describe('L', &forward));
+                self.local_forwards.push(forward);
+                line
+            }
+            Err(error) => error,
+        };
+        self.show_message(message, now);
+        self.end(now);
+    }
+
+    fn forward_command(&mut self, args: &[&str], now: Instant) -> Result<String, String> {
+        match args {
+            [] => Ok(self.list_forwards()),
+            ["-L", spec] => {
+                let forward: ForwardSpec = spec.parse()?;
+                self.actions.push_back(ClientAction::Listen(forward));
+                // The loop answers with `handle_listening`, which says how it went.
+                Ok(String::new())
+            }
+            ["-R", spec] => {
+                let forward: ForwardSpec = spec.parse()?;
+                if self
+                    .remote_forwards
+                    .iter()
+                    .any(|(f, _)| same_place(f, &forward))
+                {
+                    return Err(format!("-R {spec}: that server port is forwarded already"));
+                }
+                let line = format!("forwarding {}", describe('R', &forward));
+                self.open_remote_forward(now, &forward);
+                Ok(line)
+            }
+            ["-KL", place] => {
+                let (bind, port) = parse_place(place)?;
+                let at = self
+                    .local_forwards
+                    .iter()
+                    .position(|f| (f.bind, f.port) == (bind, port));
+                let forward = at
+                    .map(|at| self.local_forwards.remove(at))
+                    .ok_or_else(|| format!("no -L forward listens on {bind} port {port}"))?;
+                self.actions
+                    .push_back(ClientAction::StopListening { bind, port });
+                Ok(format!("stopped {}", describe('L', &forward)))
+            }
+            ["-KR", place] => {
+                let (bind, port) = parse_place(place)?;
+                let at = self
+                    .remote_forwards
+                    .iter()
+                    .position(|(f, _)| (f.bind, f.port) == (bind, port));
+                let (forward, stream) = at
+                    .map(|at| self.remote_forwards.remove(at))
+                    .ok_or_else(|| format!("no -R forward of server port {port} ({bind})"))?;
+                self.forwards.stop(self.connection.streams(), stream);
+                self.pump_forwards(now);
+                Ok(format!("stopped {}", describe('R', &forward)))
+            }
+            _ => Err(FORWARD_USAGE.to_owned()),
+        }
+    }
+
+    fn list_forwards(&self) -> String {
+        let local = self.local_forwards.iter().map(|f| describe('L', f));
+        let remote = self.remote_forwards.iter().map(|(f, _)| describe('R', f));
+        let all: Vec<String> = local.chain(remote).collect();
+        match all.is_empty() {
+            true => "no forwards".to_owned(),
+            false => all.join(", "),
+        }
+    }
+}
+
+/// `-L 127.0.0.1:8080:localhost:80`, as the user would give it again.
+fn describe(kind: char, forward: &ForwardSpec) -> String {
+    format!(
+        "-{kind} {}:{}:{}:{}",
+        forward.bind, forward.port, forward.host, forward.host_port
+    )
+}
+
+fn same_place(a: &ForwardSpec, b: &ForwardSpec) -> bool {
+    (a.bind, a.port) == (b.bind, b.port)
+}
+
+/// `[bind:]port`, the bind address loopback when left out, as ssh's `-KL` reads it.
+fn parse_place(text: &str) -> Result<(IpAddr, u16), String> {
+    let (bind, port) = match text.rsplit_once(':') {
+        Some((bind, port)) => {
+            let bind = bind.trim_matches(|c| c == '[' || c == ']');
+            let bind = bind
+                .parse()
+                .map_err(|_| format!("bad bind address {bind:?}: give an IP address"))?;
+            (bind, port)
+        }
+        None => (IpAddr::V4(Ipv4Addr::LOCALHOST), text),
+    };
+    let port = port
+        .parse::<u16>()
+        .ok()
+        .filter(|&port| port != 0)
+        .ok_or_else(|| format!("bad port {port:?}: give 1-65535"))?;
+    Ok((bind, port))
 }

@@ -154,7 +154,9 @@ impl Rig {
                         client.addr.set_port(client.addr.port() + 100);
                         client.actions.push((action, now));
                     }
-                    ClientAction::Probe => client.actions.push((action, now)),
+                    ClientAction::Probe
+                    | ClientAction::Listen(_)
+                    | ClientAction::StopListening { .. } => client.actions.push((action, now)),
                 }
             }
             for (from, to, contents) in sent {
