@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use moshmux_proto::screen::{
-    CellStyle, ClipboardCopy, Color, CommandReply, HistoryLines, Modes, MouseEncoding, MouseMode,
-    PaneScreen, PaneView, Point, Rect, Row, SearchResult, UnderlineStyle, WindowInfo,
+    CellStyle, ClientRequest, ClipboardCopy, Color, CommandReply, HistoryLines, Modes,
+    MouseEncoding, MouseMode, PaneScreen, PaneView, Point, Rect, Row, SearchResult, UnderlineStyle,
+    WindowInfo, MAX_CLIENT_REQUESTS,
 };
 use moshmux_proto::{codec, HostState, Label, SyncState};
 use proptest::prelude::*;
@@ -210,10 +211,16 @@ fn host_state() -> impl Strategy<Value = HostState> {
         prop::collection::btree_map(0u32..6, screen(), 0..4),
         labels(),
         history(),
-        (search_result(), clipboard(), reply()),
+        (search_result(), clipboard(), reply(), requests()),
     )
         .prop_map(
-            |((session, windows, panes), screens, notices, history, (search, clipboard, reply))| {
+            |(
+                (session, windows, panes),
+                screens,
+                notices,
+                history,
+                (search, clipboard, reply, requests),
+            )| {
                 HostState {
                     session: Label::new(&session),
                     windows,
@@ -224,9 +231,20 @@ fn host_state() -> impl Strategy<Value = HostState> {
                     search,
                     clipboard,
                     reply,
+                    requests,
                 }
             },
         )
+}
+
+fn requests() -> impl Strategy<Value = Vec<ClientRequest>> {
+    prop::collection::vec(
+        (any::<u32>(), ".{0,12}").prop_map(|(serial, line)| ClientRequest {
+            serial,
+            line: Label::new(line.as_str()),
+        }),
+        0..=MAX_CLIENT_REQUESTS,
+    )
 }
 
 fn reply() -> impl Strategy<Value = Option<CommandReply>> {

@@ -119,6 +119,7 @@ tagged_messages! {
         /// `ls -a`: sessions, then ended panes that still have history.
         ListAll(()) = "list-sessions-all",
         SearchHistory(SearchHistory) = "search-history",
+        Forward(Forward) = "forward",
     }
 }
 
@@ -360,6 +361,15 @@ pub struct ResizeWindow {
     pub target: Option<String>,
     pub cols: u16,
     pub rows: u16,
+}
+
+/// A command line for the client of a session to run (`forward -L ...`, `forward -KL
+/// ...`), as if typed at its prompt.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Forward {
+    /// `None`: the session used last.
+    pub target: Option<String>,
+    pub line: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! The command prompt (prefix `:`), as a tmux user types it: a line in the language of
 //! `moshmux-server`'s command line runs for the client's session, its answer or error
 //! shows on the status line, and a key dismisses it. `forward` adds, lists and removes
-//! the client's forwards while it runs.
+//! the client's forwards while it runs, and `moshmux-server forward` asks it to.
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -144,7 +144,7 @@ fn wait_until(what: &str, done: impl Fn() -> bool) {
 }
 
 #[test]
-fn forwards_are_added_listed_and_removed_at_the_prompt() {
+fn forwards_are_added_listed_and_removed_at_the_prompt_and_from_the_server() {
     let attached = Attached::new("", 100, 24);
     let tmux = &attached.tmux;
     let echo = echo_server();
@@ -184,6 +184,27 @@ fn forwards_are_added_listed_and_removed_at_the_prompt() {
     });
     run_at_prompt(tmux, "forward");
     expect_status(tmux, "an empty list", "no forwards");
+
+    // The server's command line asks the client: -L, and stopping it.
+    let (daemon, asked) = (&attached.daemon, free_port());
+    let spec = format!("{asked}:127.0.0.1:{echo}");
+    let answer = daemon.ok(&["forward", "-t", "s", "-L", &spec]);
+    assert!(answer.contains("asked the client of session s"), "{answer}");
+    wait_until("the server's -L", || echoes(asked, "asked for"));
+    expect_status(
+        tmux,
+        "the client's word",
+        format!("forwarding -L 127.0.0.1:{spec}"),
+    );
+    daemon.ok(&["forward", "-KL", &asked.to_string()]);
+    wait_until("the server's -L to stop", || {
+        TcpStream::connect((Ipv4Addr::LOCALHOST, asked)).is_err()
+    });
+    // -R only from the client's own prompt: the server would choose where it connects.
+    let refused = daemon.fails(&["forward", "-R", &spec]);
+    assert!(refused.contains("client's own prompt"), "{refused}");
+    let refused = daemon.fails(&["forward", "-L", &format!("0.0.0.0:{spec}")]);
+    assert!(refused.contains("loopback only"), "{refused}");
 
     run_at_prompt(tmux, "forward -L nonsense");
     expect_status(tmux, "the bad spec", "bad forward");

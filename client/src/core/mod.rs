@@ -125,8 +125,9 @@ pub struct ClientCore {
     socket_actions: VecDeque<(StreamId, SocketAction)>,
     /// The status line's message and when it goes (`message.rs`).
     message: Option<(String, Instant)>,
-    /// The serial of the server's newest answer shown.
+    /// The serials of the server's newest answer shown and newest request run.
     reply_serial: Option<u32>,
+    request_serial: Option<u32>,
     /// The `-L` forwards listening, and the `-R` forwards asked of the server with their
     /// streams: what `forward` at the prompt lists and removes.
     local_forwards: Vec<ForwardSpec>,
@@ -176,6 +177,7 @@ impl ClientCore {
             socket_actions: VecDeque::new(),
             message: None,
             reply_serial: None,
+            request_serial: None,
             local_forwards: Vec::new(),
             remote_forwards: Vec::new(),
             view,
@@ -359,6 +361,7 @@ impl ClientCore {
         self.taken_num = self.connection.remote_state_num();
         let host = self.connection.take_remote_update();
         self.take_reply(host.reply.as_ref(), now);
+        self.take_requests(&host.requests, now);
         self.view.follow_server(host, acked, srtt, now);
         self.tokenizer.set_utf8_mouse(self.view.utf8_mouse());
         self.draw();

@@ -8,6 +8,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Instant;
 
 use moshmux_forward::ForwardSpec;
+use moshmux_proto::screen::ClientRequest;
 use moshmux_proto::{Label, MuxCommand};
 
 use super::{ClientAction, ClientCore};
@@ -28,6 +29,37 @@ impl ClientCore {
                 }
             }
             _ => self.command(MuxCommand::CommandLine(Label::new(line)), now),
+        }
+    }
+
+    /// Runs what the server's command line asked of this client (`moshmux-server
+    /// forward`), each request once, in order. Only a `-L` on loopback and removing a
+    /// forward: a `-R` would have this machine connect where the server says, which only
+    /// the user here may ask for.
+    pub(super) fn take_requests(&mut self, requests: &[ClientRequest], now: Instant) {
+        let seen = self
+            .request_serial
+            .and_then(|serial| requests.iter().position(|r| r.serial == serial));
+        let new = seen.map_or(0, |at| at + 1);
+        for request in &requests[new..] {
+            self.request_serial = Some(request.serial);
+            let line = request.line.as_str();
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let allowed = match words.as_slice() {
+                ["forward", "-L", spec] => spec
+                    .parse::<ForwardSpec>()
+                    .is_ok_and(|forward| forward.bind.is_loopback()),
+                ["forward", "-KL" | "-KR", _] => true,
+                _ => false,
+            };
+            let answer = match allowed {
+                true => self.forward_command(&words[1..], now),
+                false => Err(format!("refused the server's request: {line}")),
+            };
+            let answer = answer.unwrap_or_else(|error| error);
+            if !answer.is_empty() {
+                self.show_message(answer, now);
+            }
         }
     }
 

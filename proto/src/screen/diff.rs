@@ -13,7 +13,7 @@ use super::history::{self, SearchResult};
 use super::pane::{Modes, PaneScreen, Point};
 use super::row::Row;
 use super::scroll::{apply_shift, best_shift, Shift};
-use super::{CommandReply, HostState, PaneView, ScreenError, WindowInfo};
+use super::{ClientRequest, CommandReply, HostState, PaneView, ScreenError, WindowInfo};
 use crate::codec;
 use crate::label::Label;
 use crate::state::{DiffError, SyncState};
@@ -37,6 +37,7 @@ pub(super) enum HostChange {
     Search(Option<SearchResult>),
     Clipboard(Option<Arc<ClipboardCopy>>),
     Reply(Option<CommandReply>),
+    Requests(Vec<ClientRequest>),
 }
 
 /// One change to a pane screen of unchanged size, applied in order. Wire format: append
@@ -104,6 +105,9 @@ impl SyncState for HostState {
         if self.reply != old.reply {
             changes.push(HostChange::Reply(self.reply.clone()));
         }
+        if self.requests != old.requests {
+            changes.push(HostChange::Requests(self.requests.clone()));
+        }
         codec::encode(&changes)
     }
 
@@ -154,6 +158,7 @@ impl HostState {
             HostChange::Search(result) => self.search = result,
             HostChange::Clipboard(copy) => self.clipboard = copy,
             HostChange::Reply(reply) => self.reply = reply,
+            HostChange::Requests(requests) => self.requests = requests,
         }
         Ok(())
     }
@@ -299,6 +304,13 @@ mod tests {
                 })),
                 "0b 01 03 0172 01",
             ),
+            (
+                HostChange::Requests(vec![ClientRequest {
+                    serial: 2,
+                    line: Label::new("f"),
+                }]),
+                "0c 01 02 0166",
+            ),
         ];
         for (change, expected) in changes {
             match change {
@@ -313,7 +325,8 @@ mod tests {
                 | HostChange::History(..)
                 | HostChange::Search(_)
                 | HostChange::Clipboard(_)
-                | HostChange::Reply(_) => {}
+                | HostChange::Reply(_)
+                | HostChange::Requests(_) => {}
             }
             assert_eq!(
                 hex(&codec::encode(&change)),

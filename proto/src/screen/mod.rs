@@ -55,6 +55,21 @@ pub struct HostState {
     /// What the server said to this client's newest command (a prompt's command line, or
     /// a key's command that failed), to show on its status line for a while.
     pub reply: Option<CommandReply>,
+    /// Command lines the server's command line asked this client to run (`moshmux-server
+    /// forward`), the newest [`MAX_CLIENT_REQUESTS`]; each runs once, by its serial.
+    pub requests: Vec<ClientRequest>,
+}
+
+/// Most requests a state carries: older ones have run by the time this many newer came,
+/// unless the client was away, and then they are stale anyway.
+pub const MAX_CLIENT_REQUESTS: usize = 8;
+
+/// A command line for the client to run as if typed at its prompt; it runs only those it
+/// allows from the server (`forward -L`, and removing a forward).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientRequest {
+    pub serial: u32,
+    pub line: Label,
 }
 
 /// One answer to a client's command. Part of the state rather than an event, so it
@@ -147,6 +162,7 @@ impl HostState {
             too_many("pane screens", self.screens.len(), MAX_PANES),
             too_many("cells", cells, MAX_TOTAL_CELLS),
             too_many("notices", self.notices.len(), MAX_NOTICES),
+            too_many("requests", self.requests.len(), MAX_CLIENT_REQUESTS),
             too_many("history lines", self.history.len(), MAX_HISTORY_LINES),
         ];
         if let Some(error) = counts.into_iter().flatten().next() {

@@ -488,6 +488,28 @@ pub enum Command {
         /// The format to expand.
         format: String,
     },
+    /// Ask the client attached to a session (the one active last) to forward a port of
+    /// its machine here (-L), or to stop a forward (-KL, -KR); it says how it went on its
+    /// status line. -R comes only from the client's own prompt (C-b :), never from here.
+    Forward {
+        /// The session whose client forwards (default: the session used last).
+        #[arg(short = 't', value_name = "SESSION")]
+        target: Option<String>,
+        /// [BIND:]PORT:HOST:HOSTPORT as ssh -L; with -K, [BIND:]PORT to stop.
+        #[arg(
+            short = 'L',
+            value_name = "SPEC",
+            conflicts_with = "remote",
+            required_unless_present = "remote"
+        )]
+        local: Option<String>,
+        /// With -K: [BIND:]PORT of a -R forward to stop.
+        #[arg(short = 'R', value_name = "SPEC")]
+        remote: Option<String>,
+        /// Stop the forward instead (-KL, -KR).
+        #[arg(short = 'K')]
+        kill: bool,
+    },
     /// Type into a pane: each KEY is a key name (Enter, C-c, Up, F1, ...) or literal text.
     #[command(visible_alias = "send")]
     SendKeys {

@@ -280,6 +280,20 @@ impl Command {
             Command::SearchHistory { target, pattern } => {
                 Request::SearchHistory(control::SearchHistory { target, pattern })
             }
+            Command::Forward {
+                target,
+                local,
+                remote,
+                kill,
+            } => {
+                let kill = if kill { "K" } else { "" };
+                let line = match (local, remote) {
+                    (Some(spec), _) => format!("forward -{kill}L {spec}"),
+                    (None, Some(spec)) => format!("forward -{kill}R {spec}"),
+                    (None, None) => "forward".to_owned(),
+                };
+                Request::Forward(control::Forward { target, line })
+            }
             Command::Daemon { .. } => return None,
         })
     }

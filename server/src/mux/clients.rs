@@ -17,7 +17,7 @@ use super::ListenerId;
 use crate::link_log::LinkLog;
 use crate::pane_id::{SessionId, Size};
 use moshmux_forward::{Pump, SocketAction, SocketEvent};
-use moshmux_proto::screen::CommandReply;
+use moshmux_proto::screen::{ClientRequest, CommandReply, MAX_CLIENT_REQUESTS};
 use moshmux_proto::{
     Connection, ConnectionId, HostState, IdEvent, Label, SessionKey, StreamId, Transmit, UserStream,
 };
@@ -102,8 +102,11 @@ pub struct ClientEndpoint {
     /// The client's forwards (`-L`, `-R`): its streams, and the sockets and listeners the
     /// daemon holds for them.
     forwards: Pump,
-    /// The answer to the client's newest command, added to every state it is sent.
+    /// The answer to the client's newest command, and what the server's command line
+    /// asked it to run: added to every state it is sent.
     reply: Option<CommandReply>,
+    requests: Vec<ClientRequest>,
+    next_request: u32,
 }
 
 impl ClientEndpoint {
@@ -128,6 +131,8 @@ impl ClientEndpoint {
             log: LinkLog::default(),
             forwards: Pump::server(),
             reply: None,
+            requests: Vec::new(),
+            next_request: 0,
         }
     }
 
@@ -227,11 +232,12 @@ impl ClientEndpoint {
             return;
         }
         let own;
-        let state = if state.reply == self.reply {
+        let state = if state.reply == self.reply && state.requests == self.requests {
             state
         } else {
             own = HostState {
                 reply: self.reply.clone(),
+                requests: self.requests.clone(),
                 ..state.clone()
             };
             &own
@@ -239,6 +245,19 @@ impl ClientEndpoint {
         if self.connection.local_state() != state {
             self.connection.set_local_state(state.clone(), now);
         }
+    }
+
+    /// Asks the client to run `line` (`moshmux-server forward`); the next state carries
+    /// it, with the newest few before it.
+    pub fn add_request(&mut self, line: Label) {
+        if self.requests.len() == MAX_CLIENT_REQUESTS {
+            self.requests.remove(0);
+        }
+        self.requests.push(ClientRequest {
+            serial: self.next_request,
+            line,
+        });
+        self.next_request = self.next_request.wrapping_add(1);
     }
 
     /// Answers the client's newest command; the next state it is sent carries it.

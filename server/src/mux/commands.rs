@@ -92,6 +92,9 @@ pub enum CommandError {
     /// The client's UDP endpoint could not be opened.
     #[error("{0}")]
     Endpoint(String),
+    /// `forward`: a bad forward, or no client to ask.
+    #[error("{0}")]
+    Forward(String),
 }
 
 pub(super) type Outcome = Result<String, CommandError>;
@@ -161,6 +164,7 @@ impl Mux {
             Request::ListAll(()) => {
                 Ok(self.list_sessions(&control::List::default(), host) + &self.list_ended())
             }
+            Request::Forward(forward) => self.ask_client_to_forward(forward),
             Request::SearchHistory(search) => match self.search_history(search) {
                 Ok(plan) => return Answer::Stream(plan),
                 Err(error) => Err(error),
