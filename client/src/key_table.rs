@@ -7,7 +7,7 @@
 
 use moshmux_proto::layouts::{LayoutChoice, Preset, Step};
 use moshmux_proto::user::Direction;
-use moshmux_proto::MuxCommand;
+use moshmux_proto::{Label, MuxCommand};
 
 /// tmux's prefix, C-b.
 pub const DEFAULT_PREFIX: u8 = 0x02;
@@ -17,7 +17,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 48] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 49] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -66,6 +66,21 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 48] = [
     ("C-o", "rotate-window"),
     ("M-o", "rotate-window -D"),
     (":", "command-prompt"),
+    ("!", "break-pane"),
+];
+
+/// Server commands a binding may run with any arguments, as typed at the command prompt
+/// (`MuxCommand::CommandLine`): the server parses and checks them when the key is
+/// pressed, and a mistake shows on the status line.
+const SERVER_COMMANDS: [&str; 8] = [
+    "break-pane",
+    "join-pane",
+    "move-pane",
+    "swap-window",
+    "move-window",
+    "kill-session",
+    "display-message",
+    "send-keys",
 ];
 
 /// The commands a binding can run, for messages and help.
@@ -75,7 +90,9 @@ confirm-before kill-window, rename-session (asks the name), \
 new-window, next-window, previous-window, last-window, last-pane, select-window -t N, rename-window (asks the \
 name), next-layout, previous-layout, select-layout even-horizontal|even-vertical|main-horizontal|main-vertical|tiled, \
 swap-pane -U|-D, rotate-window [-U|-D], \
-detach-client, copy-mode (the scroll view), command-prompt, send-prefix, or none (unbound)";
+detach-client, copy-mode (the scroll view), command-prompt, send-prefix, none (unbound), \
+or break-pane, join-pane, move-pane, swap-window, move-window, kill-session, display-message or \
+send-keys with their arguments, as at the command prompt";
 
 /// A key pressed after the prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,6 +298,9 @@ pub fn parse_binding(text: &str) -> Result<Option<Binding>, String> {
         ["copy-mode"] => Some(Binding::CopyMode),
         ["command-prompt"] => Some(Binding::CommandPrompt),
         ["send-prefix"] => Some(Binding::SendPrefix),
+        [name, ..] if SERVER_COMMANDS.contains(&name) => {
+            command(CommandLine(Label::new(text.trim())))
+        }
         _ => return Err(format!("one of: {COMMANDS}")),
     };
     Ok(binding)

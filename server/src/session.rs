@@ -108,15 +108,71 @@ impl Session {
     /// Opens a window at the lowest free index, made current when `select` (tmux's
     /// `new-window -d` leaves the current one).
     pub fn add_window(&mut self, pane: PaneId, select: bool) -> u32 {
-        let index = (0..)
-            .find(|i| !self.windows.contains_key(i))
-            .unwrap_or(u32::MAX);
+        let index = self.lowest_free_index();
         self.windows
             .insert(index, Window::new(index, pane, self.size));
         if select {
             self.select_window(index);
         }
         index
+    }
+
+    /// The lowest index no window has, where new windows go.
+    pub fn lowest_free_index(&self) -> u32 {
+        (0..)
+            .find(|i| !self.windows.contains_key(i))
+            .unwrap_or(u32::MAX)
+    }
+
+    /// Swaps the windows at two indexes (tmux's swap-window): the current index and the
+    /// last-window order stay as they were, so the current slot shows the other window.
+    pub fn swap_windows(&mut self, a: u32, b: u32) -> bool {
+        let (Some(mut first), Some(mut second)) =
+            (self.windows.remove(&a), self.windows.remove(&b))
+        else {
+            return false;
+        };
+        (first.index, second.index) = (b, a);
+        self.windows.insert(a, second);
+        self.windows.insert(b, first);
+        true
+    }
+
+    /// Moves the window at `from` to the free index `to` (tmux's move-window); it stays
+    /// current if it was, and becomes current with `select`.
+    pub fn move_window(&mut self, from: u32, to: u32, select: bool) -> bool {
+        if self.windows.contains_key(&to) {
+            return false;
+        }
+        let Some(mut window) = self.windows.remove(&from) else {
+            return false;
+        };
+        window.index = to;
+        self.windows.insert(to, window);
+        self.last_windows.retain(|&i| i != from);
+        if self.active_window == from {
+            self.active_window = to;
+        }
+        if select {
+            self.select_window(to);
+        }
+        true
+    }
+
+    /// Numbers the windows 0, 1, ... in their order (tmux's move-window -r).
+    pub fn renumber_windows(&mut self) {
+        let mut new_index = BTreeMap::new();
+        for (n, (index, mut window)) in (0..).zip(std::mem::take(&mut self.windows)) {
+            new_index.insert(index, n);
+            window.index = n;
+            self.windows.insert(n, window);
+        }
+        self.active_window = new_index.get(&self.active_window).copied().unwrap_or(0);
+        self.last_windows = self
+            .last_windows
+            .iter()
+            .filter_map(|i| new_index.get(i).copied())
+            .collect();
     }
 
     pub fn windows(&self) -> impl Iterator<Item = &Window> {

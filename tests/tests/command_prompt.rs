@@ -96,6 +96,19 @@ fn a_command_line_at_the_prompt_runs_for_the_session_and_answers_on_the_status_l
     tmux.send_literal("echo still-$((40+2))");
     tmux.send_keys(&["Enter"]);
     tmux.expect("the session alive", WAIT, |s| s.contains("still-42"));
+
+    // Prefix ! is tmux's break-pane: the pane gets a window of its own.
+    tmux.send_keys(&["C-b", "!"]);
+    let deadline = Instant::now() + WAIT;
+    while daemon.ok(&["list-windows", "-t", "s"]).lines().count() != 2 {
+        assert!(Instant::now() < deadline, "break-pane never ran");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        daemon.panes("s").len(),
+        1,
+        "the current window keeps one pane"
+    );
 }
 
 /// A TCP server on loopback that echoes every connection back; its port.

@@ -6,8 +6,9 @@
 //! -n/-p/-l`, `next-window`,
 //! `last-window`, `last-pane`, `select-pane -l`, `kill-pane -a`), and `split-window -l`
 //! and `-c` (a directory or a format) answer line for line the same; and so do the preset
-//! layouts (`select-layout`, `next-layout`, `previous-layout`) at three window sizes, and
-//! `swap-pane` and `rotate-window`.
+//! layouts (`select-layout`, `next-layout`, `previous-layout`) at three window sizes,
+//! `swap-pane` and `rotate-window`, and `break-pane`, `join-pane`, `swap-window` and
+//! `move-window`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -134,6 +135,53 @@ $T rotate-window -D -t sw:0; show "rotate-window -D again"
 $T last-pane -t sw:0; show "last-pane"
 "##;
 
+/// break-pane (`-d`, `-n`, `-s`), join-pane (`-h`, `-d`, into the pane's own window and
+/// another), swap-window (`-d`, without `-s`; the current index stays current) and
+/// move-window (`-d`, `-r`, without `-s`, onto a window: an error), each followed by
+/// the windows and panes with their sizes and flags.
+const MOVES_SCRIPT: &str = r##"
+set -u
+T="$1"
+$T new-session -d -s mv -x 80 -y 24 sh
+$T rename-window -t mv:0 zero
+$T split-window -h -t mv:0 -- sleep 1000
+$T split-window -v -t mv:0.1 -- tail -f /dev/null
+$T new-window -d -n one -t mv -- cat -u
+sleep 1
+show() {
+  echo "$1:" $($T list-windows -t mv -F '#I #W #{window_panes} #{window_active}#{?window_last_flag,-,}') "|" $($T list-panes -s -t mv -F '#I.#P #{pane_current_command} #{pane_width}x#{pane_height} #{pane_active}')
+}
+show start
+$T break-pane -s mv:0.1; show "break-pane -s 0.1"
+$T break-pane -d -n broke -s mv:0.1; show "break-pane -d -n broke -s 0.1"
+$T join-pane -h -s mv:2 -t mv:0.0; show "join-pane -h -s 2 -t 0.0"
+$T join-pane -d -s mv:1.0 -t mv:0.1; show "join-pane -d -s 1.0 -t 0.1"
+$T swap-window -s mv:0 -t mv:3; show "swap-window -s 0 -t 3"
+$T swap-window -d -s mv:3 -t mv:0; show "swap-window -d -s 3 -t 0"
+$T move-window -s mv:3 -t mv:7; show "move-window -s 3 -t 7"
+$T move-window -d -s mv:0 -t mv:5; show "move-window -d -s 0 -t 5"
+$T move-window -r -t mv; show "move-window -r"
+$T new-session -d -s sw -x 80 -y 24 sh
+$T new-window -d -n one -t sw -- cat -u
+$T new-window -d -n two -t sw -- sleep 1000
+$T new-window -d -n three -t sw -- tail -f /dev/null
+sleep 0.5
+show_sw() {
+  echo "$1:" $($T list-windows -t sw -F '#I #W #{window_active}#{?window_last_flag,-,}')
+}
+show_sw start
+$T swap-window -s sw:1 -t sw:2; show_sw "swap -s 1 -t 2 (active 0)"
+$T swap-window -s sw:3 -t sw:0; show_sw "swap -s 3 -t 0 (active 0)"
+$T select-window -t sw:1; show_sw "select 1"
+$T swap-window -s sw:1 -t sw:2; show_sw "swap -s 1 -t 2 (active 1)"
+$T swap-window -s sw:3 -t sw:2; show_sw "swap -s 3 -t 2 (active 2)"
+$T swap-window -d -s sw:0 -t sw:1; show_sw "swap -d -s 0 -t 1"
+$T swap-window -t sw:3; show_sw "swap -t 3 (no -s)"
+$T move-window -t sw:9; show_sw "move -t 9 (no -s)"
+$T move-window -s sw:9 -t sw:1 2>&1; echo "move onto 1: $?"; show_sw "move -s 9 -t 1"
+$T move-window -s sw:0 -t sw:1 2>&1; echo "move onto a window: $?"
+"##;
+
 /// Runs `script` with `program` as `$T` in `dir`; returns what it printed, and its
 /// stderr for the failure message.
 fn run_script(
@@ -242,6 +290,21 @@ fn swapping_and_rotating_panes_moves_them_as_tmux_does() {
         expected.lines().all(|line| ["cat", "sleep", "tail", "sh"]
             .iter()
             .all(|command| line.contains(&format!(" {command} ")))),
+        "tmux said:\n{expected}"
+    );
+    assert_eq!(
+        actual, expected,
+        "moshmux-server (left) and tmux 3.3 (right) disagree"
+    );
+}
+
+#[test]
+fn breaking_joining_and_moving_windows_as_tmux_does() {
+    let (expected, actual) = run_both(MOVES_SCRIPT, "moves");
+    // Every step of both parts, and tmux's refusal of an index in use.
+    assert_eq!(expected.lines().count(), 10 + 13, "tmux said:\n{expected}");
+    assert!(
+        expected.contains("index in use: 1"),
         "tmux said:\n{expected}"
     );
     assert_eq!(

@@ -8,8 +8,10 @@ use moshmux_proto::layouts::Preset;
 use moshmux_proto::screen::{MAX_COLS, MAX_ROWS};
 use std::net::IpAddr;
 
+mod rearrange;
 mod request;
 mod usage;
+pub use rearrange::Rearrange;
 pub use usage::usage_error;
 
 const FORMATS: &str = "\
@@ -488,6 +490,9 @@ pub enum Command {
         /// The format to expand.
         format: String,
     },
+    /// break-pane, join-pane, swap-window and move-window (`rearrange.rs`).
+    #[command(flatten)]
+    Rearrange(Rearrange),
     /// Ask the client attached to a session (the one active last) to forward a port of
     /// its machine here (-L), or to stop a forward (-KL, -KR); it says how it went on its
     /// status line. -R comes only from the client's own prompt (C-b :), never from here.

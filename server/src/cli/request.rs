@@ -280,6 +280,7 @@ impl Command {
             Command::SearchHistory { target, pattern } => {
                 Request::SearchHistory(control::SearchHistory { target, pattern })
             }
+            Command::Rearrange(rearrange) => rearrange.into_request(),
             Command::Forward {
                 target,
                 local,

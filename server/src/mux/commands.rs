@@ -95,6 +95,12 @@ pub enum CommandError {
     /// `forward`: a bad forward, or no client to ask.
     #[error("{0}")]
     Forward(String),
+    /// break-pane, join-pane, swap-window, move-window: a move tmux refuses too, or one
+    /// across sessions.
+    #[error("{0}")]
+    Move(&'static str),
+    #[error("index in use: {0}")]
+    IndexInUse(u32),
 }
 
 pub(super) type Outcome = Result<String, CommandError>;
@@ -165,6 +171,10 @@ impl Mux {
                 Ok(self.list_sessions(&control::List::default(), host) + &self.list_ended())
             }
             Request::Forward(forward) => self.ask_client_to_forward(forward),
+            Request::BreakPane(brk) => self.break_pane(brk),
+            Request::JoinPane(join) => self.join_pane(join),
+            Request::SwapWindow(swap) => self.swap_window(swap),
+            Request::MoveWindow(moved) => self.move_window(moved),
             Request::SearchHistory(search) => match self.search_history(search) {
                 Ok(plan) => return Answer::Stream(plan),
                 Err(error) => Err(error),

@@ -21,6 +21,7 @@ mod forwards;
 mod input;
 mod listeners;
 mod listing;
+mod moves;
 mod panes;
 mod prompt;
 mod publish;

@@ -7,11 +7,14 @@
 //! name messages, so adding or reordering variants never makes an old peer misread one,
 //! and a version mismatch is reported in words instead of as garbage.
 
+mod rearrange;
+
 pub use crate::environment::SessionEnvironment;
 pub use crate::layout::Length;
 pub use crate::session::WindowSize;
 use moshmux_proto::codec::{self, CodecError};
 use moshmux_proto::layouts::{LayoutChoice, Step};
+pub use rearrange::{BreakPane, JoinPane, MoveWindow, SwapWindow};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::net::IpAddr;
@@ -120,6 +123,10 @@ tagged_messages! {
         ListAll(()) = "list-sessions-all",
         SearchHistory(SearchHistory) = "search-history",
         Forward(Forward) = "forward",
+        BreakPane(BreakPane) = "break-pane",
+        JoinPane(JoinPane) = "join-pane",
+        SwapWindow(SwapWindow) = "swap-window",
+        MoveWindow(MoveWindow) = "move-window",
     }
 }
 

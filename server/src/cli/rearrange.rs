@@ -1,0 +1,128 @@
+//! The commands that move panes and windows (tmux's break-pane, join-pane, swap-window
+//! and move-window), flattened into [`super::Command`]: same command line, own file.
+
+use super::parse_length;
+use crate::control::{self, Request};
+use clap::Subcommand;
+
+#[derive(Debug, Subcommand)]
+pub enum Rearrange {
+    /// Take a pane out of its window into a new window of its own (at the lowest free
+    /// index), which becomes current.
+    #[command(visible_alias = "breakp")]
+    BreakPane {
+        /// Leave the current window current.
+        #[arg(short = 'd')]
+        detached: bool,
+        /// The new window's name (default: named after its command).
+        #[arg(short = 'n', value_name = "NAME")]
+        name: Option<String>,
+        /// The pane to take out (default: the active pane of the session used last).
+        #[arg(short = 's', value_name = "SOURCE")]
+        source: Option<String>,
+    },
+    /// Move a pane into another window of its session, splitting the target pane for it
+    /// as split-window does; a window left with no pane closes.
+    #[command(
+        disable_help_flag = true,
+        visible_alias = "joinp",
+        alias = "move-pane",
+        alias = "movep"
+    )]
+    JoinPane {
+        /// Beside the target pane.
+        #[arg(short = 'h', conflicts_with = "below")]
+        beside: bool,
+        /// Below the target pane (the default).
+        #[arg(short = 'v')]
+        below: bool,
+        /// Leave the active pane and window as they are.
+        #[arg(short = 'd')]
+        detached: bool,
+        /// The moved pane's width or height: cells, or N% of the target pane's.
+        #[arg(short = 'l', value_name = "SIZE", value_parser = parse_length)]
+        size: Option<control::Length>,
+        /// The pane to move (there is no marked pane to default to).
+        #[arg(short = 's', value_name = "SOURCE")]
+        source: String,
+        /// The pane to split for it (default: the active pane of the session used last).
+        #[arg(short = 't', value_name = "TARGET")]
+        target: Option<String>,
+    },
+    /// Swap two windows of a session: each takes the other's index; the current index
+    /// stays current, as in tmux.
+    #[command(visible_alias = "swapw")]
+    SwapWindow {
+        /// Accepted, as tmux's; the current index stays current either way.
+        #[arg(short = 'd')]
+        detached: bool,
+        /// One window (default: the current window of the target's session).
+        #[arg(short = 's', value_name = "SOURCE")]
+        source: Option<String>,
+        /// The other window.
+        #[arg(short = 't', value_name = "TARGET")]
+        target: String,
+    },
+    /// Move a window to a free index of its session (SESSION:INDEX; SESSION alone: the
+    /// lowest free one), or with -r number a session's windows 0, 1, ... in order.
+    #[command(visible_alias = "movew")]
+    MoveWindow {
+        /// Leave the current window current.
+        #[arg(short = 'd')]
+        detached: bool,
+        /// Renumber the windows of the target session instead.
+        #[arg(short = 'r', conflicts_with = "source")]
+        renumber: bool,
+        /// The window to move (default: the current window of the session used last).
+        #[arg(short = 's', value_name = "SOURCE")]
+        source: Option<String>,
+        /// Where to: SESSION:INDEX, or SESSION.
+        #[arg(short = 't', value_name = "TARGET")]
+        target: Option<String>,
+    },
+}
+
+impl Rearrange {
+    /// The request this command sends.
+    pub fn into_request(self) -> Request {
+        match self {
+            Rearrange::BreakPane {
+                detached,
+                name,
+                source,
+            } => Request::BreakPane(control::BreakPane {
+                source,
+                name,
+                detached,
+            }),
+            Rearrange::JoinPane {
+                beside,
+                detached,
+                size,
+                source,
+                target,
+                ..
+            } => Request::JoinPane(control::JoinPane {
+                source,
+                target,
+                side_by_side: beside,
+                size,
+                detached,
+            }),
+            Rearrange::SwapWindow { source, target, .. } => {
+                Request::SwapWindow(control::SwapWindow { source, target })
+            }
+            Rearrange::MoveWindow {
+                detached,
+                renumber,
+                source,
+                target,
+            } => Request::MoveWindow(control::MoveWindow {
+                source,
+                target,
+                detached,
+                renumber,
+            }),
+        }
+    }
+}

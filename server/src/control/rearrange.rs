@@ -1,0 +1,43 @@
+//! The requests that move panes and windows (`cli/rearrange.rs` makes them).
+
+use super::Length;
+use serde::{Deserialize, Serialize};
+
+/// tmux's break-pane.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BreakPane {
+    /// `None`: the active pane of the session used last.
+    pub source: Option<String>,
+    pub name: Option<String>,
+    pub detached: bool,
+}
+
+/// tmux's join-pane (and move-pane).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JoinPane {
+    pub source: String,
+    /// `None`: the active pane of the session used last.
+    pub target: Option<String>,
+    pub side_by_side: bool,
+    pub size: Option<Length>,
+    pub detached: bool,
+}
+
+/// tmux's swap-window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SwapWindow {
+    /// `None`: the current window of the target's session.
+    pub source: Option<String>,
+    pub target: String,
+}
+
+/// tmux's move-window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MoveWindow {
+    /// `None`: the current window of the session used last.
+    pub source: Option<String>,
+    /// `SESSION:INDEX` or `SESSION`; `None`: the source's session.
+    pub target: Option<String>,
+    pub detached: bool,
+    pub renumber: bool,
+}
