@@ -12,7 +12,7 @@ pub struct Count {
 }
 
 impl Count {
-    pub(super) fn add(&mut self, len: usize) {
+    pub(crate) fn add(&mut self, len: usize) {
         self.packets += 1;
         self.bytes += len as u64;
     }

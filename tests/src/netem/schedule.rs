@@ -1,16 +1,23 @@
 //! When a datagram reaches the far end: per-direction random draws, rate limiting, delay,
 //! jitter and reordering, and the order of the delivery queue. Kept apart from the socket
-//! loop so the arithmetic that makes runs repeatable reads on its own, and so the
-//! whole-system simulator (`sim/`) gives datagrams the same fates on its virtual clock.
+//! loop so the arithmetic that makes runs repeatable reads on its own, so the
+//! whole-system simulator (`sim/`) gives datagrams the same fates on its virtual clock,
+//! and so the IP-level link ([`crate::iplink`]) gives a TCP connection's packets the
+//! fates this emulator gives UDP datagrams.
 
-use std::cmp::Ordering;
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
 
-use super::DirectionConfig;
+use super::{DirectionConfig, DirectionCounters};
+
+/// Datagrams waiting in one direction beyond which new ones are dropped (and counted as
+/// overflowed). It bounds the memory a sender can make a rate-limited link hold.
+pub const MAX_IN_FLIGHT_PER_DIRECTION: u64 = 16_384;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dir {
@@ -62,6 +69,50 @@ impl DirectionState {
         Fate::Copies(draws.copies.into_iter().take(copies).collect())
     }
 
+    /// Draws the fate of a datagram of `len` bytes that reached the link `now` (inside a
+    /// blackout or not), counts it, and returns when each copy that goes through reaches
+    /// the far end: none if it is lost, blacked out or overflowed. The fate is drawn
+    /// first whatever happens, so a blackout leaves the random stream in step.
+    pub fn admit(
+        &mut self,
+        now: Instant,
+        len: usize,
+        blacked_out: bool,
+        counters: &mut DirectionCounters,
+    ) -> Vec<Instant> {
+        let fate = self.fate();
+        counters.sent.add(len);
+        if blacked_out {
+            counters.blacked_out.add(len);
+            return Vec::new();
+        }
+        let copies = match fate {
+            Fate::Lost => {
+                counters.lost.add(len);
+                return Vec::new();
+            }
+            Fate::Copies(copies) => copies,
+        };
+        if copies.len() > 1 {
+            counters.duplicated.add(len);
+        }
+        let mut arrivals = Vec::with_capacity(copies.len());
+        for copy in copies {
+            if self.in_flight >= MAX_IN_FLIGHT_PER_DIRECTION {
+                counters.overflowed.add(len);
+                continue;
+            }
+            self.in_flight += 1;
+            arrivals.push(self.arrival(now, len, copy));
+        }
+        arrivals
+    }
+
+    /// A copy [`DirectionState::admit`] scheduled has left the queue (delivered or not).
+    pub fn left_queue(&mut self) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+    }
+
     /// When a copy of a datagram of `len` bytes arriving `now` reaches the far end.
     pub fn arrival(&mut self, now: Instant, len: usize, draws: CopyDraws) -> Instant {
         let mut departure = now;
@@ -110,12 +161,46 @@ impl PacketDraws {
     }
 }
 
-pub(super) struct Scheduled {
-    pub(super) at: Instant,
+/// One copy of a datagram waiting in a [`DeliveryQueue`].
+pub struct Scheduled {
+    pub at: Instant,
     /// Breaks ties between equal instants in arrival order.
-    pub(super) order: u64,
-    pub(super) dir: Dir,
-    pub(super) datagram: Vec<u8>,
+    order: u64,
+    pub dir: Dir,
+    pub datagram: Vec<u8>,
+}
+
+/// The copies in flight in both directions, earliest first; equal instants leave in the
+/// order they came.
+#[derive(Default)]
+pub struct DeliveryQueue {
+    queue: BinaryHeap<Reverse<Scheduled>>,
+    next_order: u64,
+}
+
+impl DeliveryQueue {
+    pub fn push(&mut self, at: Instant, dir: Dir, datagram: Vec<u8>) {
+        self.queue.push(Reverse(Scheduled {
+            at,
+            order: self.next_order,
+            dir,
+            datagram,
+        }));
+        self.next_order += 1;
+    }
+
+    /// When the earliest copy is due, if any waits.
+    pub fn next_at(&self) -> Option<Instant> {
+        self.queue.peek().map(|Reverse(s)| s.at)
+    }
+
+    /// The earliest copy if it is due at `now`.
+    pub fn pop_due(&mut self, now: Instant) -> Option<Scheduled> {
+        if self.next_at()? > now {
+            return None;
+        }
+        self.queue.pop().map(|Reverse(s)| s)
+    }
 }
 
 impl PartialEq for Scheduled {
