@@ -18,7 +18,10 @@
 //! `BENCH_MB=N` sets the transfer's size (default 50), `BENCH_KEYS=N` the keys timed,
 //! `BENCH_RTT=50,200` and `BENCH_LOSS=0,1,5` the conditions (these are the defaults),
 //! `BENCH_CAP_S=N` how long one transfer may run (default 300 s): past it the row shows
-//! what arrived by then, marked `>`.
+//! what arrived by then, marked `>`. `BENCH_TCP_CC=cubic` sets TCP's congestion control
+//! on both sides of the link (default: the machine's, `sysctl
+//! net.ipv4.tcp_congestion_control`), which decides how `ssh -L` copes with loss: BBR
+//! does not take random loss for congestion, CUBIC and Reno do.
 
 mod common;
 
@@ -189,6 +192,12 @@ fn measure(
     (bytes, keys, cap): (usize, usize, Duration),
 ) -> Option<Figures> {
     let link = IpLink::start(runtime.handle(), link(rtt_ms, loss)).unwrap();
+    if let Ok(algorithm) = std::env::var("BENCH_TCP_CC") {
+        for side in [link.client(), link.host()] {
+            side.sysctl("net/ipv4/tcp_congestion_control", &algorithm)
+                .unwrap();
+        }
+    }
     let (sink_port, progress) = sink(runtime, link.host());
     let local = link
         .client()
@@ -257,6 +266,13 @@ fn main() {
          (TUN + the emulator's schedule); moshmux prediction off"
     );
     println!("MB/s: 10^6 bytes per second; keys: echo median / p90 in ms, before the transfer -> during it");
+    let congestion = std::env::var("BENCH_TCP_CC").unwrap_or_else(|_| {
+        std::fs::read_to_string("/proc/sys/net/ipv4/tcp_congestion_control")
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    });
+    println!("TCP congestion control on the link: {congestion}");
     println!("> : the transfer was stopped after {cap:?}; figures cover what arrived");
     println!(
         "{:>6} {:>5} {:<8} {:>11} {:>8} {:>24}",
