@@ -193,10 +193,7 @@ fn measure(
 ) -> Option<Figures> {
     let link = IpLink::start(runtime.handle(), link(rtt_ms, loss)).unwrap();
     if let Ok(algorithm) = std::env::var("BENCH_TCP_CC") {
-        for side in [link.client(), link.host()] {
-            side.sysctl("net/ipv4/tcp_congestion_control", &algorithm)
-                .unwrap();
-        }
+        link.set_congestion_control(&algorithm).unwrap();
     }
     let (sink_port, progress) = sink(runtime, link.host());
     let local = link

@@ -35,6 +35,8 @@ pub const CLIENT_ADDR: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
 /// The host side's address on the link.
 pub const HOST_ADDR: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 2);
 const PREFIX_LEN: u8 = 24;
+/// The network both addresses are on.
+const SUBNET: &str = "10.77.0.0/24";
 /// The device's name in each namespace (each has its own set of names).
 const DEVICE: &str = "mmxlink";
 
@@ -95,6 +97,22 @@ impl IpLink {
     /// What the link did with the packets so far (`to_server`: client to host).
     pub fn counters(&self) -> Counters {
         *self.counters.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Makes TCP over the link use congestion control `algorithm` (`cubic`, `reno`,
+    /// `bbr`) on both sides, through the route to the link (`congctl`): a namespace may
+    /// only make an algorithm its default if the root namespace's
+    /// `tcp_allowed_congestion_control` lists it, and a bench must not change the
+    /// machine's settings.
+    pub fn set_congestion_control(&self, algorithm: &str) -> io::Result<()> {
+        for (side, addr) in [(&self.client, CLIENT_ADDR), (&self.host, HOST_ADDR)] {
+            let addr = addr.to_string();
+            side.ip(&[
+                "route", "replace", SUBNET, "dev", DEVICE, "proto", "kernel", "scope", "link",
+                "src", &addr, "congctl", algorithm,
+            ])?;
+        }
+        Ok(())
     }
 
     /// Whether the forwarding task still runs (it stops if a device fails).

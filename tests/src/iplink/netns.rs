@@ -41,13 +41,6 @@ impl Netns {
         ip(&all)
     }
 
-    /// Sets a sysctl of this namespace's network stack, e.g.
-    /// `net/ipv4/tcp_congestion_control`: `/proc/sys/net` shows the namespace of the
-    /// thread that opens it.
-    pub fn sysctl(&self, key: &str, value: &str) -> io::Result<()> {
-        self.run(|| std::fs::write(format!("/proc/sys/{key}"), value))?
-    }
-
     /// Runs `f` on a fresh thread that has joined this namespace, and returns what it
     /// returns: sockets it opens and processes it starts live here. A panic in `f`
     /// carries on in the caller.

@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
 
-use super::{DirectionConfig, DirectionCounters};
+use super::{Counters, DirectionConfig, DirectionCounters, LinkConfig};
 
 /// Datagrams waiting in one direction beyond which new ones are dropped (and counted as
 /// overflowed). It bounds the memory a sender can make a rate-limited link hold.
@@ -73,7 +73,7 @@ impl DirectionState {
     /// blackout or not), counts it, and returns when each copy that goes through reaches
     /// the far end: none if it is lost, blacked out or overflowed. The fate is drawn
     /// first whatever happens, so a blackout leaves the random stream in step.
-    pub fn admit(
+    fn admit(
         &mut self,
         now: Instant,
         len: usize,
@@ -109,7 +109,7 @@ impl DirectionState {
     }
 
     /// A copy [`DirectionState::admit`] scheduled has left the queue (delivered or not).
-    pub fn left_queue(&mut self) {
+    fn left_queue(&mut self) {
         self.in_flight = self.in_flight.saturating_sub(1);
     }
 
@@ -161,60 +161,137 @@ impl PacketDraws {
     }
 }
 
-/// One copy of a datagram waiting in a [`DeliveryQueue`].
-pub struct Scheduled {
-    pub at: Instant,
-    /// Breaks ties between equal instants in arrival order.
-    order: u64,
+/// Both directions of a link and the copies in flight between them: what the UDP
+/// emulator's task and the IP link's task share, so a seed gives a datagram and an IP
+/// packet the same fate.
+pub struct LinkSchedule {
+    pub to_server: DirectionState,
+    pub to_client: DirectionState,
+    queue: DeliveryQueue<Packet>,
+}
+
+/// A copy of a datagram (or IP packet) on its way in direction `dir`.
+pub struct Packet {
     pub dir: Dir,
-    pub datagram: Vec<u8>,
+    pub bytes: Vec<u8>,
 }
 
-/// The copies in flight in both directions, earliest first; equal instants leave in the
-/// order they came.
-#[derive(Default)]
-pub struct DeliveryQueue {
-    queue: BinaryHeap<Reverse<Scheduled>>,
-    next_order: u64,
-}
+impl LinkSchedule {
+    /// Each direction draws from its own stream of `config.seed`.
+    pub fn new(config: LinkConfig, now: Instant) -> LinkSchedule {
+        LinkSchedule {
+            to_server: DirectionState::new(config.to_server, config.seed, Dir::ToServer, now),
+            to_client: DirectionState::new(config.to_client, config.seed, Dir::ToClient, now),
+            queue: DeliveryQueue::default(),
+        }
+    }
 
-impl DeliveryQueue {
-    pub fn push(&mut self, at: Instant, dir: Dir, datagram: Vec<u8>) {
-        self.queue.push(Reverse(Scheduled {
-            at,
-            order: self.next_order,
-            dir,
-            datagram,
-        }));
-        self.next_order += 1;
+    pub fn direction_mut(&mut self, dir: Dir) -> &mut DirectionState {
+        match dir {
+            Dir::ToServer => &mut self.to_server,
+            Dir::ToClient => &mut self.to_client,
+        }
+    }
+
+    /// Decides the fate of `bytes`, which reached the link `now` going `dir`, counts it
+    /// in `counters`, and queues the copies that go through
+    /// ([`DirectionState::admit`]).
+    pub fn admit(
+        &mut self,
+        dir: Dir,
+        now: Instant,
+        bytes: &[u8],
+        blacked_out: bool,
+        counters: &mut Counters,
+    ) {
+        let counters = counters.direction_mut(dir);
+        for at in self
+            .direction_mut(dir)
+            .admit(now, bytes.len(), blacked_out, counters)
+        {
+            self.queue.push(
+                at,
+                Packet {
+                    dir,
+                    bytes: bytes.to_vec(),
+                },
+            );
+        }
     }
 
     /// When the earliest copy is due, if any waits.
     pub fn next_at(&self) -> Option<Instant> {
-        self.queue.peek().map(|Reverse(s)| s.at)
+        self.queue.next_at()
     }
 
-    /// The earliest copy if it is due at `now`.
-    pub fn pop_due(&mut self, now: Instant) -> Option<Scheduled> {
-        if self.next_at()? > now {
-            return None;
-        }
-        self.queue.pop().map(|Reverse(s)| s)
+    /// The earliest copy if it is due at `now`, out of its direction's count in flight.
+    pub fn pop_due(&mut self, now: Instant) -> Option<Packet> {
+        let packet = self.queue.pop_due(now)?;
+        self.direction_mut(packet.dir).left_queue();
+        Some(packet)
     }
 }
 
-impl PartialEq for Scheduled {
+/// One item waiting in a [`DeliveryQueue`].
+struct Scheduled<T> {
+    at: Instant,
+    /// Breaks ties between equal instants in arrival order.
+    order: u64,
+    item: T,
+}
+
+/// Items in flight (datagrams, packets), earliest first; equal instants leave in the
+/// order they came.
+pub struct DeliveryQueue<T> {
+    queue: BinaryHeap<Reverse<Scheduled<T>>>,
+    next_order: u64,
+}
+
+impl<T> Default for DeliveryQueue<T> {
+    fn default() -> Self {
+        DeliveryQueue {
+            queue: BinaryHeap::new(),
+            next_order: 0,
+        }
+    }
+}
+
+impl<T> DeliveryQueue<T> {
+    pub fn push(&mut self, at: Instant, item: T) {
+        self.queue.push(Reverse(Scheduled {
+            at,
+            order: self.next_order,
+            item,
+        }));
+        self.next_order += 1;
+    }
+
+    /// When the earliest item is due, if any waits.
+    pub fn next_at(&self) -> Option<Instant> {
+        self.queue.peek().map(|Reverse(s)| s.at)
+    }
+
+    /// The earliest item if it is due at `now`.
+    pub fn pop_due(&mut self, now: Instant) -> Option<T> {
+        if self.next_at()? > now {
+            return None;
+        }
+        self.queue.pop().map(|Reverse(s)| s.item)
+    }
+}
+
+impl<T> PartialEq for Scheduled<T> {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
 }
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
+impl<T> Eq for Scheduled<T> {}
+impl<T> PartialOrd for Scheduled<T> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Scheduled {
+impl<T> Ord for Scheduled<T> {
     fn cmp(&self, other: &Self) -> Ordering {
         (self.at, self.order).cmp(&(other.at, other.order))
     }
