@@ -3,10 +3,8 @@
 //! the same link here and through real sockets), plus blackouts, on the virtual clock.
 //! Datagrams in flight wait in one queue for the whole world, in arrival order.
 
-use moshmux_tests::netem::schedule::{Dir, DirectionState, Fate};
+use moshmux_tests::netem::schedule::{DeliveryQueue, Dir, DirectionState, Fate};
 use moshmux_tests::netem::LinkConfig;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -75,10 +73,7 @@ impl Link {
 }
 
 /// A datagram on its way.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct InFlight {
-    pub at: Instant,
-    order: u64,
     /// Index of the client whose link carries it.
     pub client: usize,
     pub to_server: bool,
@@ -87,11 +82,11 @@ pub struct InFlight {
     pub contents: Vec<u8>,
 }
 
-/// Every datagram in flight, soonest first.
+/// Every datagram in flight, soonest first (the emulator's own queue: equal instants
+/// keep their order).
 #[derive(Default)]
 pub struct InFlightQueue {
-    queue: BinaryHeap<Reverse<InFlight>>,
-    order: u64,
+    queue: DeliveryQueue<InFlight>,
 }
 
 /// One datagram handed to a link.
@@ -112,28 +107,23 @@ impl InFlightQueue {
             Dir::ToClient
         };
         for at in link.arrivals(dir, now, send.contents.len()) {
-            self.order += 1;
-            self.queue.push(Reverse(InFlight {
-                at,
-                order: self.order,
+            let datagram = InFlight {
                 client: send.client,
                 to_server: send.to_server,
                 from: send.from,
                 to: send.to,
                 contents: send.contents.clone(),
-            }));
+            };
+            self.queue.push(at, datagram);
         }
     }
 
     pub fn next_arrival(&self) -> Option<Instant> {
-        self.queue.peek().map(|Reverse(datagram)| datagram.at)
+        self.queue.next_at()
     }
 
     /// The next datagram that has arrived by `now`.
     pub fn pop_due(&mut self, now: Instant) -> Option<InFlight> {
-        if self.next_arrival()? > now {
-            return None;
-        }
-        self.queue.pop().map(|Reverse(datagram)| datagram)
+        self.queue.pop_due(now)
     }
 }

@@ -16,11 +16,11 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{
-    client_through_link, emulator_runtime, env_number, moshmux_beside_mosh, percentile, quoted,
-    release_binary, shows_prompt, time_until, MoshServer,
+    client_through_link, emulator_runtime, env_list, env_number, first_key, median_p90,
+    moshmux_beside_mosh, quoted, release_binary, time_keys, MoshServer,
 };
 use moshmux_tests::harness::Daemon;
 use moshmux_tests::netem::{DirectionConfig, LinkConfig};
@@ -99,23 +99,8 @@ fn measure(
         |port| server.client.replace("PORT", &port.to_string()),
         &server.env,
     );
-    time_until(&tmux, Instant::now(), CONNECT_TIMEOUT, shows_prompt)?;
-    let mut line = "$ e".to_owned();
-    tmux.send_literal("e");
-    time_until(&tmux, Instant::now(), CONNECT_TIMEOUT, |s| {
-        s.lines().any(|l| l.starts_with(&line))
-    })?;
-    let mut latencies = Vec::with_capacity(keys);
-    for i in 0..keys {
-        let key = char::from(b'a' + (i % 26) as u8).to_string();
-        line.push_str(&key);
-        let start = Instant::now();
-        tmux.send_literal(&key);
-        let shown = time_until(&tmux, start, KEY_TIMEOUT, |s| {
-            s.lines().any(|l| l.starts_with(&line))
-        })?;
-        latencies.push(shown.as_secs_f64() * 1e3);
-    }
+    let mut line = first_key(&tmux, CONNECT_TIMEOUT)?;
+    let latencies = time_keys(&tmux, &mut line, keys, Duration::ZERO, KEY_TIMEOUT)?;
     // The server stops first, while its client is there to acknowledge the shutdown.
     drop(server);
     drop(tmux);
@@ -127,14 +112,7 @@ fn main() {
         return;
     }
     let keys: usize = env_number("BENCH_KEYS", 50);
-    let losses: Vec<u64> = std::env::var("BENCH_LOSS")
-        .ok()
-        .map(|list| {
-            list.split(',')
-                .filter_map(|l| l.trim().parse().ok())
-                .collect()
-        })
-        .unwrap_or_else(|| vec![0, 10, 30]);
+    let losses = env_list("BENCH_LOSS", &[0, 10, 30]);
     let runtime = emulator_runtime();
 
     println!(
@@ -148,10 +126,7 @@ fn main() {
     for loss in losses {
         for mode in ["adaptive", "never"] {
             for (program, server) in PROGRAMS {
-                let figures = measure(&runtime, loss, keys, server(mode)).map(|mut values| {
-                    values.sort_by(f64::total_cmp);
-                    (percentile(&values, 0.5), percentile(&values, 0.9))
-                });
+                let figures = measure(&runtime, loss, keys, server(mode)).map(median_p90);
                 let loss = format!("{loss}%");
                 match figures {
                     Some((median, p90)) => {

@@ -1,6 +1,7 @@
 //! A real OpenSSH `sshd` on a loopback port, for tests of what runs through `ssh`.
 //!
-//! It listens on 127.0.0.1 and ::1. Everything it needs lives in a private 0700 directory: a host key and a user key made
+//! It listens on 127.0.0.1 and ::1 unless [`SshdOptions`] say otherwise (the forwarding
+//! bench puts it on the host side of an [`IpLink`](crate::iplink::IpLink)). Everything it needs lives in a private 0700 directory: a host key and a user key made
 //! by `ssh-keygen`, an `authorized_keys` with the user key, and the configuration. It
 //! admits only the current user (root in CI, hence `PermitRootLogin prohibit-password`),
 //! and only with that key.
@@ -15,6 +16,7 @@
 //! points the remote side at its private daemon with [`Sshd::ssh_command`].
 
 use std::fs::{self, File};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -35,13 +37,41 @@ pub struct Sshd {
     dir: PathBuf,
     port: u16,
     user: String,
+    /// The addresses it listens on; the first is the one [`Sshd::destination`] names.
+    listen: Vec<IpAddr>,
     process: Child,
 }
 
+/// Where `sshd` listens and what it allows beyond a login.
+#[derive(Clone, Debug)]
+pub struct SshdOptions {
+    /// Not empty; the first is where `sshd` is reached ([`Sshd::destination`]).
+    pub listen: Vec<IpAddr>,
+    /// `ssh -L` and `-R` (`AllowTcpForwarding`).
+    pub tcp_forwarding: bool,
+}
+
+impl Default for SshdOptions {
+    /// Loopback, both families; no forwarding.
+    fn default() -> Self {
+        SshdOptions {
+            listen: vec![Ipv4Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into()],
+            tcp_forwarding: false,
+        }
+    }
+}
+
 impl Sshd {
-    /// Generates the keys and configuration and starts `sshd`; returns once it listens.
-    /// Panics, with `sshd`'s log, if it cannot.
+    /// Generates the keys and configuration and starts `sshd` on loopback; returns once
+    /// it listens. Panics, with `sshd`'s log, if it cannot.
     pub fn start() -> Sshd {
+        Sshd::start_with(SshdOptions::default())
+    }
+
+    /// [`Sshd::start`] with `options`. `sshd` joins the network namespace of the calling
+    /// thread, so a caller inside [`Netns::run`](crate::iplink::Netns::run) starts it there.
+    pub fn start_with(options: SshdOptions) -> Sshd {
+        let first = *options.listen.first().expect("sshd listens somewhere");
         let dir = private_dir("sshd");
         for remote in ["home", "bin"] {
             fs::DirBuilder::new()
@@ -62,9 +92,10 @@ impl Sshd {
         let user = current_user();
         let mut last_log = String::new();
         for _ in 0..PORT_ATTEMPTS {
-            let port = free_port();
+            let port = free_port(first);
             let config = dir.join("sshd_config");
-            fs::write(&config, config_text(&dir, port, &user)).expect("writing sshd_config");
+            fs::write(&config, config_text(&dir, port, &user, &options))
+                .expect("writing sshd_config");
             let log = dir.join("sshd.log");
             let process = Command::new(SSHD)
                 .args(["-D", "-e", "-f"])
@@ -77,12 +108,13 @@ impl Sshd {
                     panic!("cannot run {SSHD}: {error}; install openssh-server")
                 });
             let mut process = process;
-            match wait_until_listening(&mut process, &log, port) {
+            match wait_until_listening(&mut process, &log, first, port) {
                 Ok(()) => {
                     return Sshd {
                         dir,
                         port,
                         user,
+                        listen: options.listen,
                         process,
                     }
                 }
@@ -116,9 +148,10 @@ impl Sshd {
         self.dir.join("bin")
     }
 
-    /// `user@127.0.0.1` for the current user.
+    /// `user@ADDRESS` for the current user and the first address it listens on
+    /// (`127.0.0.1` unless the options said otherwise).
     pub fn destination(&self) -> String {
-        format!("{}@127.0.0.1", self.user)
+        format!("{}@{}", self.user, self.listen[0])
     }
 
     /// `user@::1`: the same server over IPv6.
@@ -157,13 +190,17 @@ impl Drop for Sshd {
     }
 }
 
-fn config_text(dir: &Path, port: u16, user: &str) -> String {
+fn config_text(dir: &Path, port: u16, user: &str, options: &SshdOptions) -> String {
     let dir = dir.display();
+    let listen: String = options
+        .listen
+        .iter()
+        .map(|addr| format!("ListenAddress {addr}\n"))
+        .collect();
+    let forwarding = if options.tcp_forwarding { "yes" } else { "no" };
     format!(
         "\
-ListenAddress 127.0.0.1
-ListenAddress ::1
-Port {port}
+{listen}Port {port}
 HostKey {dir}/host_key
 PidFile none
 AuthorizedKeysFile {dir}/authorized_keys
@@ -179,15 +216,20 @@ SetEnv HOME={dir}/home SHELL=/bin/sh PATH={dir}/bin:/usr/local/bin:/usr/bin:/bin
 PrintMotd no
 PrintLastLog no
 X11Forwarding no
-AllowTcpForwarding no
+AllowTcpForwarding {forwarding}
 LogLevel INFO
 "
     )
 }
 
 /// Polls `sshd`'s log for the line that says its socket is bound; `Err` holds the log.
-fn wait_until_listening(process: &mut Child, log: &Path, port: u16) -> Result<(), String> {
-    let ready = format!("Server listening on 127.0.0.1 port {port}");
+fn wait_until_listening(
+    process: &mut Child,
+    log: &Path,
+    addr: IpAddr,
+    port: u16,
+) -> Result<(), String> {
+    let ready = format!("Server listening on {addr} port {port}");
     let deadline = Instant::now() + START_TIMEOUT;
     loop {
         let text = fs::read_to_string(log).unwrap_or_default();
@@ -222,9 +264,9 @@ fn current_user() -> String {
     user
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
+/// A TCP port on `addr` that was free a moment ago.
+fn free_port(addr: IpAddr) -> u16 {
+    std::net::TcpListener::bind((addr, 0))
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())
         .expect("binding a loopback port")

@@ -66,6 +66,19 @@ pub fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+/// A comma-separated list of numbers from the environment (`BENCH_LOSS=0,30`), else
+/// `default`.
+pub fn env_list(name: &str, default: &[u64]) -> Vec<u64> {
+    std::env::var(name)
+        .ok()
+        .map(|list| {
+            list.split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .collect()
+        })
+        .unwrap_or_else(|| default.to_vec())
+}
+
 /// The value below which `fraction` of the sorted values lie.
 pub fn percentile(sorted: &[f64], fraction: f64) -> f64 {
     let index = ((sorted.len() as f64 * fraction).ceil() as usize).saturating_sub(1);
@@ -210,6 +223,55 @@ pub fn time_until(
         }
         std::thread::sleep(POLL);
     }
+}
+
+/// Types `e` after the shell's prompt and waits for its echo; the line it shows (`$ e`,
+/// or `# e` under root's prompt), which [`time_keys`] extends. Both moshmux and mosh
+/// draw nothing early until the shell proved to echo, so this key is never timed.
+pub fn first_key(tmux: &Tmux, timeout: Duration) -> Option<String> {
+    time_until(tmux, Instant::now(), timeout, shows_prompt)?;
+    tmux.send_literal("e");
+    time_until(tmux, Instant::now(), timeout, |s| echoed(s).is_some())?;
+    echoed(&tmux.capture()).map(str::to_owned)
+}
+
+/// The line where the shell's prompt shows the first key, if any.
+fn echoed(screen: &str) -> Option<&str> {
+    screen
+        .lines()
+        .map(str::trim_end)
+        .find(|l| matches!(*l, "$ e" | "# e"))
+}
+
+/// Types `keys` keys one at a time after `line`, each once the previous one showed and
+/// `pause` passed; each key's echo time in ms, or `None` if one never showed within
+/// `timeout` (the last screen printed).
+pub fn time_keys(
+    tmux: &Tmux,
+    line: &mut String,
+    keys: usize,
+    pause: Duration,
+    timeout: Duration,
+) -> Option<Vec<f64>> {
+    let mut latencies = Vec::with_capacity(keys);
+    for i in 0..keys {
+        let key = char::from(b'a' + (i % 26) as u8).to_string();
+        line.push_str(&key);
+        let typed = Instant::now();
+        tmux.send_literal(&key);
+        let shown = time_until(tmux, typed, timeout, |s| {
+            s.lines().any(|l| l.starts_with(line.as_str()))
+        })?;
+        latencies.push(shown.as_secs_f64() * 1e3);
+        std::thread::sleep(pause);
+    }
+    Some(latencies)
+}
+
+/// The median and p90 of `values`.
+pub fn median_p90(mut values: Vec<f64>) -> (f64, f64) {
+    values.sort_by(f64::total_cmp);
+    (percentile(&values, 0.5), percentile(&values, 0.9))
 }
 
 /// A shell prompt at the start of some line: `$ ` from PS1, or root's `# ` that Debian's

@@ -45,7 +45,7 @@ impl Default for DirectionConfig {
 }
 
 impl DirectionConfig {
-    pub(super) fn validate(&self) -> io::Result<()> {
+    pub(crate) fn validate(&self) -> io::Result<()> {
         for (name, p) in [
             ("loss", self.loss),
             ("reorder", self.reorder),

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use super::schedule::Dir;
+
 /// A number of datagrams and their payload bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Count {
@@ -12,7 +14,7 @@ pub struct Count {
 }
 
 impl Count {
-    pub(super) fn add(&mut self, len: usize) {
+    pub(crate) fn add(&mut self, len: usize) {
         self.packets += 1;
         self.bytes += len as u64;
     }
@@ -83,6 +85,15 @@ impl fmt::Display for DirectionCounters {
 pub struct Counters {
     pub to_server: DirectionCounters,
     pub to_client: DirectionCounters,
+}
+
+impl Counters {
+    pub fn direction_mut(&mut self, dir: Dir) -> &mut DirectionCounters {
+        match dir {
+            Dir::ToServer => &mut self.to_server,
+            Dir::ToClient => &mut self.to_client,
+        }
+    }
 }
 
 impl fmt::Display for Counters {

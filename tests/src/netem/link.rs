@@ -3,8 +3,6 @@
 //! arrival, delivers what is due, and carries out the handle's commands (roaming among
 //! them: a fresh upstream socket gives the server a new source port).
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -15,12 +13,8 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::sleep_until;
 
-use super::schedule::{Dir, DirectionState, Fate, Scheduled};
+use super::schedule::{Dir, LinkSchedule};
 use super::{Command, Counters, LinkConfig, Recording};
-
-/// Datagrams waiting in one direction beyond which new ones are dropped (and counted as
-/// overflowed). It bounds the memory a sender can make a rate-limited link hold.
-const MAX_IN_FLIGHT_PER_DIRECTION: u64 = 16_384;
 
 /// Largest UDP payload.
 const MAX_DATAGRAM: usize = 65_535;
@@ -32,12 +26,9 @@ pub(super) struct Link {
     server: SocketAddr,
     /// Where the newest datagram from the client came from; replies go there.
     client: Option<SocketAddr>,
-    to_server: DirectionState,
-    to_client: DirectionState,
+    schedule: LinkSchedule,
     /// Blackout windows as [from, until).
     blackouts: Vec<(Instant, Instant)>,
-    queue: BinaryHeap<Reverse<Scheduled>>,
-    next_order: u64,
     counters: Arc<Mutex<Counters>>,
     recording: Recording,
     /// Datagrams of each direction still to record.
@@ -59,15 +50,12 @@ impl Link {
             upstream,
             server,
             client: None,
-            to_server: DirectionState::new(config.to_server, config.seed, Dir::ToServer, epoch),
-            to_client: DirectionState::new(config.to_client, config.seed, Dir::ToClient, epoch),
             blackouts: config
                 .blackouts
                 .iter()
                 .map(|b| (epoch + b.start, epoch + b.start + b.duration))
                 .collect(),
-            queue: BinaryHeap::new(),
-            next_order: 0,
+            schedule: LinkSchedule::new(config, epoch),
             counters,
             recording: Recording::default(),
             record_limit: 0,
@@ -78,7 +66,7 @@ impl Link {
         let mut from_client = vec![0u8; MAX_DATAGRAM];
         let mut from_server = vec![0u8; MAX_DATAGRAM];
         loop {
-            let next_delivery = self.queue.peek().map(|Reverse(s)| s.at);
+            let next_delivery = self.schedule.next_at();
             // Biased, commands first: a blackout requested before a datagram was sent
             // applies to that datagram.
             tokio::select! {
@@ -139,8 +127,8 @@ impl Link {
             Command::Blackout { from, until } => self.blackouts.push((from, until)),
             Command::SetDirections(configs) => {
                 let (to_server, to_client) = *configs;
-                self.to_server.config = to_server;
-                self.to_client.config = to_client;
+                self.schedule.to_server.config = to_server;
+                self.schedule.to_client.config = to_client;
             }
             Command::Record(limit) => {
                 self.recording = Recording::default();
@@ -177,75 +165,30 @@ impl Link {
             recorded.push(datagram.to_vec());
         }
         let blacked_out = self.in_blackout(now);
-        let state = match dir {
-            Dir::ToServer => &mut self.to_server,
-            Dir::ToClient => &mut self.to_client,
-        };
-        let fate = state.fate();
-        let mut all = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        let counters = match dir {
-            Dir::ToServer => &mut all.to_server,
-            Dir::ToClient => &mut all.to_client,
-        };
-        let len = datagram.len();
-        counters.sent.add(len);
-        if blacked_out {
-            counters.blacked_out.add(len);
-            return;
-        }
-        let copies = match fate {
-            Fate::Lost => {
-                counters.lost.add(len);
-                return;
-            }
-            Fate::Copies(copies) => copies,
-        };
-        if copies.len() > 1 {
-            counters.duplicated.add(len);
-        }
-        for copy in copies {
-            if state.in_flight >= MAX_IN_FLIGHT_PER_DIRECTION {
-                counters.overflowed.add(len);
-                continue;
-            }
-            state.in_flight += 1;
-            let at = state.arrival(now, len, copy);
-            self.queue.push(Reverse(Scheduled {
-                at,
-                order: self.next_order,
-                dir,
-                datagram: datagram.to_vec(),
-            }));
-            self.next_order += 1;
-        }
+        let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        self.schedule
+            .admit(dir, now, datagram, blacked_out, &mut counters);
     }
 
     fn deliver_due(&mut self) {
         let now = Instant::now();
-        while self.queue.peek().is_some_and(|Reverse(s)| s.at <= now) {
-            let Some(Reverse(scheduled)) = self.queue.pop() else {
-                break;
-            };
+        while let Some(datagram) = self.schedule.pop_due(now) {
             let blacked_out = self.in_blackout(now);
-            let (state, socket, destination) = match scheduled.dir {
-                Dir::ToServer => (&mut self.to_server, &self.upstream, Some(self.server)),
-                Dir::ToClient => (&mut self.to_client, &self.listen, self.client),
+            let (socket, destination) = match datagram.dir {
+                Dir::ToServer => (&self.upstream, Some(self.server)),
+                Dir::ToClient => (&self.listen, self.client),
             };
-            state.in_flight -= 1;
             // The send happens under the counters' lock, so whoever sees a datagram arrive
             // and then reads the counters finds it counted.
             let mut all = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-            let counters = match scheduled.dir {
-                Dir::ToServer => &mut all.to_server,
-                Dir::ToClient => &mut all.to_client,
-            };
-            let len = scheduled.datagram.len();
+            let counters = all.direction_mut(datagram.dir);
+            let len = datagram.bytes.len();
             if blacked_out {
                 counters.blacked_out.add(len);
                 continue;
             }
             // A full send buffer drops the datagram, as a full interface queue would.
-            let sent = destination.map(|to| socket.try_send_to(&scheduled.datagram, to));
+            let sent = destination.map(|to| socket.try_send_to(&datagram.bytes, to));
             match sent {
                 Some(Ok(_)) => counters.delivered.add(len),
                 Some(Err(_)) | None => counters.failed.add(len),
