@@ -4,7 +4,7 @@
 //! latency (median and p90; moshmux's prediction off) before and while it runs.
 //!
 //! ```text
-//! cargo build --release -p moshmux-server -p moshmux
+//! cargo build --release -p moshmux
 //! cargo bench -p moshmux-tests --bench forward_throughput
 //! ```
 //! Both cross the same lossy IP link ([`IpLink`]): two network namespaces joined by TUN
