@@ -17,7 +17,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 49] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 50] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -67,6 +67,10 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 49] = [
     ("M-o", "rotate-window -D"),
     (":", "command-prompt"),
     ("!", "break-pane"),
+    (
+        "i",
+        "display-message '[#{session_name}] #{window_index}:#{window_name}, current pane #{pane_index}'",
+    ),
 ];
 
 /// Server commands a binding may run with any arguments, as typed at the command prompt
