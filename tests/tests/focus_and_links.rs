@@ -37,7 +37,9 @@ fn focus_reports_reach_a_pane_that_asked_for_them_and_no_other() {
     // dash prompts `#` for root, whatever PS1 says.
     tmux.expect("the shell back", WAIT, |s| {
         let lines: Vec<&str> = s.lines().map(str::trim_end).collect();
-        lines.windows(2).any(|w| w[0] == "^C" && matches!(w[1], "#" | "$"))
+        lines
+            .windows(2)
+            .any(|w| w[0] == "^C" && matches!(w[1], "#" | "$"))
     });
 
     // One that asks, as vim's FocusGained does.
