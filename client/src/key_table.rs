@@ -17,7 +17,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 50] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 53] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -67,6 +67,9 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 50] = [
     ("M-o", "rotate-window -D"),
     (":", "command-prompt"),
     ("!", "break-pane"),
+    ("]", "paste-buffer -p"),
+    ("#", "list-buffers"),
+    ("-", "delete-buffer"),
     (
         "i",
         "display-message '[#{session_name}] #{window_index}:#{window_name}, current pane #{pane_index}'",
@@ -76,8 +79,13 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 50] = [
 /// Server commands a binding may run with any arguments, as typed at the command prompt
 /// (`MuxCommand::CommandLine`): the server parses and checks them when the key is
 /// pressed, and a mistake shows on the status line.
-const SERVER_COMMANDS: [&str; 8] = [
+const SERVER_COMMANDS: [&str; 13] = [
     "break-pane",
+    "set-buffer",
+    "show-buffer",
+    "list-buffers",
+    "delete-buffer",
+    "paste-buffer",
     "join-pane",
     "move-pane",
     "swap-window",
@@ -95,8 +103,9 @@ new-window, next-window, previous-window, last-window, last-pane, select-window 
 name), next-layout, previous-layout, select-layout even-horizontal|even-vertical|main-horizontal|main-vertical|tiled, \
 swap-pane -U|-D, rotate-window [-U|-D], \
 detach-client, copy-mode (the scroll view), command-prompt, send-prefix, none (unbound), \
-or break-pane, join-pane, move-pane, swap-window, move-window, kill-session, display-message or \
-send-keys with their arguments, as at the command prompt";
+or break-pane, join-pane, move-pane, swap-window, move-window, kill-session, display-message, \
+send-keys, set-buffer, show-buffer, list-buffers, delete-buffer or paste-buffer with their \
+arguments, as at the command prompt";
 
 /// A key pressed after the prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

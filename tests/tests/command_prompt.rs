@@ -97,6 +97,12 @@ fn a_command_line_at_the_prompt_runs_for_the_session_and_answers_on_the_status_l
     tmux.send_keys(&["Enter"]);
     tmux.expect("the session alive", WAIT, |s| s.contains("still-42"));
 
+    // Prefix ] pastes the newest buffer, here one set at the prompt.
+    run_at_prompt(tmux, "set-buffer 'echo pasted-$((6*7))'");
+    tmux.send_keys(&["C-b", "]"]);
+    tmux.send_keys(&["Enter"]);
+    tmux.expect("the paste", WAIT, |s| s.contains("pasted-42"));
+
     // Prefix ! is tmux's break-pane: the pane gets a window of its own.
     tmux.send_keys(&["C-b", "!"]);
     let deadline = Instant::now() + WAIT;

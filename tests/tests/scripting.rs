@@ -7,8 +7,8 @@
 //! `last-window`, `last-pane`, `select-pane -l`, `kill-pane -a`), and `split-window -l`
 //! and `-c` (a directory or a format) answer line for line the same; and so do the preset
 //! layouts (`select-layout`, `next-layout`, `previous-layout`) at three window sizes,
-//! `swap-pane` and `rotate-window`, and `break-pane`, `join-pane`, `swap-window` and
-//! `move-window`.
+//! `swap-pane` and `rotate-window`, `break-pane`, `join-pane`, `swap-window` and
+//! `move-window`, and the paste buffers.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -182,6 +182,46 @@ $T move-window -s sw:9 -t sw:1 2>&1; echo "move onto 1: $?"; show_sw "move -s 9 
 $T move-window -s sw:0 -t sw:1 2>&1; echo "move onto a window: $?"
 "##;
 
+/// The paste buffers: automatic and named ones, `set-buffer -a` and `-n`, `list-buffers`
+/// with and without `-F` (newest first, escaped samples), `show-buffer`,
+/// `delete-buffer`, and `paste-buffer` (newlines as Enter, `-d`, `-r`, `-s`) into a
+/// `cat` without echo, with tmux's errors.
+const BUFFERS_SCRIPT: &str = r##"
+set -u
+T="$1"
+$T new-session -d -s b -x 80 -y 24 -- sh -c 'stty -echo; cat -v'
+$T set-buffer "first"
+$T set-buffer "second line
+next	tab \\ end"
+$T set-buffer -b mine "named"
+$T list-buffers
+$T list-buffers -F '#{buffer_name}|#{buffer_size}|#{buffer_sample}'
+echo "show: $($T show-buffer)"
+echo "show mine: $($T show-buffer -b mine)"
+$T set-buffer -a -b mine " more"
+echo "append: $($T show-buffer -b mine)"
+$T set-buffer -b mine -n theirs
+$T list-buffers
+$T delete-buffer
+$T list-buffers
+$T paste-buffer -b theirs -t b 2>&1; echo "rc=$?"
+$T paste-buffer -t b
+$T paste-buffer -d -b buffer0 -t b
+$T send-keys -t b Enter
+$T set-buffer -b two "a
+b"
+$T paste-buffer -r -b two -t b
+$T paste-buffer -s '|' -b two -t b
+$T send-keys -t b Enter
+sleep 0.5
+$T capture-pane -p -t b | head -5
+$T delete-buffer -b nope 2>&1; echo "rc=$?"
+$T show-buffer -b nope 2>&1; echo "rc=$?"
+$T list-buffers
+$T delete-buffer; $T delete-buffer; $T show-buffer 2>&1; echo "rc=$?"
+$T paste-buffer -t b 2>&1; echo "rc=$?"
+"##;
+
 /// Runs `script` with `program` as `$T` in `dir`; returns what it printed, and its
 /// stderr for the failure message.
 fn run_script(
@@ -305,6 +345,24 @@ fn breaking_joining_and_moving_windows_as_tmux_does() {
     assert_eq!(expected.lines().count(), 10 + 13, "tmux said:\n{expected}");
     assert!(
         expected.contains("index in use: 1"),
+        "tmux said:\n{expected}"
+    );
+    assert_eq!(
+        actual, expected,
+        "moshmux-server (left) and tmux 3.3 (right) disagree"
+    );
+}
+
+#[test]
+fn paste_buffers_hold_list_and_paste_as_tmux_does() {
+    let (expected, actual) = run_both(BUFFERS_SCRIPT, "buffers");
+    // tmux's answer has the pasted text and the errors in it.
+    assert!(
+        expected.contains("next    tab \\ endfirst"),
+        "tmux said:\n{expected}"
+    );
+    assert!(
+        expected.contains("unknown buffer: nope"),
         "tmux said:\n{expected}"
     );
     assert_eq!(

@@ -8,9 +8,11 @@ use moshmux_proto::layouts::Preset;
 use moshmux_proto::screen::{MAX_COLS, MAX_ROWS};
 use std::net::IpAddr;
 
+mod buffers;
 mod rearrange;
 mod request;
 mod usage;
+pub use buffers::Buffers;
 pub use rearrange::Rearrange;
 pub use usage::usage_error;
 
@@ -493,6 +495,9 @@ pub enum Command {
     /// break-pane, join-pane, swap-window and move-window (`rearrange.rs`).
     #[command(flatten)]
     Rearrange(Rearrange),
+    /// set-buffer, show-buffer, list-buffers, delete-buffer, paste-buffer (`buffers.rs`).
+    #[command(flatten)]
+    Buffers(Buffers),
     /// Ask the client attached to a session (the one active last) to forward a port of
     /// its machine here (-L), or to stop a forward (-KL, -KR); it says how it went on its
     /// status line. -R comes only from the client's own prompt (C-b :), never from here.

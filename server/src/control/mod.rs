@@ -7,11 +7,13 @@
 //! name messages, so adding or reordering variants never makes an old peer misread one,
 //! and a version mismatch is reported in words instead of as garbage.
 
+mod buffers;
 mod rearrange;
 
 pub use crate::environment::SessionEnvironment;
 pub use crate::layout::Length;
 pub use crate::session::WindowSize;
+pub use buffers::{PasteBuffer, SetBuffer};
 use moshmux_proto::codec::{self, CodecError};
 use moshmux_proto::layouts::{LayoutChoice, Step};
 pub use rearrange::{BreakPane, JoinPane, MoveWindow, SwapWindow};
@@ -127,6 +129,14 @@ tagged_messages! {
         JoinPane(JoinPane) = "join-pane",
         SwapWindow(SwapWindow) = "swap-window",
         MoveWindow(MoveWindow) = "move-window",
+        SetBuffer(SetBuffer) = "set-buffer",
+        /// The buffer's name.
+        ShowBuffer(MaybeTarget) = "show-buffer",
+        /// The `-F` format.
+        ListBuffers(MaybeTarget) = "list-buffers",
+        /// The buffer's name.
+        DeleteBuffer(MaybeTarget) = "delete-buffer",
+        PasteBuffer(PasteBuffer) = "paste-buffer",
     }
 }
 

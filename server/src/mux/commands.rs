@@ -92,6 +92,8 @@ pub enum CommandError {
     /// The client's UDP endpoint could not be opened.
     #[error("{0}")]
     Endpoint(String),
+    #[error(transparent)]
+    Buffer(#[from] crate::buffers::BufferError),
     /// `forward`: a bad forward, or no client to ask.
     #[error("{0}")]
     Forward(String),
@@ -175,6 +177,11 @@ impl Mux {
             Request::JoinPane(join) => self.join_pane(join),
             Request::SwapWindow(swap) => self.swap_window(swap),
             Request::MoveWindow(moved) => self.move_window(moved),
+            Request::SetBuffer(set) => self.set_buffer(set),
+            Request::ShowBuffer(name) => self.show_buffer(name.0.as_deref()),
+            Request::ListBuffers(format) => self.list_buffers(format.0.as_deref()),
+            Request::DeleteBuffer(name) => self.delete_buffer(name.0.as_deref()),
+            Request::PasteBuffer(paste) => self.paste_buffer(paste, host),
             Request::SearchHistory(search) => match self.search_history(search) {
                 Ok(plan) => return Answer::Stream(plan),
                 Err(error) => Err(error),
@@ -488,20 +495,28 @@ impl Mux {
                 bytes.extend(keys::key_bytes(key, application_cursor)?);
             }
         }
-        // All or nothing: a pane would drop what does not fit.
-        let room = host.input_room(location.pane);
+        self.type_into(location.pane, bytes, host)?;
+        Ok(String::new())
+    }
+
+    /// Types `bytes` into a pane, all or nothing: a pane would drop what does not fit.
+    pub(super) fn type_into(
+        &mut self,
+        pane: PaneId,
+        bytes: Vec<u8>,
+        host: &dyn Host,
+    ) -> Result<(), CommandError> {
+        let room = host.input_room(pane);
         if bytes.len() > room {
             return Err(CommandError::InputFull {
-                pane: location.pane,
+                pane,
                 bytes: bytes.len(),
                 room,
             });
         }
-        self.actions.push_back(super::Action::WritePane {
-            pane: location.pane,
-            bytes,
-        });
-        Ok(String::new())
+        self.actions
+            .push_back(super::Action::WritePane { pane, bytes });
+        Ok(())
     }
 
     /// The pane's screen and history; `%ID` also reaches a pane that has ended (here or

@@ -15,6 +15,7 @@
 //! [`Mux::poll_action`] and [`Mux::poll_transmit`].
 
 mod alerts;
+mod buffers;
 mod clients;
 mod commands;
 mod forwards;
@@ -215,6 +216,8 @@ pub struct Mux {
     actions: VecDeque<Action>,
     /// Set by `kill-server`, or when the last session and endpoint are gone.
     stopping: bool,
+    /// tmux's paste buffers, shared by every session.
+    buffers: crate::buffers::PasteBuffers,
     /// The calendar time of the newest control request and its `now`: the calendar time
     /// a prompt's command runs at, read off the monotonic clock (`wall_clock`).
     wall_anchor: Option<(Instant, SystemTime)>,
@@ -252,6 +255,7 @@ impl Mux {
             actions: VecDeque::new(),
             stopping: false,
             wall_anchor: None,
+            buffers: crate::buffers::PasteBuffers::default(),
         }
     }
 

@@ -331,7 +331,8 @@ pub fn output_into_closed_pipe(command: &mut Command) -> Output {
 }
 
 /// A binary of this workspace, built next to the test executables. `cargo test
-/// --workspace` builds every package's binaries before it runs any test.
+/// --workspace` builds both programs before it runs any test, since the `moshmux`
+/// package that has them has an integration test (`app/tests/programs.rs`).
 pub fn workspace_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable has a path");
     // target/<profile>/deps/<test> -> target/<profile>/<name>

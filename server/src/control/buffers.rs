@@ -1,0 +1,30 @@
+//! The requests for paste buffers (`cli/buffers.rs` makes them, `mux/buffers.rs` runs
+//! them).
+
+use serde::{Deserialize, Serialize};
+
+/// tmux's set-buffer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SetBuffer {
+    /// `-b`; `None`: a new automatic buffer (or, appending, the newest).
+    pub name: Option<String>,
+    /// `-n`: rename the buffer instead.
+    pub new_name: Option<String>,
+    pub data: Option<String>,
+    pub append: bool,
+}
+
+/// tmux's paste-buffer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PasteBuffer {
+    /// `None`: the newest buffer.
+    pub name: Option<String>,
+    /// `None`: the active pane of the session used last.
+    pub target: Option<String>,
+    /// Delete the buffer once pasted.
+    pub delete: bool,
+    /// In bracketed-paste markers if the pane's program asked for them.
+    pub bracketed: bool,
+    /// What each newline becomes (tmux: a carriage return, as Enter types; `-r`: kept).
+    pub separator: Option<String>,
+}
