@@ -11,7 +11,9 @@ fn version_line(program: &str) -> String {
         .output()
         .expect("the program runs");
     assert!(output.status.success(), "{program} --version failed");
-    String::from_utf8_lossy(&output.stdout).trim_end().to_owned()
+    String::from_utf8_lossy(&output.stdout)
+        .trim_end()
+        .to_owned()
 }
 
 #[test]
