@@ -25,6 +25,7 @@ pub enum Buffers {
     /// Print a paste buffer (default: the newest).
     #[command(visible_alias = "showb")]
     ShowBuffer {
+        /// The buffer (default: the newest).
         #[arg(short = 'b', value_name = "NAME")]
         name: Option<String>,
     },
@@ -39,6 +40,7 @@ pub enum Buffers {
     /// Delete a paste buffer (default: the newest).
     #[command(visible_alias = "deleteb")]
     DeleteBuffer {
+        /// The buffer (default: the newest).
         #[arg(short = 'b', value_name = "NAME")]
         name: Option<String>,
     },
@@ -46,6 +48,7 @@ pub enum Buffers {
     /// of the session used last); newlines become carriage returns, as Enter types.
     #[command(visible_alias = "pasteb")]
     PasteBuffer {
+        /// The buffer (default: the newest).
         #[arg(short = 'b', value_name = "NAME")]
         name: Option<String>,
         /// Delete the buffer once pasted.
@@ -60,6 +63,7 @@ pub enum Buffers {
         /// What each newline becomes.
         #[arg(short = 's', value_name = "SEPARATOR")]
         separator: Option<String>,
+        /// The pane to paste into (default: the active pane of the session used last).
         #[arg(short = 't', value_name = "TARGET")]
         target: Option<String>,
     },
