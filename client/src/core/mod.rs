@@ -125,6 +125,8 @@ pub struct ClientCore {
     socket_actions: VecDeque<(StreamId, SocketAction)>,
     /// The status line's message and when it goes (`message.rs`).
     message: Option<(String, Instant)>,
+    /// The status line's notice as last drawn.
+    drawn_notice: Option<String>,
     /// The serials of the server's newest answer shown and newest request run.
     reply_serial: Option<u32>,
     request_serial: Option<u32>,
@@ -176,6 +178,7 @@ impl ClientCore {
             forwards: Pump::client(),
             socket_actions: VecDeque::new(),
             message: None,
+            drawn_notice: None,
             reply_serial: None,
             request_serial: None,
             local_forwards: Vec::new(),
@@ -252,16 +255,12 @@ impl ClientCore {
         if let Err(error) = self.connection.handle_timeout(now) {
             return self.fail(&error);
         }
-        // The notice may have changed with the time, and guesses with the acknowledgements.
-        self.dirty = true;
         let tokens = self.tokenizer.handle_timeout(now);
+        // A key the tokenizer held (a lone Escape) may close a prompt or a view.
+        self.dirty |= !tokens.is_empty();
         self.route(tokens, now);
         self.link_timers(now);
-        let (acked, srtt) = (
-            self.connection.local_acked_progress(),
-            self.connection.srtt(),
-        );
-        self.view.predictor.handle_link(acked, srtt, now);
+        self.follow_link(now);
         self.pump_forwards(now);
         self.end(now);
     }
@@ -353,9 +352,7 @@ impl ClientCore {
             self.connection.srtt(),
         );
         if self.connection.remote_state_num() == self.taken_num {
-            // An acknowledgement may confirm or withdraw guesses.
-            self.view.predictor.handle_link(acked, srtt, now);
-            self.dirty = true;
+            self.follow_link(now);
             return;
         }
         self.taken_num = self.connection.remote_state_num();
@@ -540,12 +537,35 @@ impl ClientCore {
         }
     }
 
+    /// After a datagram or a timer that brought no new state: an acknowledgement may
+    /// confirm or withdraw guesses, and the time or the peer's news may change the status
+    /// line's notice. Only then is the frame drawn again: a stream datagram or a pacing
+    /// timer comes thousands of times a second during a transfer, and composing the frame
+    /// for each was what bounded the forwards' throughput.
+    fn follow_link(&mut self, now: Instant) {
+        let (acked, srtt) = (
+            self.connection.local_acked_progress(),
+            self.connection.srtt(),
+        );
+        let guessing = self.view.predictor.is_guessing();
+        self.view.predictor.handle_link(acked, srtt, now);
+        if guessing || self.view.predictor.is_guessing() || self.notice() != self.drawn_notice {
+            self.dirty = true;
+        }
+    }
+
+    /// What the status line says instead of the windows: the link's notice, else the
+    /// message.
+    fn notice(&self) -> Option<String> {
+        self.link
+            .notice(self.connection.last_heard(), self.now)
+            .or_else(|| self.message())
+    }
+
     fn draw(&mut self) {
         self.dirty = false;
-        let notice = self
-            .link
-            .notice(self.connection.last_heard(), self.now)
-            .or_else(|| self.message());
+        let notice = self.notice();
+        self.drawn_notice = notice.clone();
         let bytes = self.view.draw(notice);
         if !bytes.is_empty() {
             self.output.push_back(bytes);

@@ -238,6 +238,12 @@ impl Predictor {
         self.judge(now);
     }
 
+    /// Whether guesses are pending: an acknowledgement or the time may then change what
+    /// is shown.
+    pub fn is_guessing(&self) -> bool {
+        !self.cells.is_empty() || self.cursor.is_some()
+    }
+
     /// When the session should call again (any `handle_*`) though nothing happened.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let waiting = !self.cells.is_empty() || self.cursor.is_some();
