@@ -138,7 +138,8 @@ $T last-pane -t sw:0; show "last-pane"
 /// break-pane (`-d`, `-n`, `-s`), join-pane (`-h`, `-d`, into the pane's own window and
 /// another), swap-window (`-d`, without `-s`; the current index stays current) and
 /// move-window (`-d`, `-r`, without `-s`, onto a window: an error), each followed by
-/// the windows and panes with their sizes and flags.
+/// the windows and panes with their sizes and flags; then kill-window -a and
+/// kill-session -a.
 const MOVES_SCRIPT: &str = r##"
 set -u
 T="$1"
@@ -180,6 +181,12 @@ $T swap-window -t sw:3; show_sw "swap -t 3 (no -s)"
 $T move-window -t sw:9; show_sw "move -t 9 (no -s)"
 $T move-window -s sw:9 -t sw:1 2>&1; echo "move onto 1: $?"; show_sw "move -s 9 -t 1"
 $T move-window -s sw:0 -t sw:1 2>&1; echo "move onto a window: $?"
+$T new-window -d -n extra -t sw -- sh
+$T kill-window -a -t sw:3
+echo "kill-window -a -t sw:3:" $($T list-windows -t sw -F '#I #W #{window_active}')
+$T new-session -d -s other -x 80 -y 24 sh
+$T kill-session -a -t sw
+echo "kill-session -a -t sw:" $($T ls -F '#{session_name}')
 "##;
 
 /// The paste buffers: automatic and named ones, `set-buffer -a` and `-n`, `list-buffers`
@@ -342,7 +349,7 @@ fn swapping_and_rotating_panes_moves_them_as_tmux_does() {
 fn breaking_joining_and_moving_windows_as_tmux_does() {
     let (expected, actual) = run_both(MOVES_SCRIPT, "moves");
     // Every step of both parts, and tmux's refusal of an index in use.
-    assert_eq!(expected.lines().count(), 10 + 13, "tmux said:\n{expected}");
+    assert_eq!(expected.lines().count(), 10 + 15, "tmux said:\n{expected}");
     assert!(
         expected.contains("index in use: 1"),
         "tmux said:\n{expected}"

@@ -194,6 +194,9 @@ pub enum Command {
     },
     /// End a session and every program in it.
     KillSession {
+        /// End every other session instead.
+        #[arg(short = 'a')]
+        all_others: bool,
         /// The session to end (default: the session used last).
         #[arg(short = 't', value_name = "NAME")]
         target: Option<String>,
@@ -222,6 +225,9 @@ pub enum Command {
     /// Close a window and end every program in it.
     #[command(visible_alias = "killw")]
     KillWindow {
+        /// Close every other window of its session instead.
+        #[arg(short = 'a')]
+        all_others: bool,
         /// The window to close (default: the active one of the session used last).
         #[arg(short = 't', value_name = "TARGET")]
         target: Option<String>,

@@ -90,7 +90,14 @@ impl Command {
             Command::RenameSession { target, name } => {
                 Request::RenameSession(control::RenameSession { target, name })
             }
-            Command::KillWindow { target } => Request::KillWindow(control::MaybeTarget(target)),
+            Command::KillWindow {
+                target,
+                all_others: false,
+            } => Request::KillWindow(control::MaybeTarget(target)),
+            Command::KillWindow {
+                target,
+                all_others: true,
+            } => Request::KillOtherWindows(control::MaybeTarget(target)),
             Command::ListWindows {
                 target,
                 all,
@@ -107,7 +114,14 @@ impl Command {
             Command::DisplayMessage { target, format, .. } => {
                 Request::DisplayMessage(control::DisplayMessage { target, format })
             }
-            Command::KillSession { target: t } => Request::KillSession(control::MaybeTarget(t)),
+            Command::KillSession {
+                target: t,
+                all_others: false,
+            } => Request::KillSession(control::MaybeTarget(t)),
+            Command::KillSession {
+                target: t,
+                all_others: true,
+            } => Request::KillOtherSessions(control::MaybeTarget(t)),
             Command::KillServer => Request::KillServer(()),
             Command::NewWindow {
                 target,

@@ -108,6 +108,10 @@ tagged_messages! {
         KillPane(Target) = "kill-pane",
         /// `kill-pane -a`: every pane of the target's window but the target.
         KillOtherPanes(MaybeTarget) = "kill-other-panes",
+        /// `kill-window -a`: every window of the target's session but the target's.
+        KillOtherWindows(MaybeTarget) = "kill-other-windows",
+        /// `kill-session -a`: every session but the target.
+        KillOtherSessions(MaybeTarget) = "kill-other-sessions",
         SelectWindow(SelectWindow) = "select-window",
         LastPane(MaybeTarget) = "last-pane",
         ResizePane(ResizePane) = "resize-pane",

@@ -152,6 +152,8 @@ impl Mux {
             Request::SelectPane(t) => self.select_pane(&t.0),
             Request::KillPane(t) => self.kill_pane(&t.0, now),
             Request::KillOtherPanes(t) => self.kill_other_panes(t.0.as_deref(), now),
+            Request::KillOtherWindows(t) => self.kill_other_windows(t.0.as_deref(), now),
+            Request::KillOtherSessions(t) => self.kill_other_sessions(t.0.as_deref(), now),
             Request::SelectWindow(select) => self.select_window(select),
             Request::LastPane(t) => self.last_pane(t.0.as_deref()),
             Request::ResizePane(resize) => self.resize_pane(resize),
@@ -334,10 +336,46 @@ impl Mux {
         Ok(String::new())
     }
 
+    /// `kill-window -a`: the target's window stays, every other window of its session
+    /// closes.
+    fn kill_other_windows(&mut self, target: Option<&str>, now: Instant) -> Outcome {
+        let location = self.resolve_or_recent(target)?;
+        let others: Vec<PaneId> = self.sessions[&location.session]
+            .windows()
+            .filter(|window| window.index != location.window)
+            .flat_map(Window::panes)
+            .collect();
+        for pane in others {
+            self.close_pane(pane, now);
+        }
+        if let Some(session) = self.sessions.get_mut(&location.session) {
+            session.select_window(location.window);
+        }
+        Ok(String::new())
+    }
+
+    /// `kill-session -a`: the target stays, every other session ends.
+    fn kill_other_sessions(&mut self, target: Option<&str>, now: Instant) -> Outcome {
+        let location = self.resolve_or_recent(target)?;
+        let others: Vec<SessionId> = (self.sessions.keys().copied())
+            .filter(|&id| id != location.session)
+            .collect();
+        for id in others {
+            self.end_session(id, now);
+        }
+        Ok(String::new())
+    }
+
     fn kill_session(&mut self, target: Option<&str>, now: Instant) -> Outcome {
         let location = self.resolve_or_recent(target)?;
-        let Some(session) = self.sessions.remove(&location.session) else {
-            return Ok(String::new());
+        self.end_session(location.session, now);
+        Ok(String::new())
+    }
+
+    /// Ends a session and every program in it.
+    fn end_session(&mut self, id: SessionId, now: Instant) {
+        let Some(session) = self.sessions.remove(&id) else {
+            return;
         };
         for id in session.panes() {
             if let Some(mut pane) = self.panes.remove(&id) {
@@ -347,7 +385,6 @@ impl Mux {
             }
         }
         self.session_ended(&session, now);
-        Ok(String::new())
     }
 
     pub(super) fn new_window(&mut self, new: control::NewWindow, host: &mut dyn Host) -> Outcome {
