@@ -27,13 +27,7 @@ impl std::str::FromStr for ForwardSpec {
                 ))
             }
         };
-        let port = |field: &str| {
-            field
-                .parse::<u16>()
-                .ok()
-                .filter(|&port| port != 0)
-                .ok_or_else(|| format!("bad port {field:?} in forward {text:?}: give 1-65535"))
-        };
+        let port = |field: &str| port(field, text);
         let host = rest[1].trim_matches(|c| c == '[' || c == ']').to_owned();
         if host.is_empty() {
             return Err(format!("no host in forward {text:?}"));
@@ -45,6 +39,24 @@ impl std::str::FromStr for ForwardSpec {
             host_port: port(&rest[2])?,
         })
     }
+}
+
+/// `[bind_address:]port`, where a forward listens, as ssh's `-KL` and `-KR` take it (the
+/// command prompt's `forward -KL`).
+pub fn parse_listen_place(text: &str) -> Result<(IpAddr, u16), String> {
+    match split_fields(text).as_slice() {
+        [port_field] => Ok((IpAddr::V4(Ipv4Addr::LOCALHOST), port(port_field, text)?)),
+        [bind, port_field] => Ok((bind_address(bind)?, port(port_field, text)?)),
+        _ => Err(format!("bad place {text:?}: give [bind_address:]port")),
+    }
+}
+
+fn port(field: &str, text: &str) -> Result<u16, String> {
+    field
+        .parse::<u16>()
+        .ok()
+        .filter(|&port| port != 0)
+        .ok_or_else(|| format!("bad port {field:?} in forward {text:?}: give 1-65535"))
 }
 
 /// Splits on `:` outside brackets, so `[::1]:80` stays one field.
@@ -104,5 +116,12 @@ mod tests {
         for bad in ["8080", "0:h:80", "8080:h:99999", "a:8080:h:80", "8080::80"] {
             assert!(bad.parse::<ForwardSpec>().is_err(), "{bad}");
         }
+        let loopback = "127.0.0.1".parse::<IpAddr>().unwrap();
+        assert_eq!(parse_listen_place("8080"), Ok((loopback, 8080)));
+        assert_eq!(
+            parse_listen_place("[::1]:22").unwrap().0,
+            "::1".parse::<IpAddr>().unwrap()
+        );
+        assert!(parse_listen_place("0").is_err() && parse_listen_place("a:b:c").is_err());
     }
 }

@@ -4,9 +4,9 @@
 //! session (`MuxCommand::CommandLine`), its answer coming back in the state
 //! (`message.rs`).
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::Instant;
 
+use moshmux_forward::spec::parse_listen_place;
 use moshmux_forward::ForwardSpec;
 use moshmux_proto::screen::ClientRequest;
 use moshmux_proto::{Label, MuxCommand};
@@ -113,7 +113,7 @@ impl ClientCore {
                 Ok(line)
             }
             ["-KL", place] => {
-                let (bind, port) = parse_place(place)?;
+                let (bind, port) = parse_listen_place(place)?;
                 let at = self
                     .local_forwards
                     .iter()
@@ -126,7 +126,7 @@ impl ClientCore {
                 Ok(format!("stopped {}", describe('L', &forward)))
             }
             ["-KR", place] => {
-                let (bind, port) = parse_place(place)?;
+                let (bind, port) = parse_listen_place(place)?;
                 let at = self
                     .remote_forwards
                     .iter()
@@ -163,24 +163,4 @@ fn describe(kind: char, forward: &ForwardSpec) -> String {
 
 fn same_place(a: &ForwardSpec, b: &ForwardSpec) -> bool {
     (a.bind, a.port) == (b.bind, b.port)
-}
-
-/// `[bind:]port`, the bind address loopback when left out, as ssh's `-KL` reads it.
-fn parse_place(text: &str) -> Result<(IpAddr, u16), String> {
-    let (bind, port) = match text.rsplit_once(':') {
-        Some((bind, port)) => {
-            let bind = bind.trim_matches(|c| c == '[' || c == ']');
-            let bind = bind
-                .parse()
-                .map_err(|_| format!("bad bind address {bind:?}: give an IP address"))?;
-            (bind, port)
-        }
-        None => (IpAddr::V4(Ipv4Addr::LOCALHOST), text),
-    };
-    let port = port
-        .parse::<u16>()
-        .ok()
-        .filter(|&port| port != 0)
-        .ok_or_else(|| format!("bad port {port:?}: give 1-65535"))?;
-    Ok((bind, port))
 }
