@@ -231,19 +231,20 @@ impl ClientEndpoint {
         if self.phase != Phase::Attached {
             return;
         }
-        let own;
-        let state = if state.reply == self.reply && state.requests == self.requests {
-            state
+        // The session's state, with this client's own answer and requests: one copy.
+        let own = if state.reply == self.reply && state.requests == self.requests {
+            None
         } else {
-            own = HostState {
+            Some(HostState {
                 reply: self.reply.clone(),
                 requests: self.requests.clone(),
                 ..state.clone()
-            };
-            &own
+            })
         };
-        if self.connection.local_state() != state {
-            self.connection.set_local_state(state.clone(), now);
+        let changed = self.connection.local_state() != own.as_ref().unwrap_or(state);
+        if changed {
+            let next = own.unwrap_or_else(|| state.clone());
+            self.connection.set_local_state(next, now);
         }
     }
 
