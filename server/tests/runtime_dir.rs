@@ -204,6 +204,10 @@ fn a_taken_tmp_directory_sends_the_users_commands_to_a_private_one() {
     if !running_as_root() {
         return not_checked(TEST, "acting as another uid needs root");
     }
+    // The scenario mounts a fresh /tmp over the real one, which would hide a build there.
+    if bin().starts_with("/tmp") {
+        return not_checked(TEST, "the build is under /tmp, which the test mounts over");
+    }
     let home = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("runtime-dir-home-{}", std::process::id()));
     std::fs::create_dir_all(&home).expect("creating the home");
