@@ -2,7 +2,9 @@
 //! - PTY-to-parser throughput: `cat` of a large file into one 80x24 pane, timed from the
 //!   keystroke that starts it until the pane shows the line printed after it, per second
 //!   of wall time and per second of the server's CPU time;
-//! - the daemon's resident memory (VmRSS) with 1, 10 and 100 idle `sh` panes.
+//! - the daemon's resident memory (VmRSS) with 1, 10 and 100 idle `sh` panes, and with
+//!   the 100 after each has printed 200 lines (scrolled, then idle again: what panes in
+//!   daily use look like).
 //!
 //! `cargo build --release -p moshmux && cargo bench -p moshmux-server --bench daemon_vs_tmux`. Needs `tmux` on PATH.
 
@@ -161,7 +163,8 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-/// RSS in KiB with 1, 10 and 100 idle panes, all in one session's windows.
+/// RSS in KiB with 1, 10 and 100 idle panes, all in one session's windows, then with
+/// the 100 after each printed 200 lines.
 fn idle_rss(mux: &dyn Multiplexer) -> Vec<u64> {
     let mut out = Vec::new();
     mux.new_session("idle", &["sh"]);
@@ -176,6 +179,16 @@ fn idle_rss(mux: &dyn Multiplexer) -> Vec<u64> {
         std::thread::sleep(Duration::from_millis(500));
         out.push(rss_kib(mux.server_pid()));
     }
+    for pane in 0..panes {
+        mux.send_keys(&format!("idle:{pane}"), &["seq 1 200", "Enter"]);
+    }
+    for pane in 0..panes {
+        wait_for(mux, &format!("idle:{pane}"), |screen| {
+            screen.lines().any(|line| line.trim_end() == "200")
+        });
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    out.push(rss_kib(mux.server_pid()));
     out
 }
 
@@ -241,26 +254,32 @@ fn main() {
         "cat of {:.1} MB into one 80x24 pane (median of {RUNS}), and server RSS with idle sh panes",
         bytes as f64 / 1e6
     );
-    println!("{:<24}{:>12}{:>12}{:>10}", "", "moshmux", version, "ratio");
+    println!("{:<34}{:>12}{:>12}{:>10}", "", "moshmux", version, "ratio");
     println!(
-        "{:<24}{:>12.1}{:>12.1}{:>10.2}",
+        "{:<34}{:>12.1}{:>12.1}{:>10.2}",
         "throughput (MB/s)",
         moshmux.mb_per_s,
         tmux.mb_per_s,
         moshmux.mb_per_s / tmux.mb_per_s
     );
     println!(
-        "{:<24}{:>12.1}{:>12.1}{:>10.2}",
+        "{:<34}{:>12.1}{:>12.1}{:>10.2}",
         "  per server CPU second",
         moshmux.mb_per_cpu_s,
         tmux.mb_per_cpu_s,
         moshmux.mb_per_cpu_s / tmux.mb_per_cpu_s
     );
-    for (i, panes) in [1, 10, 100].iter().enumerate() {
+    let rows = [
+        "1 idle pane",
+        "10 idle panes",
+        "100 idle panes",
+        "100, 200 lines each",
+    ];
+    for (i, label) in rows.iter().enumerate() {
         let (ours, theirs) = (moshmux.rss[i], tmux.rss[i]);
         println!(
-            "{:<24}{:>12.1}{:>12.1}{:>10.2}",
-            format!("RSS, {panes} idle panes (MiB)"),
+            "{:<34}{:>12.1}{:>12.1}{:>10.2}",
+            format!("RSS, {label} (MiB)"),
             ours as f64 / 1024.0,
             theirs as f64 / 1024.0,
             ours as f64 / theirs as f64

@@ -170,6 +170,11 @@ impl PaneState {
         }
     }
 
+    /// Gives back the memory the terminal model holds in reserve for scrolling.
+    pub fn release_spare_rows(&mut self) {
+        self.terminal.release_spare_rows();
+    }
+
     /// Ends the pane's history: the rows still on the main screen (down to the last one
     /// with text) go to history after the rows that scrolled off, so an ended pane reads
     /// as everything it showed; then the pane is recorded as ended with its command

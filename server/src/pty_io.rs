@@ -11,6 +11,7 @@
 
 use crate::pane_id::PaneId;
 use crate::pty::PaneEvent;
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -284,18 +285,23 @@ impl PaneTask {
     }
 }
 
+thread_local! {
+    /// Where reads land before their bytes are copied out at their own size: one buffer
+    /// per thread (every pane's task runs on the daemon's one thread), not a zeroed
+    /// 64 KiB allocation per read, which under a flood cost more in the allocator than
+    /// the copy does.
+    static READ_SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0u8; READ_CHUNK]);
+}
+
 /// One read from the master: `Some(bytes)`, or `None` at its end of file (EIO once every
 /// slave descriptor is closed, Linux's end of file for a PTY).
 fn read(master: &OwnedFd) -> io::Result<Option<Vec<u8>>> {
-    let mut buffer = vec![0u8; READ_CHUNK];
-    loop {
-        // SAFETY: the buffer is valid for READ_CHUNK bytes and the descriptor is open.
+    READ_SCRATCH.with_borrow_mut(|buffer| loop {
+        // SAFETY: the buffer is valid for its length and the descriptor is open.
         let n = unsafe { libc::read(master.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len()) };
         if n > 0 {
             let n = usize::try_from(n).unwrap_or(0);
-            buffer.truncate(n);
-            buffer.shrink_to_fit();
-            return Ok(Some(buffer));
+            return Ok(Some(buffer.get(..n).unwrap_or_default().to_vec()));
         }
         if n == 0 {
             return Ok(None);
@@ -306,7 +312,7 @@ fn read(master: &OwnedFd) -> io::Result<Option<Vec<u8>>> {
             Some(libc::EIO) => return Ok(None),
             _ => return Err(error),
         }
-    }
+    })
 }
 
 fn write(master: &OwnedFd, bytes: &[u8]) -> io::Result<usize> {

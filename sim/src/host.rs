@@ -53,8 +53,11 @@ impl SimHost {
             Action::CloseListener { listener } => {
                 self.listeners.remove(&listener);
             }
-            // The simulated clients open no forwards.
-            Action::Socket { .. } | Action::AbortSockets { .. } | Action::ServeAgent { .. } => {}
+            // The simulated clients open no forwards; the allocator is the real one's.
+            Action::Socket { .. }
+            | Action::AbortSockets { .. }
+            | Action::ServeAgent { .. }
+            | Action::ReturnFreedMemory => {}
         }
     }
 

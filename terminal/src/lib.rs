@@ -94,6 +94,15 @@ impl Terminal {
         self.state.scrolled.drain(..)
     }
 
+    /// Frees the rows the model keeps in reserve once it has scrolled: it grows its
+    /// storage by a thousand rows at a time (about 1.9 MB at 80 columns) and keeps them,
+    /// while we take every scrolled row at once. Called when the pane has had a quiet
+    /// moment; the next scroll allocates them again. The main screen's reserve stays
+    /// while the alternate screen is up (the model gives no way to reach it then).
+    pub fn release_spare_rows(&mut self) {
+        self.term.grid_mut().truncate();
+    }
+
     pub fn set_size(&mut self, size: Size) {
         let size = size.at_least_one_cell();
         self.size = size;

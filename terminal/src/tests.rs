@@ -496,3 +496,16 @@ fn huge_parameters_stay_on_the_screen() {
     assert_eq!(rows[9], "!");
     assert_eq!(rows[23], format!("{}z", " ".repeat(79)));
 }
+
+#[test]
+fn releasing_the_models_spare_rows_keeps_the_screen_and_what_scrolls_later() {
+    let mut t = terminal(3, 10, b"1\r\n2\r\n3\r\n4");
+    assert_eq!(t.take_scrolled().count(), 1);
+    let before = (lines(&t), t.cursor());
+    t.release_spare_rows();
+    assert_eq!((lines(&t), t.cursor()), before);
+    t.process(b"\r\n5\r\n6");
+    let later: Vec<String> = t.take_scrolled().map(|line| line.text).collect();
+    assert_eq!(later, ["2", "3"]);
+    assert_eq!(lines(&t), ["4", "5", "6"]);
+}

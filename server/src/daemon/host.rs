@@ -95,6 +95,10 @@ impl DaemonHost {
             Action::AbortSockets { client } => {
                 self.sockets.abort_where(|&(owner, _)| owner == client)
             }
+            Action::ReturnFreedMemory => {
+                // SAFETY: glibc's malloc_trim only walks the allocator's own free lists.
+                unsafe { libc::malloc_trim(0) };
+            }
             Action::ServeAgent { path } => match bind_agent_socket(&path) {
                 Ok(listener) => {
                     let key = (AGENT_LISTENER, StreamId(0));
