@@ -18,7 +18,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::unix::AsyncFd;
+use tokio::io::unix::{AsyncFd, AsyncFdReadyGuard};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -232,19 +232,19 @@ impl PaneTask {
             tokio::select! {
                 ready = self.master.readable() => {
                     let Ok(mut ready) = ready else { return false };
-                    match ready.try_io(|master| read(master.get_ref())) {
-                        Ok(Ok(Some(chunk))) => {
-                            if self.events.send(PaneEvent::Output(self.id, chunk)).await.is_err() {
-                                return true;
-                            }
-                            quiet_until = drain_until.map(|_| Instant::now() + QUIET_AFTER_EXIT);
+                    let (chunk, ended) =
+                        READ_SCRATCH.with_borrow_mut(|scratch| read_available(&mut ready, scratch));
+                    if let Err(error) = &ended {
+                        tracing::warn!(pane = %self.id, %error, "reading the PTY failed");
+                    }
+                    if !chunk.is_empty() {
+                        if self.events.send(PaneEvent::Output(self.id, chunk)).await.is_err() {
+                            return true;
                         }
-                        Ok(Ok(None)) => return false,
-                        Ok(Err(error)) => {
-                            tracing::warn!(pane = %self.id, %error, "reading the PTY failed");
-                            return false;
-                        }
-                        Err(_would_block) => {}
+                        quiet_until = drain_until.map(|_| Instant::now() + QUIET_AFTER_EXIT);
+                    }
+                    if !matches!(ended, Ok(false)) {
+                        return false;
                     }
                 }
                 chunk = self.input.recv(), if pending.len() < 2 => match chunk {
@@ -293,15 +293,37 @@ thread_local! {
     static READ_SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0u8; READ_CHUNK]);
 }
 
-/// One read from the master: `Some(bytes)`, or `None` at its end of file (EIO once every
-/// slave descriptor is closed, Linux's end of file for a PTY).
-fn read(master: &OwnedFd) -> io::Result<Option<Vec<u8>>> {
-    READ_SCRATCH.with_borrow_mut(|buffer| loop {
+/// Reads what the master holds, up to the scratch's size, as one chunk: a PTY hands
+/// over at most 4095 bytes a read, and reading on until it has no more saves a wait for
+/// readiness and a trip through the mux per read under a flood. Also says whether the
+/// terminal ended (`Ok(true)`, or the error that ended it).
+fn read_available(
+    ready: &mut AsyncFdReadyGuard<'_, OwnedFd>,
+    scratch: &mut [u8],
+) -> (Vec<u8>, io::Result<bool>) {
+    let mut filled = 0;
+    let ended = loop {
+        let Some(rest) = scratch.get_mut(filled..).filter(|rest| !rest.is_empty()) else {
+            break Ok(false);
+        };
+        match ready.try_io(|master| read(master.get_ref(), rest)) {
+            Ok(Ok(Some(n))) => filled += n,
+            Ok(Ok(None)) => break Ok(true),
+            Ok(Err(error)) => break Err(error),
+            Err(_would_block) => break Ok(false),
+        }
+    };
+    (scratch.get(..filled).unwrap_or_default().to_vec(), ended)
+}
+
+/// One read from the master into `buffer`: `Some(bytes read)`, or `None` at its end of
+/// file (EIO once every slave descriptor is closed, Linux's end of file for a PTY).
+fn read(master: &OwnedFd, buffer: &mut [u8]) -> io::Result<Option<usize>> {
+    loop {
         // SAFETY: the buffer is valid for its length and the descriptor is open.
         let n = unsafe { libc::read(master.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len()) };
         if n > 0 {
-            let n = usize::try_from(n).unwrap_or(0);
-            return Ok(Some(buffer.get(..n).unwrap_or_default().to_vec()));
+            return Ok(Some(usize::try_from(n).unwrap_or(0)));
         }
         if n == 0 {
             return Ok(None);
@@ -312,7 +334,7 @@ fn read(master: &OwnedFd) -> io::Result<Option<Vec<u8>>> {
             Some(libc::EIO) => return Ok(None),
             _ => return Err(error),
         }
-    })
+    }
 }
 
 fn write(master: &OwnedFd, bytes: &[u8]) -> io::Result<usize> {
