@@ -155,12 +155,21 @@ pub fn stored_line(row: &ModelRow<Cell>, cols: u16) -> StoredLine {
     let mut text = String::with_capacity(end);
     let mut runs: Vec<(CellStyle, u32)> = Vec::new();
     let mut previous: Option<&Cell> = None;
-    for col in 0..end {
-        let cell = &row[Column(col)];
-        let Some(base) = base(cell) else {
-            continue;
+    for (col, cell) in row[..Column(end)].iter().enumerate() {
+        // Most cells are printable ASCII with nothing attached (no combining marks,
+        // link or underline colour) and no width of their own to mind.
+        let chars = if cell.extra.is_none()
+            && (' '..='~').contains(&cell.c)
+            && !cell.flags.intersects(WIDTH_FLAGS)
+        {
+            text.push(cell.c);
+            1
+        } else {
+            let Some(base) = base(cell) else {
+                continue;
+            };
+            push_text(cell, base, col + 1 >= cols, &mut text)
         };
-        let chars = push_text(cell, base, col + 1 >= cols, &mut text);
         // Most cells look like the one before: comparing the model's own fields is a
         // fraction of building and comparing a `CellStyle` (a fifth of the daemon's CPU
         // under a flood went there).
@@ -207,6 +216,11 @@ pub fn stored_line(row: &ModelRow<Cell>, cols: u16) -> StoredLine {
         wrapped,
     }
 }
+
+/// The flags that make a cell's text more than its character.
+const WIDTH_FLAGS: Flags = Flags::WIDE_CHAR
+    .union(Flags::WIDE_CHAR_SPACER)
+    .union(Flags::LEADING_WIDE_CHAR_SPACER);
 
 /// The flags that `style` reads.
 const STYLE_FLAGS: Flags = Flags::BOLD
