@@ -20,6 +20,13 @@ use tokio::sync::mpsc;
 /// Lines read from the store at once, so a capture never holds more of them decoded.
 const READ_CHUNK_LINES: u64 = 4096;
 
+/// Lines one search lane scans per step: a few dozen blocks, so a step's hand-over is
+/// small beside its decompression.
+const SEARCH_STEP_LINES: u64 = 16384;
+
+/// At most this many threads search one history at once.
+const MAX_SEARCH_LANES: usize = 4;
+
 /// Pieces rendered ahead of the socket: enough to keep the reader busy, few enough that
 /// a reader that stops costs next to nothing.
 const PIECES_AHEAD: usize = 2;
@@ -112,16 +119,13 @@ impl OutputPlan {
     /// the store's reads: run it off the mux.
     pub fn render(self, mut emit: impl FnMut(String) -> bool) -> Result<(), String> {
         let uid = PaneUid(self.id.0);
+        let reading = |e| format!("reading history of {}: {e}", self.id);
         let mut out = String::new();
-        let Range {
-            start: mut from,
-            end: to,
-        } = self.history;
-        while from < to {
-            let chunk_end = to.min(from + READ_CHUNK_LINES);
-            let reading = |e| format!("reading history of {}: {e}", self.id);
-            match &self.print {
-                Print::Lines { escapes, .. } => {
+        match &self.print {
+            Print::Lines { escapes, .. } => {
+                let mut from = self.history.start;
+                while from < self.history.end {
+                    let chunk_end = self.history.end.min(from + READ_CHUNK_LINES);
                     let page = self.store.read(uid, from..chunk_end).map_err(reading)?;
                     for line in &page.lines {
                         moshmux_terminal::render_line(line, *escapes, &mut out);
@@ -130,21 +134,37 @@ impl OutputPlan {
                             return Ok(());
                         }
                     }
-                }
-                Print::Matches { needle } => {
-                    let matches = self
-                        .store
-                        .matching_lines(uid, from..chunk_end, needle)
-                        .map_err(reading)?;
-                    for number in matches {
-                        let _ = writeln!(out, "{}", number as i64 - to as i64);
-                        if out.len() >= OUTPUT_PIECE_BYTES && !emit(std::mem::take(&mut out)) {
-                            return Ok(());
-                        }
-                    }
+                    from = chunk_end;
                 }
             }
-            from = chunk_end;
+            Print::Matches { needle } => {
+                let to = self.history.end as i64;
+                let mut failure = None;
+                let mut reader_gone = false;
+                search_in_lanes(&self.store, uid, self.history.clone(), needle, |found| {
+                    let numbers = match found {
+                        Ok(numbers) => numbers,
+                        Err(error) => {
+                            failure = Some(reading(error));
+                            return false;
+                        }
+                    };
+                    for number in numbers {
+                        let _ = writeln!(out, "{}", number as i64 - to);
+                        if out.len() >= OUTPUT_PIECE_BYTES && !emit(std::mem::take(&mut out)) {
+                            reader_gone = true;
+                            return false;
+                        }
+                    }
+                    true
+                });
+                if let Some(failure) = failure {
+                    return Err(failure);
+                }
+                if reader_gone {
+                    return Ok(());
+                }
+            }
         }
         if let Print::Lines { screen, .. } = self.print {
             for row in screen {
@@ -185,4 +205,54 @@ impl OutputPlan {
         };
         control::write_reply(stream, &last).await
     }
+}
+
+/// Hands `each` the numbers of the lines in `range` that contain `needle`, a step of
+/// [`SEARCH_STEP_LINES`] at a time and in order, until it returns false. Decompressing
+/// the blocks is nearly all of a search, so steps are scanned by one thread per core
+/// (at most [`MAX_SEARCH_LANES`]), each a step ahead of the reader at most: lane `k`
+/// takes steps `k`, `k + lanes`, ..., and the steps are handed over in turn.
+fn search_in_lanes(
+    store: &HistoryStore,
+    pane: PaneUid,
+    range: Range<u64>,
+    needle: &str,
+    mut each: impl FnMut(Result<Vec<u64>, moshmux_store::StoreError>) -> bool,
+) {
+    let steps: Vec<Range<u64>> = (range.start..range.end)
+        .step_by(SEARCH_STEP_LINES as usize)
+        .map(|start| start..range.end.min(start + SEARCH_STEP_LINES))
+        .collect();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let lanes = cores.clamp(1, MAX_SEARCH_LANES).min(steps.len()).max(1);
+    std::thread::scope(|scope| {
+        let lanes: Vec<_> = (0..lanes)
+            .map(|lane| {
+                let (found, handed) = std::sync::mpsc::sync_channel(1);
+                let steps = &steps;
+                scope.spawn(move || {
+                    for step in steps.iter().skip(lane).step_by(lanes) {
+                        // A closed channel: the reader stopped; stop scanning.
+                        if found
+                            .send(store.matching_lines(pane, step.clone(), needle))
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+                handed
+            })
+            .collect();
+        for step in 0..steps.len() {
+            let Some(Ok(found)) = lanes.get(step % lanes.len()).map(|lane| lane.recv()) else {
+                break;
+            };
+            if !each(found) {
+                break;
+            }
+        }
+        // Dropping the receivers here ends every lane at its next hand-over.
+        drop(lanes);
+    });
 }

@@ -83,31 +83,40 @@ fn colours_are_kept_for_dash_e() {
     assert_eq!(coloured[1], "1");
 }
 
+/// A daemon whose session `s` has printed `seq 1 LAST`, and the numbers
+/// `search-history` must print for `needle` there: the screen keeps the last 23
+/// values, so history holds 1..=LAST-23 and value v is line v - (LAST - 22).
+fn searched_seq(last: i64, needle: &str) -> (Daemon, Vec<String>) {
+    let server = Daemon::new();
+    let script = format!("seq 1 {last}; exec sleep 100");
+    server.ok(&["new", "-s", "s", "--", "sh", "-c", &script]);
+    server.wait_for_screen("s", |s| s.contains(&last.to_string()));
+    let expected = (1..=last - 23)
+        .filter(|v| v.to_string().contains(needle))
+        .map(|v| (v - (last - 22)).to_string())
+        .collect();
+    (server, expected)
+}
+
 #[test]
 fn search_history_returns_matching_line_numbers() {
-    let server = Daemon::new();
-    server.ok(&[
-        "new",
-        "-s",
-        "s",
-        "--",
-        "sh",
-        "-c",
-        "seq 1 200; exec sleep 100",
-    ]);
-    server.wait_for_screen("s", |s| s.contains("200"));
-    // History holds 1..177; value v is line v - 178 in capture-pane's numbering.
+    let (server, expected) = searched_seq(200, "17");
     let found = server.ok(&["search-history", "-t", "s", "17"]);
-    let expected: Vec<String> = (1..=177)
-        .filter(|v: &i64| v.to_string().contains("17"))
-        .map(|v| (v - 178).to_string())
-        .collect();
     assert_eq!(found.lines().collect::<Vec<_>>(), expected);
     for number in &expected {
         let line = capture(&server, "s", &["-S", number, "-E", number]);
         assert!(line[0].contains("17"), "{number}: {line:?}");
     }
     assert_eq!(server.ok(&["search-history", "-t", "s", "nowhere"]), "");
+}
+
+/// A search of a long history is scanned in steps by several threads; what it prints
+/// is still every match, oldest first.
+#[test]
+fn a_search_across_many_steps_finds_every_match_in_order() {
+    let (server, expected) = searched_seq(70000, "99");
+    let found = server.ok(&["search-history", "-t", "s", "99"]);
+    assert_eq!(found.lines().collect::<Vec<_>>(), expected);
 }
 
 #[test]
