@@ -2,7 +2,7 @@
 //! request to it and prints the reply. It lives in the library so that the `moshmux`
 //! package can carry both programs (its `src/bin`), which one `cargo install` needs.
 
-use crate::cli::{self, Cli, Command};
+use crate::cli::{self, Cli, Command, FileSide};
 use crate::config::ServerConfig;
 use crate::control::Reply;
 use crate::paths::RuntimePaths;
@@ -71,8 +71,22 @@ pub fn main() -> ExitCode {
         Command::NewSession { .. } => Some(Vec::new()),
         _ => None,
     };
-    let Some(request) = cli.command.into_request() else {
-        return ExitCode::FAILURE;
+    let file_side = match &cli.command {
+        Command::Buffers(buffers) => FileSide::of(buffers),
+        _ => None,
+    };
+    let (request, save_to) = match file_side {
+        Some(Err(line)) => {
+            eprintln!("{line}");
+            return ExitCode::FAILURE;
+        }
+        Some(Ok(FileSide::Load(None))) => return ExitCode::SUCCESS,
+        Some(Ok(FileSide::Load(Some(request)))) => (request, None),
+        Some(Ok(FileSide::Save { request, to })) => (request, Some(to)),
+        None => match cli.command.into_request() {
+            Some(request) => (request, None),
+            None => return ExitCode::FAILURE,
+        },
     };
     let mut stdout = std::io::stdout().lock();
     let reply = match daemon_args {
@@ -86,7 +100,14 @@ pub fn main() -> ExitCode {
         },
     };
     match reply {
-        Ok(Reply::Ok(text)) => finish_output(stdout.write_all(text.as_bytes())),
+        Ok(Reply::Ok(text)) => match save_to.map(|to| to.write(&text)) {
+            None => finish_output(stdout.write_all(text.as_bytes())),
+            Some(Ok(Err(line))) => {
+                eprintln!("{line}");
+                ExitCode::FAILURE
+            }
+            Some(written) => finish_output(written.map(drop)),
+        },
         Ok(Reply::Connect(connect)) => {
             for notice in &connect.notices {
                 eprintln!("moshmux-server: {notice}");

@@ -75,6 +75,12 @@ fn a_command_line_at_the_prompt_runs_for_the_session_and_answers_on_the_status_l
         daemon.sessions()
     );
     assert_eq!(daemon.panes("s").len(), 2);
+    // So do load-buffer and save-buffer, whose files are the caller's: the daemon
+    // writes none.
+    let file = daemon.dir().join("from-the-prompt");
+    run_at_prompt(tmux, &format!("save-buffer {}", file.display()));
+    expect_status(tmux, "the file refusal", "save-buffer: run it from a shell");
+    assert!(!file.exists(), "the prompt wrote {}", file.display());
 
     // A key's command that fails says why too, as tmux does: there is no window 7.
     tmux.send_keys(&["C-b", "7"]);

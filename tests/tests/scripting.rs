@@ -227,6 +227,19 @@ $T show-buffer -b nope 2>&1; echo "rc=$?"
 $T list-buffers
 $T delete-buffer; $T delete-buffer; $T show-buffer 2>&1; echo "rc=$?"
 $T paste-buffer -t b 2>&1; echo "rc=$?"
+rm -f in.txt out.txt
+printf 'from a file\nline two' > in.txt
+$T load-buffer -b f in.txt
+echo "loaded: $($T show-buffer -b f)"
+$T save-buffer -b f out.txt; od -c out.txt
+$T save-buffer -a -b f out.txt; od -c out.txt
+echo piped | $T load-buffer -b p -
+$T save-buffer -b p - | od -c
+$T load-buffer -b empty /dev/null; echo "rc=$?"
+$T load-buffer nonexistent 2>&1 | sed "s|$PWD|.|"
+$T save-buffer -b nope out2.txt 2>&1; echo "rc=$?"
+$T save-buffer -b f nodir/x 2>&1 | sed "s|$PWD|.|"
+$T list-buffers
 "##;
 
 /// Runs `script` with `program` as `$T` in `dir`; returns what it printed, and its
@@ -372,6 +385,14 @@ fn paste_buffers_hold_list_and_paste_as_tmux_does() {
         expected.contains("unknown buffer: nope"),
         "tmux said:\n{expected}"
     );
+    // ...and the files load-buffer and save-buffer read and wrote.
+    for said in [
+        "loaded: from a file",
+        "./nonexistent: No such file",
+        "./nodir/x: No such",
+    ] {
+        assert!(expected.contains(said), "tmux said:\n{expected}");
+    }
     assert_eq!(
         actual, expected,
         "moshmux-server (left) and tmux 3.3 (right) disagree"

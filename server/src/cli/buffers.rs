@@ -1,8 +1,11 @@
 //! The paste-buffer commands (tmux's set-buffer, show-buffer, list-buffers,
-//! delete-buffer and paste-buffer), flattened into [`super::Command`].
+//! delete-buffer, paste-buffer, load-buffer and save-buffer), flattened into
+//! [`super::Command`].
 
 use crate::control::{self, Request};
 use clap::Subcommand;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Subcommand)]
 pub enum Buffers {
@@ -44,6 +47,28 @@ pub enum Buffers {
         #[arg(short = 'b', value_name = "NAME")]
         name: Option<String>,
     },
+    /// Put a file's text in a paste buffer (`-`: standard input); a new buffer or the
+    /// one named. The file is read by this command, relative to its directory.
+    #[command(visible_alias = "loadb")]
+    LoadBuffer {
+        /// The buffer's name (default: a new buffer).
+        #[arg(short = 'b', value_name = "NAME")]
+        name: Option<String>,
+        /// The file, or `-` for standard input.
+        path: PathBuf,
+    },
+    /// Write a paste buffer to a file (`-`: standard output).
+    #[command(visible_alias = "saveb")]
+    SaveBuffer {
+        /// Add to the end of the file instead of replacing it.
+        #[arg(short = 'a')]
+        append: bool,
+        /// The buffer (default: the newest).
+        #[arg(short = 'b', value_name = "NAME")]
+        name: Option<String>,
+        /// The file, or `-` for standard output.
+        path: PathBuf,
+    },
     /// Type a paste buffer into a pane (default: the newest buffer, into the active pane
     /// of the session used last); newlines become carriage returns, as Enter types.
     #[command(visible_alias = "pasteb")]
@@ -70,9 +95,11 @@ pub enum Buffers {
 }
 
 impl Buffers {
-    /// The request this command sends.
-    pub fn into_request(self) -> Request {
-        match self {
+    /// The request this command sends. `None` for load-buffer and save-buffer, whose
+    /// files are this process's to read and write: [`FileSide`] sends their requests.
+    pub fn into_request(self) -> Option<Request> {
+        Some(match self {
+            Buffers::LoadBuffer { .. } | Buffers::SaveBuffer { .. } => return None,
             Buffers::SetBuffer {
                 append,
                 name,
@@ -104,6 +131,105 @@ impl Buffers {
                     false => separator,
                 },
             }),
+        })
+    }
+}
+
+/// load-buffer and save-buffer: the request the daemon gets, and what this process does
+/// with a file before or after it.
+pub enum FileSide {
+    /// The file was read: set the buffer (`None`: the file was empty, and as with tmux
+    /// no buffer is made).
+    Load(Option<Request>),
+    /// Ask for the buffer, then write it to `to`.
+    Save { request: Request, to: SaveTo },
+}
+
+/// Where save-buffer writes the buffer the daemon answers with.
+pub struct SaveTo {
+    path: PathBuf,
+    append: bool,
+}
+
+impl FileSide {
+    /// `None` for every other command; an error names the file and what went wrong, as
+    /// tmux does (`/abs/path: No such file or directory`).
+    pub fn of(command: &Buffers) -> Option<Result<FileSide, String>> {
+        match command {
+            Buffers::LoadBuffer { name, path } => Some(load(path).map(|data| {
+                FileSide::Load((!data.is_empty()).then(|| {
+                    Request::SetBuffer(control::SetBuffer {
+                        name: name.clone(),
+                        new_name: None,
+                        data: Some(data),
+                        append: false,
+                    })
+                }))
+            })),
+            Buffers::SaveBuffer { append, name, path } => Some(Ok(FileSide::Save {
+                request: Request::ShowBuffer(control::MaybeTarget(name.clone())),
+                to: SaveTo {
+                    path: path.clone(),
+                    append: *append,
+                },
+            })),
+            _ => None,
         }
     }
+}
+
+fn load(path: &Path) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    let read = match is_standard_stream(path) {
+        true => std::io::stdin().lock().read_to_end(&mut bytes).map(drop),
+        false => {
+            std::fs::File::open(path).and_then(|mut file| file.read_to_end(&mut bytes).map(drop))
+        }
+    };
+    read.map_err(|error| file_error(path, &error))?;
+    String::from_utf8(bytes).map_err(|_| {
+        format!(
+            "{}: not UTF-8 text (moshmux's paste buffers hold text)",
+            shown(path)
+        )
+    })
+}
+
+impl SaveTo {
+    /// Writes the buffer; standard output as any command's output, a file created 0600
+    /// (a buffer may hold what was copied from a pane).
+    pub fn write(&self, text: &str) -> std::io::Result<Result<(), String>> {
+        if is_standard_stream(&self.path) {
+            return std::io::stdout().lock().write_all(text.as_bytes()).map(Ok);
+        }
+        use std::os::unix::fs::OpenOptionsExt;
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(self.append)
+            .truncate(!self.append)
+            .mode(0o600)
+            .open(&self.path)
+            .and_then(|mut file| file.write_all(text.as_bytes()));
+        Ok(written.map_err(|error| file_error(&self.path, &error)))
+    }
+}
+
+fn is_standard_stream(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
+/// The path as tmux names it in errors: made absolute from this directory.
+fn shown(path: &Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// `PATH: No such file or directory`: the OS's words without Rust's "(os error 2)".
+fn file_error(path: &Path, error: &std::io::Error) -> String {
+    let words = error.to_string();
+    let words = words.split(" (os error").next().unwrap_or_default();
+    format!("{}: {words}", shown(path))
 }

@@ -12,7 +12,7 @@ mod buffers;
 mod rearrange;
 mod request;
 mod usage;
-pub use buffers::Buffers;
+pub use buffers::{Buffers, FileSide};
 pub use rearrange::Rearrange;
 pub use usage::usage_error;
 

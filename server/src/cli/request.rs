@@ -295,7 +295,7 @@ impl Command {
                 Request::SearchHistory(control::SearchHistory { target, pattern })
             }
             Command::Rearrange(rearrange) => rearrange.into_request(),
-            Command::Buffers(buffers) => buffers.into_request(),
+            Command::Buffers(buffers) => return buffers.into_request(),
             Command::Forward {
                 target,
                 local,

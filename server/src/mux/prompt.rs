@@ -14,7 +14,7 @@ use clap::Parser;
 use moshmux_proto::Label;
 
 use super::{Answer, ClientId, Mux};
-use crate::cli::{usage_error, Cli, Command};
+use crate::cli::{usage_error, Buffers, Cli, Command};
 use crate::control::{Reply, Request};
 use crate::mux::Host;
 
@@ -70,8 +70,12 @@ impl Mux {
         let name = &args[1];
         let request = match cli.command {
             // These start processes or sessions with the caller's directory and
-            // environment, which a prompt in the daemon does not have.
-            Command::New { .. } | Command::NewSession { .. } | Command::Daemon { .. } => {
+            // environment, or read and write the caller's files, which a prompt in the
+            // daemon does not have.
+            Command::New { .. }
+            | Command::NewSession { .. }
+            | Command::Daemon { .. }
+            | Command::Buffers(Buffers::LoadBuffer { .. } | Buffers::SaveBuffer { .. }) => {
                 return Err(format!(
                     "{name}: run it from a shell, not the command prompt"
                 ));
