@@ -79,7 +79,10 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 53] = [
 /// Server commands a binding may run with any arguments, as typed at the command prompt
 /// (`MuxCommand::CommandLine`): the server parses and checks them when the key is
 /// pressed, and a mistake shows on the status line.
-const SERVER_COMMANDS: [&str; 13] = [
+const SERVER_COMMANDS: [&str; 16] = [
+    "new-window",
+    "respawn-pane",
+    "respawn-window",
     "break-pane",
     "set-buffer",
     "show-buffer",
@@ -103,9 +106,9 @@ new-window, next-window, previous-window, last-window, last-pane, select-window 
 name), next-layout, previous-layout, select-layout even-horizontal|even-vertical|main-horizontal|main-vertical|tiled, \
 swap-pane -U|-D, rotate-window [-U|-D], \
 detach-client, copy-mode (the scroll view), command-prompt, send-prefix, none (unbound), \
-or break-pane, join-pane, move-pane, swap-window, move-window, kill-session, display-message, \
-send-keys, set-buffer, show-buffer, list-buffers, delete-buffer or paste-buffer with their \
-arguments, as at the command prompt";
+or new-window, respawn-pane, respawn-window, break-pane, join-pane, move-pane, swap-window, \
+move-window, kill-session, display-message, send-keys, set-buffer, show-buffer, list-buffers, \
+delete-buffer or paste-buffer with their arguments, as at the command prompt";
 
 /// A key pressed after the prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -383,6 +386,17 @@ mod tests {
             parsed("resize-pane -D"),
             Some(Binding::Command(MuxCommand::ResizePane(Direction::Down, 1)))
         );
+        // With arguments, these go to the server as a command line.
+        for line in [
+            "respawn-pane -k",
+            "respawn-window -k -t s:1",
+            "new-window -a -n x",
+        ] {
+            assert_eq!(
+                parsed(line),
+                Some(Binding::Command(MuxCommand::CommandLine(Label::new(line))))
+            );
+        }
         assert_eq!(parse_binding("none"), Ok(None));
         for refused in [
             "split-window -x",
