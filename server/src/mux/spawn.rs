@@ -68,11 +68,11 @@ impl Mux {
         let id = self.allocate_pane_id()?;
         let pane = self.spawn(host, id, new.command, cwd, size, &environment)?;
         let select = !new.detached;
-        let placed = match self.sessions.get_mut(&location.session) {
-            Some(session) => place(session, slot, pane, select),
-            None => Ok((location.window, None)),
+        let Some(session) = self.sessions.get_mut(&location.session) else {
+            self.close_pane(pane, now);
+            return Ok(String::new());
         };
-        let (index, replaced) = match placed {
+        let (index, replaced) = match place(session, slot, pane, select) {
             Ok(placed) => placed,
             Err(index) => {
                 self.close_pane(pane, now);
@@ -138,8 +138,7 @@ impl Mux {
         if !respawn.kill {
             return Err(CommandError::PaneStillActive(self.pane_path(&location)));
         }
-        let size = self.panes.get(&location.pane).map(|pane| pane.size());
-        self.restart(&location, respawn, size, host)?;
+        self.restart(&location, respawn, None, host)?;
         Ok(String::new())
     }
 
@@ -175,9 +174,10 @@ impl Mux {
         Ok(String::new())
     }
 
-    /// Starts a new program for the pane at `location` on a terminal of `size`, with the
-    /// command and directory asked for, else those its program started with; the old
-    /// program is hung up once the new one runs, and runs on if it cannot start.
+    /// Starts a new program for the pane at `location` on a terminal of `size` (`None`:
+    /// the pane's), with the command and directory asked for, else those its program
+    /// started with; the old program is hung up once the new one runs, and runs on if it
+    /// cannot start.
     fn restart(
         &mut self,
         location: &Location,
@@ -185,9 +185,10 @@ impl Mux {
         size: Option<Size>,
         host: &mut dyn Host,
     ) -> Result<(), CommandError> {
-        let (Some(pane), Some(size)) = (self.panes.get(&location.pane), size) else {
+        let Some(pane) = self.panes.get(&location.pane) else {
             return Ok(());
         };
+        let size = size.unwrap_or(pane.size());
         let before = pane.start().clone();
         let start = PaneStart {
             command: match respawn.command.is_empty() {
@@ -203,8 +204,10 @@ impl Mux {
         let spawned = self.start_program(host, location.pane, &start, size, &environment)?;
         if let Some(pane) = self.panes.get_mut(&location.pane) {
             pane.respawned(spawned, start);
+            // What a daemon killed now leaves of the screen is the new, blank one: the
+            // old one is in history already.
+            pane.save_screen();
         }
-        self.unsaved_screens.insert(location.pane);
         Ok(())
     }
 
