@@ -66,6 +66,11 @@ impl Bindings {
         }
     }
 
+    /// The prefix and the keys bound after it.
+    pub fn table(&self) -> &KeyTable {
+        &self.table
+    }
+
     /// What one token means, appended to `actions`.
     pub fn feed(&mut self, token: Token, actions: &mut Vec<Action>) {
         let state = std::mem::take(&mut self.state);
@@ -161,6 +166,8 @@ impl Bindings {
             Some(Binding::CommandPrompt) => {
                 return State::Prompt(Prompting::CommandLine, Vec::new())
             }
+            // The client's own command, run as if typed at the prompt.
+            Some(Binding::ListKeys) => actions.push(Action::CommandLine("list-keys".to_owned())),
             Some(Binding::Detach) => actions.push(Action::Detach),
             Some(Binding::CopyMode) => actions.push(Action::ScrollView),
             Some(Binding::SendPrefix) => {

@@ -31,6 +31,13 @@ pub enum Command {
     /// List the sessions on HOST (through SSH: `CMD HOST -- PATH ls`) or on this machine,
     /// as `moshmux-server ls` prints them.
     Ls(LsArgs),
+    /// Print the keys bound after the prefix, as this machine's config file binds them,
+    /// in tmux's list-keys lines (prefix ? shows the same in a session).
+    ListKeys {
+        /// The key table: prefix, the only one.
+        #[arg(short = 'T', value_name = "TABLE")]
+        table: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

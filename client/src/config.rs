@@ -9,7 +9,7 @@ use moshmux_config::{expected, Refusal, Table, Value};
 use crate::alerts::AlertConfig;
 use crate::cli::{InstallServer, Predict, DEFAULT_SCROLLBACK_LINES};
 use crate::key_table::{
-    parse_binding, parse_key, parse_prefix, Binding, Key, KeyTable, DEFAULT_PREFIX,
+    parse_binding, parse_key, parse_prefix, Bound, Key, KeyTable, DEFAULT_PREFIX,
 };
 
 /// The client's settings, every one resolved.
@@ -121,7 +121,7 @@ impl Table for ClientTable {
 /// `[client.bind]`: key = "command", in the file's order.
 #[derive(Default)]
 struct BindTable {
-    changes: Vec<(Key, Option<Binding>)>,
+    changes: Vec<(Key, Option<Bound>)>,
 }
 
 impl Table for BindTable {
@@ -131,7 +131,9 @@ impl Table for BindTable {
             return Err(expected("a command as a string, e.g. \"split-window -h\""));
         };
         let binding = parse_binding(command).map_err(|what| expected(&what))?;
-        self.changes.push((key, binding));
+        let command = command.trim().to_owned();
+        self.changes
+            .push((key, binding.map(|binding| (binding, command))));
         Ok(())
     }
 }
@@ -140,6 +142,7 @@ impl Table for BindTable {
 mod tests {
     use super::*;
     use crate::alerts::{BellAction, SetClipboard};
+    use crate::key_table::Binding;
     use moshmux_proto::MuxCommand;
 
     fn read_text(text: &str) -> (ClientConfig, Vec<String>) {

@@ -17,7 +17,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 53] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 54] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -66,6 +66,7 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 53] = [
     ("C-o", "rotate-window"),
     ("M-o", "rotate-window -D"),
     (":", "command-prompt"),
+    ("?", "list-keys"),
     ("!", "break-pane"),
     ("]", "paste-buffer -p"),
     ("#", "list-buffers"),
@@ -79,7 +80,10 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 53] = [
 /// Server commands a binding may run with any arguments, as typed at the command prompt
 /// (`MuxCommand::CommandLine`): the server parses and checks them when the key is
 /// pressed, and a mistake shows on the status line.
-const SERVER_COMMANDS: [&str; 13] = [
+const SERVER_COMMANDS: [&str; 16] = [
+    "new-window",
+    "respawn-pane",
+    "respawn-window",
     "break-pane",
     "set-buffer",
     "show-buffer",
@@ -102,10 +106,10 @@ confirm-before kill-window, rename-session (asks the name), \
 new-window, next-window, previous-window, last-window, last-pane, select-window -t N, rename-window (asks the \
 name), next-layout, previous-layout, select-layout even-horizontal|even-vertical|main-horizontal|main-vertical|tiled, \
 swap-pane -U|-D, rotate-window [-U|-D], \
-detach-client, copy-mode (the scroll view), command-prompt, send-prefix, none (unbound), \
-or break-pane, join-pane, move-pane, swap-window, move-window, kill-session, display-message, \
-send-keys, set-buffer, show-buffer, list-buffers, delete-buffer or paste-buffer with their \
-arguments, as at the command prompt";
+detach-client, copy-mode (the scroll view), command-prompt, list-keys, send-prefix, none (unbound), \
+or new-window, respawn-pane, respawn-window, break-pane, join-pane, move-pane, swap-window, \
+move-window, kill-session, display-message, send-keys, set-buffer, show-buffer, list-buffers, \
+delete-buffer or paste-buffer with their arguments, as at the command prompt";
 
 /// A key pressed after the prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,14 +139,19 @@ pub enum Binding {
     CopyMode,
     /// Ask for a command line (tmux's `command-prompt`).
     CommandPrompt,
+    /// Show these bindings (tmux's `list-keys`).
+    ListKeys,
     SendPrefix,
 }
+
+/// A key's binding, and its command in the words it was given (for list-keys).
+pub type Bound = (Binding, String);
 
 /// The prefix and the keys bound after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyTable {
     prefix: u8,
-    keys: Vec<(Key, Binding)>,
+    keys: Vec<(Key, Bound)>,
 }
 
 impl Default for KeyTable {
@@ -154,25 +163,34 @@ impl Default for KeyTable {
 impl KeyTable {
     /// The defaults, with the prefix key bound to `send-prefix`, then `changes` in order
     /// (`None` unbinds).
-    pub fn new(prefix: u8, changes: &[(Key, Option<Binding>)]) -> KeyTable {
+    pub fn new(prefix: u8, changes: &[(Key, Option<Bound>)]) -> KeyTable {
         let mut table = KeyTable {
             prefix,
             keys: Vec::new(),
         };
         let defaults = DEFAULT_BINDINGS
             .iter()
-            .filter_map(|(key, command)| Some((parse_key(key).ok()?, parse_binding(command).ok()?)))
-            .chain([(Key::Byte(prefix), Some(Binding::SendPrefix))]);
-        for (key, binding) in defaults.chain(changes.iter().cloned()) {
-            table.bind(key, binding);
+            .filter_map(|(key, command)| {
+                let binding = parse_binding(command).ok()?;
+                Some((
+                    parse_key(key).ok()?,
+                    binding.map(|b| (b, command.to_string())),
+                ))
+            })
+            .chain([(
+                Key::Byte(prefix),
+                Some((Binding::SendPrefix, "send-prefix".to_owned())),
+            )]);
+        for (key, bound) in defaults.chain(changes.iter().cloned()) {
+            table.bind(key, bound);
         }
         table
     }
 
-    fn bind(&mut self, key: Key, binding: Option<Binding>) {
-        self.keys.retain(|(bound, _)| *bound != key);
-        if let Some(binding) = binding {
-            self.keys.push((key, binding));
+    fn bind(&mut self, key: Key, bound: Option<Bound>) {
+        self.keys.retain(|(at, _)| *at != key);
+        if let Some(bound) = bound {
+            self.keys.push((key, bound));
         }
     }
 
@@ -183,8 +201,84 @@ impl KeyTable {
     pub fn get(&self, key: Key) -> Option<&Binding> {
         self.keys
             .iter()
-            .find(|(bound, _)| *bound == key)
-            .map(|(_, binding)| binding)
+            .find(|(at, _)| *at == key)
+            .map(|(_, (binding, _))| binding)
+    }
+
+    /// tmux's `list-keys [-T TABLE]`: a `bind-key -T prefix KEY COMMAND` line per key
+    /// bound after the prefix, in tmux's order (control keys and characters by code,
+    /// then arrows, then Alt and Ctrl ones) and columns, keys escaped as tmux escapes
+    /// them. The prefix table is the only one: any other name is refused as tmux
+    /// refuses a table it does not have.
+    pub fn list(&self, table: Option<&str>) -> Result<Vec<String>, String> {
+        if let Some(other) = table.filter(|&name| name != PREFIX_TABLE) {
+            return Err(format!("table {other} doesn't exist"));
+        }
+        let mut keys: Vec<(Key, String, &str)> = (self.keys.iter())
+            .map(|(key, (_, command))| (*key, key_name(*key), command.as_str()))
+            .collect();
+        keys.sort_by_key(|(key, ..)| order(*key));
+        let width = keys.iter().map(|(_, name, _)| name.chars().count()).max();
+        let width = width.unwrap_or_default();
+        Ok(keys
+            .into_iter()
+            .map(|(_, name, command)| {
+                format!("bind-key    -T {PREFIX_TABLE} {name:<width$} {command}")
+            })
+            .collect())
+    }
+}
+
+/// The one key table a client has: the keys after the prefix.
+pub const PREFIX_TABLE: &str = "prefix";
+
+/// Characters tmux writes with a backslash in a key's name, as its parser needs.
+const ESCAPED_IN_NAMES: &str = "\"#$%';{}~\\";
+
+/// A key as tmux names it (`C-b`, `Space`, `\;`, `M-Up`), escaped as `list-keys` shows it.
+pub fn key_name(key: Key) -> String {
+    let arrow = |direction| match direction {
+        Direction::Up => "Up",
+        Direction::Down => "Down",
+        Direction::Left => "Left",
+        Direction::Right => "Right",
+    };
+    let character = |byte: u8| {
+        let c = char::from(byte);
+        match ESCAPED_IN_NAMES.contains(c) {
+            true => format!("\\{c}"),
+            false => c.to_string(),
+        }
+    };
+    match key {
+        Key::Byte(b' ') => "Space".to_owned(),
+        Key::Byte(0x7f) => "BSpace".to_owned(),
+        Key::Byte(0) => "C-Space".to_owned(),
+        Key::Byte(byte @ 1..=0x1a) => format!("C-{}", char::from(byte - 1 + b'a')),
+        Key::Byte(byte @ 0x1b..=0x1f) => format!("C-{}", character(byte + b'@')),
+        Key::Byte(byte) => character(byte),
+        Key::Arrow(direction) => arrow(direction).to_owned(),
+        Key::AltByte(byte) => format!("M-{}", character(byte)),
+        Key::AltArrow(direction) => format!("M-{}", arrow(direction)),
+        Key::CtrlArrow(direction) => format!("C-{}", arrow(direction)),
+    }
+}
+
+/// Where tmux sorts a key: by its key code, plain keys first, then named keys, then
+/// those with Alt, then with Ctrl.
+fn order(key: Key) -> (u8, u8) {
+    let arrow = |direction| match direction {
+        Direction::Up => 0,
+        Direction::Down => 1,
+        Direction::Left => 2,
+        Direction::Right => 3,
+    };
+    match key {
+        Key::Byte(byte) => (0, byte),
+        Key::Arrow(direction) => (1, arrow(direction)),
+        Key::AltByte(byte) => (2, byte),
+        Key::AltArrow(direction) => (3, arrow(direction)),
+        Key::CtrlArrow(direction) => (4, arrow(direction)),
     }
 }
 
@@ -310,6 +404,7 @@ pub fn parse_binding(text: &str) -> Result<Option<Binding>, String> {
         ["detach-client"] => Some(Binding::Detach),
         ["copy-mode"] => Some(Binding::CopyMode),
         ["command-prompt"] => Some(Binding::CommandPrompt),
+        ["list-keys"] => Some(Binding::ListKeys),
         ["send-prefix"] => Some(Binding::SendPrefix),
         [name, ..] if SERVER_COMMANDS.contains(&name) => {
             command(CommandLine(Label::new(text.trim())))
@@ -383,6 +478,17 @@ mod tests {
             parsed("resize-pane -D"),
             Some(Binding::Command(MuxCommand::ResizePane(Direction::Down, 1)))
         );
+        // With arguments, these go to the server as a command line.
+        for line in [
+            "respawn-pane -k",
+            "respawn-window -k -t s:1",
+            "new-window -a -n x",
+        ] {
+            assert_eq!(
+                parsed(line),
+                Some(Binding::Command(MuxCommand::CommandLine(Label::new(line))))
+            );
+        }
         assert_eq!(parse_binding("none"), Ok(None));
         for refused in [
             "split-window -x",
@@ -403,10 +509,16 @@ mod tests {
             &[
                 (
                     Key::Byte(b'|'),
-                    Some(Binding::Command(MuxCommand::SplitHorizontal)),
+                    Some((
+                        Binding::Command(MuxCommand::SplitHorizontal),
+                        "split-window -h".into(),
+                    )),
                 ),
                 (Key::Byte(b'%'), None),
-                (Key::Arrow(Direction::Up), Some(Binding::Detach)),
+                (
+                    Key::Arrow(Direction::Up),
+                    Some((Binding::Detach, "detach-client".into())),
+                ),
             ],
         );
         assert_eq!(table.prefix(), 0x01);
@@ -421,6 +533,51 @@ mod tests {
         assert_eq!(
             table.get(Key::Byte(b'"')),
             Some(&Binding::Command(MuxCommand::SplitVertical))
+        );
+    }
+
+    #[test]
+    fn list_keys_prints_tmuxs_lines_in_tmuxs_order() {
+        let table = KeyTable::new(
+            DEFAULT_PREFIX,
+            &[
+                (Key::Byte(b'%'), None),
+                (
+                    Key::Byte(b'|'),
+                    Some((
+                        Binding::Command(MuxCommand::SplitHorizontal),
+                        "split-window -h".into(),
+                    )),
+                ),
+            ],
+        );
+        let lines = table.list(None).expect("the prefix table");
+        assert_eq!(table.list(Some("prefix")), Ok(lines.clone()));
+        assert_eq!(lines.len(), DEFAULT_BINDINGS.len() + 1);
+        // As tmux 3.3 prints these keys (its `"` runs split-window, the same as -v; it
+        // marks the arrows -r, repeatable, which has no meaning here).
+        for (at, line) in [
+            (0, "bind-key    -T prefix C-b     send-prefix"),
+            (1, "bind-key    -T prefix C-o     rotate-window"),
+            (2, "bind-key    -T prefix Space   next-layout"),
+            (4, "bind-key    -T prefix \\\"      split-window -v"),
+            (5, "bind-key    -T prefix \\#      list-buffers"),
+        ] {
+            assert_eq!(lines[at], line);
+        }
+        let has = |line: &str| lines.iter().any(|l| l == line);
+        assert!(has("bind-key    -T prefix \\;      last-pane"));
+        assert!(has("bind-key    -T prefix ?       list-keys"));
+        assert!(has("bind-key    -T prefix |       split-window -h"));
+        assert!(!lines.iter().any(|l| l.contains(" \\%")));
+        let tail: Vec<&str> = lines[lines.len() - 5..]
+            .iter()
+            .map(|line| line.split_whitespace().nth(3).unwrap_or_default())
+            .collect();
+        assert_eq!(tail, ["M-Right", "C-Up", "C-Down", "C-Left", "C-Right"]);
+        assert_eq!(
+            table.list(Some("root")),
+            Err("table root doesn't exist".to_owned())
         );
     }
 }

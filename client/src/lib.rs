@@ -23,3 +23,4 @@ pub mod scroll_view;
 pub mod server_command;
 pub mod session;
 pub mod terminal;
+pub mod text_view;

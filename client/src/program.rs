@@ -41,6 +41,15 @@ pub fn main() -> ExitCode {
         Command::Connect(args) => connect(&args, key.as_deref()),
         Command::Attach(args) => attach(args),
         Command::Ls(args) => list_sessions(args),
+        Command::ListKeys { table } => match load_config().keys.list(table.as_deref()) {
+            Ok(lines) => print(
+                &lines
+                    .iter()
+                    .map(|line| format!("{line}\n"))
+                    .collect::<String>(),
+            ),
+            Err(error) => fail(&error),
+        },
     }
 }
 

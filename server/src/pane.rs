@@ -22,6 +22,16 @@ pub struct PaneSpawn {
     pub size: Size,
 }
 
+/// What a pane's program was started with: respawn-pane and respawn-window without a
+/// command run it again, in the same directory, as tmux does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaneStart {
+    /// Program and arguments; empty: the user's shell.
+    pub command: Vec<String>,
+    /// Working directory; `None`: `$HOME`.
+    pub cwd: Option<PathBuf>,
+}
+
 /// What the host tells the mux about a program it started.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpawnedPane {
@@ -41,6 +51,8 @@ pub struct PaneState {
     size: Size,
     terminal: Terminal,
     spawned: SpawnedPane,
+    /// What the program was started with, for a respawn without a command.
+    start: PaneStart,
     /// The foreground process's name as the host last told it.
     foreground: Option<String>,
     /// `None` once the pane has ended and left its last screen to history.
@@ -67,9 +79,37 @@ impl PaneState {
             size,
             terminal: Terminal::new(size),
             spawned,
+            start: PaneStart::default(),
             foreground: None,
             history: Some(history),
         }
+    }
+
+    /// The pane, remembering what its program was started with.
+    pub fn started_with(mut self, start: PaneStart) -> PaneState {
+        self.start = start;
+        self
+    }
+
+    /// What the program was started with (the newest respawn's, after one).
+    pub fn start(&self) -> &PaneStart {
+        &self.start
+    }
+
+    /// A new program runs in the pane (respawn-pane): the old screen's rows go to
+    /// history after those that scrolled off, as when a pane ends, so the history goes on
+    /// under the same id and keeps everything the old program showed; the new program
+    /// starts on a blank terminal of the same size.
+    pub fn respawned(&mut self, spawned: SpawnedPane, start: PaneStart) {
+        let lines = self.screen_lines();
+        if let Some(history) = &mut self.history {
+            history.append(lines);
+            history.set_label(&spawned.command_name, "");
+        }
+        self.terminal = Terminal::new(self.size);
+        self.spawned = spawned;
+        self.start = start;
+        self.foreground = None;
     }
 
     pub fn id(&self) -> PaneId {

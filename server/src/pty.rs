@@ -27,19 +27,28 @@ use tokio::sync::oneshot;
 /// only).
 pub const PANE_TERM: &str = "xterm-256color";
 
+/// Which of a pane's programs an event comes from. respawn-pane starts a new program on
+/// a new PTY under the same pane id while events of the old one may still wait in the
+/// channel; the daemon's loop drops those (`DaemonHost::is_current`), so the new
+/// program's terminal never gets the old one's output, nor is the pane closed by the
+/// old one's exit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Run(pub u64);
+
 /// What a pane's PTY tells the daemon; sent from the pane's task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaneEvent {
     /// Bytes the program wrote, for the mux.
-    Output(PaneId, Vec<u8>),
+    Output(PaneId, Run, Vec<u8>),
     /// The terminal closed and the program exited, with its exit code (`None` when a
     /// signal ended it). No events for this pane follow. Not sent for a PTY that was
     /// dropped first: dropping it is its owner's way of forgetting it.
-    Exited(PaneId, Option<u32>),
+    Exited(PaneId, Run, Option<u32>),
 }
 
 pub struct Pty {
     id: PaneId,
+    run: Run,
     size: Size,
     master: Master,
     input: InputQueue,
@@ -54,6 +63,7 @@ impl std::fmt::Debug for Pty {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pty")
             .field("id", &self.id)
+            .field("run", &self.run)
             .field("size", &self.size)
             .field("pid", &self.pid)
             .finish_non_exhaustive()
@@ -61,11 +71,12 @@ impl std::fmt::Debug for Pty {
 }
 
 impl Pty {
-    /// Starts `spec`'s program on a new PTY. Output and the exit arrive on `events`; give
-    /// it a bounded capacity, so a program that floods output waits for the daemon instead
-    /// of filling its memory (each event holds at most 64 KiB).
+    /// Starts `spec`'s program on a new PTY. Output and the exit arrive on `events`, marked
+    /// with `run`; give it a bounded capacity, so a program that floods output waits for
+    /// the daemon instead of filling its memory (each event holds at most 64 KiB).
     pub fn spawn(
         id: PaneId,
+        run: Run,
         spec: &PaneSpawn,
         events: Sender<PaneEvent>,
     ) -> anyhow::Result<(Pty, SpawnedPane)> {
@@ -96,13 +107,14 @@ impl Pty {
         let pid = child.process_id();
         // The task waits for and reaps the child itself.
         drop(child);
-        let (input, owner, reaped) = pty_io::start(id, master.clone(), pid, events);
+        let (input, owner, reaped) = pty_io::start(id, run, master.clone(), pid, events);
         let spawned = SpawnedPane {
             pid,
             command_name: command_name(spec),
         };
         let pty = Pty {
             id,
+            run,
             size,
             master,
             input,
@@ -111,6 +123,11 @@ impl Pty {
             _owner: owner,
         };
         Ok((pty, spawned))
+    }
+
+    /// Which of the pane's programs this is; its events carry it.
+    pub fn run(&self) -> Run {
+        self.run
     }
 
     /// Bytes of input the pane takes now without dropping any.

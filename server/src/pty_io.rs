@@ -10,7 +10,7 @@
 //! up) and stays only to reap the child once it is gone; it reports nothing then.
 
 use crate::pane_id::PaneId;
-use crate::pty::PaneEvent;
+use crate::pty::{PaneEvent, Run};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
@@ -92,6 +92,7 @@ pub type Master = Arc<AsyncFd<OwnedFd>>;
 /// the input queue, what tells the task its owner is gone, and the reaped flag.
 pub fn start(
     id: PaneId,
+    run: Run,
     master: Master,
     pid: Option<u32>,
     events: mpsc::Sender<PaneEvent>,
@@ -102,6 +103,7 @@ pub fn start(
     let reaped = Arc::new(Reaped::default());
     let task = PaneTask {
         id,
+        run,
         master,
         child: pid.and_then(Child::watch),
         events,
@@ -182,6 +184,7 @@ impl Child {
 
 struct PaneTask {
     id: PaneId,
+    run: Run,
     master: Master,
     child: Option<Child>,
     events: mpsc::Sender<PaneEvent>,
@@ -200,6 +203,7 @@ impl PaneTask {
         // either way the terminal hangs up once both are gone.
         let PaneTask {
             id,
+            run,
             master,
             child,
             events,
@@ -213,7 +217,7 @@ impl PaneTask {
         };
         if !forgotten {
             // The receiver may be gone with the daemon; nothing is left to tell then.
-            let _ = events.send(PaneEvent::Exited(id, code)).await;
+            let _ = events.send(PaneEvent::Exited(id, run, code)).await;
         }
     }
 
@@ -238,7 +242,7 @@ impl PaneTask {
                         tracing::warn!(pane = %self.id, %error, "reading the PTY failed");
                     }
                     if !chunk.is_empty() {
-                        if self.events.send(PaneEvent::Output(self.id, chunk)).await.is_err() {
+                        if self.events.send(PaneEvent::Output(self.id, self.run, chunk)).await.is_err() {
                             return true;
                         }
                         quiet_until = drain_until.map(|_| Instant::now() + QUIET_AFTER_EXIT);

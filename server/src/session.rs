@@ -104,17 +104,66 @@ impl Session {
         }
     }
 
-    /// Opens a window at the lowest free index and makes it active.
     /// Opens a window at the lowest free index, made current when `select` (tmux's
     /// `new-window -d` leaves the current one).
     pub fn add_window(&mut self, pane: PaneId, select: bool) -> u32 {
         let index = self.lowest_free_index();
+        self.add_window_at(index, pane, select);
+        index
+    }
+
+    /// Opens a window at `index`, which must be free (false if it is not), made current
+    /// when `select`.
+    pub fn add_window_at(&mut self, index: u32, pane: PaneId, select: bool) -> bool {
+        if self.windows.contains_key(&index) {
+            return false;
+        }
         self.windows
             .insert(index, Window::new(index, pane, self.size));
         if select {
             self.select_window(index);
         }
-        index
+        true
+    }
+
+    /// Puts a new window in the place of the one at `index` and returns that one, whose
+    /// panes the caller ends (tmux's `new-window -k`); the session never goes without a
+    /// window meanwhile. The new window is current when `select` or when the old one
+    /// was; the old one leaves the last-window stack.
+    pub fn replace_window(&mut self, index: u32, pane: PaneId, select: bool) -> Option<Window> {
+        let old = self.windows.remove(&index)?;
+        self.last_windows.retain(|&i| i != index);
+        self.windows
+            .insert(index, Window::new(index, pane, self.size));
+        if select {
+            self.select_window(index);
+        }
+        Some(old)
+    }
+
+    /// Frees `index` for a new window (tmux's `new-window -a` and `-b`): the window
+    /// there and those right after it, up to the next free index, move one index up;
+    /// the current and last windows move with them. False when no index is left above.
+    pub fn make_room_at(&mut self, index: u32) -> bool {
+        let mut gap = index;
+        while self.windows.contains_key(&gap) {
+            match gap.checked_add(1) {
+                Some(next) => gap = next,
+                None => return false,
+            }
+        }
+        let moved = |i: u32| if (index..gap).contains(&i) { i + 1 } else { i };
+        for from in (index..gap).rev() {
+            if let Some(mut window) = self.windows.remove(&from) {
+                window.index = from + 1;
+                self.windows.insert(from + 1, window);
+            }
+        }
+        self.active_window = moved(self.active_window);
+        for last in &mut self.last_windows {
+            *last = moved(*last);
+        }
+        true
     }
 
     /// The lowest index no window has, where new windows go.
@@ -301,6 +350,53 @@ mod tests {
             assert_eq!(policy.choose([]), None);
             assert_eq!(policy.choose([(1, size(50, 10))]), Some(size(50, 10)));
         }
+    }
+
+    #[test]
+    fn making_room_moves_the_run_of_windows_up_to_the_next_gap() {
+        let mut session = session_with_pane_0();
+        for (index, pane) in [(1, 1), (2, 2), (4, 4)] {
+            assert!(session.add_window_at(index, PaneId(pane), false));
+        }
+        assert!(!session.add_window_at(2, PaneId(9), false));
+        session.select_window(2);
+        session.select_window(4);
+        assert!(session.make_room_at(1));
+        let at = |session: &Session| -> Vec<(u32, PaneId)> {
+            session.windows().map(|w| (w.index, w.active())).collect()
+        };
+        // 1 and 2 move up to 2 and 3; 4 stays, as 3 was free.
+        assert_eq!(
+            at(&session),
+            [
+                (0, PaneId(0)),
+                (2, PaneId(1)),
+                (3, PaneId(2)),
+                (4, PaneId(4))
+            ]
+        );
+        assert_eq!(
+            (session.active_window(), session.last_window()),
+            (4, Some(3))
+        );
+        assert!(session.add_window_at(1, PaneId(5), true));
+        assert_eq!(session.last_window(), Some(4));
+    }
+
+    #[test]
+    fn a_replaced_window_leaves_the_last_window_stack() {
+        let mut session = session_with_pane_0();
+        session.add_window(PaneId(1), true);
+        session.add_window(PaneId(2), true);
+        assert_eq!(session.last_window(), Some(1));
+        let old = session.replace_window(1, PaneId(3), false).unwrap();
+        assert_eq!(old.active(), PaneId(1));
+        assert_eq!(
+            (session.active_window(), session.last_window()),
+            (2, Some(0))
+        );
+        assert_eq!(session.window(1).map(Window::active), Some(PaneId(3)));
+        assert!(session.replace_window(7, PaneId(4), true).is_none());
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use moshmux_server::history::PaneHistory;
 use moshmux_server::pane::{PaneSpawn, PaneState};
 use moshmux_server::pane_id::{PaneId, Size};
-use moshmux_server::pty::{PaneEvent, Pty};
+use moshmux_server::pty::{PaneEvent, Pty, Run};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
@@ -49,7 +49,7 @@ impl TestPane {
     fn start(spec: &PaneSpawn, queue: usize) -> Self {
         let (sender, events) = mpsc::channel(queue);
         let (dir, history) = history();
-        let (pty, spawned) = Pty::spawn(PaneId(1), spec, sender).expect("spawning a pane");
+        let (pty, spawned) = Pty::spawn(PaneId(1), Run(0), spec, sender).expect("spawning a pane");
         Self {
             pty,
             pane: PaneState::new(PaneId(1), spec.size, spawned, history),
@@ -99,12 +99,12 @@ impl TestPane {
 
     async fn next_event(&mut self) {
         match timeout(Duration::from_millis(200), self.events.recv()).await {
-            Ok(Some(PaneEvent::Output(id, bytes))) => {
+            Ok(Some(PaneEvent::Output(id, _, bytes))) => {
                 assert_eq!(id, PaneId(1));
                 let replies = self.pane.process_output(&bytes);
                 self.pty.write_input(&replies);
             }
-            Ok(Some(PaneEvent::Exited(id, code))) => {
+            Ok(Some(PaneEvent::Exited(id, _, code))) => {
                 assert_eq!(id, PaneId(1));
                 self.exit = Some(code);
             }
@@ -317,7 +317,7 @@ async fn dropping_a_pane_hangs_up_even_a_program_ignoring_sighup() {
 async fn a_missing_program_is_an_error() {
     let (sender, _events) = mpsc::channel(1);
     let spec = spec(&["/nonexistent/moshmux-test-program"]);
-    let error = Pty::spawn(PaneId(1), &spec, sender).expect_err("spawn must fail");
+    let error = Pty::spawn(PaneId(1), Run(0), &spec, sender).expect_err("spawn must fail");
     assert!(format!("{error:#}").contains("moshmux-test-program"));
 }
 

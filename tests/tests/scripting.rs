@@ -8,7 +8,8 @@
 //! and `-c` (a directory or a format) answer line for line the same; and so do the preset
 //! layouts (`select-layout`, `next-layout`, `previous-layout`) at three window sizes,
 //! `swap-pane` and `rotate-window`, `break-pane`, `join-pane`, `swap-window` and
-//! `move-window`, and the paste buffers.
+//! `move-window`, the paste buffers, `respawn-pane`, `respawn-window`, and `new-window`
+//! at an index, `-a`, `-b` and `-k`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -242,6 +243,78 @@ $T save-buffer -b f nodir/x 2>&1 | sed "s|$PWD|.|"
 $T list-buffers
 "##;
 
+/// respawn-pane and respawn-window (refused without `-k` in tmux's words; with it the
+/// same pane, a command or the last one again, `-c` a path or a format, kept for the
+/// next respawn), then new-window at an index, `-a`, `-b` (moving the windows up to the
+/// next free index), `-k` (also of the current window with `-d`, and of a session's
+/// only window) and its refusals.
+const SPAWN_SCRIPT: &str = r##"
+set -u
+T="$1"
+$T new-session -d -s rs -x 80 -y 24 sh
+$T split-window -h -t rs:0 -- sh -c 'echo one; exec cat'
+$T split-window -v -t rs:0.1 -- sh -c 'echo three; exec cat'
+sleep 1
+id() { $T display-message -p -t "$1" '#{pane_id}'; }
+show() {
+  echo "$1:" $($T list-panes -t rs:0 -F '#P #{pane_current_command} #{pane_width}x#{pane_height} #{pane_left},#{pane_top} #{pane_active}')
+}
+screen() {
+  sleep 1
+  echo "$1:" $($T capture-pane -p -t "$2")
+}
+show start
+first=$(id rs:0.0); second=$(id rs:0.1)
+$T respawn-pane -t rs:0.1 2>&1; echo "respawn-pane: $?"
+$T respawn-window -t rs:0 2>&1; echo "respawn-window: $?"
+$T respawn-pane -k -t rs:0.1 -- sh -c 'echo two; exec cat'
+screen "respawn-pane -k with a command" rs:0.1
+show "respawn-pane -k"
+[ "$(id rs:0.1)" = "$second" ] && echo "same pane id"
+$T respawn-pane -k -t rs:0.1
+screen "again without a command" rs:0.1
+$T respawn-pane -k -c /usr -t rs:0.1 -- sh -c 'pwd; exec cat'
+screen "-c /usr" rs:0.1
+$T respawn-pane -k -t rs:0.1
+screen "again without -c" rs:0.1
+$T select-pane -t rs:0.1
+$T respawn-pane -k -c '#{pane_current_path}' -t rs:0.1 -- sh -c 'cd /; exec sh'
+sleep 1
+$T respawn-pane -k -c '#{pane_current_path}' -t rs:0.1 -- sh -c 'pwd; exec cat'
+screen "-c #{pane_current_path} of a shell in /" rs:0.1
+$T respawn-window -k -t rs:0 -- sh -c 'echo window; exec cat'
+screen "respawn-window -k" rs:0
+show "respawn-window -k"
+[ "$(id rs:0.0)" = "$first" ] && echo "the first pane stays"
+$T respawn-window -k -t rs:0
+screen "respawn-window again" rs:0
+$T new-session -d -s nw -x 80 -y 24 sh
+$T rename-window -t nw:0 w0
+ws() {
+  echo "$1:" $($T list-windows -t nw -F '#I:#W#{window_flags}')
+}
+$T new-window -t nw:2 -n w2 -- sleep 1000
+$T new-window -t nw:3 -n w3 -- sleep 1000
+$T new-window -t nw:5 -n w5 -- sleep 1000
+ws start
+$T select-window -t nw:0
+$T new-window -a -t nw -n a1 -- sleep 1000; ws "-a -t nw"
+$T new-window -a -t nw:2 -n a2 -- sleep 1000; ws "-a -t nw:2"
+$T new-window -b -t nw:3 -n b3 -- sleep 1000; ws "-b -t nw:3"
+$T new-window -a -d -t nw:8 -n a8 -- sleep 1000; ws "-a -d -t nw:8 (no window 8)"
+$T new-window -k -t nw:1 -n k1 -- sleep 1000; ws "-k -t nw:1"
+$T new-window -t nw:1 -n dup -- sleep 1000 2>&1; echo "onto 1: $?"
+$T new-window -k -t nw:9 -n k9 -- sleep 1000; ws "-k -t nw:9 (no window 9)"
+$T new-window -a -k -t nw:9 -n ak -- sleep 1000; ws "-a -k -t nw:9"
+$T new-window -b -t nw -n bs -- sleep 1000; ws "-b -t nw"
+$T select-window -t nw:0
+$T new-window -d -k -t nw:0 -n k0 -- sleep 1000; ws "-d -k -t nw:0 (current)"
+$T new-window -t nw:0.0 -n p -- sleep 1000 2>&1; echo "a pane: $?"
+$T new-session -d -s one -x 80 -y 24 sh
+$T new-window -k -t one:0 -n only -- sleep 1000
+echo "-k of the only window:" $($T list-windows -t one -F '#I:#W#{window_flags}')
+"##;
+
 /// Runs `script` with `program` as `$T` in `dir`; returns what it printed, and its
 /// stderr for the failure message.
 fn run_script(
@@ -392,6 +465,29 @@ fn paste_buffers_hold_list_and_paste_as_tmux_does() {
         "./nodir/x: No such",
     ] {
         assert!(expected.contains(said), "tmux said:\n{expected}");
+    }
+    assert_eq!(
+        actual, expected,
+        "moshmux-server (left) and tmux 3.3 (right) disagree"
+    );
+}
+
+#[test]
+fn respawning_panes_and_placing_new_windows_as_tmux_does() {
+    let (expected, actual) = run_both(SPAWN_SCRIPT, "spawn");
+    // tmux's answer has its refusals, the screens of the respawned programs and the pane
+    // ids kept, in every one of its lines.
+    assert_eq!(expected.lines().count(), 31, "tmux said:\n{expected}");
+    for line in [
+        "respawn pane failed: pane rs:0.1 still active",
+        "respawn window failed: window rs:0 still active",
+        "again without -c: /usr",
+        "same pane id",
+        "the first pane stays",
+        "create window failed: index 1 in use",
+        "can't specify pane here",
+    ] {
+        assert!(expected.contains(line), "tmux said:\n{expected}");
     }
     assert_eq!(
         actual, expected,

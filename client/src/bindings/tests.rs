@@ -231,10 +231,9 @@ fn configured(prefix: &str, binds: &[(&str, &str)]) -> Typist {
     let changes: Vec<_> = binds
         .iter()
         .map(|(key, command)| {
-            (
-                parse_key(key).expect("a key"),
-                parse_binding(command).expect("a command"),
-            )
+            let binding = parse_binding(command).expect("a command");
+            let bound = binding.map(|binding| (binding, command.to_string()));
+            (parse_key(key).expect("a key"), bound)
         })
         .collect();
     let prefix = parse_prefix(prefix).expect("a prefix");

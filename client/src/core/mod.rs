@@ -395,6 +395,10 @@ impl ClientCore {
             if !matches!(token.kind, Kind::Mouse(_)) {
                 self.dismiss_message();
             }
+            if self.view.feed_text(&token) {
+                self.dirty = true;
+                continue;
+            }
             if let Some(copied) = self.view.feed_scroll(&token) {
                 self.output.push_back(copied);
                 continue;

@@ -1,5 +1,6 @@
 //! A line typed at the command prompt (prefix `:`). `forward` is the client's own, since
-//! the client holds the forwards (ssh's `~C` command line does the same); any other line
+//! the client holds the forwards (ssh's `~C` command line does the same), and so is
+//! `list-keys`, since the keys are bound here; any other line
 //! is in the language of the server's command line and runs there for this client's
 //! session (`MuxCommand::CommandLine`), its answer coming back in the state
 //! (`message.rs`).
@@ -28,7 +29,26 @@ impl ClientCore {
                     self.show_message(answer, now);
                 }
             }
+            Some((&"list-keys", args)) => self.list_keys(args, now),
             _ => self.command(MuxCommand::CommandLine(Label::new(line)), now),
+        }
+    }
+
+    /// tmux's `list-keys [-T TABLE]`: the client's own, since the keys are bound here
+    /// (each client of a session may have its own config file), shown over the pane area
+    /// as tmux's view mode shows them: more lines than the status line holds.
+    fn list_keys(&mut self, args: &[&str], now: Instant) {
+        let table = match args {
+            [] => Ok(None),
+            ["-T", table] => Ok(Some(*table)),
+            _ => Err("usage: list-keys [-T prefix]".to_owned()),
+        };
+        match table.and_then(|table| self.view.bindings.table().list(table)) {
+            Ok(lines) => {
+                self.view.open_text(lines);
+                self.dirty = true;
+            }
+            Err(error) => self.show_message(error, now),
         }
     }
 

@@ -555,3 +555,39 @@ fn a_quit_exits_at_once_and_sends_nothing_more() {
     assert_eq!(rig.clients[0].core.poll_timeout(), None);
     assert_eq!(rig.clients[0].core.poll_transmit(start), None);
 }
+
+#[test]
+fn list_keys_shows_the_bindings_over_the_panes_until_q_without_asking_the_server() {
+    let mut rig = connected(7, ms(20), 0);
+    rig.events.clear();
+    // Prefix ?, as tmux: the table in tmux's lines, with the position on the status line.
+    rig.type_keys(0, b"\x02?");
+    rig.run_for(ms(100));
+    let shown = rig.contents(0);
+    assert!(
+        shown.starts_with("bind-key    -T prefix C-b     send-prefix\n"),
+        "{shown}"
+    );
+    assert!(shown.contains("bind-key    -T prefix Space   next-layout"));
+    assert!(rig.status_line(0).contains("[0/"), "{}", rig.status_line(0));
+    // Its keys scroll it, and none reaches the pane or the server.
+    rig.type_keys(0, b"j");
+    rig.run_for(ms(100));
+    let shown = rig.contents(0);
+    assert!(shown.starts_with("bind-key    -T prefix C-o "), "{shown}");
+    assert!(shown.contains("bind-key    -T prefix ?       list-keys"));
+    rig.type_keys(0, b"G");
+    rig.run_for(ms(100));
+    let shown = rig.contents(0);
+    assert!(shown.contains("C-Right resize-pane -R\n"), "{shown}");
+    assert!(rig.status_line(0).ends_with("[32/32] q to close"));
+    rig.type_keys(0, b"q");
+    rig.run_for(ms(100));
+    assert!(rig.contents(0).starts_with('$'), "{}", rig.contents(0));
+    assert_eq!(rig.events, []);
+    // At the prompt, with tmux's refusal of a table there is not.
+    rig.type_keys(0, b"\x02:list-keys -T root\r");
+    rig.run_for(ms(100));
+    assert!(rig.status_line(0).contains("table root doesn't exist"));
+    assert_eq!(rig.events, []);
+}

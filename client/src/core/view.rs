@@ -18,6 +18,7 @@ use crate::native_scrollback::{self, Mode, NativeScrollback, Write};
 use crate::predict::{self, Key, Predictor};
 use crate::render::Renderer;
 use crate::scroll_view::{Entry, ScrollView};
+use crate::text_view::TextView;
 
 /// Moves what the terminal shows into its scrollback, so the client draws on an empty
 /// window without the alternate screen.
@@ -39,6 +40,8 @@ pub(super) struct View {
     pub(super) predictor: Predictor,
     /// The focused pane's scroll view, while it is open.
     scroll: Option<ScrollView>,
+    /// Text of the client's own over the pane area (`list-keys`), while it is open.
+    text: Option<TextView>,
     native: NativeScrollback,
     /// What goes into the terminal's scrollback before the next frame.
     native_writes: Vec<Write>,
@@ -67,6 +70,7 @@ impl View {
             renderer: Renderer::default(),
             predictor: Predictor::new(config.predict),
             scroll: None,
+            text: None,
             native: NativeScrollback::new(config.scrollback_lines),
             native_writes: Vec::new(),
             shown_fill: None,
@@ -159,6 +163,30 @@ impl View {
     }
 
     /// Opens the scroll view of the focused pane, unless it is open already.
+    /// Shows `lines` over the pane area until q, Esc or C-c.
+    pub(super) fn open_text(&mut self, lines: Vec<String>) {
+        self.text = Some(TextView::open(lines));
+    }
+
+    /// Gives a token to the text view, if one is open: true when it took it.
+    pub(super) fn feed_text(&mut self, token: &Token) -> bool {
+        let rows = self.pane_area_rows();
+        let Some(text) = &mut self.text else {
+            return false;
+        };
+        if !text.feed(token, rows) {
+            self.text = None;
+        }
+        true
+    }
+
+    /// The rows the panes get: all but the status line's, which a text view always
+    /// shows (its position).
+    fn pane_area_rows(&self) -> u16 {
+        let status = self.status_line || self.text.is_some();
+        self.rows.saturating_sub(u16::from(status))
+    }
+
     pub(super) fn open_scroll(&mut self, entry: Entry) {
         if let Some(view) = focused_view(&self.host) {
             self.open_scroll_of(view.pane, entry);
@@ -325,12 +353,14 @@ impl View {
                 .map(|screen| (scroll, screen)),
             _ => None,
         };
-        let (view, view_prompt) = match scroll_screen {
-            Some((scroll, screen)) => {
+        let text_rows = self.pane_area_rows();
+        let (view, view_prompt) = match (&self.text, scroll_screen) {
+            (Some(text), _) => (Some(text.status(text_rows)), None),
+            (None, Some((scroll, screen))) => {
                 let (status, prompt) = scroll.status(&self.host, screen);
                 (Some(status), prompt)
             }
-            None => (None, None),
+            (None, None) => (None, None),
         };
         let extras = StatusExtras {
             link_notice,
@@ -351,7 +381,16 @@ impl View {
             frame.modes = mouse::terminal_modes(frame.modes);
         }
         frame.modes.focus_events &= self.focus_events;
-        if let Some((scroll, screen, rect)) = shown {
+        if let Some(text) = &self.text {
+            let area = Rect {
+                x: 0,
+                y: 0,
+                cols: self.cols,
+                rows: text_rows,
+            };
+            text.draw(&mut frame, area);
+            frame.cursor = None;
+        } else if let Some((scroll, screen, rect)) = shown {
             let cursor = frame.cursor.filter(|_| extras.prompt.is_some());
             scroll.draw(&mut frame, &self.host, screen, rect);
             frame.cursor = cursor;

@@ -11,9 +11,11 @@ use std::net::IpAddr;
 mod buffers;
 mod rearrange;
 mod request;
+mod spawn;
 mod usage;
 pub use buffers::{Buffers, FileSide};
 pub use rearrange::Rearrange;
+pub use spawn::Spawn;
 pub use usage::usage_error;
 
 const FORMATS: &str = "\
@@ -203,25 +205,6 @@ pub enum Command {
     },
     /// End every session and stop the daemon.
     KillServer,
-    /// Open a window in a session and make it active.
-    #[command(visible_alias = "neww")]
-    NewWindow {
-        /// The session to open the window in (default: the one used last).
-        #[arg(short = 't', value_name = "SESSION")]
-        target: Option<String>,
-        /// Name the window (else it is named after its program).
-        #[arg(short = 'n', value_name = "NAME")]
-        name: Option<String>,
-        /// Leave the session's current window current.
-        #[arg(short = 'd')]
-        detached: bool,
-        /// The program's directory: a path or a format such as #{pane_current_path}.
-        #[arg(short = 'c', value_name = "DIR")]
-        cwd: Option<String>,
-        /// Program to run in the new window (default: your shell).
-        #[arg(last = true, value_name = "COMMAND")]
-        command: Vec<String>,
-    },
     /// Close a window and end every program in it.
     #[command(visible_alias = "killw")]
     KillWindow {
@@ -498,6 +481,9 @@ pub enum Command {
         /// The format to expand.
         format: String,
     },
+    /// new-window, respawn-pane and respawn-window (`spawn.rs`).
+    #[command(flatten)]
+    Spawn(Spawn),
     /// break-pane, join-pane, swap-window and move-window (`rearrange.rs`).
     #[command(flatten)]
     Rearrange(Rearrange),

@@ -123,19 +123,6 @@ impl Command {
                 all_others: true,
             } => Request::KillOtherSessions(control::MaybeTarget(t)),
             Command::KillServer => Request::KillServer(()),
-            Command::NewWindow {
-                target,
-                name,
-                detached,
-                cwd,
-                command,
-            } => Request::NewWindow(control::NewWindow {
-                target,
-                command,
-                name,
-                detached,
-                cwd,
-            }),
             Command::SplitWindow {
                 beside,
                 percent,
@@ -294,6 +281,7 @@ impl Command {
             Command::SearchHistory { target, pattern } => {
                 Request::SearchHistory(control::SearchHistory { target, pattern })
             }
+            Command::Spawn(spawn) => spawn.into_request(),
             Command::Rearrange(rearrange) => rearrange.into_request(),
             Command::Buffers(buffers) => return buffers.into_request(),
             Command::Forward {

@@ -147,3 +147,38 @@ fn swap_pane_needs_a_source_or_a_direction() {
     );
     assert!(parse(&["swap-pane", "-U", "-s", "w:0.2"]).is_err());
 }
+
+#[test]
+fn new_window_and_respawn_take_tmux_flags() {
+    let request = |args: &[&str]| parse(args).unwrap().command.into_request().unwrap();
+    assert_eq!(
+        request(&["neww", "-b", "-k", "-d", "-t", "s:3", "--", "top", "-b"]),
+        Request::NewWindow(control::NewWindow {
+            target: Some("s:3".into()),
+            command: vec!["top".into(), "-b".into()],
+            detached: true,
+            placement: Some(control::Placement::Before),
+            replace: true,
+            ..Default::default()
+        })
+    );
+    assert!(parse(&["new-window", "-a", "-b"]).is_err());
+    let respawn = control::Respawn {
+        target: Some("%3".into()),
+        kill: true,
+        cwd: Some("/tmp".into()),
+        command: vec!["sh".into()],
+    };
+    let args = ["-k", "-c", "/tmp", "-t", "%3", "--", "sh"];
+    for (name, wrap) in [
+        ("respawn-pane", Request::RespawnPane as fn(_) -> _),
+        ("respawnw", Request::RespawnWindow),
+    ] {
+        let line: Vec<&str> = std::iter::once(name).chain(args).collect();
+        assert_eq!(request(&line), wrap(respawn.clone()));
+    }
+    assert_eq!(
+        request(&["respawn-pane"]),
+        Request::RespawnPane(control::Respawn::default())
+    );
+}

@@ -9,6 +9,7 @@
 
 mod buffers;
 mod rearrange;
+mod respawn;
 
 pub use crate::environment::SessionEnvironment;
 pub use crate::layout::Length;
@@ -17,13 +18,14 @@ pub use buffers::{PasteBuffer, SetBuffer};
 use moshmux_proto::codec::{self, CodecError};
 use moshmux_proto::layouts::{LayoutChoice, Step};
 pub use rearrange::{BreakPane, JoinPane, MoveWindow, SwapWindow};
+pub use respawn::Respawn;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::net::IpAddr;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Bumped whenever a body's fields change; both sides refuse a different version.
-pub const PROTOCOL_VERSION: u32 = 8;
+pub const PROTOCOL_VERSION: u32 = 9;
 
 /// Largest frame either side accepts. Long output (a capture of any length) comes as many
 /// `Output` frames of [`OUTPUT_PIECE_BYTES`], so no frame needs to be large; a request's
@@ -141,6 +143,8 @@ tagged_messages! {
         /// The buffer's name.
         DeleteBuffer(MaybeTarget) = "delete-buffer",
         PasteBuffer(PasteBuffer) = "paste-buffer",
+        RespawnPane(Respawn) = "respawn-pane",
+        RespawnWindow(Respawn) = "respawn-window",
     }
 }
 
@@ -283,7 +287,8 @@ impl std::fmt::Debug for Connect {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NewWindow {
-    /// The session (default: the one used last).
+    /// `SESSION` or `SESSION:INDEX` (with `-a`/`-b`, the window to go next to; default:
+    /// the session used last).
     pub target: Option<String>,
     pub command: Vec<String>,
     /// `-n`: the window's name (else it is named after its program).
@@ -292,6 +297,18 @@ pub struct NewWindow {
     pub detached: bool,
     /// `-c`: the program's directory, a format (`#{pane_current_path}`) or a path.
     pub cwd: Option<String>,
+    /// `-a`, `-b`: at the index after (before) the target window, moving the windows
+    /// from there up to the next free index one up.
+    pub placement: Option<Placement>,
+    /// `-k`: a window at the target's index is destroyed and replaced.
+    pub replace: bool,
+}
+
+/// new-window `-a` or `-b`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Placement {
+    After,
+    Before,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 use crate::mux::{Action, ClientId, Host, ListenerId, AGENT_LISTENER};
 use crate::pane::{PaneSpawn, SpawnedPane};
 use crate::pane_id::PaneId;
-use crate::pty::{PaneEvent, Pty};
+use crate::pty::{PaneEvent, Pty, Run};
 use moshmux_forward::sockets::Sockets;
 use moshmux_forward::SocketEvent;
 use moshmux_proto::{SessionKey, StreamId, Transmit};
@@ -45,6 +45,9 @@ impl Drop for ListenerSocket {
 
 pub struct DaemonHost {
     ptys: HashMap<PaneId, Pty>,
+    /// The number the next program started gets (`Run`), to tell a respawned pane's
+    /// events from its old program's.
+    next_run: u64,
     listeners: HashMap<ListenerId, ListenerSocket>,
     pane_events: mpsc::Sender<PaneEvent>,
     datagrams: mpsc::Sender<Datagram>,
@@ -64,6 +67,7 @@ impl DaemonHost {
         let (sockets, reports) = Sockets::new();
         let host = DaemonHost {
             ptys: HashMap::new(),
+            next_run: 0,
             listeners: HashMap::new(),
             pane_events,
             datagrams,
@@ -111,6 +115,13 @@ impl DaemonHost {
         }
     }
 
+    /// Whether an event from `run` of `pane` is from the program the pane runs now, and
+    /// not from one that respawn-pane replaced (whose output or exit may still have
+    /// been queued when it was replaced).
+    pub fn is_current(&self, pane: PaneId, run: Run) -> bool {
+        self.ptys.get(&pane).is_none_or(|pty| pty.run() == run)
+    }
+
     /// Sends a datagram from a listener. A full socket buffer drops it, as the network
     /// could: SSP retransmits what matters.
     pub fn transmit(&self, listener: ListenerId, transmit: &Transmit) {
@@ -129,7 +140,10 @@ impl DaemonHost {
 impl Host for DaemonHost {
     fn spawn_pane(&mut self, pane: PaneId, spec: &PaneSpawn) -> anyhow::Result<SpawnedPane> {
         crate::fd_limit::check_room_for_pane()?;
-        let (pty, spawned) = Pty::spawn(pane, spec, self.pane_events.clone())?;
+        let run = Run(self.next_run);
+        self.next_run += 1;
+        let (pty, spawned) = Pty::spawn(pane, run, spec, self.pane_events.clone())?;
+        // A respawned pane's old PTY goes here: dropping it hangs its program up.
         self.ptys.insert(pane, pty);
         Ok(spawned)
     }
@@ -249,4 +263,60 @@ fn bind_first_free(bind: IpAddr, ports: (u16, u16)) -> Result<std::net::UdpSocke
 /// container without it, cannot).
 fn has_ipv6() -> bool {
     std::net::UdpSocket::bind((Ipv6Addr::UNSPECIFIED, 0)).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pane_id::Size;
+    use std::time::Duration;
+
+    fn spec(script: &str) -> PaneSpawn {
+        PaneSpawn {
+            command: ["/bin/sh", "-c", script].map(str::to_owned).to_vec(),
+            cwd: None,
+            env: Vec::new(),
+            size: Size { rows: 24, cols: 80 },
+        }
+    }
+
+    /// A respawned pane's old program may have its exit (and output) queued already when
+    /// the new one starts: those events name the old run, which is no longer current, so
+    /// the loop never lets them close or draw on the new program's pane.
+    #[tokio::test]
+    async fn events_queued_by_a_replaced_program_are_not_current() {
+        let (events_tx, mut events) = mpsc::channel(16);
+        let (datagrams, _) = mpsc::channel(1);
+        let (mut host, _reports) = DaemonHost::new(events_tx, datagrams);
+        let pane = PaneId(7);
+        host.spawn_pane(pane, &spec("echo old"))
+            .expect("the old program");
+        let mut queued = Vec::new();
+        while !matches!(queued.last(), Some(PaneEvent::Exited(..))) {
+            let event = tokio::time::timeout(Duration::from_secs(20), events.recv()).await;
+            queued.push(event.expect("the old program's events").expect("an event"));
+        }
+        let old = match queued.last() {
+            Some(PaneEvent::Exited(id, run, _)) => (*id, *run),
+            _ => unreachable!("the loop above ends at the exit"),
+        };
+        assert_eq!(old.0, pane);
+        assert!(host.is_current(pane, old.1));
+
+        host.spawn_pane(pane, &spec("exec cat"))
+            .expect("the new program");
+        assert!(!host.is_current(pane, old.1));
+        for event in &queued {
+            let (PaneEvent::Output(id, run, _) | PaneEvent::Exited(id, run, _)) = event;
+            assert!(!host.is_current(*id, *run), "{event:?}");
+        }
+        let new = host
+            .ptys
+            .get(&pane)
+            .map(Pty::run)
+            .expect("the new program's PTY");
+        assert!(host.is_current(pane, new));
+        // A pane the host has no program for: the mux decides (it has forgotten it).
+        assert!(host.is_current(PaneId(8), old.1));
+    }
 }

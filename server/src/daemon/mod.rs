@@ -154,8 +154,14 @@ async fn serve(
             }
             Some(event) = events.recv() => {
                 match event {
-                    PaneEvent::Output(pane, bytes) => mux.handle_pane_output(Instant::now(), pane, &bytes),
-                    PaneEvent::Exited(pane, status) => mux.handle_pane_exited(Instant::now(), pane, status),
+                    PaneEvent::Output(pane, run, bytes) if host.is_current(pane, run) => {
+                        mux.handle_pane_output(Instant::now(), pane, &bytes)
+                    }
+                    PaneEvent::Exited(pane, run, status) if host.is_current(pane, run) => {
+                        mux.handle_pane_exited(Instant::now(), pane, status)
+                    }
+                    // The program respawn-pane replaced: the pane is not its any more.
+                    PaneEvent::Output(..) | PaneEvent::Exited(..) => {}
                 }
                 if mux.should_stop() {
                     break None;

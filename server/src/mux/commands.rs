@@ -103,6 +103,17 @@ pub enum CommandError {
     Move(&'static str),
     #[error("index in use: {0}")]
     IndexInUse(u32),
+    /// new-window's words for it.
+    #[error("create window failed: index {0} in use")]
+    WindowIndexInUse(u32),
+    #[error("can't specify pane here")]
+    PaneNotAllowed,
+    /// respawn-pane without `-k` (`SESSION:WINDOW.PANE`).
+    #[error("respawn pane failed: pane {0} still active")]
+    PaneStillActive(String),
+    /// respawn-window without `-k` (`SESSION:WINDOW`).
+    #[error("respawn window failed: window {0} still active")]
+    WindowStillActive(String),
 }
 
 pub(super) type Outcome = Result<String, CommandError>;
@@ -145,7 +156,7 @@ impl Mux {
                 self.shutdown();
                 return Answer::Reply(Reply::Ok(String::new()));
             }
-            Request::NewWindow(new) => self.new_window(new, host),
+            Request::NewWindow(new) => self.new_window(new, now, host),
             Request::KillWindow(t) => self.kill_window(t.0.as_deref(), now),
             Request::ListWindows(list) => self.list_windows(&list, host),
             Request::SplitWindow(split) => self.split_window(split, host),
@@ -184,6 +195,8 @@ impl Mux {
             Request::ListBuffers(format) => self.list_buffers(format.0.as_deref()),
             Request::DeleteBuffer(name) => self.delete_buffer(name.0.as_deref()),
             Request::PasteBuffer(paste) => self.paste_buffer(paste, host),
+            Request::RespawnPane(respawn) => self.respawn_pane(respawn, host),
+            Request::RespawnWindow(respawn) => self.respawn_window(respawn, now, host),
             Request::SearchHistory(search) => match self.search_history(search) {
                 Ok(plan) => return Answer::Stream(plan),
                 Err(error) => Err(error),
@@ -387,29 +400,9 @@ impl Mux {
         self.session_ended(&session, now);
     }
 
-    pub(super) fn new_window(&mut self, new: control::NewWindow, host: &mut dyn Host) -> Outcome {
-        if let Some(name) = new.name.as_ref().filter(|name| !is_window_name(name)) {
-            return Err(CommandError::BadWindowName(name.clone()));
-        }
-        let location = self.resolve_or_recent(new.target.as_deref())?;
-        let cwd = self.start_dir(&location, new.cwd.as_deref(), host);
-        let session = &self.sessions[&location.session];
-        let size = session.size();
-        let environment = session.environment.clone();
-        let id = self.allocate_pane_id()?;
-        let pane = self.spawn(host, id, new.command, cwd, size, &environment)?;
-        if let Some(session) = self.sessions.get_mut(&location.session) {
-            let index = session.add_window(pane, !new.detached);
-            if let (Some(name), Some(window)) = (new.name, session.window_mut(index)) {
-                window.rename(name);
-            }
-        }
-        Ok(String::new())
-    }
-
     /// Where a new pane's program starts: `-c` (a path or a format, expanded for the pane
     /// at `location`), else the session's directory.
-    fn start_dir(
+    pub(super) fn start_dir(
         &self,
         location: &Location,
         template: Option<&str>,

@@ -304,6 +304,7 @@ impl Mux {
                         target: Some(target),
                         ..control::NewWindow::default()
                     },
+                    now,
                     host,
                 )
                 .map(drop),

@@ -28,6 +28,9 @@ mod prompt;
 mod publish;
 mod reclaim;
 mod resolve;
+mod spawn;
+#[cfg(test)]
+mod spawn_tests;
 #[cfg(test)]
 mod tests;
 
@@ -41,7 +44,7 @@ use crate::control::{Reply, Request};
 use crate::environment::SessionEnvironment;
 use crate::history_view::HistoryView;
 use crate::output_stream::OutputPlan;
-use crate::pane::{PaneSpawn, PaneState, SpawnedPane};
+use crate::pane::{PaneSpawn, PaneStart, PaneState, SpawnedPane};
 use crate::pane_id::{PaneId, SessionId, Size};
 use crate::session::Session;
 use crate::store_health::{self, StoreHealth};
@@ -78,7 +81,10 @@ fn orphan_notice(orphans: &[PaneId]) -> Option<String> {
 /// What the mux asks of its host and needs answered at once.
 pub trait Host {
     /// Starts a pane's program on a terminal of `spec.size`; its output and exit come back
-    /// through [`Mux::handle_pane_output`] and [`Mux::handle_pane_exited`].
+    /// through [`Mux::handle_pane_output`] and [`Mux::handle_pane_exited`]. For a pane
+    /// that runs a program already (respawn-pane), the new one replaces it: the old one is
+    /// hung up, and neither its exit nor any more of its output is reported; if the new
+    /// one cannot start, the old one runs on.
     fn spawn_pane(&mut self, pane: PaneId, spec: &PaneSpawn) -> anyhow::Result<SpawnedPane>;
     /// Opens UDP listener `listener` on the first free port of `ports` (first, last) on
     /// `bind`, and returns the port; its datagrams come back through
@@ -501,23 +507,37 @@ impl Mux {
         size: Size,
         environment: &SessionEnvironment,
     ) -> Result<PaneId, CommandError> {
+        let start = PaneStart { command, cwd };
+        let spawned = self.start_program(host, id, &start, size, environment)?;
+        let history = crate::history::PaneHistory::new(self.store.clone(), id);
+        let pane = PaneState::new(id, size, spawned, history).started_with(start);
+        self.panes.insert(id, pane);
+        Ok(id)
+    }
+
+    /// Starts `start`'s program for pane `id` through the host. For a pane that has a
+    /// program already (a respawn), the host replaces it: the old one is hung up and
+    /// nothing more is reported from it.
+    fn start_program(
+        &mut self,
+        host: &mut dyn Host,
+        id: PaneId,
+        start: &PaneStart,
+        size: Size,
+        environment: &SessionEnvironment,
+    ) -> Result<SpawnedPane, CommandError> {
         let ours = [
             ("MOSHMUX".to_string(), self.identity.clone()),
             ("MOSHMUX_PANE".to_string(), id.to_string()),
         ];
         let spec = PaneSpawn {
-            command,
-            cwd,
+            command: start.command.clone(),
+            cwd: start.cwd.clone(),
             env: environment.for_pane(&ours),
             size,
         };
-        let spawned = host
-            .spawn_pane(id, &spec)
-            .map_err(|e| CommandError::Spawn(format!("{e:#}")))?;
-        let history = crate::history::PaneHistory::new(self.store.clone(), id);
-        self.panes
-            .insert(id, PaneState::new(id, size, spawned, history));
-        Ok(id)
+        host.spawn_pane(id, &spec)
+            .map_err(|e| CommandError::Spawn(format!("{e:#}")))
     }
 
     /// Takes a pane out of its window (closing the window, and the session, if it was
