@@ -112,6 +112,15 @@ fn a_hyperlink_printed_in_a_pane_reaches_the_users_terminal_around_its_text() {
         written[text..].contains("\x1b]8;;\x1b\\") || written[text..].contains("\x1b]8;;\x07"),
         "the link never closed after its text:\n{written:?}"
     );
+    // Detach, so the client and the `script` around it end with the test: `script`
+    // outlives the terminal tmux closes around it.
+    tmux.send_keys(&["C-b", "d"]);
+    let deadline = Instant::now() + WAIT;
+    while !String::from_utf8_lossy(&std::fs::read(&log).unwrap_or_default()).contains("[detached")
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     drop(tmux);
     let _ = std::fs::remove_dir_all(&home);
     let _ = std::fs::remove_dir_all(&log_dir);
