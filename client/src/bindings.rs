@@ -168,6 +168,9 @@ impl Bindings {
             }
             // The client's own command, run as if typed at the prompt.
             Some(Binding::ListKeys) => actions.push(Action::CommandLine("list-keys".to_owned())),
+            Some(Binding::DisplayPanes) => {
+                actions.push(Action::CommandLine("display-panes".to_owned()))
+            }
             Some(Binding::Detach) => actions.push(Action::Detach),
             Some(Binding::CopyMode) => actions.push(Action::ScrollView),
             Some(Binding::SendPrefix) => {

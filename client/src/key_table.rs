@@ -17,7 +17,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 54] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 55] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -67,6 +67,7 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 54] = [
     ("M-o", "rotate-window -D"),
     (":", "command-prompt"),
     ("?", "list-keys"),
+    ("q", "display-panes"),
     ("!", "break-pane"),
     ("]", "paste-buffer -p"),
     ("#", "list-buffers"),
@@ -106,7 +107,8 @@ confirm-before kill-window, rename-session (asks the name), \
 new-window, next-window, previous-window, last-window, last-pane, select-window -t N, rename-window (asks the \
 name), next-layout, previous-layout, select-layout even-horizontal|even-vertical|main-horizontal|main-vertical|tiled, \
 swap-pane -U|-D, rotate-window [-U|-D], \
-detach-client, copy-mode (the scroll view), command-prompt, list-keys, send-prefix, none (unbound), \
+detach-client, copy-mode (the scroll view), command-prompt, list-keys, display-panes, send-prefix, \
+none (unbound), \
 or new-window, respawn-pane, respawn-window, break-pane, join-pane, move-pane, swap-window, \
 move-window, kill-session, display-message, send-keys, set-buffer, show-buffer, list-buffers, \
 delete-buffer or paste-buffer with their arguments, as at the command prompt";
@@ -141,6 +143,8 @@ pub enum Binding {
     CommandPrompt,
     /// Show these bindings (tmux's `list-keys`).
     ListKeys,
+    /// Show the panes' numbers; a digit then selects one (tmux's `display-panes`).
+    DisplayPanes,
     SendPrefix,
 }
 
@@ -405,6 +409,7 @@ pub fn parse_binding(text: &str) -> Result<Option<Binding>, String> {
         ["copy-mode"] => Some(Binding::CopyMode),
         ["command-prompt"] => Some(Binding::CommandPrompt),
         ["list-keys"] => Some(Binding::ListKeys),
+        ["display-panes"] => Some(Binding::DisplayPanes),
         ["send-prefix"] => Some(Binding::SendPrefix),
         [name, ..] if SERVER_COMMANDS.contains(&name) => {
             command(CommandLine(Label::new(text.trim())))

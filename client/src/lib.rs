@@ -16,6 +16,7 @@ pub mod local_listeners;
 pub mod locale;
 pub mod mouse;
 pub mod native_scrollback;
+pub mod pane_numbers;
 pub mod predict;
 pub mod program;
 pub mod render;

@@ -31,6 +31,7 @@ use crate::bindings::Action;
 use crate::config::ClientConfig;
 use crate::input::{Kind, NamedKey, Token, Tokenizer};
 use crate::mouse::MouseStep;
+use crate::pane_numbers::Choice;
 use crate::predict::Key;
 use crate::scroll_view::Entry;
 use link::LinkWatch;
@@ -258,6 +259,7 @@ impl ClientCore {
         let tokens = self.tokenizer.handle_timeout(now);
         // A key the tokenizer held (a lone Escape) may close a prompt or a view.
         self.dirty |= !tokens.is_empty();
+        self.dirty |= self.view.expire_pane_numbers(now);
         self.route(tokens, now);
         self.link_timers(now);
         self.follow_link(now);
@@ -314,6 +316,7 @@ impl ClientCore {
             Some(self.link.poll_timeout(heard, self.now)),
             ending,
             self.message_deadline().filter(|&until| until > self.now),
+            self.view.pane_numbers_until(),
         ]
         .into_iter()
         .flatten()
@@ -394,6 +397,19 @@ impl ClientCore {
             }
             if !matches!(token.kind, Kind::Mouse(_)) {
                 self.dismiss_message();
+            }
+            match self.view.feed_pane_numbers(&token) {
+                Some(Choice::Pane(pane)) => {
+                    self.dirty = true;
+                    self.command(MuxCommand::SelectPaneById(pane), now);
+                    continue;
+                }
+                Some(Choice::Nothing) => {
+                    self.dirty = true;
+                    continue;
+                }
+                Some(Choice::Pass) => self.dirty = true,
+                None => {}
             }
             if self.view.feed_text(&token) {
                 self.dirty = true;

@@ -1,6 +1,7 @@
 //! A line typed at the command prompt (prefix `:`). `forward` is the client's own, since
 //! the client holds the forwards (ssh's `~C` command line does the same), and so is
-//! `list-keys`, since the keys are bound here; any other line
+//! `list-keys`, since the keys are bound here, and `display-panes`, drawn from the state
+//! the client has; any other line
 //! is in the language of the server's command line and runs there for this client's
 //! session (`MuxCommand::CommandLine`), its answer coming back in the state
 //! (`message.rs`).
@@ -30,6 +31,10 @@ impl ClientCore {
                 }
             }
             Some((&"list-keys", args)) => self.list_keys(args, now),
+            Some((&"display-panes", [])) => {
+                self.view.open_pane_numbers(now);
+                self.dirty = true;
+            }
             _ => self.command(MuxCommand::CommandLine(Label::new(line)), now),
         }
     }

@@ -580,7 +580,7 @@ fn list_keys_shows_the_bindings_over_the_panes_until_q_without_asking_the_server
     rig.run_for(ms(100));
     let shown = rig.contents(0);
     assert!(shown.contains("C-Right resize-pane -R\n"), "{shown}");
-    assert!(rig.status_line(0).ends_with("[32/32] q to close"));
+    assert!(rig.status_line(0).ends_with("[33/33] q to close"));
     rig.type_keys(0, b"q");
     rig.run_for(ms(100));
     assert!(rig.contents(0).starts_with('$'), "{}", rig.contents(0));
@@ -590,4 +590,63 @@ fn list_keys_shows_the_bindings_over_the_panes_until_q_without_asking_the_server
     rig.run_for(ms(100));
     assert!(rig.status_line(0).contains("table root doesn't exist"));
     assert_eq!(rig.events, []);
+}
+
+#[test]
+fn display_panes_numbers_the_panes_for_a_second_and_a_digit_selects_one() {
+    let mut rig = connected(11, ms(20), 0);
+    let (rows, left_cols) = (ROWS - 1, 40);
+    let right_cols = COLS - left_cols - 1;
+    rig.publish_state(host(vec![
+        (
+            rect(0, 0, left_cols, rows),
+            true,
+            false,
+            screen(rows, left_cols, &["$ "]),
+        ),
+        (
+            rect(left_cols + 1, 0, right_cols, rows),
+            false,
+            false,
+            screen(rows, right_cols, &["$ "]),
+        ),
+    ]));
+    rig.run_for(ms(200));
+    let middle = |rig: &Rig| {
+        let contents = rig.contents(0);
+        contents
+            .lines()
+            .nth(usize::from(rows / 2))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(!middle(&rig).contains(" 1 "), "{}", middle(&rig));
+    rig.events.clear();
+    // Prefix q: each pane's index in its middle, drawn by the client alone.
+    rig.type_keys(0, b"\x02q");
+    rig.run_for(ms(100));
+    assert!(
+        middle(&rig).contains(" 0 ") && middle(&rig).contains(" 1 "),
+        "{}",
+        middle(&rig)
+    );
+    assert_eq!(rig.events, []);
+    // A digit within the second selects that pane by its id; the pane gets no key.
+    rig.type_keys(0, b"1");
+    assert!(rig.run_until(ms(500), |rig| !rig.events.is_empty()));
+    assert_eq!(
+        rig.events,
+        [UserEvent::Command(MuxCommand::SelectPaneById(2))]
+    );
+    assert!(!middle(&rig).contains(" 1 "), "{}", middle(&rig));
+    // Untouched, the numbers go after a second; the next key is the pane's again.
+    rig.events.clear();
+    rig.type_keys(0, b"\x02q");
+    rig.run_for(ms(100));
+    assert!(middle(&rig).contains(" 1 "), "{}", middle(&rig));
+    rig.run_for(ms(1000));
+    assert!(!middle(&rig).contains(" 1 "), "{}", middle(&rig));
+    rig.type_keys(0, b"1");
+    assert!(rig.run_until(ms(500), |rig| !rig.typed().is_empty()));
+    assert_eq!(rig.typed(), b"1");
 }

@@ -15,6 +15,7 @@ use crate::frame::{compose, draw_row, focused_pane, focused_view, Frame, StatusE
 use crate::input::{Report, Token};
 use crate::mouse::{self, MouseRouter, MouseStep, PaneSpot};
 use crate::native_scrollback::{self, Mode, NativeScrollback, Write};
+use crate::pane_numbers::{Choice, PaneNumbers};
 use crate::predict::{self, Key, Predictor};
 use crate::render::Renderer;
 use crate::scroll_view::{Entry, ScrollView};
@@ -42,6 +43,8 @@ pub(super) struct View {
     scroll: Option<ScrollView>,
     /// Text of the client's own over the pane area (`list-keys`), while it is open.
     text: Option<TextView>,
+    /// The panes' numbers (`display-panes`), while they show.
+    pane_numbers: Option<PaneNumbers>,
     native: NativeScrollback,
     /// What goes into the terminal's scrollback before the next frame.
     native_writes: Vec<Write>,
@@ -71,6 +74,7 @@ impl View {
             predictor: Predictor::new(config.predict),
             scroll: None,
             text: None,
+            pane_numbers: None,
             native: NativeScrollback::new(config.scrollback_lines),
             native_writes: Vec::new(),
             shown_fill: None,
@@ -162,7 +166,6 @@ impl View {
         }
     }
 
-    /// Opens the scroll view of the focused pane, unless it is open already.
     /// Shows `lines` over the pane area until q, Esc or C-c.
     pub(super) fn open_text(&mut self, lines: Vec<String>) {
         self.text = Some(TextView::open(lines));
@@ -187,6 +190,33 @@ impl View {
         self.rows.saturating_sub(u16::from(status))
     }
 
+    /// Shows the panes' numbers for a moment (`display-panes`).
+    pub(super) fn open_pane_numbers(&mut self, now: Instant) {
+        self.pane_numbers = Some(PaneNumbers::open(now));
+    }
+
+    /// When the panes' numbers go by themselves, while they show.
+    pub(super) fn pane_numbers_until(&self) -> Option<Instant> {
+        self.pane_numbers.as_ref().map(PaneNumbers::until)
+    }
+
+    /// Takes the numbers down once their time is up: true if they were showing.
+    pub(super) fn expire_pane_numbers(&mut self, now: Instant) -> bool {
+        let over = self.pane_numbers_until().is_some_and(|until| now >= until);
+        if over {
+            self.pane_numbers = None;
+        }
+        over
+    }
+
+    /// Gives a key to the panes' numbers while they show: they go, and `Some` says what
+    /// the key chose; `None` (not showing) leaves the key to the rest.
+    pub(super) fn feed_pane_numbers(&mut self, token: &Token) -> Option<Choice> {
+        self.pane_numbers.take()?;
+        Some(PaneNumbers::choose(token, &self.host))
+    }
+
+    /// Opens the scroll view of the focused pane, unless it is open already.
     pub(super) fn open_scroll(&mut self, entry: Entry) {
         if let Some(view) = focused_view(&self.host) {
             self.open_scroll_of(view.pane, entry);
@@ -400,6 +430,9 @@ impl View {
                     predict::paint(&mut frame, rect, &overlay, extras.prompt.is_none());
                 }
             }
+        }
+        if self.pane_numbers.is_some() && self.text.is_none() {
+            PaneNumbers::draw(&mut frame, &self.host, area_rows);
         }
         let mut out = std::mem::take(&mut self.alert_bytes);
         self.write_native_scrollback(&mut out);
