@@ -45,6 +45,30 @@ fn a_command_line_at_the_prompt_runs_for_the_session_and_answers_on_the_status_l
         std::thread::sleep(Duration::from_millis(50));
     }
 
+    // Prefix q numbers the panes for a second; a digit selects one (tmux's
+    // display-panes). The split made pane 1 the active one.
+    let active = || daemon.ok(&["display-message", "-p", "-t", "s", "#{pane_index}"]);
+    assert_eq!(active().trim(), "1");
+    tmux.send_keys(&["C-b", "q"]);
+    // The middle row holds the two numbers and the border between the panes.
+    let middle_words = |s: &str| -> Vec<String> {
+        let middle = s.lines().nth(11).unwrap_or_default();
+        middle.split_whitespace().map(str::to_owned).collect()
+    };
+    tmux.expect("the panes' numbers", WAIT, |s| {
+        middle_words(s) == ["0", "│", "1"]
+    });
+    tmux.send_keys(&["0"]);
+    let deadline = Instant::now() + WAIT;
+    while active().trim() != "0" {
+        assert!(
+            Instant::now() < deadline,
+            "display-panes never selected pane 0"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    tmux.expect("the numbers gone", WAIT, |s| middle_words(s) == ["│"]);
+
     // Output: the first line of what the command printed, on the status line.
     run_at_prompt(
         tmux,
