@@ -38,6 +38,13 @@ pub enum UserEvent {
         cols: u16,
     },
     Command(MuxCommand),
+    /// Text the user copied in the client's scroll view, for a new paste buffer as tmux's
+    /// copy mode makes one (prefix `]` pastes it): pieces of at most [`MAX_KEYS_LEN`]
+    /// bytes, `last` on the final one.
+    Copied {
+        piece: Vec<u8>,
+        last: bool,
+    },
 }
 
 /// A multiplexer command from the client's prefix bindings. Wire format: append only.
@@ -167,13 +174,26 @@ fn fold(fingerprint: u64, event: &UserEvent) -> u64 {
 }
 
 impl UserStream {
-    /// Appends an event; `Keys` longer than [`MAX_KEYS_LEN`] become several events, and
-    /// empty `Keys` none.
+    /// Appends an event; `Keys` and `Copied` longer than [`MAX_KEYS_LEN`] become several
+    /// events, and empty `Keys` none.
     pub fn push(&mut self, event: UserEvent) {
         match event {
             UserEvent::Keys(keys) => {
                 for chunk in keys.chunks(MAX_KEYS_LEN) {
                     self.append(UserEvent::Keys(chunk.to_vec()));
+                }
+            }
+            UserEvent::Copied { piece, last } => {
+                let pieces = piece.len().div_ceil(MAX_KEYS_LEN).max(1);
+                for (index, chunk) in piece.chunks(MAX_KEYS_LEN).enumerate() {
+                    let last = last && index + 1 == pieces;
+                    self.append(UserEvent::Copied {
+                        piece: chunk.to_vec(),
+                        last,
+                    });
+                }
+                if piece.is_empty() {
+                    self.append(UserEvent::Copied { piece, last });
                 }
             }
             other => self.append(other),
@@ -240,11 +260,13 @@ impl SyncState for UserStream {
             return Err(DiffError::new("user stream diff made for another state"));
         }
         let oversized = diff.events.iter().any(|event| match event {
-            UserEvent::Keys(keys) => keys.len() > MAX_KEYS_LEN,
+            UserEvent::Keys(keys) | UserEvent::Copied { piece: keys, .. } => {
+                keys.len() > MAX_KEYS_LEN
+            }
             _ => false,
         });
         if oversized {
-            return Err(DiffError::new("keys event exceeds MAX_KEYS_LEN"));
+            return Err(DiffError::new("keys or copied event exceeds MAX_KEYS_LEN"));
         }
         if diff
             .scroll
@@ -288,6 +310,11 @@ mod tests {
             Just(UserEvent::Command(MuxCommand::SplitVertical)),
             any::<u32>().prop_map(|i| UserEvent::Command(MuxCommand::SelectWindow(i))),
             ".*".prop_map(|name| UserEvent::Command(MuxCommand::RenameWindow(Label::new(&name)))),
+            (
+                prop::collection::vec(any::<u8>(), 0..2 * MAX_KEYS_LEN),
+                any::<bool>()
+            )
+                .prop_map(|(piece, last)| UserEvent::Copied { piece, last }),
         ]
     }
 
@@ -580,10 +607,20 @@ mod tests {
             (UserEvent::Keys(b"a".to_vec()), "000161"),
             (UserEvent::Resize { rows: 24, cols: 80 }, "011850"),
             (UserEvent::Command(MuxCommand::Detach), "020b"),
+            (
+                UserEvent::Copied {
+                    piece: b"a".to_vec(),
+                    last: true,
+                },
+                "03016101",
+            ),
         ];
         for (event, expected) in events {
             match event {
-                UserEvent::Keys(_) | UserEvent::Resize { .. } | UserEvent::Command(_) => {}
+                UserEvent::Keys(_)
+                | UserEvent::Resize { .. }
+                | UserEvent::Command(_)
+                | UserEvent::Copied { .. } => {}
             }
             assert_eq!(hex(&codec::encode(&event)), expected, "{event:?}");
         }

@@ -1,6 +1,6 @@
 //! Copying from the scroll view end to end: the real daemon, the real `moshmux connect`
 //! in a tmux whose `set-clipboard on` stores what OSC 52 copies in a paste buffer, as a
-//! user's terminal would put it on the clipboard.
+//! user's terminal would put it on the clipboard; and the server's own paste buffer.
 
 use std::time::{Duration, Instant};
 
@@ -51,4 +51,23 @@ fn v_k_k_y_in_the_scroll_view_copies_three_lines_to_the_clipboard() {
     tmux.expect("the pane again", WAIT, |s| {
         !status_line(s, ROWS).contains("line ")
     });
+    // The copy is also the server's newest paste buffer, as tmux's copy mode makes one:
+    // prefix ] types it into the pane.
+    let deadline = Instant::now() + WAIT;
+    while String::from_utf8_lossy(&daemon.run(&["show-buffer"]).stdout) != copied {
+        assert!(Instant::now() < deadline, "the copy never became a buffer");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Into cat, as tmux pastes: each newline typed as Enter.
+    tmux.send_literal("cat");
+    tmux.send_keys(&["Enter"]);
+    tmux.send_keys(&["C-b", "]"]);
+    tmux.send_keys(&["Enter"]);
+    let words: Vec<&str> = top.iter().map(|row| row.trim()).collect();
+    tmux.expect("the paste", WAIT, |s| {
+        let after_cat = s.lines().skip_while(|line| line.trim() != "$ cat");
+        let pasted: Vec<&str> = after_cat.skip(1).map(str::trim).collect();
+        pasted.windows(3).any(|three| three == words.as_slice())
+    });
+    tmux.send_keys(&["C-d"]);
 }

@@ -415,8 +415,13 @@ impl ClientCore {
                 self.dirty = true;
                 continue;
             }
-            if let Some(copied) = self.view.feed_scroll(&token) {
-                self.output.push_back(copied);
+            if let Some((osc52, copied)) = self.view.feed_scroll(&token) {
+                self.output.push_back(osc52);
+                if let Some(text) = copied {
+                    // A paste buffer too, as tmux's copy mode makes: prefix ] pastes it.
+                    let piece = text.into_bytes();
+                    self.push(UserEvent::Copied { piece, last: true }, now);
+                }
                 continue;
             }
             let mut actions = Vec::new();

@@ -237,16 +237,18 @@ impl View {
         }
     }
 
-    /// Hands a key to the scroll view when it is open (closing it if it says so), with
-    /// the OSC 52 sequence of any copy it made; `None` when it is not open and the key is
-    /// for the bindings.
-    pub(super) fn feed_scroll(&mut self, token: &Token) -> Option<Vec<u8>> {
+    /// Hands a key to the scroll view when it is open (closing it if it says so): the
+    /// OSC 52 sequence of any copy it made, for the terminal, and the copy itself, for a
+    /// paste buffer on the server; `None` when it is not open and the key is for the
+    /// bindings.
+    pub(super) fn feed_scroll(&mut self, token: &Token) -> Option<(Vec<u8>, Option<String>)> {
         let scroll = self.scroll.as_mut()?;
         let open = match self.host.screens.get(&scroll.pane()) {
             Some(screen) => scroll.feed(token, &self.host, screen),
             None => false,
         };
-        let copied = (scroll.take_copied())
+        let copied = scroll.take_copied();
+        let osc52 = (copied.as_ref())
             .filter(|_| self.alerts.copies_allowed())
             .map(|text| clipboard::osc52("c", text.as_bytes()));
         if !open {
@@ -254,7 +256,7 @@ impl View {
         }
         // The answer to a search identical to the last one is here already.
         self.follow_host();
-        Some(copied.unwrap_or_default())
+        Some((osc52.unwrap_or_default(), copied))
     }
 
     /// After a new host state: the view takes its search answer, and closes when its

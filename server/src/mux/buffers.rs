@@ -2,8 +2,8 @@
 //! words, order and errors; paste-buffer types a buffer into a pane as send-keys does.
 
 use super::commands::Outcome;
-use super::{Host, Mux};
-use crate::buffers::{sample, PasteBuffer};
+use super::{ClientId, Host, Mux};
+use crate::buffers::{sample, PasteBuffer, MAX_BUFFER_BYTES};
 use crate::control;
 use crate::format;
 
@@ -14,6 +14,28 @@ const PASTE_START: &[u8] = b"\x1b[200~";
 const PASTE_END: &[u8] = b"\x1b[201~";
 
 impl Mux {
+    /// A piece of the text a client copied in its scroll view; with the last piece, the
+    /// copy becomes a new automatic buffer, as tmux's copy mode makes one. A copy larger
+    /// than a buffer may be keeps its first [`MAX_BUFFER_BYTES`] and says so.
+    pub(super) fn take_copied(&mut self, client: ClientId, piece: &[u8], last: bool) {
+        let (copy, cut) = self.copies.entry(client).or_default();
+        let room = MAX_BUFFER_BYTES.saturating_sub(copy.len());
+        copy.extend_from_slice(piece.get(..room).unwrap_or(piece));
+        *cut |= piece.len() > room;
+        if !last {
+            return;
+        }
+        let (copy, cut) = self.copies.remove(&client).unwrap_or_default();
+        if copy.is_empty() {
+            return;
+        }
+        match self.buffers.set(None, &copy, false) {
+            Ok(()) if cut => self.reply_to(client, "copy cut to the largest buffer", true),
+            Ok(()) => {}
+            Err(error) => self.reply_to(client, &error.to_string(), true),
+        }
+    }
+
     pub(super) fn set_buffer(&mut self, set: control::SetBuffer) -> Outcome {
         match (set.new_name, set.data) {
             (Some(new_name), _) => self.buffers.rename(set.name.as_deref(), &new_name)?,

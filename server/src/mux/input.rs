@@ -132,6 +132,7 @@ impl Mux {
                 UserEvent::Command(MuxCommand::CommandLine(line)) => {
                     self.run_command_line(id, line.as_str(), now, host);
                 }
+                UserEvent::Copied { piece, last } => self.take_copied(id, piece, *last),
                 event => {
                     let name = self.sessions.get(&session).map(|s| s.name.clone());
                     let outcome = match name {
@@ -197,6 +198,7 @@ impl Mux {
     pub(super) fn drop_client(&mut self, id: ClientId, reason: GoneReason) {
         self.heard_from.remove(&id);
         self.views.remove(&id);
+        self.copies.remove(&id);
         if let Some(client) = self.clients.remove(&id) {
             tracing::info!(client = id.0, session = %client.session, ?reason, "client endpoint closed");
             for connection_id in client.connection_ids() {
@@ -257,8 +259,9 @@ impl Mux {
                     });
                 }
             }
-            // The caller keeps the client's size and fits the session to its clients.
-            UserEvent::Resize { .. } => {}
+            // The caller keeps the client's size and fits the session to its clients, and
+            // gathers its copies.
+            UserEvent::Resize { .. } | UserEvent::Copied { .. } => {}
             UserEvent::Command(command) => self.mux_command(session, command, now, host)?,
         }
         Ok(())

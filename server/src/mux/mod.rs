@@ -228,6 +228,9 @@ pub struct Mux {
     stopping: bool,
     /// tmux's paste buffers, shared by every session.
     buffers: crate::buffers::PasteBuffers,
+    /// The pieces of a copy each client is sending from its scroll view (`Copied`), and
+    /// whether some did not fit in a buffer.
+    copies: HashMap<ClientId, (Vec<u8>, bool)>,
     /// The calendar time of the newest control request and its `now`: the calendar time
     /// a prompt's command runs at, read off the monotonic clock (`wall_clock`).
     wall_anchor: Option<(Instant, SystemTime)>,
@@ -266,6 +269,7 @@ impl Mux {
             stopping: false,
             wall_anchor: None,
             buffers: crate::buffers::PasteBuffers::default(),
+            copies: HashMap::new(),
         }
     }
 

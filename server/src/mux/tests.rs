@@ -395,3 +395,33 @@ fn a_program_started_by_typed_keys_names_the_window_without_more_output() {
     assert_eq!(shown.len(), 1);
     assert_eq!(shown[0].name.to_string(), "vim");
 }
+
+/// A copy from the scroll view arrives in pieces and becomes a new automatic buffer, as
+/// tmux's copy mode makes one; prefix ] then pastes it.
+#[test]
+fn a_copy_from_the_scroll_view_becomes_the_newest_buffer_whatever_its_size() {
+    let mut fixture = Fixture::new();
+    let client = fixture.attach("work");
+    fixture.run(Duration::from_secs(1), None);
+    let copied: Vec<u8> = (0..10_000).map(|i| b'a' + (i % 26) as u8).collect();
+    let connection = fixture.clients.get_mut(&client).expect("the client");
+    let mut stream = connection.local_state().clone();
+    stream.push(UserEvent::Copied {
+        piece: copied.clone(),
+        last: true,
+    });
+    connection.set_local_state(stream, fixture.now);
+    fixture.run(Duration::from_secs(1), None);
+    let request = Request::ShowBuffer(crate::control::MaybeTarget(None));
+    let shown = fixture.mux.handle_request(
+        fixture.now,
+        SystemTime::UNIX_EPOCH,
+        request,
+        &mut fixture.host,
+    );
+    let Answer::Reply(Reply::Ok(text)) = shown else {
+        panic!("no buffer");
+    };
+    assert_eq!(text.as_bytes(), copied);
+    assert!(fixture.mux.copies.is_empty(), "the pieces are not kept");
+}
