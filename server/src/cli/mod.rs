@@ -4,16 +4,17 @@
 use crate::control::{self, LineRef, PortChoice};
 use crate::environment;
 use clap::{ArgAction, Parser, Subcommand};
-use moshmux_proto::layouts::Preset;
 use moshmux_proto::screen::{MAX_COLS, MAX_ROWS};
 use std::net::IpAddr;
 
 mod buffers;
+mod layout;
 mod rearrange;
 mod request;
 mod spawn;
 mod usage;
 pub use buffers::{Buffers, FileSide};
+pub use layout::Layout;
 pub use rearrange::Rearrange;
 pub use spawn::Spawn;
 pub use usage::usage_error;
@@ -323,107 +324,8 @@ pub enum Command {
         #[arg(short = 'a')]
         all: bool,
     },
-    /// Resize a pane: -L/-R/-U/-D move its border by ADJUSTMENT cells (default 1), -x/-y
-    /// give it a width or height (cells, or N% of the window), -Z zooms or unzooms it.
-    #[command(visible_alias = "resizep")]
-    ResizePane {
-        /// Zoom the pane to fill its window, or unzoom it.
-        #[arg(short = 'Z')]
-        zoom: bool,
-        /// Move the border left.
-        #[arg(short = 'L', conflicts_with_all = ["right", "up", "down"])]
-        left: bool,
-        /// Move the border right.
-        #[arg(short = 'R', conflicts_with_all = ["up", "down"])]
-        right: bool,
-        /// Move the border up.
-        #[arg(short = 'U', conflicts_with = "down")]
-        up: bool,
-        /// Move the border down.
-        #[arg(short = 'D')]
-        down: bool,
-        /// The pane's width: cells, or N% of the window's.
-        #[arg(short = 'x', value_name = "WIDTH", value_parser = parse_length)]
-        width: Option<control::Length>,
-        /// The pane's height: cells, or N% of the window's.
-        #[arg(short = 'y', value_name = "HEIGHT", value_parser = parse_length)]
-        height: Option<control::Length>,
-        /// The pane (default: the active pane of the session used last).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
-        /// Cells to move the border by with -L/-R/-U/-D.
-        #[arg(value_name = "ADJUSTMENT", value_parser = clap::value_parser!(u16).range(1..))]
-        adjustment: Option<u16>,
-    },
-    /// Arrange a window's panes in a preset layout: even-horizontal, even-vertical,
-    /// main-horizontal, main-vertical or tiled (a unique prefix will do); without a
-    /// name, the one chosen last again.
-    #[command(visible_alias = "selectl")]
-    SelectLayout {
-        /// The next preset layout, as next-layout.
-        #[arg(short = 'n', conflicts_with_all = ["previous", "name"])]
-        next: bool,
-        /// The previous preset layout, as previous-layout.
-        #[arg(short = 'p', conflicts_with = "name")]
-        previous: bool,
-        /// A pane of the window (default: the session used last's active one).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
-        /// even-horizontal, even-vertical, main-horizontal, main-vertical or tiled.
-        #[arg(value_name = "LAYOUT", value_parser = parse_preset)]
-        name: Option<Preset>,
-    },
-    /// Arrange a window's panes in the preset layout after the one chosen last.
-    #[command(visible_alias = "nextl")]
-    NextLayout {
-        /// The window (default: the session used last's active one).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
-    },
-    /// Arrange a window's panes in the preset layout before the one chosen last.
-    #[command(visible_alias = "prevl")]
-    PreviousLayout {
-        /// The window (default: the session used last's active one).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
-    },
-    /// Swap two panes of a window: the target and -s, or the one before (-U) or after
-    /// (-D) the target in index order.
-    #[command(
-        visible_alias = "swapp",
-        group(clap::ArgGroup::new("other").required(true).args(["up", "down", "source"]))
-    )]
-    SwapPane {
-        /// Swap with the pane before the target.
-        #[arg(short = 'U', conflicts_with_all = ["down", "source"])]
-        up: bool,
-        /// Swap with the pane after the target.
-        #[arg(short = 'D', conflicts_with = "source")]
-        down: bool,
-        /// Keep the active cell active (without -d the target pane stays active).
-        #[arg(short = 'd')]
-        keep_position: bool,
-        /// The pane to swap with (in the target's window).
-        #[arg(short = 's', value_name = "SOURCE")]
-        source: Option<String>,
-        /// The pane (default: the session used last's active one).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
-    },
-    /// Move every pane of a window one cell back in index order (-U, the default) or on
-    /// (-D); the active cell stays active.
-    #[command(visible_alias = "rotatew")]
-    RotateWindow {
-        /// Back: the first pane to the last cell (the default).
-        #[arg(short = 'U', conflicts_with = "down")]
-        up: bool,
-        /// On: the last pane to the first cell.
-        #[arg(short = 'D')]
-        down: bool,
-        /// The window (default: the session used last's active one).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
-    },
+    #[command(flatten)]
+    Layout(Layout),
     /// Name a window (it is otherwise named after its active pane's command).
     #[command(visible_alias = "renamew")]
     RenameWindow {
@@ -633,16 +535,6 @@ fn parse_length(text: &str) -> Result<control::Length, String> {
             Ok(cells) => Ok(control::Length::Cells(cells)),
         },
     }
-}
-
-fn parse_preset(text: &str) -> Result<Preset, String> {
-    Preset::lookup(text).ok_or_else(|| {
-        let names: Vec<&str> = Preset::ALL.iter().map(|p| p.name()).collect();
-        format!(
-            "{text:?} is not a layout: one of {}, or a unique prefix",
-            names.join(", ")
-        )
-    })
 }
 
 fn parse_line(text: &str) -> Result<LineRef, String> {

@@ -3,7 +3,6 @@
 use super::Command;
 use crate::control::{self, ListScope, PortChoice, Request, Target, WindowChoice};
 use crate::environment::SessionEnvironment;
-use moshmux_proto::layouts::{LayoutChoice, Step};
 use std::net::IpAddr;
 
 /// The daemon's one UDP port unless told otherwise: the first free one from mosh's first
@@ -165,78 +164,7 @@ impl Command {
             Command::NextWindow { target } => select_window(target, WindowChoice::Next),
             Command::PreviousWindow { target } => select_window(target, WindowChoice::Previous),
             Command::LastWindow { target } => select_window(target, WindowChoice::Last),
-            Command::ResizePane {
-                zoom,
-                left,
-                right,
-                up,
-                down,
-                width,
-                height,
-                target,
-                adjustment,
-            } => {
-                let cells = i32::from(adjustment.unwrap_or(1));
-                let sign = |negative: bool, positive: bool| match (negative, positive) {
-                    (true, _) => -cells,
-                    (false, true) => cells,
-                    (false, false) => 0,
-                };
-                Request::ResizePane(control::ResizePane {
-                    target,
-                    zoom,
-                    width,
-                    height,
-                    across: sign(left, right),
-                    down: sign(up, down),
-                })
-            }
-            Command::SelectLayout {
-                next,
-                previous,
-                target,
-                name,
-            } => {
-                let choice = match (next, previous, name) {
-                    (true, _, _) => LayoutChoice::Next,
-                    (_, true, _) => LayoutChoice::Previous,
-                    (_, _, Some(preset)) => LayoutChoice::Preset(preset),
-                    _ => LayoutChoice::Again,
-                };
-                Request::SelectLayout(control::SelectLayout { target, choice })
-            }
-            Command::NextLayout { target } => Request::SelectLayout(control::SelectLayout {
-                target,
-                choice: LayoutChoice::Next,
-            }),
-            Command::PreviousLayout { target } => Request::SelectLayout(control::SelectLayout {
-                target,
-                choice: LayoutChoice::Previous,
-            }),
-            Command::SwapPane {
-                up,
-                down,
-                keep_position,
-                source,
-                target,
-            } => Request::SwapPane(control::SwapPane {
-                target,
-                source,
-                step: match (up, down) {
-                    (true, _) => Some(Step::Up),
-                    (_, true) => Some(Step::Down),
-                    _ => None,
-                },
-                keep_position,
-            }),
-            Command::RotateWindow {
-                up: _,
-                down,
-                target,
-            } => Request::RotateWindow(control::RotateWindow {
-                target,
-                step: if down { Step::Down } else { Step::Up },
-            }),
+            Command::Layout(layout) => layout.into_request(),
             Command::RenameWindow { target, name } => {
                 Request::RenameWindow(control::RenameWindow { target, name })
             }
