@@ -58,16 +58,21 @@ fn v_k_k_y_in_the_scroll_view_copies_three_lines_to_the_clipboard() {
         assert!(Instant::now() < deadline, "the copy never became a buffer");
         std::thread::sleep(Duration::from_millis(50));
     }
-    // Into cat, as tmux pastes: each newline typed as Enter.
-    tmux.send_literal("cat");
+    // Into a file by cat, as tmux pastes: each newline typed as Enter. (The file, not
+    // the screen, where the terminal's echo and cat's output interleave.)
+    let pasted = daemon.dir().join("pasted.txt");
+    tmux.send_literal(&format!("cat > '{}'", pasted.display()));
     tmux.send_keys(&["Enter"]);
     tmux.send_keys(&["C-b", "]"]);
-    tmux.send_keys(&["Enter"]);
-    let words: Vec<&str> = top.iter().map(|row| row.trim()).collect();
-    tmux.expect("the paste", WAIT, |s| {
-        let after_cat = s.lines().skip_while(|line| line.trim() != "$ cat");
-        let pasted: Vec<&str> = after_cat.skip(1).map(str::trim).collect();
-        pasted.windows(3).any(|three| three == words.as_slice())
-    });
-    tmux.send_keys(&["C-d"]);
+    tmux.send_keys(&["Enter", "C-d"]);
+    let expected = format!("{}\n", top.join("\n"));
+    let deadline = Instant::now() + WAIT;
+    while std::fs::read_to_string(&pasted).unwrap_or_default() != expected {
+        assert!(
+            Instant::now() < deadline,
+            "the paste never arrived: {:?}",
+            std::fs::read_to_string(&pasted)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
