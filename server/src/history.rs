@@ -5,9 +5,8 @@
 use crate::pane_id::PaneId;
 use anyhow::bail;
 use moshmux_proto::label::{printable, MAX_LABEL_LEN};
-use moshmux_store::{
-    HistoryStore, PaneInfo, PaneUid, Retention, StoreError, StoreOptions, StoredLine,
-};
+use moshmux_proto::screen::Row;
+use moshmux_store::{HistoryStore, PaneInfo, PaneUid, Retention, StoreError, StoreOptions};
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -106,7 +105,7 @@ impl PaneHistory {
 
     /// Hands lines to the store's writer without waiting for the disk. Lines it refuses
     /// (its backlog is full because the disk is failing) are counted and logged once.
-    pub fn append(&mut self, lines: impl IntoIterator<Item = StoredLine>) {
+    pub fn append(&mut self, lines: impl IntoIterator<Item = Row>) {
         for line in lines {
             if let Err(error) = self.store.append(self.uid, line) {
                 if self.refused == 0 {
@@ -123,7 +122,7 @@ impl PaneHistory {
 
     /// Keeps what the pane shows now, for a daemon killed before it could end the pane
     /// (`HistoryStore::set_screen`).
-    pub fn save_screen(&self, lines: Vec<StoredLine>) {
+    pub fn save_screen(&self, lines: Vec<Row>) {
         self.store.set_screen(self.uid, Some(lines));
     }
 

@@ -10,13 +10,12 @@
 //! search reads [`SEARCH_STEP_LINES`] lines per publication, for the same reason.
 
 use moshmux_proto::codec;
-use moshmux_proto::screen::{CellStyle, HistoryLines, Row, SearchResult, MAX_COLS};
+use moshmux_proto::screen::{HistoryLines, SearchResult};
 use moshmux_proto::{HostState, ScrollRequest, SearchDirection, SearchRequest};
-use moshmux_store::{AttrRun, HistoryStore, PaneUid, StoredLine};
+use moshmux_store::{HistoryStore, PaneUid};
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use unicode_width::UnicodeWidthChar;
 
 /// Most encoded bytes of history lines one top-up adds: a 24-row page of 80-column text
 /// fits about eight times, and compressed it is a few datagrams.
@@ -263,12 +262,11 @@ impl HistoryView {
                     continue;
                 }
             };
-            for (line, stored) in (page.first..).zip(&page.lines) {
+            for (line, row) in (page.first..).zip(page.lines) {
                 let key = (request.pane, line);
                 if self.lines.contains_key(&key) {
                     continue;
                 }
-                let row = to_row(stored);
                 let size = codec::encode(&row).len();
                 if spent > 0 && spent + size > TOPUP_BUDGET {
                     self.pending = true;
@@ -331,34 +329,6 @@ fn wanted(request: &ScrollRequest, lead: u64, newer: bool) -> Vec<Range<u64>> {
         .chain(ahead)
         .chain(std::iter::once(behind))
         .collect()
-}
-
-/// A stored line as a row as wide as its text: zero-width characters join the cell
-/// before them, and widths are the ones the client's renderer also uses.
-pub fn to_row(line: &StoredLine) -> Row {
-    let mut cells: Vec<(String, bool, CellStyle)> = Vec::new();
-    let mut runs = line.attrs.iter();
-    let mut run: Option<&AttrRun> = runs.next();
-    let mut left = run.map_or(0, |r| r.chars);
-    for c in line.text.chars() {
-        while run.is_some() && left == 0 {
-            run = runs.next();
-            left = run.map_or(0, |r| r.chars);
-        }
-        let style = run.map_or_else(CellStyle::default, moshmux_terminal::run_style);
-        left = left.saturating_sub(1);
-        match (c.width(), cells.last_mut()) {
-            (Some(0), Some(last)) => last.0.push(c),
-            (width, _) => cells.push((c.to_string(), width == Some(2), style)),
-        }
-    }
-    let width: usize = cells.iter().map(|c| if c.1 { 2 } else { 1 }).sum();
-    let cols = u16::try_from(width).unwrap_or(MAX_COLS).min(MAX_COLS);
-    let mut builder = Row::builder(cols);
-    for (text, wide, style) in &cells {
-        builder.push(text, *wide, *style);
-    }
-    builder.finish(line.wrapped)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use crate::history::PaneHistory;
 use crate::pane_id::{PaneId, Size};
 use crate::terminal::Terminal;
+use moshmux_proto::screen::Row;
 use std::path::PathBuf;
 
 /// How to start the program in a new pane.
@@ -188,15 +189,17 @@ impl PaneState {
     /// The rows of the main screen down to the last one with text, as history lines: what
     /// the pane shows beyond what it scrolled off. Empty on the alternate screen, whose
     /// contents never go to history.
-    pub fn screen_lines(&self) -> Vec<moshmux_store::StoredLine> {
+    pub fn screen_lines(&self) -> Vec<Row> {
         if self.terminal.alternate_screen() {
             return Vec::new();
         }
         let rows = self.terminal.size().rows;
-        let mut lines: Vec<_> = (0..rows).map(|row| self.terminal.row_line(row)).collect();
+        let mut lines: Vec<_> = (0..rows)
+            .map(|row| self.terminal.history_row(row))
+            .collect();
         let used = lines
             .iter()
-            .rposition(|line| !line.text.is_empty())
+            .rposition(|line| !line.text().is_empty())
             .map_or(0, |last| last + 1);
         lines.truncate(used);
         lines

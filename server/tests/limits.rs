@@ -5,7 +5,8 @@
 mod common;
 
 use common::{wait_until, Daemon};
-use moshmux_store::{HistoryStore, StoreOptions, StoredLine};
+use moshmux_proto::screen::Row;
+use moshmux_store::{HistoryStore, StoreOptions};
 use moshmux_tests::harness::output_into_closed_pipe;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Stdio};
@@ -80,12 +81,7 @@ fn a_capture_larger_than_any_control_frame_arrives_whole() {
             .expect("opening the store");
         let pane = store.allocate_pane_uid().expect("a pane uid");
         for n in 0..lines {
-            let stored = StoredLine {
-                text: line(n),
-                attrs: Vec::new(),
-                wrapped: false,
-            };
-            store.append(pane, stored).expect("appending");
+            store.append(pane, Row::plain(&line(n))).expect("appending");
         }
         store.mark_ended(pane);
         store.flush().expect("flushing");

@@ -505,7 +505,10 @@ impl Sim {
         let page = store
             .read(uid, info.first_line..info.next_line)
             .unwrap_or_else(|error| panic!("seed {}: reading history: {error}", self.seed));
-        page.lines.into_iter().map(|line| line.text).collect()
+        page.lines
+            .into_iter()
+            .map(|line| line.text().to_owned())
+            .collect()
     }
 
     /// The server's text of a pane or session's screen (`capture-pane -p`).

@@ -15,10 +15,10 @@ fn main() -> Result<(), StoreError> {
     let mut lines = text::Lines::with_fixed_seed();
     let all: Vec<_> = (0..LINES).map(|n| lines.next_line(n)).collect();
     // A text near the start that nothing later repeats, for the search figures.
-    let needle = all[3].text.clone();
+    let needle = all[3].text().to_owned();
     let text: Vec<u8> = all
         .iter()
-        .flat_map(|l| format!("{}\n", l.text).into_bytes())
+        .flat_map(|l| format!("{}\n", l.text()).into_bytes())
         .collect();
     let floor: usize = text
         .chunks(16 << 10)
@@ -83,7 +83,7 @@ fn main() -> Result<(), StoreError> {
         by_lines.extend(
             (page.first..)
                 .zip(&page.lines)
-                .filter(|(_, line)| line.text.contains(&needle))
+                .filter(|(_, line)| line.text().contains(&needle))
                 .map(|(number, _)| number),
         );
     }

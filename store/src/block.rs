@@ -10,8 +10,15 @@
 //! Value: a fixed header (format, sequence number, line count, encoded length) that can
 //! be read without decompressing, then one zstd frame of the bincode-encoded lines. The
 //! header lets the store rebuild its index at startup without decoding any text.
+//!
+//! Format 2 holds the protocol's [`Row`]s, the type the terminal model captures and the
+//! client draws, so a line goes from the pane to the disk to the scroll view unconverted
+//! (hyperlinks and wide cells included). Format 1 (text and character runs,
+//! [`StoredLine`]) is still read, and turned into rows.
 
-use crate::line::{PaneUid, StoredLine};
+use crate::legacy::StoredLine;
+use crate::pane_uid::PaneUid;
+use moshmux_proto::screen::Row;
 
 /// Lines per sealed block. 256 lines of ~65 characters is ~16 KiB of text; zstd
 /// compresses terminal text of that size about 5-10x, and reading any line costs at
@@ -23,6 +30,7 @@ pub const BLOCK_LINES: usize = 256;
 const ZSTD_LEVEL: i32 = 3;
 
 const FORMAT_V1: u8 = 1;
+const FORMAT_V2: u8 = 2;
 const HEADER_LEN: usize = 1 + 8 + 4 + 4;
 
 /// A block header claiming more than this is corrupt, whatever its frame says: it bounds
@@ -90,7 +98,11 @@ thread_local! {
         std::cell::RefCell::new(zstd::bulk::Decompressor::new().ok());
 }
 
-pub fn encode_block(seq: u64, lines: &[StoredLine]) -> Vec<u8> {
+pub fn encode_block(seq: u64, lines: &[Row]) -> Vec<u8> {
+    encode_block_as(FORMAT_V2, seq, lines)
+}
+
+fn encode_block_as<T: serde::Serialize>(format: u8, seq: u64, lines: &[T]) -> Vec<u8> {
     // Encoding plain structs of strings and integers into a Vec cannot fail; an error here
     // would be a bug in the derive, so it falls back to an empty body that decode rejects
     // (count mismatch) rather than panicking in the writer thread.
@@ -100,7 +112,7 @@ pub fn encode_block(seq: u64, lines: &[StoredLine]) -> Vec<u8> {
         None => zstd::bulk::compress(&raw, ZSTD_LEVEL).unwrap_or_default(),
     });
     let mut value = Vec::with_capacity(HEADER_LEN + packed.len());
-    value.push(FORMAT_V1);
+    value.push(format);
     value.extend_from_slice(&seq.to_le_bytes());
     value.extend_from_slice(&(lines.len() as u32).to_le_bytes());
     value.extend_from_slice(&(raw.len() as u32).to_le_bytes());
@@ -108,13 +120,15 @@ pub fn encode_block(seq: u64, lines: &[StoredLine]) -> Vec<u8> {
     value
 }
 
-fn split_header(value: &[u8]) -> Result<(BlockHeader, usize, &[u8]), BlockError> {
+/// The header, the body's decompressed length, the format and the compressed body.
+fn split_header(value: &[u8]) -> Result<(BlockHeader, usize, u8, &[u8]), BlockError> {
     if value.len() < HEADER_LEN {
         return Err(BlockError::Truncated);
     }
     let (head, body) = value.split_at(HEADER_LEN);
-    if head[0] != FORMAT_V1 {
-        return Err(BlockError::UnknownFormat(head[0]));
+    let format = head[0];
+    if format != FORMAT_V1 && format != FORMAT_V2 {
+        return Err(BlockError::UnknownFormat(format));
     }
     let word = |range: std::ops::Range<usize>| -> Result<u32, BlockError> {
         Ok(u32::from_le_bytes(
@@ -127,24 +141,25 @@ fn split_header(value: &[u8]) -> Result<(BlockHeader, usize, &[u8]), BlockError>
     if raw_len > MAX_ENCODED_LEN {
         return Err(BlockError::TooLarge(raw_len));
     }
-    Ok((BlockHeader { seq, lines }, raw_len, body))
+    Ok((BlockHeader { seq, lines }, raw_len, format, body))
 }
 
 pub fn decode_header(value: &[u8]) -> Result<BlockHeader, BlockError> {
-    split_header(value).map(|(header, _, _)| header)
+    split_header(value).map(|(header, ..)| header)
 }
 
-pub fn decode_block(value: &[u8]) -> Result<Vec<StoredLine>, BlockError> {
+pub fn decode_block(value: &[u8]) -> Result<Vec<Row>, BlockError> {
     decode_block_if(value, |_| true).map(Option::unwrap_or_default)
 }
 
 /// Decompresses the block and decodes its lines only if `wanted` says yes to the encoded
-/// bytes (a search skips, undecoded, every block whose bytes lack the needle).
+/// bytes (a search skips, undecoded, every block whose bytes lack the needle: both
+/// formats hold each line's text as one string).
 pub fn decode_block_if(
     value: &[u8],
     wanted: impl FnOnce(&[u8]) -> bool,
-) -> Result<Option<Vec<StoredLine>>, BlockError> {
-    let (header, raw_len, body) = split_header(value)?;
+) -> Result<Option<Vec<Row>>, BlockError> {
+    let (header, raw_len, format, body) = split_header(value)?;
     let raw = DECOMPRESSOR
         .with(|decompressor| match &mut *decompressor.borrow_mut() {
             Some(decompressor) => decompressor.decompress(body, raw_len),
@@ -154,36 +169,96 @@ pub fn decode_block_if(
     if !wanted(&raw) {
         return Ok(None);
     }
-    let (lines, used): (Vec<StoredLine>, usize) =
-        bincode::serde::decode_from_slice(&raw, bincode_config())
-            .map_err(|e| BlockError::Decode(e.to_string()))?;
+    let lines = if format == FORMAT_V1 {
+        let lines: Vec<StoredLine> = decode_lines(&raw, header)?;
+        lines.into_iter().map(StoredLine::into_row).collect()
+    } else {
+        decode_lines(&raw, header)?
+    };
+    Ok(Some(lines))
+}
+
+/// The body's lines, all of it and as many as the header says.
+fn decode_lines<T: serde::de::DeserializeOwned>(
+    raw: &[u8],
+    header: BlockHeader,
+) -> Result<Vec<T>, BlockError> {
+    let (lines, used): (Vec<T>, usize) = bincode::serde::decode_from_slice(raw, bincode_config())
+        .map_err(|e| BlockError::Decode(e.to_string()))?;
     if used != raw.len() || lines.len() != header.lines as usize {
         return Err(BlockError::CountMismatch {
             header: header.lines,
             body: lines.len(),
         });
     }
-    Ok(Some(lines))
+    Ok(lines)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::line::{AttrRun, Color, Style};
+    use crate::legacy::{AttrRun, Color, Style};
+    use moshmux_proto::screen::{CellStyle, Color as RowColor};
 
-    fn sample() -> Vec<StoredLine> {
+    fn sample() -> Vec<Row> {
+        let red = CellStyle {
+            fg: RowColor::Indexed(1),
+            bg: RowColor::Rgb(1, 2, 3),
+            bold: true,
+            inverse: true,
+            ..CellStyle::default()
+        };
         (0..300)
-            .map(|i| StoredLine {
-                text: format!("line {i} héllo"),
-                attrs: vec![AttrRun {
-                    chars: 4,
-                    fg: Color::Indexed(1),
-                    bg: Color::Rgb(1, 2, 3),
-                    style: Style::BOLD | Style::INVERSE,
-                }],
-                wrapped: i % 3 == 0,
+            .map(|i| {
+                let mut row = Row::builder(20);
+                row.push("中", true, red).link(Some("https://example.com/"));
+                for c in format!("line {i} he\u{301}llo").chars() {
+                    row.push_char(c, CellStyle::default());
+                }
+                row.finish_trimmed(i % 3 == 0)
             })
             .collect()
+    }
+
+    /// A block as version 1 wrote it: each line's text and character runs.
+    fn v1_block(lines: &[StoredLine]) -> Vec<u8> {
+        encode_block_as(FORMAT_V1, 7, lines)
+    }
+
+    #[test]
+    fn version_1_blocks_read_as_rows_with_the_same_text_styles_and_widths() {
+        let line = StoredLine {
+            text: "a中e\u{301}bc".to_owned(),
+            attrs: vec![AttrRun {
+                chars: 2,
+                fg: Color::Indexed(1),
+                bg: Color::Rgb(1, 2, 3),
+                style: Style::BOLD | Style::UNDERLINE | Style::UNDERLINE_CURLY,
+            }],
+            wrapped: true,
+        };
+        let rows = decode_block(&v1_block(&[line])).unwrap_or_default();
+        assert_eq!(rows.len(), 1);
+        let cells: Vec<_> = rows[0]
+            .cells()
+            .map(|c| (c.col, c.text, c.wide, c.style.bold, c.style.underline_style))
+            .collect();
+        use moshmux_proto::screen::UnderlineStyle::{Curly, Single};
+        assert_eq!(
+            cells,
+            [
+                (0, "a", false, true, Curly),
+                (1, "中", true, true, Curly),
+                (3, "e\u{301}", false, false, Single),
+                (4, "b", false, false, Single),
+                (5, "c", false, false, Single),
+            ]
+        );
+        assert_eq!(
+            rows[0].cells().next().map(|c| c.style.bg),
+            Some(RowColor::Rgb(1, 2, 3))
+        );
+        assert!(rows[0].wrapped());
     }
 
     #[test]
@@ -227,18 +302,30 @@ mod tests {
             }],
             wrapped: true,
         }];
-        let raw = bincode::serde::encode_to_vec(&old, bincode_config()).unwrap_or_default();
-        let packed = zstd::bulk::compress(&raw, ZSTD_LEVEL).unwrap_or_default();
-        let mut value = vec![FORMAT_V1];
-        value.extend_from_slice(&7u64.to_le_bytes());
-        value.extend_from_slice(&1u32.to_le_bytes());
-        value.extend_from_slice(&(raw.len() as u32).to_le_bytes());
-        value.extend_from_slice(&packed);
-        let all = Style::BOLD | Style::DIM | Style::ITALIC | Style::UNDERLINE | Style::INVERSE;
-        let lines = decode_block(&value).unwrap_or_default();
+        let lines = decode_block(&encode_block_as(FORMAT_V1, 7, &old)).unwrap_or_default();
         assert_eq!(lines.len(), 1);
-        assert_eq!(lines[0].attrs[0].style, all);
-        assert_eq!(lines[0].text, "héllo");
+        assert_eq!(lines[0].text(), "héllo");
+        let styles: Vec<_> = lines[0].cells().map(|c| c.style).collect();
+        let all = CellStyle {
+            fg: RowColor::Indexed(1),
+            bg: RowColor::Rgb(1, 2, 3),
+            bold: true,
+            dim: true,
+            italic: true,
+            underline: true,
+            inverse: true,
+            ..CellStyle::default()
+        };
+        assert_eq!(
+            styles,
+            [
+                all,
+                all,
+                CellStyle::default(),
+                CellStyle::default(),
+                CellStyle::default()
+            ]
+        );
     }
 
     #[test]

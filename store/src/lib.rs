@@ -12,8 +12,9 @@
 mod backend;
 mod block;
 mod dir;
-mod line;
+mod legacy;
 mod meta;
+mod pane_uid;
 mod read;
 mod retention;
 mod state;
@@ -21,12 +22,13 @@ mod writer;
 
 pub use backend::BackendError;
 pub use block::{BlockError, BLOCK_LINES};
-pub use line::{AttrRun, Color, PaneUid, StoredLine, Style};
 pub use meta::ScreenSnapshot;
+pub use pane_uid::PaneUid;
 pub use read::{Direction, HistoryPage};
 pub use retention::Retention;
 
 use backend::{Backend, WriteBatch};
+use moshmux_proto::screen::Row;
 use state::{Doomed, Shared, State};
 use std::fmt;
 use std::ops::Range;
@@ -232,11 +234,10 @@ impl HistoryStore {
     }
 
     /// Adds the next line of `pane` and returns its number. Never waits for the disk.
-    pub fn append(&self, pane: PaneUid, mut line: StoredLine) -> Result<u64, StoreError> {
+    pub fn append(&self, pane: PaneUid, mut line: Row) -> Result<u64, StoreError> {
         // A line built for a whole row (its capacity the row's width) may wait here a
         // while: keep only what it holds (a realloc in place, outside the lock).
-        line.text.shrink_to_fit();
-        line.attrs.shrink_to_fit();
+        line.shrink_to_fit();
         let size = line.memory_bytes();
         let mut state = self.shared.lock();
         let before = state.backlog_bytes;
@@ -341,7 +342,7 @@ impl HistoryStore {
     /// Keeps what a live pane's screen shows now (`None`: forget it), written with the
     /// next round after the lines before it, so a daemon that dies without ending the pane
     /// loses at most about a second of it ([`ScreenSnapshot`]).
-    pub fn set_screen(&self, pane: PaneUid, lines: Option<Vec<StoredLine>>) {
+    pub fn set_screen(&self, pane: PaneUid, lines: Option<Vec<Row>>) {
         let mut state = self.shared.lock();
         let pane_state = state.pane_mut(pane);
         let after_line = pane_state.next_line();

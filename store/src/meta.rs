@@ -1,13 +1,18 @@
 //! Per-pane records and the pane id counter, in the same keyspace as the blocks so one
 //! atomic batch writes a pane's lines and its line count together.
 
-use crate::line::{PaneUid, StoredLine};
+use crate::legacy::StoredLine;
+use crate::pane_uid::PaneUid;
+use moshmux_proto::screen::Row;
 use serde::{Deserialize, Serialize};
 
 pub const META_KEY_PREFIX: u8 = b'm';
 /// Prefix of a live pane's screen snapshot ([`ScreenSnapshot`]), apart from its record so
 /// records written before snapshots existed still decode.
-pub const SCREEN_KEY_PREFIX: u8 = b's';
+pub const SCREEN_KEY_PREFIX: u8 = b'S';
+/// Prefix of a screen snapshot in history format 1 ([`StoredLine`]s), as daemons before
+/// format 2 wrote it: still read, never written, deleted with the pane's snapshot.
+pub const V1_SCREEN_KEY_PREFIX: u8 = b's';
 /// Key of the next pane uid to hand out.
 pub const PANE_COUNTER_KEY: &[u8] = b"n";
 /// Key of the number of the last write round, written in every round's batch.
@@ -48,7 +53,14 @@ pub struct ScreenSnapshot {
     /// history line `after_line - 1`.
     pub after_line: u64,
     /// The screen's rows from the top, down to the last one with text.
-    pub lines: Vec<StoredLine>,
+    pub lines: Vec<Row>,
+}
+
+/// [`ScreenSnapshot`] in format 1.
+#[derive(Deserialize)]
+struct V1ScreenSnapshot {
+    after_line: u64,
+    lines: Vec<StoredLine>,
 }
 
 pub fn meta_key(pane: PaneUid) -> [u8; 5] {
@@ -57,6 +69,10 @@ pub fn meta_key(pane: PaneUid) -> [u8; 5] {
 
 pub fn screen_key(pane: PaneUid) -> [u8; 5] {
     pane_key(SCREEN_KEY_PREFIX, pane)
+}
+
+pub fn v1_screen_key(pane: PaneUid) -> [u8; 5] {
+    pane_key(V1_SCREEN_KEY_PREFIX, pane)
 }
 
 fn pane_key(prefix: u8, pane: PaneUid) -> [u8; 5] {
@@ -94,6 +110,14 @@ pub fn decode_screen(bytes: &[u8]) -> Result<ScreenSnapshot, String> {
     decode_whole(bytes)
 }
 
+pub fn decode_v1_screen(bytes: &[u8]) -> Result<ScreenSnapshot, String> {
+    let old: V1ScreenSnapshot = decode_whole(bytes)?;
+    Ok(ScreenSnapshot {
+        after_line: old.after_line,
+        lines: old.lines.into_iter().map(StoredLine::into_row).collect(),
+    })
+}
+
 fn decode_whole<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     let (value, used) =
         bincode::serde::decode_from_slice(bytes, config()).map_err(|e| e.to_string())?;
@@ -112,4 +136,35 @@ pub fn decode_counter(bytes: &[u8]) -> Result<u32, String> {
         .try_into()
         .map(u32::from_be_bytes)
         .map_err(|_| format!("pane counter of {} bytes", bytes.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_format_1_screen_snapshot_reads_as_rows() {
+        #[derive(Serialize)]
+        struct Written {
+            after_line: u64,
+            lines: Vec<StoredLine>,
+        }
+        let written = Written {
+            after_line: 41,
+            lines: vec![StoredLine {
+                text: "$ ls中".to_owned(),
+                attrs: Vec::new(),
+                wrapped: false,
+            }],
+        };
+        let bytes = bincode::serde::encode_to_vec(&written, config()).unwrap_or_default();
+        let screen = decode_v1_screen(&bytes);
+        let rows = screen.as_ref().map(|s| (s.after_line, s.lines.clone()));
+        let mut expected = Row::builder(6);
+        "$ ls".chars().for_each(|c| {
+            expected.push_char(c, Default::default());
+        });
+        expected.push("中", true, Default::default());
+        assert_eq!(rows, Ok((41, vec![expected.finish(false)])));
+    }
 }

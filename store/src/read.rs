@@ -3,9 +3,10 @@
 //! reader never sees a gap while the writer is behind.
 
 use crate::block::{self, BLOCK_LINES};
-use crate::line::{PaneUid, StoredLine};
+use crate::pane_uid::PaneUid;
 use crate::state::Shared;
 use crate::StoreError;
+use moshmux_proto::screen::Row;
 use std::ops::Range;
 
 /// Lines `first..first + lines.len()` of a pane's history.
@@ -14,7 +15,7 @@ pub struct HistoryPage {
     /// Number of the first line returned. Larger than the range asked for when retention
     /// has already dropped the older lines.
     pub first: u64,
-    pub lines: Vec<StoredLine>,
+    pub lines: Vec<Row>,
 }
 
 /// Which way a search goes from its starting line.
@@ -33,7 +34,7 @@ struct ReadPlan {
     /// Where the lines in memory start, and those of them inside the range; the blocks
     /// on disk hold the lines below.
     memory_from: u64,
-    memory: Vec<StoredLine>,
+    memory: Vec<Row>,
 }
 
 impl ReadPlan {
@@ -48,7 +49,7 @@ impl ReadPlan {
         let end = range.end.min(pane_state.next_line()).max(start);
         let open_first = pane_state.open_first;
         let memory_from = start.max(open_first);
-        let memory: Vec<StoredLine> = if memory_from < end {
+        let memory: Vec<Row> = if memory_from < end {
             let lo = (memory_from - open_first) as usize;
             let hi = (end - open_first) as usize;
             pane_state.open_lines.range(lo..hi).cloned().collect()
@@ -73,7 +74,7 @@ impl ReadPlan {
         shared: &Shared,
         pane: PaneUid,
         mut visit: impl FnMut(BlockPart<'_>) -> Result<(), StoreError>,
-    ) -> Result<(u64, Vec<StoredLine>), StoreError> {
+    ) -> Result<(u64, Vec<Row>), StoreError> {
         let disk_end = self.end.min(self.memory_from);
         let mut first_visited = None;
         let mut next = None;
@@ -131,11 +132,11 @@ struct BlockPart<'a> {
 
 /// The lines of one block that the range wants.
 fn wanted_lines(
-    lines: Vec<StoredLine>,
+    lines: Vec<Row>,
     pane: PaneUid,
     first: u64,
     wanted: Range<u64>,
-) -> Result<impl Iterator<Item = (u64, StoredLine)>, StoreError> {
+) -> Result<impl Iterator<Item = (u64, Row)>, StoreError> {
     let (lo, hi) = (
         (wanted.start - first) as usize,
         (wanted.end - first) as usize,
@@ -184,7 +185,7 @@ pub fn matching_lines(
         };
         found.extend(
             wanted_lines(lines, pane, part.first, part.wanted)?
-                .filter(|(_, line)| finder.find(line.text.as_bytes()).is_some())
+                .filter(|(_, line)| finder.find(line.text().as_bytes()).is_some())
                 .map(|(number, _)| number),
         );
         Ok(())
@@ -192,7 +193,7 @@ pub fn matching_lines(
     found.extend(
         (memory_from..)
             .zip(&memory)
-            .filter(|(_, line)| finder.find(line.text.as_bytes()).is_some())
+            .filter(|(_, line)| finder.find(line.text().as_bytes()).is_some())
             .map(|(number, _)| number),
     );
     Ok(found)

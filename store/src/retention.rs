@@ -5,7 +5,7 @@
 //! block ([`crate::block::BLOCK_LINES`]) more. A pane's open (still filling) block is
 //! never dropped: it is the newest history and the writer rewrites it.
 
-use crate::line::PaneUid;
+use crate::pane_uid::PaneUid;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 

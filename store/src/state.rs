@@ -5,12 +5,14 @@
 
 use crate::backend::{Backend, BackendError};
 use crate::block::{self, BLOCK_KEY_PREFIX, BLOCK_LINES};
-use crate::line::{PaneUid, StoredLine};
 use crate::meta::{
     self, PaneMeta, ScreenSnapshot, META_KEY_PREFIX, PANE_COUNTER_KEY, SCREEN_KEY_PREFIX,
+    V1_SCREEN_KEY_PREFIX,
 };
+use crate::pane_uid::PaneUid;
 use crate::retention::{BlockInfo, StoredBlocks};
 use crate::{StoreError, StoreOptions};
+use moshmux_proto::screen::Row;
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
 use std::path::PathBuf;
@@ -32,7 +34,7 @@ pub struct PaneState {
     pub open_first: u64,
     /// A deque: sealing drains whole blocks from the front, which on a Vec would move
     /// the entire backlog each time during a flood.
-    pub open_lines: VecDeque<StoredLine>,
+    pub open_lines: VecDeque<Row>,
     /// Lines below this number are in the database.
     pub persisted: u64,
 }
@@ -68,7 +70,7 @@ impl PaneState {
         self.open_lines
             .iter()
             .skip(from)
-            .map(StoredLine::memory_bytes)
+            .map(Row::memory_bytes)
             .sum()
     }
 
@@ -220,14 +222,22 @@ pub fn load(backend: &Backend) -> Result<State, StoreError> {
         pane_state.meta_saved = pane_state.meta_version;
         Ok::<(), StoreError>(())
     })?;
-    backend.scan_prefix(&[SCREEN_KEY_PREFIX], |key, value| {
-        let pane = meta::parse_pane_key(SCREEN_KEY_PREFIX, key)
-            .ok_or_else(|| StoreError::Corrupt("malformed screen snapshot key".into()))?;
-        let screen = meta::decode_screen(value)
-            .map_err(|e| StoreError::Corrupt(format!("screen snapshot of {pane}: {e}")))?;
-        state.pane_mut(pane).screen = Some(screen);
-        Ok::<(), StoreError>(())
-    })?;
+    // A format 2 snapshot is newer than a pane's format 1 one, so it is read last.
+    type Decode = fn(&[u8]) -> Result<ScreenSnapshot, String>;
+    let formats: [(u8, Decode); 2] = [
+        (V1_SCREEN_KEY_PREFIX, meta::decode_v1_screen),
+        (SCREEN_KEY_PREFIX, meta::decode_screen),
+    ];
+    for (prefix, decode) in formats {
+        backend.scan_prefix(&[prefix], |key, value| {
+            let pane = meta::parse_pane_key(prefix, key)
+                .ok_or_else(|| StoreError::Corrupt("malformed screen snapshot key".into()))?;
+            let screen = decode(value)
+                .map_err(|e| StoreError::Corrupt(format!("screen snapshot of {pane}: {e}")))?;
+            state.pane_mut(pane).screen = Some(screen);
+            Ok::<(), StoreError>(())
+        })?;
+    }
     let counter = match backend.get(PANE_COUNTER_KEY)? {
         Some(bytes) => meta::decode_counter(&bytes).map_err(StoreError::Corrupt)?,
         None => 0,

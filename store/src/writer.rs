@@ -14,11 +14,12 @@
 use crate::backend::WriteBatch;
 use crate::block::{self, BLOCK_KEY_LEN, BLOCK_LINES};
 use crate::dir;
-use crate::line::{PaneUid, StoredLine};
 use crate::meta::{self, PaneMeta, ScreenSnapshot};
+use crate::pane_uid::PaneUid;
 use crate::retention::{self, BlockInfo, Fetch, PaneView};
 use crate::state::{Doomed, Shared, State};
 use crate::StoreError;
+use moshmux_proto::screen::Row;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -41,7 +42,7 @@ struct Job {
     incarnation: u64,
     first: u64,
     seq: u64,
-    lines: Vec<StoredLine>,
+    lines: Vec<Row>,
 }
 
 struct PaneRecord {
@@ -220,7 +221,7 @@ fn collect(state: &mut State) -> Round {
             let chunk_end = (chunk_start + BLOCK_LINES).min(total);
             let end = first + (chunk_end - chunk_start) as u64;
             if end > pane_state.persisted {
-                let chunk: Vec<StoredLine> = pane_state
+                let chunk: Vec<Row> = pane_state
                     .open_lines
                     .range(chunk_start..chunk_end)
                     .cloned()
@@ -229,7 +230,7 @@ fn collect(state: &mut State) -> Round {
                 newly_persisted_bytes += chunk
                     .iter()
                     .skip(skip)
-                    .map(StoredLine::memory_bytes)
+                    .map(Row::memory_bytes)
                     .sum::<usize>();
                 let seq = match pane_state.blocks.seq_of_newest(first) {
                     Some(seq) => seq,
@@ -334,6 +335,7 @@ fn write(shared: &Shared, round: &Round) -> Result<Written, StoreError> {
         if doomed.meta {
             batch.delete(&meta::meta_key(doomed.pane));
             batch.delete(&meta::screen_key(doomed.pane));
+            batch.delete(&meta::v1_screen_key(doomed.pane));
         }
     }
     for &(pane, first, _) in &expired {
@@ -354,7 +356,10 @@ fn write(shared: &Shared, round: &Round) -> Result<Written, StoreError> {
             Some(Some(screen)) => {
                 batch.put(&meta::screen_key(record.pane), meta::encode_screen(screen))
             }
-            Some(None) => batch.delete(&meta::screen_key(record.pane)),
+            Some(None) => {
+                batch.delete(&meta::screen_key(record.pane));
+                batch.delete(&meta::v1_screen_key(record.pane));
+            }
             None => {}
         }
     }

@@ -4,10 +4,8 @@
 mod common;
 
 use common::{assert_numbered, numbered_line, open};
-use moshmux_store::{
-    AttrRun, Color, Direction, HistoryStore, PaneUid, Retention, StoreOptions, StoredLine, Style,
-    BLOCK_LINES,
-};
+use moshmux_proto::screen::{CellStyle, Color, Row};
+use moshmux_store::{Direction, HistoryStore, PaneUid, Retention, StoreOptions, BLOCK_LINES};
 use proptest::prelude::*;
 use std::os::unix::fs::PermissionsExt;
 
@@ -19,21 +17,32 @@ fn any_color() -> impl Strategy<Value = Color> {
     ]
 }
 
-fn any_line() -> impl Strategy<Value = StoredLine> {
-    let run =
-        (0u32..200, any_color(), any_color(), 0u16..1024).prop_map(|(chars, fg, bg, s)| AttrRun {
-            chars,
+fn any_style() -> impl Strategy<Value = CellStyle> {
+    (any_color(), any_color(), any::<[bool; 3]>()).prop_map(
+        |(fg, bg, [bold, italic, underline])| CellStyle {
             fg,
             bg,
-            style: Style(s),
-        });
-    (".{0,120}", prop::collection::vec(run, 0..6), any::<bool>()).prop_map(
-        |(text, attrs, wrapped)| StoredLine {
-            text,
-            attrs,
-            wrapped,
+            bold,
+            italic,
+            underline,
+            ..CellStyle::default()
         },
     )
+}
+
+/// Any row of one-column cells, in runs of styles.
+fn any_line() -> impl Strategy<Value = Row> {
+    let runs = prop::collection::vec((0usize..40, any_style()), 0..6);
+    (".{0,120}", runs, any::<bool>()).prop_map(|(text, runs, wrapped)| {
+        let mut row = Row::builder(text.chars().count() as u16);
+        let mut styles = runs
+            .iter()
+            .flat_map(|&(cells, style)| std::iter::repeat_n(style, cells));
+        for c in text.chars() {
+            row.push_char(c, styles.next().unwrap_or_default());
+        }
+        row.finish(wrapped)
+    })
 }
 
 proptest! {
@@ -120,12 +129,14 @@ proptest! {
             if i == flushed {
                 store.flush().unwrap();
             }
-            store.append(pane, StoredLine { wrapped: i % 2 == 0, ..StoredLine::plain(text.clone()) }).unwrap();
+            let mut row = Row::builder(text.chars().count() as u16);
+            text.chars().for_each(|c| { row.push_char(c, CellStyle::default()); });
+            store.append(pane, row.finish(i % 2 == 0)).unwrap();
         }
         let page = store.read(pane, start..start + len).unwrap();
         let expected: Vec<u64> = (page.first..)
             .zip(&page.lines)
-            .filter(|(_, line)| line.text.contains(needle.as_str()))
+            .filter(|(_, line)| line.text().contains(needle.as_str()))
             .map(|(number, _)| number)
             .collect();
         prop_assert_eq!(store.matching_lines(pane, start..start + len, &needle).unwrap(), expected);
@@ -161,7 +172,7 @@ fn search_returns_line_numbers_in_both_directions() {
             10 | 700 | 1999 => format!("needle at {n}"),
             _ => format!("hay {n}"),
         };
-        store.append(pane, StoredLine::plain(text)).unwrap();
+        store.append(pane, Row::plain(&text)).unwrap();
         if n == 1000 {
             store.flush().unwrap();
         }
@@ -193,9 +204,7 @@ fn pane_records_and_uids_survive_restarts() {
         first_uids = (0..3).map(|_| store.allocate_pane_uid().unwrap()).collect();
         assert_eq!(first_uids, vec![PaneUid(0), PaneUid(1), PaneUid(2)]);
         store.set_label(first_uids[1], "vim", "notes.txt");
-        store
-            .append(first_uids[1], StoredLine::plain("hello"))
-            .unwrap();
+        store.append(first_uids[1], Row::plain("hello")).unwrap();
         store.mark_ended(first_uids[1]);
     }
     let store = open(dir.path());

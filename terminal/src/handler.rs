@@ -30,8 +30,7 @@ use alacritty_terminal::vte::ansi::{
     PrivateMode, Rgb, ScpCharPath, ScpUpdateMode, StandardCharset, TabulationClearMode,
 };
 use base64::Engine;
-use moshmux_proto::screen::MAX_CLIPBOARD_BYTES;
-use moshmux_store::StoredLine;
+use moshmux_proto::screen::{Row, MAX_CLIPBOARD_BYTES};
 
 /// Titles longer than this are cut: a title is for a status line, not a data channel.
 const MAX_TITLE_BYTES: usize = 1024;
@@ -48,7 +47,7 @@ const MAX_TITLE_STACK: usize = 16;
 pub struct PaneState {
     pub replies: Replies,
     /// Rows that left the top of the main screen since the last drain, for history.
-    pub scrolled: Vec<StoredLine>,
+    pub scrolled: Vec<Row>,
     pub title: String,
     title_stack: Vec<String>,
     /// Bells rung since the pane started.
@@ -105,7 +104,7 @@ impl PaneHandler<'_> {
             let line = Line(-(back as i32));
             self.state
                 .scrolled
-                .push(rows::stored_line(&grid[line], self.state.cols));
+                .push(rows::history_row(&grid[line], self.state.cols));
         }
         self.term.grid_mut().clear_history();
     }

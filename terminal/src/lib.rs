@@ -6,7 +6,7 @@
 //! The model is alacritty_terminal's `Term` (docs/terminal.md has the measurements that
 //! chose it over vt100 and avt). No other file names it: everything the rest of the
 //! server needs from the screen comes out of here in our own types (`Row`, `Modes`,
-//! `StoredLine`, `Size`). Its parser calls our [`handler::PaneHandler`], which passes each
+//! `Size`). Its parser calls our [`handler::PaneHandler`], which passes each
 //! call on to the `Term` and mends what xterm does differently, answers queries at the
 //! exact point of the stream where they sit, and takes each row that leaves the top of
 //! the main screen as it leaves.
@@ -26,9 +26,7 @@ use alacritty_terminal::vte::ansi::{Processor, Timeout};
 use handler::{NoEvents, PaneHandler, PaneState};
 pub use line_text::render as render_line;
 use moshmux_proto::screen::{Modes, MouseEncoding, MouseMode, Point, Row};
-use moshmux_store::StoredLine;
 use prefilter::Prefilter;
-pub use rows::run_style;
 use std::time::Duration;
 
 /// The most rows one call of the model can push into its history before we take them:
@@ -90,7 +88,7 @@ impl Terminal {
     }
 
     /// The rows that left the top of the main screen since the last call, oldest first.
-    pub fn take_scrolled(&mut self) -> std::vec::Drain<'_, StoredLine> {
+    pub fn take_scrolled(&mut self) -> std::vec::Drain<'_, Row> {
         self.state.scrolled.drain(..)
     }
 
@@ -141,9 +139,9 @@ impl Terminal {
         rows::wire_row(&self.term.grid()[Line(i32::from(row))], self.size.cols)
     }
 
-    /// A visible row as a history line, for the rows a pane leaves behind when it ends.
-    pub fn row_line(&self, row: u16) -> StoredLine {
-        rows::stored_line(&self.term.grid()[Line(i32::from(row))], self.size.cols)
+    /// A visible row as history keeps it, for the rows a pane leaves behind when it ends.
+    pub fn history_row(&self, row: u16) -> Row {
+        rows::history_row(&self.term.grid()[Line(i32::from(row))], self.size.cols)
     }
 
     /// The visible rows as `tmux capture-pane -p` prints them (`-e` with `escapes`): one
@@ -151,7 +149,7 @@ impl Terminal {
     pub fn capture(&self, escapes: bool) -> String {
         let mut out = String::new();
         for row in 0..self.size().rows {
-            let line = self.row_line(row);
+            let line = self.history_row(row);
             let start = out.len();
             line_text::render(&line, escapes, &mut out);
             if !escapes {

@@ -1,13 +1,13 @@
-//! The model's rows in our types, read from its cells directly: the protocol's `Row` for
-//! the client, and the store's `StoredLine` for history (no SGR text written and parsed
-//! back, which cost a third of the daemon's CPU under a flood with vt100).
+//! The model's rows as the protocol's `Row`, read from its cells directly: padded to the
+//! pane's width for the client's screen, trimmed for history (no SGR text written and
+//! parsed back, which cost a third of the daemon's CPU under a flood with vt100). History
+//! keeps the same type on disk, so a line reaches the scroll view unconverted.
 
 use alacritty_terminal::grid::Row as ModelRow;
 use alacritty_terminal::index::Column;
 use alacritty_terminal::term::cell::{Cell, Flags};
 use alacritty_terminal::vte::ansi::Color as ModelColor;
-use moshmux_proto::screen::{CellStyle, Color, Row, UnderlineStyle};
-use moshmux_store::{AttrRun, Color as StoredColor, StoredLine, Style};
+use moshmux_proto::screen::{CellStyle, Color, Row, RowBuilder, UnderlineStyle};
 
 /// What a cell shows: its base character (a blank for what is not printable: the
 /// model keeps a tab's `\t` in the cells it crossed, and a leading spacer marks a wide
@@ -30,23 +30,16 @@ fn is_control(c: char) -> bool {
     matches!(c, '\0'..='\x1f' | '\x7f'..='\u{9f}')
 }
 
-/// Appends the cell's text (base and combining marks) to `text`; returns its characters.
-/// A wide cell whose second half would stick out of the pane is a blank, as the client
-/// shows it.
-fn push_text(cell: &Cell, base: char, at_edge: bool, text: &mut String) -> u32 {
+/// Appends the cell's text (base and combining marks) to `text`. A wide cell whose second
+/// half would stick out of the pane is a blank, as the client shows it.
+fn push_text(cell: &Cell, base: char, at_edge: bool, text: &mut String) {
     if at_edge && cell.flags.contains(Flags::WIDE_CHAR) {
         text.push(' ');
-        return 1;
+        return;
     }
     text.push(base);
-    let mut chars = 1;
-    for &mark in cell.zerowidth().unwrap_or_default() {
-        if !is_control(mark) {
-            text.push(mark);
-            chars += 1;
-        }
-    }
-    chars
+    let marks = cell.zerowidth().unwrap_or_default();
+    text.extend(marks.iter().filter(|&&mark| !is_control(mark)));
 }
 
 fn style(cell: &Cell) -> CellStyle {
@@ -110,8 +103,8 @@ pub fn sgr_parameters(cell: &Cell) -> String {
             out.push_str(code);
         }
     }
-    crate::line_text::write_color(&mut out, stored_color(color(cell.fg)), 30, 90, 38);
-    crate::line_text::write_color(&mut out, stored_color(color(cell.bg)), 40, 100, 48);
+    crate::line_text::write_color(&mut out, color(cell.fg), 30, 90, 38);
+    crate::line_text::write_color(&mut out, color(cell.bg), 40, 100, 48);
     out
 }
 
@@ -123,97 +116,68 @@ fn wrapped(row: &ModelRow<Cell>) -> bool {
 /// A row as the protocol sends it, `cols` wide (the model's row may be wider).
 pub fn wire_row(row: &ModelRow<Cell>, cols: u16) -> Row {
     let mut builder = Row::builder(cols);
-    let mut text = String::new();
-    for col in 0..row.len().min(usize::from(cols)) {
-        let cell = &row[Column(col)];
-        let Some(base) = base(cell) else {
-            continue;
-        };
-        text.clear();
-        push_text(cell, base, false, &mut text);
-        let link = cell.hyperlink();
-        builder.link(link.as_ref().map(|link| link.uri()));
-        builder.push(&text, cell.flags.contains(Flags::WIDE_CHAR), style(cell));
-    }
+    push_cells(row, usize::from(cols), usize::from(cols), &mut builder);
     builder.finish(wrapped(row))
 }
 
-/// A row as history keeps it (its first `cols` columns): text, attribute runs in
-/// characters, the wrap flag. Blanks that show nothing are trimmed off the end (as
-/// `capture-pane` does) unless the row wrapped, where they belong to the longer line.
-pub fn stored_line(row: &ModelRow<Cell>, cols: u16) -> StoredLine {
+/// A row as history keeps it (its first `cols` columns). Blanks that show nothing are
+/// trimmed off the end (as `capture-pane` does) unless the row wrapped, where they belong
+/// to the longer line.
+pub fn history_row(row: &ModelRow<Cell>, cols: u16) -> Row {
     let wrapped = wrapped(row);
     let cols = row.len().min(usize::from(cols));
-    // The blanks the trimming below would take off anyway are not read at all: most
-    // rows of a flood are shorter than the pane.
+    // The blanks the trimming would take off anyway are not read at all: most rows of a
+    // flood are shorter than the pane. A wide character's second column reads as a
+    // blank, and stays with its character.
     let mut end = cols;
     if !wrapped {
         while end > 0 && invisible_blank(&row[Column(end - 1)]) {
             end -= 1;
         }
+        if end > 0 && end < cols && row[Column(end - 1)].flags.contains(Flags::WIDE_CHAR) {
+            end += 1;
+        }
     }
-    let mut text = String::with_capacity(end);
-    let mut runs: Vec<(CellStyle, u32)> = Vec::new();
+    let mut builder = Row::builder(u16::try_from(end).unwrap_or(u16::MAX));
+    push_cells(row, end, cols, &mut builder);
+    builder.finish_trimmed(wrapped)
+}
+
+/// Pushes the row's first `end` cells of a pane `cols` wide.
+fn push_cells(row: &ModelRow<Cell>, end: usize, cols: usize, builder: &mut RowBuilder) {
+    let mut text = String::new();
     let mut previous: Option<&Cell> = None;
-    for (col, cell) in row[..Column(end)].iter().enumerate() {
-        // Most cells are printable ASCII with nothing attached (no combining marks,
-        // link or underline colour) and no width of their own to mind.
-        let chars = if cell.extra.is_none()
-            && (' '..='~').contains(&cell.c)
-            && !cell.flags.intersects(WIDTH_FLAGS)
-        {
-            text.push(cell.c);
-            1
-        } else {
-            let Some(base) = base(cell) else {
-                continue;
-            };
-            push_text(cell, base, col + 1 >= cols, &mut text)
-        };
+    for (col, cell) in row[..Column(end.min(row.len()))].iter().enumerate() {
         // Most cells look like the one before: comparing the model's own fields is a
         // fraction of building and comparing a `CellStyle` (a fifth of the daemon's CPU
         // under a flood went there).
         let styled_as_previous = previous.is_some_and(|previous| same_look(previous, cell));
+        // Most cells are printable ASCII with nothing attached (no combining marks,
+        // link or underline colour) and no width of their own to mind.
+        if cell.extra.is_none()
+            && (' '..='~').contains(&cell.c)
+            && !cell.flags.intersects(WIDTH_FLAGS)
+        {
+            builder.link(None);
+            if styled_as_previous {
+                builder.push_char_as_before(cell.c);
+            } else {
+                builder.push_char(cell.c, style(cell));
+            }
+            previous = Some(cell);
+            continue;
+        }
+        let Some(base) = base(cell) else {
+            continue;
+        };
         previous = Some(cell);
-        match runs.last_mut() {
-            Some((_, count)) if styled_as_previous => *count += chars,
-            last => {
-                let style = style(cell);
-                match last {
-                    Some((last, count)) if *last == style => *count += chars,
-                    _ => runs.push((style, chars)),
-                }
-            }
-        }
-    }
-    if !wrapped {
-        while text.ends_with(' ') {
-            let Some((style, count)) = runs.last_mut() else {
-                break;
-            };
-            if shows_when_blank(style) {
-                break;
-            }
-            text.pop();
-            *count -= 1;
-            if *count == 0 {
-                runs.pop();
-            }
-        }
-    }
-    while runs
-        .last()
-        .is_some_and(|(style, _)| *style == CellStyle::default())
-    {
-        runs.pop();
-    }
-    StoredLine {
-        text,
-        attrs: runs
-            .into_iter()
-            .map(|(style, chars)| stored_run(style, chars))
-            .collect(),
-        wrapped,
+        let at_edge = col + 1 >= cols;
+        text.clear();
+        push_text(cell, base, at_edge, &mut text);
+        let link = cell.hyperlink();
+        builder.link(link.as_ref().map(|link| link.uri()));
+        let wide = cell.flags.contains(Flags::WIDE_CHAR) && !at_edge;
+        builder.push(&text, wide, style(cell));
     }
 }
 
@@ -247,84 +211,6 @@ fn invisible_blank(cell: &Cell) -> bool {
             .flags
             .intersects(Flags::INVERSE.union(Flags::ALL_UNDERLINES))
         && color(cell.bg) == Color::Default
-}
-
-/// A blank in this style looks different from a default blank.
-fn shows_when_blank(style: &CellStyle) -> bool {
-    style.bg != Color::Default || style.inverse || style.underline
-}
-
-/// The underline shapes as history's style bits; a single line has none.
-const UNDERLINE_SHAPES: [(UnderlineStyle, Style); 4] = [
-    (UnderlineStyle::Double, Style::UNDERLINE_DOUBLE),
-    (UnderlineStyle::Curly, Style::UNDERLINE_CURLY),
-    (UnderlineStyle::Dotted, Style::UNDERLINE_DOTTED),
-    (UnderlineStyle::Dashed, Style::UNDERLINE_DASHED),
-];
-
-fn stored_run(style: CellStyle, chars: u32) -> AttrRun {
-    let mut flags = Style::default();
-    for (on, flag) in [
-        (style.bold, Style::BOLD),
-        (style.dim, Style::DIM),
-        (style.italic, Style::ITALIC),
-        (style.underline, Style::UNDERLINE),
-        (style.inverse, Style::INVERSE),
-        (style.strikethrough, Style::STRIKETHROUGH),
-    ] {
-        if on {
-            flags = flags | flag;
-        }
-    }
-    let shape = UNDERLINE_SHAPES
-        .iter()
-        .find(|&&(shape, _)| style.underline && style.underline_style == shape);
-    if let Some(&(_, flag)) = shape {
-        flags = flags | flag;
-    }
-    AttrRun {
-        chars,
-        fg: stored_color(style.fg),
-        bg: stored_color(style.bg),
-        style: flags,
-    }
-}
-
-/// A history run's attributes as the protocol's cell style (history keeps no underline
-/// colour).
-pub fn run_style(run: &AttrRun) -> CellStyle {
-    let style = run.style;
-    CellStyle {
-        fg: wire_color(run.fg),
-        bg: wire_color(run.bg),
-        bold: style.contains(Style::BOLD),
-        dim: style.contains(Style::DIM),
-        italic: style.contains(Style::ITALIC),
-        underline: style.contains(Style::UNDERLINE),
-        inverse: style.contains(Style::INVERSE),
-        strikethrough: style.contains(Style::STRIKETHROUGH),
-        underline_style: UNDERLINE_SHAPES
-            .iter()
-            .find(|&&(_, flag)| style.contains(flag))
-            .map_or(UnderlineStyle::Single, |&(shape, _)| shape),
-        underline_color: Color::Default,
-    }
-}
-
-fn wire_color(color: StoredColor) -> Color {
-    match color {
-        StoredColor::Default => Color::Default,
-        StoredColor::Indexed(index) => Color::Indexed(index),
-        StoredColor::Rgb(r, g, b) => Color::Rgb(r, g, b),
-    }
-}
-
-fn stored_color(color: Color) -> StoredColor {
-    match color {
-        Color::Default => StoredColor::Default,
-        Color::Indexed(index) => StoredColor::Indexed(index),
-        Color::Rgb(r, g, b) => StoredColor::Rgb(r, g, b),
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@ use alacritty_terminal::index::Column;
 use alacritty_terminal::term::cell::Flags;
 use alacritty_terminal::vte::ansi::{Color as ModelColor, Rgb};
 use moshmux_proto::screen::{CellStyle, Color, UnderlineStyle};
-use moshmux_store::{AttrRun, Color as StoredColor, Style};
 
 fn terminal(rows: u16, cols: u16, bytes: &[u8]) -> Terminal {
     let mut terminal = Terminal::new(Size { rows, cols });
@@ -248,15 +247,15 @@ fn strikethrough_and_underline_shapes_reach_rows_history_and_capture() {
     assert_eq!(style(&t, 0, 2).underline_style, UnderlineStyle::Double);
     assert_eq!(
         t.capture(true).lines().next(),
-        Some("\x1b[0;9mS\x1b[0;4:3mC\x1b[0;4:2mD\x1b[0m")
+        Some("\x1b[0;9mS\x1b[0;4:3;58;5;1mC\x1b[0;4:2mD\x1b[0m")
     );
     t.process(b"\r\n\r\n");
     let line = t.take_scrolled().next().unwrap_or_default();
-    let styles: Vec<CellStyle> = line.attrs.iter().map(run_style).collect();
+    let styles: Vec<CellStyle> = line.cells().map(|cell| cell.style).collect();
     assert!(styles[0].strikethrough);
     assert_eq!(styles[1].underline_style, UnderlineStyle::Curly);
-    // History keeps the shape, not the colour.
-    assert_eq!(styles[1].underline_color, Color::Default);
+    // History keeps the row as the screen had it, the underline's colour included.
+    assert_eq!(styles[1].underline_color, Color::Indexed(1));
 }
 
 #[test]
@@ -401,7 +400,7 @@ fn bells_and_clipboard_copies_are_kept() {
     }
 }
 
-fn scrolled(rows: u16, cols: u16, input: &[u8]) -> Vec<StoredLine> {
+fn scrolled(rows: u16, cols: u16, input: &[u8]) -> Vec<Row> {
     let mut t = terminal(rows, cols, input);
     t.take_scrolled().collect()
 }
@@ -410,12 +409,12 @@ fn scrolled(rows: u16, cols: u16, input: &[u8]) -> Vec<StoredLine> {
 fn rows_leaving_the_top_become_history_lines() {
     assert_eq!(
         scrolled(2, 10, b"one  \r\ntwo\r\nthree"),
-        [StoredLine::plain("one")]
+        [Row::plain("one")]
     );
     let lines = scrolled(2, 4, b"abcdefgh\r\nxy\r\n");
     assert_eq!(lines.len(), 2);
-    assert_eq!((lines[0].text.as_str(), lines[0].wrapped), ("abcd", true));
-    assert_eq!((lines[1].text.as_str(), lines[1].wrapped), ("efgh", false));
+    assert_eq!((lines[0].text(), lines[0].wrapped()), ("abcd", true));
+    assert_eq!((lines[1].text(), lines[1].wrapped()), ("efgh", false));
     // A scroll region from the top row feeds history; one lower down, and the
     // alternate screen, do not; nor does erasing the screen.
     assert_eq!(scrolled(3, 10, b"a\r\nb\x1b[1;2r\x1b[2H\n").len(), 1);
@@ -425,33 +424,56 @@ fn rows_leaving_the_top_become_history_lines() {
 }
 
 #[test]
-fn history_lines_keep_colours_and_styles_as_runs() {
+fn history_rows_keep_colours_styles_wide_cells_and_links() {
     let lines = scrolled(1, 20, b"a\x1b[1;31mbc\x1b[0;4;48;5;200md\x1b[m e\r\n");
     let line = &lines[0];
-    assert_eq!(line.text, "abcd e");
-    let red_bold = AttrRun {
-        chars: 2,
-        fg: StoredColor::Indexed(1),
-        bg: StoredColor::Default,
-        style: Style::BOLD,
+    assert_eq!(line.text(), "abcd e");
+    let red_bold = CellStyle {
+        fg: Color::Indexed(1),
+        bold: true,
+        ..CellStyle::default()
     };
-    let underlined = AttrRun {
-        chars: 1,
-        fg: StoredColor::Default,
-        bg: StoredColor::Indexed(200),
-        style: Style::UNDERLINE,
+    let underlined = CellStyle {
+        bg: Color::Indexed(200),
+        underline: true,
+        ..CellStyle::default()
     };
-    assert_eq!(line.attrs[1..], [red_bold, underlined]);
-    assert_eq!(line.attrs[0].chars, 1);
+    let styles: Vec<CellStyle> = line.cells().map(|cell| cell.style).collect();
+    let plain = CellStyle::default();
+    assert_eq!(
+        styles,
+        [plain, red_bold, red_bold, underlined, plain, plain]
+    );
     let lines = scrolled(1, 20, b"\x1b[38;2;1;2;3mx\r\n");
-    assert_eq!(lines[0].attrs[0].fg, StoredColor::Rgb(1, 2, 3));
+    let first = lines[0].cells().next().map(|c| c.style.fg);
+    assert_eq!(first, Some(Color::Rgb(1, 2, 3)));
+    // A wide character as the last cell keeps both its columns; a link keeps its target.
+    let input = "\x1b]8;;https://x.org/\x07ab\x1b]8;;\x07 \u{4e2d}\r\n";
+    let lines = scrolled(1, 20, input.as_bytes());
+    let cells: Vec<_> = lines[0]
+        .cells()
+        .map(|c| (c.col, c.text, c.wide, c.link.map(|l| l.to_string())))
+        .collect();
+    let link = Some("https://x.org/".to_owned());
+    assert_eq!(
+        cells,
+        [
+            (0, "a", false, link.clone()),
+            (1, "b", false, link),
+            (2, " ", false, None),
+            (3, "\u{4e2d}", true, None),
+        ]
+    );
 }
 
 #[test]
 fn shrinking_pushes_the_rows_above_the_cursor_into_history() {
     let mut t = terminal(4, 10, b"1\r\n2\r\n3\r\n4");
     t.set_size(Size { rows: 2, cols: 10 });
-    let lines: Vec<String> = t.take_scrolled().map(|line| line.text).collect();
+    let lines: Vec<String> = t
+        .take_scrolled()
+        .map(|line| line.text().to_owned())
+        .collect();
     assert_eq!(lines, ["1", "2"]);
     assert_eq!(self::lines(&t), ["3", "4"]);
 }
@@ -505,7 +527,10 @@ fn releasing_the_models_spare_rows_keeps_the_screen_and_what_scrolls_later() {
     t.release_spare_rows();
     assert_eq!((lines(&t), t.cursor()), before);
     t.process(b"\r\n5\r\n6");
-    let later: Vec<String> = t.take_scrolled().map(|line| line.text).collect();
+    let later: Vec<String> = t
+        .take_scrolled()
+        .map(|line| line.text().to_owned())
+        .collect();
     assert_eq!(later, ["2", "3"]);
     assert_eq!(lines(&t), ["4", "5", "6"]);
 }

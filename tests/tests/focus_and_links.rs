@@ -112,6 +112,38 @@ fn a_hyperlink_printed_in_a_pane_reaches_the_users_terminal_around_its_text() {
         written[text..].contains("\x1b]8;;\x1b\\") || written[text..].contains("\x1b]8;;\x07"),
         "the link never closed after its text:\n{written:?}"
     );
+
+    // History keeps the link: once the line has scrolled off the screen, the scroll
+    // view draws it from the server's store with its link again.
+    tmux.send_literal("seq 60");
+    tmux.send_keys(&["Enter"]);
+    tmux.expect("the end of seq", WAIT, |s| {
+        s.lines().any(|l| l == "60") && !s.contains("see the docs now")
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let before_view = std::fs::read(&log).unwrap_or_default().len();
+    tmux.send_keys(&["C-b", "["]);
+    for _ in 0..4 {
+        tmux.send_keys(&["PPage"]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    tmux.expect("the linked line in the scroll view", WAIT, |s| {
+        s.contains("see the docs now")
+    });
+    let deadline = Instant::now() + WAIT;
+    let drawn = loop {
+        let written = std::fs::read(&log).unwrap_or_default();
+        let drawn = String::from_utf8_lossy(&written[before_view.min(written.len())..]);
+        if drawn.contains("\x1b]8;;https://example.com/docs") || Instant::now() > deadline {
+            break drawn.into_owned();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(
+        drawn.contains("\x1b]8;;https://example.com/docs"),
+        "the scroll view drew the line from history without its link:\n{drawn:?}"
+    );
+    tmux.send_keys(&["q"]);
     // Detach, so the client and the `script` around it end with the test: `script`
     // outlives the terminal tmux closes around it.
     tmux.send_keys(&["C-b", "d"]);

@@ -59,6 +59,14 @@ pub struct CellStyle {
     pub underline_color: Color,
 }
 
+impl CellStyle {
+    /// Whether a blank cell in this style looks different from a default blank: such a
+    /// blank is part of what a row shows, so trimming keeps it.
+    pub fn shows_when_blank(&self) -> bool {
+        self.bg != Color::Default || self.inverse || self.underline
+    }
+}
+
 /// A cell whose text is not exactly one character, or that is two columns wide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 struct Cluster {
@@ -151,6 +159,66 @@ impl Row {
         &self.text
     }
 
+    /// Whether the last cell is a regular space, unlinked, in a style that shows nothing.
+    fn ends_with_plain_blank(&self) -> bool {
+        let Some(last) = self.width().checked_sub(1) else {
+            return false;
+        };
+        self.text.ends_with(' ')
+            && self
+                .styles
+                .last()
+                .is_some_and(|(_, s)| !s.shows_when_blank())
+            && self
+                .clusters
+                .last()
+                .is_none_or(|c| usize::from(c.col) < last)
+            && self
+                .links
+                .last()
+                .is_none_or(|l| usize::from(l.col) + usize::from(l.cols) <= last)
+    }
+
+    /// A row of `text` in the default style, one character a cell, as wide as the text:
+    /// for text whose characters each take one column (a wide character needs
+    /// [`RowBuilder::push`]).
+    pub fn plain(text: &str) -> Row {
+        let cols = u16::try_from(text.chars().count()).unwrap_or(u16::MAX);
+        let mut builder = Row::builder(cols);
+        for c in text.chars() {
+            builder.push_char(c, CellStyle::default());
+        }
+        builder.finish(false)
+    }
+
+    /// Gives back the spare capacity a builder left (a row kept for long, as history
+    /// keeps it, holds only its cells).
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.styles.shrink_to_fit();
+        self.clusters.shrink_to_fit();
+        self.links.shrink_to_fit();
+    }
+
+    /// What the row holds in memory: its struct, and its heap blocks as allocated
+    /// (capacity, not length) with the allocator's own overhead, so that a limit on
+    /// buffered rows is a limit on memory, not on the text's length.
+    pub fn memory_bytes(&self) -> usize {
+        const ALLOCATION_OVERHEAD: usize = 16;
+        let heap = |bytes: usize| {
+            if bytes == 0 {
+                0
+            } else {
+                bytes + ALLOCATION_OVERHEAD
+            }
+        };
+        std::mem::size_of::<Row>()
+            + heap(self.text.capacity())
+            + heap(self.styles.capacity() * std::mem::size_of::<(u16, CellStyle)>())
+            + heap(self.clusters.capacity() * std::mem::size_of::<Cluster>())
+            + heap(self.links.capacity() * std::mem::size_of::<Link>())
+    }
+
     /// The cells, left to right; the second column of a wide cell is not listed.
     pub fn cells(&self) -> Cells<'_> {
         Cells {
@@ -230,6 +298,33 @@ impl RowBuilder {
         self
     }
 
+    /// Appends one cell of one character, one column wide: [`RowBuilder::push`] without
+    /// a string.
+    pub fn push_char(&mut self, c: char, style: CellStyle) -> &mut Self {
+        self.push(c.encode_utf8(&mut [0; 4]), false, style)
+    }
+
+    /// Appends one cell of one character, one column wide, in the style of the cell
+    /// before it (the default style for the first). Capturing a row calls this for each
+    /// cell that looks like the one before, which is most cells, so it builds and
+    /// compares no style.
+    pub fn push_char_as_before(&mut self, c: char) -> &mut Self {
+        let style = match self.row.styles.last() {
+            Some(&(_, style)) => style,
+            None => CellStyle::default(),
+        };
+        if self.link.is_some() || self.width == self.cols || c.is_control() {
+            return self.push_char(c, style);
+        }
+        self.row.text.push(c);
+        match self.row.styles.last_mut() {
+            Some((run, _)) => *run += 1,
+            None => self.row.styles.push((1, style)),
+        }
+        self.width += 1;
+        self
+    }
+
     /// Makes the cells pushed from now on part of a hyperlink to `uri` (OSC 8), or of
     /// none. A target that is not printable ASCII, or longer than [`MAX_LINK_BYTES`], is
     /// no link.
@@ -249,6 +344,26 @@ impl RowBuilder {
         }
         self.row.wrapped = wrapped;
         self.row
+    }
+
+    /// The row as far as it was pushed, not padded, as history keeps a row: unless it
+    /// wrapped (its blanks then belong to the longer line), the blanks at its end that
+    /// look like empty cells are dropped, as `capture-pane` drops them.
+    pub fn finish_trimmed(self, wrapped: bool) -> Row {
+        let mut row = self.row;
+        row.wrapped = wrapped;
+        if !wrapped {
+            while row.ends_with_plain_blank() {
+                row.text.pop();
+                if let Some((cells, _)) = row.styles.last_mut() {
+                    *cells -= 1;
+                    if *cells == 0 {
+                        row.styles.pop();
+                    }
+                }
+            }
+        }
+        row
     }
 }
 
@@ -394,125 +509,4 @@ impl<'a> Iterator for Cells<'a> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::codec;
-
-    fn red() -> CellStyle {
-        CellStyle {
-            fg: Color::Indexed(1),
-            bold: true,
-            ..CellStyle::default()
-        }
-    }
-
-    #[test]
-    fn wide_and_combining_cells_round_trip() {
-        let mut builder = Row::builder(8);
-        builder
-            .push("a", false, red())
-            .push("中", true, CellStyle::default())
-            .push("e\u{301}", false, red())
-            .push("", false, red());
-        let row = builder.finish(true);
-        let cells: Vec<_> = row.cells().map(|c| (c.col, c.text, c.wide)).collect();
-        assert_eq!(
-            cells,
-            [
-                (0, "a", false),
-                (1, "中", true),
-                (3, "e\u{301}", false),
-                (4, " ", false),
-                (5, " ", false),
-                (6, " ", false),
-                (7, " ", false),
-            ]
-        );
-        assert_eq!(row.cells().nth(2).map(|c| c.style), Some(red()));
-        assert_eq!(row.width(), 8);
-        assert_eq!(codec::decode::<Row>(&codec::encode(&row)), Ok(row));
-    }
-
-    #[test]
-    fn a_wide_cell_at_the_edge_becomes_a_space_and_extra_cells_are_ignored() {
-        let mut builder = Row::builder(3);
-        builder
-            .push("ab", false, red())
-            .push("x", false, red())
-            .push("中", true, red())
-            .push("y", false, red());
-        let row = builder.finish(false);
-        assert_eq!(row.width(), 3);
-        assert_eq!(row.text(), "abx ");
-    }
-
-    #[test]
-    fn inconsistent_rows_are_refused() {
-        let forge = |text: &str, styles: Vec<(u16, CellStyle)>, clusters: Vec<Cluster>| {
-            let wire = (text, styles, clusters, false, Vec::<Link>::new());
-            codec::decode::<Row>(&codec::encode(&wire))
-        };
-        let plain = CellStyle::default();
-        let wide = |col| Cluster {
-            col,
-            chars: 1,
-            wide: true,
-        };
-        assert_eq!(
-            forge("ab", vec![(2, plain)], vec![]).map(|r| r.width()),
-            Ok(2)
-        );
-        assert!(forge("abc", vec![(2, plain)], vec![]).is_err());
-        assert!(forge("a", vec![(2, plain)], vec![]).is_err());
-        assert!(forge("ab", vec![(1, plain), (1, plain)], vec![]).is_err());
-        assert!(forge("ab", vec![(0, red()), (2, plain)], vec![]).is_err());
-        assert!(forge("a\x1b", vec![(2, plain)], vec![]).is_err());
-        assert!(forge("中", vec![(1, plain)], vec![wide(0)]).is_err());
-        assert!(forge("中b", vec![(4, plain)], vec![wide(0), wide(1)]).is_err());
-        assert!(forge("a中", vec![(3, plain)], vec![wide(1)]).is_ok());
-    }
-
-    #[test]
-    fn hyperlinks_cover_their_cells_only() {
-        let mut builder = Row::builder(8);
-        builder.push("a", false, red()).link(Some("http://x/"));
-        builder
-            .push("b", false, red())
-            .push("中", true, CellStyle::default());
-        builder.link(Some("http://y/")).push("c", false, red());
-        builder.link(Some("bad\x07")).push("d", false, red());
-        builder.link(None).push("e", false, red());
-        let row = builder.finish(false);
-        let links: Vec<_> = row.cells().map(|c| c.link.map(|l| &**l)).collect();
-        let (x, y) = (Some("http://x/"), Some("http://y/"));
-        assert_eq!(links, [None, x, x, y, None, None, None]);
-        assert_eq!(codec::decode::<Row>(&codec::encode(&row)), Ok(row));
-
-        let forge = |links: Vec<(u16, u16, &str)>| {
-            let links: Vec<_> = (links.into_iter())
-                .map(|(col, cols, uri)| Link {
-                    col,
-                    cols,
-                    uri: uri.into(),
-                })
-                .collect();
-            let wire = (
-                "abcd",
-                vec![(4u16, CellStyle::default())],
-                Vec::<Cluster>::new(),
-                false,
-                links,
-            );
-            codec::decode::<Row>(&codec::encode(&wire))
-        };
-        assert_eq!(
-            forge(vec![(0, 2, "u"), (2, 2, "v")]).map(|r| r.width()),
-            Ok(4)
-        );
-        assert!(forge(vec![(0, 2, "u"), (1, 2, "v")]).is_err());
-        assert!(forge(vec![(2, 3, "u")]).is_err());
-        assert!(forge(vec![(1, 0, "u")]).is_err());
-        assert!(forge(vec![(0, 1, "\x1b\\")]).is_err());
-        assert!(forge(vec![(0, 1, "")]).is_err());
-    }
-}
+mod tests;

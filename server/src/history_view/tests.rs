@@ -1,16 +1,13 @@
 use super::*;
-use moshmux_proto::screen::Color;
+use moshmux_proto::screen::Row;
 use moshmux_proto::{Label, SyncState};
 use moshmux_store::StoreOptions;
-use moshmux_store::Style;
 
 /// A store whose pane 1 holds lines "0" to "n - 1", as `seq 0 n-1` leaves them.
 fn store_with(dir: &tempfile::TempDir, n: u64, text: impl Fn(u64) -> String) -> HistoryStore {
     let store = HistoryStore::open(dir.path(), StoreOptions::default()).unwrap();
     for line in 0..n {
-        store
-            .append(PaneUid(1), StoredLine::plain(text(line)))
-            .unwrap();
+        store.append(PaneUid(1), Row::plain(&text(line))).unwrap();
     }
     store
 }
@@ -250,42 +247,6 @@ fn the_cache_keeps_the_lines_nearest_the_view() {
     assert_eq!(view.lines.len(), CACHE_LINES);
     assert!(view.lines.contains_key(&(1, 11_950)));
     assert!(!view.lines.contains_key(&(1, 0)));
-}
-
-#[test]
-fn stored_lines_become_rows_with_their_colours_and_widths() {
-    let line = StoredLine {
-        text: "ab中e\u{301}\u{7}".to_string(),
-        attrs: vec![AttrRun {
-            chars: 1,
-            fg: moshmux_store::Color::Indexed(1),
-            bg: moshmux_store::Color::Rgb(1, 2, 3),
-            style: Style::BOLD | Style::UNDERLINE,
-        }],
-        wrapped: true,
-    };
-    let row = to_row(&line);
-    let cells: Vec<_> = row
-        .cells()
-        .map(|c| (c.col, c.text.to_string(), c.wide))
-        .collect();
-    assert_eq!(
-        cells,
-        [
-            (0, "a".to_string(), false),
-            (1, "b".to_string(), false),
-            (2, "中".to_string(), true),
-            (4, "e\u{301}".to_string(), false),
-            (5, "\u{fffd}".to_string(), false),
-        ]
-    );
-    let first = row.cells().next().unwrap().style;
-    assert_eq!(first.fg, Color::Indexed(1));
-    assert_eq!(first.bg, Color::Rgb(1, 2, 3));
-    assert!(first.bold && first.underline && !first.italic);
-    assert_eq!(row.cells().nth(1).unwrap().style, CellStyle::default());
-    assert!(row.wrapped());
-    assert_eq!(to_row(&StoredLine::plain("")).width(), 0);
 }
 
 /// Prints what a page costs on the wire (`cargo test -p moshmux-server --lib

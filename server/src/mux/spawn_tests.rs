@@ -291,7 +291,7 @@ fn respawn_pane_k_runs_a_new_program_in_the_same_pane_and_its_history_goes_on() 
     assert_eq!(f.pane(pane).capture(false).trim(), "");
     f.mux.store().flush().expect("flush");
     let lines = f.mux.store().read(PaneUid(0), 0..10).expect("history");
-    let texts: Vec<&str> = lines.lines.iter().map(|line| line.text.as_str()).collect();
+    let texts: Vec<&str> = lines.lines.iter().map(|line| line.text()).collect();
     assert_eq!(texts, ["old program's line"]);
     // A daemon killed now would leave the new, blank screen, not the old one again.
     let snapshot = f.mux.store().screen(PaneUid(0)).expect("a screen snapshot");

@@ -312,7 +312,7 @@ fn a_changed_screen_is_saved_for_crash_recovery_within_its_interval() {
     fixture.run(SCREEN_SAVE_INTERVAL, None);
     let saved = fixture.mux.store.screen(uid).expect("a saved screen");
     assert_eq!(saved.lines.len(), 1);
-    assert_eq!(saved.lines[0].text, "first");
+    assert_eq!(saved.lines[0].text(), "first");
 }
 
 /// A bell marks its window and a copy its session, each numbered above everything

@@ -1,7 +1,7 @@
 //! Terminal-like text for the benchmarks: log lines of about 64 characters mixing words,
 //! numbers and hex, so zstd sees neither random noise nor one line repeated.
 
-use moshmux_store::{AttrRun, Color, StoredLine, Style};
+use moshmux_proto::screen::{CellStyle, Color, Row};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -53,7 +53,7 @@ impl Lines {
         }
     }
 
-    pub fn next_line(&mut self, n: u64) -> StoredLine {
+    pub fn next_line(&mut self, n: u64) -> Row {
         let mut text = format!("{:02}:{:02}:{:02} ", n / 3600 % 24, n / 60 % 60, n % 60);
         while text.len() < 58 {
             match self.rng.random_range(0..5) {
@@ -67,20 +67,22 @@ impl Lines {
         }
         text.truncate(64);
         self.raw_bytes += text.len() as u64 + 1;
-        let attrs = if n % 4 == 0 {
-            vec![AttrRun {
-                chars: 8,
-                fg: Color::Indexed(2),
-                bg: Color::Default,
-                style: Style::BOLD,
-            }]
-        } else {
-            Vec::new()
+        let green = CellStyle {
+            fg: Color::Indexed(2),
+            bold: true,
+            ..CellStyle::default()
         };
-        StoredLine {
-            text,
-            attrs,
-            wrapped: n % 10 == 0,
+        let mut row = Row::builder(text.len() as u16);
+        for (i, c) in text.chars().enumerate() {
+            row.push_char(
+                c,
+                if n % 4 == 0 && i < 8 {
+                    green
+                } else {
+                    CellStyle::default()
+                },
+            );
         }
+        row.finish(n % 10 == 0)
     }
 }

@@ -15,9 +15,7 @@
 //!                                          backlog limit and nothing is lost once space
 //!                                          returns
 
-use moshmux_store::{
-    AttrRun, Color, HistoryStore, PaneUid, StoreError, StoreOptions, StoredLine, Style,
-};
+use moshmux_store::{HistoryStore, PaneUid, StoreError, StoreOptions};
 use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -27,27 +25,9 @@ const PANE: PaneUid = PaneUid(1);
 /// Memory lines may take while `starve` keeps the disk full.
 const STARVE_BACKLOG_BYTES: usize = 16 << 20;
 
-/// Must match `numbered_line` in the tests: the number in the text lets a reader tell a
-/// gap, a duplicate or a reordering from intact history.
-fn numbered_line(n: u64) -> StoredLine {
-    StoredLine {
-        text: format!(
-            "line {n:010} the quick brown fox jumps over the lazy dog {}",
-            n % 97
-        ),
-        attrs: vec![AttrRun {
-            chars: 4,
-            fg: Color::Indexed((n % 256) as u8),
-            bg: Color::Default,
-            style: if n % 2 == 0 {
-                Style::BOLD
-            } else {
-                Style::ITALIC
-            },
-        }],
-        wrapped: n % 7 == 0,
-    }
-}
+#[path = "../../tests/common/numbered_line.rs"]
+mod numbered_line;
+use numbered_line::numbered_line;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();

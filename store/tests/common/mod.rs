@@ -2,31 +2,13 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
-use moshmux_store::{AttrRun, Color, HistoryStore, PaneUid, StoreOptions, StoredLine, Style};
+use moshmux_store::{HistoryStore, PaneUid, StoreOptions};
 use std::path::Path;
-use std::time::{Duration, Instant};
 
-/// The line the probe binary and the tests agree line `n` holds: its number in the
-/// text, so a gap, duplicate or reordering shows, and attributes that vary with `n`.
-pub fn numbered_line(n: u64) -> StoredLine {
-    StoredLine {
-        text: format!(
-            "line {n:010} the quick brown fox jumps over the lazy dog {}",
-            n % 97
-        ),
-        attrs: vec![AttrRun {
-            chars: 4,
-            fg: Color::Indexed((n % 256) as u8),
-            bg: Color::Default,
-            style: if n % 2 == 0 {
-                Style::BOLD
-            } else {
-                Style::ITALIC
-            },
-        }],
-        wrapped: n % 7 == 0,
-    }
-}
+#[path = "numbered_line.rs"]
+mod numbered;
+pub use numbered::numbered_line;
+use std::time::{Duration, Instant};
 
 pub fn open(dir: &Path) -> HistoryStore {
     HistoryStore::open(dir, StoreOptions::default()).expect("store opens")
