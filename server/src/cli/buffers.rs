@@ -111,9 +111,9 @@ impl Buffers {
                 data,
                 append,
             }),
-            Buffers::ShowBuffer { name } => Request::ShowBuffer(control::MaybeTarget(name)),
-            Buffers::ListBuffers { format } => Request::ListBuffers(control::MaybeTarget(format)),
-            Buffers::DeleteBuffer { name } => Request::DeleteBuffer(control::MaybeTarget(name)),
+            Buffers::ShowBuffer { name } => Request::ShowBuffer(control::BufferName(name)),
+            Buffers::ListBuffers { format } => Request::ListBuffers(control::BufferFormat(format)),
+            Buffers::DeleteBuffer { name } => Request::DeleteBuffer(control::BufferName(name)),
             Buffers::PasteBuffer {
                 name,
                 delete,
@@ -167,7 +167,7 @@ impl FileSide {
                 }))
             })),
             Buffers::SaveBuffer { append, name, path } => Some(Ok(FileSide::Save {
-                request: Request::ShowBuffer(control::MaybeTarget(name.clone())),
+                request: Request::ShowBuffer(control::BufferName(name.clone())),
                 to: SaveTo {
                     path: path.clone(),
                     append: *append,

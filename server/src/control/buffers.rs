@@ -28,3 +28,12 @@ pub struct PasteBuffer {
     /// What each newline becomes (tmux: a carriage return, as Enter types; `-r`: kept).
     pub separator: Option<String>,
 }
+
+/// show-buffer's and delete-buffer's `-b`: a buffer's name, which is no target (buffers
+/// belong to the daemon, not to a session); `None`: the newest buffer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BufferName(pub Option<String>);
+
+/// list-buffers' `-F`: one line per buffer from this format; `None`: tmux's line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BufferFormat(pub Option<String>);

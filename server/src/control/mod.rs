@@ -14,7 +14,7 @@ mod respawn;
 pub use crate::environment::SessionEnvironment;
 pub use crate::layout::Length;
 pub use crate::session::WindowSize;
-pub use buffers::{PasteBuffer, SetBuffer};
+pub use buffers::{BufferFormat, BufferName, PasteBuffer, SetBuffer};
 use moshmux_proto::codec::{self, CodecError};
 use moshmux_proto::layouts::{LayoutChoice, Step};
 pub use rearrange::{BreakPane, JoinPane, MoveWindow, SwapWindow};
@@ -136,12 +136,9 @@ tagged_messages! {
         SwapWindow(SwapWindow) = "swap-window",
         MoveWindow(MoveWindow) = "move-window",
         SetBuffer(SetBuffer) = "set-buffer",
-        /// The buffer's name.
-        ShowBuffer(MaybeTarget) = "show-buffer",
-        /// The `-F` format.
-        ListBuffers(MaybeTarget) = "list-buffers",
-        /// The buffer's name.
-        DeleteBuffer(MaybeTarget) = "delete-buffer",
+        ShowBuffer(BufferName) = "show-buffer",
+        ListBuffers(BufferFormat) = "list-buffers",
+        DeleteBuffer(BufferName) = "delete-buffer",
         PasteBuffer(PasteBuffer) = "paste-buffer",
         RespawnPane(Respawn) = "respawn-pane",
         RespawnWindow(Respawn) = "respawn-window",

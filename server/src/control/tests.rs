@@ -46,6 +46,15 @@ fn requests_round_trip() {
 }
 
 #[test]
+fn buffer_names_and_formats_are_no_targets() {
+    round_trip(Request::ShowBuffer(BufferName(Some("buffer0".into()))));
+    round_trip(Request::DeleteBuffer(BufferName(None)));
+    round_trip(Request::ListBuffers(BufferFormat(Some(
+        "#{buffer_name}".into(),
+    ))));
+}
+
+#[test]
 fn messages_are_named_by_tag_not_position() {
     let envelope = Envelope {
         version: PROTOCOL_VERSION,

@@ -412,7 +412,7 @@ fn a_copy_from_the_scroll_view_becomes_the_newest_buffer_whatever_its_size() {
     });
     connection.set_local_state(stream, fixture.now);
     fixture.run(Duration::from_secs(1), None);
-    let request = Request::ShowBuffer(crate::control::MaybeTarget(None));
+    let request = Request::ShowBuffer(crate::control::BufferName(None));
     let shown = fixture.mux.handle_request(
         fixture.now,
         SystemTime::UNIX_EPOCH,
