@@ -3,6 +3,7 @@
 //! [`super::Command`].
 
 use crate::control::{self, Request};
+use crate::target::Target;
 use clap::Subcommand;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -89,8 +90,8 @@ pub enum Buffers {
         #[arg(short = 's', value_name = "SEPARATOR")]
         separator: Option<String>,
         /// The pane to paste into (default: the active pane of the session used last).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
     },
 }
 

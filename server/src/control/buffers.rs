@@ -1,6 +1,7 @@
 //! The requests for paste buffers (`cli/buffers.rs` makes them, `mux/buffers.rs` runs
 //! them).
 
+use crate::target::Target;
 use serde::{Deserialize, Serialize};
 
 /// tmux's set-buffer.
@@ -20,7 +21,7 @@ pub struct PasteBuffer {
     /// `None`: the newest buffer.
     pub name: Option<String>,
     /// `None`: the active pane of the session used last.
-    pub target: Option<String>,
+    pub target: Option<Target>,
     /// Delete the buffer once pasted.
     pub delete: bool,
     /// In bracketed-paste markers if the pane's program asked for them.

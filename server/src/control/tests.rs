@@ -18,7 +18,7 @@ fn round_trip(request: Request) {
 fn requests_round_trip() {
     round_trip(Request::ListSessions(List::default()));
     round_trip(Request::SendKeys(SendKeys {
-        target: Some("work:1.0".into()),
+        target: Some(Target::parse("work:1.0").unwrap()),
         literal: false,
         keys: vec!["echo hi".into(), "Enter".into()],
     }));
@@ -42,6 +42,25 @@ fn requests_round_trip() {
         },
         network_timeout_secs: Some(30),
         forward_agent: true,
+    }));
+}
+
+#[test]
+fn targets_travel_parsed() {
+    for text in ["%12", "work", "work:vim.1", "0:3"] {
+        let target = Target::parse(text).unwrap();
+        round_trip(Request::CapturePane(CapturePane {
+            target: target.clone(),
+            escapes: false,
+            start: None,
+            end: Some(LineRef::Oldest),
+        }));
+        round_trip(Request::KillPane(Some(target)));
+    }
+    // The mux names a client's session by id, which no text reaches.
+    round_trip(Request::SelectWindow(SelectWindow {
+        target: Some(Target::window(crate::pane_id::SessionId(4), 2)),
+        which: WindowChoice::Target,
     }));
 }
 
