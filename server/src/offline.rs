@@ -36,10 +36,10 @@ pub fn request(
 }
 
 /// The pane a `%ID` target names; a session or window needs a running server.
-fn pane_target(target: &str) -> Option<PaneId> {
-    match Target::parse(target) {
-        Ok(Target::Pane(id)) => Some(id),
-        _ => None,
+fn pane_target(target: &Target) -> Option<PaneId> {
+    match target {
+        &Target::Pane(id) => Some(id),
+        Target::Path { .. } => None,
     }
 }
 

@@ -1,8 +1,14 @@
 //! Target syntax as tmux writes it: `session`, `session:window`, `session:window.pane`,
 //! or `%ID`. Parsing is pure; resolving against what exists is the mux's job.
+//!
+//! Text is parsed once, where it arrives (the command line, the command prompt), so a
+//! malformed target is refused before anything is sent, and the control requests carry
+//! a [`Target`], never the text. The mux's own callers (a client's keys) name a session
+//! by its id ([`SessionRef::Id`]), which no rename can make ambiguous.
 
-use crate::pane_id::PaneId;
+use crate::pane_id::{PaneId, SessionId};
 use moshmux_proto::label::printable;
+use serde::{Deserialize, Serialize};
 
 /// Most characters of what the user typed that an error line repeats.
 const QUOTED_CHARS: usize = 64;
@@ -13,21 +19,33 @@ pub fn quoted(text: &str) -> String {
     printable(text, QUOTED_CHARS)
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A pane, window or session to act on, as parsed from the user's text or named by the
+/// mux itself. It travels in control requests as it is: a peer may send any value, so
+/// the mux checks each part against what exists and never assumes the parser made it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Target {
     /// `%ID`: one pane wherever it is.
     Pane(PaneId),
     /// A session, optionally narrowed to a window and a pane; a missing part means the
     /// session's (or window's) active one.
     Path {
-        session: String,
+        session: SessionRef,
         window: Option<WindowRef>,
         pane: Option<usize>,
     },
 }
 
+/// A session by the name the user typed, or by the id the mux knows it by.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionRef {
+    Name(String),
+    /// Never parsed from text (tmux's `$N` is not taken, so a session named `$1` stays
+    /// reachable by name); the mux's callers use it for the session a client is in.
+    Id(SessionId),
+}
+
 /// A window by index (`0`) or, failing that, by name (`vim`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WindowRef {
     Index(u32),
     Name(String),
@@ -44,6 +62,24 @@ pub enum TargetError {
 }
 
 impl Target {
+    /// A session's active window and pane.
+    pub fn session(session: SessionRef) -> Target {
+        Target::Path {
+            session,
+            window: None,
+            pane: None,
+        }
+    }
+
+    /// A window's active pane, by the session's id and the window's index.
+    pub fn window(id: SessionId, index: u32) -> Target {
+        Target::Path {
+            session: SessionRef::Id(id),
+            window: Some(WindowRef::Index(index)),
+            pane: None,
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Target, TargetError> {
         if let Some(id) = text.strip_prefix('%') {
             return id
@@ -75,7 +111,7 @@ impl Target {
             ),
         };
         Ok(Target::Path {
-            session: session.to_string(),
+            session: SessionRef::Name(session.to_string()),
             window,
             pane,
         })
@@ -88,7 +124,7 @@ mod tests {
 
     fn path(session: &str, window: Option<WindowRef>, pane: Option<usize>) -> Target {
         Target::Path {
-            session: session.to_string(),
+            session: SessionRef::Name(session.to_string()),
             window,
             pane,
         }

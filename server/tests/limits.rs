@@ -226,7 +226,7 @@ fn ask(
 
 #[test]
 fn windows_larger_than_a_client_can_show_are_refused_in_one_line() {
-    use moshmux_server::control::{Reply, Request, ResizeWindow};
+    use moshmux_server::control::{Reply, Request, ResizeWindow, Target};
     let server = Daemon::new();
     server.ok(&["new", "-s", "s", "--", "sh"]);
     for _ in 1..10 {
@@ -240,7 +240,7 @@ fn windows_larger_than_a_client_can_show_are_refused_in_one_line() {
         let reply = ask(
             &server,
             &Request::ResizeWindow(ResizeWindow {
-                target: Some(target.clone()),
+                target: Some(Target::parse(&target).expect("a well-formed target")),
                 cols: 10_000,
                 rows: 10_000,
             }),
@@ -261,7 +261,7 @@ fn windows_larger_than_a_client_can_show_are_refused_in_one_line() {
 
 #[test]
 fn keys_a_pane_cannot_take_are_refused_not_dropped() {
-    use moshmux_server::control::{Reply, Request, SendKeys};
+    use moshmux_server::control::{Reply, Request, SendKeys, Target};
     let server = Daemon::new();
     // A program that never reads its input, on a raw terminal (a cooked one throws away
     // what does not fit a line, so the input queue would drain).
@@ -272,7 +272,7 @@ fn keys_a_pane_cannot_take_are_refused_not_dropped() {
         ask(
             &server,
             &Request::SendKeys(SendKeys {
-                target: Some("s".into()),
+                target: Some(Target::parse("s").expect("a well-formed target")),
                 literal: true,
                 keys: vec!["x".repeat(bytes)],
             }),

@@ -511,15 +511,17 @@ impl Sim {
             .collect()
     }
 
-    /// The server's text of a pane or session's screen (`capture-pane -p`).
-    pub fn server_screen(&mut self, target: &str) -> String {
+    /// The server's text of the screen of a session's active pane (`capture-pane -p -t
+    /// SESSION`).
+    pub fn server_screen(&mut self, session: &str) -> String {
+        let target = control::Target::session(control::SessionRef::Name(session.to_owned()));
         self.request(Request::CapturePane(control::CapturePane {
-            target: target.to_owned(),
+            target,
             start: None,
             end: None,
             escapes: false,
         }))
-        .unwrap_or_else(|error| panic!("seed {}: capture of {target}: {error}", self.seed))
+        .unwrap_or_else(|error| panic!("seed {}: capture of {session}: {error}", self.seed))
     }
 }
 

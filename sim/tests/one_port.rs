@@ -5,7 +5,7 @@
 //! session's, and the flood must get no byte back. The old mode, a port per client,
 //! still works the same way.
 
-use moshmux_server::control::{PortChoice, Request, SendKeys};
+use moshmux_server::control::{PortChoice, Request, SendKeys, SessionRef, Target};
 use moshmux_sim::sweep::{lossy_link, sweep};
 use moshmux_sim::{ClientConfig, LinkConfig, Sim};
 use rand::{Rng, SeedableRng};
@@ -90,7 +90,7 @@ fn all_converged(sim: &mut Sim, clients: &[usize]) -> Result<(), String> {
 fn work_and_move(sim: &mut Sim, rng: &mut ChaCha8Rng, clients: &[usize], round: usize) {
     for s in 0..SESSIONS {
         let keys = Request::SendKeys(SendKeys {
-            target: Some(format!("s{s}")),
+            target: Some(Target::session(SessionRef::Name(format!("s{s}")))),
             keys: vec![format!("echo round-{round}-s{s}"), "Enter".into()],
             literal: false,
         });

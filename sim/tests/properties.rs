@@ -4,7 +4,7 @@
 //! link (round trip 0-400 ms, loss 0-40 % each way, jitter, reordering, duplication) and
 //! its own timings. `MOSHMUX_SIM_SEED=S` replays one seed; `MOSHMUX_SIM_SEEDS=N` sweeps N.
 
-use moshmux_server::control::Request;
+use moshmux_server::control::{Request, SessionRef, Target};
 use moshmux_sim::sweep::{harshness, lossy_link, sweep};
 use moshmux_sim::{ClientConfig, Exit, LinkConfig, Sim};
 use rand::{Rng, SeedableRng};
@@ -257,7 +257,7 @@ fn the_client_converges_to_the_servers_screen_after_any_blackout_and_roam() {
         sim.roam(client);
         let typed = format!("echo during-{seed}");
         let keys = Request::SendKeys(moshmux_server::control::SendKeys {
-            target: Some("work".into()),
+            target: Some(Target::session(SessionRef::Name("work".into()))),
             keys: vec![typed, "Enter".into()],
             literal: false,
         });

@@ -3,6 +3,7 @@
 //! [`super::Command`].
 
 use crate::control::{self, Request};
+use crate::target::Target;
 use clap::Subcommand;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -89,8 +90,8 @@ pub enum Buffers {
         #[arg(short = 's', value_name = "SEPARATOR")]
         separator: Option<String>,
         /// The pane to paste into (default: the active pane of the session used last).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
     },
 }
 
@@ -111,9 +112,9 @@ impl Buffers {
                 data,
                 append,
             }),
-            Buffers::ShowBuffer { name } => Request::ShowBuffer(control::MaybeTarget(name)),
-            Buffers::ListBuffers { format } => Request::ListBuffers(control::MaybeTarget(format)),
-            Buffers::DeleteBuffer { name } => Request::DeleteBuffer(control::MaybeTarget(name)),
+            Buffers::ShowBuffer { name } => Request::ShowBuffer(control::BufferName(name)),
+            Buffers::ListBuffers { format } => Request::ListBuffers(control::BufferFormat(format)),
+            Buffers::DeleteBuffer { name } => Request::DeleteBuffer(control::BufferName(name)),
             Buffers::PasteBuffer {
                 name,
                 delete,
@@ -167,7 +168,7 @@ impl FileSide {
                 }))
             })),
             Buffers::SaveBuffer { append, name, path } => Some(Ok(FileSide::Save {
-                request: Request::ShowBuffer(control::MaybeTarget(name.clone())),
+                request: Request::ShowBuffer(control::BufferName(name.clone())),
                 to: SaveTo {
                     path: path.clone(),
                     append: *append,

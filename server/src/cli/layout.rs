@@ -4,6 +4,7 @@
 
 use super::parse_length;
 use crate::control::{self, Request};
+use crate::target::Target;
 use clap::Subcommand;
 use moshmux_proto::layouts::{LayoutChoice, Preset, Step};
 
@@ -35,8 +36,8 @@ pub enum Layout {
         #[arg(short = 'y', value_name = "HEIGHT", value_parser = parse_length)]
         height: Option<control::Length>,
         /// The pane (default: the active pane of the session used last).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
         /// Cells to move the border by with -L/-R/-U/-D.
         #[arg(value_name = "ADJUSTMENT", value_parser = clap::value_parser!(u16).range(1..))]
         adjustment: Option<u16>,
@@ -53,8 +54,8 @@ pub enum Layout {
         #[arg(short = 'p', conflicts_with = "name")]
         previous: bool,
         /// A pane of the window (default: the session used last's active one).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
         /// even-horizontal, even-vertical, main-horizontal, main-vertical or tiled.
         #[arg(value_name = "LAYOUT", value_parser = parse_preset)]
         name: Option<Preset>,
@@ -63,15 +64,15 @@ pub enum Layout {
     #[command(visible_alias = "nextl")]
     NextLayout {
         /// The window (default: the session used last's active one).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
     },
     /// Arrange a window's panes in the preset layout before the one chosen last.
     #[command(visible_alias = "prevl")]
     PreviousLayout {
         /// The window (default: the session used last's active one).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
     },
     /// Swap two panes of a window: the target and -s, or the one before (-U) or after
     /// (-D) the target in index order.
@@ -90,11 +91,11 @@ pub enum Layout {
         #[arg(short = 'd')]
         keep_position: bool,
         /// The pane to swap with (in the target's window).
-        #[arg(short = 's', value_name = "SOURCE")]
-        source: Option<String>,
+        #[arg(short = 's', value_name = "SOURCE", value_parser = Target::parse)]
+        source: Option<Target>,
         /// The pane (default: the session used last's active one).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
     },
     /// Move every pane of a window one cell back in index order (-U, the default) or on
     /// (-D); the active cell stays active.
@@ -107,8 +108,8 @@ pub enum Layout {
         #[arg(short = 'D')]
         down: bool,
         /// The window (default: the session used last's active one).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
     },
 }
 

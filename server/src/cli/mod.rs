@@ -3,6 +3,7 @@
 
 use crate::control::{self, LineRef, PortChoice};
 use crate::environment;
+use crate::target::Target;
 use clap::{ArgAction, Parser, Subcommand};
 use moshmux_proto::screen::{MAX_COLS, MAX_ROWS};
 use std::net::IpAddr;
@@ -183,15 +184,15 @@ pub enum Command {
     #[command(visible_alias = "has")]
     HasSession {
         /// The session (default: the one used last).
-        #[arg(short = 't', value_name = "NAME")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "NAME", value_parser = Target::parse)]
+        target: Option<Target>,
     },
     /// Rename a session; its clients stay attached.
     #[command(visible_alias = "rename")]
     RenameSession {
         /// The session to rename (default: the one used last).
-        #[arg(short = 't', value_name = "NAME")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "NAME", value_parser = Target::parse)]
+        target: Option<Target>,
         /// The new name.
         name: String,
     },
@@ -201,8 +202,8 @@ pub enum Command {
         #[arg(short = 'a')]
         all_others: bool,
         /// The session to end (default: the session used last).
-        #[arg(short = 't', value_name = "NAME")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "NAME", value_parser = Target::parse)]
+        target: Option<Target>,
     },
     /// End every session and stop the daemon.
     KillServer,
@@ -213,15 +214,15 @@ pub enum Command {
         #[arg(short = 'a')]
         all_others: bool,
         /// The window to close (default: the active one of the session used last).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
     },
     /// List a session's windows: INDEX: NAME[FLAGS] (N panes) [COLSxROWS][ (active)].
     #[command(visible_alias = "lsw")]
     ListWindows {
         /// The session whose windows to list (default: the one used last).
-        #[arg(short = 't', value_name = "SESSION")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "SESSION", value_parser = Target::parse)]
+        target: Option<Target>,
         /// Every session's windows, each line starting SESSION:.
         #[arg(short = 'a')]
         all: bool,
@@ -243,8 +244,8 @@ pub enum Command {
         percent: Option<u16>,
         /// The pane to split (session[:window[.pane]] or %ID; default: the active pane
         /// of the session used last).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
         /// Program to run in the new pane (default: your shell).
         #[arg(last = true, value_name = "COMMAND")]
         command: Vec<String>,
@@ -263,8 +264,8 @@ pub enum Command {
     #[command(visible_alias = "selectp")]
     SelectPane {
         /// The pane to make active (with -l: the window; default the session used last).
-        #[arg(short = 't', value_name = "TARGET", required_unless_present = "last")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", required_unless_present = "last", value_parser = Target::parse)]
+        target: Option<Target>,
         /// The pane active before in the target's window, as last-pane.
         #[arg(short = 'l')]
         last: bool,
@@ -273,16 +274,16 @@ pub enum Command {
     #[command(visible_alias = "lastp")]
     LastPane {
         /// The window (default: the active one of the session used last).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
     },
     /// Make a window active: the target's, or with -n/-p/-l the next, previous or last
     /// one of its session.
     #[command(visible_alias = "selectw")]
     SelectWindow {
         /// The window, or with -n/-p/-l the session (default: the session used last).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
         /// The next window, wrapping around, as next-window.
         #[arg(short = 'n', conflicts_with_all = ["previous", "last"])]
         next: bool,
@@ -297,29 +298,29 @@ pub enum Command {
     #[command(visible_alias = "next")]
     NextWindow {
         /// The session (default: the one used last).
-        #[arg(short = 't', value_name = "SESSION")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "SESSION", value_parser = Target::parse)]
+        target: Option<Target>,
     },
     /// Make the previous window of a session active, wrapping around.
     #[command(visible_alias = "prev")]
     PreviousWindow {
         /// The session (default: the one used last).
-        #[arg(short = 't', value_name = "SESSION")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "SESSION", value_parser = Target::parse)]
+        target: Option<Target>,
     },
     /// Make the window active before active again.
     #[command(visible_alias = "last")]
     LastWindow {
         /// The session (default: the one used last).
-        #[arg(short = 't', value_name = "SESSION")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "SESSION", value_parser = Target::parse)]
+        target: Option<Target>,
     },
     /// End a pane's program and close the pane; its neighbour takes the space.
     #[command(visible_alias = "killp")]
     KillPane {
         /// The pane to close (with -a: to keep; default the session used last's active).
-        #[arg(short = 't', value_name = "TARGET", required_unless_present = "all")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", required_unless_present = "all", value_parser = Target::parse)]
+        target: Option<Target>,
         /// Close every other pane of the target's window instead.
         #[arg(short = 'a')]
         all: bool,
@@ -331,8 +332,8 @@ pub enum Command {
     RenameWindow {
         /// The window to name (session[:window]; default: the session used last's active
         /// window).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
         /// The new name.
         name: String,
     },
@@ -343,8 +344,8 @@ pub enum Command {
     ResizeWindow {
         /// The window to resize (session[:window]; default: the session used last's
         /// active window).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
         /// The new width in columns.
         #[arg(short = 'x', value_name = "COLS", value_parser = cells(MAX_COLS))]
         cols: u16,
@@ -357,8 +358,8 @@ pub enum Command {
     ListPanes {
         /// The window whose panes to list (session[:window]; default: the active window
         /// of the session used last).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
         /// Every pane of the target's session, each line starting WINDOW.
         #[arg(short = 's', conflicts_with = "all")]
         session: bool,
@@ -378,8 +379,8 @@ pub enum Command {
         print: bool,
         /// The pane the variables describe (default: the active pane of the session
         /// used last).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
         /// The format to expand.
         format: String,
     },
@@ -397,8 +398,8 @@ pub enum Command {
     /// status line. -R comes only from the client's own prompt (C-b :), never from here.
     Forward {
         /// The session whose client forwards (default: the session used last).
-        #[arg(short = 't', value_name = "SESSION")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "SESSION", value_parser = Target::parse)]
+        target: Option<Target>,
         /// [BIND:]PORT:HOST:HOSTPORT as ssh -L; with -K, [BIND:]PORT to stop.
         #[arg(
             short = 'L',
@@ -418,8 +419,8 @@ pub enum Command {
     #[command(visible_alias = "send")]
     SendKeys {
         /// The pane to type into (default: the active pane of the session used last).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
         /// Send every KEY as literal text.
         #[arg(short = 'l')]
         literal: bool,
@@ -443,14 +444,14 @@ pub enum Command {
         #[arg(short = 'E', value_name = "END", allow_hyphen_values = true, value_parser = parse_line)]
         end: Option<LineRef>,
         /// A pane (%ID also names ended panes that still have history).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: String,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Target,
     },
     /// Print the line numbers of a pane's history lines that contain PATTERN.
     SearchHistory {
         /// The pane whose history to search.
-        #[arg(short = 't', value_name = "TARGET")]
-        target: String,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Target,
         /// Plain text, matched case-sensitively.
         #[arg(allow_hyphen_values = true)]
         pattern: String,

@@ -3,6 +3,7 @@
 
 use super::parse_length;
 use crate::control::{self, Request};
+use crate::target::Target;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -18,8 +19,8 @@ pub enum Rearrange {
         #[arg(short = 'n', value_name = "NAME")]
         name: Option<String>,
         /// The pane to take out (default: the active pane of the session used last).
-        #[arg(short = 's', value_name = "SOURCE")]
-        source: Option<String>,
+        #[arg(short = 's', value_name = "SOURCE", value_parser = Target::parse)]
+        source: Option<Target>,
     },
     /// Move a pane into another window of its session, splitting the target pane for it
     /// as split-window does; a window left with no pane closes.
@@ -43,11 +44,11 @@ pub enum Rearrange {
         #[arg(short = 'l', value_name = "SIZE", value_parser = parse_length)]
         size: Option<control::Length>,
         /// The pane to move (there is no marked pane to default to).
-        #[arg(short = 's', value_name = "SOURCE")]
-        source: String,
+        #[arg(short = 's', value_name = "SOURCE", value_parser = Target::parse)]
+        source: Target,
         /// The pane to split for it (default: the active pane of the session used last).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
     },
     /// Swap two windows of a session: each takes the other's index; the current index
     /// stays current, as in tmux.
@@ -57,11 +58,11 @@ pub enum Rearrange {
         #[arg(short = 'd')]
         detached: bool,
         /// One window (default: the current window of the target's session).
-        #[arg(short = 's', value_name = "SOURCE")]
-        source: Option<String>,
+        #[arg(short = 's', value_name = "SOURCE", value_parser = Target::parse)]
+        source: Option<Target>,
         /// The other window.
-        #[arg(short = 't', value_name = "TARGET")]
-        target: String,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Target,
     },
     /// Move a window to a free index of its session (SESSION:INDEX; SESSION alone: the
     /// lowest free one), or with -r number a session's windows 0, 1, ... in order.
@@ -74,11 +75,11 @@ pub enum Rearrange {
         #[arg(short = 'r', conflicts_with = "source")]
         renumber: bool,
         /// The window to move (default: the current window of the session used last).
-        #[arg(short = 's', value_name = "SOURCE")]
-        source: Option<String>,
+        #[arg(short = 's', value_name = "SOURCE", value_parser = Target::parse)]
+        source: Option<Target>,
         /// Where to: SESSION:INDEX, or SESSION.
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
     },
 }
 

@@ -18,7 +18,6 @@ const ANY_ADDRESS: IpAddr = IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED);
 impl Command {
     /// The request this command sends; `None` for `daemon`, which sends nothing.
     pub fn into_request(self) -> Option<Request> {
-        let target = Target;
         Some(match self {
             Command::New {
                 session,
@@ -85,18 +84,18 @@ impl Command {
                 format,
                 ..control::List::default()
             }),
-            Command::HasSession { target } => Request::HasSession(control::MaybeTarget(target)),
+            Command::HasSession { target } => Request::HasSession(target),
             Command::RenameSession { target, name } => {
                 Request::RenameSession(control::RenameSession { target, name })
             }
             Command::KillWindow {
                 target,
                 all_others: false,
-            } => Request::KillWindow(control::MaybeTarget(target)),
+            } => Request::KillWindow(target),
             Command::KillWindow {
                 target,
                 all_others: true,
-            } => Request::KillOtherWindows(control::MaybeTarget(target)),
+            } => Request::KillOtherWindows(target),
             Command::ListWindows {
                 target,
                 all,
@@ -116,11 +115,11 @@ impl Command {
             Command::KillSession {
                 target: t,
                 all_others: false,
-            } => Request::KillSession(control::MaybeTarget(t)),
+            } => Request::KillSession(t),
             Command::KillSession {
                 target: t,
                 all_others: true,
-            } => Request::KillOtherSessions(control::MaybeTarget(t)),
+            } => Request::KillOtherSessions(t),
             Command::KillServer => Request::KillServer(()),
             Command::SplitWindow {
                 beside,
@@ -138,15 +137,11 @@ impl Command {
                 command,
             }),
             Command::SelectPane { target, last: true } | Command::LastPane { target } => {
-                Request::LastPane(control::MaybeTarget(target))
+                Request::LastPane(target)
             }
-            Command::SelectPane { target: t, .. } => {
-                Request::SelectPane(target(t.unwrap_or_default()))
-            }
-            Command::KillPane { target, all: true } => {
-                Request::KillOtherPanes(control::MaybeTarget(target))
-            }
-            Command::KillPane { target: t, .. } => Request::KillPane(target(t.unwrap_or_default())),
+            Command::SelectPane { target, .. } => Request::SelectPane(target),
+            Command::KillPane { target, all: true } => Request::KillOtherPanes(target),
+            Command::KillPane { target, .. } => Request::KillPane(target),
             Command::SelectWindow {
                 target,
                 next,
@@ -259,6 +254,6 @@ pub(super) fn ssh_server_address(ssh_connection: &str) -> Option<IpAddr> {
     ssh_connection.split(' ').nth(2)?.parse().ok()
 }
 
-fn select_window(target: Option<String>, which: WindowChoice) -> Request {
+fn select_window(target: Option<Target>, which: WindowChoice) -> Request {
     Request::SelectWindow(control::SelectWindow { target, which })
 }

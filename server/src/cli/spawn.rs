@@ -2,6 +2,7 @@
 //! new-window, respawn-pane and respawn-window), flattened into [`super::Command`].
 
 use crate::control::{self, Placement, Request};
+use crate::target::Target;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -12,8 +13,8 @@ pub enum Spawn {
     NewWindow {
         /// SESSION (the lowest free index) or SESSION:INDEX; with -a/-b, the window to
         /// put it after or before (default: the session used last, its current window).
-        #[arg(short = 't', value_name = "TARGET")]
-        target: Option<String>,
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
         /// Name the window (else it is named after its program).
         #[arg(short = 'n', value_name = "NAME")]
         name: Option<String>,
@@ -93,8 +94,8 @@ pub struct RespawnArgs {
     cwd: Option<String>,
     /// The pane (respawn-pane) or window (respawn-window; its first pane); default: the
     /// active one of the session used last.
-    #[arg(short = 't', value_name = "TARGET")]
-    target: Option<String>,
+    #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+    target: Option<Target>,
     /// Program to run (default: the one the pane was started or last respawned with).
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,

@@ -4,6 +4,11 @@ use crate::control::PortChoice;
 use crate::control::Request;
 use clap::CommandFactory;
 
+/// A target as the command line parses it.
+fn parsed(text: &str) -> crate::target::Target {
+    crate::target::Target::parse(text).expect("a well-formed target")
+}
+
 fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
     Cli::try_parse_from(std::iter::once("moshmux-server").chain(args.iter().copied()))
 }
@@ -33,7 +38,7 @@ fn split_window_takes_tmux_flags() {
     assert_eq!(
         request,
         Request::SplitWindow(control::SplitWindow {
-            target: Some("0:1.2".into()),
+            target: Some(parsed("0:1.2")),
             side_by_side: true,
             size: Some(control::Length::Percent(30)),
             cwd: None,
@@ -117,7 +122,7 @@ fn select_layout_takes_a_name_or_prefix_and_refuses_another() {
     assert_eq!(
         choice(&["select-layout", "-t", "w:1", "main-v"]),
         (
-            Some("w:1".into()),
+            Some(parsed("w:1")),
             LayoutChoice::Preset(Preset::MainVertical)
         )
     );
@@ -139,7 +144,7 @@ fn swap_pane_needs_a_source_or_a_direction() {
     assert_eq!(
         request.command.into_request().unwrap(),
         Request::SwapPane(control::SwapPane {
-            target: Some("w:0.1".into()),
+            target: Some(parsed("w:0.1")),
             source: None,
             step: Some(moshmux_proto::layouts::Step::Up),
             keep_position: true,
@@ -154,7 +159,7 @@ fn new_window_and_respawn_take_tmux_flags() {
     assert_eq!(
         request(&["neww", "-b", "-k", "-d", "-t", "s:3", "--", "top", "-b"]),
         Request::NewWindow(control::NewWindow {
-            target: Some("s:3".into()),
+            target: Some(parsed("s:3")),
             command: vec!["top".into(), "-b".into()],
             detached: true,
             placement: Some(control::Placement::Before),
@@ -164,7 +169,7 @@ fn new_window_and_respawn_take_tmux_flags() {
     );
     assert!(parse(&["new-window", "-a", "-b"]).is_err());
     let respawn = control::Respawn {
-        target: Some("%3".into()),
+        target: Some(parsed("%3")),
         kill: true,
         cwd: Some("/tmp".into()),
         command: vec!["sh".into()],
@@ -180,5 +185,73 @@ fn new_window_and_respawn_take_tmux_flags() {
     assert_eq!(
         request(&["respawn-pane"]),
         Request::RespawnPane(control::Respawn::default())
+    );
+}
+
+/// A malformed target is refused where it is typed, before any request is made, in the
+/// one line the daemon answered when it parsed targets itself (tmux-compatible scripts
+/// match these words); `-s` sources are targets too.
+#[test]
+fn a_bad_target_is_refused_by_the_parser_in_the_daemons_old_words() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["send-keys", "-t", "%x", "a"],
+            "bad pane id \"%x\": pane ids look like %3",
+        ),
+        (
+            &["kill-session", "-t", ":1"],
+            "bad target \":1\": no session name before ':'",
+        ),
+        (
+            &["select-pane", "-t", "a:1.b"],
+            "bad pane index \"b\" in target: pane indexes are numbers",
+        ),
+        (
+            &["capture-pane", "-p", "-t", "%"],
+            "bad pane id \"%\": pane ids look like %3",
+        ),
+        (
+            &["join-pane", "-s", "%\u{1b}"],
+            "bad pane id \"%\\033\": pane ids look like %3",
+        ),
+    ];
+    for (args, line) in cases {
+        let error = parse(args).expect_err("a bad target");
+        let args: Vec<String> = std::iter::once("moshmux-server")
+            .chain(args.iter().copied())
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(usage_error(&error, &args), line, "{args:?}");
+    }
+}
+
+#[test]
+fn targets_are_parsed_into_the_request() {
+    use crate::target::{SessionRef, Target, WindowRef};
+    let request = parse(&["send-keys", "-t", "work:vim.2", "a"])
+        .unwrap()
+        .command
+        .into_request()
+        .unwrap();
+    let Request::SendKeys(send) = request else {
+        panic!("not send-keys: {request:?}");
+    };
+    assert_eq!(
+        send.target,
+        Some(Target::Path {
+            session: SessionRef::Name("work".into()),
+            window: Some(WindowRef::Name("vim".into())),
+            pane: Some(2),
+        })
+    );
+    let request = parse(&["kill-pane", "-t", "%7"])
+        .unwrap()
+        .command
+        .into_request();
+    assert_eq!(
+        request,
+        Some(Request::KillPane(Some(Target::Pane(
+            crate::pane_id::PaneId(7)
+        ))))
     );
 }

@@ -1,10 +1,17 @@
 //! Usage errors as one line: what went wrong, then what the command accepts.
 
 use super::Cli;
+use crate::target::TargetError;
 use clap::CommandFactory;
+use std::error::Error as _;
 
-/// Reduces a clap error to one line, followed by what the command accepts.
+/// Reduces a clap error to one line, followed by what the command accepts. A malformed
+/// target is the exception: its line alone, word for word what the daemon answered when
+/// it parsed targets itself, since scripts written for tmux look for those words.
 pub fn usage_error(error: &clap::Error, args: &[String]) -> String {
+    if let Some(bad) = error.source().and_then(|e| e.downcast_ref::<TargetError>()) {
+        return bad.to_string();
+    }
     let rendered = error.render().to_string();
     let first = match error.kind() {
         // clap renders the whole help for this one.

@@ -1,6 +1,7 @@
 //! The requests for paste buffers (`cli/buffers.rs` makes them, `mux/buffers.rs` runs
 //! them).
 
+use crate::target::Target;
 use serde::{Deserialize, Serialize};
 
 /// tmux's set-buffer.
@@ -20,7 +21,7 @@ pub struct PasteBuffer {
     /// `None`: the newest buffer.
     pub name: Option<String>,
     /// `None`: the active pane of the session used last.
-    pub target: Option<String>,
+    pub target: Option<Target>,
     /// Delete the buffer once pasted.
     pub delete: bool,
     /// In bracketed-paste markers if the pane's program asked for them.
@@ -28,3 +29,12 @@ pub struct PasteBuffer {
     /// What each newline becomes (tmux: a carriage return, as Enter types; `-r`: kept).
     pub separator: Option<String>,
 }
+
+/// show-buffer's and delete-buffer's `-b`: a buffer's name, which is no target (buffers
+/// belong to the daemon, not to a session); `None`: the newest buffer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BufferName(pub Option<String>);
+
+/// list-buffers' `-F`: one line per buffer from this format; `None`: tmux's line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BufferFormat(pub Option<String>);

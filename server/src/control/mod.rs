@@ -14,7 +14,8 @@ mod respawn;
 pub use crate::environment::SessionEnvironment;
 pub use crate::layout::Length;
 pub use crate::session::WindowSize;
-pub use buffers::{PasteBuffer, SetBuffer};
+pub use crate::target::{SessionRef, Target, WindowRef};
+pub use buffers::{BufferFormat, BufferName, PasteBuffer, SetBuffer};
 use moshmux_proto::codec::{self, CodecError};
 use moshmux_proto::layouts::{LayoutChoice, Step};
 pub use rearrange::{BreakPane, JoinPane, MoveWindow, SwapWindow};
@@ -25,7 +26,7 @@ use std::net::IpAddr;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Bumped whenever a body's fields change; both sides refuse a different version.
-pub const PROTOCOL_VERSION: u32 = 9;
+pub const PROTOCOL_VERSION: u32 = 10;
 
 /// Largest frame either side accepts. Long output (a capture of any length) comes as many
 /// `Output` frames of [`OUTPUT_PIECE_BYTES`], so no frame needs to be large; a request's
@@ -90,32 +91,34 @@ macro_rules! tagged_messages {
 }
 
 tagged_messages! {
-    /// What a command asks the daemon to do. Targets are passed as typed by the user and
-    /// resolved by the daemon, which alone knows what exists.
+    /// What a command asks the daemon to do. Targets come parsed (`crate::target`), so a
+    /// malformed one never reaches the daemon; the daemon resolves them, since it alone
+    /// knows what exists. An absent target means the session used last, as tmux picks
+    /// outside a session.
     Request {
         /// Create or join a session and open a UDP endpoint for one client.
         NewClient(NewClient) = "new-client",
         /// Create a session no client is attached to (tmux's `new-session -d`).
         NewSession(NewDetached) = "new-session",
         ListSessions(List) = "list-sessions",
-        HasSession(MaybeTarget) = "has-session",
+        HasSession(Option<Target>) = "has-session",
         RenameSession(RenameSession) = "rename-session",
-        KillSession(MaybeTarget) = "kill-session",
+        KillSession(Option<Target>) = "kill-session",
         KillServer(()) = "kill-server",
         NewWindow(NewWindow) = "new-window",
-        KillWindow(MaybeTarget) = "kill-window",
+        KillWindow(Option<Target>) = "kill-window",
         ListWindows(List) = "list-windows",
         SplitWindow(SplitWindow) = "split-window",
-        SelectPane(Target) = "select-pane",
-        KillPane(Target) = "kill-pane",
+        SelectPane(Option<Target>) = "select-pane",
+        KillPane(Option<Target>) = "kill-pane",
         /// `kill-pane -a`: every pane of the target's window but the target.
-        KillOtherPanes(MaybeTarget) = "kill-other-panes",
+        KillOtherPanes(Option<Target>) = "kill-other-panes",
         /// `kill-window -a`: every window of the target's session but the target's.
-        KillOtherWindows(MaybeTarget) = "kill-other-windows",
+        KillOtherWindows(Option<Target>) = "kill-other-windows",
         /// `kill-session -a`: every session but the target.
-        KillOtherSessions(MaybeTarget) = "kill-other-sessions",
+        KillOtherSessions(Option<Target>) = "kill-other-sessions",
         SelectWindow(SelectWindow) = "select-window",
-        LastPane(MaybeTarget) = "last-pane",
+        LastPane(Option<Target>) = "last-pane",
         ResizePane(ResizePane) = "resize-pane",
         /// select-layout, next-layout and previous-layout.
         SelectLayout(SelectLayout) = "select-layout",
@@ -136,12 +139,9 @@ tagged_messages! {
         SwapWindow(SwapWindow) = "swap-window",
         MoveWindow(MoveWindow) = "move-window",
         SetBuffer(SetBuffer) = "set-buffer",
-        /// The buffer's name.
-        ShowBuffer(MaybeTarget) = "show-buffer",
-        /// The `-F` format.
-        ListBuffers(MaybeTarget) = "list-buffers",
-        /// The buffer's name.
-        DeleteBuffer(MaybeTarget) = "delete-buffer",
+        ShowBuffer(BufferName) = "show-buffer",
+        ListBuffers(BufferFormat) = "list-buffers",
+        DeleteBuffer(BufferName) = "delete-buffer",
         PasteBuffer(PasteBuffer) = "paste-buffer",
         RespawnPane(Respawn) = "respawn-pane",
         RespawnWindow(Respawn) = "respawn-window",
@@ -163,19 +163,11 @@ tagged_messages! {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Target(pub String);
-
-/// A target that may be left out: then the session used last, as tmux picks outside a
-/// session.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MaybeTarget(pub Option<String>);
-
 /// `ls`, `list-windows`, `list-panes`: which ones, and how each is printed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct List {
     /// The session, window or pane whose items to list (`ls` ignores it).
-    pub target: Option<String>,
+    pub target: Option<Target>,
     pub scope: ListScope,
     /// `-F`: one line per item from this format; `None`: the default line.
     pub format: Option<String>,
@@ -195,13 +187,13 @@ pub enum ListScope {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DisplayMessage {
-    pub target: Option<String>,
+    pub target: Option<Target>,
     pub format: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RenameSession {
-    pub target: Option<String>,
+    pub target: Option<Target>,
     pub name: String,
 }
 
@@ -289,7 +281,7 @@ impl std::fmt::Debug for Connect {
 pub struct NewWindow {
     /// `SESSION` or `SESSION:INDEX` (with `-a`/`-b`, the window to go next to; default:
     /// the session used last).
-    pub target: Option<String>,
+    pub target: Option<Target>,
     pub command: Vec<String>,
     /// `-n`: the window's name (else it is named after its program).
     pub name: Option<String>,
@@ -314,7 +306,7 @@ pub enum Placement {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SplitWindow {
     /// `None`: the session used last.
-    pub target: Option<String>,
+    pub target: Option<Target>,
     /// Side by side (tmux `-h`) rather than one above the other (`-v`, the default).
     pub side_by_side: bool,
     /// The new pane's length (`-l N`, `-l N%`, `-p N`): cells, or percent of the split
@@ -329,7 +321,7 @@ pub struct SplitWindow {
 /// select-window and its shortcuts: which window of the target's session.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SelectWindow {
-    pub target: Option<String>,
+    pub target: Option<Target>,
     pub which: WindowChoice,
 }
 
@@ -348,7 +340,7 @@ pub enum WindowChoice {
 /// tmux's resize-pane: zoom, or move the pane's borders, or give it a size.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResizePane {
-    pub target: Option<String>,
+    pub target: Option<Target>,
     /// `-Z`: zoom or unzoom, and nothing else, as in tmux.
     pub zoom: bool,
     /// `-x`, `-y`: the pane's width and height.
@@ -362,7 +354,7 @@ pub struct ResizePane {
 /// tmux's select-layout, next-layout and previous-layout on the target's window.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SelectLayout {
-    pub target: Option<String>,
+    pub target: Option<Target>,
     pub choice: LayoutChoice,
 }
 
@@ -370,9 +362,9 @@ pub struct SelectLayout {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SwapPane {
     /// `-t`: the pane that moves to the source's cell (default: the active one).
-    pub target: Option<String>,
+    pub target: Option<Target>,
     /// `-s`: the pane it swaps with; else `step`'s neighbour of the target.
-    pub source: Option<String>,
+    pub source: Option<Target>,
     /// `-U` or `-D`: the pane before or after the target.
     pub step: Option<Step>,
     /// `-d`: the active cell stays active.
@@ -382,21 +374,21 @@ pub struct SwapPane {
 /// tmux's rotate-window: `-U` (the default) or `-D`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RotateWindow {
-    pub target: Option<String>,
+    pub target: Option<Target>,
     pub step: Step,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RenameWindow {
     /// `None`: the session used last.
-    pub target: Option<String>,
+    pub target: Option<Target>,
     pub name: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResizeWindow {
     /// `None`: the session used last.
-    pub target: Option<String>,
+    pub target: Option<Target>,
     pub cols: u16,
     pub rows: u16,
 }
@@ -406,14 +398,14 @@ pub struct ResizeWindow {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Forward {
     /// `None`: the session used last.
-    pub target: Option<String>,
+    pub target: Option<Target>,
     pub line: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SendKeys {
     /// `None`: the session used last.
-    pub target: Option<String>,
+    pub target: Option<Target>,
     /// Send every argument as text, never as a key name (tmux `-l`).
     pub literal: bool,
     pub keys: Vec<String>,
@@ -421,7 +413,7 @@ pub struct SendKeys {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CapturePane {
-    pub target: String,
+    pub target: Target,
     /// Keep colours and attributes as SGR sequences (tmux `-e`).
     pub escapes: bool,
     /// First and last line (tmux `-S`, `-E`); `None` means the screen's first or last.
@@ -440,7 +432,7 @@ pub enum LineRef {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SearchHistory {
-    pub target: String,
+    pub target: Target,
     /// Matched as a plain substring, case-sensitively.
     pub pattern: String,
 }
@@ -522,117 +514,4 @@ pub async fn write_reply(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn round_trip(request: Request) {
-        let mut bytes = Vec::new();
-        write_request(&mut bytes, &request).unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let decoded = runtime
-            .block_on(read_request(&mut bytes.as_slice()))
-            .unwrap();
-        assert_eq!(decoded, request);
-    }
-
-    #[test]
-    fn requests_round_trip() {
-        round_trip(Request::ListSessions(List::default()));
-        round_trip(Request::SendKeys(SendKeys {
-            target: Some("work:1.0".into()),
-            literal: false,
-            keys: vec!["echo hi".into(), "Enter".into()],
-        }));
-        round_trip(Request::NewClient(NewClient {
-            session: NewSession {
-                name: None,
-                command: vec!["sh".into()],
-                cwd: Some("/tmp".into()),
-                join_recent: true,
-                window_size: Some(WindowSize::Smallest),
-                environment: SessionEnvironment::from_client(
-                    &["EDITOR".into()],
-                    &[("PS1".into(), "$ ".into())],
-                    |_| Some("x".into()),
-                ),
-            },
-            bind: vec![IpAddr::from([127, 0, 0, 1]), "::1".parse().unwrap()],
-            ports: PortChoice::Shared {
-                first: 60001,
-                last: 61000,
-            },
-            network_timeout_secs: Some(30),
-            forward_agent: true,
-        }));
-    }
-
-    #[test]
-    fn messages_are_named_by_tag_not_position() {
-        let envelope = Envelope {
-            version: PROTOCOL_VERSION,
-            tag: "kill-server".into(),
-            body: Vec::new(),
-        };
-        let request = Request::from_envelope(envelope).unwrap();
-        assert_eq!(request, Request::KillServer(()));
-    }
-
-    #[test]
-    fn other_versions_and_tags_are_refused_in_words() {
-        let newer = Envelope {
-            version: PROTOCOL_VERSION + 1,
-            tag: "kill-server".into(),
-            body: Vec::new(),
-        };
-        assert!(matches!(
-            Request::from_envelope(newer),
-            Err(ControlError::Version(v)) if v == PROTOCOL_VERSION + 1
-        ));
-        let unknown = Envelope {
-            version: PROTOCOL_VERSION,
-            tag: "teleport".into(),
-            body: Vec::new(),
-        };
-        assert!(matches!(
-            Request::from_envelope(unknown),
-            Err(ControlError::UnknownTag(tag)) if tag == "teleport"
-        ));
-    }
-
-    #[test]
-    fn oversized_frames_are_refused_before_allocating() {
-        let mut bytes = Vec::new();
-        bytes.extend_from_slice(&u32::MAX.to_be_bytes());
-        assert!(matches!(
-            read_reply(&mut bytes.as_slice()),
-            Err(ControlError::TooLarge(_))
-        ));
-    }
-
-    #[test]
-    fn a_frame_cut_short_is_an_error_naming_both_sizes() {
-        let mut bytes = Vec::new();
-        bytes.extend_from_slice(&(MAX_FRAME_LEN as u32).to_be_bytes());
-        bytes.extend_from_slice(b"ten bytes!");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let request = runtime.block_on(read_request(&mut bytes.as_slice()));
-        assert!(matches!(
-            request,
-            Err(ControlError::Truncated {
-                announced: MAX_FRAME_LEN,
-                received: 10
-            })
-        ));
-        assert!(matches!(
-            read_reply(&mut bytes.as_slice()),
-            Err(ControlError::Truncated {
-                announced: MAX_FRAME_LEN,
-                received: 10
-            })
-        ));
-    }
-}
+mod tests;

@@ -1,13 +1,14 @@
 //! The requests that move panes and windows (`cli/rearrange.rs` makes them).
 
 use super::Length;
+use crate::target::Target;
 use serde::{Deserialize, Serialize};
 
 /// tmux's break-pane.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BreakPane {
     /// `None`: the active pane of the session used last.
-    pub source: Option<String>,
+    pub source: Option<Target>,
     pub name: Option<String>,
     pub detached: bool,
 }
@@ -15,9 +16,9 @@ pub struct BreakPane {
 /// tmux's join-pane (and move-pane).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JoinPane {
-    pub source: String,
+    pub source: Target,
     /// `None`: the active pane of the session used last.
-    pub target: Option<String>,
+    pub target: Option<Target>,
     pub side_by_side: bool,
     pub size: Option<Length>,
     pub detached: bool,
@@ -27,17 +28,17 @@ pub struct JoinPane {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SwapWindow {
     /// `None`: the current window of the target's session.
-    pub source: Option<String>,
-    pub target: String,
+    pub source: Option<Target>,
+    pub target: Target,
 }
 
 /// tmux's move-window.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MoveWindow {
     /// `None`: the current window of the session used last.
-    pub source: Option<String>,
+    pub source: Option<Target>,
     /// `SESSION:INDEX` or `SESSION`; `None`: the source's session.
-    pub target: Option<String>,
+    pub target: Option<Target>,
     pub detached: bool,
     pub renumber: bool,
 }

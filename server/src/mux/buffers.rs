@@ -77,7 +77,7 @@ impl Mux {
             };
         };
         let name = buffer.name.clone();
-        let location = self.resolve_or_recent(paste.target.as_deref())?;
+        let location = self.resolve_or_recent(paste.target.as_ref())?;
         let Some(pane) = self.panes.get(&location.pane) else {
             return Ok(String::new());
         };

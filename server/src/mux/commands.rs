@@ -1,6 +1,6 @@
 //! Control requests: what `moshmux-server` commands ask of the daemon, each carried out
-//! on the mux's state. Targets arrive as the user typed them and are resolved here
-//! (`resolve.rs`), against what exists now.
+//! on the mux's state. Targets arrive parsed and are resolved here (`resolve.rs`),
+//! against what exists now.
 
 use super::resolve::Location;
 use super::{Answer, Host, Mux};
@@ -12,7 +12,7 @@ use crate::output_stream::{self, OutputPlan};
 use crate::pane_id::{PaneId, SessionId, Size};
 use crate::session::Session;
 use crate::store_health::moved_aside_hint;
-use crate::target::{quoted, TargetError};
+use crate::target::{quoted, Target};
 use crate::window::Window;
 use moshmux_proto::label::{is_session_name, is_window_name, SESSION_NAME_RULE, WINDOW_NAME_RULE};
 use moshmux_proto::screen::{MAX_COLS, MAX_ROWS};
@@ -26,8 +26,6 @@ const DEFAULT_SIZE: Size = Size { rows: 24, cols: 80 };
 /// Why a command failed; each renders as the one line the user sees.
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
-    #[error(transparent)]
-    Target(#[from] TargetError),
     #[error("can't find session: {}; sessions: {existing}", quoted(name))]
     NoSession { name: String, existing: String },
     #[error(
@@ -147,26 +145,24 @@ impl Mux {
                 outcome
             }
             Request::ListSessions(list) => Ok(self.list_sessions(&list, host)),
-            Request::HasSession(t) => self
-                .resolve_or_recent(t.0.as_deref())
-                .map(|_| String::new()),
+            Request::HasSession(t) => self.resolve_or_recent(t.as_ref()).map(|_| String::new()),
             Request::RenameSession(rename) => self.rename_session(rename),
-            Request::KillSession(t) => self.kill_session(t.0.as_deref(), now),
+            Request::KillSession(t) => self.kill_session(t.as_ref(), now),
             Request::KillServer(()) => {
                 self.shutdown();
                 return Answer::Reply(Reply::Ok(String::new()));
             }
             Request::NewWindow(new) => self.new_window(new, now, host),
-            Request::KillWindow(t) => self.kill_window(t.0.as_deref(), now),
+            Request::KillWindow(t) => self.kill_window(t.as_ref(), now),
             Request::ListWindows(list) => self.list_windows(&list, host),
             Request::SplitWindow(split) => self.split_window(split, host),
-            Request::SelectPane(t) => self.select_pane(&t.0),
-            Request::KillPane(t) => self.kill_pane(&t.0, now),
-            Request::KillOtherPanes(t) => self.kill_other_panes(t.0.as_deref(), now),
-            Request::KillOtherWindows(t) => self.kill_other_windows(t.0.as_deref(), now),
-            Request::KillOtherSessions(t) => self.kill_other_sessions(t.0.as_deref(), now),
+            Request::SelectPane(t) => self.select_pane(t.as_ref()),
+            Request::KillPane(t) => self.kill_pane(t.as_ref(), now),
+            Request::KillOtherPanes(t) => self.kill_other_panes(t.as_ref(), now),
+            Request::KillOtherWindows(t) => self.kill_other_windows(t.as_ref(), now),
+            Request::KillOtherSessions(t) => self.kill_other_sessions(t.as_ref(), now),
             Request::SelectWindow(select) => self.select_window(select),
-            Request::LastPane(t) => self.last_pane(t.0.as_deref()),
+            Request::LastPane(t) => self.last_pane(t.as_ref()),
             Request::ResizePane(resize) => self.resize_pane(resize),
             Request::SelectLayout(select) => self.select_layout(select),
             Request::SwapPane(swap) => self.swap_pane(swap),
@@ -175,7 +171,7 @@ impl Mux {
             Request::ResizeWindow(resize) => self.resize_window(resize),
             Request::ListPanes(list) => self.list_panes(&list, host),
             Request::DisplayMessage(display) => {
-                self.display_message(display.target.as_deref(), &display.format, host)
+                self.display_message(display.target.as_ref(), &display.format, host)
             }
             Request::SendKeys(send) => self.send_keys(send, host),
             Request::CapturePane(capture) => match self.capture_pane(capture) {
@@ -323,7 +319,7 @@ impl Mux {
 
     pub(super) fn rename_session(&mut self, rename: control::RenameSession) -> Outcome {
         check_session_name(&rename.name)?;
-        let location = self.resolve_or_recent(rename.target.as_deref())?;
+        let location = self.resolve_or_recent(rename.target.as_ref())?;
         if self
             .session_named(&rename.name)
             .is_some_and(|other| other != location.session)
@@ -337,7 +333,7 @@ impl Mux {
     }
 
     /// Closes every pane of the window, as tmux's kill-window.
-    pub(super) fn kill_window(&mut self, target: Option<&str>, now: Instant) -> Outcome {
+    pub(super) fn kill_window(&mut self, target: Option<&Target>, now: Instant) -> Outcome {
         let location = self.resolve_or_recent(target)?;
         let panes = self.sessions[&location.session]
             .window(location.window)
@@ -351,7 +347,7 @@ impl Mux {
 
     /// `kill-window -a`: the target's window stays, every other window of its session
     /// closes.
-    fn kill_other_windows(&mut self, target: Option<&str>, now: Instant) -> Outcome {
+    fn kill_other_windows(&mut self, target: Option<&Target>, now: Instant) -> Outcome {
         let location = self.resolve_or_recent(target)?;
         let others: Vec<PaneId> = self.sessions[&location.session]
             .windows()
@@ -368,7 +364,7 @@ impl Mux {
     }
 
     /// `kill-session -a`: the target stays, every other session ends.
-    fn kill_other_sessions(&mut self, target: Option<&str>, now: Instant) -> Outcome {
+    fn kill_other_sessions(&mut self, target: Option<&Target>, now: Instant) -> Outcome {
         let location = self.resolve_or_recent(target)?;
         let others: Vec<SessionId> = (self.sessions.keys().copied())
             .filter(|&id| id != location.session)
@@ -379,7 +375,7 @@ impl Mux {
         Ok(String::new())
     }
 
-    fn kill_session(&mut self, target: Option<&str>, now: Instant) -> Outcome {
+    fn kill_session(&mut self, target: Option<&Target>, now: Instant) -> Outcome {
         let location = self.resolve_or_recent(target)?;
         self.end_session(location.session, now);
         Ok(String::new())
@@ -419,7 +415,7 @@ impl Mux {
         split: control::SplitWindow,
         host: &mut dyn Host,
     ) -> Outcome {
-        let location = self.resolve_or_recent(split.target.as_deref())?;
+        let location = self.resolve_or_recent(split.target.as_ref())?;
         let orientation = if split.side_by_side {
             Orientation::SideBySide
         } else {
@@ -450,8 +446,10 @@ impl Mux {
         Ok(String::new())
     }
 
-    pub(super) fn select_pane(&mut self, target: &str) -> Outcome {
-        let location = self.resolve(target)?;
+    /// select-pane; `None` (only a peer of the socket sends it: the command line
+    /// requires `-t`) is the active pane of the session used last, as tmux's default.
+    pub(super) fn select_pane(&mut self, target: Option<&Target>) -> Outcome {
+        let location = self.resolve_or_recent(target)?;
         if let Some(session) = self.sessions.get_mut(&location.session) {
             session.select_window(location.window);
         }
@@ -462,13 +460,14 @@ impl Mux {
         Ok(String::new())
     }
 
-    pub(super) fn kill_pane(&mut self, target: &str, now: Instant) -> Outcome {
-        let location = self.resolve(target)?;
+    /// kill-pane; `None` as for [`Mux::select_pane`].
+    pub(super) fn kill_pane(&mut self, target: Option<&Target>, now: Instant) -> Outcome {
+        let location = self.resolve_or_recent(target)?;
         self.close_pane(location.pane, now);
         Ok(String::new())
     }
 
-    pub(super) fn toggle_zoom(&mut self, target: &str) -> Outcome {
+    pub(super) fn toggle_zoom(&mut self, target: &Target) -> Outcome {
         let location = self.resolve(target)?;
         self.zoom(&location)
     }
@@ -486,7 +485,7 @@ impl Mux {
         if !is_window_name(&rename.name) {
             return Err(CommandError::BadWindowName(rename.name));
         }
-        let location = self.resolve_or_recent(rename.target.as_deref())?;
+        let location = self.resolve_or_recent(rename.target.as_ref())?;
         if let Some(window) = self.window_mut(location.session, location.window) {
             window.rename(rename.name);
         }
@@ -500,7 +499,7 @@ impl Mux {
                 rows: resize.rows,
             });
         }
-        let location = self.resolve_or_recent(resize.target.as_deref())?;
+        let location = self.resolve_or_recent(resize.target.as_ref())?;
         if let Some(window) = self.window_mut(location.session, location.window) {
             window.resize(Size {
                 rows: resize.rows,
@@ -512,7 +511,7 @@ impl Mux {
     }
 
     fn send_keys(&mut self, send: control::SendKeys, host: &dyn Host) -> Outcome {
-        let location = self.resolve_or_recent(send.target.as_deref())?;
+        let location = self.resolve_or_recent(send.target.as_ref())?;
         let Some(pane) = self.panes.get(&location.pane) else {
             return Ok(String::new());
         };
@@ -577,12 +576,12 @@ impl Mux {
     }
 
     /// A live pane, or (for `%ID`) an ended one the store has history for.
-    fn resolve_with_history(&self, target: &str) -> Result<PaneId, CommandError> {
+    fn resolve_with_history(&self, target: &Target) -> Result<PaneId, CommandError> {
         match self.resolve(target) {
             Ok(location) => Ok(location.pane),
-            Err(error) => match crate::target::Target::parse(target) {
-                Ok(crate::target::Target::Pane(id)) if history::known(&self.store, id) => Ok(id),
-                Ok(crate::target::Target::Pane(_)) => match moved_aside_hint(&self.store) {
+            Err(error) => match target {
+                &Target::Pane(id) if history::known(&self.store, id) => Ok(id),
+                Target::Pane(_) => match moved_aside_hint(&self.store) {
                     Some(hint) => Err(CommandError::History(format!("{error}; {hint}"))),
                     None => Err(error),
                 },

@@ -38,7 +38,7 @@ impl Mux {
                 ))
             }
         }
-        let location = self.resolve_or_recent(forward.target.as_deref())?;
+        let location = self.resolve_or_recent(forward.target.as_ref())?;
         let name = self
             .sessions
             .get(&location.session)

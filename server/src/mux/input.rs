@@ -1,13 +1,14 @@
 //! Attached clients: opening their endpoints, and carrying out what they send. Every
 //! command goes through the same mux operation as its command-line counterpart, aimed at
-//! the client's session by name (a name is a valid target: it means the session's active
-//! window and pane).
+//! the client's session by id (a session target means its active window and pane), so a
+//! session renamed meanwhile is still the one the client is in.
 
 use super::clients::ClientEndpoint;
 use super::{Action, ClientId, CommandError, GoneReason, Host, Lifetime, Mux, FIRST_CONTACT_LIMIT};
 use crate::control::{self, Connect, WindowChoice};
 use crate::layout::Rect;
 use crate::pane_id::{PaneId, SessionId, Size};
+use crate::target::{SessionRef, Target};
 use moshmux_proto::layouts::Step;
 use moshmux_proto::screen::{MAX_COLS, MAX_ROWS};
 use moshmux_proto::user::Direction;
@@ -134,10 +135,9 @@ impl Mux {
                 }
                 UserEvent::Copied { piece, last } => self.take_copied(id, piece, *last),
                 event => {
-                    let name = self.sessions.get(&session).map(|s| s.name.clone());
-                    let outcome = match name {
-                        Some(name) => self.user_event(&name, event, now, host),
-                        None => Ok(()),
+                    let outcome = match self.sessions.contains_key(&session) {
+                        true => self.user_event(session, event, now, host),
+                        false => Ok(()),
                     };
                     // Shown on the client's status line, as tmux shows a key's error.
                     if let Err(error) = outcome {
@@ -244,14 +244,14 @@ impl Mux {
 
     fn user_event(
         &mut self,
-        session: &str,
+        session: SessionId,
         event: &UserEvent,
         now: Instant,
         host: &mut dyn Host,
     ) -> Result<(), CommandError> {
         match event {
             UserEvent::Keys(bytes) => {
-                let location = self.resolve(session)?;
+                let location = self.resolve(&Target::session(SessionRef::Id(session)))?;
                 if self.panes.contains_key(&location.pane) {
                     self.actions.push_back(Action::WritePane {
                         pane: location.pane,
@@ -269,12 +269,12 @@ impl Mux {
 
     fn mux_command(
         &mut self,
-        session: &str,
+        session: SessionId,
         command: &MuxCommand,
         now: Instant,
         host: &mut dyn Host,
     ) -> Result<(), CommandError> {
-        let target = session.to_string();
+        let target = Target::session(SessionRef::Id(session));
         let split = |side_by_side| control::SplitWindow {
             target: Some(target.clone()),
             side_by_side,
@@ -285,22 +285,22 @@ impl Mux {
         match command {
             MuxCommand::SplitHorizontal => self.split_window(split(true), host).map(drop),
             MuxCommand::SplitVertical => self.split_window(split(false), host).map(drop),
-            MuxCommand::SelectPane(direction) => match self.neighbour(session, *direction)? {
-                Some(pane) => self.select_pane(&pane.to_string()).map(drop),
+            MuxCommand::SelectPane(direction) => match self.neighbour(&target, *direction)? {
+                Some(pane) => self.select_pane(Some(&Target::Pane(pane))).map(drop),
                 None => Ok(()),
             },
             MuxCommand::NextPane => {
-                let location = self.resolve(session)?;
+                let location = self.resolve(&target)?;
                 let next = self.sessions[&location.session]
                     .window(location.window)
                     .and_then(|w| w.next_in_order(location.pane, Step::Down));
                 match next {
-                    Some(next) => self.select_pane(&next.to_string()).map(drop),
+                    Some(next) => self.select_pane(Some(&Target::Pane(next))).map(drop),
                     None => Ok(()),
                 }
             }
-            MuxCommand::ToggleZoom => self.toggle_zoom(session).map(drop),
-            MuxCommand::KillPane => self.kill_pane(session, now).map(drop),
+            MuxCommand::ToggleZoom => self.toggle_zoom(&target).map(drop),
+            MuxCommand::KillPane => self.kill_pane(Some(&target), now).map(drop),
             MuxCommand::NewWindow => self
                 .new_window(
                     control::NewWindow {
@@ -323,8 +323,8 @@ impl Mux {
                 })
                 .map(drop)
             }
-            MuxCommand::LastPane => self.last_pane(Some(session)).map(drop),
-            MuxCommand::KillWindow => self.kill_window(Some(session), now).map(drop),
+            MuxCommand::LastPane => self.last_pane(Some(&target)).map(drop),
+            MuxCommand::KillWindow => self.kill_window(Some(&target), now).map(drop),
             MuxCommand::RenameSession(name) => self
                 .rename_session(control::RenameSession {
                     target: Some(target),
@@ -332,7 +332,8 @@ impl Mux {
                 })
                 .map(drop),
             MuxCommand::SelectWindow(index) => {
-                self.select_pane(&format!("{session}:{index}")).map(drop)
+                let window = Target::window(session, *index);
+                self.select_pane(Some(&window)).map(drop)
             }
             MuxCommand::RenameWindow(name) => self
                 .rename_window(control::RenameWindow {
@@ -379,12 +380,13 @@ impl Mux {
             MuxCommand::Detach | MuxCommand::CommandLine(_) => Ok(()),
             MuxCommand::SelectPaneById(pane) => {
                 // Only a pane of the window shown: an id names any pane of the daemon.
-                let location = self.resolve(session)?;
+                let location = self.resolve(&target)?;
                 let shown = self.sessions[&location.session]
                     .window(location.window)
                     .is_some_and(|w| w.panes().contains(&PaneId(*pane)));
                 if shown {
-                    self.select_pane(&PaneId(*pane).to_string()).map(drop)
+                    self.select_pane(Some(&Target::Pane(PaneId(*pane))))
+                        .map(drop)
                 } else {
                     Ok(())
                 }
@@ -397,7 +399,7 @@ impl Mux {
     /// record), or none at the window's edge.
     fn neighbour(
         &self,
-        session: &str,
+        session: &Target,
         direction: Direction,
     ) -> Result<Option<PaneId>, CommandError> {
         let location = self.resolve(session)?;

@@ -11,6 +11,7 @@ use crate::layout::Rect;
 use crate::local_time;
 use crate::pane_id::{PaneId, SessionId};
 use crate::session::Session;
+use crate::target::Target;
 use crate::window::Window;
 use moshmux_proto::label::{printable, MAX_NAME_LEN};
 use std::fmt::Write as _;
@@ -98,7 +99,7 @@ impl Mux {
             sessions.sort_by(|a, b| a.name.cmp(&b.name));
             return Ok(sessions);
         }
-        let location = self.resolve_or_recent(list.target.as_deref())?;
+        let location = self.resolve_or_recent(list.target.as_ref())?;
         Ok(self.sessions.get(&location.session).into_iter().collect())
     }
 
@@ -129,7 +130,7 @@ impl Mux {
     pub(super) fn list_panes(&self, list: &List, host: &dyn Host) -> Outcome {
         let (windows, prefix) = match list.scope {
             ListScope::Target => {
-                let location = self.resolve_or_recent(list.target.as_deref())?;
+                let location = self.resolve_or_recent(list.target.as_ref())?;
                 let session = &self.sessions[&location.session];
                 (vec![(session, location.window)], "")
             }
@@ -167,7 +168,7 @@ impl Mux {
     /// `display-message -p`: the format expanded for the target pane, one line.
     pub(super) fn display_message(
         &self,
-        target: Option<&str>,
+        target: Option<&Target>,
         template: &str,
         host: &dyn Host,
     ) -> Outcome {

@@ -20,7 +20,7 @@ impl Mux {
                 return Err(CommandError::BadWindowName(name.clone()));
             }
         }
-        let from = self.resolve_or_recent(brk.source.as_deref())?;
+        let from = self.resolve_or_recent(brk.source.as_ref())?;
         let session = self.session_mut(from.session)?;
         let alone = session
             .window(from.window)
@@ -40,7 +40,7 @@ impl Mux {
 
     pub(super) fn join_pane(&mut self, join: control::JoinPane) -> Outcome {
         let from = self.resolve(&join.source)?;
-        let to = self.resolve_or_recent(join.target.as_deref())?;
+        let to = self.resolve_or_recent(join.target.as_ref())?;
         if from.pane == to.pane {
             return Err(CommandError::Move(
                 "source and target panes must be different",
@@ -86,7 +86,7 @@ impl Mux {
 
     pub(super) fn swap_window(&mut self, swap: control::SwapWindow) -> Outcome {
         let to = self.resolve(&swap.target)?;
-        let from = match swap.source.as_deref() {
+        let from = match swap.source.as_ref() {
             Some(source) => self.resolve(source)?,
             None => self.current_window_of(to.session)?,
         };
@@ -104,15 +104,15 @@ impl Mux {
 
     pub(super) fn move_window(&mut self, moved: control::MoveWindow) -> Outcome {
         if moved.renumber {
-            let session = match moved.target.as_deref() {
+            let session = match moved.target.as_ref() {
                 Some(target) => self.resolve(target)?.session,
                 None => self.resolve_or_recent(None)?.session,
             };
             self.session_mut(session)?.renumber_windows();
             return Ok(String::new());
         }
-        let from = self.resolve_or_recent(moved.source.as_deref())?;
-        let (session, index) = match moved.target.as_deref() {
+        let from = self.resolve_or_recent(moved.source.as_ref())?;
+        let (session, index) = match moved.target.as_ref() {
             Some(target) => self.free_index(target)?,
             None => (from.session, None),
         };
@@ -130,21 +130,21 @@ impl Mux {
     }
 
     /// `SESSION:INDEX` (an index no window has) or `SESSION` (`None`: the lowest free).
-    fn free_index(&self, target: &str) -> Result<(SessionId, Option<u32>), CommandError> {
+    fn free_index(&self, target: &Target) -> Result<(SessionId, Option<u32>), CommandError> {
         let Target::Path {
-            session: name,
+            session,
             window,
             pane: None,
-        } = Target::parse(target)?
+        } = target
         else {
             return Err(CommandError::Move(
                 "move-window -t takes SESSION or SESSION:INDEX",
             ));
         };
-        let session = self.resolve(&name)?.session;
+        let session = self.resolve(&Target::session(session.clone()))?.session;
         match window {
             None => Ok((session, None)),
-            Some(WindowRef::Index(index)) => Ok((session, Some(index))),
+            Some(WindowRef::Index(index)) => Ok((session, Some(*index))),
             Some(WindowRef::Name(_)) => Err(CommandError::Move(
                 "move-window -t takes a window index, not a name",
             )),

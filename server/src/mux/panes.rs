@@ -7,6 +7,7 @@ use super::Mux;
 use crate::control::{self, WindowChoice};
 use crate::layout::Orientation;
 use crate::pane_id::PaneId;
+use crate::target::Target;
 use crate::window::PaneResize;
 use moshmux_proto::layouts::Step;
 use std::time::Instant;
@@ -15,7 +16,7 @@ impl Mux {
     /// tmux's resize-pane: `-Z` alone zooms; otherwise `-x`/`-y` set the pane's size,
     /// then `-L`/`-R`/`-U`/`-D` move its border, in tmux's order.
     pub(super) fn resize_pane(&mut self, resize: control::ResizePane) -> Outcome {
-        let location = self.resolve_or_recent(resize.target.as_deref())?;
+        let location = self.resolve_or_recent(resize.target.as_ref())?;
         if resize.zoom {
             return self.zoom(&location);
         }
@@ -52,7 +53,7 @@ impl Mux {
 
     /// select-layout, next-layout, previous-layout: the target's window rearranged.
     pub(super) fn select_layout(&mut self, select: control::SelectLayout) -> Outcome {
-        let location = self.resolve_or_recent(select.target.as_deref())?;
+        let location = self.resolve_or_recent(select.target.as_ref())?;
         if let Some(window) = self.window_mut(location.session, location.window) {
             window.select_layout(select.choice)?;
         }
@@ -63,7 +64,7 @@ impl Mux {
     /// swap-pane: the target pane and the source (`-s`, or the pane before or after the
     /// target) change places. Both must be in one window.
     pub(super) fn swap_pane(&mut self, swap: control::SwapPane) -> Outcome {
-        let target = self.resolve_or_recent(swap.target.as_deref())?;
+        let target = self.resolve_or_recent(swap.target.as_ref())?;
         let source = match &swap.source {
             Some(source) => Some(self.resolve(source)?),
             None => None,
@@ -90,7 +91,7 @@ impl Mux {
 
     /// rotate-window: every pane of the target's window moves one cell.
     pub(super) fn rotate_window(&mut self, rotate: control::RotateWindow) -> Outcome {
-        let location = self.resolve_or_recent(rotate.target.as_deref())?;
+        let location = self.resolve_or_recent(rotate.target.as_ref())?;
         if let Some(window) = self.window_mut(location.session, location.window) {
             window.rotate(rotate.step);
         }
@@ -101,7 +102,7 @@ impl Mux {
     /// select-window: the target's window, or the next, previous or last one of the
     /// target's session, with tmux's errors when there is none.
     pub(super) fn select_window(&mut self, select: control::SelectWindow) -> Outcome {
-        let location = self.resolve_or_recent(select.target.as_deref())?;
+        let location = self.resolve_or_recent(select.target.as_ref())?;
         let session = &self.sessions[&location.session];
         let active = session.active_window();
         let indexes: Vec<u32> = session.windows().map(|w| w.index).collect();
@@ -127,7 +128,7 @@ impl Mux {
     }
 
     /// last-pane: the pane of the target's window that was active before.
-    pub(super) fn last_pane(&mut self, target: Option<&str>) -> Outcome {
+    pub(super) fn last_pane(&mut self, target: Option<&Target>) -> Outcome {
         let location = self.resolve_or_recent(target)?;
         let window = self
             .window_mut(location.session, location.window)
@@ -139,7 +140,7 @@ impl Mux {
     }
 
     /// kill-pane -a: every pane of the target's window but the target.
-    pub(super) fn kill_other_panes(&mut self, target: Option<&str>, now: Instant) -> Outcome {
+    pub(super) fn kill_other_panes(&mut self, target: Option<&Target>, now: Instant) -> Outcome {
         let location = self.resolve_or_recent(target)?;
         let others: Vec<PaneId> = self.sessions[&location.session]
             .window(location.window)

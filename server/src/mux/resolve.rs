@@ -1,9 +1,10 @@
-//! Turning a target the user typed into the session, window and pane it names, with
-//! errors that list what does exist.
+//! Turning a parsed target into the session, window and pane it names now, with errors
+//! that list what does exist. The text was parsed where it arrived (`crate::target`).
 
 use super::{CommandError, Mux};
 use crate::pane_id::{PaneId, SessionId};
-use crate::target::{quoted, Target, WindowRef};
+use crate::session::Session;
+use crate::target::{quoted, SessionRef, Target, WindowRef};
 use crate::window::Window;
 
 /// Where a target points, resolved against what exists now.
@@ -14,9 +15,9 @@ pub(super) struct Location {
 }
 
 impl Mux {
-    pub(super) fn resolve(&self, text: &str) -> Result<Location, CommandError> {
-        match Target::parse(text)? {
-            Target::Pane(id) => self
+    pub(super) fn resolve(&self, target: &Target) -> Result<Location, CommandError> {
+        match target {
+            &Target::Pane(id) => self
                 .sessions
                 .values()
                 .find_map(|s| {
@@ -34,15 +35,18 @@ impl Mux {
                 session,
                 window,
                 pane,
-            } => self.resolve_path(&session, window, pane),
+            } => self.resolve_path(session, window.as_ref(), *pane),
         }
     }
 
     /// The target as given, or with none, the session used last (as tmux picks outside
     /// a session): its active window and pane.
-    pub(super) fn resolve_or_recent(&self, target: Option<&str>) -> Result<Location, CommandError> {
-        if let Some(text) = target {
-            return self.resolve(text);
+    pub(super) fn resolve_or_recent(
+        &self,
+        target: Option<&Target>,
+    ) -> Result<Location, CommandError> {
+        if let Some(target) = target {
+            return self.resolve(target);
         }
         let session = self
             .recent_session()
@@ -71,19 +75,23 @@ impl Mux {
 
     fn resolve_path(
         &self,
-        name: &str,
-        window: Option<WindowRef>,
+        session: &SessionRef,
+        window: Option<&WindowRef>,
         pane: Option<usize>,
     ) -> Result<Location, CommandError> {
-        let session = self
-            .sessions
-            .values()
-            .find(|s| s.name == name)
-            .ok_or_else(|| CommandError::NoSession {
-                name: name.to_string(),
-                existing: self.session_names(),
-            })?;
-        let found = match &window {
+        let found: Option<&Session> = match session {
+            SessionRef::Name(name) => self.sessions.values().find(|s| s.name == *name),
+            SessionRef::Id(id) => self.sessions.get(id),
+        };
+        let session = found.ok_or_else(|| CommandError::NoSession {
+            name: match session {
+                SessionRef::Name(name) => name.clone(),
+                SessionRef::Id(id) => id.to_string(),
+            },
+            existing: self.session_names(),
+        })?;
+        let name = &session.name;
+        let found = match window {
             None => session.window(session.active_window()),
             Some(WindowRef::Index(i)) => session.window(*i),
             Some(WindowRef::Name(wanted)) => {
@@ -97,11 +105,11 @@ impl Mux {
                 .collect();
             return Err(CommandError::NoWindow {
                 window: match window {
-                    Some(WindowRef::Name(name)) => name,
+                    Some(WindowRef::Name(name)) => name.clone(),
                     Some(WindowRef::Index(i)) => i.to_string(),
                     None => session.active_window().to_string(),
                 },
-                session: name.to_string(),
+                session: name.clone(),
                 existing: windows.join(", "),
             });
         };

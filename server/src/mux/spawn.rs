@@ -37,7 +37,7 @@ impl Mux {
         if let Some(name) = new.name.as_ref().filter(|name| !is_window_name(name)) {
             return Err(CommandError::BadWindowName(name.clone()));
         }
-        let (location, index) = self.new_window_target(new.target.as_deref())?;
+        let (location, index) = self.new_window_target(new.target.as_ref())?;
         let session = &self.sessions[&location.session];
         let slot = match (new.placement, index) {
             (Some(placement), _) => {
@@ -94,33 +94,33 @@ impl Mux {
     /// index it names, if any. A pane is refused, as tmux does.
     fn new_window_target(
         &self,
-        target: Option<&str>,
+        target: Option<&Target>,
     ) -> Result<(Location, Option<u32>), CommandError> {
-        let Some(text) = target else {
+        let Some(target) = target else {
             return Ok((self.resolve_or_recent(None)?, None));
         };
-        match Target::parse(text)? {
+        match target {
             Target::Pane(_) | Target::Path { pane: Some(_), .. } => {
                 Err(CommandError::PaneNotAllowed)
             }
-            Target::Path {
-                session,
-                window: None,
-                ..
-            } => Ok((self.resolve(&session)?, None)),
+            Target::Path { window: None, .. } => Ok((self.resolve(target)?, None)),
             Target::Path {
                 session,
                 window: Some(WindowRef::Index(index)),
                 ..
-            } => match self.resolve(text) {
-                Ok(location) => Ok((location, Some(index))),
-                Err(_) => Ok((self.resolve(&session)?, Some(index))),
+            } => match self.resolve(target) {
+                Ok(location) => Ok((location, Some(*index))),
+                // An index no window has yet: the session's current window for `-c`.
+                Err(_) => {
+                    let session = Target::session(session.clone());
+                    Ok((self.resolve(&session)?, Some(*index)))
+                }
             },
             Target::Path {
                 window: Some(WindowRef::Name(_)),
                 ..
             } => {
-                let location = self.resolve(text)?;
+                let location = self.resolve(target)?;
                 let index = location.window;
                 Ok((location, Some(index)))
             }
@@ -134,7 +134,7 @@ impl Mux {
         respawn: control::Respawn,
         host: &mut dyn Host,
     ) -> Outcome {
-        let location = self.resolve_or_recent(respawn.target.as_deref())?;
+        let location = self.resolve_or_recent(respawn.target.as_ref())?;
         if !respawn.kill {
             return Err(CommandError::PaneStillActive(self.pane_path(&location)));
         }
@@ -150,7 +150,7 @@ impl Mux {
         now: Instant,
         host: &mut dyn Host,
     ) -> Outcome {
-        let target = self.resolve_or_recent(respawn.target.as_deref())?;
+        let target = self.resolve_or_recent(respawn.target.as_ref())?;
         let session = &self.sessions[&target.session];
         if !respawn.kill {
             let path = format!("{}:{}", session.name, target.window);

@@ -5,6 +5,11 @@ use super::*;
 use crate::control::{self, NewDetached, NewWindow, Placement, Respawn};
 use moshmux_store::PaneUid;
 
+/// A target as the command line parses it.
+fn parsed(text: &str) -> crate::target::Target {
+    crate::target::Target::parse(text).expect("a well-formed target")
+}
+
 #[derive(Default)]
 struct RecordingHost {
     /// Every program started, in order.
@@ -102,7 +107,7 @@ impl Fixture {
     /// `INDEX:NAME FLAGS` of each window of `s`.
     fn windows(&mut self) -> String {
         self.list(Request::ListWindows(control::List {
-            target: Some("s".into()),
+            target: Some(parsed("s")),
             format: Some("#I:#W#{window_flags}".into()),
             ..Default::default()
         }))
@@ -113,7 +118,7 @@ impl Fixture {
 
     fn panes(&mut self, target: &str) -> String {
         self.list(Request::ListPanes(control::List {
-            target: Some(target.into()),
+            target: Some(parsed(target)),
             format: Some("#{pane_id} #{pane_width}x#{pane_height} #{pane_active}".into()),
             ..Default::default()
         }))
@@ -126,7 +131,7 @@ impl Fixture {
         edit: impl Fn(&mut NewWindow),
     ) -> Result<String, String> {
         let mut new = NewWindow {
-            target: Some(target.into()),
+            target: Some(parsed(target)),
             name: Some(name.into()),
             command: vec!["sleep".into()],
             ..Default::default()
@@ -138,7 +143,7 @@ impl Fixture {
     /// Splits the target pane side by side, running `cat`.
     fn split(&mut self, target: &str) {
         self.ok(Request::SplitWindow(control::SplitWindow {
-            target: Some(target.into()),
+            target: Some(parsed(target)),
             side_by_side: true,
             size: None,
             cwd: None,
@@ -162,7 +167,7 @@ impl Fixture {
 
 fn respawn(target: &str, kill: bool, command: &[&str], cwd: Option<&str>) -> Respawn {
     Respawn {
-        target: Some(target.into()),
+        target: Some(parsed(target)),
         kill,
         cwd: cwd.map(str::to_owned),
         command: command.iter().map(|word| word.to_string()).collect(),
@@ -173,7 +178,7 @@ fn respawn(target: &str, kill: bool, command: &[&str], cwd: Option<&str>) -> Res
 fn new_window_takes_an_index_and_refuses_one_in_use_or_a_pane() {
     let mut f = Fixture::new();
     f.ok(Request::RenameWindow(control::RenameWindow {
-        target: Some("s:0".into()),
+        target: Some(parsed("s:0")),
         name: "w0".into(),
     }));
     for (index, name) in [(2, "w2"), (3, "w3"), (5, "w5")] {
@@ -204,7 +209,7 @@ fn new_window_a_and_b_move_the_windows_up_to_the_next_gap_as_tmux_does() {
         f.new_window(&format!("s:{index}"), name, |_| {}).unwrap();
     }
     f.ok(Request::SelectWindow(control::SelectWindow {
-        target: Some("s:0".into()),
+        target: Some(parsed("s:0")),
         which: control::WindowChoice::Target,
     }));
     let after = |new: &mut NewWindow| new.placement = Some(Placement::After);

@@ -4,10 +4,15 @@
 //! these are the small cases of endpoint lifetimes.
 
 use super::*;
-use crate::control::{MaybeTarget, NewClient, NewSession};
+use crate::control::{NewClient, NewSession};
 use moshmux_proto::{Connection, HostState, UserEvent, UserStream};
 use std::net::Ipv4Addr;
 use std::time::Duration;
+
+/// A target as the command line parses it.
+fn parsed(text: &str) -> crate::target::Target {
+    crate::target::Target::parse(text).expect("a well-formed target")
+}
 
 struct TestHost {
     next_port: u16,
@@ -277,7 +282,7 @@ fn an_ended_session_closes_its_endpoint_once_the_client_has_the_last_state() {
     let mut fixture = Fixture::new();
     let client = fixture.attach("work");
     fixture.run(Duration::from_secs(1), None);
-    let kill = Request::KillSession(MaybeTarget(Some("work".into())));
+    let kill = Request::KillSession(Some(parsed("work")));
     let reply =
         fixture
             .mux
@@ -344,7 +349,7 @@ fn bells_and_copies_reach_the_state_numbered_in_order() {
 
     // A second window is shown; a bell in the first still reaches the state.
     let new_window = Request::NewWindow(crate::control::NewWindow {
-        target: Some("work".into()),
+        target: Some(parsed("work")),
         command: vec!["sh".into()],
         ..Default::default()
     });
@@ -412,7 +417,7 @@ fn a_copy_from_the_scroll_view_becomes_the_newest_buffer_whatever_its_size() {
     });
     connection.set_local_state(stream, fixture.now);
     fixture.run(Duration::from_secs(1), None);
-    let request = Request::ShowBuffer(crate::control::MaybeTarget(None));
+    let request = Request::ShowBuffer(crate::control::BufferName(None));
     let shown = fixture.mux.handle_request(
         fixture.now,
         SystemTime::UNIX_EPOCH,
@@ -424,4 +429,29 @@ fn a_copy_from_the_scroll_view_becomes_the_newest_buffer_whatever_its_size() {
     };
     assert_eq!(text.as_bytes(), copied);
     assert!(fixture.mux.copies.is_empty(), "the pieces are not kept");
+}
+
+/// Targets typed at the prompt are parsed there, by the command line's parser: a
+/// malformed one is answered in the words the command line prints, and nothing runs.
+#[test]
+fn a_bad_target_typed_at_the_prompt_is_answered_in_the_command_lines_words() {
+    let mut fixture = Fixture::new();
+    let client = fixture.attach("work");
+    fixture.run(Duration::from_secs(1), None);
+    let connection = fixture.clients.get_mut(&client).expect("the client");
+    let mut stream = connection.local_state().clone();
+    let line = moshmux_proto::Label::new("kill-session -t :1");
+    stream.push(UserEvent::Command(moshmux_proto::MuxCommand::CommandLine(
+        line,
+    )));
+    connection.set_local_state(stream, fixture.now);
+    fixture.run(Duration::from_secs(1), None);
+    let reply = fixture.clients[&client].remote_state().reply.clone();
+    let reply = reply.expect("a reply");
+    assert!(reply.error);
+    assert_eq!(
+        reply.text.as_str(),
+        "bad target \":1\": no session name before ':'"
+    );
+    assert_eq!(fixture.mux.sessions.len(), 1, "the session is still there");
 }
