@@ -68,12 +68,89 @@ pub fn for_daemon(vars: impl Iterator<Item = (OsString, OsString)>) -> Vec<(OsSt
     .collect()
 }
 
-/// A session's own variables: set (`Some`) or removed (`None`, a variable of the update
-/// set that the last `new` did not have, as tmux marks it).
+/// Variables a session (or, as the global environment, every session) sets for its new
+/// panes: set (`Some`) or removed (`None`: a variable of the update set that the last
+/// `new` did not have, or one `set-environment -r` took out, as tmux marks them).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionEnvironment(pub BTreeMap<String, Option<String>>);
+pub struct Environment(pub BTreeMap<String, Option<String>>);
 
-impl SessionEnvironment {
+/// Why `set-environment` or `show-environment` did nothing; the lines are tmux's.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EnvironmentError {
+    #[error("unknown variable: {}", crate::target::quoted(.0))]
+    Unknown(String),
+    #[error("no value specified")]
+    NoValue,
+    #[error("empty variable name")]
+    EmptyName,
+    #[error("variable name contains =")]
+    NameWithEquals,
+}
+
+/// What `set-environment` does to one variable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VariableChange {
+    Set(String),
+    /// `-r`: removed from the panes' environment, even if the daemon's has it.
+    Remove,
+    /// `-u`: no longer this environment's to say (the global one, or the daemon's, then
+    /// decides).
+    Unset,
+}
+
+impl Environment {
+    /// The daemon's base variables (what every pane starts from), as the global
+    /// environment starts.
+    pub fn of_daemon(vars: impl Iterator<Item = (String, String)>) -> Environment {
+        Environment(
+            vars.filter(|(name, _)| is_base(name))
+                .map(|(name, value)| (name, Some(value)))
+                .collect(),
+        )
+    }
+
+    /// `set-environment`'s change to variable `name`.
+    pub fn change(&mut self, name: &str, change: VariableChange) -> Result<(), EnvironmentError> {
+        if name.is_empty() {
+            return Err(EnvironmentError::EmptyName);
+        }
+        if name.contains('=') {
+            return Err(EnvironmentError::NameWithEquals);
+        }
+        match change {
+            VariableChange::Set(value) => self.0.insert(name.to_owned(), Some(value)),
+            VariableChange::Remove => self.0.insert(name.to_owned(), None),
+            VariableChange::Unset => self.0.remove(name),
+        };
+        Ok(())
+    }
+
+    /// `show-environment`: every variable (or only `name`) as `NAME=VALUE`, or `-NAME`
+    /// when removed; with `shell`, as lines a shell can `eval`.
+    pub fn show(&self, name: Option<&str>, shell: bool) -> Result<String, EnvironmentError> {
+        let mut out = String::new();
+        let mut line = |name: &str, value: &Option<String>| match (value, shell) {
+            (Some(value), false) => out.push_str(&format!("{name}={value}\n")),
+            (None, false) => out.push_str(&format!("-{name}\n")),
+            (Some(value), true) => {
+                let quoted = shell_quoted(value);
+                out.push_str(&format!("{name}=\"{quoted}\"; export {name};\n"));
+            }
+            (None, true) => out.push_str(&format!("unset {name};\n")),
+        };
+        match name {
+            Some(name) => {
+                let value = self
+                    .0
+                    .get(name)
+                    .ok_or_else(|| EnvironmentError::Unknown(name.to_owned()))?;
+                line(name, value);
+            }
+            None => self.0.iter().for_each(|(name, value)| line(name, value)),
+        }
+        Ok(out)
+    }
+
     /// What `new` sends: each name of the update set (tmux's, and `extra_names` from the
     /// config file) with its value in `lookup` (`new`'s environment) or `None`, then the
     /// `NAME=VALUE` pairs given with `-e`.
@@ -81,7 +158,7 @@ impl SessionEnvironment {
         extra_names: &[String],
         assignments: &[(String, String)],
         lookup: impl Fn(&str) -> Option<String>,
-    ) -> SessionEnvironment {
+    ) -> Environment {
         let names = UPDATE_ENVIRONMENT
             .iter()
             .copied()
@@ -91,18 +168,24 @@ impl SessionEnvironment {
         for (name, value) in assignments {
             vars.insert(name.clone(), Some(value.clone()));
         }
-        SessionEnvironment(vars)
+        Environment(vars)
     }
 
     /// Takes what a later `new` (joining the session) sent over what was there.
-    pub fn update(&mut self, newer: SessionEnvironment) {
+    pub fn update(&mut self, newer: Environment) {
         self.0.extend(newer.0);
     }
 
     /// What a new pane of the session gets on top of the daemon's base variables: the
-    /// session's variables (set or removed), then `extra`.
-    pub fn for_pane(&self, extra: &[(String, String)]) -> Vec<(String, Option<String>)> {
-        let mut vars = self.0.clone();
+    /// global environment's variables, the session's over them (set or removed), then
+    /// `extra`.
+    pub fn for_pane(
+        &self,
+        global: &Environment,
+        extra: &[(String, String)],
+    ) -> Vec<(String, Option<String>)> {
+        let mut vars = global.0.clone();
+        vars.extend(self.0.clone());
         for (name, value) in extra {
             vars.insert(name.clone(), Some(value.clone()));
         }
@@ -111,7 +194,7 @@ impl SessionEnvironment {
 }
 
 /// A new pane's whole environment (`TERM` aside): the base variables of `daemon_vars`
-/// (the daemon's own environment), with `changes` ([`SessionEnvironment::for_pane`])
+/// (the daemon's own environment), with `changes` ([`Environment::for_pane`])
 /// applied.
 pub fn for_program(
     daemon_vars: impl Iterator<Item = (String, String)>,
@@ -126,6 +209,18 @@ pub fn for_program(
         };
     }
     vars.into_iter().collect()
+}
+
+/// A value inside double quotes for a shell: `$`, `` ` ``, `"` and `\\` escaped.
+fn shell_quoted(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if matches!(c, '$' | '`' | '"' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `-e NAME=VALUE`, as tmux's `new-session -e` takes it.
@@ -185,7 +280,7 @@ mod tests {
                 .find(|(n, _)| *n == name)
                 .map(|(_, v)| v.to_string())
         };
-        let mut session = SessionEnvironment::from_client(
+        let mut session = Environment::from_client(
             &["EDITOR".to_owned()],
             &[("PS1".to_owned(), "$ ".to_owned())],
             lookup,
@@ -197,7 +292,10 @@ mod tests {
             ("MOSHMUX_LOG", "debug"),
         ]);
         let extra = vars(&[("MOSHMUX_PANE", "%1")]);
-        let pane = for_program(daemon.clone().into_iter(), &session.for_pane(&extra));
+        let pane = for_program(
+            daemon.clone().into_iter(),
+            &session.for_pane(&Environment::default(), &extra),
+        );
         assert_eq!(
             pane,
             vars(&[
@@ -209,8 +307,11 @@ mod tests {
             ])
         );
         // A later `new` without an agent takes the session's away, as tmux does.
-        session.update(SessionEnvironment::from_client(&[], &[], |_| None));
-        let pane = for_program(daemon.into_iter(), &session.for_pane(&[]));
+        session.update(Environment::from_client(&[], &[], |_| None));
+        let pane = for_program(
+            daemon.into_iter(),
+            &session.for_pane(&Environment::default(), &[]),
+        );
         assert_eq!(
             pane,
             vars(&[("EDITOR", "vi"), ("PATH", "/bin"), ("PS1", "$ ")])

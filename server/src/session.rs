@@ -2,7 +2,7 @@
 //! at (80x24 until a client says otherwise; with several clients, the session's
 //! [`WindowSize`] policy picks whose size).
 
-use crate::environment::SessionEnvironment;
+use crate::environment::Environment;
 use crate::pane_id::{PaneId, SessionId, Size};
 use crate::window::Window;
 use moshmux_proto::screen::ClipboardCopy;
@@ -59,7 +59,7 @@ pub struct Session {
     /// with no session name joins the session used last, as `tmux attach` does.
     pub last_used: u64,
     /// What new panes of the session get on top of the daemon's base variables.
-    pub environment: SessionEnvironment,
+    pub environment: Environment,
     /// The newest copy one of its programs made with OSC 52, for its clients' terminals.
     pub clipboard: Option<Arc<ClipboardCopy>>,
 }
@@ -99,7 +99,7 @@ impl Session {
             size,
             window_size: WindowSize::default(),
             last_used: 0,
-            environment: SessionEnvironment::default(),
+            environment: Environment::default(),
             clipboard: None,
         }
     }

@@ -113,6 +113,7 @@ impl Sim {
             host_name: "sim".to_owned(),
             orphans: history.orphans,
             agent_socket: None,
+            daemon_environment: Default::default(),
         });
         let host = SimHost::new(ChaCha8Rng::seed_from_u64(self.rng_u64()), self.now);
         self.server = Some(Server { mux, host });
@@ -202,7 +203,7 @@ impl Sim {
                 cwd: None,
                 join_recent: false,
                 window_size: None,
-                environment: control::SessionEnvironment::default(),
+                environment: control::Environment::default(),
             },
             bind: vec![SERVER_IP],
             ports,

@@ -9,7 +9,7 @@
 //! layouts (`select-layout`, `next-layout`, `previous-layout`) at three window sizes,
 //! `swap-pane` and `rotate-window`, `break-pane`, `join-pane`, `swap-window` and
 //! `move-window`, the paste buffers, `respawn-pane`, `respawn-window`, and `new-window`
-//! at an index, `-a`, `-b` and `-k`.
+//! at an index, `-a`, `-b` and `-k`, and `set-environment` and `show-environment`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -315,6 +315,38 @@ $T new-window -k -t one:0 -n only -- sleep 1000
 echo "-k of the only window:" $($T list-windows -t one -F '#I:#W#{window_flags}')
 "##;
 
+/// set-environment and show-environment: what `new-session` takes from the caller (tmux's
+/// update-environment), changes to a session's and the global environment, the shell
+/// form, the errors, and what a pane started afterwards finds.
+const ENVIRONMENT_SCRIPT: &str = r##"
+set -u
+T="$1"
+export DISPLAY=:7 SSH_AUTH_SOCK=/tmp/agent.sock
+unset KRB5CCNAME SSH_ASKPASS SSH_AGENT_PID SSH_CONNECTION WINDOWID XAUTHORITY
+$T new-session -d -s env -x 80 -y 24 sh
+$T show-environment -t env
+$T set-environment -t env FOO 'bar baz'
+$T set-environment -t env -r DISPLAY
+$T set-environment -t env -u SSH_AUTH_SOCK
+$T setenv -t env QUOTED 'a"b$c`d\e'
+echo "after set, -r and -u:"
+$T show-environment -t env
+$T show-environment -t env FOO
+$T show-environment -s -t env FOO
+$T show-environment -s -t env DISPLAY
+$T showenv -s -t env QUOTED
+$T show-environment -t env NOPE 2>&1; echo "unknown: $?"
+$T set-environment -t env EMPTY 2>&1; echo "no value: $?"
+$T set-environment -t env 'BAD=NAME' x 2>&1; echo "bad name: $?"
+$T set-environment -g GLOBAL yes
+$T show-environment -g GLOBAL
+$T new-window -t env -- sh -c 'echo "FOO=$FOO GLOBAL=$GLOBAL DISPLAY=${DISPLAY-unset}" > seen; exec cat'
+sleep 1
+cat seen
+$T set-environment -g -u GLOBAL
+$T show-environment -g GLOBAL 2>&1; echo "unset global: $?"
+"##;
+
 /// Runs `script` with `program` as `$T` in `dir`; returns what it printed, and its
 /// stderr for the failure message.
 fn run_script(
@@ -488,6 +520,29 @@ fn respawning_panes_and_placing_new_windows_as_tmux_does() {
         "can't specify pane here",
     ] {
         assert!(expected.contains(line), "tmux said:\n{expected}");
+    }
+    assert_eq!(
+        actual, expected,
+        "moshmux-server (left) and tmux 3.3 (right) disagree"
+    );
+}
+
+#[test]
+fn session_and_global_environments_as_tmux_keeps_them() {
+    let (expected, actual) = run_both(ENVIRONMENT_SCRIPT, "environment");
+    // tmux's answer has the update set it took, the errors, and a pane that saw the
+    // changes.
+    for said in [
+        "SSH_AUTH_SOCK=/tmp/agent.sock",
+        "-SSH_CONNECTION",
+        "QUOTED=\"a\\\"b\\$c\\`d\\\\e\"; export QUOTED;",
+        "unknown variable: NOPE",
+        "no value specified",
+        "variable name contains =",
+        "FOO=bar baz GLOBAL=yes DISPLAY=unset",
+        "unset global: 1",
+    ] {
+        assert!(expected.contains(said), "tmux said:\n{expected}");
     }
     assert_eq!(
         actual, expected,

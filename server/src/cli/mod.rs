@@ -9,12 +9,14 @@ use moshmux_proto::screen::{MAX_COLS, MAX_ROWS};
 use std::net::IpAddr;
 
 mod buffers;
+mod environment_commands;
 mod layout;
 mod rearrange;
 mod request;
 mod spawn;
 mod usage;
 pub use buffers::{Buffers, FileSide};
+pub use environment_commands::EnvironmentCommand;
 pub use layout::Layout;
 pub use rearrange::Rearrange;
 pub use spawn::Spawn;
@@ -393,6 +395,9 @@ pub enum Command {
     /// set-buffer, show-buffer, list-buffers, delete-buffer, paste-buffer (`buffers.rs`).
     #[command(flatten)]
     Buffers(Buffers),
+    /// set-environment and show-environment (`environment_commands.rs`).
+    #[command(flatten)]
+    Environment(EnvironmentCommand),
     /// Ask the client attached to a session (the one active last) to forward a port of
     /// its machine here (-L), or to stop a forward (-KL, -KR); it says how it went on its
     /// status line. -R comes only from the client's own prompt (C-b :), never from here.

@@ -2,7 +2,7 @@
 
 use super::Command;
 use crate::control::{self, ListScope, PortChoice, Request, Target, WindowChoice};
-use crate::environment::SessionEnvironment;
+use crate::environment::Environment;
 use std::net::IpAddr;
 
 /// The daemon's one UDP port unless told otherwise: the first free one from mosh's first
@@ -38,7 +38,7 @@ impl Command {
                     cwd: current_dir(),
                     join_recent,
                     window_size,
-                    environment: SessionEnvironment::from_client(
+                    environment: Environment::from_client(
                         &update_environment,
                         &environment,
                         |name| std::env::var(name).ok(),
@@ -72,7 +72,7 @@ impl Command {
                     cwd: cwd.or_else(current_dir),
                     join_recent: false,
                     window_size: None,
-                    environment: SessionEnvironment::from_client(&[], &environment, |name| {
+                    environment: Environment::from_client(&[], &environment, |name| {
                         std::env::var(name).ok()
                     }),
                 },
@@ -207,6 +207,7 @@ impl Command {
             Command::Spawn(spawn) => spawn.into_request(),
             Command::Rearrange(rearrange) => rearrange.into_request(),
             Command::Buffers(buffers) => return buffers.into_request(),
+            Command::Environment(environment) => environment.into_request(),
             Command::Forward {
                 target,
                 local,

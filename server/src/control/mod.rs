@@ -8,14 +8,16 @@
 //! and a version mismatch is reported in words instead of as garbage.
 
 mod buffers;
+mod environment;
 mod rearrange;
 mod respawn;
 
-pub use crate::environment::SessionEnvironment;
+pub use crate::environment::Environment;
 pub use crate::layout::Length;
 pub use crate::session::WindowSize;
 pub use crate::target::{SessionRef, Target, WindowRef};
 pub use buffers::{BufferFormat, BufferName, PasteBuffer, SetBuffer};
+pub use environment::{SetEnvironment, ShowEnvironment};
 use moshmux_proto::codec::{self, CodecError};
 use moshmux_proto::layouts::{LayoutChoice, Step};
 pub use rearrange::{BreakPane, JoinPane, MoveWindow, SwapWindow};
@@ -145,6 +147,8 @@ tagged_messages! {
         PasteBuffer(PasteBuffer) = "paste-buffer",
         RespawnPane(Respawn) = "respawn-pane",
         RespawnWindow(Respawn) = "respawn-window",
+        SetEnvironment(SetEnvironment) = "set-environment",
+        ShowEnvironment(ShowEnvironment) = "show-environment",
     }
 }
 
@@ -220,7 +224,7 @@ pub struct NewSession {
     pub window_size: Option<WindowSize>,
     /// Variables from `new`'s environment (tmux's update-environment) and `-e`, set in
     /// the session created or joined.
-    pub environment: SessionEnvironment,
+    pub environment: Environment,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

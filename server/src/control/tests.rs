@@ -29,7 +29,7 @@ fn requests_round_trip() {
             cwd: Some("/tmp".into()),
             join_recent: true,
             window_size: Some(WindowSize::Smallest),
-            environment: SessionEnvironment::from_client(
+            environment: Environment::from_client(
                 &["EDITOR".into()],
                 &[("PS1".into(), "$ ".into())],
                 |_| Some("x".into()),

@@ -133,6 +133,7 @@ async fn serve(
             .unwrap_or_default(),
         orphans: history.orphans,
         agent_socket: Some(paths.agent_socket()),
+        daemon_environment: crate::environment::Environment::of_daemon(std::env::vars()),
     });
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;

@@ -92,6 +92,8 @@ pub enum CommandError {
     Endpoint(String),
     #[error(transparent)]
     Buffer(#[from] crate::buffers::BufferError),
+    #[error(transparent)]
+    Environment(#[from] crate::environment::EnvironmentError),
     /// `forward`: a bad forward, or no client to ask.
     #[error("{0}")]
     Forward(String),
@@ -193,6 +195,8 @@ impl Mux {
             Request::PasteBuffer(paste) => self.paste_buffer(paste, host),
             Request::RespawnPane(respawn) => self.respawn_pane(respawn, host),
             Request::RespawnWindow(respawn) => self.respawn_window(respawn, now, host),
+            Request::SetEnvironment(set) => self.set_environment(set),
+            Request::ShowEnvironment(show) => self.show_environment(&show),
             Request::SearchHistory(search) => match self.search_history(search) {
                 Ok(plan) => return Answer::Stream(plan),
                 Err(error) => Err(error),

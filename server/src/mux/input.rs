@@ -74,7 +74,7 @@ impl Mux {
 
     /// A client forwards its agent: the session's new panes get `SSH_AUTH_SOCK` naming
     /// the daemon's agent socket, which is served from the first such client on.
-    fn serve_agent(&mut self, environment: &mut crate::environment::SessionEnvironment) {
+    fn serve_agent(&mut self, environment: &mut crate::environment::Environment) {
         let Some(path) = self.agent_socket.clone() else {
             return;
         };

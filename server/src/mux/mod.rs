@@ -18,6 +18,7 @@ mod alerts;
 mod buffers;
 mod clients;
 mod commands;
+mod environment;
 mod forwards;
 mod input;
 mod listeners;
@@ -41,7 +42,7 @@ pub use commands::CommandError;
 pub use listeners::ListenerId;
 
 use crate::control::{Reply, Request};
-use crate::environment::SessionEnvironment;
+use crate::environment::Environment;
 use crate::history_view::HistoryView;
 use crate::output_stream::OutputPlan;
 use crate::pane::{PaneSpawn, PaneStart, PaneState, SpawnedPane};
@@ -178,6 +179,9 @@ pub struct MuxConfig {
     /// Where the daemon serves forwarded agents (`new --forward-agent`); `None`: it
     /// does not.
     pub agent_socket: Option<std::path::PathBuf>,
+    /// The base variables of the daemon's environment, what every pane starts from
+    /// (`Environment::of_daemon`): the global environment `show-environment -g` shows.
+    pub daemon_environment: Environment,
 }
 
 /// The owner the agent socket's listener is filed under among the clients' sockets.
@@ -214,6 +218,9 @@ pub struct Mux {
     host_name: String,
     /// What the next client to attach is told first.
     notices: Vec<String>,
+    /// tmux's global environment: under every session's, for the panes started after a
+    /// change; it starts as the daemon's base variables.
+    global_environment: Environment,
     /// The agent socket (`MuxConfig::agent_socket`), and whether it is served yet.
     agent_socket: Option<std::path::PathBuf>,
     serving_agent: bool,
@@ -256,6 +263,7 @@ impl Mux {
             identity: config.identity,
             host_name: config.host_name,
             agent_socket: config.agent_socket,
+            global_environment: config.daemon_environment,
             serving_agent: false,
             notices: orphan_notice(&config.orphans)
                 .into_iter()
@@ -509,7 +517,7 @@ impl Mux {
         command: Vec<String>,
         cwd: Option<std::path::PathBuf>,
         size: Size,
-        environment: &SessionEnvironment,
+        environment: &Environment,
     ) -> Result<PaneId, CommandError> {
         let start = PaneStart { command, cwd };
         let spawned = self.start_program(host, id, &start, size, environment)?;
@@ -528,7 +536,7 @@ impl Mux {
         id: PaneId,
         start: &PaneStart,
         size: Size,
-        environment: &SessionEnvironment,
+        environment: &Environment,
     ) -> Result<SpawnedPane, CommandError> {
         let ours = [
             ("MOSHMUX".to_string(), self.identity.clone()),
@@ -537,7 +545,7 @@ impl Mux {
         let spec = PaneSpawn {
             command: start.command.clone(),
             cwd: start.cwd.clone(),
-            env: environment.for_pane(&ours),
+            env: environment.for_pane(&self.global_environment, &ours),
             size,
         };
         host.spawn_pane(id, &spec)

@@ -62,6 +62,7 @@ impl Fixture {
                 host_name: "testhost".into(),
                 orphans: history.orphans,
                 agent_socket: None,
+                daemon_environment: Default::default(),
             }),
             host: RecordingHost::default(),
             now: Instant::now(),

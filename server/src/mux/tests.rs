@@ -77,6 +77,7 @@ impl Fixture {
             host_name: "testhost".into(),
             orphans: history.orphans,
             agent_socket: None,
+            daemon_environment: Default::default(),
         });
         Fixture {
             mux,
