@@ -24,7 +24,9 @@ pub enum EnvironmentCommand {
         /// The session (default: the session used last).
         #[arg(short = 't', value_name = "SESSION", value_parser = Target::parse)]
         target: Option<Target>,
+        /// The variable's name.
         name: String,
+        /// Its value (required unless -r or -u).
         value: Option<String>,
     },
     /// Print a session's environment (or with -g the global one): NAME=VALUE, or -NAME
