@@ -10,6 +10,7 @@ use moshmux_proto::{Label, MuxCommand};
 
 use crate::input::{Kind, NamedKey, Token, PASTE_END};
 use crate::key_table::{Binding, Key, KeyTable, ESCAPE_KEY};
+use crate::scroll_view::Entry;
 
 /// Longest text a prompt collects: a window or session name, or a command line.
 const MAX_PROMPT_BYTES: usize = 1024;
@@ -23,8 +24,8 @@ pub enum Action {
     Detach,
     /// Exit at once (`C-^ .`).
     Quit,
-    /// Open the scroll view of the focused pane (prefix `[`).
-    ScrollView,
+    /// Open the scroll view of the focused pane (prefix `[`, or `PPage` a page up).
+    ScrollView(Entry),
     /// A line typed at the command prompt (prefix `:`).
     CommandLine(String),
 }
@@ -49,6 +50,8 @@ enum State {
 enum Prompting {
     WindowName,
     SessionName,
+    /// A window's index to select.
+    WindowIndex,
     CommandLine,
 }
 
@@ -123,6 +126,7 @@ impl Bindings {
                 Some(match what {
                     Prompting::WindowName => format!("(rename-window) {text}"),
                     Prompting::SessionName => format!("(rename-session) {text}"),
+                    Prompting::WindowIndex => format!("(index) {text}"),
                     // tmux's command prompt is a bare colon.
                     Prompting::CommandLine => format!(":{text}"),
                 })
@@ -172,7 +176,11 @@ impl Bindings {
                 actions.push(Action::CommandLine("display-panes".to_owned()))
             }
             Some(Binding::Detach) => actions.push(Action::Detach),
-            Some(Binding::CopyMode) => actions.push(Action::ScrollView),
+            Some(Binding::CopyMode) => actions.push(Action::ScrollView(Entry::Bottom)),
+            Some(Binding::CopyModePageUp) => actions.push(Action::ScrollView(Entry::PageUp)),
+            Some(Binding::SelectWindowPrompt) => {
+                return State::Prompt(Prompting::WindowIndex, Vec::new())
+            }
             Some(Binding::SendPrefix) => {
                 let prefix = self.table.prefix();
                 actions.push(Action::Pane(Token {
@@ -210,6 +218,11 @@ fn prompt_key(
                 actions.push(match what {
                     Prompting::WindowName => Action::Command(MuxCommand::RenameWindow(label)),
                     Prompting::SessionName => Action::Command(MuxCommand::RenameSession(label)),
+                    // Only an index selects: names are not looked up yet.
+                    Prompting::WindowIndex => match text.trim().parse() {
+                        Ok(index) => Action::Command(MuxCommand::SelectWindow(index)),
+                        Err(_) => return State::Normal,
+                    },
                     Prompting::CommandLine => Action::CommandLine(text.into_owned()),
                 });
             }
@@ -244,6 +257,7 @@ fn prefix_key_name(key: NamedKey) -> Option<Key> {
         NamedKey::Down => Key::Arrow(Direction::Down),
         NamedKey::Right => Key::Arrow(Direction::Right),
         NamedKey::Left => Key::Arrow(Direction::Left),
+        NamedKey::PageUp => Key::PageUp,
         NamedKey::CtrlArrow(direction) => Key::CtrlArrow(direction),
         NamedKey::AltArrow(direction) => Key::AltArrow(direction),
         _ => return None,

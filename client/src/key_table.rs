@@ -17,7 +17,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 55] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 57] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -55,6 +55,11 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 55] = [
     (",", "rename-window"),
     ("d", "detach-client"),
     ("[", "copy-mode"),
+    ("PPage", "copy-mode -u"),
+    (
+        "'",
+        "command-prompt -T window-target -p index { select-window -t ':%%' }",
+    ),
     ("Space", "next-layout"),
     ("M-1", "select-layout even-horizontal"),
     ("M-2", "select-layout even-vertical"),
@@ -107,7 +112,8 @@ confirm-before kill-window, rename-session (asks the name), \
 new-window, next-window, previous-window, last-window, last-pane, select-window -t N, rename-window (asks the \
 name), next-layout, previous-layout, select-layout even-horizontal|even-vertical|main-horizontal|main-vertical|tiled, \
 swap-pane -U|-D, rotate-window [-U|-D], \
-detach-client, copy-mode (the scroll view), command-prompt, list-keys, display-panes, send-prefix, \
+detach-client, copy-mode [-u] (the scroll view, -u a page up), \
+command-prompt -T window-target -p index { select-window -t ':%%' } (asks a window's index), command-prompt, list-keys, display-panes, send-prefix, \
 none (unbound), \
 or new-window, respawn-pane, respawn-window, break-pane, join-pane, move-pane, swap-window, \
 move-window, kill-session, display-message, send-keys, set-buffer, show-buffer, list-buffers, \
@@ -123,6 +129,8 @@ pub enum Key {
     AltArrow(Direction),
     /// `M-1`, `M-a`, ...: a printable ASCII character with Alt.
     AltByte(u8),
+    /// Page Up (tmux's `PPage`).
+    PageUp,
 }
 
 /// What a key after the prefix does.
@@ -139,6 +147,10 @@ pub enum Binding {
     RenameWindow,
     Detach,
     CopyMode,
+    /// The scroll view, a page up from the bottom (tmux's `copy-mode -u`).
+    CopyModePageUp,
+    /// Ask for a window's index and select it (tmux's `command-prompt -p index ...`).
+    SelectWindowPrompt,
     /// Ask for a command line (tmux's `command-prompt`).
     CommandPrompt,
     /// Show these bindings (tmux's `list-keys`).
@@ -265,20 +277,23 @@ pub fn key_name(key: Key) -> String {
         Key::AltByte(byte) => format!("M-{}", character(byte)),
         Key::AltArrow(direction) => format!("M-{}", arrow(direction)),
         Key::CtrlArrow(direction) => format!("C-{}", arrow(direction)),
+        Key::PageUp => "PPage".to_owned(),
     }
 }
 
 /// Where tmux sorts a key: by its key code, plain keys first, then named keys, then
 /// those with Alt, then with Ctrl.
 fn order(key: Key) -> (u8, u8) {
+    // tmux numbers Page Up before the arrows.
     let arrow = |direction| match direction {
-        Direction::Up => 0,
-        Direction::Down => 1,
-        Direction::Left => 2,
-        Direction::Right => 3,
+        Direction::Up => 1,
+        Direction::Down => 2,
+        Direction::Left => 3,
+        Direction::Right => 4,
     };
     match key {
         Key::Byte(byte) => (0, byte),
+        Key::PageUp => (1, 0),
         Key::Arrow(direction) => (1, arrow(direction)),
         Key::AltByte(byte) => (2, byte),
         Key::AltArrow(direction) => (3, arrow(direction)),
@@ -317,23 +332,25 @@ pub fn parse_key(text: &str) -> Result<Key, String> {
             return Ok(Key::AltByte(*byte));
         }
     }
-    let key =
-        match text {
-            "Up" => Key::Arrow(Direction::Up),
-            "Down" => Key::Arrow(Direction::Down),
-            "Left" => Key::Arrow(Direction::Left),
-            "Right" => Key::Arrow(Direction::Right),
-            "Space" => Key::Byte(b' '),
-            _ => match (text.as_bytes(), control_key(text)) {
-                ([byte], _) if byte.is_ascii_graphic() => Key::Byte(*byte),
-                (_, Some(byte)) if byte != ESC => Key::Byte(byte),
-                _ => return Err(
-                    "a key name: one character, Space, Up, Down, Left, Right (C-Up, M-Up, ...), \
-                     C-<letter> or M-<character>"
+    let key = match text {
+        "Up" => Key::Arrow(Direction::Up),
+        "Down" => Key::Arrow(Direction::Down),
+        "Left" => Key::Arrow(Direction::Left),
+        "Right" => Key::Arrow(Direction::Right),
+        "Space" => Key::Byte(b' '),
+        "PPage" | "PageUp" => Key::PageUp,
+        _ => match (text.as_bytes(), control_key(text)) {
+            ([byte], _) if byte.is_ascii_graphic() => Key::Byte(*byte),
+            (_, Some(byte)) if byte != ESC => Key::Byte(byte),
+            _ => {
+                return Err(
+                    "a key name: one character, Space, PPage, Up, Down, Left, Right (C-Up, \
+                     M-Up, ...), C-<letter> or M-<character>"
                         .into(),
-                ),
-            },
-        };
+                )
+            }
+        },
+    };
     Ok(key)
 }
 
@@ -407,6 +424,10 @@ pub fn parse_binding(text: &str) -> Result<Option<Binding>, String> {
         ["rename-window"] => Some(Binding::RenameWindow),
         ["detach-client"] => Some(Binding::Detach),
         ["copy-mode"] => Some(Binding::CopyMode),
+        ["copy-mode", "-u"] => Some(Binding::CopyModePageUp),
+        ["command-prompt", "-T", "window-target", "-p", "index", "{", "select-window", "-t", "':%%'", "}"] => {
+            Some(Binding::SelectWindowPrompt)
+        }
         ["command-prompt"] => Some(Binding::CommandPrompt),
         ["list-keys"] => Some(Binding::ListKeys),
         ["display-panes"] => Some(Binding::DisplayPanes),

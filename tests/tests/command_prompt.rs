@@ -156,6 +156,36 @@ fn a_command_line_at_the_prompt_runs_for_the_session_and_answers_on_the_status_l
         1,
         "the current window keeps one pane"
     );
+
+    // Prefix ' asks for a window's index and selects that window, as tmux's.
+    let current = || daemon.ok(&["display-message", "-p", "-t", "s", "#I"]);
+    assert_eq!(current().trim(), "1", "break-pane's window is current");
+    tmux.send_keys(&["C-b", "'"]);
+    tmux.expect("the index prompt", WAIT, |s| {
+        status_line(s).starts_with("(index)")
+    });
+    tmux.send_literal("0");
+    tmux.send_keys(&["Enter"]);
+    let deadline = Instant::now() + WAIT;
+    while current().trim() != "0" {
+        assert!(
+            Instant::now() < deadline,
+            "prefix ' never selected window 0"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    // Prefix Page Up opens the scroll view a page up (tmux's copy-mode -u): the last
+    // numbers are below it.
+    tmux.send_literal("seq 200");
+    tmux.send_keys(&["Enter"]);
+    tmux.expect("the numbers", WAIT, |s| s.lines().any(|l| l == "200"));
+    tmux.send_keys(&["C-b", "PPage"]);
+    let view = tmux.expect("the view a page up", WAIT, |s| {
+        status_line(s).contains("line ") && !s.lines().any(|l| l == "200")
+    });
+    assert!(view.lines().any(|l| l == "170"), "{view}");
+    tmux.send_keys(&["q"]);
 }
 
 /// A TCP server on loopback that echoes every connection back; its port.

@@ -13,7 +13,7 @@ enum Out {
     Command(MuxCommand),
     Detach,
     Quit,
-    ScrollView,
+    ScrollView(Entry),
     CommandLine(String),
 }
 use Out::Keys;
@@ -60,7 +60,7 @@ fn merge(actions: Vec<Action>) -> Vec<Out> {
             Action::Command(command) => Out::Command(command),
             Action::Detach => Out::Detach,
             Action::Quit => Out::Quit,
-            Action::ScrollView => Out::ScrollView,
+            Action::ScrollView(entry) => Out::ScrollView(entry),
             Action::CommandLine(line) => Out::CommandLine(line),
         };
         out.push(next);
@@ -123,7 +123,9 @@ fn prefix_bindings() {
         .concat()
     );
     assert_eq!(feed(b"\x02d"), vec![Out::Detach]);
-    assert_eq!(feed(b"\x02["), vec![Out::ScrollView]);
+    assert_eq!(feed(b"\x02["), vec![Out::ScrollView(Entry::Bottom)]);
+    // Page Up after the prefix opens the view a page up, as tmux's copy-mode -u.
+    assert_eq!(feed(b"\x02\x1b[5~"), vec![Out::ScrollView(Entry::PageUp)]);
 }
 
 #[test]
@@ -277,6 +279,18 @@ fn command_prompt_collects_a_line_and_an_empty_one_does_nothing() {
     );
     assert_eq!(typist.prompt(), None);
     assert_eq!(typist.feed(b"\x02:  \r"), vec![]);
+    assert_eq!(typist.prompt(), None);
+}
+
+#[test]
+fn the_index_prompt_selects_the_window_typed() {
+    let mut typist = Typist::default();
+    assert_eq!(typist.feed(b"\x02'"), vec![]);
+    assert_eq!(typist.prompt().as_deref(), Some("(index) "));
+    assert_eq!(typist.feed(b"12\r"), cmd(MuxCommand::SelectWindow(12)));
+    assert_eq!(typist.prompt(), None);
+    // What is not an index selects nothing.
+    assert_eq!(typist.feed(b"\x02'logs\r"), vec![]);
     assert_eq!(typist.prompt(), None);
 }
 

@@ -435,9 +435,9 @@ impl ClientCore {
     fn act(&mut self, action: Action, now: Instant) {
         match action {
             Action::Pane(token) => self.give_pane(token, now),
-            Action::ScrollView => {
+            Action::ScrollView(entry) => {
                 self.flush_keys(now);
-                self.view.open_scroll(Entry::Bottom);
+                self.view.open_scroll(entry);
             }
             Action::Command(command) => self.command(command, now),
             Action::CommandLine(line) => self.command_line(&line, now),

@@ -575,12 +575,12 @@ fn list_keys_shows_the_bindings_over_the_panes_until_q_without_asking_the_server
     rig.run_for(ms(100));
     let shown = rig.contents(0);
     assert!(shown.starts_with("bind-key    -T prefix C-o "), "{shown}");
-    assert!(shown.contains("bind-key    -T prefix ?       list-keys"));
+    assert!(shown.contains("bind-key    -T prefix \\'      command-prompt -T window-target"));
     rig.type_keys(0, b"G");
     rig.run_for(ms(100));
     let shown = rig.contents(0);
     assert!(shown.contains("C-Right resize-pane -R\n"), "{shown}");
-    assert!(rig.status_line(0).ends_with("[33/33] q to close"));
+    assert!(rig.status_line(0).ends_with("[35/35] q to close"));
     rig.type_keys(0, b"q");
     rig.run_for(ms(100));
     assert!(rig.contents(0).starts_with('$'), "{}", rig.contents(0));
