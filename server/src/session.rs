@@ -331,7 +331,13 @@ mod tests {
         session
             .window_mut(1)
             .unwrap()
-            .split(PaneId(1), PaneId(2), Orientation::Stacked, None)
+            .split(
+                PaneId(1),
+                PaneId(2),
+                Orientation::Stacked,
+                None,
+                Default::default(),
+            )
             .unwrap();
         assert_eq!(session.remove_pane(PaneId(2)), Removal::Pane);
         assert_eq!(session.remove_pane(PaneId(1)), Removal::Window);

@@ -1,7 +1,7 @@
 //! A window: a layout of panes, which of them is active, and whether it is zoomed.
 //! Windows hold pane ids only; the mux owns the panes themselves.
 
-use crate::layout::{Layout, LayoutError, Length, Orientation, Rect};
+use crate::layout::{Layout, LayoutError, Length, Orientation, Rect, SplitPlacement};
 use crate::pane_id::{PaneId, Size};
 use moshmux_proto::layouts::{LayoutChoice, Preset, Step};
 
@@ -101,9 +101,11 @@ impl Window {
         new: PaneId,
         orientation: Orientation,
         size: Option<Length>,
+        placement: SplitPlacement,
     ) -> Result<(), LayoutError> {
         self.zoomed = false;
-        self.layout.split(target, new, orientation, size)?;
+        self.layout
+            .split_placed(target, new, orientation, size, placement)?;
         self.last = Some(self.active);
         self.active = new;
         Ok(())
@@ -248,7 +250,13 @@ mod tests {
         window.toggle_zoom();
         assert!(!window.is_zoomed(), "a lone pane does not zoom");
         window
-            .split(PaneId(0), PaneId(1), Orientation::Stacked, None)
+            .split(
+                PaneId(0),
+                PaneId(1),
+                Orientation::Stacked,
+                None,
+                Default::default(),
+            )
             .unwrap();
         window.toggle_zoom();
         assert!(window.is_zoomed());
@@ -264,7 +272,13 @@ mod tests {
         let size = Size { rows: 24, cols: 80 };
         let mut window = Window::new(0, PaneId(0), size);
         window
-            .split(PaneId(0), PaneId(1), Orientation::SideBySide, None)
+            .split(
+                PaneId(0),
+                PaneId(1),
+                Orientation::SideBySide,
+                None,
+                Default::default(),
+            )
             .unwrap();
         assert_eq!(window.active(), PaneId(1));
         assert_eq!(window.remove(PaneId(1)), Ok(true));

@@ -86,7 +86,8 @@ $T ls -F '#{session_name} #{window_width}x#{window_height}'
 
 /// Every preset layout on windows of 2 to 7 panes at three sizes (the main pane's
 /// default size fits only the largest), then `next-layout`, `previous-layout` and
-/// `select-layout`'s `-n`, `-p`, no name (the last again) and a name's prefix.
+/// `select-layout`'s `-n`, `-p`, no name (the last again) and a name's prefix; then
+/// `split-window` with `-b` and `-f` and `join-pane` with `-b`, with and without `-l`.
 const LAYOUT_SCRIPT: &str = r##"
 set -u
 T="$1"
@@ -107,6 +108,20 @@ for step in "next-layout -t $W" "next-layout -t $W" "previous-layout -t $W" "sel
   $T $step
   echo "$step:" $($T list-panes -t $W -F '#{pane_left},#{pane_top},#{pane_width}x#{pane_height}')
 done
+$T new-session -d -s bf -x 80 -y 24 sh
+show() {
+  echo "$1:" $($T list-panes -t bf:0 -F '#P #{pane_left},#{pane_top},#{pane_width}x#{pane_height} #{pane_active}')
+}
+$T split-window -b -t bf:0 -- sh; show "split-window -b"
+$T split-window -f -t bf:0.0 -- sh; show "-f"
+$T split-window -h -f -l 30% -t bf:0.2 -- sh; show "-h -f -l 30%"
+$T split-window -h -b -l 20 -t bf:0.1 -- sh; show "-h -b -l 20"
+$T split-window -h -b -f -t bf:0.0 -- sh; show "-h -b -f"
+$T split-window -b -l 40% -t bf:0.3 -- sh; show "-b -l 40%"
+$T new-window -t bf -- sh
+$T join-pane -b -s bf:1.0 -t bf:0.1; show "join-pane -b"
+$T new-window -t bf -- sh
+$T join-pane -h -b -l 10 -s bf:1.0 -t bf:0.0; show "join-pane -h -b -l 10"
 "##;
 
 /// swap-pane (`-U`, `-D` wrapping around, `-s`/`-t`, `-d`) and rotate-window (`-U`,
@@ -434,10 +449,10 @@ fn a_tmux_script_prints_the_same_with_moshmux_server_in_place_of_tmux() {
 fn preset_layouts_place_every_pane_where_tmux_does() {
     let (expected, actual) = run_both(LAYOUT_SCRIPT, "layouts");
     // tmux's answer has every case in it: 3 sizes x 6 pane counts x 5 layouts, then the
-    // 9 steps through the cycle.
+    // 9 steps through the cycle, then the 8 splits and joins with -b and -f.
     assert_eq!(
         expected.lines().count(),
-        3 * 6 * 5 + 9,
+        3 * 6 * 5 + 9 + 8,
         "tmux said:\n{expected}"
     );
     assert_eq!(

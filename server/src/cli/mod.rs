@@ -258,6 +258,12 @@ pub enum Command {
         /// "#{pane_current_path}" (default: the session's directory).
         #[arg(short = 'c', value_name = "DIR")]
         cwd: Option<String>,
+        /// Put the new pane left of or above the target instead.
+        #[arg(short = 'b')]
+        before: bool,
+        /// Split the whole window: the new pane spans its full height (-h) or width.
+        #[arg(short = 'f')]
+        full: bool,
         /// Print help (-h means side by side here, as in tmux).
         #[arg(long, action = ArgAction::Help)]
         help: Option<bool>,

@@ -40,6 +40,12 @@ pub enum Rearrange {
         /// Leave the active pane and window as they are.
         #[arg(short = 'd')]
         detached: bool,
+        /// Put the moved pane left of or above the target instead.
+        #[arg(short = 'b')]
+        before: bool,
+        /// Split the target's whole window for it.
+        #[arg(short = 'f')]
+        full: bool,
         /// The moved pane's width or height: cells, or N% of the target pane's.
         #[arg(short = 'l', value_name = "SIZE", value_parser = parse_length)]
         size: Option<control::Length>,
@@ -99,6 +105,8 @@ impl Rearrange {
             Rearrange::JoinPane {
                 beside,
                 detached,
+                before,
+                full,
                 size,
                 source,
                 target,
@@ -108,6 +116,7 @@ impl Rearrange {
                 target,
                 side_by_side: beside,
                 size,
+                placement: control::SplitPlacement { before, full },
                 detached,
             }),
             Rearrange::SwapWindow { source, target, .. } => {

@@ -128,11 +128,14 @@ impl Command {
                 command,
                 size,
                 cwd,
+                before,
+                full,
                 ..
             } => Request::SplitWindow(control::SplitWindow {
                 target,
                 side_by_side: beside,
                 size: size.or(percent.map(control::Length::Percent)),
+                placement: control::SplitPlacement { before, full },
                 cwd,
                 command,
             }),

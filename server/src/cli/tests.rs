@@ -41,6 +41,7 @@ fn split_window_takes_tmux_flags() {
             target: Some(parsed("0:1.2")),
             side_by_side: true,
             size: Some(control::Length::Percent(30)),
+            placement: Default::default(),
             cwd: None,
             command: vec!["sh".into()],
         })

@@ -20,7 +20,7 @@ pub use buffers::{BufferFormat, BufferName, PasteBuffer, SetBuffer};
 pub use environment::{SetEnvironment, ShowEnvironment};
 use moshmux_proto::codec::{self, CodecError};
 use moshmux_proto::layouts::{LayoutChoice, Step};
-pub use rearrange::{BreakPane, JoinPane, MoveWindow, SwapWindow};
+pub use rearrange::{BreakPane, JoinPane, MoveWindow, SplitPlacement, SwapWindow};
 pub use respawn::Respawn;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
@@ -28,7 +28,7 @@ use std::net::IpAddr;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Bumped whenever a body's fields change; both sides refuse a different version.
-pub const PROTOCOL_VERSION: u32 = 10;
+pub const PROTOCOL_VERSION: u32 = 11;
 
 /// Largest frame either side accepts. Long output (a capture of any length) comes as many
 /// `Output` frames of [`OUTPUT_PIECE_BYTES`], so no frame needs to be large; a request's
@@ -314,8 +314,10 @@ pub struct SplitWindow {
     /// Side by side (tmux `-h`) rather than one above the other (`-v`, the default).
     pub side_by_side: bool,
     /// The new pane's length (`-l N`, `-l N%`, `-p N`): cells, or percent of the split
-    /// pane's; `None`: half.
+    /// pane's (with `-f`, the window's); `None`: half.
     pub size: Option<Length>,
+    /// `-b` (left of or above the target), `-f` (across the whole window).
+    pub placement: SplitPlacement,
     /// `-c`: where the new pane starts, a format expanded for the split pane (so
     /// `#{pane_current_path}` works); `None`: the session's directory.
     pub cwd: Option<String>,

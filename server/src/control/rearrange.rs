@@ -1,6 +1,7 @@
 //! The requests that move panes and windows (`cli/rearrange.rs` makes them).
 
 use super::Length;
+pub use crate::layout::SplitPlacement;
 use crate::target::Target;
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +22,8 @@ pub struct JoinPane {
     pub target: Option<Target>,
     pub side_by_side: bool,
     pub size: Option<Length>,
+    /// `-b`, `-f`.
+    pub placement: SplitPlacement,
     pub detached: bool,
 }
 

@@ -16,6 +16,15 @@ mod resize;
 /// Fewest cells a pane keeps along a split, as tmux's `PANE_MINIMUM`.
 const PANE_MINIMUM: u16 = 1;
 
+/// Where a split puts its new pane (tmux's `split-window -b` and `-f`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SplitPlacement {
+    /// Left of or above the target, rather than right of or below it.
+    pub before: bool,
+    /// Across the whole window, beside every pane, rather than in the target's place.
+    pub full: bool,
+}
+
 /// A pane's rectangle in window cells.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Rect {
@@ -223,7 +232,31 @@ impl Layout {
         orientation: Orientation,
         size: Option<Length>,
     ) -> Result<(), LayoutError> {
+        self.split_placed(target, new, orientation, size, SplitPlacement::default())
+    }
+
+    /// [`Layout::split`], with the new pane before the target (left or above) and
+    /// taking the larger half, or splitting the whole window rather than the target
+    /// (then a percentage is of the window), as tmux's `split-window -b` and `-f`.
+    pub fn split_placed(
+        &mut self,
+        target: PaneId,
+        new: PaneId,
+        orientation: Orientation,
+        size: Option<Length>,
+        placement: SplitPlacement,
+    ) -> Result<(), LayoutError> {
         let rect = self.rect(target).ok_or(LayoutError::NoSuchPane(target))?;
+        let rect = if placement.full {
+            Rect {
+                x: 0,
+                y: 0,
+                cols: self.size.cols,
+                rows: self.size.rows,
+            }
+        } else {
+            rect
+        };
         let total = match orientation {
             Orientation::SideBySide => rect.cols,
             Orientation::Stacked => rect.rows,
@@ -231,19 +264,31 @@ impl Layout {
         if total < 2 * PANE_MINIMUM + 1 {
             return Err(LayoutError::NoSpace);
         }
-        let new_len = match size {
-            Some(size) => size.cells(total),
-            None => total.div_ceil(2) - 1,
+        // tmux sizes the second (right or lower) half, whichever pane goes there.
+        let second = match (size, placement.before) {
+            (None, _) => total.div_ceil(2) - 1,
+            (Some(size), true) => total.saturating_sub(size.cells(total) + 1),
+            (Some(size), false) => size.cells(total),
         }
         .clamp(PANE_MINIMUM, total - 2);
         let available = total - 1;
-        let ratio = f64::from(available - new_len) / f64::from(available);
-        let leaf = find_leaf(&mut self.root, target).ok_or(LayoutError::NoSuchPane(target))?;
-        *leaf = Node::Split {
+        let ratio = f64::from(available - second) / f64::from(available);
+        let split = if placement.full {
+            &mut self.root
+        } else {
+            find_leaf(&mut self.root, target).ok_or(LayoutError::NoSuchPane(target))?
+        };
+        let old = std::mem::replace(split, Node::Pane(new));
+        let (first, second) = if placement.before {
+            (Node::Pane(new), old)
+        } else {
+            (old, Node::Pane(new))
+        };
+        *split = Node::Split {
             orientation,
             ratio,
-            first: Box::new(Node::Pane(target)),
-            second: Box::new(Node::Pane(new)),
+            first: Box::new(first),
+            second: Box::new(second),
         };
         Ok(())
     }

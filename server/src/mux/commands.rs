@@ -435,7 +435,13 @@ impl Mux {
         // and a program that fails to start must leave the window as it was.
         let mut trial = window.clone();
         let new_id = self.allocate_pane_id()?;
-        trial.split(location.pane, new_id, orientation, split.size)?;
+        trial.split(
+            location.pane,
+            new_id,
+            orientation,
+            split.size,
+            split.placement,
+        )?;
         let size = trial
             .rects()
             .into_iter()

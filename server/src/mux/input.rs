@@ -279,6 +279,7 @@ impl Mux {
             target: Some(target.clone()),
             side_by_side,
             size: None,
+            placement: control::SplitPlacement::default(),
             cwd: None,
             command: Vec::new(),
         };

@@ -66,7 +66,7 @@ impl Mux {
             trial.remove(from.pane)?;
         }
         let active = trial.active();
-        trial.split(to.pane, from.pane, orientation, join.size)?;
+        trial.split(to.pane, from.pane, orientation, join.size, join.placement)?;
         if join.detached {
             trial.select(active);
         }

@@ -147,6 +147,7 @@ impl Fixture {
             target: Some(parsed(target)),
             side_by_side: true,
             size: None,
+            placement: Default::default(),
             cwd: None,
             command: vec!["cat".into()],
         }));
