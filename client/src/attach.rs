@@ -28,6 +28,8 @@ pub struct AttachPlan {
     pub family: Family,
     /// `-A`: the session's panes get the daemon's agent socket.
     pub forward_agent: bool,
+    /// `-d`: the session's other clients are detached.
+    pub detach_others: bool,
 }
 
 /// Where to connect, and with which key.
@@ -58,6 +60,9 @@ pub fn start(plan: &AttachPlan) -> Result<Endpoint, String> {
     }
     if plan.forward_agent {
         new_args.push("--forward-agent".into());
+    }
+    if plan.detach_others {
+        new_args.push("--detach-others".into());
     }
     let no_connect_line = |status: String| {
         format!(

@@ -48,6 +48,10 @@ pub struct AttachArgs {
     /// used last (attached to or typed in), or a new one if there is none.
     #[arg(long, short = 's', value_parser = session_name)]
     pub session: Option<String>,
+    /// Detach every other client of the session, as tmux's `attach -d`: each exits
+    /// with "[detached from session NAME]" (the session stays, now at this client's size).
+    #[arg(short = 'd', long = "detach-others")]
+    pub detach_others: bool,
     /// The SSH command, split like a shell would split it.
     #[arg(long, default_value = "ssh")]
     pub ssh: String,

@@ -88,6 +88,7 @@ fn attach(args: AttachArgs) -> ExitCode {
         install_server: args.install_server.unwrap_or(config.install_server),
         family: args.family.family(),
         forward_agent: args.forwards.forward_agent,
+        detach_others: args.detach_others,
     };
     match attach::start(&plan) {
         Ok(endpoint) => run_session(endpoint.addr, endpoint.key, config, args.forwards),

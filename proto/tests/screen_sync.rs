@@ -211,7 +211,13 @@ fn host_state() -> impl Strategy<Value = HostState> {
         prop::collection::btree_map(0u32..6, screen(), 0..4),
         labels(),
         history(),
-        (search_result(), clipboard(), reply(), requests()),
+        (
+            search_result(),
+            clipboard(),
+            reply(),
+            requests(),
+            any::<bool>(),
+        ),
     )
         .prop_map(
             |(
@@ -219,7 +225,7 @@ fn host_state() -> impl Strategy<Value = HostState> {
                 screens,
                 notices,
                 history,
-                (search, clipboard, reply, requests),
+                (search, clipboard, reply, requests, detached),
             )| {
                 HostState {
                     session: Label::new(&session),
@@ -232,6 +238,7 @@ fn host_state() -> impl Strategy<Value = HostState> {
                     clipboard,
                     reply,
                     requests,
+                    detached,
                 }
             },
         )

@@ -209,6 +209,7 @@ impl Sim {
             ports,
             network_timeout_secs: None,
             forward_agent: false,
+            detach_others: false,
         });
         let Answer::Reply(Reply::Connect(connect)) = self.ask(request) else {
             panic!("seed {}: attaching to {session} failed", self.seed);

@@ -222,6 +222,30 @@ fn a_session_whose_shell_exits_ends_every_client_with_a_message() {
     });
 }
 
+#[test]
+fn attach_d_detaches_the_sessions_other_clients_as_tmux_does() {
+    let daemon = Daemon::new();
+    let [first, second] = two_clients(&daemon, "steal");
+    type_line(&second, "echo kept-$((3*5))");
+    let third = attach(&daemon, "-d --session steal");
+    for (index, other) in [first, second].iter().enumerate() {
+        other.expect(&format!("client {index} detached"), WAIT, |s| {
+            s.contains("[detached from session steal]") && s.contains("client-exit-0")
+        });
+    }
+    // The session stays, with the one client that asked, which sees it as it was.
+    third.expect("the session as it was", WAIT, |s| s.contains("kept-15"));
+    let deadline = std::time::Instant::now() + WAIT;
+    while !daemon.ok(&["ls"]).contains("(1 attached)") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ls still counts the detached clients: {}",
+            daemon.ok(&["ls"])
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Polls `list-panes` until session `target`'s one pane is `cols` x `rows`.
 fn wait_pane_size(daemon: &Daemon, target: &str, cols: u16, rows: u16, why: &str) {
     let deadline = std::time::Instant::now() + WAIT;

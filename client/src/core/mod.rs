@@ -367,9 +367,9 @@ impl ClientCore {
         self.draw();
     }
 
-    /// The server closed: the session ended. Its last state (no windows, and a notice that
-    /// says so) is not drawn: the last frame keeps the panes' last output above the exit
-    /// message.
+    /// The server closed: the session ended, or another client's `attach -d` detached
+    /// this one. Its last state (no windows, and which of the two) is not drawn: the last
+    /// frame keeps the panes' last output above the exit message.
     fn session_ended(&mut self, now: Instant) {
         if matches!(self.ending, Some(Ending::Ended { .. })) {
             return;
@@ -378,6 +378,7 @@ impl ClientCore {
         if !last.session.as_str().is_empty() {
             self.view.host.session = last.session;
         }
+        self.view.host.detached = last.detached;
         let deadline = now + FINAL_ACK_WAIT;
         self.ending = Some(Ending::Ended { deadline });
     }
@@ -555,8 +556,12 @@ impl ClientCore {
         };
         if done {
             let session = self.view.host.session.to_string();
+            // A last state that says the server detached us (another `attach -d`) ends
+            // the connection as a detach does.
+            let detached = self.view.host.detached;
             self.finish(match self.ending {
                 Some(Ending::Detaching { .. }) => Exit::Detached { session },
+                _ if detached => Exit::Detached { session },
                 _ => Exit::Ended { session },
             });
         }

@@ -38,6 +38,7 @@ pub(super) enum HostChange {
     Clipboard(Option<Arc<ClipboardCopy>>),
     Reply(Option<CommandReply>),
     Requests(Vec<ClientRequest>),
+    Detached(bool),
 }
 
 /// One change to a pane screen of unchanged size, applied in order. Wire format: append
@@ -108,6 +109,9 @@ impl SyncState for HostState {
         if self.requests != old.requests {
             changes.push(HostChange::Requests(self.requests.clone()));
         }
+        if self.detached != old.detached {
+            changes.push(HostChange::Detached(self.detached));
+        }
         codec::encode(&changes)
     }
 
@@ -159,6 +163,7 @@ impl HostState {
             HostChange::Clipboard(copy) => self.clipboard = copy,
             HostChange::Reply(reply) => self.reply = reply,
             HostChange::Requests(requests) => self.requests = requests,
+            HostChange::Detached(detached) => self.detached = detached,
         }
         Ok(())
     }
@@ -311,6 +316,7 @@ mod tests {
                 }]),
                 "0c 01 02 0166",
             ),
+            (HostChange::Detached(true), "0d 01"),
         ];
         for (change, expected) in changes {
             match change {
@@ -326,7 +332,8 @@ mod tests {
                 | HostChange::Search(_)
                 | HostChange::Clipboard(_)
                 | HostChange::Reply(_)
-                | HostChange::Requests(_) => {}
+                | HostChange::Requests(_)
+                | HostChange::Detached(_) => {}
             }
             assert_eq!(
                 hex(&codec::encode(&change)),

@@ -58,6 +58,10 @@ pub struct HostState {
     /// Command lines the server's command line asked this client to run (`moshmux-server
     /// forward`), the newest [`MAX_CLIENT_REQUESTS`]; each runs once, by its serial.
     pub requests: Vec<ClientRequest>,
+    /// The server detached this client (another client attached with `attach -d`): the
+    /// last state, which closes the connection, says so, and the client exits as
+    /// detached rather than as at the end of its session.
+    pub detached: bool,
 }
 
 /// Most requests a state carries: older ones have run by the time this many newer came,

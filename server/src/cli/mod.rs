@@ -128,6 +128,10 @@ pub enum Command {
         /// agent of the client active last among those that forward theirs.
         #[arg(long)]
         forward_agent: bool,
+        /// Detach every other client of the session (`moshmux attach -d`, as tmux's
+        /// `attach -d`): each exits with "[detached from session NAME]".
+        #[arg(long)]
+        detach_others: bool,
         /// Set NAME to VALUE in the session's environment (created or joined), as tmux's
         /// new-session -e; panes get no other variable of this command's environment
         /// but tmux's update-environment set (DISPLAY, SSH_AUTH_SOCK, ...) and the

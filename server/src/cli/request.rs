@@ -27,6 +27,7 @@ impl Command {
                 bind,
                 network_timeout,
                 forward_agent,
+                detach_others,
                 environment,
                 update_environment,
                 command,
@@ -56,6 +57,7 @@ impl Command {
                 // 0 is "never", which the daemon spells as no limit.
                 network_timeout_secs: network_timeout.filter(|&secs| secs > 0),
                 forward_agent,
+                detach_others,
             }),
             Command::NewSession {
                 session,

@@ -239,6 +239,8 @@ pub struct NewClient {
     /// The client forwards its SSH agent (`attach -A`): the session's panes get
     /// `SSH_AUTH_SOCK` naming the daemon's agent socket.
     pub forward_agent: bool,
+    /// `attach -d`: every other client of the session is detached.
+    pub detach_others: bool,
 }
 
 /// How `new` picks the client's UDP port.

@@ -42,6 +42,7 @@ fn requests_round_trip() {
         },
         network_timeout_secs: Some(30),
         forward_agent: true,
+        detach_others: false,
     }));
 }
 

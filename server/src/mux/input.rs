@@ -12,7 +12,7 @@ use crate::target::{SessionRef, Target};
 use moshmux_proto::layouts::Step;
 use moshmux_proto::screen::{MAX_COLS, MAX_ROWS};
 use moshmux_proto::user::Direction;
-use moshmux_proto::{IdEvent, MuxCommand, UserEvent, UserStream};
+use moshmux_proto::{HostState, IdEvent, Label, MuxCommand, UserEvent, UserStream};
 use std::time::{Duration, Instant, SystemTime};
 
 impl Mux {
@@ -59,6 +59,9 @@ impl Mux {
         }
         tracing::info!(client = id.0, %session, port, "client endpoint opened");
         self.clients.insert(id, client);
+        if new.detach_others {
+            self.detach_others(session, id, now);
+        }
         self.dirty.everything = true;
         Ok(Connect {
             port,
@@ -193,6 +196,33 @@ impl Mux {
             let session = client.session;
             self.fit_session(session);
         }
+    }
+
+    /// `attach -d`: every client of `session` but `keep` is detached, as tmux's: each
+    /// gets a last state that says so and closes its connection, and stops counting as
+    /// attached at once (the session's size follows the clients left).
+    fn detach_others(&mut self, session: SessionId, keep: ClientId, now: Instant) {
+        let Some(name) = self.sessions.get(&session).map(|s| s.name.clone()) else {
+            return;
+        };
+        let last = HostState {
+            session: Label::new(&name),
+            detached: true,
+            ..HostState::default()
+        };
+        let others: Vec<ClientId> = (self.clients.iter())
+            .filter(|(id, c)| **id != keep && c.session == session && !c.is_finishing())
+            .map(|(id, _)| *id)
+            .collect();
+        for id in others {
+            tracing::info!(client = id.0, %session, "client detached by attach -d");
+            self.heard_from.remove(&id);
+            self.views.remove(&id);
+            if let Some(client) = self.clients.get_mut(&id) {
+                client.finish(last.clone(), now);
+            }
+        }
+        self.fit_session(session);
     }
 
     pub(super) fn drop_client(&mut self, id: ClientId, reason: GoneReason) {

@@ -111,6 +111,7 @@ impl Fixture {
             },
             network_timeout_secs: None,
             forward_agent: false,
+            detach_others: false,
         });
         let reply =
             self.mux
