@@ -24,6 +24,8 @@ pub enum Action {
     Detach,
     /// Exit at once (`C-^ .`).
     Quit,
+    /// Hand the terminal back and stop, as the shell's C-z would (prefix C-z).
+    Suspend,
     /// Open the scroll view of the focused pane (prefix `[`, or `PPage` a page up).
     ScrollView(Entry),
     /// A line typed at the command prompt (prefix `:`).
@@ -176,6 +178,7 @@ impl Bindings {
                 actions.push(Action::CommandLine("display-panes".to_owned()))
             }
             Some(Binding::Detach) => actions.push(Action::Detach),
+            Some(Binding::SuspendClient) => actions.push(Action::Suspend),
             Some(Binding::CopyMode) => actions.push(Action::ScrollView(Entry::Bottom)),
             Some(Binding::CopyModePageUp) => actions.push(Action::ScrollView(Entry::PageUp)),
             Some(Binding::SelectWindowPrompt) => {

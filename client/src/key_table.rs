@@ -17,7 +17,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 57] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 58] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -54,6 +54,7 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 57] = [
     ("9", "select-window -t :=9"),
     (",", "rename-window"),
     ("d", "detach-client"),
+    ("C-z", "suspend-client"),
     ("[", "copy-mode"),
     ("PPage", "copy-mode -u"),
     (
@@ -112,7 +113,7 @@ confirm-before kill-window, rename-session (asks the name), \
 new-window, next-window, previous-window, last-window, last-pane, select-window -t N, rename-window (asks the \
 name), next-layout, previous-layout, select-layout even-horizontal|even-vertical|main-horizontal|main-vertical|tiled, \
 swap-pane -U|-D, rotate-window [-U|-D], \
-detach-client, copy-mode [-u] (the scroll view, -u a page up), \
+detach-client, suspend-client, copy-mode [-u] (the scroll view, -u a page up), \
 command-prompt -T window-target -p index { select-window -t ':%%' } (asks a window's index), command-prompt, list-keys, display-panes, send-prefix, \
 none (unbound), \
 or new-window, respawn-pane, respawn-window, break-pane, join-pane, move-pane, swap-window, \
@@ -146,6 +147,8 @@ pub enum Binding {
     /// Ask for the window's new name.
     RenameWindow,
     Detach,
+    /// Hand the terminal back and stop (tmux's `suspend-client`).
+    SuspendClient,
     CopyMode,
     /// The scroll view, a page up from the bottom (tmux's `copy-mode -u`).
     CopyModePageUp,
@@ -423,6 +426,7 @@ pub fn parse_binding(text: &str) -> Result<Option<Binding>, String> {
         }
         ["rename-window"] => Some(Binding::RenameWindow),
         ["detach-client"] => Some(Binding::Detach),
+        ["suspend-client"] => Some(Binding::SuspendClient),
         ["copy-mode"] => Some(Binding::CopyMode),
         ["copy-mode", "-u"] => Some(Binding::CopyModePageUp),
         ["command-prompt", "-T", "window-target", "-p", "index", "{", "select-window", "-t", "':%%'", "}"] => {
@@ -585,9 +589,10 @@ mod tests {
         for (at, line) in [
             (0, "bind-key    -T prefix C-b     send-prefix"),
             (1, "bind-key    -T prefix C-o     rotate-window"),
-            (2, "bind-key    -T prefix Space   next-layout"),
-            (4, "bind-key    -T prefix \\\"      split-window -v"),
-            (5, "bind-key    -T prefix \\#      list-buffers"),
+            (2, "bind-key    -T prefix C-z     suspend-client"),
+            (3, "bind-key    -T prefix Space   next-layout"),
+            (5, "bind-key    -T prefix \\\"      split-window -v"),
+            (6, "bind-key    -T prefix \\#      list-buffers"),
         ] {
             assert_eq!(lines[at], line);
         }

@@ -118,6 +118,19 @@ pub async fn run(
                     core.handle_listening(Instant::now(), forward, listening);
                 }
                 ClientAction::StopListening { bind, port } => listeners.remove(bind, port),
+                ClientAction::Suspend => {
+                    while let Some(bytes) = core.poll_output() {
+                        let _ = terminal::write_all(&bytes);
+                    }
+                    raw.suspend();
+                    // SAFETY: raise(3) only sends a signal to this process; SIGTSTP's
+                    // default action stops it until the shell's `fg` continues it.
+                    unsafe { libc::raise(libc::SIGTSTP) };
+                    raw.resume()?;
+                    if let Ok((cols, rows)) = terminal::size() {
+                        core.handle_resumed(Instant::now(), cols, rows);
+                    }
+                }
             }
         }
         while let Some((stream, action)) = core.poll_socket_action() {

@@ -43,10 +43,22 @@ impl RawMode {
     pub fn enter() -> Result<RawMode, String> {
         check()?;
         install_panic_hook();
+        let raw = RawMode(());
+        raw.resume()?;
+        Ok(raw)
+    }
+
+    /// Hands the terminal back for a while (`suspend-client`).
+    pub fn suspend(&self) {
+        leave_raw_mode();
+    }
+
+    /// Takes the terminal again after [`RawMode::suspend`].
+    pub fn resume(&self) -> Result<(), String> {
         crossterm::terminal::enable_raw_mode()
             .map_err(|error| format!("moshmux cannot put the terminal in raw mode: {error}"))?;
         RAW.store(true, Ordering::SeqCst);
-        Ok(RawMode(()))
+        Ok(())
     }
 }
 

@@ -460,7 +460,9 @@ impl Sim {
                         ClientAction::Probe => {}
                         ClientAction::Exit(exit) => client.exit = Some(exit),
                         // The simulated users type no `forward` at the prompt.
-                        ClientAction::Listen(_) | ClientAction::StopListening { .. } => {}
+                        ClientAction::Listen(_)
+                        | ClientAction::StopListening { .. }
+                        | ClientAction::Suspend => {}
                     }
                 }
             }

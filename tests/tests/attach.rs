@@ -246,6 +246,39 @@ fn attach_d_detaches_the_sessions_other_clients_as_tmux_does() {
     }
 }
 
+#[test]
+fn prefix_c_z_suspends_the_client_to_its_shell_and_fg_brings_it_back() {
+    let daemon = Daemon::new();
+    // A shell with job control around the client, as a user's terminal has.
+    let shell = Tmux::start(90, 24, "bash --norc --noprofile -i", &outer_env(&daemon));
+    shell.expect("bash's prompt", WAIT, has_prompt);
+    let client = workspace_binary("moshmux");
+    type_line(
+        &shell,
+        &format!("'{}' attach --session z", client.display()),
+    );
+    shell.expect("the session", WAIT, |s| s.contains("[z]"));
+    type_line(&shell, "echo inside-$((2*21))");
+    shell.expect("the command's output", WAIT, |s| s.contains("inside-42"));
+    shell.send_keys(&["C-b", "C-z"]);
+    // The last frame stays above the shell's lines, as after a detach.
+    shell.expect("the shell's job control", WAIT, |s| {
+        s.contains("Stopped") && s.lines().last().is_some_and(|l| l.starts_with('$'))
+    });
+    type_line(&shell, "fg");
+    shell.expect("the session drawn again", WAIT, |s| {
+        s.contains("[z]") && s.contains("inside-42") && !s.contains("Stopped")
+    });
+    type_line(&shell, "echo after-$((5*5))");
+    shell.expect("the session working again", WAIT, |s| {
+        s.contains("after-25")
+    });
+    shell.send_keys(&["C-b", "d"]);
+    shell.expect("the detach", WAIT, |s| {
+        s.contains("[detached from session z]")
+    });
+}
+
 /// Polls `list-panes` until session `target`'s one pane is `cols` x `rows`.
 fn wait_pane_size(daemon: &Daemon, target: &str, cols: u16, rows: u16, why: &str) {
     let deadline = std::time::Instant::now() + WAIT;

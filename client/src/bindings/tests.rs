@@ -13,6 +13,7 @@ enum Out {
     Command(MuxCommand),
     Detach,
     Quit,
+    Suspend,
     ScrollView(Entry),
     CommandLine(String),
 }
@@ -60,6 +61,7 @@ fn merge(actions: Vec<Action>) -> Vec<Out> {
             Action::Command(command) => Out::Command(command),
             Action::Detach => Out::Detach,
             Action::Quit => Out::Quit,
+            Action::Suspend => Out::Suspend,
             Action::ScrollView(entry) => Out::ScrollView(entry),
             Action::CommandLine(line) => Out::CommandLine(line),
         };
@@ -123,6 +125,7 @@ fn prefix_bindings() {
         .concat()
     );
     assert_eq!(feed(b"\x02d"), vec![Out::Detach]);
+    assert_eq!(feed(b"\x02\x1a"), vec![Out::Suspend]);
     assert_eq!(feed(b"\x02["), vec![Out::ScrollView(Entry::Bottom)]);
     // Page Up after the prefix opens the view a page up, as tmux's copy-mode -u.
     assert_eq!(feed(b"\x02\x1b[5~"), vec![Out::ScrollView(Entry::PageUp)]);

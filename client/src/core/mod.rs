@@ -78,6 +78,10 @@ pub enum ClientAction {
     Probe,
     /// Write what `poll_output` gave, restore the terminal and exit.
     Exit(Exit),
+    /// Write what `poll_output` gave, restore the terminal and stop this process as the
+    /// shell's job control does (tmux's `suspend-client`, prefix C-z); once continued,
+    /// take the terminal again and report with `handle_resumed`.
+    Suspend,
     /// Listen for a `-L` forward added at the command prompt; report with
     /// `handle_listening`.
     Listen(ForwardSpec),
@@ -118,6 +122,8 @@ pub struct ClientCore {
     now: Instant,
     dirty: bool,
     exited: bool,
+    /// `suspend-client` handed the terminal back: nothing is drawn until `handle_resumed`.
+    suspended: bool,
     output: VecDeque<Vec<u8>>,
     actions: VecDeque<ClientAction>,
     /// Connections forwarded with `-L`, their socket actions for the loop, and the
@@ -174,6 +180,7 @@ impl ClientCore {
             now,
             dirty: true,
             exited: false,
+            suspended: false,
             output: VecDeque::from([view::claim_window(view.rows)]),
             actions: VecDeque::new(),
             forwards: Pump::client(),
@@ -218,6 +225,15 @@ impl ClientCore {
             self.view.predictor.handle_other_event(now);
             self.end(now);
         }
+    }
+
+    /// The user brought the client back (`fg`) after `suspend-client`: the terminal may
+    /// have another size now, and the whole frame is drawn again (handing the terminal
+    /// back forgot what it showed).
+    pub fn handle_resumed(&mut self, now: Instant, cols: u16, rows: u16) {
+        self.suspended = false;
+        self.dirty = true;
+        self.handle_resize(now, cols, rows);
     }
 
     /// A datagram that arrived from `from`.
@@ -290,7 +306,7 @@ impl ClientCore {
 
     /// The next bytes for the terminal.
     pub fn poll_output(&mut self) -> Option<Vec<u8>> {
-        if self.dirty && !self.exited {
+        if self.dirty && !self.exited && !self.suspended {
             self.draw();
         }
         self.output.pop_front()
@@ -443,6 +459,12 @@ impl ClientCore {
             Action::Command(command) => self.command(command, now),
             Action::CommandLine(line) => self.command_line(&line, now),
             Action::Quit => self.finish(Exit::Quit),
+            Action::Suspend => {
+                self.flush_keys(now);
+                self.output.push_back(self.view.finish());
+                self.suspended = true;
+                self.actions.push_back(ClientAction::Suspend);
+            }
             Action::Detach => {
                 self.command(MuxCommand::Detach, now);
                 self.connection.close(now);

@@ -156,7 +156,8 @@ impl Rig {
                     }
                     ClientAction::Probe
                     | ClientAction::Listen(_)
-                    | ClientAction::StopListening { .. } => client.actions.push((action, now)),
+                    | ClientAction::StopListening { .. }
+                    | ClientAction::Suspend => client.actions.push((action, now)),
                 }
             }
             for (from, to, contents) in sent {
@@ -580,7 +581,7 @@ fn list_keys_shows_the_bindings_over_the_panes_until_q_without_asking_the_server
     rig.run_for(ms(100));
     let shown = rig.contents(0);
     assert!(shown.contains("C-Right resize-pane -R\n"), "{shown}");
-    assert!(rig.status_line(0).ends_with("[35/35] q to close"));
+    assert!(rig.status_line(0).ends_with("[36/36] q to close"));
     rig.type_keys(0, b"q");
     rig.run_for(ms(100));
     assert!(rig.contents(0).starts_with('$'), "{}", rig.contents(0));
