@@ -279,6 +279,47 @@ fn prefix_c_z_suspends_the_client_to_its_shell_and_fg_brings_it_back() {
     });
 }
 
+#[test]
+fn list_clients_shows_each_attached_client_with_its_terminals_size() {
+    let daemon = Daemon::new();
+    let [big, _small] = two_clients_sized(&daemon, "lc", [(90, 24), (70, 16)]);
+    let sizes = || {
+        let mut lines: Vec<String> = daemon
+            .ok(&[
+                "list-clients",
+                "-F",
+                "#{client_session} #{client_width}x#{client_height}",
+            ])
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        lines.sort();
+        lines
+    };
+    let deadline = std::time::Instant::now() + WAIT;
+    while sizes() != ["lc 70x16", "lc 90x24"] {
+        assert!(std::time::Instant::now() < deadline, "{:?}", sizes());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // tmux's default line: the client's name (here its address), session, size, flags.
+    let listed = daemon.ok(&["list-clients", "-t", "lc"]);
+    for line in listed.lines() {
+        let (name, rest) = line.split_once(": ").expect("NAME: ...");
+        assert!(name.parse::<std::net::SocketAddr>().is_ok(), "{line}");
+        assert!(
+            rest == "lc [90x24] (attached,UTF-8)" || rest == "lc [70x16] (attached,UTF-8)",
+            "{line}"
+        );
+    }
+    big.send_keys(&["C-b", "d"]);
+    big.expect("the detach", WAIT, |s| {
+        s.contains("[detached from session lc]")
+    });
+    assert_eq!(sizes(), ["lc 70x16"]);
+    let missing = daemon.fails(&["list-clients", "-t", "nope"]);
+    assert!(missing.contains("can't find session: nope"), "{missing}");
+}
+
 /// Polls `list-panes` until session `target`'s one pane is `cols` x `rows`.
 fn wait_pane_size(daemon: &Daemon, target: &str, cols: u16, rows: u16, why: &str) {
     let deadline = std::time::Instant::now() + WAIT;

@@ -236,6 +236,17 @@ pub enum Command {
         #[arg(short = 'F', value_name = "FORMAT")]
         format: Option<String>,
     },
+    /// List the attached clients: ADDRESS: SESSION [COLSxROWS] (attached,UTF-8).
+    #[command(visible_alias = "lsc")]
+    ListClients {
+        /// Only the clients of this session.
+        #[arg(short = 't', value_name = "SESSION", value_parser = Target::parse)]
+        target: Option<Target>,
+        /// One line per client from this tmux format (#{client_name}, #{client_session},
+        /// #{client_width}, #{client_height}, #{client_flags}, ...).
+        #[arg(short = 'F', value_name = "FORMAT")]
+        format: Option<String>,
+    },
     /// Split a pane: -h side by side, -v (default) one above the other.
     #[command(disable_help_flag = true, visible_alias = "splitw")]
     SplitWindow {

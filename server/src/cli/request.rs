@@ -98,6 +98,11 @@ impl Command {
                 target,
                 all_others: true,
             } => Request::KillOtherWindows(target),
+            Command::ListClients { target, format } => Request::ListClients(control::List {
+                target,
+                scope: ListScope::Target,
+                format,
+            }),
             Command::ListWindows {
                 target,
                 all,

@@ -129,6 +129,8 @@ tagged_messages! {
         RenameWindow(RenameWindow) = "rename-window",
         ResizeWindow(ResizeWindow) = "resize-window",
         ListPanes(List) = "list-panes",
+        /// `list-clients`: the target is a session; the scope is not used.
+        ListClients(List) = "list-clients",
         DisplayMessage(DisplayMessage) = "display-message",
         SendKeys(SendKeys) = "send-keys",
         CapturePane(CapturePane) = "capture-pane",

@@ -274,6 +274,11 @@ impl ClientEndpoint {
         });
     }
 
+    /// Where the client's newest authentic datagram came from: it follows a roam.
+    pub fn remote_addr(&self) -> Option<std::net::SocketAddr> {
+        self.connection.remote_addr()
+    }
+
     /// The state last handed to the client, to compose the next one from.
     pub fn last_published(&self) -> &HostState {
         self.connection.local_state()

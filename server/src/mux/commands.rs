@@ -172,6 +172,7 @@ impl Mux {
             Request::RenameWindow(rename) => self.rename_window(rename),
             Request::ResizeWindow(resize) => self.resize_window(resize),
             Request::ListPanes(list) => self.list_panes(&list, host),
+            Request::ListClients(list) => self.list_clients(&list),
             Request::DisplayMessage(display) => {
                 self.display_message(display.target.as_ref(), &display.format, host)
             }

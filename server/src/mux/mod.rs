@@ -16,6 +16,7 @@
 
 mod alerts;
 mod buffers;
+mod client_list;
 mod clients;
 mod commands;
 mod environment;
