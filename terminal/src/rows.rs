@@ -7,7 +7,7 @@ use alacritty_terminal::grid::Row as ModelRow;
 use alacritty_terminal::index::Column;
 use alacritty_terminal::term::cell::{Cell, Flags};
 use alacritty_terminal::vte::ansi::Color as ModelColor;
-use moshmux_proto::screen::{CellStyle, Color, Row, RowBuilder, UnderlineStyle};
+use moshmux_proto::screen::{is_control, CellStyle, Color, Row, RowBuilder, UnderlineStyle};
 
 /// What a cell shows: its base character (a blank for what is not printable: the
 /// model keeps a tab's `\t` in the cells it crossed, and a leading spacer marks a wide
@@ -21,13 +21,6 @@ fn base(cell: &Cell) -> Option<char> {
     } else {
         Some(cell.c)
     }
-}
-
-/// Unicode's control characters (category Cc, fixed since 1.1): C0, DEL and C1. The
-/// same answer as `char::is_control`, by two comparisons instead of its table search,
-/// which was a tenth of the row capture's time.
-fn is_control(c: char) -> bool {
-    matches!(c, '\0'..='\x1f' | '\x7f'..='\u{9f}')
 }
 
 /// Appends the cell's text (base and combining marks) to `text`. A wide cell whose second
@@ -211,14 +204,4 @@ fn invisible_blank(cell: &Cell) -> bool {
             .flags
             .intersects(Flags::INVERSE.union(Flags::ALL_UNDERLINES))
         && color(cell.bg) == Color::Default
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn control_characters_are_what_the_standard_library_says() {
-        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
-            assert_eq!(super::is_control(c), c.is_control(), "{:?}", c);
-        }
-    }
 }

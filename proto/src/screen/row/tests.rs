@@ -175,3 +175,10 @@ fn trimming_drops_the_blanks_that_show_nothing_unless_the_row_wrapped() {
         assert_eq!(codec::decode::<Row>(&codec::encode(&row)), Ok(row));
     }
 }
+
+#[test]
+fn control_characters_are_what_the_standard_library_says() {
+    for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+        assert_eq!(is_control(c), c.is_control(), "{c:?}");
+    }
+}
