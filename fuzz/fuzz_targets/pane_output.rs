@@ -45,7 +45,7 @@ fuzz_target!(|input: Input| {
         // Replies are bounded per drain, whatever the program asks.
         assert!(terminal.take_replies().len() <= 64 * 1024);
         for line in terminal.take_scrolled() {
-            assert!(line.text.chars().count() <= 8 * 256);
+            assert!(line.text().chars().count() <= 8 * 256 && line.width() <= 256);
         }
         let cols = terminal.size().cols;
         for escapes in [false, true] {
