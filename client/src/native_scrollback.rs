@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use moshmux_proto::screen::{CellStyle, Color, Row, UnderlineStyle};
-use moshmux_proto::{HostState, ScrollRequest};
+use moshmux_proto::{HostState, PaneId, ScrollRequest};
 
 /// The most rows one scroll request may ask for (the server refuses more than 1000).
 const MAX_REQUEST_ROWS: u64 = 1000;
@@ -23,9 +23,9 @@ const MAX_REQUEST_ROWS: u64 = 1000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// `pane` fills the window on its main screen: its lines go to the terminal.
-    Fill(u32),
+    Fill(PaneId),
     /// `pane` fills the window, but the scroll view covers it: lines wait.
-    Paused(u32),
+    Paused(PaneId),
     /// Split panes, the alternate screen, or nothing yet: nothing is written.
     Off,
 }
@@ -44,7 +44,7 @@ pub enum Write {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Tracked {
-    pane: u32,
+    pane: PaneId,
     /// The first line (history numbering) that the terminal's scrollback lacks: every
     /// older one was written or skipped.
     next: u64,
@@ -81,7 +81,7 @@ impl NativeScrollback {
         &mut self,
         host: &HostState,
         mode: Mode,
-        shown: Option<(u32, u64)>,
+        shown: Option<(PaneId, u64)>,
         pane_rows: u16,
     ) -> Vec<Write> {
         let pane = match mode {

@@ -15,7 +15,7 @@
 use moshmux_proto::screen::{
     CellStyle, Color, PaneScreen, Rect, Row, SearchResult, UnderlineStyle,
 };
-use moshmux_proto::{HostState, Label, ScrollRequest, SearchDirection, SearchRequest};
+use moshmux_proto::{HostState, Label, PaneId, ScrollRequest, SearchDirection, SearchRequest};
 
 use crate::frame::{draw_row, Frame};
 use crate::input::{Kind, NamedKey, Token};
@@ -51,7 +51,7 @@ enum Input {
 
 #[derive(Debug, Clone)]
 pub struct ScrollView {
-    pane: u32,
+    pane: PaneId,
     /// The line on the view's top row.
     first: u64,
     rows: u16,
@@ -71,7 +71,7 @@ pub struct ScrollView {
 
 impl ScrollView {
     /// Opens a view of pane `pane`, `rows` tall, whose screen is `screen`.
-    pub fn open(pane: u32, rows: u16, screen: &PaneScreen, entry: Entry) -> ScrollView {
+    pub fn open(pane: PaneId, rows: u16, screen: &PaneScreen, entry: Entry) -> ScrollView {
         let mut view = ScrollView {
             pane,
             first: screen.history_len,
@@ -97,7 +97,7 @@ impl ScrollView {
         self.rows = rows;
     }
 
-    pub fn pane(&self) -> u32 {
+    pub fn pane(&self) -> PaneId {
         self.pane
     }
 

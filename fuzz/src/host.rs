@@ -10,7 +10,7 @@ use moshmux_proto::screen::{
     CellStyle, ClipboardCopy, Color, Modes, MouseEncoding, MouseMode, PaneScreen, PaneView, Point,
     Rect, Row, SearchResult, UnderlineStyle, WindowInfo,
 };
-use moshmux_proto::HostState;
+use moshmux_proto::{HostState, PaneId};
 
 /// Small dimensions keep executions fast; the limits themselves are the unit tests' job.
 const MAX_FUZZ_ROWS: u8 = 40;
@@ -252,7 +252,7 @@ fn panes(input: &[(u8, RectInput, bool, bool)]) -> Vec<PaneView> {
     input
         .iter()
         .map(|&(pane, rect, active, zoomed)| PaneView {
-            pane: u32::from(pane),
+            pane: PaneId(u32::from(pane)),
             rect: Rect {
                 x: rect.x,
                 y: rect.y,
@@ -286,13 +286,13 @@ pub fn build(input: &HostInput) -> HostState {
     for screen_input in &input.screens {
         state
             .screens
-            .insert(u32::from(screen_input.pane), screen(screen_input));
+            .insert(PaneId(u32::from(screen_input.pane)), screen(screen_input));
     }
     for (pane, line, contents) in &input.history {
         let cols = contents.cells.len().min(usize::from(MAX_FUZZ_COLS)) as u16;
         state
             .history
-            .insert((u32::from(*pane), *line), Arc::new(row(contents, cols)));
+            .insert((PaneId(u32::from(*pane)), *line), Arc::new(row(contents, cols)));
     }
     state
 }
@@ -367,7 +367,7 @@ pub fn apply_edit(state: &mut HostState, edit: &Edit) {
             }
         }
         Edit::AddScreen(input) => {
-            state.screens.insert(u32::from(input.pane), screen(input));
+            state.screens.insert(PaneId(u32::from(input.pane)), screen(input));
         }
         Edit::RemoveScreen(pane) => {
             let count = state.screens.len();
@@ -387,10 +387,10 @@ pub fn apply_edit(state: &mut HostState, edit: &Edit) {
             let cols = contents.cells.len().min(usize::from(MAX_FUZZ_COLS)) as u16;
             state
                 .history
-                .insert((u32::from(*pane), *line), Arc::new(row(contents, cols)));
+                .insert((PaneId(u32::from(*pane)), *line), Arc::new(row(contents, cols)));
         }
         Edit::DropHistory { pane, first, count } => {
-            let pane = u32::from(*pane);
+            let pane = PaneId(u32::from(*pane));
             for line in (0..u64::from(*count)).filter_map(|i| first.checked_add(i)) {
                 state.history.remove(&(pane, line));
             }

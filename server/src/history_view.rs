@@ -11,8 +11,8 @@
 
 use moshmux_proto::codec;
 use moshmux_proto::screen::{HistoryLines, SearchResult};
-use moshmux_proto::{HostState, ScrollRequest, SearchDirection, SearchRequest};
-use moshmux_store::{HistoryStore, PaneUid};
+use moshmux_proto::{HostState, PaneId, ScrollRequest, SearchDirection, SearchRequest};
+use moshmux_store::HistoryStore;
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -152,7 +152,7 @@ impl HistoryView {
         let Some(search) = &mut self.searching else {
             return;
         };
-        let pane = PaneUid(search.request.pane);
+        let pane = search.request.pane;
         let needle = search.request.needle.as_str();
         // The lines this step reads, and whether they are the last ones kept.
         let range = store
@@ -208,7 +208,7 @@ impl HistoryView {
     }
 
     /// Output arrived in `pane`: lines the view wants may exist now.
-    pub fn history_grew(&mut self, pane: u32) {
+    pub fn history_grew(&mut self, pane: PaneId) {
         if self.scroll.is_some_and(|s| s.pane == pane) {
             self.pending = true;
         }
@@ -233,7 +233,7 @@ impl HistoryView {
             return;
         }
         self.next_topup = Some(now + TOPUP_INTERVAL);
-        let Some(info) = store.info(PaneUid(request.pane)) else {
+        let Some(info) = store.info(request.pane) else {
             self.pending = false;
             return;
         };
@@ -255,10 +255,10 @@ impl HistoryView {
                 self.pending = true;
                 break;
             }
-            let page = match store.read(PaneUid(request.pane), lo..hi + 1) {
+            let page = match store.read(request.pane, lo..hi + 1) {
                 Ok(page) => page,
                 Err(error) => {
-                    tracing::warn!(pane = request.pane, %error, "history page unreadable");
+                    tracing::warn!(pane = %request.pane, %error, "history page unreadable");
                     continue;
                 }
             };
@@ -288,7 +288,7 @@ impl HistoryView {
             return;
         }
         let centre = request.first + u64::from(request.rows) / 2;
-        let mut keys: Vec<(u32, u64)> = self.lines.keys().copied().collect();
+        let mut keys: Vec<(PaneId, u64)> = self.lines.keys().copied().collect();
         keys.sort_by_key(|&(pane, line)| {
             std::cmp::Reverse((pane != request.pane, line.abs_diff(centre)))
         });

@@ -10,7 +10,7 @@
 
 use crate::control::{self, LineRef, Reply, OUTPUT_PIECE_BYTES};
 use crate::pane_id::PaneId;
-use moshmux_store::{HistoryStore, PaneUid};
+use moshmux_store::HistoryStore;
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::Arc;
@@ -60,7 +60,7 @@ pub fn plan(
     escapes: bool,
 ) -> OutputPlan {
     let (first, next) = store
-        .info(PaneUid(id.0))
+        .info(id)
         .map_or((0, 0), |info| (info.first_line, info.next_line));
     let history = (next - first) as i64;
     let live = screen.is_some();
@@ -103,7 +103,7 @@ pub fn plan(
 /// Plans `search-history`: every kept history line of the pane, oldest first.
 pub fn plan_search(store: Arc<HistoryStore>, id: PaneId, needle: String) -> OutputPlan {
     let history = store
-        .info(PaneUid(id.0))
+        .info(id)
         .map_or(0..0, |info| info.first_line..info.next_line);
     OutputPlan {
         store,
@@ -118,7 +118,6 @@ impl OutputPlan {
     /// early, without error, once `emit` returns false (nobody reads any more). Blocks on
     /// the store's reads: run it off the mux.
     pub fn render(self, mut emit: impl FnMut(String) -> bool) -> Result<(), String> {
-        let uid = PaneUid(self.id.0);
         let reading = |e| format!("reading history of {}: {e}", self.id);
         let mut out = String::new();
         match &self.print {
@@ -126,7 +125,7 @@ impl OutputPlan {
                 let mut from = self.history.start;
                 while from < self.history.end {
                     let chunk_end = self.history.end.min(from + READ_CHUNK_LINES);
-                    let page = self.store.read(uid, from..chunk_end).map_err(reading)?;
+                    let page = self.store.read(self.id, from..chunk_end).map_err(reading)?;
                     for line in &page.lines {
                         moshmux_terminal::render_line(line, *escapes, &mut out);
                         out.push('\n');
@@ -141,23 +140,29 @@ impl OutputPlan {
                 let to = self.history.end as i64;
                 let mut failure = None;
                 let mut reader_gone = false;
-                search_in_lanes(&self.store, uid, self.history.clone(), needle, |found| {
-                    let numbers = match found {
-                        Ok(numbers) => numbers,
-                        Err(error) => {
-                            failure = Some(reading(error));
-                            return false;
+                search_in_lanes(
+                    &self.store,
+                    self.id,
+                    self.history.clone(),
+                    needle,
+                    |found| {
+                        let numbers = match found {
+                            Ok(numbers) => numbers,
+                            Err(error) => {
+                                failure = Some(reading(error));
+                                return false;
+                            }
+                        };
+                        for number in numbers {
+                            let _ = writeln!(out, "{}", number as i64 - to);
+                            if out.len() >= OUTPUT_PIECE_BYTES && !emit(std::mem::take(&mut out)) {
+                                reader_gone = true;
+                                return false;
+                            }
                         }
-                    };
-                    for number in numbers {
-                        let _ = writeln!(out, "{}", number as i64 - to);
-                        if out.len() >= OUTPUT_PIECE_BYTES && !emit(std::mem::take(&mut out)) {
-                            reader_gone = true;
-                            return false;
-                        }
-                    }
-                    true
-                });
+                        true
+                    },
+                );
                 if let Some(failure) = failure {
                     return Err(failure);
                 }
@@ -214,7 +219,7 @@ impl OutputPlan {
 /// takes steps `k`, `k + lanes`, ..., and the steps are handed over in turn.
 fn search_in_lanes(
     store: &HistoryStore,
-    pane: PaneUid,
+    pane: PaneId,
     range: Range<u64>,
     needle: &str,
     mut each: impl FnMut(Result<Vec<u64>, moshmux_store::StoreError>) -> bool,

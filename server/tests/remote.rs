@@ -7,7 +7,7 @@ use common::{has_prompt, is_connect_line, Daemon, DEADLINE};
 use moshmux_proto::driver::{self, DriverHandle};
 use moshmux_proto::screen::PaneView;
 use moshmux_proto::user::Direction;
-use moshmux_proto::{Connection, HostState, MuxCommand, SessionKey, UserEvent, UserStream};
+use moshmux_proto::{Connection, HostState, MuxCommand, PaneId, SessionKey, UserEvent, UserStream};
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::time::Instant;
 
@@ -74,7 +74,7 @@ async fn wait_state(
 }
 
 /// The text of a pane's screen, one line per row with trailing blanks trimmed.
-fn screen_text(state: &HostState, pane: u32) -> String {
+fn screen_text(state: &HostState, pane: PaneId) -> String {
     state
         .screens
         .get(&pane)

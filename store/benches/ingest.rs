@@ -4,11 +4,12 @@
 #[path = "common/text.rs"]
 mod text;
 
-use moshmux_store::{HistoryStore, PaneUid, StoreError, StoreOptions};
+use moshmux_proto::PaneId;
+use moshmux_store::{HistoryStore, StoreError, StoreOptions};
 use std::time::{Duration, Instant};
 
 const LINES: u64 = 1_000_000;
-const PANE: PaneUid = PaneUid(1);
+const PANE: PaneId = PaneId(1);
 
 fn main() -> Result<(), StoreError> {
     let dir = tempfile::tempdir().map_err(|e| StoreError::Corrupt(e.to_string()))?;

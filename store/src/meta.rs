@@ -2,8 +2,8 @@
 //! atomic batch writes a pane's lines and its line count together.
 
 use crate::legacy::StoredLine;
-use crate::pane_uid::PaneUid;
 use moshmux_proto::screen::Row;
+use moshmux_proto::PaneId;
 use serde::{Deserialize, Serialize};
 
 pub const META_KEY_PREFIX: u8 = b'm';
@@ -13,7 +13,7 @@ pub const SCREEN_KEY_PREFIX: u8 = b'S';
 /// Prefix of a screen snapshot in history format 1 ([`StoredLine`]s), as daemons before
 /// format 2 wrote it: still read, never written, deleted with the pane's snapshot.
 pub const V1_SCREEN_KEY_PREFIX: u8 = b's';
-/// Key of the next pane uid to hand out.
+/// Key of the next pane id to hand out.
 pub const PANE_COUNTER_KEY: &[u8] = b"n";
 /// Key of the number of the last write round, written in every round's batch.
 pub const ROUND_KEY: &[u8] = b"r";
@@ -63,19 +63,19 @@ struct V1ScreenSnapshot {
     lines: Vec<StoredLine>,
 }
 
-pub fn meta_key(pane: PaneUid) -> [u8; 5] {
+pub fn meta_key(pane: PaneId) -> [u8; 5] {
     pane_key(META_KEY_PREFIX, pane)
 }
 
-pub fn screen_key(pane: PaneUid) -> [u8; 5] {
+pub fn screen_key(pane: PaneId) -> [u8; 5] {
     pane_key(SCREEN_KEY_PREFIX, pane)
 }
 
-pub fn v1_screen_key(pane: PaneUid) -> [u8; 5] {
+pub fn v1_screen_key(pane: PaneId) -> [u8; 5] {
     pane_key(V1_SCREEN_KEY_PREFIX, pane)
 }
 
-fn pane_key(prefix: u8, pane: PaneUid) -> [u8; 5] {
+fn pane_key(prefix: u8, pane: PaneId) -> [u8; 5] {
     let mut key = [0u8; 5];
     key[0] = prefix;
     key[1..].copy_from_slice(&pane.0.to_be_bytes());
@@ -83,9 +83,9 @@ fn pane_key(prefix: u8, pane: PaneUid) -> [u8; 5] {
 }
 
 /// The pane of a record or snapshot key with this prefix.
-pub fn parse_pane_key(prefix: u8, key: &[u8]) -> Option<PaneUid> {
+pub fn parse_pane_key(prefix: u8, key: &[u8]) -> Option<PaneId> {
     match key {
-        [p, a, b, c, d] if *p == prefix => Some(PaneUid(u32::from_be_bytes([*a, *b, *c, *d]))),
+        [p, a, b, c, d] if *p == prefix => Some(PaneId(u32::from_be_bytes([*a, *b, *c, *d]))),
         _ => None,
     }
 }

@@ -3,10 +3,10 @@
 //! reader never sees a gap while the writer is behind.
 
 use crate::block::{self, BLOCK_LINES};
-use crate::pane_uid::PaneUid;
 use crate::state::Shared;
 use crate::StoreError;
 use moshmux_proto::screen::Row;
+use moshmux_proto::PaneId;
 use std::ops::Range;
 
 /// Lines `first..first + lines.len()` of a pane's history.
@@ -39,7 +39,7 @@ struct ReadPlan {
 
 impl ReadPlan {
     /// Under the lock: where the lines in memory start, and a copy of those wanted.
-    fn make(shared: &Shared, pane: PaneUid, range: Range<u64>) -> Result<ReadPlan, StoreError> {
+    fn make(shared: &Shared, pane: PaneId, range: Range<u64>) -> Result<ReadPlan, StoreError> {
         let state = shared.lock();
         let pane_state = state
             .panes
@@ -72,7 +72,7 @@ impl ReadPlan {
     fn walk(
         self,
         shared: &Shared,
-        pane: PaneUid,
+        pane: PaneId,
         mut visit: impl FnMut(BlockPart<'_>) -> Result<(), StoreError>,
     ) -> Result<(u64, Vec<Row>), StoreError> {
         let disk_end = self.end.min(self.memory_from);
@@ -133,7 +133,7 @@ struct BlockPart<'a> {
 /// The lines of one block that the range wants.
 fn wanted_lines(
     lines: Vec<Row>,
-    pane: PaneUid,
+    pane: PaneId,
     first: u64,
     wanted: Range<u64>,
 ) -> Result<impl Iterator<Item = (u64, Row)>, StoreError> {
@@ -149,7 +149,7 @@ fn wanted_lines(
     Ok((wanted.start..).zip(lines.into_iter().take(hi).skip(lo)))
 }
 
-pub fn read(shared: &Shared, pane: PaneUid, range: Range<u64>) -> Result<HistoryPage, StoreError> {
+pub fn read(shared: &Shared, pane: PaneId, range: Range<u64>) -> Result<HistoryPage, StoreError> {
     let plan = ReadPlan::make(shared, pane, range)?;
     let mut lines = Vec::with_capacity((plan.end - plan.start) as usize);
     let (first, memory) = plan.walk(shared, pane, |part| {
@@ -170,7 +170,7 @@ pub fn read(shared: &Shared, pane: PaneUid, range: Range<u64>) -> Result<History
 /// history hold no match, and decoding every line was nearly all of a search's time.
 pub fn matching_lines(
     shared: &Shared,
-    pane: PaneUid,
+    pane: PaneId,
     range: Range<u64>,
     needle: &str,
 ) -> Result<Vec<u64>, StoreError> {
@@ -203,7 +203,7 @@ pub fn matching_lines(
 /// is decompressed once and memory stays small however long the history is.
 pub fn search(
     shared: &Shared,
-    pane: PaneUid,
+    pane: PaneId,
     needle: &str,
     direction: Direction,
     from: u64,

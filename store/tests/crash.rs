@@ -5,14 +5,14 @@
 mod common;
 
 use common::{assert_numbered, open};
-use moshmux_store::PaneUid;
+use moshmux_proto::PaneId;
 use rand::{Rng, SeedableRng};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const PANE: PaneUid = PaneUid(1);
+const PANE: PaneId = PaneId(1);
 const KILL_POINTS: usize = 5;
 /// What the store promises survives a crash: lines older than this at the kill.
 const DURABLE_AFTER: Duration = Duration::from_secs(1);

@@ -5,7 +5,8 @@ mod common;
 
 use common::{assert_numbered, numbered_line, open};
 use moshmux_proto::screen::{CellStyle, Color, Row};
-use moshmux_store::{Direction, HistoryStore, PaneUid, Retention, StoreOptions, BLOCK_LINES};
+use moshmux_proto::PaneId;
+use moshmux_store::{Direction, HistoryStore, Retention, StoreOptions, BLOCK_LINES};
 use proptest::prelude::*;
 use std::os::unix::fs::PermissionsExt;
 
@@ -56,7 +57,7 @@ proptest! {
         split in 0usize..700,
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let (a, b) = (PaneUid(3), PaneUid(9));
+        let (a, b) = (PaneId(3), PaneId(9));
         let split = split.min(lines.len());
         {
             let store = open(dir.path());
@@ -91,7 +92,7 @@ proptest! {
     fn range_reads_are_ordered_across_blocks(start in 0u64..1200, len in 0u64..700) {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());
-        let pane = PaneUid(1);
+        let pane = PaneId(1);
         let total = 1000u64;
         for n in 0..total {
             store.append(pane, numbered_line(n)).unwrap();
@@ -124,7 +125,7 @@ proptest! {
     ) {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());
-        let pane = PaneUid(5);
+        let pane = PaneId(5);
         for (i, text) in texts.iter().enumerate() {
             if i == flushed {
                 store.flush().unwrap();
@@ -147,7 +148,7 @@ proptest! {
 fn reads_see_lines_before_and_after_the_writer_stores_them() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
-    let pane = PaneUid(5);
+    let pane = PaneId(5);
     for n in 0..3 * BLOCK_LINES as u64 + 17 {
         store.append(pane, numbered_line(n)).unwrap();
     }
@@ -166,7 +167,7 @@ fn reads_see_lines_before_and_after_the_writer_stores_them() {
 fn search_returns_line_numbers_in_both_directions() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
-    let pane = PaneUid(2);
+    let pane = PaneId(2);
     for n in 0..2000u64 {
         let text = match n {
             10 | 700 | 1999 => format!("needle at {n}"),
@@ -192,27 +193,27 @@ fn search_returns_line_numbers_in_both_directions() {
             .unwrap(),
         None
     );
-    assert!(store.search(PaneUid(77), "x", Direction::Newer, 0).is_err());
+    assert!(store.search(PaneId(77), "x", Direction::Newer, 0).is_err());
 }
 
 #[test]
-fn pane_records_and_uids_survive_restarts() {
+fn pane_records_and_ids_survive_restarts() {
     let dir = tempfile::tempdir().unwrap();
-    let first_uids: Vec<_>;
+    let first_ids: Vec<_>;
     {
         let store = open(dir.path());
-        first_uids = (0..3).map(|_| store.allocate_pane_uid().unwrap()).collect();
-        assert_eq!(first_uids, vec![PaneUid(0), PaneUid(1), PaneUid(2)]);
-        store.set_label(first_uids[1], "vim", "notes.txt");
-        store.append(first_uids[1], Row::plain("hello")).unwrap();
-        store.mark_ended(first_uids[1]);
+        first_ids = (0..3).map(|_| store.allocate_pane_id().unwrap()).collect();
+        assert_eq!(first_ids, vec![PaneId(0), PaneId(1), PaneId(2)]);
+        store.set_label(first_ids[1], "vim", "notes.txt");
+        store.append(first_ids[1], Row::plain("hello")).unwrap();
+        store.mark_ended(first_ids[1]);
     }
     let store = open(dir.path());
-    assert_eq!(store.allocate_pane_uid().unwrap(), PaneUid(3));
+    assert_eq!(store.allocate_pane_id().unwrap(), PaneId(3));
     let panes = store.panes();
     assert_eq!(panes.len(), 1);
     let info = &panes[0];
-    assert_eq!(info.pane, PaneUid(1));
+    assert_eq!(info.pane, PaneId(1));
     assert_eq!((info.first_line, info.next_line), (0, 1));
     assert!(info.ended);
     assert_eq!(
@@ -220,14 +221,14 @@ fn pane_records_and_uids_survive_restarts() {
         ("vim", "notes.txt")
     );
 
-    assert!(store.drop_pane(PaneUid(1)));
-    assert!(store.info(PaneUid(1)).is_none());
+    assert!(store.drop_pane(PaneId(1)));
+    assert!(store.info(PaneId(1)).is_none());
     store.flush().unwrap();
     drop(store);
     let store = open(dir.path());
     assert!(store.panes().is_empty());
-    // A dropped pane's uid is still never handed out again.
-    assert_eq!(store.allocate_pane_uid().unwrap(), PaneUid(4));
+    // A dropped pane's id is still never handed out again.
+    assert_eq!(store.allocate_pane_id().unwrap(), PaneId(4));
 }
 
 #[test]
@@ -240,7 +241,7 @@ fn line_limit_drops_oldest_blocks_first() {
         },
         ..StoreOptions::default()
     };
-    let pane = PaneUid(1);
+    let pane = PaneId(1);
     let total = 5000u64;
     {
         let store = HistoryStore::open(dir.path(), options.clone()).unwrap();
@@ -281,7 +282,7 @@ fn total_byte_limit_drops_the_globally_oldest_history() {
         ..StoreOptions::default()
     };
     let store = HistoryStore::open(dir.path(), options).unwrap();
-    let (old, new) = (PaneUid(1), PaneUid(2));
+    let (old, new) = (PaneId(1), PaneId(2));
     for n in 0..20 * BLOCK_LINES as u64 {
         store.append(old, numbered_line(n)).unwrap();
     }
@@ -316,7 +317,7 @@ fn files_are_private() {
     {
         let store = open(&root);
         for n in 0..3000 {
-            store.append(PaneUid(1), numbered_line(n)).unwrap();
+            store.append(PaneId(1), numbered_line(n)).unwrap();
         }
         store.flush().unwrap();
         assert!(store.disk_bytes().unwrap() > 0);
@@ -350,7 +351,7 @@ fn concurrent_appends_and_reads_stay_consistent() {
             let store = std::sync::Arc::clone(&store);
             std::thread::spawn(move || {
                 for n in 0..per_pane {
-                    assert_eq!(store.append(PaneUid(p), numbered_line(n)).unwrap(), n);
+                    assert_eq!(store.append(PaneId(p), numbered_line(n)).unwrap(), n);
                 }
             })
         })
@@ -361,7 +362,7 @@ fn concurrent_appends_and_reads_stay_consistent() {
             let mut reads = 0;
             while reads < 200 {
                 for p in 1..=4u32 {
-                    let Ok(page) = store.read(PaneUid(p), 0..u64::MAX) else {
+                    let Ok(page) = store.read(PaneId(p), 0..u64::MAX) else {
                         continue; // the pane has no line yet
                     };
                     for (i, line) in page.lines.iter().enumerate() {
@@ -378,7 +379,7 @@ fn concurrent_appends_and_reads_stay_consistent() {
     reader.join().unwrap();
     store.flush().unwrap();
     for p in 1..=4u32 {
-        assert_numbered(&store, PaneUid(p), 0..per_pane);
+        assert_numbered(&store, PaneId(p), 0..per_pane);
     }
 }
 
@@ -387,7 +388,7 @@ fn concurrent_appends_and_reads_stay_consistent() {
 #[test]
 fn a_screen_snapshot_survives_a_reopen_after_its_lines() {
     let dir = tempfile::tempdir().unwrap();
-    let pane = PaneUid(3);
+    let pane = PaneId(3);
     let screen = vec![numbered_line(1000), numbered_line(1001)];
     {
         let store = open(dir.path());

@@ -5,7 +5,7 @@ use crate::frame::tests::{host, rect, screen};
 
 const ROWS: u16 = 5;
 const COLS: u16 = 20;
-const PANE: u32 = 1;
+const PANE: PaneId = PaneId(1);
 
 /// One pane of 20x5 filling the window, `history_len` lines of history (from
 /// `history_start`), and history lines `cached` in the host state.
@@ -212,9 +212,11 @@ fn split_panes_and_other_panes_write_nothing_of_their_past() {
     // A different pane shown (another window, a zoom) starts at its end too.
     let mut other = state(50, 0, 0..50);
     let screen = other.screens.remove(&PANE).unwrap();
-    other.screens.insert(7, screen);
-    assert!(native.plan(&other, Mode::Fill(7), None, ROWS).is_empty());
-    assert_eq!(native.request(&other, Mode::Fill(7)), None);
+    other.screens.insert(PaneId(7), screen);
+    assert!(native
+        .plan(&other, Mode::Fill(PaneId(7)), None, ROWS)
+        .is_empty());
+    assert_eq!(native.request(&other, Mode::Fill(PaneId(7))), None);
 }
 
 #[test]

@@ -23,6 +23,7 @@ pub use row::{
     Cell, CellStyle, Cells, Color, Row, RowBuilder, RowError, UnderlineStyle, MAX_CELL_CHARS,
 };
 
+use crate::ids::PaneId;
 use crate::label::Label;
 
 /// Most windows a session may list.
@@ -42,7 +43,7 @@ pub struct HostState {
     /// The active window's panes, where they sit in the client's window.
     pub panes: Vec<PaneView>,
     /// The screens of the visible panes, by pane id.
-    pub screens: BTreeMap<u32, PaneScreen>,
+    pub screens: BTreeMap<PaneId, PaneScreen>,
     /// Messages for the user, such as "session ended".
     pub notices: Vec<Label>,
     /// The lines around the client's scroll view (the page it asked for and a prefetch
@@ -101,7 +102,7 @@ pub struct WindowInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaneView {
     /// Unique within the server (tmux's `%N`); keys [`HostState::screens`].
-    pub pane: u32,
+    pub pane: PaneId,
     pub rect: Rect,
     pub active: bool,
     pub zoomed: bool,
@@ -135,7 +136,7 @@ pub enum ScreenError {
     #[error("scroll by {by} rows on a screen of {rows} rows")]
     ScrollTooFar { by: u16, rows: usize },
     #[error("no screen for pane {0}")]
-    UnknownPane(u32),
+    UnknownPane(PaneId),
     #[error("a pane of {0} reaches past {MAX_COLS}x{MAX_ROWS}")]
     RectTooLarge(Rect),
     #[error("history line number {0} overflows")]
@@ -189,7 +190,7 @@ mod tests {
     fn limit_errors_read_as_words() {
         let state = HostState {
             panes: vec![PaneView {
-                pane: 1,
+                pane: PaneId(1),
                 rect: Rect {
                     x: 0,
                     y: 0,

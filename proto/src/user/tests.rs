@@ -32,13 +32,18 @@ enum Step {
 }
 
 fn requests() -> impl Strategy<Value = (Option<ScrollRequest>, Option<SearchRequest>)> {
-    let scroll = (any::<u32>(), any::<u64>(), 0..=crate::screen::MAX_ROWS)
-        .prop_map(|(pane, first, rows)| ScrollRequest { pane, first, rows });
+    let scroll = (any::<u32>(), any::<u64>(), 0..=crate::screen::MAX_ROWS).prop_map(
+        |(pane, first, rows)| ScrollRequest {
+            pane: PaneId(pane),
+            first,
+            rows,
+        },
+    );
     let search =
         (any::<(u32, u32, bool, u64)>(), ".{0,8}").prop_map(|((id, pane, older, from), needle)| {
             SearchRequest {
                 id,
-                pane,
+                pane: PaneId(pane),
                 needle: Label::new(&needle),
                 direction: if older {
                     SearchDirection::Older
@@ -205,7 +210,7 @@ fn oversized_keys_and_views_from_a_peer_are_refused() {
     });
     assert!(UserStream::default().apply(&diff).is_err());
     let tall = ScrollRequest {
-        pane: 1,
+        pane: PaneId(1),
         first: 0,
         rows: crate::screen::MAX_ROWS + 1,
     };
@@ -225,7 +230,7 @@ fn only_the_newest_request_travels() {
     let mut new = old.clone();
     for first in 0..50 {
         new.scroll = Some(ScrollRequest {
-            pane: 3,
+            pane: PaneId(3),
             first,
             rows: 23,
         });
@@ -262,7 +267,7 @@ fn golden_bytes() {
         MuxCommand::SelectWindow(5),
         MuxCommand::RenameWindow(Label::new("w")),
         MuxCommand::Detach,
-        MuxCommand::SelectPaneById(7),
+        MuxCommand::SelectPaneById(PaneId(7)),
         MuxCommand::ResizePane(Direction::Left, 5),
         MuxCommand::LastWindow,
         MuxCommand::LastPane,
@@ -349,13 +354,13 @@ fn golden_bytes() {
     }
     let stream = UserStream {
         scroll: Some(ScrollRequest {
-            pane: 2,
+            pane: PaneId(2),
             first: 300,
             rows: 23,
         }),
         search: Some(SearchRequest {
             id: 1,
-            pane: 2,
+            pane: PaneId(2),
             needle: Label::new("x"),
             direction: SearchDirection::Newer,
             from: 5,

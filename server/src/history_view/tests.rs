@@ -1,13 +1,13 @@
 use super::*;
 use moshmux_proto::screen::Row;
-use moshmux_proto::{Label, SyncState};
+use moshmux_proto::{Label, PaneId, SyncState};
 use moshmux_store::StoreOptions;
 
 /// A store whose pane 1 holds lines "0" to "n - 1", as `seq 0 n-1` leaves them.
 fn store_with(dir: &tempfile::TempDir, n: u64, text: impl Fn(u64) -> String) -> HistoryStore {
     let store = HistoryStore::open(dir.path(), StoreOptions::default()).unwrap();
     for line in 0..n {
-        store.append(PaneUid(1), Row::plain(&text(line))).unwrap();
+        store.append(PaneId(1), Row::plain(&text(line))).unwrap();
     }
     store
 }
@@ -41,7 +41,7 @@ fn ask_page(view: &mut HistoryView, store: &HistoryStore, first: u64, rows: u16)
 
 fn request(first: u64, rows: u16) -> Option<ScrollRequest> {
     Some(ScrollRequest {
-        pane: 1,
+        pane: PaneId(1),
         first,
         rows,
     })
@@ -49,7 +49,11 @@ fn request(first: u64, rows: u16) -> Option<ScrollRequest> {
 
 fn texts(view: &HistoryView, lines: Range<u64>) -> Vec<Option<String>> {
     lines
-        .map(|line| view.lines.get(&(1, line)).map(|row| row.text().to_string()))
+        .map(|line| {
+            view.lines
+                .get(&(PaneId(1), line))
+                .map(|row| row.text().to_string())
+        })
         .collect()
 }
 
@@ -94,8 +98,8 @@ fn a_fast_reader_gets_lines_ahead_by_what_they_read_before_more_could_arrive() {
     // At rest: two pages above, as before any reading.
     view.set_requests(&store, request(10_000, 23), None, start, srtt);
     top_up_fully(&mut view, &store, start);
-    assert!(view.lines.contains_key(&(1, 10_000 - 46)));
-    assert!(!view.lines.contains_key(&(1, 10_000 - 47)));
+    assert!(view.lines.contains_key(&(PaneId(1), 10_000 - 46)));
+    assert!(!view.lines.contains_key(&(PaneId(1), 10_000 - 47)));
     // Paging up every 50 ms: 460 lines a second, over a lead of 4 round trips + 250 ms.
     let mut first = 10_000;
     let mut now = start;
@@ -107,7 +111,7 @@ fn a_fast_reader_gets_lines_ahead_by_what_they_read_before_more_could_arrive() {
     }
     let lead = (460.0 * lead_time(srtt).as_secs_f64()) as u64;
     assert!(lead > 300, "{lead}");
-    assert!(view.lines.contains_key(&(1, first - lead + 23)));
+    assert!(view.lines.contains_key(&(PaneId(1), first - lead + 23)));
     // Turning down: the lead follows, newer lines come first.
     let turned = first + 23;
     view.set_requests(
@@ -118,7 +122,7 @@ fn a_fast_reader_gets_lines_ahead_by_what_they_read_before_more_could_arrive() {
         srtt,
     );
     top_up_fully(&mut view, &store, now);
-    assert!(view.lines.contains_key(&(1, turned + 23 + 300)));
+    assert!(view.lines.contains_key(&(PaneId(1), turned + 23 + 300)));
 }
 
 #[test]
@@ -184,7 +188,7 @@ fn search_finds_the_nearest_match_past_its_start() {
     let search = |id, direction, from| {
         Some(SearchRequest {
             id,
-            pane: 1,
+            pane: PaneId(1),
             needle: Label::new("345"),
             direction,
             from,
@@ -245,8 +249,8 @@ fn the_cache_keeps_the_lines_nearest_the_view() {
         now += TOPUP_INTERVAL;
     }
     assert_eq!(view.lines.len(), CACHE_LINES);
-    assert!(view.lines.contains_key(&(1, 11_950)));
-    assert!(!view.lines.contains_key(&(1, 0)));
+    assert!(view.lines.contains_key(&(PaneId(1), 11_950)));
+    assert!(!view.lines.contains_key(&(PaneId(1), 0)));
 }
 
 /// Prints what a page costs on the wire (`cargo test -p moshmux-server --lib
@@ -281,7 +285,7 @@ fn page_figures() {
         let started = Instant::now();
         let missing = SearchRequest {
             id: 1,
-            pane: 1,
+            pane: PaneId(1),
             needle: Label::new("no such text"),
             direction: SearchDirection::Older,
             from: 50_000,

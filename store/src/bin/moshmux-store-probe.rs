@@ -15,13 +15,14 @@
 //!                                          backlog limit and nothing is lost once space
 //!                                          returns
 
-use moshmux_store::{HistoryStore, PaneUid, StoreError, StoreOptions};
+use moshmux_proto::PaneId;
+use moshmux_store::{HistoryStore, StoreError, StoreOptions};
 use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-const PANE: PaneUid = PaneUid(1);
+const PANE: PaneId = PaneId(1);
 /// Memory lines may take while `starve` keeps the disk full.
 const STARVE_BACKLOG_BYTES: usize = 16 << 20;
 

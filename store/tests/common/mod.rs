@@ -2,7 +2,8 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
-use moshmux_store::{HistoryStore, PaneUid, StoreOptions};
+use moshmux_proto::PaneId;
+use moshmux_store::{HistoryStore, StoreOptions};
 use std::path::Path;
 
 #[path = "numbered_line.rs"]
@@ -15,7 +16,7 @@ pub fn open(dir: &Path) -> HistoryStore {
 }
 
 /// Reads lines `range` in pages and checks each is `numbered_line` of its number.
-pub fn assert_numbered(store: &HistoryStore, pane: PaneUid, range: std::ops::Range<u64>) {
+pub fn assert_numbered(store: &HistoryStore, pane: PaneId, range: std::ops::Range<u64>) {
     let mut pos = range.start;
     while pos < range.end {
         let end = (pos + 10_000).min(range.end);
