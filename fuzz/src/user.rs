@@ -4,7 +4,7 @@ use arbitrary::Arbitrary;
 use moshmux_proto::label::Label;
 use moshmux_proto::user::Direction;
 use moshmux_proto::UserStream;
-use moshmux_proto::{MuxCommand, PaneId, ScrollRequest, SearchDirection, SearchRequest, UserEvent};
+use moshmux_proto::{LineNumber, MuxCommand, PaneId, ScrollRequest, SearchDirection, SearchRequest, UserEvent};
 
 #[derive(Arbitrary, Debug, Clone)]
 pub enum EventInput {
@@ -75,7 +75,7 @@ pub fn extend(stream: &mut UserStream, input: &StreamInput) {
     }
     stream.scroll = input.scroll.map(|(pane, first, rows)| ScrollRequest {
         pane: PaneId(pane),
-        first,
+        first: LineNumber(first),
         rows: rows.min(moshmux_proto::screen::MAX_ROWS),
     });
     stream.search = input
@@ -90,7 +90,7 @@ pub fn extend(stream: &mut UserStream, input: &StreamInput) {
             } else {
                 SearchDirection::Newer
             },
-            from: *from,
+            from: LineNumber(*from),
         });
 }
 

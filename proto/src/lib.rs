@@ -34,7 +34,7 @@ pub use cid::{ConnectionId, IdEvent};
 pub use connection::{Connection, Stats, Transmit};
 pub use crypto::SessionKey;
 pub use error::{ConnectionError, DatagramError};
-pub use ids::PaneId;
+pub use ids::{LineNumber, PaneId};
 pub use label::Label;
 pub use screen::HostState;
 pub use state::{DiffError, SyncState};

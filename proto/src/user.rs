@@ -14,7 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec;
-use crate::ids::PaneId;
+use crate::ids::{LineNumber, PaneId};
 use crate::label::Label;
 use crate::layouts::{LayoutChoice, Step};
 use crate::state::{DiffError, SyncState};
@@ -107,7 +107,7 @@ pub enum Direction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ScrollRequest {
     pub pane: PaneId,
-    pub first: u64,
+    pub first: LineNumber,
     pub rows: u16,
 }
 
@@ -132,7 +132,7 @@ pub struct SearchRequest {
     pub direction: SearchDirection,
     /// The search starts after this line in `direction` (the line itself is skipped, so
     /// `n` from a match finds the next one).
-    pub from: u64,
+    pub from: LineNumber,
 }
 
 /// The client's events, minus the prefix the server acknowledged, and its current

@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use moshmux_proto::ids::numbered;
 use moshmux_proto::screen::{
     CellStyle, ClientRequest, ClipboardCopy, Color, CommandReply, HistoryLines, Modes,
     MouseEncoding, MouseMode, PaneScreen, PaneView, Point, Rect, Row, SearchResult, UnderlineStyle,
     WindowInfo, MAX_CLIENT_REQUESTS,
 };
-use moshmux_proto::{codec, HostState, Label, PaneId, SyncState};
+use moshmux_proto::{codec, HostState, Label, LineNumber, PaneId, SyncState};
 use proptest::prelude::*;
 use proptest::sample::Index;
 
@@ -185,12 +186,19 @@ fn labels() -> impl Strategy<Value = Vec<Label>> {
 /// History lines as the server holds them: runs of a few panes' lines, at any width.
 fn history() -> impl Strategy<Value = HistoryLines> {
     let line = (0u16..20, row_spec()).prop_map(|(cols, spec)| Arc::new(build_row(cols, &spec)));
-    prop::collection::btree_map(((0u32..3).prop_map(PaneId), 0u64..40), line, 0..30)
+    prop::collection::btree_map(
+        ((0u32..3).prop_map(PaneId), (0u64..40).prop_map(LineNumber)),
+        line,
+        0..30,
+    )
 }
 
 fn search_result() -> impl Strategy<Value = Option<SearchResult>> {
     prop::option::of(
-        (any::<u32>(), prop::option::of(any::<u64>()))
+        (
+            any::<u32>(),
+            prop::option::of(any::<u64>().prop_map(LineNumber)),
+        )
             .prop_map(|(id, line)| SearchResult { id, line }),
     )
 }
@@ -392,7 +400,7 @@ fn apply_edit(state: &mut HostState, edit: &Edit) {
         Edit::HistoryLen(pane, len, start) => {
             if let Some(screen) = pick(&mut state.screens, pane) {
                 screen.history_len = *len;
-                screen.history_start = *start;
+                screen.history_start = LineNumber(*start);
             }
         }
         Edit::HistoryPage {
@@ -403,8 +411,8 @@ fn apply_edit(state: &mut HostState, edit: &Edit) {
         } => {
             state
                 .history
-                .retain(|&(p, line), _| p != *pane || line >= *keep);
-            for (line, (cols, spec)) in (*first..).zip(lines) {
+                .retain(|&(p, line), _| p != *pane || line >= LineNumber(*keep));
+            for (line, (cols, spec)) in numbered(LineNumber(*first), lines) {
                 state
                     .history
                     .insert((*pane, line), Arc::new(build_row(*cols, spec)));
@@ -533,7 +541,7 @@ fn history_lines_the_base_holds_are_not_resent() {
     };
     let page = |first: u64| HostState {
         history: (first..first + 100)
-            .map(|n| ((PaneId(1), n), line(n)))
+            .map(|n| ((PaneId(1), LineNumber(n)), line(n)))
             .collect(),
         ..HostState::default()
     };

@@ -75,7 +75,7 @@ pub fn open(dir: &Path, retention: Retention) -> anyhow::Result<OpenedHistory> {
 /// already and are skipped.
 fn end_orphan(store: &HistoryStore, pane: &PaneInfo) {
     if let Some(screen) = store.screen(pane.pane) {
-        let stored_since = pane.next_line.saturating_sub(screen.after_line);
+        let stored_since = pane.next_line.lines_since(screen.after_line);
         let rows = screen.lines.into_iter().skip(stored_since as usize);
         for line in rows {
             if store.append(pane.pane, line).is_err() {

@@ -27,7 +27,7 @@ pub use retention::Retention;
 
 use backend::{Backend, WriteBatch};
 use moshmux_proto::screen::Row;
-use moshmux_proto::PaneId;
+use moshmux_proto::{LineNumber, PaneId};
 use state::{Doomed, Shared, State};
 use std::fmt;
 use std::ops::Range;
@@ -130,9 +130,9 @@ impl fmt::Display for Recovery {
 pub struct PaneInfo {
     pub pane: PaneId,
     /// Oldest line still kept (retention moves it forward).
-    pub first_line: u64,
-    /// Number of lines ever appended; the next line gets this number.
-    pub next_line: u64,
+    pub first_line: LineNumber,
+    /// The number the next line gets (as many lines were ever appended).
+    pub next_line: LineNumber,
     /// Compressed bytes its stored blocks take in the database (keys and values).
     pub stored_bytes: u64,
     pub ended: bool,
@@ -233,7 +233,7 @@ impl HistoryStore {
     }
 
     /// Adds the next line of `pane` and returns its number. Never waits for the disk.
-    pub fn append(&self, pane: PaneId, mut line: Row) -> Result<u64, StoreError> {
+    pub fn append(&self, pane: PaneId, mut line: Row) -> Result<LineNumber, StoreError> {
         // A line built for a whole row (its capacity the row's width) may wait here a
         // while: keep only what it holds (a realloc in place, outside the lock).
         line.shrink_to_fit();
@@ -254,7 +254,7 @@ impl HistoryStore {
             state.writer_idle = false;
             self.shared.work.notify_one();
         }
-        Ok(number)
+        Ok(LineNumber(number))
     }
 
     /// Returns once every line appended before the call is durable on disk.
@@ -283,8 +283,8 @@ impl HistoryStore {
     }
 
     /// Lines `range` of `pane`, clamped to what is kept; see [`HistoryPage::first`].
-    pub fn read(&self, pane: PaneId, range: Range<u64>) -> Result<HistoryPage, StoreError> {
-        read::read(&self.shared, pane, range)
+    pub fn read(&self, pane: PaneId, range: Range<LineNumber>) -> Result<HistoryPage, StoreError> {
+        read::read(&self.shared, pane, raw(range))
     }
 
     /// The numbers of the lines in `range` whose text contains `needle`, oldest first;
@@ -292,10 +292,11 @@ impl HistoryStore {
     pub fn matching_lines(
         &self,
         pane: PaneId,
-        range: Range<u64>,
+        range: Range<LineNumber>,
         needle: &str,
-    ) -> Result<Vec<u64>, StoreError> {
-        read::matching_lines(&self.shared, pane, range, needle)
+    ) -> Result<Vec<LineNumber>, StoreError> {
+        let found = read::matching_lines(&self.shared, pane, raw(range), needle)?;
+        Ok(found.into_iter().map(LineNumber).collect())
     }
 
     /// Number of the nearest line (from `from` in `direction`) whose text contains
@@ -305,9 +306,10 @@ impl HistoryStore {
         pane: PaneId,
         needle: &str,
         direction: Direction,
-        from: u64,
-    ) -> Result<Option<u64>, StoreError> {
-        read::search(&self.shared, pane, needle, direction, from)
+        from: LineNumber,
+    ) -> Result<Option<LineNumber>, StoreError> {
+        let found = read::search(&self.shared, pane, needle, direction, from.0)?;
+        Ok(found.map(LineNumber))
     }
 
     pub fn info(&self, pane: PaneId) -> Option<PaneInfo> {
@@ -344,7 +346,7 @@ impl HistoryStore {
     pub fn set_screen(&self, pane: PaneId, lines: Option<Vec<Row>>) {
         let mut state = self.shared.lock();
         let pane_state = state.pane_mut(pane);
-        let after_line = pane_state.next_line();
+        let after_line = LineNumber(pane_state.next_line());
         pane_state.screen = lines.map(|lines| ScreenSnapshot { after_line, lines });
         pane_state.screen_version += 1;
         self.shared.wake_if_idle(&mut state);
@@ -410,11 +412,17 @@ fn open_db(dir: &Path, db_dir: &Path) -> Result<(Backend, State), StoreError> {
     Ok((backend, state))
 }
 
+/// The bare numbers of `range`: the block bookkeeping inside the store counts in `u64`
+/// (block keys hold it big-endian), its API in line numbers.
+fn raw(range: Range<LineNumber>) -> Range<u64> {
+    range.start.0..range.end.0
+}
+
 fn pane_info(pane: PaneId, state: &state::PaneState) -> PaneInfo {
     PaneInfo {
         pane,
-        first_line: state.first_retained(),
-        next_line: state.next_line(),
+        first_line: LineNumber(state.first_retained()),
+        next_line: LineNumber(state.next_line()),
         stored_bytes: state.blocks.bytes(),
         ended: state.meta.ended,
         command: state.meta.command.clone(),

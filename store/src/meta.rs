@@ -3,7 +3,7 @@
 
 use crate::legacy::StoredLine;
 use moshmux_proto::screen::Row;
-use moshmux_proto::PaneId;
+use moshmux_proto::{LineNumber, PaneId};
 use serde::{Deserialize, Serialize};
 
 pub const META_KEY_PREFIX: u8 = b'm';
@@ -51,7 +51,7 @@ pub struct PaneMeta {
 pub struct ScreenSnapshot {
     /// The pane's next line number when the snapshot was taken: the first row follows
     /// history line `after_line - 1`.
-    pub after_line: u64,
+    pub after_line: LineNumber,
     /// The screen's rows from the top, down to the last one with text.
     pub lines: Vec<Row>,
 }
@@ -59,7 +59,7 @@ pub struct ScreenSnapshot {
 /// [`ScreenSnapshot`] in format 1.
 #[derive(Deserialize)]
 struct V1ScreenSnapshot {
-    after_line: u64,
+    after_line: LineNumber,
     lines: Vec<StoredLine>,
 }
 
@@ -165,6 +165,6 @@ mod tests {
             expected.push_char(c, Default::default());
         });
         expected.push("中", true, Default::default());
-        assert_eq!(rows, Ok((41, vec![expected.finish(false)])));
+        assert_eq!(rows, Ok((LineNumber(41), vec![expected.finish(false)])));
     }
 }

@@ -5,8 +5,9 @@
 use crate::block::{self, BLOCK_LINES};
 use crate::state::Shared;
 use crate::StoreError;
+use moshmux_proto::ids::numbered;
 use moshmux_proto::screen::Row;
-use moshmux_proto::PaneId;
+use moshmux_proto::{LineNumber, PaneId};
 use std::ops::Range;
 
 /// Lines `first..first + lines.len()` of a pane's history.
@@ -14,8 +15,15 @@ use std::ops::Range;
 pub struct HistoryPage {
     /// Number of the first line returned. Larger than the range asked for when retention
     /// has already dropped the older lines.
-    pub first: u64,
+    pub first: LineNumber,
     pub lines: Vec<Row>,
+}
+
+impl HistoryPage {
+    /// Each line with its number, oldest first.
+    pub fn numbered(&self) -> impl Iterator<Item = (LineNumber, &Row)> {
+        numbered(self.first, &self.lines)
+    }
 }
 
 /// Which way a search goes from its starting line.
@@ -158,7 +166,10 @@ pub fn read(shared: &Shared, pane: PaneId, range: Range<u64>) -> Result<HistoryP
         Ok(())
     })?;
     lines.extend(memory);
-    Ok(HistoryPage { first, lines })
+    Ok(HistoryPage {
+        first: LineNumber(first),
+        lines,
+    })
 }
 
 /// The numbers of the lines in `range` whose text contains `needle`, oldest first.

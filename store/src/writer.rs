@@ -257,7 +257,7 @@ fn collect(state: &mut State) -> Round {
         let screen_follows = pane_state
             .screen
             .as_ref()
-            .is_none_or(|screen| screen.after_line <= first);
+            .is_none_or(|screen| screen.after_line.0 <= first);
         let screen = (pane_state.screen_version != pane_state.screen_saved && screen_follows)
             .then(|| pane_state.screen.clone());
         round.records.push(PaneRecord {

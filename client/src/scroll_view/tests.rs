@@ -11,7 +11,7 @@ use crate::frame::Frame;
 fn screen() -> PaneScreen {
     let mut screen = screen_of(5, 10, &["s0", "s1", "s2", "s3", "s4"]);
     screen.history_len = 1000;
-    screen.history_start = 100;
+    screen.history_start = LineNumber(100);
     screen
 }
 
@@ -31,7 +31,7 @@ fn feed(view: &mut ScrollView, bytes: &[u8], host: &HostState, screen: &PaneScre
 }
 
 fn first(view: &ScrollView) -> u64 {
-    view.request().first
+    view.request().first.0
 }
 
 #[test]
@@ -43,7 +43,7 @@ fn keys_move_the_view_within_the_history_and_the_screen() {
         view.request(),
         ScrollRequest {
             pane: PaneId(7),
-            first: 1000,
+            first: LineNumber(1000),
             rows: 5
         }
     );
@@ -127,22 +127,25 @@ fn searches_go_to_the_server_and_a_match_moves_the_view() {
             search.direction,
             search.from
         ),
-        (PaneId(7), "13", SearchDirection::Older, 1000)
+        (PaneId(7), "13", SearchDirection::Older, LineNumber(1000))
     );
     // An answer to another search is not this one's.
     let answer = |id, line| Some(SearchResult { id, line });
-    view.on_search_result(answer(search.id + 1, Some(200)), &screen);
+    view.on_search_result(answer(search.id + 1, Some(LineNumber(200))), &screen);
     assert_eq!(first(&view), 1000);
-    view.on_search_result(answer(search.id, Some(613)), &screen);
+    view.on_search_result(answer(search.id, Some(LineNumber(613))), &screen);
     assert_eq!(first(&view), 613);
     // Used once: scrolling away and getting the same state again does not jump back.
     feed(&mut view, b"k", &host, &screen);
-    view.on_search_result(answer(search.id, Some(613)), &screen);
+    view.on_search_result(answer(search.id, Some(LineNumber(613))), &screen);
     assert_eq!(first(&view), 612);
     // n repeats the search from here, N reverses it.
     feed(&mut view, b"n", &host, &screen);
     let next = view.search().cloned().unwrap();
-    assert_eq!((next.direction, next.from), (SearchDirection::Older, 612));
+    assert_eq!(
+        (next.direction, next.from),
+        (SearchDirection::Older, LineNumber(612))
+    );
     assert_ne!(next.id, search.id);
     view.on_search_result(answer(next.id, None), &screen);
     assert!(view.status(&host, &screen).0.starts_with("not found: 13"));
@@ -162,8 +165,10 @@ fn searches_go_to_the_server_and_a_match_moves_the_view() {
 fn rows_show_history_lines_screen_rows_or_a_loading_marker() {
     let screen = screen();
     let mut host = HostState::default();
-    host.history.insert((PaneId(7), 997), line("h997"));
-    host.history.insert((PaneId(7), 999), line("h999"));
+    host.history
+        .insert((PaneId(7), LineNumber(997)), line("h997"));
+    host.history
+        .insert((PaneId(7), LineNumber(999)), line("h999"));
     let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
     feed(&mut view, b"kkk", &host, &screen);
     let shown: Vec<String> = view
@@ -177,7 +182,8 @@ fn rows_show_history_lines_screen_rows_or_a_loading_marker() {
         .collect();
     assert_eq!(shown, ["h997", LOADING, "h999", "s0", "s1"]);
     assert_eq!(view.status(&host, &screen).0, "line 998 of 1005 [loading]");
-    host.history.insert((PaneId(7), 998), line("h998"));
+    host.history
+        .insert((PaneId(7), LineNumber(998)), line("h998"));
     assert_eq!(view.status(&host, &screen).0, "line 998 of 1005");
 
     let mut frame = Frame::blank(12, 6);
@@ -208,7 +214,7 @@ fn v_selects_lines_the_moving_keys_extend_and_y_copies_them_and_closes() {
     let mut host = HostState::default();
     for n in 990..1000 {
         host.history
-            .insert((PaneId(7), n), line(&format!("h{n}   ")));
+            .insert((PaneId(7), LineNumber(n)), line(&format!("h{n}   ")));
     }
     let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
     // y and Enter copy nothing without a selection.
@@ -247,7 +253,8 @@ fn v_selects_lines_the_moving_keys_extend_and_y_copies_them_and_closes() {
 fn esc_cancels_the_selection_only_and_a_loading_line_stops_the_copy() {
     let screen = screen();
     let mut host = HostState::default();
-    host.history.insert((PaneId(7), 999), line("h999"));
+    host.history
+        .insert((PaneId(7), LineNumber(999)), line("h999"));
     let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
     assert!(feed(&mut view, b"vk", &host, &screen));
     assert!(feed(&mut view, b"\x1b", &host, &screen));
@@ -266,7 +273,8 @@ fn esc_cancels_the_selection_only_and_a_loading_line_stops_the_copy() {
         .status(&host, &screen)
         .0
         .starts_with("selection still loading"));
-    host.history.insert((PaneId(7), 998), line("h998"));
+    host.history
+        .insert((PaneId(7), LineNumber(998)), line("h998"));
     assert!(!feed(&mut view, b"y", &host, &screen));
     assert_eq!(view.take_copied().as_deref(), Some("h998\nh999"));
 }

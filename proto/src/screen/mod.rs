@@ -23,7 +23,7 @@ pub use row::{
     Cell, CellStyle, Cells, Color, Row, RowBuilder, RowError, UnderlineStyle, MAX_CELL_CHARS,
 };
 
-use crate::ids::PaneId;
+use crate::ids::{LineNumber, PaneId};
 use crate::label::Label;
 
 /// Most windows a session may list.
@@ -140,7 +140,7 @@ pub enum ScreenError {
     #[error("a pane of {0} reaches past {MAX_COLS}x{MAX_ROWS}")]
     RectTooLarge(Rect),
     #[error("history line number {0} overflows")]
-    HistoryLine(u64),
+    HistoryLine(LineNumber),
     #[error("{count} {what} exceed the limit of {limit}")]
     TooMany {
         what: &'static str,

@@ -35,7 +35,7 @@ fn requests() -> impl Strategy<Value = (Option<ScrollRequest>, Option<SearchRequ
     let scroll = (any::<u32>(), any::<u64>(), 0..=crate::screen::MAX_ROWS).prop_map(
         |(pane, first, rows)| ScrollRequest {
             pane: PaneId(pane),
-            first,
+            first: LineNumber(first),
             rows,
         },
     );
@@ -50,7 +50,7 @@ fn requests() -> impl Strategy<Value = (Option<ScrollRequest>, Option<SearchRequ
                 } else {
                     SearchDirection::Newer
                 },
-                from,
+                from: LineNumber(from),
             }
         });
     (prop::option::of(scroll), prop::option::of(search))
@@ -211,7 +211,7 @@ fn oversized_keys_and_views_from_a_peer_are_refused() {
     assert!(UserStream::default().apply(&diff).is_err());
     let tall = ScrollRequest {
         pane: PaneId(1),
-        first: 0,
+        first: LineNumber(0),
         rows: crate::screen::MAX_ROWS + 1,
     };
     let stream = UserStream {
@@ -231,7 +231,7 @@ fn only_the_newest_request_travels() {
     for first in 0..50 {
         new.scroll = Some(ScrollRequest {
             pane: PaneId(3),
-            first,
+            first: LineNumber(first),
             rows: 23,
         });
     }
@@ -240,7 +240,7 @@ fn only_the_newest_request_travels() {
     let mut applied = old.clone();
     applied.apply(&diff).unwrap();
     assert_eq!(applied, new);
-    assert_eq!(applied.scroll.map(|s| s.first), Some(49));
+    assert_eq!(applied.scroll.map(|s| s.first), Some(LineNumber(49)));
     new.scroll = None;
     assert!(!new.diff_from(&applied).is_empty());
 }
@@ -355,7 +355,7 @@ fn golden_bytes() {
     let stream = UserStream {
         scroll: Some(ScrollRequest {
             pane: PaneId(2),
-            first: 300,
+            first: LineNumber(300),
             rows: 23,
         }),
         search: Some(SearchRequest {
@@ -363,7 +363,7 @@ fn golden_bytes() {
             pane: PaneId(2),
             needle: Label::new("x"),
             direction: SearchDirection::Newer,
-            from: 5,
+            from: LineNumber(5),
         }),
         ..UserStream::default()
     };

@@ -235,7 +235,7 @@ impl Mux {
             match screen {
                 Ok(mut screen) => {
                     if let Some(info) = self.store.info(id) {
-                        screen.history_len = info.next_line;
+                        screen.history_len = info.next_line.0;
                         screen.history_start = info.first_line;
                     }
                     state.screens.insert(id, screen);
