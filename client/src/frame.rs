@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use moshmux_proto::screen::{CellStyle, Color, Modes, PaneView, Rect, Row, UnderlineStyle};
-use moshmux_proto::HostState;
+use moshmux_proto::{HostState, PaneId};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Drawn for cell text whose width disagrees with the server's: printing it would put the
@@ -296,7 +296,7 @@ pub fn compose(host: &HostState, cols: u16, rows: u16, extras: &StatusExtras) ->
 
 /// Where the focused pane is drawn (the zoomed pane, else the active one) in the panes'
 /// area of `cols` x `rows`, its id, and the input modes it asked for.
-pub fn focused_pane(host: &HostState, cols: u16, rows: u16) -> Option<(u32, Rect, Modes)> {
+pub fn focused_pane(host: &HostState, cols: u16, rows: u16) -> Option<(PaneId, Rect, Modes)> {
     let view = focused_view(host)?;
     let modes = host.screens.get(&view.pane)?.modes;
     let area = Rect {

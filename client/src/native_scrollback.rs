@@ -13,8 +13,9 @@
 
 use std::sync::Arc;
 
+use moshmux_proto::ids::line_numbers;
 use moshmux_proto::screen::{CellStyle, Color, Row, UnderlineStyle};
-use moshmux_proto::{HostState, ScrollRequest};
+use moshmux_proto::{HostState, LineNumber, PaneId, ScrollRequest};
 
 /// The most rows one scroll request may ask for (the server refuses more than 1000).
 const MAX_REQUEST_ROWS: u64 = 1000;
@@ -23,9 +24,9 @@ const MAX_REQUEST_ROWS: u64 = 1000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// `pane` fills the window on its main screen: its lines go to the terminal.
-    Fill(u32),
+    Fill(PaneId),
     /// `pane` fills the window, but the scroll view covers it: lines wait.
-    Paused(u32),
+    Paused(PaneId),
     /// Split panes, the alternate screen, or nothing yet: nothing is written.
     Off,
 }
@@ -44,15 +45,15 @@ pub enum Write {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Tracked {
-    pane: u32,
+    pane: PaneId,
     /// The first line (history numbering) that the terminal's scrollback lacks: every
     /// older one was written or skipped.
-    next: u64,
+    next: LineNumber,
     /// Lines skipped and not yet announced by a marker line.
     skipped: u64,
     /// The pane's history length at the previous plan, to tell a flood still running
     /// (it grew by more than a screen since) from one that has ended.
-    seen_end: u64,
+    seen_end: LineNumber,
 }
 
 #[derive(Debug, Clone)]
@@ -81,7 +82,7 @@ impl NativeScrollback {
         &mut self,
         host: &HostState,
         mode: Mode,
-        shown: Option<(u32, u64)>,
+        shown: Option<(PaneId, u64)>,
         pane_rows: u16,
     ) -> Vec<Write> {
         let pane = match mode {
@@ -97,7 +98,7 @@ impl NativeScrollback {
         let Some(screen) = host.screens.get(&pane) else {
             return Vec::new();
         };
-        let (end, start) = (screen.history_len, screen.history_start);
+        let (end, start) = (screen.history_end(), screen.history_start);
         let mut tracked = match self.tracked {
             Some(tracked) if tracked.pane == pane => tracked,
             // A pane newly shown starts at its end; only a fresh client fills in the past.
@@ -126,17 +127,17 @@ impl NativeScrollback {
         // another skip, and the terminal would read chunk, marker, chunk. Nothing is
         // written from history until it slows, then the newest `limit` lines go after one
         // marker.
-        let flooding = end > tracked.seen_end + u64::from(pane_rows);
+        let flooding = end > tracked.seen_end.saturating_add(u64::from(pane_rows));
         tracked.seen_end = end;
         if end - tracked.next > self.limit {
-            tracked.skipped += end - self.limit - tracked.next;
-            tracked.next = end - self.limit;
+            tracked.skipped += end.saturating_sub(self.limit) - tracked.next;
+            tracked.next = end.saturating_sub(self.limit);
         }
         let mut writes = Vec::new();
         if mode == Mode::Fill(pane) {
             let behind = end - tracked.next;
             if tracked.skipped == 0
-                && shown == Some((pane, tracked.next))
+                && shown == Some((pane, tracked.next.0))
                 && behind <= u64::from(pane_rows)
             {
                 if behind > 0 {
@@ -144,7 +145,7 @@ impl NativeScrollback {
                 }
                 tracked.next = end;
             } else if !flooding {
-                let lines: Vec<Arc<Row>> = (tracked.next..end)
+                let lines: Vec<Arc<Row>> = line_numbers(tracked.next..end)
                     .map_while(|line| host.history.get(&(pane, line)).cloned())
                     .collect();
                 if !lines.is_empty() {
@@ -166,8 +167,8 @@ impl NativeScrollback {
         if mode != Mode::Fill(tracked.pane) {
             return None;
         }
-        let end = host.screens.get(&tracked.pane)?.history_len;
-        let missing = end.checked_sub(tracked.next).filter(|&n| n > 0)?;
+        let end = host.screens.get(&tracked.pane)?.history_end();
+        let missing = Some(end.lines_since(tracked.next)).filter(|&n| n > 0)?;
         Some(ScrollRequest {
             pane: tracked.pane,
             first: tracked.next,

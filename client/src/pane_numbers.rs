@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use moshmux_proto::screen::{CellStyle, Color, HostState, Rect};
+use moshmux_proto::PaneId;
 
 use crate::frame::Frame;
 use crate::input::Token;
@@ -25,7 +26,7 @@ pub struct PaneNumbers {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Choice {
     /// Select this pane (its id).
-    Pane(u32),
+    Pane(PaneId),
     /// A number no pane has: the numbers go, the key with them (as in tmux).
     Nothing,
     /// Any other key: the numbers go and the key does what it does.
@@ -85,7 +86,7 @@ impl PaneNumbers {
 
 /// The panes with their numbers (their order in the window, as tmux's `pane_index`).
 /// None while one is zoomed: the state then holds that pane alone, without its index.
-fn numbered(host: &HostState) -> impl Iterator<Item = (usize, u32, Rect)> + '_ {
+fn numbered(host: &HostState) -> impl Iterator<Item = (usize, PaneId, Rect)> + '_ {
     let zoomed = host.panes.iter().any(|view| view.zoomed);
     let panes = host.panes.iter().filter(move |_| !zoomed);
     panes
@@ -150,8 +151,14 @@ mod tests {
     #[test]
     fn a_digit_picks_that_pane_and_other_keys_pass() {
         let host = two_panes();
-        assert_eq!(PaneNumbers::choose(&key(b'1'), &host), Choice::Pane(2));
-        assert_eq!(PaneNumbers::choose(&key(b'0'), &host), Choice::Pane(1));
+        assert_eq!(
+            PaneNumbers::choose(&key(b'1'), &host),
+            Choice::Pane(PaneId(2))
+        );
+        assert_eq!(
+            PaneNumbers::choose(&key(b'0'), &host),
+            Choice::Pane(PaneId(1))
+        );
         assert_eq!(PaneNumbers::choose(&key(b'7'), &host), Choice::Nothing);
         assert_eq!(PaneNumbers::choose(&key(b'x'), &host), Choice::Nothing);
         assert_eq!(PaneNumbers::choose(&key(b'Q'), &host), Choice::Pass);

@@ -12,10 +12,13 @@
 //! line (the one the status line numbers), the moving keys extend it, and `y` or Enter
 //! copies it to the local clipboard with OSC 52 and closes the view.
 
+use moshmux_proto::ids::line_numbers;
 use moshmux_proto::screen::{
     CellStyle, Color, PaneScreen, Rect, Row, SearchResult, UnderlineStyle,
 };
-use moshmux_proto::{HostState, Label, ScrollRequest, SearchDirection, SearchRequest};
+use moshmux_proto::{
+    HostState, Label, LineNumber, PaneId, ScrollRequest, SearchDirection, SearchRequest,
+};
 
 use crate::frame::{draw_row, Frame};
 use crate::input::{Kind, NamedKey, Token};
@@ -51,9 +54,9 @@ enum Input {
 
 #[derive(Debug, Clone)]
 pub struct ScrollView {
-    pane: u32,
+    pane: PaneId,
     /// The line on the view's top row.
-    first: u64,
+    first: LineNumber,
     rows: u16,
     input: Input,
     /// The newest search asked for; the server answers with its id.
@@ -62,7 +65,7 @@ pub struct ScrollView {
     answered: Option<u32>,
     message: Option<String>,
     /// Where the selection started; it spans from there to the top line.
-    anchor: Option<u64>,
+    anchor: Option<LineNumber>,
     /// Text copied and not yet sent to the terminal.
     copied: Option<String>,
     /// Opened by the wheel: the wheel closes it at the bottom.
@@ -71,10 +74,10 @@ pub struct ScrollView {
 
 impl ScrollView {
     /// Opens a view of pane `pane`, `rows` tall, whose screen is `screen`.
-    pub fn open(pane: u32, rows: u16, screen: &PaneScreen, entry: Entry) -> ScrollView {
+    pub fn open(pane: PaneId, rows: u16, screen: &PaneScreen, entry: Entry) -> ScrollView {
         let mut view = ScrollView {
             pane,
-            first: screen.history_len,
+            first: screen.history_end(),
             rows,
             input: Input::Normal,
             search: None,
@@ -97,7 +100,7 @@ impl ScrollView {
         self.rows = rows;
     }
 
-    pub fn pane(&self) -> u32 {
+    pub fn pane(&self) -> PaneId {
         self.pane
     }
 
@@ -170,7 +173,7 @@ impl ScrollView {
                 NamedKey::PageUp | NamedKey::ShiftPageUp => self.move_by(-page, screen),
                 NamedKey::PageDown | NamedKey::ShiftPageDown => self.move_by(page, screen),
                 NamedKey::Home => self.first = screen.history_start,
-                NamedKey::End => self.first = screen.history_len,
+                NamedKey::End => self.first = screen.history_end(),
                 NamedKey::Left
                 | NamedKey::Right
                 | NamedKey::CtrlArrow(_)
@@ -180,7 +183,7 @@ impl ScrollView {
                 WHEEL_UP => self.move_by(-(WHEEL_LINES as i64), screen),
                 WHEEL_DOWN => {
                     self.move_by(WHEEL_LINES as i64, screen);
-                    return !(self.leave_at_bottom && self.first >= screen.history_len);
+                    return !(self.leave_at_bottom && self.first >= screen.history_end());
                 }
                 _ => {}
             },
@@ -193,7 +196,7 @@ impl ScrollView {
                 Some(0x02) => self.move_by(-page, screen),
                 Some(0x06) => self.move_by(page, screen),
                 Some(b'g') => self.first = screen.history_start,
-                Some(b'G') => self.first = screen.history_len,
+                Some(b'G') => self.first = screen.history_end(),
                 Some(b'v' | b' ') => self.anchor = Some(self.first),
                 Some(b'y' | b'\r') if self.anchor.is_some() => return !self.copy(host, screen),
                 Some(b'/') => self.input = Input::Prompt(SearchDirection::Older, Vec::new()),
@@ -223,14 +226,14 @@ impl ScrollView {
         };
         self.first = moved.clamp(
             screen.history_start,
-            screen.history_len.max(screen.history_start),
+            screen.history_end().max(screen.history_start),
         );
     }
 
     /// The selected lines, oldest first, as one range.
-    fn selection(&self) -> Option<std::ops::RangeInclusive<u64>> {
+    fn selection(&self) -> Option<std::ops::Range<LineNumber>> {
         self.anchor
-            .map(|anchor| anchor.min(self.first)..=anchor.max(self.first))
+            .map(|anchor| anchor.min(self.first)..anchor.max(self.first).next())
     }
 
     /// Copies the selection; true when it did. A line still on its way stops it, with a
@@ -240,7 +243,7 @@ impl ScrollView {
             return false;
         };
         let mut rows = Vec::new();
-        for line in range {
+        for line in line_numbers(range) {
             match self.line(host, screen, line) {
                 Shown::Line(row) => rows.push(row),
                 Shown::Loading => {
@@ -278,7 +281,7 @@ impl ScrollView {
         self.answered = Some(result.id);
         match result.line {
             Some(line) => {
-                self.first = line.clamp(screen.history_start, screen.history_len);
+                self.first = line.clamp(screen.history_start, screen.history_end());
                 self.message = None;
             }
             None => self.message = Some(format!("not found: {}", search.needle.as_str())),
@@ -293,14 +296,14 @@ impl ScrollView {
             .collect()
     }
 
-    fn line<'a>(&self, host: &'a HostState, screen: &'a PaneScreen, line: u64) -> Shown<'a> {
-        if line < screen.history_len {
+    fn line<'a>(&self, host: &'a HostState, screen: &'a PaneScreen, line: LineNumber) -> Shown<'a> {
+        if line < screen.history_end() {
             match host.history.get(&(self.pane, line)) {
                 Some(row) => Shown::Line(row),
                 None => Shown::Loading,
             }
         } else {
-            usize::try_from(line - screen.history_len)
+            usize::try_from(line - screen.history_end())
                 .ok()
                 .and_then(|index| screen.rows().get(index))
                 .map_or(Shown::Empty, |row| Shown::Line(row))
@@ -338,7 +341,7 @@ impl ScrollView {
             text.push_str(" [loading]");
         }
         if let Some(range) = self.selection() {
-            let count = range.end() - range.start() + 1;
+            let count = range.end - range.start;
             text = format!("{count} selected  {text}");
         }
         if let Some(message) = &self.message {

@@ -10,7 +10,9 @@ use moshmux_proto::screen::{
     CellStyle, MouseEncoding, MouseMode, PaneScreen, PaneView, Point, Rect, Row, WindowInfo,
 };
 use moshmux_proto::user::Direction;
-use moshmux_proto::{Connection, HostState, Label, MuxCommand, SessionKey, UserEvent, UserStream};
+use moshmux_proto::{
+    Connection, HostState, Label, MuxCommand, PaneId, SessionKey, UserEvent, UserStream,
+};
 use moshmux_tests::harness::Tmux;
 use moshmux_tests::netem::{LinkConfig, Netem};
 use tokio::net::UdpSocket;
@@ -119,12 +121,12 @@ fn host(panes: &[(Rect, &[&str])]) -> HostState {
     };
     for (id, (rect, lines)) in (1u32..).zip(panes) {
         state.panes.push(PaneView {
-            pane: id,
+            pane: PaneId(id),
             rect: *rect,
             active: id as usize == panes.len(),
             zoomed: false,
         });
-        state.screens.insert(id, pane(*rect, lines));
+        state.screens.insert(PaneId(id), pane(*rect, lines));
     }
     state
 }
@@ -240,7 +242,7 @@ async fn draws_the_session_and_sends_keys_commands_and_resizes() {
         (rect(0, 0, 30, 11), &["left"]),
         (rect(31, 0, 29, 11), &["right"]),
     ]);
-    let right = split.screens.get_mut(&2).unwrap();
+    let right = split.screens.get_mut(&PaneId(2)).unwrap();
     right.modes.mouse = MouseMode::PressRelease;
     right.modes.mouse_encoding = MouseEncoding::Sgr;
     peer.publish(split).await;

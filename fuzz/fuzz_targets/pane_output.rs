@@ -9,7 +9,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use moshmux_fuzz::assert_diff_rebuilds;
-use moshmux_proto::HostState;
+use moshmux_proto::{HostState, PaneId};
 use moshmux_server::host_state::pane_screen;
 use moshmux_server::pane_id::Size;
 use moshmux_server::terminal::Terminal;
@@ -57,11 +57,11 @@ fuzz_target!(|input: Input| {
                         .all(|line| line.chars().count() <= 8 * usize::from(cols))
             );
         }
-        let previous = published.screens.get(&0);
+        let previous = published.screens.get(&PaneId(0));
         let screen = pane_screen(&terminal, terminal.title(), previous)
             .expect("a pane's screen fits the protocol");
         let mut next = published.clone();
-        next.screens.insert(0, screen);
+        next.screens.insert(PaneId(0), screen);
         assert!(next.check_limits().is_ok());
         assert_diff_rebuilds(&published, &next);
         published = next;

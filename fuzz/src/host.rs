@@ -10,7 +10,7 @@ use moshmux_proto::screen::{
     CellStyle, ClipboardCopy, Color, Modes, MouseEncoding, MouseMode, PaneScreen, PaneView, Point,
     Rect, Row, SearchResult, UnderlineStyle, WindowInfo,
 };
-use moshmux_proto::HostState;
+use moshmux_proto::{HostState, LineNumber, PaneId};
 
 /// Small dimensions keep executions fast; the limits themselves are the unit tests' job.
 const MAX_FUZZ_ROWS: u8 = 40;
@@ -226,7 +226,7 @@ fn screen(input: &ScreenInput) -> PaneScreen {
         focus_events: modes.focus_events,
     };
     screen.history_len = input.history_len;
-    screen.history_start = input.history_start;
+    screen.history_start = LineNumber(input.history_start);
     screen
 }
 
@@ -252,7 +252,7 @@ fn panes(input: &[(u8, RectInput, bool, bool)]) -> Vec<PaneView> {
     input
         .iter()
         .map(|&(pane, rect, active, zoomed)| PaneView {
-            pane: u32::from(pane),
+            pane: PaneId(u32::from(pane)),
             rect: Rect {
                 x: rect.x,
                 y: rect.y,
@@ -270,7 +270,10 @@ fn labels(input: &[String]) -> Vec<Label> {
 }
 
 fn search(input: Option<(u32, Option<u64>)>) -> Option<SearchResult> {
-    input.map(|(id, line)| SearchResult { id, line })
+    input.map(|(id, line)| SearchResult {
+        id,
+        line: line.map(LineNumber),
+    })
 }
 
 pub fn build(input: &HostInput) -> HostState {
@@ -286,13 +289,14 @@ pub fn build(input: &HostInput) -> HostState {
     for screen_input in &input.screens {
         state
             .screens
-            .insert(u32::from(screen_input.pane), screen(screen_input));
+            .insert(PaneId(u32::from(screen_input.pane)), screen(screen_input));
     }
     for (pane, line, contents) in &input.history {
         let cols = contents.cells.len().min(usize::from(MAX_FUZZ_COLS)) as u16;
-        state
-            .history
-            .insert((u32::from(*pane), *line), Arc::new(row(contents, cols)));
+        state.history.insert(
+            (PaneId(u32::from(*pane)), LineNumber(*line)),
+            Arc::new(row(contents, cols)),
+        );
     }
     state
 }
@@ -363,11 +367,13 @@ pub fn apply_edit(state: &mut HostState, edit: &Edit) {
         Edit::HistoryLength { pane, len, start } => {
             if let Some(screen) = nth_screen(state, *pane) {
                 screen.history_len = *len;
-                screen.history_start = *start;
+                screen.history_start = LineNumber(*start);
             }
         }
         Edit::AddScreen(input) => {
-            state.screens.insert(u32::from(input.pane), screen(input));
+            state
+                .screens
+                .insert(PaneId(u32::from(input.pane)), screen(input));
         }
         Edit::RemoveScreen(pane) => {
             let count = state.screens.len();
@@ -385,13 +391,14 @@ pub fn apply_edit(state: &mut HostState, edit: &Edit) {
             contents,
         } => {
             let cols = contents.cells.len().min(usize::from(MAX_FUZZ_COLS)) as u16;
-            state
-                .history
-                .insert((u32::from(*pane), *line), Arc::new(row(contents, cols)));
+            state.history.insert(
+                (PaneId(u32::from(*pane)), LineNumber(*line)),
+                Arc::new(row(contents, cols)),
+            );
         }
         Edit::DropHistory { pane, first, count } => {
-            let pane = u32::from(*pane);
-            for line in (0..u64::from(*count)).filter_map(|i| first.checked_add(i)) {
+            let pane = PaneId(u32::from(*pane));
+            for line in (0..u64::from(*count)).filter_map(|i| LineNumber(*first).checked_add(i)) {
                 state.history.remove(&(pane, line));
             }
         }

@@ -4,7 +4,9 @@ use arbitrary::Arbitrary;
 use moshmux_proto::label::Label;
 use moshmux_proto::user::Direction;
 use moshmux_proto::UserStream;
-use moshmux_proto::{MuxCommand, ScrollRequest, SearchDirection, SearchRequest, UserEvent};
+use moshmux_proto::{
+    LineNumber, MuxCommand, PaneId, ScrollRequest, SearchDirection, SearchRequest, UserEvent,
+};
 
 #[derive(Arbitrary, Debug, Clone)]
 pub enum EventInput {
@@ -57,7 +59,7 @@ fn command(which: u8, number: u32, name: &str) -> MuxCommand {
         8 => MuxCommand::PreviousWindow,
         9 => MuxCommand::SelectWindow(number),
         10 => MuxCommand::RenameWindow(Label::new(name)),
-        11 => MuxCommand::SelectPaneById(number),
+        11 => MuxCommand::SelectPaneById(PaneId(number)),
         12 => MuxCommand::ResizePane(direction, (number >> 2) as u16),
         13 => MuxCommand::LastWindow,
         14 => MuxCommand::LastPane,
@@ -74,8 +76,8 @@ pub fn extend(stream: &mut UserStream, input: &StreamInput) {
         stream.push(event(input));
     }
     stream.scroll = input.scroll.map(|(pane, first, rows)| ScrollRequest {
-        pane,
-        first,
+        pane: PaneId(pane),
+        first: LineNumber(first),
         rows: rows.min(moshmux_proto::screen::MAX_ROWS),
     });
     stream.search = input
@@ -83,14 +85,14 @@ pub fn extend(stream: &mut UserStream, input: &StreamInput) {
         .as_ref()
         .map(|(id, pane, needle, older, from)| SearchRequest {
             id: *id,
-            pane: *pane,
+            pane: PaneId(*pane),
             needle: Label::new(needle),
             direction: if *older {
                 SearchDirection::Older
             } else {
                 SearchDirection::Newer
             },
-            from: *from,
+            from: LineNumber(*from),
         });
 }
 

@@ -14,6 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::codec;
+use crate::ids::{LineNumber, PaneId};
 use crate::label::Label;
 use crate::layouts::{LayoutChoice, Step};
 use crate::state::{DiffError, SyncState};
@@ -67,7 +68,7 @@ pub enum MuxCommand {
     Detach,
     /// Select this pane (its id, tmux's `%N`) of the active window: a mouse click on it.
     /// An id that is not there (closed meanwhile, or in another window) changes nothing.
-    SelectPaneById(u32),
+    SelectPaneById(PaneId),
     /// Move the focused pane's border this many cells (prefix `C-arrow` by 1, `M-arrow`
     /// by 5; tmux's `resize-pane -U/-D/-L/-R N`).
     ResizePane(Direction, u16),
@@ -105,8 +106,8 @@ pub enum Direction {
 /// line ever, so a number names the same line for good).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ScrollRequest {
-    pub pane: u32,
-    pub first: u64,
+    pub pane: PaneId,
+    pub first: LineNumber,
     pub rows: u16,
 }
 
@@ -125,13 +126,13 @@ pub enum SearchDirection {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SearchRequest {
     pub id: u32,
-    pub pane: u32,
+    pub pane: PaneId,
     /// Matched case-sensitively against each line's text.
     pub needle: Label,
     pub direction: SearchDirection,
     /// The search starts after this line in `direction` (the line itself is skipped, so
     /// `n` from a match finds the next one).
-    pub from: u64,
+    pub from: LineNumber,
 }
 
 /// The client's events, minus the prefix the server acknowledged, and its current

@@ -4,12 +4,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use moshmux_proto::ids::numbered;
 use moshmux_proto::screen::{
     CellStyle, ClientRequest, ClipboardCopy, Color, CommandReply, HistoryLines, Modes,
     MouseEncoding, MouseMode, PaneScreen, PaneView, Point, Rect, Row, SearchResult, UnderlineStyle,
     WindowInfo, MAX_CLIENT_REQUESTS,
 };
-use moshmux_proto::{codec, HostState, Label, SyncState};
+use moshmux_proto::{codec, HostState, Label, LineNumber, PaneId, SyncState};
 use proptest::prelude::*;
 use proptest::sample::Index;
 
@@ -159,8 +160,12 @@ fn windows() -> impl Strategy<Value = Vec<WindowInfo>> {
 }
 
 fn pane_views() -> impl Strategy<Value = Vec<PaneView>> {
-    let view = (0u32..6, any::<[u8; 4]>(), any::<(bool, bool)>()).prop_map(
-        |(pane, [x, y, cols, rows], (active, zoomed))| PaneView {
+    let view = (
+        (0u32..6).prop_map(PaneId),
+        any::<[u8; 4]>(),
+        any::<(bool, bool)>(),
+    )
+        .prop_map(|(pane, [x, y, cols, rows], (active, zoomed))| PaneView {
             pane,
             rect: Rect {
                 x: x.into(),
@@ -170,8 +175,7 @@ fn pane_views() -> impl Strategy<Value = Vec<PaneView>> {
             },
             active,
             zoomed,
-        },
-    );
+        });
     prop::collection::vec(view, 0..4)
 }
 
@@ -182,12 +186,19 @@ fn labels() -> impl Strategy<Value = Vec<Label>> {
 /// History lines as the server holds them: runs of a few panes' lines, at any width.
 fn history() -> impl Strategy<Value = HistoryLines> {
     let line = (0u16..20, row_spec()).prop_map(|(cols, spec)| Arc::new(build_row(cols, &spec)));
-    prop::collection::btree_map((0u32..3, 0u64..40), line, 0..30)
+    prop::collection::btree_map(
+        ((0u32..3).prop_map(PaneId), (0u64..40).prop_map(LineNumber)),
+        line,
+        0..30,
+    )
 }
 
 fn search_result() -> impl Strategy<Value = Option<SearchResult>> {
     prop::option::of(
-        (any::<u32>(), prop::option::of(any::<u64>()))
+        (
+            any::<u32>(),
+            prop::option::of(any::<u64>().prop_map(LineNumber)),
+        )
             .prop_map(|(id, line)| SearchResult { id, line }),
     )
 }
@@ -208,7 +219,7 @@ fn clipboard() -> impl Strategy<Value = Option<Arc<ClipboardCopy>>> {
 fn host_state() -> impl Strategy<Value = HostState> {
     (
         (".{0,6}", windows(), pane_views()),
-        prop::collection::btree_map(0u32..6, screen(), 0..4),
+        prop::collection::btree_map((0u32..6).prop_map(PaneId), screen(), 0..4),
         labels(),
         history(),
         (
@@ -274,7 +285,7 @@ enum Edit {
         up: bool,
         fill: Vec<(Vec<CellSpec>, bool)>,
     },
-    Replace(u32, PaneScreen),
+    Replace(PaneId, PaneScreen),
     Remove(Index),
     Cursor(Index, Point, bool),
     Title(Index, String),
@@ -283,7 +294,7 @@ enum Edit {
     /// The view moved: lines of `pane` from `first` are added, and those before `keep`
     /// dropped.
     HistoryPage {
-        pane: u32,
+        pane: PaneId,
         first: u64,
         lines: Vec<(u16, (Vec<CellSpec>, bool))>,
         keep: u64,
@@ -302,14 +313,14 @@ fn edit() -> impl Strategy<Value = Edit> {
         6 => (pane(), pane(), row_spec()).prop_map(|(p, r, spec)| Edit::SetRow(p, r, spec)),
         4 => (pane(), 1usize..10, any::<bool>(), prop::collection::vec(row_spec(), 0..4))
             .prop_map(|(pane, by, up, fill)| Edit::Scroll { pane, by, up, fill }),
-        1 => (0u32..6, screen()).prop_map(|(id, screen)| Edit::Replace(id, screen)),
+        1 => ((0u32..6).prop_map(PaneId), screen()).prop_map(|(id, screen)| Edit::Replace(id, screen)),
         1 => pane().prop_map(Edit::Remove),
         1 => (pane(), any::<(u16, u16)>(), any::<bool>())
             .prop_map(|(p, (row, col), visible)| Edit::Cursor(p, Point { row: row % 9, col: col % 13 }, visible)),
         1 => (pane(), ".{0,8}").prop_map(|(p, title)| Edit::Title(p, title)),
         1 => (pane(), modes()).prop_map(|(p, modes)| Edit::Modes(p, modes)),
         1 => (pane(), any::<(u64, u64)>()).prop_map(|(p, (len, start))| Edit::HistoryLen(p, len, start)),
-        3 => (0u32..3, 0u64..50, prop::collection::vec((0u16..20, row_spec()), 0..12), 0u64..50)
+        3 => ((0u32..3).prop_map(PaneId), 0u64..50, prop::collection::vec((0u16..20, row_spec()), 0..12), 0u64..50)
             .prop_map(|(pane, first, lines, keep)| Edit::HistoryPage { pane, first, lines, keep }),
         1 => search_result().prop_map(Edit::Search),
         1 => clipboard().prop_map(Edit::Clipboard),
@@ -321,7 +332,7 @@ fn edit() -> impl Strategy<Value = Edit> {
 }
 
 fn pick<'a>(
-    screens: &'a mut BTreeMap<u32, PaneScreen>,
+    screens: &'a mut BTreeMap<PaneId, PaneScreen>,
     pane: &Index,
 ) -> Option<&'a mut PaneScreen> {
     if screens.is_empty() {
@@ -396,7 +407,7 @@ fn apply_edit(state: &mut HostState, edit: &Edit) {
         Edit::HistoryLen(pane, len, start) => {
             if let Some(screen) = pick(&mut state.screens, pane) {
                 screen.history_len = *len;
-                screen.history_start = *start;
+                screen.history_start = LineNumber(*start);
             }
         }
         Edit::HistoryPage {
@@ -407,8 +418,8 @@ fn apply_edit(state: &mut HostState, edit: &Edit) {
         } => {
             state
                 .history
-                .retain(|&(p, line), _| p != *pane || line >= *keep);
-            for (line, (cols, spec)) in (*first..).zip(lines) {
+                .retain(|&(p, line), _| p != *pane || line >= LineNumber(*keep));
+            for (line, (cols, spec)) in numbered(LineNumber(*first), lines) {
                 state
                     .history
                     .insert((*pane, line), Arc::new(build_row(*cols, spec)));
@@ -493,7 +504,7 @@ fn text_screen(rows: u16, cols: u16, first_line: usize) -> PaneScreen {
 
 fn with_screen(screen: PaneScreen) -> HostState {
     HostState {
-        screens: BTreeMap::from([(0, screen)]),
+        screens: BTreeMap::from([(PaneId(0), screen)]),
         ..HostState::default()
     }
 }
@@ -536,7 +547,9 @@ fn history_lines_the_base_holds_are_not_resent() {
         Arc::new(builder.finish(false))
     };
     let page = |first: u64| HostState {
-        history: (first..first + 100).map(|n| ((1, n), line(n))).collect(),
+        history: (first..first + 100)
+            .map(|n| ((PaneId(1), LineNumber(n)), line(n)))
+            .collect(),
         ..HostState::default()
     };
     let old = page(1000);
@@ -560,15 +573,18 @@ fn history_lines_the_base_holds_are_not_resent() {
 #[test]
 fn resized_and_removed_screens_follow() {
     let old = HostState {
-        screens: BTreeMap::from([(1, text_screen(24, 80, 0)), (2, text_screen(5, 10, 0))]),
+        screens: BTreeMap::from([
+            (PaneId(1), text_screen(24, 80, 0)),
+            (PaneId(2), text_screen(5, 10, 0)),
+        ]),
         ..HostState::default()
     };
     let new = HostState {
-        screens: BTreeMap::from([(1, text_screen(30, 100, 0))]),
+        screens: BTreeMap::from([(PaneId(1), text_screen(30, 100, 0))]),
         ..HostState::default()
     };
     let mut applied = old.clone();
     applied.apply(&new.diff_from(&old)).unwrap();
     assert_eq!(applied, new);
-    assert_eq!(applied.screens[&1].rows().len(), 30);
+    assert_eq!(applied.screens[&PaneId(1)].rows().len(), 30);
 }

@@ -6,7 +6,7 @@ use crate::pane_id::PaneId;
 use anyhow::bail;
 use moshmux_proto::label::{printable, MAX_LABEL_LEN};
 use moshmux_proto::screen::Row;
-use moshmux_store::{HistoryStore, PaneInfo, PaneUid, Retention, StoreError, StoreOptions};
+use moshmux_store::{HistoryStore, PaneInfo, Retention, StoreError, StoreOptions};
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -54,7 +54,7 @@ pub fn open(dir: &Path, retention: Retention) -> anyhow::Result<OpenedHistory> {
     for pane in store.panes() {
         if !pane.ended {
             end_orphan(&store, &pane);
-            orphans.push(PaneId(pane.pane.0));
+            orphans.push(pane.pane);
         }
     }
     if !orphans.is_empty() {
@@ -75,7 +75,7 @@ pub fn open(dir: &Path, retention: Retention) -> anyhow::Result<OpenedHistory> {
 /// already and are skipped.
 fn end_orphan(store: &HistoryStore, pane: &PaneInfo) {
     if let Some(screen) = store.screen(pane.pane) {
-        let stored_since = pane.next_line.saturating_sub(screen.after_line);
+        let stored_since = pane.next_line.lines_since(screen.after_line);
         let rows = screen.lines.into_iter().skip(stored_since as usize);
         for line in rows {
             if store.append(pane.pane, line).is_err() {
@@ -90,15 +90,15 @@ fn end_orphan(store: &HistoryStore, pane: &PaneInfo) {
 /// Where one live pane's scrolled rows go.
 pub struct PaneHistory {
     store: Arc<HistoryStore>,
-    uid: PaneUid,
+    pane: PaneId,
     refused: u64,
 }
 
 impl PaneHistory {
-    pub fn new(store: Arc<HistoryStore>, id: PaneId) -> PaneHistory {
+    pub fn new(store: Arc<HistoryStore>, pane: PaneId) -> PaneHistory {
         PaneHistory {
             store,
-            uid: PaneUid(id.0),
+            pane,
             refused: 0,
         }
     }
@@ -107,9 +107,9 @@ impl PaneHistory {
     /// (its backlog is full because the disk is failing) are counted and logged once.
     pub fn append(&mut self, lines: impl IntoIterator<Item = Row>) {
         for line in lines {
-            if let Err(error) = self.store.append(self.uid, line) {
+            if let Err(error) = self.store.append(self.pane, line) {
                 if self.refused == 0 {
-                    tracing::error!(pane = %self.uid, %error, "history lines are being dropped");
+                    tracing::error!(pane = %self.pane, %error, "history lines are being dropped");
                 }
                 self.refused += 1;
             }
@@ -117,22 +117,22 @@ impl PaneHistory {
     }
 
     pub fn set_label(&self, command: &str, title: &str) {
-        self.store.set_label(self.uid, command, title);
+        self.store.set_label(self.pane, command, title);
     }
 
     /// Keeps what the pane shows now, for a daemon killed before it could end the pane
     /// (`HistoryStore::set_screen`).
     pub fn save_screen(&self, lines: Vec<Row>) {
-        self.store.set_screen(self.uid, Some(lines));
+        self.store.set_screen(self.pane, Some(lines));
     }
 
     /// Marks the pane ended; its last screen went to history, so the snapshot goes.
     pub fn mark_ended(&self) {
-        self.store.set_screen(self.uid, None);
+        self.store.set_screen(self.pane, None);
         if self.refused > 0 {
-            tracing::warn!(pane = %self.uid, lines = self.refused, "history lines were dropped");
+            tracing::warn!(pane = %self.pane, lines = self.refused, "history lines were dropped");
         }
-        self.store.mark_ended(self.uid);
+        self.store.mark_ended(self.pane);
     }
 }
 
@@ -140,7 +140,7 @@ impl PaneHistory {
 pub fn list_ended(store: &HistoryStore, live: &HashSet<PaneId>) -> String {
     let mut out = String::new();
     for pane in store.panes() {
-        if live.contains(&PaneId(pane.pane.0)) || pane.next_line == pane.first_line {
+        if live.contains(&pane.pane) || pane.next_line == pane.first_line {
             continue;
         }
         let _ = writeln!(out, "{}", ended_line(&pane));
@@ -168,5 +168,5 @@ fn ended_line(pane: &PaneInfo) -> String {
 
 /// Whether the store has any history (or a record) for this pane.
 pub fn known(store: &HistoryStore, id: PaneId) -> bool {
-    store.info(PaneUid(id.0)).is_some()
+    store.info(id).is_some()
 }

@@ -10,9 +10,10 @@
 //! search reads [`SEARCH_STEP_LINES`] lines per publication, for the same reason.
 
 use moshmux_proto::codec;
+use moshmux_proto::ids::{line_numbers, numbered};
 use moshmux_proto::screen::{HistoryLines, SearchResult};
-use moshmux_proto::{HostState, ScrollRequest, SearchDirection, SearchRequest};
-use moshmux_store::{HistoryStore, PaneUid};
+use moshmux_proto::{HostState, LineNumber, PaneId, ScrollRequest, SearchDirection, SearchRequest};
+use moshmux_store::HistoryStore;
 use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,7 +40,7 @@ pub const SEARCH_STEP_LINES: u64 = 4096;
 #[derive(Debug)]
 struct Search {
     request: SearchRequest,
-    next: u64,
+    next: LineNumber,
 }
 
 #[derive(Debug, Default)]
@@ -66,7 +67,7 @@ pub struct HistoryView {
 #[derive(Debug, Default)]
 struct Reader {
     /// The view's top line when it last moved, and when.
-    last: Option<(u64, Instant)>,
+    last: Option<(LineNumber, Instant)>,
     /// Lines per second, smoothed over the last few moves.
     speed: f64,
     /// The last move went towards newer lines.
@@ -74,12 +75,12 @@ struct Reader {
 }
 
 impl Reader {
-    fn moved_to(&mut self, first: u64, now: Instant) {
+    fn moved_to(&mut self, first: LineNumber, now: Instant) {
         if let Some((from, at)) = self.last {
             let elapsed = now.saturating_duration_since(at);
             if first != from {
                 let newer = first > from;
-                let speed = first.abs_diff(from) as f64 / elapsed.as_secs_f64().max(0.01);
+                let speed = first.distance(from) as f64 / elapsed.as_secs_f64().max(0.01);
                 self.speed = if elapsed > READER_PAUSE || newer != self.newer {
                     speed
                 } else {
@@ -152,7 +153,7 @@ impl HistoryView {
         let Some(search) = &mut self.searching else {
             return;
         };
-        let pane = PaneUid(search.request.pane);
+        let pane = search.request.pane;
         let needle = search.request.needle.as_str();
         // The lines this step reads, and whether they are the last ones kept.
         let range = store
@@ -208,7 +209,7 @@ impl HistoryView {
     }
 
     /// Output arrived in `pane`: lines the view wants may exist now.
-    pub fn history_grew(&mut self, pane: u32) {
+    pub fn history_grew(&mut self, pane: PaneId) {
         if self.scroll.is_some_and(|s| s.pane == pane) {
             self.pending = true;
         }
@@ -233,7 +234,7 @@ impl HistoryView {
             return;
         }
         self.next_topup = Some(now + TOPUP_INTERVAL);
-        let Some(info) = store.info(PaneUid(request.pane)) else {
+        let Some(info) = store.info(request.pane) else {
             self.pending = false;
             return;
         };
@@ -245,7 +246,7 @@ impl HistoryView {
             .lead_lines(u64::from(request.rows), self.lead_time);
         for range in wanted(&request, lead, self.reader.newer) {
             let range = range.start.max(kept.start)..range.end.min(kept.end);
-            let missing: Vec<u64> = range
+            let missing: Vec<LineNumber> = line_numbers(range)
                 .filter(|&line| !self.lines.contains_key(&(request.pane, line)))
                 .collect();
             let (Some(&lo), Some(&hi)) = (missing.first(), missing.last()) else {
@@ -255,14 +256,14 @@ impl HistoryView {
                 self.pending = true;
                 break;
             }
-            let page = match store.read(PaneUid(request.pane), lo..hi + 1) {
+            let page = match store.read(request.pane, lo..hi.next()) {
                 Ok(page) => page,
                 Err(error) => {
-                    tracing::warn!(pane = request.pane, %error, "history page unreadable");
+                    tracing::warn!(pane = %request.pane, %error, "history page unreadable");
                     continue;
                 }
             };
-            for (line, row) in (page.first..).zip(page.lines) {
+            for (line, row) in numbered(page.first, page.lines) {
                 let key = (request.pane, line);
                 if self.lines.contains_key(&key) {
                     continue;
@@ -287,10 +288,10 @@ impl HistoryView {
         if excess == 0 {
             return;
         }
-        let centre = request.first + u64::from(request.rows) / 2;
-        let mut keys: Vec<(u32, u64)> = self.lines.keys().copied().collect();
+        let centre = request.first.saturating_add(u64::from(request.rows) / 2);
+        let mut keys: Vec<(PaneId, LineNumber)> = self.lines.keys().copied().collect();
         keys.sort_by_key(|&(pane, line)| {
-            std::cmp::Reverse((pane != request.pane, line.abs_diff(centre)))
+            std::cmp::Reverse((pane != request.pane, line.distance(centre)))
         });
         for key in keys.into_iter().take(excess) {
             self.lines.remove(&key);
@@ -316,7 +317,7 @@ impl HistoryView {
 /// The lines a view wants, most wanted first: its page, then `lead` lines a page at a
 /// time the way the reader moves (back, for a reader who has not moved yet: scrolling
 /// back is the usual way), then a page the other way.
-fn wanted(request: &ScrollRequest, lead: u64, newer: bool) -> Vec<Range<u64>> {
+fn wanted(request: &ScrollRequest, lead: u64, newer: bool) -> Vec<Range<LineNumber>> {
     let rows = u64::from(request.rows).max(1);
     let first = request.first;
     let end = first.saturating_add(rows);

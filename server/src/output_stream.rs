@@ -10,7 +10,8 @@
 
 use crate::control::{self, LineRef, Reply, OUTPUT_PIECE_BYTES};
 use crate::pane_id::PaneId;
-use moshmux_store::{HistoryStore, PaneUid};
+use moshmux_proto::LineNumber;
+use moshmux_store::HistoryStore;
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::Arc;
@@ -36,7 +37,7 @@ pub struct OutputPlan {
     store: Arc<HistoryStore>,
     id: PaneId,
     /// Store line numbers.
-    history: Range<u64>,
+    history: Range<LineNumber>,
     print: Print,
 }
 
@@ -60,8 +61,8 @@ pub fn plan(
     escapes: bool,
 ) -> OutputPlan {
     let (first, next) = store
-        .info(PaneUid(id.0))
-        .map_or((0, 0), |info| (info.first_line, info.next_line));
+        .info(id)
+        .map_or((0, 0), |info| (info.first_line.0, info.next_line.0));
     let history = (next - first) as i64;
     let live = screen.is_some();
     let rows = screen.unwrap_or_default();
@@ -83,9 +84,10 @@ pub fn plan(
         std::mem::swap(&mut top, &mut bottom);
     }
     let history = if top < 0 {
-        (next as i64 + top) as u64..(next as i64 + bottom.min(-1) + 1) as u64
+        LineNumber((next as i64 + top) as u64)
+            ..LineNumber((next as i64 + bottom.min(-1) + 1) as u64)
     } else {
-        next..next
+        LineNumber(next)..LineNumber(next)
     };
     let screen = rows
         .into_iter()
@@ -102,9 +104,9 @@ pub fn plan(
 
 /// Plans `search-history`: every kept history line of the pane, oldest first.
 pub fn plan_search(store: Arc<HistoryStore>, id: PaneId, needle: String) -> OutputPlan {
-    let history = store
-        .info(PaneUid(id.0))
-        .map_or(0..0, |info| info.first_line..info.next_line);
+    let history = store.info(id).map_or(LineNumber(0)..LineNumber(0), |info| {
+        info.first_line..info.next_line
+    });
     OutputPlan {
         store,
         id,
@@ -118,7 +120,6 @@ impl OutputPlan {
     /// early, without error, once `emit` returns false (nobody reads any more). Blocks on
     /// the store's reads: run it off the mux.
     pub fn render(self, mut emit: impl FnMut(String) -> bool) -> Result<(), String> {
-        let uid = PaneUid(self.id.0);
         let reading = |e| format!("reading history of {}: {e}", self.id);
         let mut out = String::new();
         match &self.print {
@@ -126,7 +127,7 @@ impl OutputPlan {
                 let mut from = self.history.start;
                 while from < self.history.end {
                     let chunk_end = self.history.end.min(from + READ_CHUNK_LINES);
-                    let page = self.store.read(uid, from..chunk_end).map_err(reading)?;
+                    let page = self.store.read(self.id, from..chunk_end).map_err(reading)?;
                     for line in &page.lines {
                         moshmux_terminal::render_line(line, *escapes, &mut out);
                         out.push('\n');
@@ -138,26 +139,32 @@ impl OutputPlan {
                 }
             }
             Print::Matches { needle } => {
-                let to = self.history.end as i64;
+                let to = self.history.end.0 as i64;
                 let mut failure = None;
                 let mut reader_gone = false;
-                search_in_lanes(&self.store, uid, self.history.clone(), needle, |found| {
-                    let numbers = match found {
-                        Ok(numbers) => numbers,
-                        Err(error) => {
-                            failure = Some(reading(error));
-                            return false;
+                search_in_lanes(
+                    &self.store,
+                    self.id,
+                    self.history.clone(),
+                    needle,
+                    |found| {
+                        let numbers = match found {
+                            Ok(numbers) => numbers,
+                            Err(error) => {
+                                failure = Some(reading(error));
+                                return false;
+                            }
+                        };
+                        for number in numbers {
+                            let _ = writeln!(out, "{}", number.0 as i64 - to);
+                            if out.len() >= OUTPUT_PIECE_BYTES && !emit(std::mem::take(&mut out)) {
+                                reader_gone = true;
+                                return false;
+                            }
                         }
-                    };
-                    for number in numbers {
-                        let _ = writeln!(out, "{}", number as i64 - to);
-                        if out.len() >= OUTPUT_PIECE_BYTES && !emit(std::mem::take(&mut out)) {
-                            reader_gone = true;
-                            return false;
-                        }
-                    }
-                    true
-                });
+                        true
+                    },
+                );
                 if let Some(failure) = failure {
                     return Err(failure);
                 }
@@ -214,14 +221,14 @@ impl OutputPlan {
 /// takes steps `k`, `k + lanes`, ..., and the steps are handed over in turn.
 fn search_in_lanes(
     store: &HistoryStore,
-    pane: PaneUid,
-    range: Range<u64>,
+    pane: PaneId,
+    range: Range<LineNumber>,
     needle: &str,
-    mut each: impl FnMut(Result<Vec<u64>, moshmux_store::StoreError>) -> bool,
+    mut each: impl FnMut(Result<Vec<LineNumber>, moshmux_store::StoreError>) -> bool,
 ) {
-    let steps: Vec<Range<u64>> = (range.start..range.end)
+    let steps: Vec<Range<LineNumber>> = (range.start.0..range.end.0)
         .step_by(SEARCH_STEP_LINES as usize)
-        .map(|start| start..range.end.min(start + SEARCH_STEP_LINES))
+        .map(|start| LineNumber(start)..range.end.min(LineNumber(start) + SEARCH_STEP_LINES))
         .collect();
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let lanes = cores.clamp(1, MAX_SEARCH_LANES).min(steps.len()).max(1);

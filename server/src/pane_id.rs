@@ -4,16 +4,9 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// A pane's id, shown as `%N` as in tmux. Ids are never reused, so `%N` names one pane
-/// (and, once history lands, one pane's history) for good.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct PaneId(pub u32);
-
-impl fmt::Display for PaneId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "%{}", self.0)
-    }
-}
+/// A pane's id, `%N`: proto's type, because the same id names the pane in the client's
+/// state, in the history store and here.
+pub use moshmux_proto::PaneId;
 
 /// A session's id, shown as `$N` as in tmux. Never reused within a daemon's life, so a
 /// client attached to a session can never end up in another one that took its name.

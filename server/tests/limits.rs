@@ -79,7 +79,7 @@ fn a_capture_larger_than_any_control_frame_arrives_whole() {
     {
         let store = HistoryStore::open(&server.dir().join("history"), StoreOptions::default())
             .expect("opening the store");
-        let pane = store.allocate_pane_uid().expect("a pane uid");
+        let pane = store.allocate_pane_id().expect("a pane id");
         for n in 0..lines {
             store.append(pane, Row::plain(&line(n))).expect("appending");
         }

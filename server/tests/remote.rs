@@ -7,7 +7,9 @@ use common::{has_prompt, is_connect_line, Daemon, DEADLINE};
 use moshmux_proto::driver::{self, DriverHandle};
 use moshmux_proto::screen::PaneView;
 use moshmux_proto::user::Direction;
-use moshmux_proto::{Connection, HostState, MuxCommand, SessionKey, UserEvent, UserStream};
+use moshmux_proto::{
+    Connection, HostState, LineNumber, MuxCommand, PaneId, SessionKey, UserEvent, UserStream,
+};
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::time::Instant;
 
@@ -74,7 +76,7 @@ async fn wait_state(
 }
 
 /// The text of a pane's screen, one line per row with trailing blanks trimmed.
-fn screen_text(state: &HostState, pane: u32) -> String {
+fn screen_text(state: &HostState, pane: PaneId) -> String {
     state
         .screens
         .get(&pane)
@@ -415,12 +417,12 @@ async fn scroll_and_search_requests_bring_history() {
     let screen = &state.screens[&pane];
     // The command line left first, then "1" and on; the screen shows the last rows.
     assert!(screen.history_len > 2900, "{}", screen.history_len);
-    assert_eq!(screen.history_start, 0);
+    assert_eq!(screen.history_start, LineNumber(0));
     client
         .update_local(move |stream| {
             stream.scroll = Some(moshmux_proto::ScrollRequest {
                 pane,
-                first: 1000,
+                first: LineNumber(1000),
                 rows: 20,
             });
             stream.search = Some(moshmux_proto::SearchRequest {
@@ -428,7 +430,7 @@ async fn scroll_and_search_requests_bring_history() {
                 pane,
                 needle: "2345".into(),
                 direction: moshmux_proto::SearchDirection::Older,
-                from: 3000,
+                from: LineNumber(3000),
             });
         })
         .await
@@ -437,7 +439,7 @@ async fn scroll_and_search_requests_bring_history() {
         (1000..1020)
             .map(|line| {
                 s.history
-                    .get(&(pane, line))
+                    .get(&(pane, LineNumber(line)))
                     .map(|row| row.text().to_string())
             })
             .collect::<Vec<_>>()
@@ -451,12 +453,12 @@ async fn scroll_and_search_requests_bring_history() {
         state.search,
         Some(moshmux_proto::screen::SearchResult {
             id: 7,
-            line: Some(2345)
+            line: Some(LineNumber(2345))
         })
     );
     // The margin around the page came too.
-    assert!(state.history.contains_key(&(pane, 980)));
-    assert!(state.history.contains_key(&(pane, 1039)));
+    assert!(state.history.contains_key(&(pane, LineNumber(980))));
+    assert!(state.history.contains_key(&(pane, LineNumber(1039))));
 }
 
 #[tokio::test]

@@ -25,7 +25,7 @@ pub use terminal::UserTerminal;
 use host::SimHost;
 use link::{InFlightQueue, Link, Send};
 use moshmux_client::core::ClientCore;
-use moshmux_proto::SessionKey;
+use moshmux_proto::{PaneId, SessionKey};
 use moshmux_server::control::{self, PortChoice, Reply, Request};
 use moshmux_server::mux::{Answer, Mux, MuxConfig};
 use program::Step;
@@ -497,17 +497,16 @@ impl Sim {
         }
     }
 
-    /// The history lines the server's store holds for pane `%pane`, oldest first, each as
-    /// its text: what `capture-pane -S -` reaches above the screen.
-    pub fn history(&mut self, pane: u32) -> Vec<String> {
+    /// The history lines the server's store holds for `pane`, oldest first, each as its
+    /// text: what `capture-pane -S -` reaches above the screen.
+    pub fn history(&mut self, pane: PaneId) -> Vec<String> {
         let server = self.server.as_ref().expect("the server runs");
         let store = server.mux.store();
-        let uid = moshmux_store::PaneUid(pane);
-        let Some(info) = store.info(uid) else {
+        let Some(info) = store.info(pane) else {
             return Vec::new();
         };
         let page = store
-            .read(uid, info.first_line..info.next_line)
+            .read(pane, info.first_line..info.next_line)
             .unwrap_or_else(|error| panic!("seed {}: reading history: {error}", self.seed));
         page.lines
             .into_iter()

@@ -4,6 +4,7 @@
 //! link (round trip 0-400 ms, loss 0-40 % each way, jitter, reordering, duplication) and
 //! its own timings. `MOSHMUX_SIM_SEED=S` replays one seed; `MOSHMUX_SIM_SEEDS=N` sweeps N.
 
+use moshmux_proto::PaneId;
 use moshmux_server::control::{Request, SessionRef, Target};
 use moshmux_sim::sweep::{harshness, lossy_link, sweep};
 use moshmux_sim::{ClientConfig, Exit, LinkConfig, Sim};
@@ -299,11 +300,11 @@ fn no_history_line_is_lost_or_duplicated_across_a_server_crash() {
         let lines: u64 = rng.random_range(10..5000);
         sim.type_text(client, &format!("seq 1 {lines}\r"));
         sim.run_for(Duration::from_millis(rng.random_range(0..3000)));
-        let before = sim.history(0);
+        let before = sim.history(PaneId(0));
         sim.crash_server();
         sim.run_for(Duration::from_millis(rng.random_range(0..2000)));
         sim.restart_server();
-        let after = sim.history(0);
+        let after = sim.history(PaneId(0));
         assert!(
             after.starts_with(&before),
             "seed {seed}: history changed across the crash: {} lines before, {} after",

@@ -4,11 +4,12 @@
 #[path = "common/text.rs"]
 mod text;
 
-use moshmux_store::{HistoryStore, PaneUid, StoreError, StoreOptions};
+use moshmux_proto::{LineNumber, PaneId};
+use moshmux_store::{HistoryStore, StoreError, StoreOptions};
 use std::time::{Duration, Instant};
 
 const LINES: u64 = 1_000_000;
-const PANE: PaneUid = PaneUid(1);
+const PANE: PaneId = PaneId(1);
 
 fn main() -> Result<(), StoreError> {
     let dir = tempfile::tempdir().map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -65,7 +66,12 @@ fn main() -> Result<(), StoreError> {
     let cold = time_oldest_read(&store)?;
     println!("read oldest 1000 lines: {warm:.2?} warm, {cold:.2?} just after reopening");
     let started = Instant::now();
-    let hit = store.search(PANE, "no such text", moshmux_store::Direction::Older, LINES)?;
+    let hit = store.search(
+        PANE,
+        "no such text",
+        moshmux_store::Direction::Older,
+        LineNumber(LINES),
+    )?;
     println!(
         "search all {LINES} lines (no match: {}): {:.2?}",
         hit.is_none(),
@@ -74,15 +80,17 @@ fn main() -> Result<(), StoreError> {
     // search-history's case: every line holding a text found near the start only, by
     // bytes (what the store does) and by decoding every line (what it did before).
     let started = Instant::now();
-    let by_bytes = store.matching_lines(PANE, 0..LINES, &needle)?;
+    let by_bytes = store.matching_lines(PANE, LineNumber(0)..LineNumber(LINES), &needle)?;
     let bytes_took = started.elapsed();
     let started = Instant::now();
     let mut by_lines = Vec::new();
     for first in (0..LINES).step_by(4096) {
-        let page = store.read(PANE, first..(first + 4096).min(LINES))?;
+        let page = store.read(
+            PANE,
+            LineNumber(first)..LineNumber((first + 4096).min(LINES)),
+        )?;
         by_lines.extend(
-            (page.first..)
-                .zip(&page.lines)
+            page.numbered()
                 .filter(|(_, line)| line.text().contains(&needle))
                 .map(|(number, _)| number),
         );
@@ -100,7 +108,7 @@ fn main() -> Result<(), StoreError> {
 
 fn time_oldest_read(store: &HistoryStore) -> Result<Duration, StoreError> {
     let started = Instant::now();
-    let page = store.read(PANE, 0..1000)?;
+    let page = store.read(PANE, LineNumber(0)..LineNumber(1000))?;
     let took = started.elapsed();
     assert_eq!(page.lines.len(), 1000);
     Ok(took)

@@ -4,12 +4,13 @@
 #[path = "common/text.rs"]
 mod text;
 
-use moshmux_store::{HistoryStore, PaneUid, Retention, StoreError, StoreOptions};
+use moshmux_proto::PaneId;
+use moshmux_store::{HistoryStore, Retention, StoreError, StoreOptions};
 use std::time::{Duration, Instant};
 
 const LINES: u64 = 10_000_000;
 const KEEP: u64 = 1_000_000;
-const PANE: PaneUid = PaneUid(1);
+const PANE: PaneId = PaneId(1);
 
 fn main() -> Result<(), StoreError> {
     let dir = tempfile::tempdir().map_err(|e| StoreError::Corrupt(e.to_string()))?;

@@ -4,7 +4,7 @@
 //! bytes) on every ~65-byte line; a block of [`BLOCK_LINES`] lines compresses with zstd
 //! to a fraction of its text and makes a range read one or two gets.
 //!
-//! Key: `b'b'`, pane uid (u32 big-endian), first line number (u64 big-endian), so a
+//! Key: `b'b'`, pane id (u32 big-endian), first line number (u64 big-endian), so a
 //! pane's blocks sort by line number and a range read is an ordered scan.
 //!
 //! Value: a fixed header (format, sequence number, line count, encoded length) that can
@@ -17,8 +17,8 @@
 //! [`StoredLine`]) is still read, and turned into rows.
 
 use crate::legacy::StoredLine;
-use crate::pane_uid::PaneUid;
 use moshmux_proto::screen::Row;
+use moshmux_proto::PaneId;
 
 /// Lines per sealed block. 256 lines of ~65 characters is ~16 KiB of text; zstd
 /// compresses terminal text of that size about 5-10x, and reading any line costs at
@@ -67,7 +67,7 @@ pub struct BlockHeader {
     pub lines: u32,
 }
 
-pub fn block_key(pane: PaneUid, first_line: u64) -> [u8; BLOCK_KEY_LEN] {
+pub fn block_key(pane: PaneId, first_line: u64) -> [u8; BLOCK_KEY_LEN] {
     let mut key = [0u8; BLOCK_KEY_LEN];
     key[0] = BLOCK_KEY_PREFIX;
     key[1..5].copy_from_slice(&pane.0.to_be_bytes());
@@ -75,13 +75,13 @@ pub fn block_key(pane: PaneUid, first_line: u64) -> [u8; BLOCK_KEY_LEN] {
     key
 }
 
-pub fn parse_block_key(key: &[u8]) -> Result<(PaneUid, u64), BlockError> {
+pub fn parse_block_key(key: &[u8]) -> Result<(PaneId, u64), BlockError> {
     if key.len() != BLOCK_KEY_LEN || key[0] != BLOCK_KEY_PREFIX {
         return Err(BlockError::BadKey);
     }
     let pane = u32::from_be_bytes(key[1..5].try_into().map_err(|_| BlockError::BadKey)?);
     let first = u64::from_be_bytes(key[5..].try_into().map_err(|_| BlockError::BadKey)?);
-    Ok((PaneUid(pane), first))
+    Ok((PaneId(pane), first))
 }
 
 fn bincode_config() -> impl bincode::config::Config {
@@ -331,20 +331,20 @@ mod tests {
     #[test]
     fn keys_sort_by_pane_then_line() {
         let mut keys = [
-            block_key(PaneUid(2), 0),
-            block_key(PaneUid(1), 256),
-            block_key(PaneUid(1), 1 << 40),
-            block_key(PaneUid(1), 0),
+            block_key(PaneId(2), 0),
+            block_key(PaneId(1), 256),
+            block_key(PaneId(1), 1 << 40),
+            block_key(PaneId(1), 0),
         ];
         keys.sort();
         let parsed: Vec<_> = keys.iter().map(|k| parse_block_key(k).unwrap()).collect();
         assert_eq!(
             parsed,
             vec![
-                (PaneUid(1), 0),
-                (PaneUid(1), 256),
-                (PaneUid(1), 1 << 40),
-                (PaneUid(2), 0)
+                (PaneId(1), 0),
+                (PaneId(1), 256),
+                (PaneId(1), 1 << 40),
+                (PaneId(2), 0)
             ]
         );
     }

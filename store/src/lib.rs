@@ -6,7 +6,7 @@
 //! plus one write, so after `kill -9` everything older than about a second survives. Reads by line range and substring search run here, over the disk
 //! and the not-yet-written lines alike. Retention drops the oldest blocks first.
 //!
-//! Pane uids are never reused (the counter is persisted), so a uid names one pane's
+//! Pane ids are never reused (the counter is persisted), so an id names one pane's
 //! history for good, also after the pane ended or the server restarted.
 
 mod backend;
@@ -14,7 +14,6 @@ mod block;
 mod dir;
 mod legacy;
 mod meta;
-mod pane_uid;
 mod read;
 mod retention;
 mod state;
@@ -23,12 +22,12 @@ mod writer;
 pub use backend::BackendError;
 pub use block::{BlockError, BLOCK_LINES};
 pub use meta::ScreenSnapshot;
-pub use pane_uid::PaneUid;
 pub use read::{Direction, HistoryPage};
 pub use retention::Retention;
 
 use backend::{Backend, WriteBatch};
 use moshmux_proto::screen::Row;
+use moshmux_proto::{LineNumber, PaneId};
 use state::{Doomed, Shared, State};
 use std::fmt;
 use std::ops::Range;
@@ -57,7 +56,7 @@ pub enum StoreError {
     #[error("damaged history: {0}")]
     Corrupt(String),
     #[error("no history for pane {0}")]
-    UnknownPane(PaneUid),
+    UnknownPane(PaneId),
     #[error("history writer is {0} bytes behind; line dropped")]
     BacklogFull(usize),
     #[error("{0}")]
@@ -66,8 +65,8 @@ pub enum StoreError {
     WriterStopped,
     #[error("history database is closed after an I/O error; reopening")]
     Unavailable,
-    #[error("pane uids exhausted")]
-    PaneUidsExhausted,
+    #[error("pane ids exhausted")]
+    PaneIdsExhausted,
 }
 
 impl StoreError {
@@ -129,11 +128,11 @@ impl fmt::Display for Recovery {
 /// What `ls -a` shows of a pane's history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PaneInfo {
-    pub pane: PaneUid,
+    pub pane: PaneId,
     /// Oldest line still kept (retention moves it forward).
-    pub first_line: u64,
-    /// Number of lines ever appended; the next line gets this number.
-    pub next_line: u64,
+    pub first_line: LineNumber,
+    /// The number the next line gets (as many lines were ever appended).
+    pub next_line: LineNumber,
     /// Compressed bytes its stored blocks take in the database (keys and values).
     pub stored_bytes: u64,
     pub ended: bool,
@@ -154,7 +153,7 @@ pub struct StoreStatus {
 pub struct HistoryStore {
     shared: Arc<Shared>,
     writer: Option<JoinHandle<()>>,
-    /// Serialises pane uid allocation so the persisted counter only moves forward.
+    /// Serialises pane id allocation so the persisted counter only moves forward.
     allocation: Mutex<()>,
     recovery: Option<Recovery>,
     dir: PathBuf,
@@ -214,14 +213,14 @@ impl HistoryStore {
         self.recovery.as_ref()
     }
 
-    /// Hands out a pane uid that was never handed out before by this store, durably.
-    pub fn allocate_pane_uid(&self) -> Result<PaneUid, StoreError> {
+    /// Hands out a pane id that was never handed out before by this store, durably.
+    pub fn allocate_pane_id(&self) -> Result<PaneId, StoreError> {
         let _serial = self
             .allocation
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let uid = self.shared.lock().next_pane_uid;
-        let next = uid.checked_add(1).ok_or(StoreError::PaneUidsExhausted)?;
+        let id = self.shared.lock().next_pane_id;
+        let next = id.checked_add(1).ok_or(StoreError::PaneIdsExhausted)?;
         let mut batch = WriteBatch::default();
         batch.put(meta::PANE_COUNTER_KEY, meta::encode_counter(next).to_vec());
         self.shared.with_backend(|backend| {
@@ -229,12 +228,12 @@ impl HistoryStore {
             backend.flush()
         })?;
         let mut state = self.shared.lock();
-        state.next_pane_uid = state.next_pane_uid.max(next);
-        Ok(PaneUid(uid))
+        state.next_pane_id = state.next_pane_id.max(next);
+        Ok(PaneId(id))
     }
 
     /// Adds the next line of `pane` and returns its number. Never waits for the disk.
-    pub fn append(&self, pane: PaneUid, mut line: Row) -> Result<u64, StoreError> {
+    pub fn append(&self, pane: PaneId, mut line: Row) -> Result<LineNumber, StoreError> {
         // A line built for a whole row (its capacity the row's width) may wait here a
         // while: keep only what it holds (a realloc in place, outside the lock).
         line.shrink_to_fit();
@@ -255,7 +254,7 @@ impl HistoryStore {
             state.writer_idle = false;
             self.shared.work.notify_one();
         }
-        Ok(number)
+        Ok(LineNumber(number))
     }
 
     /// Returns once every line appended before the call is durable on disk.
@@ -284,39 +283,41 @@ impl HistoryStore {
     }
 
     /// Lines `range` of `pane`, clamped to what is kept; see [`HistoryPage::first`].
-    pub fn read(&self, pane: PaneUid, range: Range<u64>) -> Result<HistoryPage, StoreError> {
-        read::read(&self.shared, pane, range)
+    pub fn read(&self, pane: PaneId, range: Range<LineNumber>) -> Result<HistoryPage, StoreError> {
+        read::read(&self.shared, pane, raw(range))
     }
 
     /// The numbers of the lines in `range` whose text contains `needle`, oldest first;
     /// blocks without it are skipped undecoded ([`read::matching_lines`]).
     pub fn matching_lines(
         &self,
-        pane: PaneUid,
-        range: Range<u64>,
+        pane: PaneId,
+        range: Range<LineNumber>,
         needle: &str,
-    ) -> Result<Vec<u64>, StoreError> {
-        read::matching_lines(&self.shared, pane, range, needle)
+    ) -> Result<Vec<LineNumber>, StoreError> {
+        let found = read::matching_lines(&self.shared, pane, raw(range), needle)?;
+        Ok(found.into_iter().map(LineNumber).collect())
     }
 
     /// Number of the nearest line (from `from` in `direction`) whose text contains
     /// `needle`, case-sensitively.
     pub fn search(
         &self,
-        pane: PaneUid,
+        pane: PaneId,
         needle: &str,
         direction: Direction,
-        from: u64,
-    ) -> Result<Option<u64>, StoreError> {
-        read::search(&self.shared, pane, needle, direction, from)
+        from: LineNumber,
+    ) -> Result<Option<LineNumber>, StoreError> {
+        let found = read::search(&self.shared, pane, needle, direction, from.0)?;
+        Ok(found.map(LineNumber))
     }
 
-    pub fn info(&self, pane: PaneUid) -> Option<PaneInfo> {
+    pub fn info(&self, pane: PaneId) -> Option<PaneInfo> {
         let state = self.shared.lock();
         state.panes.get(&pane).map(|p| pane_info(pane, p))
     }
 
-    /// Every pane with history, live or ended, by uid.
+    /// Every pane with history, live or ended, by id.
     pub fn panes(&self) -> Vec<PaneInfo> {
         let state = self.shared.lock();
         state
@@ -327,7 +328,7 @@ impl HistoryStore {
     }
 
     /// Records what runs in the pane, for listings after it ended.
-    pub fn set_label(&self, pane: PaneUid, command: &str, title: &str) {
+    pub fn set_label(&self, pane: PaneId, command: &str, title: &str) {
         self.update_meta(pane, |meta| {
             meta.command = command.to_string();
             meta.title = title.to_string();
@@ -335,28 +336,28 @@ impl HistoryStore {
     }
 
     /// The pane's process exited; its history stays readable.
-    pub fn mark_ended(&self, pane: PaneUid) {
+    pub fn mark_ended(&self, pane: PaneId) {
         self.update_meta(pane, |meta| meta.ended = true);
     }
 
     /// Keeps what a live pane's screen shows now (`None`: forget it), written with the
     /// next round after the lines before it, so a daemon that dies without ending the pane
     /// loses at most about a second of it ([`ScreenSnapshot`]).
-    pub fn set_screen(&self, pane: PaneUid, lines: Option<Vec<Row>>) {
+    pub fn set_screen(&self, pane: PaneId, lines: Option<Vec<Row>>) {
         let mut state = self.shared.lock();
         let pane_state = state.pane_mut(pane);
-        let after_line = pane_state.next_line();
+        let after_line = LineNumber(pane_state.next_line());
         pane_state.screen = lines.map(|lines| ScreenSnapshot { after_line, lines });
         pane_state.screen_version += 1;
         self.shared.wake_if_idle(&mut state);
     }
 
     /// The screen snapshot a pane left, if it has one on disk or in memory.
-    pub fn screen(&self, pane: PaneUid) -> Option<ScreenSnapshot> {
+    pub fn screen(&self, pane: PaneId) -> Option<ScreenSnapshot> {
         self.shared.lock().panes.get(&pane)?.screen.clone()
     }
 
-    fn update_meta(&self, pane: PaneUid, change: impl FnOnce(&mut meta::PaneMeta)) {
+    fn update_meta(&self, pane: PaneId, change: impl FnOnce(&mut meta::PaneMeta)) {
         let mut state = self.shared.lock();
         let pane_state = state.pane_mut(pane);
         change(&mut pane_state.meta);
@@ -365,7 +366,7 @@ impl HistoryStore {
     }
 
     /// Deletes a pane's whole history. Returns whether there was any.
-    pub fn drop_pane(&self, pane: PaneUid) -> bool {
+    pub fn drop_pane(&self, pane: PaneId) -> bool {
         let mut state = self.shared.lock();
         let Some(pane_state) = state.panes.remove(&pane) else {
             return false;
@@ -411,11 +412,17 @@ fn open_db(dir: &Path, db_dir: &Path) -> Result<(Backend, State), StoreError> {
     Ok((backend, state))
 }
 
-fn pane_info(pane: PaneUid, state: &state::PaneState) -> PaneInfo {
+/// The bare numbers of `range`: the block bookkeeping inside the store counts in `u64`
+/// (block keys hold it big-endian), its API in line numbers.
+fn raw(range: Range<LineNumber>) -> Range<u64> {
+    range.start.0..range.end.0
+}
+
+fn pane_info(pane: PaneId, state: &state::PaneState) -> PaneInfo {
     PaneInfo {
         pane,
-        first_line: state.first_retained(),
-        next_line: state.next_line(),
+        first_line: LineNumber(state.first_retained()),
+        next_line: LineNumber(state.next_line()),
         stored_bytes: state.blocks.bytes(),
         ended: state.meta.ended,
         command: state.meta.command.clone(),

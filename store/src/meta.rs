@@ -2,8 +2,8 @@
 //! atomic batch writes a pane's lines and its line count together.
 
 use crate::legacy::StoredLine;
-use crate::pane_uid::PaneUid;
 use moshmux_proto::screen::Row;
+use moshmux_proto::{LineNumber, PaneId};
 use serde::{Deserialize, Serialize};
 
 pub const META_KEY_PREFIX: u8 = b'm';
@@ -13,7 +13,7 @@ pub const SCREEN_KEY_PREFIX: u8 = b'S';
 /// Prefix of a screen snapshot in history format 1 ([`StoredLine`]s), as daemons before
 /// format 2 wrote it: still read, never written, deleted with the pane's snapshot.
 pub const V1_SCREEN_KEY_PREFIX: u8 = b's';
-/// Key of the next pane uid to hand out.
+/// Key of the next pane id to hand out.
 pub const PANE_COUNTER_KEY: &[u8] = b"n";
 /// Key of the number of the last write round, written in every round's batch.
 pub const ROUND_KEY: &[u8] = b"r";
@@ -51,7 +51,7 @@ pub struct PaneMeta {
 pub struct ScreenSnapshot {
     /// The pane's next line number when the snapshot was taken: the first row follows
     /// history line `after_line - 1`.
-    pub after_line: u64,
+    pub after_line: LineNumber,
     /// The screen's rows from the top, down to the last one with text.
     pub lines: Vec<Row>,
 }
@@ -59,23 +59,23 @@ pub struct ScreenSnapshot {
 /// [`ScreenSnapshot`] in format 1.
 #[derive(Deserialize)]
 struct V1ScreenSnapshot {
-    after_line: u64,
+    after_line: LineNumber,
     lines: Vec<StoredLine>,
 }
 
-pub fn meta_key(pane: PaneUid) -> [u8; 5] {
+pub fn meta_key(pane: PaneId) -> [u8; 5] {
     pane_key(META_KEY_PREFIX, pane)
 }
 
-pub fn screen_key(pane: PaneUid) -> [u8; 5] {
+pub fn screen_key(pane: PaneId) -> [u8; 5] {
     pane_key(SCREEN_KEY_PREFIX, pane)
 }
 
-pub fn v1_screen_key(pane: PaneUid) -> [u8; 5] {
+pub fn v1_screen_key(pane: PaneId) -> [u8; 5] {
     pane_key(V1_SCREEN_KEY_PREFIX, pane)
 }
 
-fn pane_key(prefix: u8, pane: PaneUid) -> [u8; 5] {
+fn pane_key(prefix: u8, pane: PaneId) -> [u8; 5] {
     let mut key = [0u8; 5];
     key[0] = prefix;
     key[1..].copy_from_slice(&pane.0.to_be_bytes());
@@ -83,9 +83,9 @@ fn pane_key(prefix: u8, pane: PaneUid) -> [u8; 5] {
 }
 
 /// The pane of a record or snapshot key with this prefix.
-pub fn parse_pane_key(prefix: u8, key: &[u8]) -> Option<PaneUid> {
+pub fn parse_pane_key(prefix: u8, key: &[u8]) -> Option<PaneId> {
     match key {
-        [p, a, b, c, d] if *p == prefix => Some(PaneUid(u32::from_be_bytes([*a, *b, *c, *d]))),
+        [p, a, b, c, d] if *p == prefix => Some(PaneId(u32::from_be_bytes([*a, *b, *c, *d]))),
         _ => None,
     }
 }
@@ -165,6 +165,6 @@ mod tests {
             expected.push_char(c, Default::default());
         });
         expected.push("中", true, Default::default());
-        assert_eq!(rows, Ok((41, vec![expected.finish(false)])));
+        assert_eq!(rows, Ok((LineNumber(41), vec![expected.finish(false)])));
     }
 }

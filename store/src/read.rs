@@ -3,10 +3,11 @@
 //! reader never sees a gap while the writer is behind.
 
 use crate::block::{self, BLOCK_LINES};
-use crate::pane_uid::PaneUid;
 use crate::state::Shared;
 use crate::StoreError;
+use moshmux_proto::ids::numbered;
 use moshmux_proto::screen::Row;
+use moshmux_proto::{LineNumber, PaneId};
 use std::ops::Range;
 
 /// Lines `first..first + lines.len()` of a pane's history.
@@ -14,8 +15,15 @@ use std::ops::Range;
 pub struct HistoryPage {
     /// Number of the first line returned. Larger than the range asked for when retention
     /// has already dropped the older lines.
-    pub first: u64,
+    pub first: LineNumber,
     pub lines: Vec<Row>,
+}
+
+impl HistoryPage {
+    /// Each line with its number, oldest first.
+    pub fn numbered(&self) -> impl Iterator<Item = (LineNumber, &Row)> {
+        numbered(self.first, &self.lines)
+    }
 }
 
 /// Which way a search goes from its starting line.
@@ -39,7 +47,7 @@ struct ReadPlan {
 
 impl ReadPlan {
     /// Under the lock: where the lines in memory start, and a copy of those wanted.
-    fn make(shared: &Shared, pane: PaneUid, range: Range<u64>) -> Result<ReadPlan, StoreError> {
+    fn make(shared: &Shared, pane: PaneId, range: Range<u64>) -> Result<ReadPlan, StoreError> {
         let state = shared.lock();
         let pane_state = state
             .panes
@@ -72,7 +80,7 @@ impl ReadPlan {
     fn walk(
         self,
         shared: &Shared,
-        pane: PaneUid,
+        pane: PaneId,
         mut visit: impl FnMut(BlockPart<'_>) -> Result<(), StoreError>,
     ) -> Result<(u64, Vec<Row>), StoreError> {
         let disk_end = self.end.min(self.memory_from);
@@ -133,7 +141,7 @@ struct BlockPart<'a> {
 /// The lines of one block that the range wants.
 fn wanted_lines(
     lines: Vec<Row>,
-    pane: PaneUid,
+    pane: PaneId,
     first: u64,
     wanted: Range<u64>,
 ) -> Result<impl Iterator<Item = (u64, Row)>, StoreError> {
@@ -149,7 +157,7 @@ fn wanted_lines(
     Ok((wanted.start..).zip(lines.into_iter().take(hi).skip(lo)))
 }
 
-pub fn read(shared: &Shared, pane: PaneUid, range: Range<u64>) -> Result<HistoryPage, StoreError> {
+pub fn read(shared: &Shared, pane: PaneId, range: Range<u64>) -> Result<HistoryPage, StoreError> {
     let plan = ReadPlan::make(shared, pane, range)?;
     let mut lines = Vec::with_capacity((plan.end - plan.start) as usize);
     let (first, memory) = plan.walk(shared, pane, |part| {
@@ -158,7 +166,10 @@ pub fn read(shared: &Shared, pane: PaneUid, range: Range<u64>) -> Result<History
         Ok(())
     })?;
     lines.extend(memory);
-    Ok(HistoryPage { first, lines })
+    Ok(HistoryPage {
+        first: LineNumber(first),
+        lines,
+    })
 }
 
 /// The numbers of the lines in `range` whose text contains `needle`, oldest first.
@@ -170,7 +181,7 @@ pub fn read(shared: &Shared, pane: PaneUid, range: Range<u64>) -> Result<History
 /// history hold no match, and decoding every line was nearly all of a search's time.
 pub fn matching_lines(
     shared: &Shared,
-    pane: PaneUid,
+    pane: PaneId,
     range: Range<u64>,
     needle: &str,
 ) -> Result<Vec<u64>, StoreError> {
@@ -203,7 +214,7 @@ pub fn matching_lines(
 /// is decompressed once and memory stays small however long the history is.
 pub fn search(
     shared: &Shared,
-    pane: PaneUid,
+    pane: PaneId,
     needle: &str,
     direction: Direction,
     from: u64,

@@ -5,7 +5,7 @@
 //! block ([`crate::block::BLOCK_LINES`]) more. A pane's open (still filling) block is
 //! never dropped: it is the newest history and the writer rewrites it.
 
-use crate::pane_uid::PaneUid;
+use moshmux_proto::PaneId;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
@@ -95,7 +95,7 @@ impl StoredBlocks {
 
 /// One pane as retention sees it.
 pub struct PaneView {
-    pub pane: PaneUid,
+    pub pane: PaneId,
     pub blocks: StoredBlocks,
     /// First line of the open block, which is never dropped.
     pub open_first: u64,
@@ -105,7 +105,7 @@ pub struct PaneView {
 /// Stored blocks of one pane from its oldest on, read `FETCH` at a time and only when
 /// retention needs to look: under its limits it reads nothing.
 struct Cursor {
-    pane: PaneUid,
+    pane: PaneId,
     from: u64,
     until: u64,
     buffered: VecDeque<(u64, BlockInfo)>,
@@ -158,7 +158,7 @@ impl Cursor {
 /// is in `from..until`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Fetch {
-    pub pane: PaneUid,
+    pub pane: PaneId,
     pub from: u64,
     pub until: u64,
     pub most: usize,
@@ -171,7 +171,7 @@ pub fn plan<E>(
     limits: &Retention,
     panes: &[PaneView],
     mut fetch: impl FnMut(Fetch) -> Result<Vec<(u64, BlockInfo)>, E>,
-) -> Result<Vec<(PaneUid, u64, BlockInfo)>, E> {
+) -> Result<Vec<(PaneId, u64, BlockInfo)>, E> {
     let mut drops = Vec::new();
     let mut cursors: Vec<Cursor> = panes.iter().map(Cursor::new).collect();
     let mut total: u64 = 0;
@@ -238,10 +238,10 @@ mod tests {
     use std::collections::BTreeMap;
 
     /// Stored blocks of several panes, as the database would list them.
-    struct Stored(BTreeMap<(PaneUid, u64), BlockInfo>);
+    struct Stored(BTreeMap<(PaneId, u64), BlockInfo>);
 
     impl Stored {
-        fn add(&mut self, pane: PaneUid, seqs: &[u64], lines: u32, bytes: u64) -> StoredBlocks {
+        fn add(&mut self, pane: PaneId, seqs: &[u64], lines: u32, bytes: u64) -> StoredBlocks {
             let mut summary = StoredBlocks::default();
             for (i, &seq) in seqs.iter().enumerate() {
                 let first = i as u64 * u64::from(lines);
@@ -252,7 +252,7 @@ mod tests {
             summary
         }
 
-        fn plan(&self, limits: &Retention, views: &[PaneView]) -> Vec<(PaneUid, u64)> {
+        fn plan(&self, limits: &Retention, views: &[PaneView]) -> Vec<(PaneId, u64)> {
             let fetch = |f: Fetch| {
                 Ok::<_, ()>(
                     (self.0.range((f.pane, f.from)..(f.pane, f.until)))
@@ -274,8 +274,8 @@ mod tests {
     fn line_limit_drops_oldest_blocks_but_keeps_at_least_the_limit() {
         let mut db = stored();
         let view = PaneView {
-            pane: PaneUid(1),
-            blocks: db.add(PaneUid(1), &[0, 1, 2, 3], 10, 100),
+            pane: PaneId(1),
+            blocks: db.add(PaneId(1), &[0, 1, 2, 3], 10, 100),
             open_first: 30,
             next_line: 35,
         };
@@ -287,7 +287,7 @@ mod tests {
         // without 0..=2 only 5: so blocks 0 and 1 go.
         assert_eq!(
             db.plan(&limits, &[view]),
-            vec![(PaneUid(1), 0), (PaneUid(1), 10)]
+            vec![(PaneId(1), 0), (PaneId(1), 10)]
         );
     }
 
@@ -296,14 +296,14 @@ mod tests {
         let mut db = stored();
         let views = [
             PaneView {
-                pane: PaneUid(1),
-                blocks: db.add(PaneUid(1), &[0, 2, 4], 10, 100),
+                pane: PaneId(1),
+                blocks: db.add(PaneId(1), &[0, 2, 4], 10, 100),
                 open_first: 20,
                 next_line: 25,
             },
             PaneView {
-                pane: PaneUid(2),
-                blocks: db.add(PaneUid(2), &[1, 3, 5], 10, 100),
+                pane: PaneId(2),
+                blocks: db.add(PaneId(2), &[1, 3, 5], 10, 100),
                 open_first: 20,
                 next_line: 25,
             },
@@ -315,10 +315,10 @@ mod tests {
         assert_eq!(
             db.plan(&limits, &views),
             vec![
-                (PaneUid(1), 0),
-                (PaneUid(2), 0),
-                (PaneUid(1), 10),
-                (PaneUid(2), 10)
+                (PaneId(1), 0),
+                (PaneId(2), 0),
+                (PaneId(1), 10),
+                (PaneId(2), 10)
             ]
         );
         let everything = Retention {
@@ -333,8 +333,8 @@ mod tests {
     fn per_pane_bytes_then_total() {
         let mut db = stored();
         let view = PaneView {
-            pane: PaneUid(7),
-            blocks: db.add(PaneUid(7), &[0, 1, 2, 3], 10, 100),
+            pane: PaneId(7),
+            blocks: db.add(PaneId(7), &[0, 1, 2, 3], 10, 100),
             open_first: 40,
             next_line: 40,
         };
@@ -345,7 +345,7 @@ mod tests {
         };
         assert_eq!(
             db.plan(&limits, &[view]),
-            vec![(PaneUid(7), 0), (PaneUid(7), 10), (PaneUid(7), 20)]
+            vec![(PaneId(7), 0), (PaneId(7), 10), (PaneId(7), 20)]
         );
     }
 
@@ -353,8 +353,8 @@ mod tests {
     fn under_the_limits_nothing_is_read() {
         let mut db = stored();
         let view = PaneView {
-            pane: PaneUid(3),
-            blocks: db.add(PaneUid(3), &[0, 1, 2], 256, 1000),
+            pane: PaneId(3),
+            blocks: db.add(PaneId(3), &[0, 1, 2], 256, 1000),
             open_first: 768,
             next_line: 800,
         };

@@ -9,17 +9,17 @@ use crate::meta::{
     self, PaneMeta, ScreenSnapshot, META_KEY_PREFIX, PANE_COUNTER_KEY, SCREEN_KEY_PREFIX,
     V1_SCREEN_KEY_PREFIX,
 };
-use crate::pane_uid::PaneUid;
 use crate::retention::{BlockInfo, StoredBlocks};
 use crate::{StoreError, StoreOptions};
 use moshmux_proto::screen::Row;
+use moshmux_proto::PaneId;
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::{Condvar, Mutex, MutexGuard, RwLock};
 
 pub struct PaneState {
-    /// Distinguishes a pane from a later one under the same uid after `drop_pane`, so
+    /// Distinguishes a pane from a later one under the same id after `drop_pane`, so
     /// the writer never credits a block written for the old one to the new one.
     pub incarnation: u64,
     pub meta: PaneMeta,
@@ -83,7 +83,7 @@ impl PaneState {
 
 /// A dropped pane whose keys the writer still has to delete.
 pub struct Doomed {
-    pub pane: PaneUid,
+    pub pane: PaneId,
     /// The stored blocks to delete: those whose first line is in this range.
     pub block_firsts: Range<u64>,
     pub meta: bool,
@@ -91,11 +91,11 @@ pub struct Doomed {
 
 #[derive(Default)]
 pub struct State {
-    pub panes: BTreeMap<PaneUid, PaneState>,
+    pub panes: BTreeMap<PaneId, PaneState>,
     pub doomed: Vec<Doomed>,
     pub next_incarnation: u64,
     pub next_seq: u64,
-    pub next_pane_uid: u32,
+    pub next_pane_id: u32,
     /// Number of the last write round the database holds.
     pub durable_round: u64,
     /// Memory held by appended lines not yet in the database.
@@ -122,7 +122,7 @@ impl State {
             || self.panes.values().any(|p| p.needs_write())
     }
 
-    pub fn pane_mut(&mut self, pane: PaneUid) -> &mut PaneState {
+    pub fn pane_mut(&mut self, pane: PaneId) -> &mut PaneState {
         let incarnation = &mut self.next_incarnation;
         self.panes.entry(pane).or_insert_with(|| {
             *incarnation += 1;
@@ -246,14 +246,14 @@ pub fn load(backend: &Backend) -> Result<State, StoreError> {
         Some(bytes) => meta::decode_round(&bytes).map_err(StoreError::Corrupt)?,
         None => 0,
     };
-    state.next_pane_uid = counter.max(max_pane.map_or(0, |p| p.saturating_add(1)));
+    state.next_pane_id = counter.max(max_pane.map_or(0, |p| p.saturating_add(1)));
     for (pane, pane_state) in &mut state.panes {
         reopen_pane(backend, *pane, pane_state)?;
     }
     Ok(state)
 }
 
-fn reopen_pane(backend: &Backend, pane: PaneUid, state: &mut PaneState) -> Result<(), StoreError> {
+fn reopen_pane(backend: &Backend, pane: PaneId, state: &mut PaneState) -> Result<(), StoreError> {
     let stored_end = state
         .blocks
         .newest()

@@ -15,11 +15,11 @@ use crate::backend::WriteBatch;
 use crate::block::{self, BLOCK_KEY_LEN, BLOCK_LINES};
 use crate::dir;
 use crate::meta::{self, PaneMeta, ScreenSnapshot};
-use crate::pane_uid::PaneUid;
 use crate::retention::{self, BlockInfo, Fetch, PaneView};
 use crate::state::{Doomed, Shared, State};
 use crate::StoreError;
 use moshmux_proto::screen::Row;
+use moshmux_proto::PaneId;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -38,7 +38,7 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 const TIGHTEN_EVERY: Duration = Duration::from_secs(10);
 
 struct Job {
-    pane: PaneUid,
+    pane: PaneId,
     incarnation: u64,
     first: u64,
     seq: u64,
@@ -46,7 +46,7 @@ struct Job {
 }
 
 struct PaneRecord {
-    pane: PaneUid,
+    pane: PaneId,
     incarnation: u64,
     meta: PaneMeta,
     meta_version: u64,
@@ -75,7 +75,7 @@ struct Written {
     /// Whether a batch went to the database (a round with nothing to do writes none).
     applied: bool,
     sizes: Vec<u64>,
-    expired: Vec<(PaneUid, u64, BlockInfo)>,
+    expired: Vec<(PaneId, u64, BlockInfo)>,
 }
 
 pub fn spawn(shared: Arc<Shared>, dir: PathBuf) -> std::io::Result<JoinHandle<()>> {
@@ -257,7 +257,7 @@ fn collect(state: &mut State) -> Round {
         let screen_follows = pane_state
             .screen
             .as_ref()
-            .is_none_or(|screen| screen.after_line <= first);
+            .is_none_or(|screen| screen.after_line.0 <= first);
         let screen = (pane_state.screen_version != pane_state.screen_saved && screen_follows)
             .then(|| pane_state.screen.clone());
         round.records.push(PaneRecord {

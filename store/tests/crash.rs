@@ -5,14 +5,14 @@
 mod common;
 
 use common::{assert_numbered, open};
-use moshmux_store::PaneUid;
+use moshmux_proto::{LineNumber, PaneId};
 use rand::{Rng, SeedableRng};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const PANE: PaneUid = PaneUid(1);
+const PANE: PaneId = PaneId(1);
 const KILL_POINTS: usize = 5;
 /// What the store promises survives a crash: lines older than this at the kill.
 const DURABLE_AFTER: Duration = Duration::from_secs(1);
@@ -67,7 +67,7 @@ fn lines_older_than_a_second_survive_kill_9_at_random_points() {
             .unwrap_or(0)
             .max(found_before);
         let store = open(&root);
-        let found = store.info(PANE).map_or(0, |info| info.next_line);
+        let found = store.info(PANE).map_or(0, |info| info.next_line.0);
         println!(
             "round {round}: {last_reported} appended by the kill, {must_survive} older than \
              {DURABLE_AFTER:?}, {found} found"
@@ -80,7 +80,7 @@ fn lines_older_than_a_second_survive_kill_9_at_random_points() {
             found <= last_reported + 1000,
             "more lines than were appended"
         );
-        assert_eq!(store.info(PANE).unwrap().first_line, 0);
+        assert_eq!(store.info(PANE).unwrap().first_line, LineNumber(0));
         // Earlier rounds' lines were checked then; a reopen must not have disturbed them,
         // which the whole-history check of the last round shows.
         let from = if round + 1 == KILL_POINTS {

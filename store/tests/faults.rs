@@ -4,12 +4,13 @@
 mod common;
 
 use common::{assert_numbered, numbered_line, open};
-use moshmux_store::{HistoryStore, PaneUid, StoreError, StoreOptions};
+use moshmux_proto::PaneId;
+use moshmux_store::{HistoryStore, StoreError, StoreOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-const PANE: PaneUid = PaneUid(1);
+const PANE: PaneId = PaneId(1);
 const PROBE: &str = env!("CARGO_BIN_EXE_moshmux-store-probe");
 
 fn fill(root: &Path, lines: u64) {

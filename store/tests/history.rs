@@ -5,7 +5,8 @@ mod common;
 
 use common::{assert_numbered, numbered_line, open};
 use moshmux_proto::screen::{CellStyle, Color, Row};
-use moshmux_store::{Direction, HistoryStore, PaneUid, Retention, StoreOptions, BLOCK_LINES};
+use moshmux_proto::{LineNumber, PaneId};
+use moshmux_store::{Direction, HistoryStore, Retention, StoreOptions, BLOCK_LINES};
 use proptest::prelude::*;
 use std::os::unix::fs::PermissionsExt;
 
@@ -56,7 +57,7 @@ proptest! {
         split in 0usize..700,
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let (a, b) = (PaneUid(3), PaneUid(9));
+        let (a, b) = (PaneId(3), PaneId(9));
         let split = split.min(lines.len());
         {
             let store = open(dir.path());
@@ -64,7 +65,7 @@ proptest! {
                 let pane = if i < split { a } else { b };
                 store.append(pane, line.clone()).unwrap();
             }
-            let read_all = |store: &HistoryStore, pane| store.read(pane, 0..u64::MAX).map(|p| p.lines);
+            let read_all = |store: &HistoryStore, pane| store.read(pane, LineNumber(0)..LineNumber(u64::MAX)).map(|p| p.lines);
             if split > 0 {
                 prop_assert_eq!(read_all(&store, a).unwrap(), &lines[..split]);
             }
@@ -78,8 +79,8 @@ proptest! {
             match store.info(pane) {
                 None => prop_assert!(expected.is_empty()),
                 Some(info) => {
-                    prop_assert_eq!(info.next_line, expected.len() as u64);
-                    prop_assert_eq!(&store.read(pane, 0..u64::MAX).unwrap().lines, expected);
+                    prop_assert_eq!(info.next_line, LineNumber(expected.len() as u64));
+                    prop_assert_eq!(&store.read(pane, LineNumber(0)..LineNumber(u64::MAX)).unwrap().lines, expected);
                 }
             }
         }
@@ -91,17 +92,17 @@ proptest! {
     fn range_reads_are_ordered_across_blocks(start in 0u64..1200, len in 0u64..700) {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());
-        let pane = PaneUid(1);
+        let pane = PaneId(1);
         let total = 1000u64;
         for n in 0..total {
             store.append(pane, numbered_line(n)).unwrap();
         }
         // Part of the history is sealed blocks on disk and the rest the open block.
         store.flush().unwrap();
-        let page = store.read(pane, start..start + len).unwrap();
+        let page = store.read(pane, LineNumber(start)..LineNumber(start + len)).unwrap();
         let end = (start + len).min(total);
         let expected: Vec<_> = (start..end.max(start)).map(numbered_line).collect();
-        prop_assert_eq!(page.first, start.min(total));
+        prop_assert_eq!(page.first, LineNumber(start.min(total)));
         prop_assert_eq!(page.lines, expected);
     }
 }
@@ -124,7 +125,7 @@ proptest! {
     ) {
         let dir = tempfile::tempdir().unwrap();
         let store = open(dir.path());
-        let pane = PaneUid(5);
+        let pane = PaneId(5);
         for (i, text) in texts.iter().enumerate() {
             if i == flushed {
                 store.flush().unwrap();
@@ -133,13 +134,13 @@ proptest! {
             text.chars().for_each(|c| { row.push_char(c, CellStyle::default()); });
             store.append(pane, row.finish(i % 2 == 0)).unwrap();
         }
-        let page = store.read(pane, start..start + len).unwrap();
-        let expected: Vec<u64> = (page.first..)
-            .zip(&page.lines)
+        let page = store.read(pane, LineNumber(start)..LineNumber(start + len)).unwrap();
+        let expected: Vec<LineNumber> = page
+            .numbered()
             .filter(|(_, line)| line.text().contains(needle.as_str()))
             .map(|(number, _)| number)
             .collect();
-        prop_assert_eq!(store.matching_lines(pane, start..start + len, &needle).unwrap(), expected);
+        prop_assert_eq!(store.matching_lines(pane, LineNumber(start)..LineNumber(start + len), &needle).unwrap(), expected);
     }
 }
 
@@ -147,7 +148,7 @@ proptest! {
 fn reads_see_lines_before_and_after_the_writer_stores_them() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
-    let pane = PaneUid(5);
+    let pane = PaneId(5);
     for n in 0..3 * BLOCK_LINES as u64 + 17 {
         store.append(pane, numbered_line(n)).unwrap();
     }
@@ -158,7 +159,10 @@ fn reads_see_lines_before_and_after_the_writer_stores_them() {
     drop(store);
     let store = open(dir.path());
     // A reopened pane goes on numbering where it stopped, filling its open block.
-    assert_eq!(store.append(pane, numbered_line(785)).unwrap(), 785);
+    assert_eq!(
+        store.append(pane, numbered_line(785)).unwrap(),
+        LineNumber(785)
+    );
     assert_numbered(&store, pane, 0..786);
 }
 
@@ -166,7 +170,7 @@ fn reads_see_lines_before_and_after_the_writer_stores_them() {
 fn search_returns_line_numbers_in_both_directions() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
-    let pane = PaneUid(2);
+    let pane = PaneId(2);
     for n in 0..2000u64 {
         let text = match n {
             10 | 700 | 1999 => format!("needle at {n}"),
@@ -177,7 +181,11 @@ fn search_returns_line_numbers_in_both_directions() {
             store.flush().unwrap();
         }
     }
-    let find = |dir, from| store.search(pane, "needle", dir, from).unwrap();
+    // Numbers as the test writes them; the store's are LineNumbers.
+    let find = |dir, from| {
+        let found = store.search(pane, "needle", dir, LineNumber(from)).unwrap();
+        found.map(|line| line.0)
+    };
     assert_eq!(find(Direction::Newer, 0), Some(10));
     assert_eq!(find(Direction::Newer, 11), Some(700));
     assert_eq!(find(Direction::Newer, 701), Some(1999));
@@ -188,46 +196,51 @@ fn search_returns_line_numbers_in_both_directions() {
     assert_eq!(find(Direction::Older, 10), None);
     assert_eq!(
         store
-            .search(pane, "absent", Direction::Older, u64::MAX)
+            .search(pane, "absent", Direction::Older, LineNumber(u64::MAX))
             .unwrap(),
         None
     );
-    assert!(store.search(PaneUid(77), "x", Direction::Newer, 0).is_err());
+    assert!(store
+        .search(PaneId(77), "x", Direction::Newer, LineNumber(0))
+        .is_err());
 }
 
 #[test]
-fn pane_records_and_uids_survive_restarts() {
+fn pane_records_and_ids_survive_restarts() {
     let dir = tempfile::tempdir().unwrap();
-    let first_uids: Vec<_>;
+    let first_ids: Vec<_>;
     {
         let store = open(dir.path());
-        first_uids = (0..3).map(|_| store.allocate_pane_uid().unwrap()).collect();
-        assert_eq!(first_uids, vec![PaneUid(0), PaneUid(1), PaneUid(2)]);
-        store.set_label(first_uids[1], "vim", "notes.txt");
-        store.append(first_uids[1], Row::plain("hello")).unwrap();
-        store.mark_ended(first_uids[1]);
+        first_ids = (0..3).map(|_| store.allocate_pane_id().unwrap()).collect();
+        assert_eq!(first_ids, vec![PaneId(0), PaneId(1), PaneId(2)]);
+        store.set_label(first_ids[1], "vim", "notes.txt");
+        store.append(first_ids[1], Row::plain("hello")).unwrap();
+        store.mark_ended(first_ids[1]);
     }
     let store = open(dir.path());
-    assert_eq!(store.allocate_pane_uid().unwrap(), PaneUid(3));
+    assert_eq!(store.allocate_pane_id().unwrap(), PaneId(3));
     let panes = store.panes();
     assert_eq!(panes.len(), 1);
     let info = &panes[0];
-    assert_eq!(info.pane, PaneUid(1));
-    assert_eq!((info.first_line, info.next_line), (0, 1));
+    assert_eq!(info.pane, PaneId(1));
+    assert_eq!(
+        (info.first_line, info.next_line),
+        (LineNumber(0), LineNumber(1))
+    );
     assert!(info.ended);
     assert_eq!(
         (info.command.as_str(), info.title.as_str()),
         ("vim", "notes.txt")
     );
 
-    assert!(store.drop_pane(PaneUid(1)));
-    assert!(store.info(PaneUid(1)).is_none());
+    assert!(store.drop_pane(PaneId(1)));
+    assert!(store.info(PaneId(1)).is_none());
     store.flush().unwrap();
     drop(store);
     let store = open(dir.path());
     assert!(store.panes().is_empty());
-    // A dropped pane's uid is still never handed out again.
-    assert_eq!(store.allocate_pane_uid().unwrap(), PaneUid(4));
+    // A dropped pane's id is still never handed out again.
+    assert_eq!(store.allocate_pane_id().unwrap(), PaneId(4));
 }
 
 #[test]
@@ -240,7 +253,7 @@ fn line_limit_drops_oldest_blocks_first() {
         },
         ..StoreOptions::default()
     };
-    let pane = PaneUid(1);
+    let pane = PaneId(1);
     let total = 5000u64;
     {
         let store = HistoryStore::open(dir.path(), options.clone()).unwrap();
@@ -254,20 +267,20 @@ fn line_limit_drops_oldest_blocks_first() {
         // Retention runs in the round after the one that stored the lines.
         store.flush().unwrap();
         let info = store.info(pane).unwrap();
-        assert_eq!(info.next_line, total);
-        let kept = total - info.first_line;
+        assert_eq!(info.next_line, LineNumber(total));
+        let kept = LineNumber(total) - info.first_line;
         assert!(
             (1000..1000 + BLOCK_LINES as u64).contains(&kept),
             "kept {kept} lines"
         );
-        assert_numbered(&store, pane, info.first_line..total);
-        let page = store.read(pane, 0..10).unwrap();
+        assert_numbered(&store, pane, info.first_line.0..total);
+        let page = store.read(pane, LineNumber(0)..LineNumber(10)).unwrap();
         assert!(page.lines.is_empty(), "dropped lines are gone");
     }
     let store = HistoryStore::open(dir.path(), options).unwrap();
     let info = store.info(pane).unwrap();
-    assert!(total - info.first_line >= 1000);
-    assert_numbered(&store, pane, info.first_line..total);
+    assert!(LineNumber(total) - info.first_line >= 1000);
+    assert_numbered(&store, pane, info.first_line.0..total);
 }
 
 #[test]
@@ -281,7 +294,7 @@ fn total_byte_limit_drops_the_globally_oldest_history() {
         ..StoreOptions::default()
     };
     let store = HistoryStore::open(dir.path(), options).unwrap();
-    let (old, new) = (PaneUid(1), PaneUid(2));
+    let (old, new) = (PaneId(1), PaneId(2));
     for n in 0..20 * BLOCK_LINES as u64 {
         store.append(old, numbered_line(n)).unwrap();
     }
@@ -292,20 +305,20 @@ fn total_byte_limit_drops_the_globally_oldest_history() {
     store.flush().unwrap();
     store.flush().unwrap();
     let (old_info, new_info) = (store.info(old).unwrap(), store.info(new).unwrap());
-    assert!(old_info.first_line > 0);
+    assert!(old_info.first_line > LineNumber(0));
     // Both panes end on a full block, so every block was droppable.
     let stored = old_info.stored_bytes + new_info.stored_bytes;
     assert!(stored <= 40_000, "{stored} bytes kept");
     assert!(new_info.stored_bytes > 0);
     // The old pane's history goes entirely before the new pane loses anything.
     assert!(
-        new_info.first_line == 0 || old_info.first_line == old_info.next_line,
+        new_info.first_line == LineNumber(0) || old_info.first_line == old_info.next_line,
         "old {old_info:?} new {new_info:?}"
     );
-    assert_numbered(&store, new, new_info.first_line..new_info.next_line);
+    assert_numbered(&store, new, new_info.first_line.0..new_info.next_line.0);
     assert_eq!(
         store.append(old, numbered_line(99)).unwrap(),
-        20 * BLOCK_LINES as u64
+        LineNumber(20 * BLOCK_LINES as u64)
     );
 }
 
@@ -316,7 +329,7 @@ fn files_are_private() {
     {
         let store = open(&root);
         for n in 0..3000 {
-            store.append(PaneUid(1), numbered_line(n)).unwrap();
+            store.append(PaneId(1), numbered_line(n)).unwrap();
         }
         store.flush().unwrap();
         assert!(store.disk_bytes().unwrap() > 0);
@@ -350,7 +363,10 @@ fn concurrent_appends_and_reads_stay_consistent() {
             let store = std::sync::Arc::clone(&store);
             std::thread::spawn(move || {
                 for n in 0..per_pane {
-                    assert_eq!(store.append(PaneUid(p), numbered_line(n)).unwrap(), n);
+                    assert_eq!(
+                        store.append(PaneId(p), numbered_line(n)).unwrap(),
+                        LineNumber(n)
+                    );
                 }
             })
         })
@@ -361,11 +377,12 @@ fn concurrent_appends_and_reads_stay_consistent() {
             let mut reads = 0;
             while reads < 200 {
                 for p in 1..=4u32 {
-                    let Ok(page) = store.read(PaneUid(p), 0..u64::MAX) else {
+                    let Ok(page) = store.read(PaneId(p), LineNumber(0)..LineNumber(u64::MAX))
+                    else {
                         continue; // the pane has no line yet
                     };
                     for (i, line) in page.lines.iter().enumerate() {
-                        assert_eq!(line, &numbered_line(page.first + i as u64));
+                        assert_eq!(line, &numbered_line((page.first + i as u64).0));
                     }
                     reads += 1;
                 }
@@ -378,7 +395,7 @@ fn concurrent_appends_and_reads_stay_consistent() {
     reader.join().unwrap();
     store.flush().unwrap();
     for p in 1..=4u32 {
-        assert_numbered(&store, PaneUid(p), 0..per_pane);
+        assert_numbered(&store, PaneId(p), 0..per_pane);
     }
 }
 
@@ -387,7 +404,7 @@ fn concurrent_appends_and_reads_stay_consistent() {
 #[test]
 fn a_screen_snapshot_survives_a_reopen_after_its_lines() {
     let dir = tempfile::tempdir().unwrap();
-    let pane = PaneUid(3);
+    let pane = PaneId(3);
     let screen = vec![numbered_line(1000), numbered_line(1001)];
     {
         let store = open(dir.path());
@@ -400,7 +417,7 @@ fn a_screen_snapshot_survives_a_reopen_after_its_lines() {
     }
     let store = open(dir.path());
     let snapshot = store.screen(pane).expect("the snapshot after a reopen");
-    assert_eq!(snapshot.after_line, 700);
+    assert_eq!(snapshot.after_line, LineNumber(700));
     assert_eq!(snapshot.lines, screen);
     assert_numbered(&store, pane, 0..701);
     store.set_screen(pane, None);

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use moshmux_proto::screen::{ClipboardCopy, PaneScreen, PaneView, Rect, WindowInfo};
-use moshmux_proto::{HostState, Label};
+use moshmux_proto::{HostState, Label, PaneId};
 
 use super::*;
 
@@ -21,7 +21,7 @@ fn state(bells: [u64; 2], title: &str, copy: Option<(u64, &[u8])>) -> HostState 
         session: Label::new("s"),
         windows: vec![window(0, "sh"), window(1, "top")],
         panes: vec![PaneView {
-            pane: 5,
+            pane: PaneId(5),
             rect: Rect {
                 x: 0,
                 y: 0,
@@ -31,7 +31,7 @@ fn state(bells: [u64; 2], title: &str, copy: Option<(u64, &[u8])>) -> HostState 
             active: true,
             zoomed: false,
         }],
-        screens: [(5, screen)].into(),
+        screens: [(PaneId(5), screen)].into(),
         clipboard: copy.and_then(|(number, data)| {
             ClipboardCopy::new(number, "c", data.to_vec()).map(Arc::new)
         }),

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use moshmux_proto::{Connection, HostState, Label, SessionKey, UserEvent, UserStream};
+use moshmux_proto::{Connection, HostState, Label, PaneId, SessionKey, UserEvent, UserStream};
 
 use super::*;
 use crate::frame::tests::{host, rect, screen};
@@ -637,7 +637,7 @@ fn display_panes_numbers_the_panes_for_a_second_and_a_digit_selects_one() {
     assert!(rig.run_until(ms(500), |rig| !rig.events.is_empty()));
     assert_eq!(
         rig.events,
-        [UserEvent::Command(MuxCommand::SelectPaneById(2))]
+        [UserEvent::Command(MuxCommand::SelectPaneById(PaneId(2)))]
     );
     assert!(!middle(&rig).contains(" 1 "), "{}", middle(&rig));
     // Untouched, the numbers go after a second; the next key is the pane's again.

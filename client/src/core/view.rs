@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use moshmux_proto::screen::{MouseMode, Rect};
-use moshmux_proto::{HostState, ScrollRequest, SearchRequest};
+use moshmux_proto::{HostState, PaneId, ScrollRequest, SearchRequest};
 
 use crate::alerts::Alerts;
 use crate::bindings::Bindings;
@@ -50,7 +50,7 @@ pub(super) struct View {
     native_writes: Vec<Write>,
     /// (pane, its history length, terminal size) when the last frame showed one pane
     /// filling the window: the terminal's top rows are then that pane's next lines.
-    shown_fill: Option<(u32, u64, (u16, u16))>,
+    shown_fill: Option<(PaneId, u64, (u16, u16))>,
     /// false: the panes get the last row too (the config file's `status-line`).
     status_line: bool,
     /// Bells, the title and programs' copies, for the terminal beside the frame.
@@ -225,7 +225,7 @@ impl View {
 
     /// Opens the scroll view of `pane`, unless one is open already. The wheel opens it
     /// for a pane it also selects: the view shows once the server's state says so.
-    pub(super) fn open_scroll_of(&mut self, pane: u32, entry: Entry) {
+    pub(super) fn open_scroll_of(&mut self, pane: PaneId, entry: Entry) {
         let Some(view) = self.host.panes.iter().find(|view| view.pane == pane) else {
             return;
         };

@@ -27,7 +27,7 @@ pub(crate) fn rect(x: u16, y: u16, cols: u16, rows: u16) -> Rect {
 pub(crate) fn host(panes: Vec<(Rect, bool, bool, PaneScreen)>) -> HostState {
     let mut views = Vec::new();
     let mut screens = BTreeMap::new();
-    for (id, (rect, active, zoomed, screen)) in (1u32..).zip(panes) {
+    for (id, (rect, active, zoomed, screen)) in (1..).map(PaneId).zip(panes) {
         views.push(PaneView {
             pane: id,
             rect,

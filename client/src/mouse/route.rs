@@ -5,6 +5,7 @@
 //! coordinates and encoding. A shell that asked for nothing never receives a report.
 
 use moshmux_proto::screen::{Modes, MouseEncoding, MouseMode, Rect};
+use moshmux_proto::PaneId;
 
 use super::{encode, move_into, Report};
 
@@ -17,7 +18,7 @@ const WHEEL_ARROWS: usize = 3;
 /// A pane as drawn: where it is and what its program asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PaneSpot {
-    pub pane: u32,
+    pub pane: PaneId,
     pub rect: Rect,
     pub modes: Modes,
     /// The pane keys go to.
@@ -28,20 +29,20 @@ pub struct PaneSpot {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MouseStep {
     /// Make this pane the focused one.
-    Select(u32),
+    Select(PaneId),
     /// Bytes for the focused pane's program (after a `Select`, the newly selected one:
     /// the server takes both in order).
     Keys(Vec<u8>),
     /// Open this pane's scroll view a wheel notch up (after a `Select` of it, if it was
     /// not focused).
-    OpenScrollView(u32),
+    OpenScrollView(PaneId),
 }
 
 /// Decides what each report means; it remembers which pane got the last press, so the
 /// drag and release that follow go to the same program.
 #[derive(Debug, Default)]
 pub struct MouseRouter {
-    held: Option<u32>,
+    held: Option<PaneId>,
 }
 
 impl MouseRouter {

@@ -5,17 +5,18 @@ use crate::frame::tests::{host, rect, screen};
 
 const ROWS: u16 = 5;
 const COLS: u16 = 20;
-const PANE: u32 = 1;
+const PANE: PaneId = PaneId(1);
 
 /// One pane of 20x5 filling the window, `history_len` lines of history (from
 /// `history_start`), and history lines `cached` in the host state.
 fn state(history_len: u64, history_start: u64, cached: std::ops::Range<u64>) -> HostState {
     let mut pane = screen(ROWS, COLS, &["a", "b"]);
     pane.history_len = history_len;
-    pane.history_start = history_start;
+    pane.history_start = LineNumber(history_start);
     let mut host = host(vec![(rect(0, 0, COLS, ROWS), true, false, pane)]);
     for number in cached {
-        host.history.insert((PANE, number), line(number));
+        host.history
+            .insert((PANE, LineNumber(number)), line(number));
     }
     host
 }
@@ -84,7 +85,7 @@ fn more_lines_than_the_screen_held_come_from_the_history_channel_in_order() {
         request,
         Some(ScrollRequest {
             pane: PANE,
-            first: 10,
+            first: LineNumber(10),
             rows: 6
         })
     );
@@ -96,7 +97,7 @@ fn more_lines_than_the_screen_held_come_from_the_history_channel_in_order() {
     assert_eq!(
         native
             .request(&host, Mode::Fill(PANE))
-            .map(|r| (r.first, r.rows)),
+            .map(|r| (r.first.0, r.rows)),
         Some((13, 5))
     );
     let writes = native.plan(
@@ -133,7 +134,7 @@ fn a_flood_writes_the_newest_lines_after_one_marker() {
     assert_eq!(
         native
             .request(&host, Mode::Fill(PANE))
-            .map(|r| (r.first, r.rows)),
+            .map(|r| (r.first.0, r.rows)),
         Some((2500, 500))
     );
     let writes = native.plan(&state(3000, 0, 2500..2800), Mode::Fill(PANE), None, ROWS);
@@ -173,7 +174,7 @@ fn a_request_never_asks_for_more_rows_than_the_server_serves() {
     assert_eq!(
         native
             .request(&host, Mode::Fill(PANE))
-            .map(|r| (r.first, r.rows)),
+            .map(|r| (r.first.0, r.rows)),
         Some((0, 1000))
     );
 }
@@ -212,9 +213,11 @@ fn split_panes_and_other_panes_write_nothing_of_their_past() {
     // A different pane shown (another window, a zoom) starts at its end too.
     let mut other = state(50, 0, 0..50);
     let screen = other.screens.remove(&PANE).unwrap();
-    other.screens.insert(7, screen);
-    assert!(native.plan(&other, Mode::Fill(7), None, ROWS).is_empty());
-    assert_eq!(native.request(&other, Mode::Fill(7)), None);
+    other.screens.insert(PaneId(7), screen);
+    assert!(native
+        .plan(&other, Mode::Fill(PaneId(7)), None, ROWS)
+        .is_empty());
+    assert_eq!(native.request(&other, Mode::Fill(PaneId(7))), None);
 }
 
 #[test]
@@ -353,12 +356,12 @@ proptest::proptest! {
             let history_start = (end / 10).min(start + u64::from(gone) * 5);
             if arrive > 0 {
                 if let Some(r) = request {
-                    cached.extend(r.first..r.first + u64::from(r.rows));
+                    cached.extend(r.first.0..r.first.0 + u64::from(r.rows));
                 }
             }
             let mut host = state(end, history_start, 0..0);
             for &line_number in cached.iter().filter(|&&n| n >= history_start && n < end) {
-                host.history.insert((PANE, line_number), line(line_number));
+                host.history.insert((PANE, LineNumber(line_number)), line(line_number));
             }
             let mode = if paused { Mode::Paused(PANE) } else { Mode::Fill(PANE) };
             let shown = terminal.top.map(|top| (PANE, top));

@@ -29,6 +29,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use moshmux_proto::screen::{PaneScreen, Point};
+use moshmux_proto::PaneId;
 use unicode_width::UnicodeWidthChar;
 
 use crate::cli::Predict;
@@ -118,7 +119,7 @@ struct CursorGuess {
 #[derive(Debug)]
 pub struct Predictor {
     mode: Predict,
-    pane: Option<u32>,
+    pane: Option<PaneId>,
     screen: Option<PaneScreen>,
     cells: BTreeMap<(u16, u16), Guess>,
     cursor: Option<CursorGuess>,
@@ -165,7 +166,7 @@ impl Predictor {
 
     /// Keys the user typed into `pane`; `position` is the user stream's event count once
     /// they are pushed.
-    pub fn handle_keys(&mut self, pane: u32, keys: &[Key], position: u64, now: Instant) {
+    pub fn handle_keys(&mut self, pane: PaneId, keys: &[Key], position: u64, now: Instant) {
         self.last_call = Some(now);
         if self.mode == Predict::Never {
             return;
@@ -194,7 +195,7 @@ impl Predictor {
     }
 
     /// The focused pane's screen, as the newest host state has it.
-    pub fn handle_screen(&mut self, pane: u32, screen: &PaneScreen, now: Instant) {
+    pub fn handle_screen(&mut self, pane: PaneId, screen: &PaneScreen, now: Instant) {
         self.last_call = Some(now);
         if self.mode == Predict::Never {
             return;

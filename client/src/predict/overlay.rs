@@ -1,13 +1,14 @@
 //! What the predictor asks to draw, and drawing it into a frame over the focused pane.
 
 use moshmux_proto::screen::{CellStyle, Point, Rect};
+use moshmux_proto::PaneId;
 
 use crate::frame::Frame;
 
 /// Guessed cells and cursor of one pane, in the pane's coordinates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Overlay {
-    pub pane: u32,
+    pub pane: PaneId,
     pub cells: Vec<OverlayCell>,
     pub cursor: Option<Point>,
     /// The link is slow or a guess was wrong lately: mark guesses as guesses.

@@ -12,7 +12,8 @@ use crate::frame::{compose, StatusExtras};
 
 const ROWS: u16 = 4;
 const COLS: u16 = 30;
-const PANE: u32 = 1;
+const PANE: PaneId = PaneId(1);
+const OTHER_PANE: PaneId = PaneId(2);
 const SLOW_LINK: Duration = Duration::from_millis(200);
 
 /// A modal editor on the alternate screen: `j` moves down, `i` starts inserting.
@@ -506,11 +507,11 @@ fn switching_panes_drops_guesses() {
     sim.type_keys("cho");
     assert!(sim.predictor.overlay().is_some());
     let other = sim.shell.screen();
-    sim.predictor.handle_screen(PANE + 1, &other, sim.now);
+    sim.predictor.handle_screen(OTHER_PANE, &other, sim.now);
     assert!(sim.predictor.overlay().is_none());
     // Keys typed into the other pane are guessed but not drawn until it proved to echo.
     sim.predictor
-        .handle_keys(PANE + 1, &parse(b"ls"), sim.typed + 1, sim.now);
+        .handle_keys(OTHER_PANE, &parse(b"ls"), sim.typed + 1, sim.now);
     assert!(sim.predictor.overlay().is_none());
     let guessed = sim.predictor.cells.len();
     assert_eq!(guessed, 2);

@@ -11,7 +11,7 @@ use crate::frame::Frame;
 fn screen() -> PaneScreen {
     let mut screen = screen_of(5, 10, &["s0", "s1", "s2", "s3", "s4"]);
     screen.history_len = 1000;
-    screen.history_start = 100;
+    screen.history_start = LineNumber(100);
     screen
 }
 
@@ -31,19 +31,19 @@ fn feed(view: &mut ScrollView, bytes: &[u8], host: &HostState, screen: &PaneScre
 }
 
 fn first(view: &ScrollView) -> u64 {
-    view.request().first
+    view.request().first.0
 }
 
 #[test]
 fn keys_move_the_view_within_the_history_and_the_screen() {
     let screen = screen();
     let host = HostState::default();
-    let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
+    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
     assert_eq!(
         view.request(),
         ScrollRequest {
-            pane: 7,
-            first: 1000,
+            pane: PaneId(7),
+            first: LineNumber(1000),
             rows: 5
         }
     );
@@ -70,7 +70,7 @@ fn keys_move_the_view_within_the_history_and_the_screen() {
         );
         assert_eq!(first(&view), expected, "after {keys:?}");
     }
-    let shift_page_up = ScrollView::open(7, 5, &screen, Entry::PageUp);
+    let shift_page_up = ScrollView::open(PaneId(7), 5, &screen, Entry::PageUp);
     assert_eq!(first(&shift_page_up), 995);
 }
 
@@ -78,14 +78,14 @@ fn keys_move_the_view_within_the_history_and_the_screen() {
 fn a_view_the_wheel_opened_closes_when_the_wheel_brings_it_to_the_bottom() {
     let screen = screen();
     let host = HostState::default();
-    let mut view = ScrollView::open(7, 5, &screen, Entry::Wheel);
+    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Wheel);
     assert_eq!(first(&view), 997);
     assert!(feed(&mut view, b"\x1b[<64;3;4M", &host, &screen));
     assert_eq!(first(&view), 994);
     assert!(feed(&mut view, b"\x1b[<65;3;4M", &host, &screen));
     assert!(!feed(&mut view, b"\x1b[<65;3;4M", &host, &screen));
     // Opened by keys, the wheel at the bottom leaves it open, as the keys do.
-    let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
+    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
     assert!(feed(&mut view, b"\x1b[<65;3;4M", &host, &screen));
 }
 
@@ -93,14 +93,14 @@ fn a_view_the_wheel_opened_closes_when_the_wheel_brings_it_to_the_bottom() {
 fn q_and_a_lone_esc_close_the_view_and_unknown_keys_do_nothing() {
     let screen = screen();
     let host = HostState::default();
-    let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
+    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
     assert!(feed(&mut view, b"xyz\x1b[Z\x1b[2~", &host, &screen));
     assert_eq!(first(&view), 1000);
     assert!(!feed(&mut view, b"q", &host, &screen));
-    let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
+    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
     assert!(!feed(&mut view, b"\x1b", &host, &screen));
     // An arrow split over two reads is still an arrow.
-    let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
+    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
     let mut tokenizer = crate::input::Tokenizer::default();
     let now = std::time::Instant::now();
     assert_eq!(tokenizer.feed(b"\x1b[", now), []);
@@ -114,7 +114,7 @@ fn q_and_a_lone_esc_close_the_view_and_unknown_keys_do_nothing() {
 fn searches_go_to_the_server_and_a_match_moves_the_view() {
     let screen = screen();
     let host = HostState::default();
-    let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
+    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
     assert!(feed(&mut view, b"/12", &host, &screen));
     assert_eq!(view.status(&host, &screen).1.as_deref(), Some("/12"));
     assert!(view.search().is_none());
@@ -127,22 +127,25 @@ fn searches_go_to_the_server_and_a_match_moves_the_view() {
             search.direction,
             search.from
         ),
-        (7, "13", SearchDirection::Older, 1000)
+        (PaneId(7), "13", SearchDirection::Older, LineNumber(1000))
     );
     // An answer to another search is not this one's.
     let answer = |id, line| Some(SearchResult { id, line });
-    view.on_search_result(answer(search.id + 1, Some(200)), &screen);
+    view.on_search_result(answer(search.id + 1, Some(LineNumber(200))), &screen);
     assert_eq!(first(&view), 1000);
-    view.on_search_result(answer(search.id, Some(613)), &screen);
+    view.on_search_result(answer(search.id, Some(LineNumber(613))), &screen);
     assert_eq!(first(&view), 613);
     // Used once: scrolling away and getting the same state again does not jump back.
     feed(&mut view, b"k", &host, &screen);
-    view.on_search_result(answer(search.id, Some(613)), &screen);
+    view.on_search_result(answer(search.id, Some(LineNumber(613))), &screen);
     assert_eq!(first(&view), 612);
     // n repeats the search from here, N reverses it.
     feed(&mut view, b"n", &host, &screen);
     let next = view.search().cloned().unwrap();
-    assert_eq!((next.direction, next.from), (SearchDirection::Older, 612));
+    assert_eq!(
+        (next.direction, next.from),
+        (SearchDirection::Older, LineNumber(612))
+    );
     assert_ne!(next.id, search.id);
     view.on_search_result(answer(next.id, None), &screen);
     assert!(view.status(&host, &screen).0.starts_with("not found: 13"));
@@ -162,9 +165,11 @@ fn searches_go_to_the_server_and_a_match_moves_the_view() {
 fn rows_show_history_lines_screen_rows_or_a_loading_marker() {
     let screen = screen();
     let mut host = HostState::default();
-    host.history.insert((7, 997), line("h997"));
-    host.history.insert((7, 999), line("h999"));
-    let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
+    host.history
+        .insert((PaneId(7), LineNumber(997)), line("h997"));
+    host.history
+        .insert((PaneId(7), LineNumber(999)), line("h999"));
+    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
     feed(&mut view, b"kkk", &host, &screen);
     let shown: Vec<String> = view
         .lines(&host, &screen)
@@ -177,7 +182,8 @@ fn rows_show_history_lines_screen_rows_or_a_loading_marker() {
         .collect();
     assert_eq!(shown, ["h997", LOADING, "h999", "s0", "s1"]);
     assert_eq!(view.status(&host, &screen).0, "line 998 of 1005 [loading]");
-    host.history.insert((7, 998), line("h998"));
+    host.history
+        .insert((PaneId(7), LineNumber(998)), line("h998"));
     assert_eq!(view.status(&host, &screen).0, "line 998 of 1005");
 
     let mut frame = Frame::blank(12, 6);
@@ -207,9 +213,10 @@ fn v_selects_lines_the_moving_keys_extend_and_y_copies_them_and_closes() {
     let screen = screen();
     let mut host = HostState::default();
     for n in 990..1000 {
-        host.history.insert((7, n), line(&format!("h{n}   ")));
+        host.history
+            .insert((PaneId(7), LineNumber(n)), line(&format!("h{n}   ")));
     }
-    let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
+    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
     // y and Enter copy nothing without a selection.
     assert!(feed(&mut view, b"kky\r", &host, &screen));
     assert_eq!(view.take_copied(), None);
@@ -236,7 +243,7 @@ fn v_selects_lines_the_moving_keys_extend_and_y_copies_them_and_closes() {
     assert_eq!(view.take_copied(), None);
 
     // Downwards from the anchor, into the live screen, and Enter copies too.
-    let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
+    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
     assert!(feed(&mut view, b"k \x1b[B", &host, &screen));
     assert!(!feed(&mut view, b"\r", &host, &screen));
     assert_eq!(view.take_copied().as_deref(), Some("h999\ns0"));
@@ -246,26 +253,28 @@ fn v_selects_lines_the_moving_keys_extend_and_y_copies_them_and_closes() {
 fn esc_cancels_the_selection_only_and_a_loading_line_stops_the_copy() {
     let screen = screen();
     let mut host = HostState::default();
-    host.history.insert((7, 999), line("h999"));
-    let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
+    host.history
+        .insert((PaneId(7), LineNumber(999)), line("h999"));
+    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
     assert!(feed(&mut view, b"vk", &host, &screen));
     assert!(feed(&mut view, b"\x1b", &host, &screen));
     assert_eq!(view.status(&host, &screen).0, "line 1000 of 1005");
     // With nothing selected, Esc closes as before; so does Esc followed by a key.
     assert!(!feed(&mut view, b"\x1b", &host, &screen));
-    let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
+    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
     assert!(feed(&mut view, b"kvk\x1bx", &host, &screen));
     assert!(!feed(&mut view, b"\x1bx", &host, &screen));
 
     // Line 998 is still on its way: no copy, the view stays open and says why.
-    let mut view = ScrollView::open(7, 5, &screen, Entry::Bottom);
+    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
     assert!(feed(&mut view, b"kvky", &host, &screen));
     assert_eq!(view.take_copied(), None);
     assert!(view
         .status(&host, &screen)
         .0
         .starts_with("selection still loading"));
-    host.history.insert((7, 998), line("h998"));
+    host.history
+        .insert((PaneId(7), LineNumber(998)), line("h998"));
     assert!(!feed(&mut view, b"y", &host, &screen));
     assert_eq!(view.take_copied().as_deref(), Some("h998\nh999"));
 }

@@ -15,6 +15,7 @@ use super::row::Row;
 use super::scroll::{apply_shift, best_shift, Shift};
 use super::{ClientRequest, CommandReply, HostState, PaneView, ScreenError, WindowInfo};
 use crate::codec;
+use crate::ids::{LineNumber, PaneId};
 use crate::label::Label;
 use crate::state::{DiffError, SyncState};
 
@@ -26,14 +27,14 @@ pub(super) enum HostChange {
     Windows(Vec<WindowInfo>),
     Panes(Vec<PaneView>),
     Notices(Vec<Label>),
-    RemoveScreen(u32),
+    RemoveScreen(PaneId),
     /// A pane screen sent whole: new, or resized.
-    Screen(u32, PaneScreen),
-    EditScreen(u32, Vec<ScreenEdit>),
+    Screen(PaneId, PaneScreen),
+    EditScreen(PaneId, Vec<ScreenEdit>),
     /// History lines `first..first + count` of a pane are no longer held.
-    DropHistory(u32, u64, u64),
+    DropHistory(PaneId, LineNumber, u64),
     /// History lines of a pane from `first` on, consecutive.
-    History(u32, u64, Vec<Arc<Row>>),
+    History(PaneId, LineNumber, Vec<Arc<Row>>),
     Search(Option<SearchResult>),
     Clipboard(Option<Arc<ClipboardCopy>>),
     Reply(Option<CommandReply>),
@@ -53,7 +54,7 @@ pub(super) enum ScreenEdit {
     Title(Label),
     Modes(Modes),
     HistoryLen(u64),
-    HistoryStart(u64),
+    HistoryStart(LineNumber),
 }
 
 impl From<ScreenError> for DiffError {
@@ -264,7 +265,7 @@ mod tests {
             bell: 0,
         };
         let view = PaneView {
-            pane: 3,
+            pane: PaneId(3),
             rect: Rect {
                 x: 0,
                 y: 1,
@@ -279,21 +280,21 @@ mod tests {
             (HostChange::Windows(vec![window]), "010101000177 01 00"),
             (HostChange::Panes(vec![view]), "020103000102030100"),
             (HostChange::Notices(vec![Label::new("n")]), "0301016e"),
-            (HostChange::RemoveScreen(7), "0407"),
+            (HostChange::RemoveScreen(PaneId(7)), "0407"),
             (
-                HostChange::Screen(9, screen),
+                HostChange::Screen(PaneId(9), screen),
                 "0509 01 01 0120 01 01 0000 0000000000 000000 00 00 00 0000 01 00 00000000000000 00 00",
             ),
-            (HostChange::EditScreen(9, vec![]), "0609 00"),
-            (HostChange::DropHistory(9, 300, 2), "0709 fb2c01 02"),
+            (HostChange::EditScreen(PaneId(9), vec![]), "0609 00"),
+            (HostChange::DropHistory(PaneId(9), LineNumber(300), 2), "0709 fb2c01 02"),
             (
-                HostChange::History(9, 1, vec![row.clone()]),
+                HostChange::History(PaneId(9), LineNumber(1), vec![row.clone()]),
                 "0809 01 01 026120 01 02 0000 0000000000 000000 00 00 00",
             ),
             (
                 HostChange::Search(Some(SearchResult {
                     id: 4,
-                    line: Some(5),
+                    line: Some(LineNumber(5)),
                 })),
                 "09 01 04 01 05",
             ),
@@ -358,7 +359,7 @@ mod tests {
             (ScreenEdit::Title(Label::new("t")), "050174"),
             (ScreenEdit::Modes(modes), "0600000004020000"),
             (ScreenEdit::HistoryLen(300), "07fb2c01"),
-            (ScreenEdit::HistoryStart(2), "0802"),
+            (ScreenEdit::HistoryStart(LineNumber(2)), "0802"),
         ];
         for (edit, expected) in edits {
             match edit {

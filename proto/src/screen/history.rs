@@ -16,6 +16,7 @@ use super::diff::HostChange;
 use super::pane::MAX_COLS;
 use super::row::Row;
 use super::ScreenError;
+use crate::ids::{numbered, LineNumber, PaneId};
 
 /// Most history lines a host state holds, for all panes together: several screens of a
 /// view and its prefetch margin, while bounding what a peer can make us hold.
@@ -23,14 +24,14 @@ pub const MAX_HISTORY_LINES: usize = 8192;
 
 /// History lines by (pane id, line number); line numbers are the store's (0 is the pane's
 /// oldest line ever).
-pub type HistoryLines = BTreeMap<(u32, u64), Arc<Row>>;
+pub type HistoryLines = BTreeMap<(PaneId, LineNumber), Arc<Row>>;
 
 /// The answer to the search request with the same `id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SearchResult {
     pub id: u32,
     /// The nearest matching line in the asked direction; `None`: no line matches.
-    pub line: Option<u64>,
+    pub line: Option<LineNumber>,
 }
 
 /// Appends to `changes` what turns `old`'s lines into `new`'s: ranges to drop, then runs
@@ -43,7 +44,7 @@ pub(super) fn history_changes(
     if old == new {
         return;
     }
-    let mut dropped: Option<(u32, u64, u64)> = None;
+    let mut dropped: Option<(PaneId, LineNumber, u64)> = None;
     for &(pane, line) in old.keys().filter(|key| !new.contains_key(key)) {
         match &mut dropped {
             Some((p, first, count)) if *p == pane && first.checked_add(*count) == Some(line) => {
@@ -60,7 +61,7 @@ pub(super) fn history_changes(
     if let Some((p, first, count)) = dropped {
         changes.push(HostChange::DropHistory(p, first, count));
     }
-    let mut run: Option<(u32, u64, Vec<Arc<Row>>)> = None;
+    let mut run: Option<(PaneId, LineNumber, Vec<Arc<Row>>)> = None;
     for (&(pane, line), row) in new.iter().filter(|(key, row)| old.get(key) != Some(row)) {
         match &mut run {
             Some((p, first, rows))
@@ -82,12 +83,12 @@ pub(super) fn history_changes(
 }
 
 /// Drops `count` lines from `first` (lines the state does not hold are skipped).
-pub(super) fn drop_lines(lines: &mut HistoryLines, pane: u32, first: u64, count: u64) {
+pub(super) fn drop_lines(lines: &mut HistoryLines, pane: PaneId, first: LineNumber, count: u64) {
     let Some(last_offset) = count.checked_sub(1) else {
         return;
     };
     let last = first.saturating_add(last_offset);
-    let held: Vec<(u32, u64)> = lines
+    let held: Vec<(PaneId, LineNumber)> = lines
         .range((pane, first)..=(pane, last))
         .map(|(&key, _)| key)
         .collect();
@@ -100,8 +101,8 @@ pub(super) fn drop_lines(lines: &mut HistoryLines, pane: u32, first: u64, count:
 /// (every number up to it is a line, so any state's lines survive a diff).
 pub(super) fn insert_lines(
     lines: &mut HistoryLines,
-    pane: u32,
-    first: u64,
+    pane: PaneId,
+    first: LineNumber,
     rows: Vec<Arc<Row>>,
 ) -> Result<(), ScreenError> {
     if rows.len() > MAX_HISTORY_LINES {
@@ -121,9 +122,9 @@ pub(super) fn insert_lines(
             cols: MAX_COLS,
         });
     }
-    // `first + offset` cannot overflow: the last offset was checked above.
-    for (offset, row) in (0u64..).zip(rows) {
-        lines.insert((pane, first + offset), row);
+    // No number overflows: the last offset was checked above.
+    for (line, row) in numbered(first, rows) {
+        lines.insert((pane, line), row);
     }
     Ok(())
 }
@@ -131,7 +132,7 @@ pub(super) fn insert_lines(
 #[cfg(test)]
 mod tests {
     use crate::screen::{HostState, Row};
-    use crate::SyncState;
+    use crate::{LineNumber, PaneId, SyncState};
     use std::sync::Arc;
 
     /// Found by the `state_diff_roundtrip` fuzz target: lines numbered at the top of
@@ -142,7 +143,9 @@ mod tests {
         let base = HostState::default();
         let mut state = base.clone();
         for (pane, line) in [(1, u64::MAX - 1), (1, u64::MAX), (2, 0), (2, u64::MAX)] {
-            state.history.insert((pane, line), Arc::new(Row::blank(3)));
+            state
+                .history
+                .insert((PaneId(pane), LineNumber(line)), Arc::new(Row::blank(3)));
         }
         let mut rebuilt = base.clone();
         rebuilt.apply(&state.diff_from(&base)).unwrap();

@@ -24,6 +24,7 @@ pub use row::{
     MAX_CELL_CHARS,
 };
 
+use crate::ids::{LineNumber, PaneId};
 use crate::label::Label;
 
 /// Most windows a session may list.
@@ -43,7 +44,7 @@ pub struct HostState {
     /// The active window's panes, where they sit in the client's window.
     pub panes: Vec<PaneView>,
     /// The screens of the visible panes, by pane id.
-    pub screens: BTreeMap<u32, PaneScreen>,
+    pub screens: BTreeMap<PaneId, PaneScreen>,
     /// Messages for the user, such as "session ended".
     pub notices: Vec<Label>,
     /// The lines around the client's scroll view (the page it asked for and a prefetch
@@ -106,7 +107,7 @@ pub struct WindowInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaneView {
     /// Unique within the server (tmux's `%N`); keys [`HostState::screens`].
-    pub pane: u32,
+    pub pane: PaneId,
     pub rect: Rect,
     pub active: bool,
     pub zoomed: bool,
@@ -140,11 +141,11 @@ pub enum ScreenError {
     #[error("scroll by {by} rows on a screen of {rows} rows")]
     ScrollTooFar { by: u16, rows: usize },
     #[error("no screen for pane {0}")]
-    UnknownPane(u32),
+    UnknownPane(PaneId),
     #[error("a pane of {0} reaches past {MAX_COLS}x{MAX_ROWS}")]
     RectTooLarge(Rect),
     #[error("history line number {0} overflows")]
-    HistoryLine(u64),
+    HistoryLine(LineNumber),
     #[error("{count} {what} exceed the limit of {limit}")]
     TooMany {
         what: &'static str,
@@ -194,7 +195,7 @@ mod tests {
     fn limit_errors_read_as_words() {
         let state = HostState {
             panes: vec![PaneView {
-                pane: 1,
+                pane: PaneId(1),
                 rect: Rect {
                     x: 0,
                     y: 0,

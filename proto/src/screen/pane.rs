@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::row::Row;
 use super::ScreenError;
+use crate::ids::LineNumber;
 use crate::label::Label;
 
 /// Largest pane screen, in rows and in columns. Bounds what a peer can make us allocate.
@@ -70,7 +71,7 @@ pub struct PaneScreen {
     /// number the next one gets.
     pub history_len: u64,
     /// Number of the oldest history line still kept (retention drops the oldest).
-    pub history_start: u64,
+    pub history_start: LineNumber,
 }
 
 /// The same fields as [`PaneScreen`], not yet checked.
@@ -83,7 +84,7 @@ struct PaneScreenWire {
     title: Label,
     modes: Modes,
     history_len: u64,
-    history_start: u64,
+    history_start: LineNumber,
 }
 
 impl PaneScreen {
@@ -100,8 +101,14 @@ impl PaneScreen {
             title: Label::default(),
             modes: Modes::default(),
             history_len: 0,
-            history_start: 0,
+            history_start: LineNumber(0),
         })
+    }
+
+    /// The number the next history line gets: the end of the pane's history, where the
+    /// screen's top row follows on.
+    pub fn history_end(&self) -> LineNumber {
+        LineNumber(self.history_len)
     }
 
     pub fn cols(&self) -> u16 {

@@ -32,20 +32,25 @@ enum Step {
 }
 
 fn requests() -> impl Strategy<Value = (Option<ScrollRequest>, Option<SearchRequest>)> {
-    let scroll = (any::<u32>(), any::<u64>(), 0..=crate::screen::MAX_ROWS)
-        .prop_map(|(pane, first, rows)| ScrollRequest { pane, first, rows });
+    let scroll = (any::<u32>(), any::<u64>(), 0..=crate::screen::MAX_ROWS).prop_map(
+        |(pane, first, rows)| ScrollRequest {
+            pane: PaneId(pane),
+            first: LineNumber(first),
+            rows,
+        },
+    );
     let search =
         (any::<(u32, u32, bool, u64)>(), ".{0,8}").prop_map(|((id, pane, older, from), needle)| {
             SearchRequest {
                 id,
-                pane,
+                pane: PaneId(pane),
                 needle: Label::new(&needle),
                 direction: if older {
                     SearchDirection::Older
                 } else {
                     SearchDirection::Newer
                 },
-                from,
+                from: LineNumber(from),
             }
         });
     (prop::option::of(scroll), prop::option::of(search))
@@ -205,8 +210,8 @@ fn oversized_keys_and_views_from_a_peer_are_refused() {
     });
     assert!(UserStream::default().apply(&diff).is_err());
     let tall = ScrollRequest {
-        pane: 1,
-        first: 0,
+        pane: PaneId(1),
+        first: LineNumber(0),
         rows: crate::screen::MAX_ROWS + 1,
     };
     let stream = UserStream {
@@ -225,8 +230,8 @@ fn only_the_newest_request_travels() {
     let mut new = old.clone();
     for first in 0..50 {
         new.scroll = Some(ScrollRequest {
-            pane: 3,
-            first,
+            pane: PaneId(3),
+            first: LineNumber(first),
             rows: 23,
         });
     }
@@ -235,7 +240,7 @@ fn only_the_newest_request_travels() {
     let mut applied = old.clone();
     applied.apply(&diff).unwrap();
     assert_eq!(applied, new);
-    assert_eq!(applied.scroll.map(|s| s.first), Some(49));
+    assert_eq!(applied.scroll.map(|s| s.first), Some(LineNumber(49)));
     new.scroll = None;
     assert!(!new.diff_from(&applied).is_empty());
 }
@@ -262,7 +267,7 @@ fn golden_bytes() {
         MuxCommand::SelectWindow(5),
         MuxCommand::RenameWindow(Label::new("w")),
         MuxCommand::Detach,
-        MuxCommand::SelectPaneById(7),
+        MuxCommand::SelectPaneById(PaneId(7)),
         MuxCommand::ResizePane(Direction::Left, 5),
         MuxCommand::LastWindow,
         MuxCommand::LastPane,
@@ -349,16 +354,16 @@ fn golden_bytes() {
     }
     let stream = UserStream {
         scroll: Some(ScrollRequest {
-            pane: 2,
-            first: 300,
+            pane: PaneId(2),
+            first: LineNumber(300),
             rows: 23,
         }),
         search: Some(SearchRequest {
             id: 1,
-            pane: 2,
+            pane: PaneId(2),
             needle: Label::new("x"),
             direction: SearchDirection::Newer,
-            from: 5,
+            from: LineNumber(5),
         }),
         ..UserStream::default()
     };

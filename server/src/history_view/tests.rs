@@ -1,13 +1,13 @@
 use super::*;
 use moshmux_proto::screen::Row;
-use moshmux_proto::{Label, SyncState};
+use moshmux_proto::{Label, LineNumber, PaneId, SyncState};
 use moshmux_store::StoreOptions;
 
 /// A store whose pane 1 holds lines "0" to "n - 1", as `seq 0 n-1` leaves them.
 fn store_with(dir: &tempfile::TempDir, n: u64, text: impl Fn(u64) -> String) -> HistoryStore {
     let store = HistoryStore::open(dir.path(), StoreOptions::default()).unwrap();
     for line in 0..n {
-        store.append(PaneUid(1), Row::plain(&text(line))).unwrap();
+        store.append(PaneId(1), Row::plain(&text(line))).unwrap();
     }
     store
 }
@@ -41,15 +41,19 @@ fn ask_page(view: &mut HistoryView, store: &HistoryStore, first: u64, rows: u16)
 
 fn request(first: u64, rows: u16) -> Option<ScrollRequest> {
     Some(ScrollRequest {
-        pane: 1,
-        first,
+        pane: PaneId(1),
+        first: LineNumber(first),
         rows,
     })
 }
 
 fn texts(view: &HistoryView, lines: Range<u64>) -> Vec<Option<String>> {
     lines
-        .map(|line| view.lines.get(&(1, line)).map(|row| row.text().to_string()))
+        .map(|line| {
+            view.lines
+                .get(&(PaneId(1), LineNumber(line)))
+                .map(|row| row.text().to_string())
+        })
         .collect()
 }
 
@@ -94,8 +98,12 @@ fn a_fast_reader_gets_lines_ahead_by_what_they_read_before_more_could_arrive() {
     // At rest: two pages above, as before any reading.
     view.set_requests(&store, request(10_000, 23), None, start, srtt);
     top_up_fully(&mut view, &store, start);
-    assert!(view.lines.contains_key(&(1, 10_000 - 46)));
-    assert!(!view.lines.contains_key(&(1, 10_000 - 47)));
+    assert!(view
+        .lines
+        .contains_key(&(PaneId(1), LineNumber(10_000 - 46))));
+    assert!(!view
+        .lines
+        .contains_key(&(PaneId(1), LineNumber(10_000 - 47))));
     // Paging up every 50 ms: 460 lines a second, over a lead of 4 round trips + 250 ms.
     let mut first = 10_000;
     let mut now = start;
@@ -107,7 +115,9 @@ fn a_fast_reader_gets_lines_ahead_by_what_they_read_before_more_could_arrive() {
     }
     let lead = (460.0 * lead_time(srtt).as_secs_f64()) as u64;
     assert!(lead > 300, "{lead}");
-    assert!(view.lines.contains_key(&(1, first - lead + 23)));
+    assert!(view
+        .lines
+        .contains_key(&(PaneId(1), LineNumber(first - lead + 23))));
     // Turning down: the lead follows, newer lines come first.
     let turned = first + 23;
     view.set_requests(
@@ -118,7 +128,9 @@ fn a_fast_reader_gets_lines_ahead_by_what_they_read_before_more_could_arrive() {
         srtt,
     );
     top_up_fully(&mut view, &store, now);
-    assert!(view.lines.contains_key(&(1, turned + 23 + 300)));
+    assert!(view
+        .lines
+        .contains_key(&(PaneId(1), LineNumber(turned) + 23 + 300)));
 }
 
 #[test]
@@ -160,7 +172,7 @@ fn a_top_up_stays_within_its_budget_and_the_page_comes_first() {
     assert!(view
         .lines
         .keys()
-        .all(|&(_, line)| (1000..1060).contains(&line)));
+        .all(|&(_, line)| (1000..1060).contains(&line.0)));
     // Not due yet: nothing happens.
     let held = view.lines.len();
     view.top_up(&store, now);
@@ -184,7 +196,7 @@ fn search_finds_the_nearest_match_past_its_start() {
     let search = |id, direction, from| {
         Some(SearchRequest {
             id,
-            pane: 1,
+            pane: PaneId(1),
             needle: Label::new("345"),
             direction,
             from,
@@ -194,40 +206,40 @@ fn search_finds_the_nearest_match_past_its_start() {
         &mut view,
         &store,
         None,
-        search(1, SearchDirection::Older, 999),
+        search(1, SearchDirection::Older, LineNumber(999)),
     );
     assert_eq!(
         view.result,
         Some(SearchResult {
             id: 1,
-            line: Some(345)
+            line: Some(LineNumber(345))
         })
     );
     ask(
         &mut view,
         &store,
         None,
-        search(2, SearchDirection::Older, 345),
+        search(2, SearchDirection::Older, LineNumber(345)),
     );
     assert_eq!(view.result, Some(SearchResult { id: 2, line: None }));
     ask(
         &mut view,
         &store,
         None,
-        search(3, SearchDirection::Newer, 0),
+        search(3, SearchDirection::Newer, LineNumber(0)),
     );
     assert_eq!(
         view.result,
         Some(SearchResult {
             id: 3,
-            line: Some(345)
+            line: Some(LineNumber(345))
         })
     );
     ask(
         &mut view,
         &store,
         None,
-        search(4, SearchDirection::Newer, 345),
+        search(4, SearchDirection::Newer, LineNumber(345)),
     );
     assert_eq!(view.result.map(|r| r.line), Some(None));
     assert!(view.wants_publish());
@@ -245,8 +257,8 @@ fn the_cache_keeps_the_lines_nearest_the_view() {
         now += TOPUP_INTERVAL;
     }
     assert_eq!(view.lines.len(), CACHE_LINES);
-    assert!(view.lines.contains_key(&(1, 11_950)));
-    assert!(!view.lines.contains_key(&(1, 0)));
+    assert!(view.lines.contains_key(&(PaneId(1), LineNumber(11_950))));
+    assert!(!view.lines.contains_key(&(PaneId(1), LineNumber(0))));
 }
 
 /// Prints what a page costs on the wire (`cargo test -p moshmux-server --lib
@@ -281,10 +293,10 @@ fn page_figures() {
         let started = Instant::now();
         let missing = SearchRequest {
             id: 1,
-            pane: 1,
+            pane: PaneId(1),
             needle: Label::new("no such text"),
             direction: SearchDirection::Older,
-            from: 50_000,
+            from: LineNumber(50_000),
         };
         let steps = ask(&mut view, &store, None, Some(missing));
         let searched = started.elapsed();

@@ -414,10 +414,9 @@ impl Mux {
                 let location = self.resolve(&target)?;
                 let shown = self.sessions[&location.session]
                     .window(location.window)
-                    .is_some_and(|w| w.panes().contains(&PaneId(*pane)));
+                    .is_some_and(|w| w.panes().contains(pane));
                 if shown {
-                    self.select_pane(Some(&Target::Pane(PaneId(*pane))))
-                        .map(drop)
+                    self.select_pane(Some(&Target::Pane(*pane))).map(drop)
                 } else {
                     Ok(())
                 }

@@ -505,8 +505,7 @@ impl Mux {
     /// A pane id the store never handed out before.
     fn allocate_pane_id(&self) -> Result<PaneId, CommandError> {
         self.store
-            .allocate_pane_uid()
-            .map(|uid| PaneId(uid.0))
+            .allocate_pane_id()
             .map_err(|e| CommandError::PaneId(e.to_string()))
     }
 

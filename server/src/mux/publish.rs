@@ -10,7 +10,6 @@ use crate::session::Session;
 use moshmux_proto::label::Label;
 use moshmux_proto::screen::{PaneView, Rect, WindowInfo, MAX_WINDOWS};
 use moshmux_proto::HostState;
-use moshmux_store::PaneUid;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -134,7 +133,7 @@ impl Mux {
         self.refresh_foreground(host, |pane| shown.contains(&pane));
         for view in self.views.values_mut() {
             for pane in &dirty.panes {
-                view.history_grew(pane.0);
+                view.history_grew(*pane);
             }
             view.top_up(&self.store, now);
             view.search_step(&self.store);
@@ -213,7 +212,7 @@ impl Mux {
                 continue;
             }
             state.panes.push(PaneView {
-                pane: id.0,
+                pane: id,
                 rect: Rect {
                     x: rect.x,
                     y: rect.y,
@@ -226,7 +225,7 @@ impl Mux {
             let Some(pane) = self.panes.get(&id) else {
                 continue;
             };
-            let before = previous.and_then(|p| p.screens.get(&id.0));
+            let before = previous.and_then(|p| p.screens.get(&id));
             let screen = match before {
                 Some(before) if !dirty.everything && !dirty.panes.contains(&id) => {
                     Ok(before.clone())
@@ -235,11 +234,11 @@ impl Mux {
             };
             match screen {
                 Ok(mut screen) => {
-                    if let Some(info) = self.store.info(PaneUid(id.0)) {
-                        screen.history_len = info.next_line;
+                    if let Some(info) = self.store.info(id) {
+                        screen.history_len = info.next_line.0;
                         screen.history_start = info.first_line;
                     }
-                    state.screens.insert(id.0, screen);
+                    state.screens.insert(id, screen);
                 }
                 Err(error) => state
                     .notices

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::control::{self, NewDetached, NewWindow, Placement, Respawn};
-use moshmux_store::PaneUid;
+use moshmux_proto::LineNumber;
 
 /// A target as the command line parses it.
 fn parsed(text: &str) -> crate::target::Target {
@@ -297,11 +297,15 @@ fn respawn_pane_k_runs_a_new_program_in_the_same_pane_and_its_history_goes_on() 
     // The old screen went to history; the new program has a blank one.
     assert_eq!(f.pane(pane).capture(false).trim(), "");
     f.mux.store().flush().expect("flush");
-    let lines = f.mux.store().read(PaneUid(0), 0..10).expect("history");
+    let lines = f
+        .mux
+        .store()
+        .read(PaneId(0), LineNumber(0)..LineNumber(10))
+        .expect("history");
     let texts: Vec<&str> = lines.lines.iter().map(|line| line.text()).collect();
     assert_eq!(texts, ["old program's line"]);
     // A daemon killed now would leave the new, blank screen, not the old one again.
-    let snapshot = f.mux.store().screen(PaneUid(0)).expect("a screen snapshot");
+    let snapshot = f.mux.store().screen(PaneId(0)).expect("a screen snapshot");
     assert_eq!(snapshot.lines, []);
 
     // A command and -c are kept for the next respawn, as tmux keeps them.

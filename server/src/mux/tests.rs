@@ -311,13 +311,12 @@ fn a_changed_screen_is_saved_for_crash_recovery_within_its_interval() {
     let mut fixture = Fixture::new();
     fixture.attach("work");
     let pane = *fixture.mux.panes.keys().next().expect("the session's pane");
-    let uid = moshmux_store::PaneUid(pane.0);
     fixture
         .mux
         .handle_pane_output(fixture.now, pane, b"first\r\n");
-    assert_eq!(fixture.mux.store.screen(uid), None);
+    assert_eq!(fixture.mux.store.screen(pane), None);
     fixture.run(SCREEN_SAVE_INTERVAL, None);
-    let saved = fixture.mux.store.screen(uid).expect("a saved screen");
+    let saved = fixture.mux.store.screen(pane).expect("a saved screen");
     assert_eq!(saved.lines.len(), 1);
     assert_eq!(saved.lines[0].text(), "first");
 }

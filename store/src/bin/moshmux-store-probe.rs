@@ -15,13 +15,14 @@
 //!                                          backlog limit and nothing is lost once space
 //!                                          returns
 
-use moshmux_store::{HistoryStore, PaneUid, StoreError, StoreOptions};
+use moshmux_proto::{LineNumber, PaneId};
+use moshmux_store::{HistoryStore, StoreError, StoreOptions};
 use std::io::{BufRead, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-const PANE: PaneUid = PaneUid(1);
+const PANE: PaneId = PaneId(1);
 /// Memory lines may take while `starve` keeps the disk full.
 const STARVE_BACKLOG_BYTES: usize = 16 << 20;
 
@@ -61,7 +62,7 @@ fn open(dir: &Path) -> Result<HistoryStore, String> {
 /// produces), continuing a history left by an earlier run.
 fn flood(dir: &Path) -> Result<(), String> {
     let store = open(dir)?;
-    let mut n = store.info(PANE).map_or(0, |info| info.next_line);
+    let mut n = store.info(PANE).map_or(0, |info| info.next_line.0);
     let mut stdout = std::io::stdout().lock();
     let started = Instant::now();
     let mut appended = 0u64;
@@ -70,7 +71,7 @@ fn flood(dir: &Path) -> Result<(), String> {
             let number = store
                 .append(PANE, numbered_line(n))
                 .map_err(|e| e.to_string())?;
-            if number != n {
+            if number != LineNumber(n) {
                 return Err(format!("appended line got number {number}, expected {n}"));
             }
             n += 1;
@@ -87,7 +88,7 @@ fn flood(dir: &Path) -> Result<(), String> {
 /// a store of any size can be built for measuring.
 fn fill(dir: &Path, lines: u64) -> Result<(), String> {
     let store = open(dir)?;
-    let mut n = store.info(PANE).map_or(0, |info| info.next_line);
+    let mut n = store.info(PANE).map_or(0, |info| info.next_line.0);
     let end = n + lines;
     while n < end {
         match store.append(PANE, numbered_line(n)) {
@@ -171,7 +172,7 @@ fn starve(dir: &Path, limit: u64) -> Result<(), String> {
         Ok(()) => return Err("flush succeeded on a full disk".into()),
         Err(e) => println!("flush error: {e}"),
     }
-    match store.read(PANE, 0..n) {
+    match store.read(PANE, LineNumber(0)..LineNumber(n)) {
         Ok(page) => println!("read while full: {} lines", page.lines.len()),
         Err(e) => println!("read while full: {e}"),
     }
@@ -199,8 +200,10 @@ fn starve(dir: &Path, limit: u64) -> Result<(), String> {
         std::thread::sleep(Duration::from_millis(100));
     }
     println!("flush after space returned: ok");
-    let page = store.read(PANE, 0..n).map_err(|e| e.to_string())?;
-    let intact = page.first == 0
+    let page = store
+        .read(PANE, LineNumber(0)..LineNumber(n))
+        .map_err(|e| e.to_string())?;
+    let intact = page.first == LineNumber(0)
         && page.lines.len() as u64 == n
         && page
             .lines

@@ -2,7 +2,8 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
-use moshmux_store::{HistoryStore, PaneUid, StoreOptions};
+use moshmux_proto::{LineNumber, PaneId};
+use moshmux_store::{HistoryStore, StoreOptions};
 use std::path::Path;
 
 #[path = "numbered_line.rs"]
@@ -15,12 +16,14 @@ pub fn open(dir: &Path) -> HistoryStore {
 }
 
 /// Reads lines `range` in pages and checks each is `numbered_line` of its number.
-pub fn assert_numbered(store: &HistoryStore, pane: PaneUid, range: std::ops::Range<u64>) {
+pub fn assert_numbered(store: &HistoryStore, pane: PaneId, range: std::ops::Range<u64>) {
     let mut pos = range.start;
     while pos < range.end {
         let end = (pos + 10_000).min(range.end);
-        let page = store.read(pane, pos..end).expect("read");
-        assert_eq!(page.first, pos, "page starts where asked");
+        let page = store
+            .read(pane, LineNumber(pos)..LineNumber(end))
+            .expect("read");
+        assert_eq!(page.first, LineNumber(pos), "page starts where asked");
         assert_eq!(
             page.lines.len() as u64,
             end - pos,

@@ -5,7 +5,7 @@ use super::*;
 fn panes(right: Modes, right_focused: bool) -> [PaneSpot; 2] {
     [
         PaneSpot {
-            pane: 1,
+            pane: PaneId(1),
             rect: Rect {
                 x: 0,
                 y: 0,
@@ -16,7 +16,7 @@ fn panes(right: Modes, right_focused: bool) -> [PaneSpot; 2] {
             focused: !right_focused,
         },
         PaneSpot {
-            pane: 2,
+            pane: PaneId(2),
             rect: Rect {
                 x: 41,
                 y: 0,
@@ -63,7 +63,7 @@ fn the_wheel_over_a_plain_pane_opens_its_scroll_view() {
     let mut router = MouseRouter::default();
     assert_eq!(
         router.route(press(64, 10, 5), &panes),
-        [MouseStep::OpenScrollView(1)]
+        [MouseStep::OpenScrollView(PaneId(1))]
     );
     // Down at the bottom of a shell does nothing; a horizontal wheel neither.
     assert_eq!(router.route(press(65, 10, 5), &panes), []);
@@ -72,7 +72,10 @@ fn the_wheel_over_a_plain_pane_opens_its_scroll_view() {
     let panes = self::panes(Modes::default(), true);
     assert_eq!(
         router.route(press(64, 10, 5), &panes),
-        [MouseStep::Select(1), MouseStep::OpenScrollView(1)]
+        [
+            MouseStep::Select(PaneId(1)),
+            MouseStep::OpenScrollView(PaneId(1))
+        ]
     );
 }
 
@@ -82,7 +85,7 @@ fn a_click_selects_the_pane_and_a_shell_gets_no_report() {
     let shells = panes(Modes::default(), false);
     assert_eq!(
         router.route(press(0, 50, 3), &shells),
-        [MouseStep::Select(2)]
+        [MouseStep::Select(PaneId(2))]
     );
     assert_eq!(router.route(release(0, 50, 3), &shells), []);
     // Clicking the focused shell, dragging in it, clicking a border: nothing at all.
@@ -99,7 +102,7 @@ fn a_program_that_asked_gets_its_reports_translated() {
     // A click on it from the shell: select, then the press in its own coordinates.
     assert_eq!(
         router.route(press(0, 45, 3), &panes),
-        [MouseStep::Select(2), keys(b"\x1b[<0;4;3M")]
+        [MouseStep::Select(PaneId(2)), keys(b"\x1b[<0;4;3M")]
     );
     panes[0].focused = false;
     panes[1].focused = true;
