@@ -4,7 +4,9 @@
 
 use std::net::SocketAddr;
 
-use moshmux_proto::{Connection, HostState, Label, PaneId, SessionKey, UserEvent, UserStream};
+use moshmux_proto::{
+    Connection, HostState, Label, MuxCommand, PaneId, SessionKey, UserEvent, UserStream,
+};
 
 use super::*;
 use crate::frame::tests::{host, rect, screen};
