@@ -2,8 +2,9 @@
 //! records what it was asked to start (and can refuse to).
 
 use super::*;
-use crate::control::{self, NewDetached, NewWindow, Placement, Respawn};
-use moshmux_proto::LineNumber;
+use crate::control::{self, NewDetached, NewWindow, Placement, Reply, Respawn};
+use moshmux_proto::{LineNumber, SessionKey};
+use std::net::IpAddr;
 
 /// A target as the command line parses it.
 fn parsed(text: &str) -> crate::target::Target {

@@ -4,9 +4,9 @@
 //! these are the small cases of endpoint lifetimes.
 
 use super::*;
-use crate::control::{NewClient, NewSession};
-use moshmux_proto::{Connection, HostState, UserEvent, UserStream};
-use std::net::Ipv4Addr;
+use crate::control::{NewClient, NewSession, Reply};
+use moshmux_proto::{Connection, HostState, SessionKey, UserEvent, UserStream};
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 /// A target as the command line parses it.
