@@ -140,6 +140,9 @@ pub fn history_row(row: &ModelRow<Cell>, cols: u16) -> Row {
 fn push_cells(row: &ModelRow<Cell>, end: usize, cols: usize, builder: &mut RowBuilder) {
     let mut text = String::new();
     let mut previous: Option<&Cell> = None;
+    // Whether the cell pushed last was part of a link: only then does a plain cell need
+    // to end it (the builder's call is not free, and most rows have no link).
+    let mut linked = false;
     for (col, cell) in row[..Column(end.min(row.len()))].iter().enumerate() {
         // Most cells look like the one before: comparing the model's own fields is a
         // fraction of building and comparing a `CellStyle` (a fifth of the daemon's CPU
@@ -151,7 +154,10 @@ fn push_cells(row: &ModelRow<Cell>, end: usize, cols: usize, builder: &mut RowBu
             && (' '..='~').contains(&cell.c)
             && !cell.flags.intersects(WIDTH_FLAGS)
         {
-            builder.link(None);
+            if linked {
+                builder.link(None);
+                linked = false;
+            }
             if styled_as_previous {
                 builder.push_char_as_before(cell.c);
             } else {
@@ -169,6 +175,7 @@ fn push_cells(row: &ModelRow<Cell>, end: usize, cols: usize, builder: &mut RowBu
         push_text(cell, base, at_edge, &mut text);
         let link = cell.hyperlink();
         builder.link(link.as_ref().map(|link| link.uri()));
+        linked = link.is_some();
         let wide = cell.flags.contains(Flags::WIDE_CHAR) && !at_edge;
         builder.push(&text, wide, style(cell));
     }

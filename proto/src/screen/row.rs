@@ -314,6 +314,7 @@ impl RowBuilder {
 
     /// Appends one cell of one character, one column wide: [`RowBuilder::push`] without
     /// a string.
+    #[inline]
     pub fn push_char(&mut self, c: char, style: CellStyle) -> &mut Self {
         self.push(c.encode_utf8(&mut [0; 4]), false, style)
     }
@@ -322,21 +323,22 @@ impl RowBuilder {
     /// before it (the default style for the first). Capturing a row calls this for each
     /// cell that looks like the one before, which is most cells, so it builds and
     /// compares no style.
+    #[inline]
     pub fn push_char_as_before(&mut self, c: char) -> &mut Self {
-        let style = match self.row.styles.last() {
-            Some(&(_, style)) => style,
-            None => CellStyle::default(),
-        };
-        if self.link.is_some() || self.width == self.cols || is_control(c) {
-            return self.push_char(c, style);
+        if self.link.is_none() && self.width < self.cols && !is_control(c) {
+            if let Some((cells, _)) = self.row.styles.last_mut() {
+                self.row.text.push(c);
+                *cells += 1;
+                self.width += 1;
+                return self;
+            }
         }
-        self.row.text.push(c);
-        match self.row.styles.last_mut() {
-            Some((run, _)) => *run += 1,
-            None => self.row.styles.push((1, style)),
-        }
-        self.width += 1;
-        self
+        let style = self
+            .row
+            .styles
+            .last()
+            .map_or_else(CellStyle::default, |&(_, s)| s);
+        self.push_char(c, style)
     }
 
     /// Makes the cells pushed from now on part of a hyperlink to `uri` (OSC 8), or of
