@@ -9,38 +9,11 @@
 //! delivered again; a state skipped on a lossy link still delivers what it announced,
 //! once, with the next state that arrives.
 
-use clap::ValueEnum;
+pub use moshmux_proto::options::{BellAction, SetClipboard};
 use moshmux_proto::HostState;
 
 use crate::clipboard::osc52;
 use crate::frame::focused_view;
-
-/// tmux's `bell-action`: which windows' bells ring the terminal's bell.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum BellAction {
-    /// A bell in any window of the session.
-    #[default]
-    Any,
-    /// None at all.
-    None,
-    /// Only in the window shown.
-    Current,
-    /// Only in the windows not shown.
-    Other,
-}
-
-/// tmux's `set-clipboard`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum SetClipboard {
-    /// Programs' OSC 52 copies and the scroll view's copies both reach the terminal.
-    On,
-    /// Only the scroll view's copies do (tmux's default: a program cannot set the
-    /// user's clipboard unless the user allows it).
-    #[default]
-    External,
-    /// Neither.
-    Off,
-}
 
 /// The settings from the config file's `[client]` table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +51,11 @@ impl Alerts {
             seen: None,
             title: None,
         }
+    }
+
+    /// New settings (`set-option` at run time); what was seen stays seen.
+    pub fn set_config(&mut self, config: AlertConfig) {
+        self.config = config;
     }
 
     /// Whether the scroll view's copies may reach the terminal.

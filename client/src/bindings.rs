@@ -76,6 +76,11 @@ impl Bindings {
         &self.table
     }
 
+    /// A new prefix key, set at run time (`KeyTable::set_prefix`).
+    pub fn set_prefix(&mut self, prefix: u8) {
+        self.table.set_prefix(prefix);
+    }
+
     /// What one token means, appended to `actions`.
     pub fn feed(&mut self, token: Token, actions: &mut Vec<Action>) {
         let state = std::mem::take(&mut self.state);

@@ -6,13 +6,14 @@
 //! help and the docs show exactly what the table holds.
 
 use moshmux_proto::layouts::{LayoutChoice, Preset, Step};
+use moshmux_proto::options::{control_byte, PrefixKey, PREFIX_KEYS};
 use moshmux_proto::user::Direction;
 use moshmux_proto::{Label, MuxCommand};
 
 /// tmux's prefix, C-b.
-pub const DEFAULT_PREFIX: u8 = 0x02;
+pub const DEFAULT_PREFIX: u8 = moshmux_proto::options::DEFAULT_PREFIX.byte();
 /// mosh's escape key, C-^: never a prefix, so `C-^ .` always quits.
-pub const ESCAPE_KEY: u8 = 0x1e;
+pub use moshmux_proto::options::ESCAPE_KEY;
 const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
@@ -217,6 +218,24 @@ impl KeyTable {
         self.prefix
     }
 
+    /// Makes `prefix` the prefix, as `set-option prefix` does at run time: the old
+    /// prefix's `send-prefix` binding moves to the new key, unless that key has a
+    /// binding of its own.
+    pub fn set_prefix(&mut self, prefix: u8) {
+        if prefix == self.prefix {
+            return;
+        }
+        let old = Key::Byte(self.prefix);
+        self.prefix = prefix;
+        if self.get(old) == Some(&Binding::SendPrefix) && self.get(Key::Byte(prefix)).is_none() {
+            self.bind(old, None);
+            self.bind(
+                Key::Byte(prefix),
+                Some((Binding::SendPrefix, "send-prefix".to_owned())),
+            );
+        }
+    }
+
     pub fn get(&self, key: Key) -> Option<&Binding> {
         self.keys
             .iter()
@@ -307,11 +326,9 @@ fn order(key: Key) -> (u8, u8) {
 /// A prefix: `C-` and a letter or one of `@[\]^_`, but neither Escape (`C-[`, which starts
 /// arrow keys) nor mosh's escape `C-^`.
 pub fn parse_prefix(text: &str) -> Result<u8, String> {
-    let wanted = || "a control key C-a to C-z, C-@, C-\\, C-] or C-_".to_owned();
-    match control_key(text) {
-        Some(ESC | ESCAPE_KEY) | None => Err(wanted()),
-        Some(byte) => Ok(byte),
-    }
+    PrefixKey::parse(text)
+        .map(PrefixKey::byte)
+        .ok_or_else(|| PREFIX_KEYS.to_owned())
 }
 
 /// A key after the prefix: one ASCII character, `Space`, `Up`, `Down`, `Left`, `Right`
@@ -342,7 +359,7 @@ pub fn parse_key(text: &str) -> Result<Key, String> {
         "Right" => Key::Arrow(Direction::Right),
         "Space" => Key::Byte(b' '),
         "PPage" | "PageUp" => Key::PageUp,
-        _ => match (text.as_bytes(), control_key(text)) {
+        _ => match (text.as_bytes(), control_byte(text)) {
             ([byte], _) if byte.is_ascii_graphic() => Key::Byte(*byte),
             (_, Some(byte)) if byte != ESC => Key::Byte(byte),
             _ => {
@@ -355,15 +372,6 @@ pub fn parse_key(text: &str) -> Result<Key, String> {
         },
     };
     Ok(key)
-}
-
-/// `C-x` as the byte the terminal sends for it.
-fn control_key(text: &str) -> Option<u8> {
-    match text.strip_prefix("C-")?.as_bytes() {
-        [letter] if letter.is_ascii_alphabetic() => Some(letter.to_ascii_lowercase() - b'a' + 1),
-        [symbol @ (b'@' | b'[' | b'\\' | b']' | b'^' | b'_')] => Some(symbol - b'@'),
-        _ => None,
-    }
 }
 
 /// resize-pane's direction flag.

@@ -23,5 +23,6 @@ pub mod render;
 pub mod scroll_view;
 pub mod server_command;
 pub mod session;
+pub mod settings;
 pub mod terminal;
 pub mod text_view;

@@ -19,6 +19,7 @@ pub mod ids;
 pub mod instruction;
 pub mod label;
 pub mod layouts;
+pub mod options;
 pub mod packet;
 pub mod receiver;
 pub mod rtt;

@@ -1,6 +1,7 @@
 //! Host-state diffs: any edit of any state round-trips, scrolls are cheap, and no input,
 //! however wrong, makes `apply` panic.
 
+use moshmux_proto::options::{BellAction, ClientOptions, PrefixKey, SetClipboard};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -228,6 +229,7 @@ fn host_state() -> impl Strategy<Value = HostState> {
             reply(),
             requests(),
             any::<bool>(),
+            client_options(),
         ),
     )
         .prop_map(
@@ -236,7 +238,7 @@ fn host_state() -> impl Strategy<Value = HostState> {
                 screens,
                 notices,
                 history,
-                (search, clipboard, reply, requests, detached),
+                (search, clipboard, reply, requests, detached, options),
             )| {
                 HostState {
                     session: Label::new(&session),
@@ -250,7 +252,29 @@ fn host_state() -> impl Strategy<Value = HostState> {
                     reply,
                     requests,
                     detached,
+                    options,
                 }
+            },
+        )
+}
+
+/// Options set at run time: each one set or not.
+fn client_options() -> impl Strategy<Value = ClientOptions> {
+    (
+        prop::option::of((0u8..0x20).prop_filter_map("a prefix", PrefixKey::from_byte)),
+        prop::option::of(any::<bool>()),
+        prop::option::of(any::<bool>()),
+        prop::option::of(prop_oneof![Just(BellAction::Any), Just(BellAction::Other)]),
+        prop::option::of(prop_oneof![Just(SetClipboard::On), Just(SetClipboard::Off)]),
+    )
+        .prop_map(
+            |(prefix, status, mouse, bell_action, set_clipboard)| ClientOptions {
+                prefix,
+                status,
+                mouse,
+                set_titles: status,
+                bell_action,
+                set_clipboard,
             },
         )
 }

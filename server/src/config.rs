@@ -270,7 +270,7 @@ mod tests {
     #[test]
     fn bad_keys_keep_their_defaults_and_the_rest_applies() {
         let (config, problems) = read_text(
-            "[server]\nwindow-size = \"largest\"\nnetwork-timeout = -1\nport = 0\n\
+            "[server]\nwindow-size = \"widest\"\nnetwork-timeout = -1\nport = 0\n\
              update-environment = \"EDITOR BAD-NAME\"\n\
              [history]\nmax-lines-per-pane = 0\nmax-total-bytes = 4096\n",
         );
@@ -281,7 +281,7 @@ mod tests {
         assert_eq!(
             after_line,
             [
-                "2: server.window-size: expected latest or smallest; using the default",
+                "2: server.window-size: expected latest, smallest or largest; using the default",
                 "3: server.network-timeout: expected a number, 0 or more; using the default",
                 "4: server.port: expected a port (60001) or a range of ports for one each \
                  (\"60000:61000\"); using the default",

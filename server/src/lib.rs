@@ -20,6 +20,7 @@ mod local_time;
 pub mod locale;
 pub mod mux;
 pub mod offline;
+pub mod options;
 mod output_stream;
 pub mod pane;
 pub mod pane_id;

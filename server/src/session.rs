@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 /// Whose size a session's windows take when several clients are attached: tmux's
-/// `window-size` option and its two values that make sense without manual sizing.
+/// `window-size` option and its values that make sense without manual sizing.
 /// Travels in control requests: append variants only.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 pub enum WindowSize {
@@ -25,6 +25,8 @@ pub enum WindowSize {
     /// The smallest width and the smallest height among the attached clients, so every
     /// client shows the whole window (tmux's classic behaviour).
     Smallest,
+    /// The largest width and height among them: the smaller clients show part of it.
+    Largest,
 }
 
 impl WindowSize {
@@ -37,6 +39,10 @@ impl WindowSize {
             WindowSize::Smallest => clients.map(|(_, size)| size).reduce(|a, b| Size {
                 rows: a.rows.min(b.rows),
                 cols: a.cols.min(b.cols),
+            }),
+            WindowSize::Largest => clients.map(|(_, size)| size).reduce(|a, b| Size {
+                rows: a.rows.max(b.rows),
+                cols: a.cols.max(b.cols),
             }),
         }
     }
@@ -54,7 +60,8 @@ pub struct Session {
     /// Windows active before, most recent first: tmux's last-window stack.
     last_windows: Vec<u32>,
     size: Size,
-    pub window_size: WindowSize,
+    /// The options set for this session (`set-option -t`), over the global ones.
+    pub options: crate::options::Options,
     /// When a client last attached or sent input, on the mux's activity clock: `attach`
     /// with no session name joins the session used last, as `tmux attach` does.
     pub last_used: u64,
@@ -97,7 +104,7 @@ impl Session {
             active_window: 0,
             last_windows: Vec::new(),
             size,
-            window_size: WindowSize::default(),
+            options: crate::options::Options::default(),
             last_used: 0,
             environment: Environment::default(),
             clipboard: None,

@@ -2,6 +2,7 @@
 //! Windows hold pane ids only; the mux owns the panes themselves.
 
 use crate::layout::{Layout, LayoutError, Length, Orientation, Rect, SplitPlacement};
+use crate::options::Options;
 use crate::pane_id::{PaneId, Size};
 use moshmux_proto::layouts::{LayoutChoice, Preset, Step};
 
@@ -30,6 +31,8 @@ pub struct Window {
     /// The preset layout chosen last, which `next-layout` moves on from (tmux keeps it
     /// for the window's life, whatever happened to the panes since).
     preset: Option<Preset>,
+    /// The options set for this window (`set-option -w -t`), over the global ones.
+    options: Options,
 }
 
 impl Window {
@@ -43,7 +46,16 @@ impl Window {
             zoomed: false,
             bell: 0,
             preset: None,
+            options: Options::default(),
         }
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    pub fn options_mut(&mut self) -> &mut Options {
+        &mut self.options
     }
 
     pub fn name(&self) -> Option<&str> {

@@ -256,7 +256,7 @@ fn retention_comes_from_the_config_file_and_a_flag_wins_over_it() {
     assert!(warnings[0].starts_with("moshmux-server: "), "{stderr}");
     assert!(
         warnings[0].ends_with(
-            "config.toml line 4: server.window-size: expected latest or smallest; using the default"
+            "config.toml line 4: server.window-size: expected latest, smallest or largest; using the default"
         ),
         "{stderr}"
     );

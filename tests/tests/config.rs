@@ -73,7 +73,7 @@ fn a_bad_key_is_one_warning_each_and_the_rest_of_the_file_applies() {
     );
     assert!(
         server.ends_with(
-            "line 5: server.window-size: expected latest or smallest; using the default"
+            "line 5: server.window-size: expected latest, smallest or largest; using the default"
         ),
         "{server}"
     );

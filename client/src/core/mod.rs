@@ -375,7 +375,10 @@ impl ClientCore {
         let host = self.connection.take_remote_update();
         self.take_reply(host.reply.as_ref(), now);
         self.take_requests(&host.requests, now);
-        self.view.follow_server(host, acked, srtt, now);
+        if self.view.follow_server(host, acked, srtt, now) {
+            let resize = self.resize_event();
+            self.push(resize, now);
+        }
         self.tokenizer.set_utf8_mouse(self.view.utf8_mouse());
         self.draw();
     }

@@ -19,6 +19,7 @@ use crate::pane_numbers::{Choice, PaneNumbers};
 use crate::predict::{self, Key, Predictor};
 use crate::render::Renderer;
 use crate::scroll_view::{Entry, ScrollView};
+use crate::settings::Settings;
 use crate::text_view::TextView;
 
 /// Moves what the terminal shows into its scrollback, so the client draws on an empty
@@ -33,7 +34,7 @@ pub(super) fn claim_window(rows: u16) -> Vec<u8> {
 pub(super) struct View {
     pub(super) host: HostState,
     pub(super) bindings: Bindings,
-    /// The config file's `mouse`: the terminal reports the mouse all the time and
+    /// `mouse` (the config file's, or set at run time): the terminal reports the mouse all the time and
     /// `router` decides what each report does.
     pub(super) mouse_on: bool,
     router: MouseRouter,
@@ -51,7 +52,8 @@ pub(super) struct View {
     /// (pane, its history length, terminal size) when the last frame showed one pane
     /// filling the window: the terminal's top rows are then that pane's next lines.
     shown_fill: Option<(PaneId, u64, (u16, u16))>,
-    /// false: the panes get the last row too (the config file's `status-line`).
+    /// false: the panes get the last row too (the config file's `status-line`, or
+    /// tmux's `status` set at run time).
     status_line: bool,
     /// Bells, the title and programs' copies, for the terminal beside the frame.
     alerts: Alerts,
@@ -59,12 +61,16 @@ pub(super) struct View {
     alert_bytes: Vec<u8>,
     /// The config file's `focus-events`.
     focus_events: bool,
+    /// What the config file set of what `set-option` may change at run time: each
+    /// host state's options go over these (`settings.rs`).
+    file_settings: Settings,
     pub(super) cols: u16,
     pub(super) rows: u16,
 }
 
 impl View {
     pub(super) fn new((cols, rows): (u16, u16), config: ClientConfig) -> View {
+        let file_settings = Settings::of_config(&config);
         View {
             host: HostState::default(),
             bindings: Bindings::new(config.keys),
@@ -82,6 +88,7 @@ impl View {
             alerts: Alerts::new(config.alerts),
             alert_bytes: Vec::new(),
             focus_events: config.focus_events,
+            file_settings,
             cols,
             rows,
         }
@@ -146,15 +153,19 @@ impl View {
 
     /// A new host state: the scroll view takes its search answer (or closes with its
     /// pane), the predictor checks its guesses against the focused pane, and what goes
-    /// into the terminal's scrollback before it is drawn is planned.
+    /// into the terminal's scrollback before it is drawn is planned. Returns whether the
+    /// rows the panes get changed (the status line came or went), which the server must
+    /// be told.
     pub(super) fn follow_server(
         &mut self,
         host: HostState,
         acked: u64,
         srtt: Duration,
         now: Instant,
-    ) {
+    ) -> bool {
         self.host = host;
+        let pane_rows = self.pane_rows();
+        self.apply(self.file_settings.with_options(&self.host.options));
         self.alerts.follow(&self.host, &mut self.alert_bytes);
         self.follow_host();
         self.plan_native_scrollback();
@@ -164,6 +175,14 @@ impl View {
                 self.predictor.handle_screen(view.pane, screen, now);
             }
         }
+        self.pane_rows() != pane_rows
+    }
+
+    fn apply(&mut self, settings: Settings) {
+        self.bindings.set_prefix(settings.prefix);
+        self.status_line = settings.status_line;
+        self.mouse_on = settings.mouse;
+        self.alerts.set_config(settings.alerts);
     }
 
     /// Shows `lines` over the pane area until q, Esc or C-c.

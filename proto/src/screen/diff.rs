@@ -17,6 +17,7 @@ use super::{ClientRequest, CommandReply, HostState, PaneView, ScreenError, Windo
 use crate::codec;
 use crate::ids::{LineNumber, PaneId};
 use crate::label::Label;
+use crate::options::ClientOptions;
 use crate::state::{DiffError, SyncState};
 
 /// One part of a host-state diff. Wire format: append only (bincode numbers variants by
@@ -40,6 +41,7 @@ pub(super) enum HostChange {
     Reply(Option<CommandReply>),
     Requests(Vec<ClientRequest>),
     Detached(bool),
+    Options(ClientOptions),
 }
 
 /// One change to a pane screen of unchanged size, applied in order. Wire format: append
@@ -113,6 +115,9 @@ impl SyncState for HostState {
         if self.detached != old.detached {
             changes.push(HostChange::Detached(self.detached));
         }
+        if self.options != old.options {
+            changes.push(HostChange::Options(self.options));
+        }
         codec::encode(&changes)
     }
 
@@ -165,6 +170,7 @@ impl HostState {
             HostChange::Reply(reply) => self.reply = reply,
             HostChange::Requests(requests) => self.requests = requests,
             HostChange::Detached(detached) => self.detached = detached,
+            HostChange::Options(options) => self.options = options,
         }
         Ok(())
     }
@@ -241,6 +247,7 @@ fn apply_edits(screen: &mut PaneScreen, edits: Vec<ScreenEdit>) -> Result<(), Sc
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::{BellAction, PrefixKey, SetClipboard};
     use crate::screen::{CellStyle, Color, MouseEncoding, MouseMode, Rect, UnderlineStyle};
 
     fn hex(bytes: &[u8]) -> String {
@@ -318,6 +325,17 @@ mod tests {
                 "0c 01 02 0166",
             ),
             (HostChange::Detached(true), "0d 01"),
+            (
+                HostChange::Options(ClientOptions {
+                    prefix: PrefixKey::from_byte(1),
+                    status: Some(false),
+                    mouse: None,
+                    set_titles: Some(true),
+                    bell_action: Some(BellAction::Other),
+                    set_clipboard: Some(SetClipboard::On),
+                }),
+                "0e 0101 0100 00 0101 0103 0100",
+            ),
         ];
         for (change, expected) in changes {
             match change {
@@ -334,7 +352,8 @@ mod tests {
                 | HostChange::Clipboard(_)
                 | HostChange::Reply(_)
                 | HostChange::Requests(_)
-                | HostChange::Detached(_) => {}
+                | HostChange::Detached(_)
+                | HostChange::Options(_) => {}
             }
             assert_eq!(
                 hex(&codec::encode(&change)),

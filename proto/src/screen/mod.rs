@@ -26,6 +26,7 @@ pub use row::{
 
 use crate::ids::{LineNumber, PaneId};
 use crate::label::Label;
+use crate::options::ClientOptions;
 
 /// Most windows a session may list.
 pub const MAX_WINDOWS: usize = 1000;
@@ -64,6 +65,9 @@ pub struct HostState {
     /// last state, which closes the connection, says so, and the client exits as
     /// detached rather than as at the end of its session.
     pub detached: bool,
+    /// The options set at run time for the session, which the client applies over its
+    /// config file (`crate::options`).
+    pub options: ClientOptions,
 }
 
 /// Most requests a state carries: older ones have run by the time this many newer came,

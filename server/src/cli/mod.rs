@@ -11,6 +11,7 @@ use std::net::IpAddr;
 mod buffers;
 mod environment_commands;
 mod layout;
+mod option_commands;
 mod rearrange;
 mod request;
 mod spawn;
@@ -18,6 +19,7 @@ mod usage;
 pub use buffers::{Buffers, FileSide};
 pub use environment_commands::EnvironmentCommand;
 pub use layout::Layout;
+pub use option_commands::OptionCommand;
 pub use rearrange::Rearrange;
 pub use spawn::Spawn;
 pub use usage::usage_error;
@@ -54,7 +56,7 @@ on the host. `new` reads its [server] and [history] tables ([client] is moshmux'
 flag given to `new` wins over the file:
 
   [server]
-  window-size = \"latest\"      # latest or smallest, as new --window-size
+  window-size = \"latest\"      # latest, smallest or largest, as new --window-size
   network-timeout = 0         # seconds, as new --network-timeout; 0 keeps silent clients
   update-environment = \"EDITOR\" # more variables new passes to the session's panes
   [history]                   # retention, applied when `new` starts the daemon;
@@ -419,6 +421,10 @@ pub enum Command {
     /// set-environment and show-environment (`environment_commands.rs`).
     #[command(flatten)]
     Environment(EnvironmentCommand),
+    /// set-option, set-window-option, show-options, show-window-options
+    /// (`option_commands.rs`).
+    #[command(flatten)]
+    Options(OptionCommand),
     /// Ask the client attached to a session (the one active last) to forward a port of
     /// its machine here (-L), or to stop a forward (-KL, -KR); it says how it went on its
     /// status line. -R comes only from the client's own prompt (C-b :), never from here.

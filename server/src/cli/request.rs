@@ -218,6 +218,7 @@ impl Command {
             Command::Rearrange(rearrange) => rearrange.into_request(),
             Command::Buffers(buffers) => return buffers.into_request(),
             Command::Environment(environment) => environment.into_request(),
+            Command::Options(options) => options.into_request(),
             Command::Forward {
                 target,
                 local,

@@ -9,6 +9,7 @@
 
 mod buffers;
 mod environment;
+mod options;
 mod rearrange;
 mod respawn;
 
@@ -20,6 +21,7 @@ pub use buffers::{BufferFormat, BufferName, PasteBuffer, SetBuffer};
 pub use environment::{SetEnvironment, ShowEnvironment};
 use moshmux_proto::codec::{self, CodecError};
 use moshmux_proto::layouts::{LayoutChoice, Step};
+pub use options::{SetOption, ShowOptions};
 pub use rearrange::{BreakPane, JoinPane, MoveWindow, SplitPlacement, SwapWindow};
 pub use respawn::Respawn;
 use serde::{Deserialize, Serialize};
@@ -151,6 +153,8 @@ tagged_messages! {
         RespawnWindow(Respawn) = "respawn-window",
         SetEnvironment(SetEnvironment) = "set-environment",
         ShowEnvironment(ShowEnvironment) = "show-environment",
+        SetOption(SetOption) = "set-option",
+        ShowOptions(ShowOptions) = "show-options",
     }
 }
 

@@ -8,6 +8,7 @@ use crate::control::{self, NewSession, Reply, Request, WindowSize};
 use crate::history;
 use crate::keys;
 use crate::layout::{LayoutError, Orientation};
+use crate::options::{OptionKey, OptionName, OptionValue};
 use crate::output_stream::{self, OutputPlan};
 use crate::pane_id::{PaneId, SessionId, Size};
 use crate::session::Session;
@@ -106,6 +107,8 @@ impl Mux {
             Request::RespawnWindow(respawn) => self.respawn_window(respawn, now, host),
             Request::SetEnvironment(set) => self.set_environment(set),
             Request::ShowEnvironment(show) => self.show_environment(&show),
+            Request::SetOption(set) => self.set_option(set),
+            Request::ShowOptions(show) => self.show_options(&show),
             Request::SearchHistory(search) => match self.search_history(search) {
                 Ok(plan) => return Answer::Stream(plan),
                 Err(error) => Err(error),
@@ -147,7 +150,10 @@ impl Mux {
     /// Gives the session the window size policy asked for, if one was.
     fn set_window_size(&mut self, id: SessionId, policy: Option<WindowSize>) {
         if let (Some(policy), Some(session)) = (policy, self.sessions.get_mut(&id)) {
-            session.window_size = policy;
+            session.options.set(
+                OptionKey::Known(OptionName::WindowSize),
+                OptionValue::WindowSize(policy),
+            );
         }
     }
 
@@ -443,7 +449,9 @@ impl Mux {
                 bytes.extend(keys::key_bytes(key, application_cursor)?);
             }
         }
-        self.type_into(location.pane, bytes, host)?;
+        for pane in self.typed_into(&location) {
+            self.type_into(pane, bytes.clone(), host)?;
+        }
         Ok(String::new())
     }
 

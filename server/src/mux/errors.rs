@@ -79,6 +79,8 @@ pub enum CommandError {
     Buffer(#[from] crate::buffers::BufferError),
     #[error(transparent)]
     Environment(#[from] crate::environment::EnvironmentError),
+    #[error(transparent)]
+    Option(#[from] crate::options::OptionError),
     /// `forward`: a bad forward, or no client to ask.
     #[error("{0}")]
     Forward(String),

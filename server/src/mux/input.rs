@@ -250,16 +250,17 @@ impl Mux {
     }
 
     /// Lays the session's windows out at the size its policy picks among its clients.
-    fn fit_session(&mut self, id: SessionId) {
+    pub(super) fn fit_session(&mut self, id: SessionId) {
         let clients = self
             .clients
             .values()
             .filter(|client| client.session == id && !client.is_finishing())
             .filter_map(|client| Some((client.active_at, client.size?)));
+        let policy = self.window_size_of(id);
         let Some(session) = self.sessions.get_mut(&id) else {
             return;
         };
-        let Some(size) = session.window_size.choose(clients) else {
+        let Some(size) = policy.choose(clients) else {
             return;
         };
         if size == session.size() {
@@ -282,9 +283,9 @@ impl Mux {
         match event {
             UserEvent::Keys(bytes) => {
                 let location = self.resolve(&Target::session(SessionRef::Id(session)))?;
-                if self.panes.contains_key(&location.pane) {
+                for pane in self.typed_into(&location) {
                     self.actions.push_back(Action::WritePane {
-                        pane: location.pane,
+                        pane,
                         bytes: bytes.clone(),
                     });
                 }

@@ -27,6 +27,7 @@ mod input;
 mod listeners;
 mod listing;
 mod moves;
+mod options;
 mod panes;
 mod prompt;
 mod publish;
@@ -138,6 +139,8 @@ pub struct Mux {
     /// tmux's global environment: under every session's, for the panes started after a
     /// change; it starts as the daemon's base variables.
     global_environment: Environment,
+    /// tmux's server options and global session and window options.
+    options: options::GlobalOptions,
     /// The agent socket (`MuxConfig::agent_socket`), and whether it is served yet.
     agent_socket: Option<std::path::PathBuf>,
     serving_agent: bool,
@@ -181,6 +184,7 @@ impl Mux {
             host_name: config.host_name,
             agent_socket: config.agent_socket,
             global_environment: config.daemon_environment,
+            options: options::GlobalOptions::default(),
             serving_agent: false,
             notices: orphan_notice(&config.orphans)
                 .into_iter()

@@ -199,6 +199,7 @@ impl Mux {
                 })
                 .collect(),
             clipboard: session.clipboard.clone(),
+            options: self.client_options_of(session.id),
             ..HostState::default()
         };
         let Some(window) = session.window(session.active_window()) else {

@@ -7,6 +7,7 @@
 //! an empty private directory unless a test passes its own.
 
 mod daemon;
+pub mod scripts;
 
 pub use daemon::{Daemon, PaneRow};
 

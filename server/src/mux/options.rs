@@ -1,0 +1,286 @@
+//! set-option and show-options over tmux's option tree (`crate::options` has the table of
+//! options and what each level holds): where an option lives, what it is worth there,
+//! and what a change does at once.
+
+use super::commands::{CommandError, Outcome};
+use super::resolve::Location;
+use super::Mux;
+use crate::control;
+use crate::options::{
+    client_options, OptionError, OptionKey, OptionName, OptionValue, Options, Scope,
+};
+use crate::pane_id::{PaneId, SessionId};
+use crate::session::WindowSize;
+use moshmux_proto::options::ClientOptions;
+
+/// The options above every session and window: tmux's server table and its global
+/// session and window tables.
+#[derive(Debug, Default)]
+pub struct GlobalOptions {
+    pub server: Options,
+    pub session: Options,
+    pub window: Options,
+}
+
+/// One table of the tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Level {
+    Server,
+    GlobalSession,
+    GlobalWindow,
+    Session(SessionId),
+    Window(SessionId, u32),
+}
+
+impl Level {
+    fn is_global(self) -> bool {
+        matches!(
+            self,
+            Level::Server | Level::GlobalSession | Level::GlobalWindow
+        )
+    }
+}
+
+impl Mux {
+    pub(super) fn set_option(&mut self, set: control::SetOption) -> Outcome {
+        let Some(key) = known_or_quiet(&set.name, set.quiet)? else {
+            return Ok(String::new());
+        };
+        let level = self.level(&key, set.scope, set.global, set.target.as_ref())?;
+        let current = self.value_from(level, &key);
+        let table = self.table_mut(level).ok_or(CommandError::NoSessions)?;
+        if set.unset {
+            table.unset(&key);
+        } else {
+            if set.only_if_unset && table.get(&key).is_some() {
+                return Err(OptionError::AlreadySet(set.name).into());
+            }
+            let placeholder = OptionValue::Text(String::new());
+            let current = current.unwrap_or(placeholder);
+            table.set(
+                key.clone(),
+                OptionValue::parse(&key, set.value.as_deref(), &current)?,
+            );
+        }
+        if key == OptionKey::Known(OptionName::WindowSize) {
+            let sessions: Vec<SessionId> = self.sessions.keys().copied().collect();
+            for session in sessions {
+                self.fit_session(session);
+            }
+        }
+        Ok(String::new())
+    }
+
+    pub(super) fn show_options(&self, show: &control::ShowOptions) -> Outcome {
+        let named = match &show.name {
+            Some(name) => match known_or_quiet(name, show.quiet)? {
+                Some(key) => Some(key),
+                None => return Ok(String::new()),
+            },
+            None => None,
+        };
+        let level = match &named {
+            Some(key) => self.level(key, show.scope, show.global, show.target.as_ref())?,
+            None => self.listed_level(show)?,
+        };
+        let table = self.table(level).ok_or(CommandError::NoSessions)?;
+        let mut lines: Vec<(String, bool, OptionValue)> = Vec::new();
+        let mut add = |key: &OptionKey| {
+            if let Some(value) = table.get(key) {
+                lines.push((key.name().to_owned(), false, value.clone()));
+            } else if let Some(value) = self.default_at(level, key) {
+                lines.push((key.name().to_owned(), false, value));
+            } else if show.inherited {
+                if let Some(value) = self.value_from(level, key) {
+                    lines.push((key.name().to_owned(), true, value));
+                }
+            }
+        };
+        match &named {
+            Some(key) => {
+                add(key);
+                if lines.is_empty() && matches!(key, OptionKey::User(_)) && !show.quiet {
+                    return Err(OptionError::Invalid(key.name().to_owned()).into());
+                }
+            }
+            None => {
+                let scope = scope_of_level(level);
+                let known = OptionName::ALL
+                    .into_iter()
+                    .filter(|option| option.scope() == scope)
+                    .map(OptionKey::Known);
+                let users = table.iter().map(|(key, _)| key.clone());
+                let keys: Vec<OptionKey> = users.chain(known).collect();
+                for key in &keys {
+                    add(key);
+                }
+                lines.sort_by(|a, b| a.0.cmp(&b.0));
+                lines.dedup_by(|a, b| a.0 == b.0);
+            }
+        }
+        let mut out = String::new();
+        for (name, inherited, value) in lines {
+            if show.value_only {
+                out.push_str(&value.bare());
+            } else {
+                let mark = if inherited { "*" } else { "" };
+                out.push_str(&format!("{name}{mark} {}", value.shown()));
+            }
+            out.push('\n');
+        }
+        Ok(out)
+    }
+
+    /// What a session's clients apply (the session's own options, then the global ones).
+    pub(super) fn client_options_of(&self, session: SessionId) -> ClientOptions {
+        let own = self.sessions.get(&session).map(|s| &s.options);
+        let levels: Vec<&Options> = own
+            .into_iter()
+            .chain([&self.options.session, &self.options.server])
+            .collect();
+        client_options(&levels)
+    }
+
+    /// The session's window-size, from its own table, the global one or the default.
+    pub(super) fn window_size_of(&self, session: SessionId) -> WindowSize {
+        match self.value_from(
+            Level::Session(session),
+            &OptionKey::Known(OptionName::WindowSize),
+        ) {
+            Some(OptionValue::WindowSize(size)) => size,
+            _ => WindowSize::default(),
+        }
+    }
+
+    /// The panes that get what is typed into the pane at `location`: that pane, or with
+    /// synchronize-panes on for its window, every live pane of the window, as tmux
+    /// copies keys to them.
+    pub(super) fn typed_into(&self, location: &Location) -> Vec<PaneId> {
+        let key = OptionKey::Known(OptionName::SynchronizePanes);
+        let level = Level::Window(location.session, location.window);
+        let window = self
+            .sessions
+            .get(&location.session)
+            .and_then(|session| session.window(location.window));
+        let panes = match window {
+            Some(window) if self.value_from(level, &key) == Some(OptionValue::Flag(true)) => {
+                window.panes()
+            }
+            _ => vec![location.pane],
+        };
+        panes
+            .into_iter()
+            .filter(|pane| self.panes.contains_key(pane))
+            .collect()
+    }
+
+    /// The table an option is set in or shown from: the option's own scope (or, for a
+    /// user option, the one the flags name), global with `-g`, else the target's.
+    fn level(
+        &self,
+        key: &OptionKey,
+        flagged: Option<Scope>,
+        global: bool,
+        target: Option<&control::Target>,
+    ) -> Result<Level, CommandError> {
+        let scope = match key {
+            OptionKey::Known(option) => option.scope(),
+            OptionKey::User(_) => flagged.unwrap_or(Scope::Session),
+        };
+        self.level_of_scope(scope, global, target)
+    }
+
+    /// The table `show-options` lists without a name: the flags' scope.
+    fn listed_level(&self, show: &control::ShowOptions) -> Result<Level, CommandError> {
+        let scope = show.scope.unwrap_or(Scope::Session);
+        self.level_of_scope(scope, show.global, show.target.as_ref())
+    }
+
+    fn level_of_scope(
+        &self,
+        scope: Scope,
+        global: bool,
+        target: Option<&control::Target>,
+    ) -> Result<Level, CommandError> {
+        Ok(match (scope, global) {
+            (Scope::Server, _) => Level::Server,
+            (Scope::Session, true) => Level::GlobalSession,
+            (Scope::Window, true) => Level::GlobalWindow,
+            (Scope::Session, false) => Level::Session(self.resolve_or_recent(target)?.session),
+            (Scope::Window, false) => {
+                let location = self.resolve_or_recent(target)?;
+                Level::Window(location.session, location.window)
+            }
+        })
+    }
+
+    fn table(&self, level: Level) -> Option<&Options> {
+        match level {
+            Level::Server => Some(&self.options.server),
+            Level::GlobalSession => Some(&self.options.session),
+            Level::GlobalWindow => Some(&self.options.window),
+            Level::Session(session) => self.sessions.get(&session).map(|s| &s.options),
+            Level::Window(session, window) => self
+                .sessions
+                .get(&session)?
+                .window(window)
+                .map(|w| w.options()),
+        }
+    }
+
+    fn table_mut(&mut self, level: Level) -> Option<&mut Options> {
+        match level {
+            Level::Server => Some(&mut self.options.server),
+            Level::GlobalSession => Some(&mut self.options.session),
+            Level::GlobalWindow => Some(&mut self.options.window),
+            Level::Session(session) => self.sessions.get_mut(&session).map(|s| &mut s.options),
+            Level::Window(session, window) => self
+                .sessions
+                .get_mut(&session)?
+                .window_mut(window)
+                .map(|w| w.options_mut()),
+        }
+    }
+
+    /// A known option's default, shown in a global table that did not set it.
+    fn default_at(&self, level: Level, key: &OptionKey) -> Option<OptionValue> {
+        match key {
+            OptionKey::Known(option) if level.is_global() => Some(option.default_value()),
+            _ => None,
+        }
+    }
+
+    /// The option's value at `level`: set there, else set above, else its default.
+    fn value_from(&self, level: Level, key: &OptionKey) -> Option<OptionValue> {
+        let above = match level {
+            Level::Session(_) => Some(Level::GlobalSession),
+            Level::Window(..) => Some(Level::GlobalWindow),
+            _ => None,
+        };
+        let set = [Some(level), above]
+            .into_iter()
+            .flatten()
+            .find_map(|level| self.table(level)?.get(key).cloned());
+        set.or_else(|| match key {
+            OptionKey::Known(option) => Some(option.default_value()),
+            OptionKey::User(_) => None,
+        })
+    }
+}
+
+fn scope_of_level(level: Level) -> Scope {
+    match level {
+        Level::Server => Scope::Server,
+        Level::GlobalSession | Level::Session(_) => Scope::Session,
+        Level::GlobalWindow | Level::Window(..) => Scope::Window,
+    }
+}
+
+/// The option `name` names; `None` (and no error) for an unknown one with `-q`.
+fn known_or_quiet(name: &str, quiet: bool) -> Result<Option<OptionKey>, CommandError> {
+    match OptionKey::parse(name) {
+        Some(key) => Ok(Some(key)),
+        None if quiet => Ok(None),
+        None => Err(OptionError::Invalid(name.to_owned()).into()),
+    }
+}

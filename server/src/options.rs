@@ -1,0 +1,310 @@
+//! tmux's options, for the ones this product has: names, scopes, values, and the
+//! lines `set-option` and `show-options` say, as tmux 3.3 says them.
+//!
+//! tmux keeps options in a tree: the server's, then for sessions a global table under
+//! each session's own, and for windows a global table under each window's own. An
+//! option's scope comes from its name (`set mouse` and `setw mouse` both reach the
+//! session option); only a user option (`@name`) takes its scope from the flags. Each
+//! level here is an [`Options`] table holding what was set at that level; the mux walks
+//! the tree (`mux/options.rs`) and a global table that lacks an option gives its default.
+//!
+//! Options that act on the client's side (prefix, status, mouse, bells, titles, the
+//! clipboard) reach the clients in their host state (`moshmux_proto::options`); those
+//! that act here (synchronize-panes, window-size) are read where they act.
+
+use crate::session::WindowSize;
+use clap::ValueEnum;
+use moshmux_proto::options::{BellAction, ClientOptions, PrefixKey, SetClipboard, DEFAULT_PREFIX};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Which table of the tree an option lives in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scope {
+    Server,
+    Session,
+    Window,
+}
+
+/// The options this product has, in tmux's (alphabetical) order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum OptionName {
+    BellAction,
+    Mouse,
+    Prefix,
+    SetClipboard,
+    SetTitles,
+    Status,
+    SynchronizePanes,
+    WindowSize,
+}
+
+impl OptionName {
+    pub const ALL: [OptionName; 8] = [
+        OptionName::BellAction,
+        OptionName::Mouse,
+        OptionName::Prefix,
+        OptionName::SetClipboard,
+        OptionName::SetTitles,
+        OptionName::Status,
+        OptionName::SynchronizePanes,
+        OptionName::WindowSize,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            OptionName::BellAction => "bell-action",
+            OptionName::Mouse => "mouse",
+            OptionName::Prefix => "prefix",
+            OptionName::SetClipboard => "set-clipboard",
+            OptionName::SetTitles => "set-titles",
+            OptionName::Status => "status",
+            OptionName::SynchronizePanes => "synchronize-panes",
+            OptionName::WindowSize => "window-size",
+        }
+    }
+
+    /// tmux's scopes, but for window-size: a session's windows here all take one size,
+    /// so it is a session option (`setw window-size` still reaches it).
+    pub fn scope(self) -> Scope {
+        match self {
+            OptionName::SetClipboard => Scope::Server,
+            OptionName::SynchronizePanes => Scope::Window,
+            _ => Scope::Session,
+        }
+    }
+
+    /// tmux's default.
+    pub fn default_value(self) -> OptionValue {
+        match self {
+            OptionName::BellAction => OptionValue::BellAction(BellAction::default()),
+            OptionName::Mouse | OptionName::SetTitles | OptionName::SynchronizePanes => {
+                OptionValue::Flag(false)
+            }
+            OptionName::Prefix => OptionValue::Prefix(DEFAULT_PREFIX),
+            OptionName::SetClipboard => OptionValue::SetClipboard(SetClipboard::default()),
+            OptionName::Status => OptionValue::Status(true),
+            OptionName::WindowSize => OptionValue::WindowSize(WindowSize::default()),
+        }
+    }
+}
+
+/// An option as `set-option` names it: one of ours, or a user option (`@name`), which
+/// holds any text for scripts and plugins.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum OptionKey {
+    Known(OptionName),
+    User(String),
+}
+
+impl OptionKey {
+    /// `None` for a name that is neither ours nor a user option.
+    pub fn parse(name: &str) -> Option<OptionKey> {
+        if name.len() > 1 && name.starts_with('@') {
+            return Some(OptionKey::User(name.to_owned()));
+        }
+        OptionName::ALL
+            .into_iter()
+            .find(|option| option.name() == name)
+            .map(OptionKey::Known)
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            OptionKey::Known(option) => option.name(),
+            OptionKey::User(name) => name,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OptionValue {
+    Flag(bool),
+    /// tmux's `status` is a choice (off, on, or a number of lines); here on or off.
+    Status(bool),
+    Prefix(PrefixKey),
+    BellAction(BellAction),
+    SetClipboard(SetClipboard),
+    WindowSize(WindowSize),
+    Text(String),
+}
+
+/// Why `set-option` or `show-options` did nothing; the lines are tmux's.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum OptionError {
+    #[error("invalid option: {}", crate::target::quoted(.0))]
+    Invalid(String),
+    #[error("bad value: {}", crate::target::quoted(.0))]
+    BadValue(String),
+    #[error("unknown value: {}", crate::target::quoted(.0))]
+    UnknownValue(String),
+    #[error("bad key: {} (a prefix here is {})", crate::target::quoted(.0), moshmux_proto::options::PREFIX_KEYS)]
+    BadKey(String),
+    #[error("empty value")]
+    EmptyValue,
+    #[error("already set: {}", crate::target::quoted(.0))]
+    AlreadySet(String),
+}
+
+impl OptionValue {
+    /// The value `text` gives option `key`, whose value now is `current`. No text
+    /// toggles a flag, and a choice between its first two values, as tmux does.
+    pub fn parse(
+        key: &OptionKey,
+        text: Option<&str>,
+        current: &OptionValue,
+    ) -> Result<OptionValue, OptionError> {
+        let value = match (current, text) {
+            (_, Some(text)) if matches!(key, OptionKey::User(_)) => {
+                OptionValue::Text(text.to_owned())
+            }
+            (OptionValue::Flag(on), None) => OptionValue::Flag(!on),
+            (OptionValue::Flag(_), Some(text)) => OptionValue::Flag(flag(text)?),
+            (OptionValue::Status(on), None) => OptionValue::Status(!on),
+            (OptionValue::Status(_), Some(text)) => OptionValue::Status(match text {
+                "on" => true,
+                "off" => false,
+                _ => return Err(OptionError::UnknownValue(text.to_owned())),
+            }),
+            (OptionValue::Prefix(_), Some(text)) => OptionValue::Prefix(
+                PrefixKey::parse(text).ok_or_else(|| OptionError::BadKey(text.to_owned()))?,
+            ),
+            (OptionValue::BellAction(now), text) => OptionValue::BellAction(choice(*now, text)?),
+            (OptionValue::SetClipboard(now), text) => {
+                OptionValue::SetClipboard(choice(*now, text)?)
+            }
+            (OptionValue::WindowSize(now), text) => OptionValue::WindowSize(choice(*now, text)?),
+            (OptionValue::Prefix(_) | OptionValue::Text(_), None) => {
+                return Err(OptionError::EmptyValue)
+            }
+            (OptionValue::Text(_), Some(text)) => OptionValue::Text(text.to_owned()),
+        };
+        Ok(value)
+    }
+
+    /// As `show-options -v` prints it: text as it is.
+    pub fn bare(&self) -> String {
+        match self {
+            OptionValue::Text(text) => text.clone(),
+            _ => self.shown(),
+        }
+    }
+
+    /// As `show-options` prints it.
+    pub fn shown(&self) -> String {
+        match self {
+            OptionValue::Flag(on) | OptionValue::Status(on) => {
+                if *on { "on" } else { "off" }.to_owned()
+            }
+            OptionValue::Prefix(key) => key.to_string(),
+            OptionValue::BellAction(value) => choice_name(*value),
+            OptionValue::SetClipboard(value) => choice_name(*value),
+            OptionValue::WindowSize(value) => choice_name(*value),
+            OptionValue::Text(text) => shell_word(text),
+        }
+    }
+}
+
+/// tmux's flag values: 1, on or yes, and 0, off or no, in any case.
+fn flag(text: &str) -> Result<bool, OptionError> {
+    match text.to_ascii_lowercase().as_str() {
+        "1" | "on" | "yes" => Ok(true),
+        "0" | "off" | "no" => Ok(false),
+        _ => Err(OptionError::BadValue(text.to_owned())),
+    }
+}
+
+fn choice<T: ValueEnum + PartialEq + Copy>(now: T, text: Option<&str>) -> Result<T, OptionError> {
+    let Some(text) = text else {
+        let values = T::value_variants();
+        return Ok(match values.iter().position(|value| *value == now) {
+            Some(0) => values.get(1).copied().unwrap_or(now),
+            Some(1) => values[0],
+            _ => now,
+        });
+    };
+    T::from_str(text, false).map_err(|_| OptionError::UnknownValue(text.to_owned()))
+}
+
+fn choice_name<T: ValueEnum>(value: T) -> String {
+    value
+        .to_possible_value()
+        .map(|name| name.get_name().to_owned())
+        .unwrap_or_default()
+}
+
+/// Text as tmux shows it: as it is when it is one plain word, else in double quotes with
+/// `"`, `\` and `$` escaped.
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_./:,+=@%^".contains(c));
+    if plain {
+        return text.to_owned();
+    }
+    let mut word = String::from("\"");
+    for c in text.chars() {
+        if matches!(c, '"' | '\\' | '$') {
+            word.push('\\');
+        }
+        word.push(c);
+    }
+    word.push('"');
+    word
+}
+
+/// One level of the tree: what was set there.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options(BTreeMap<OptionKey, OptionValue>);
+
+impl Options {
+    pub fn get(&self, key: &OptionKey) -> Option<&OptionValue> {
+        self.0.get(key)
+    }
+
+    pub fn known(&self, option: OptionName) -> Option<&OptionValue> {
+        self.0.get(&OptionKey::Known(option))
+    }
+
+    pub fn set(&mut self, key: OptionKey, value: OptionValue) {
+        self.0.insert(key, value);
+    }
+
+    pub fn unset(&mut self, key: &OptionKey) {
+        self.0.remove(key);
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&OptionKey, &OptionValue)> {
+        self.0.iter()
+    }
+}
+
+/// What a session's clients apply: each option from the first of `levels` (the
+/// session's table, the global one, the server's) that set it.
+pub fn client_options(levels: &[&Options]) -> ClientOptions {
+    let find = |option| levels.iter().find_map(|level| level.known(option));
+    let mut options = ClientOptions::default();
+    if let Some(OptionValue::Prefix(key)) = find(OptionName::Prefix) {
+        options.prefix = Some(*key);
+    }
+    if let Some(OptionValue::Status(on)) = find(OptionName::Status) {
+        options.status = Some(*on);
+    }
+    if let Some(OptionValue::Flag(on)) = find(OptionName::Mouse) {
+        options.mouse = Some(*on);
+    }
+    if let Some(OptionValue::Flag(on)) = find(OptionName::SetTitles) {
+        options.set_titles = Some(*on);
+    }
+    if let Some(OptionValue::BellAction(value)) = find(OptionName::BellAction) {
+        options.bell_action = Some(*value);
+    }
+    if let Some(OptionValue::SetClipboard(value)) = find(OptionName::SetClipboard) {
+        options.set_clipboard = Some(*value);
+    }
+    options
+}
+
+#[cfg(test)]
+mod tests;

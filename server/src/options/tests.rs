@@ -1,0 +1,122 @@
+use super::*;
+
+fn key(name: &str) -> OptionKey {
+    OptionKey::parse(name).unwrap_or_else(|| panic!("{name} is not an option"))
+}
+
+fn parse(name: &str, text: Option<&str>) -> Result<OptionValue, OptionError> {
+    let key = key(name);
+    let current = match &key {
+        OptionKey::Known(option) => option.default_value(),
+        OptionKey::User(_) => OptionValue::Text(String::new()),
+    };
+    OptionValue::parse(&key, text, &current)
+}
+
+#[test]
+fn every_option_shows_its_default_as_tmux_names_it() {
+    let shown: Vec<String> = OptionName::ALL
+        .into_iter()
+        .map(|option| format!("{} {}", option.name(), option.default_value().shown()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "bell-action any",
+            "mouse off",
+            "prefix C-b",
+            "set-clipboard external",
+            "set-titles off",
+            "status on",
+            "synchronize-panes off",
+            "window-size latest",
+        ]
+    );
+    for option in OptionName::ALL {
+        assert_eq!(key(option.name()), OptionKey::Known(option));
+    }
+}
+
+#[test]
+fn flags_take_tmux_s_words_in_any_case_and_toggle_without_one() {
+    for (text, on) in [
+        ("on", true),
+        ("YES", true),
+        ("1", true),
+        ("Off", false),
+        ("no", false),
+        ("0", false),
+    ] {
+        assert_eq!(
+            parse("mouse", Some(text)),
+            Ok(OptionValue::Flag(on)),
+            "{text}"
+        );
+    }
+    assert_eq!(parse("mouse", None), Ok(OptionValue::Flag(true)));
+    assert_eq!(
+        parse("mouse", Some("maybe")),
+        Err(OptionError::BadValue("maybe".to_owned()))
+    );
+    assert_eq!(parse("status", None), Ok(OptionValue::Status(false)));
+    assert_eq!(
+        parse("status", Some("2")),
+        Err(OptionError::UnknownValue("2".to_owned()))
+    );
+}
+
+#[test]
+fn choices_keys_and_user_text() {
+    assert_eq!(
+        parse("bell-action", Some("other")),
+        Ok(OptionValue::BellAction(BellAction::Other))
+    );
+    assert_eq!(
+        parse("window-size", Some("largest")),
+        Ok(OptionValue::WindowSize(WindowSize::Largest))
+    );
+    assert_eq!(
+        parse("set-clipboard", Some("sometimes")),
+        Err(OptionError::UnknownValue("sometimes".to_owned()))
+    );
+    assert_eq!(
+        parse("prefix", Some("^a")).map(|value| value.shown()),
+        Ok("C-a".to_owned())
+    );
+    assert!(matches!(
+        parse("prefix", Some("F12")),
+        Err(OptionError::BadKey(_))
+    ));
+    assert_eq!(parse("prefix", None), Err(OptionError::EmptyValue));
+    assert_eq!(parse("@x", None), Err(OptionError::EmptyValue));
+    assert_eq!(
+        parse("@x", Some("a \"b\" $c")).map(|value| value.shown()),
+        Ok("\"a \\\"b\\\" \\$c\"".to_owned())
+    );
+    assert_eq!(OptionKey::parse("@"), None);
+    assert_eq!(OptionKey::parse("nosuch"), None);
+}
+
+#[test]
+fn client_options_take_the_first_level_that_set_each() {
+    let mut session = Options::default();
+    let mut global = Options::default();
+    let mut server = Options::default();
+    global.set(key("mouse"), OptionValue::Flag(true));
+    session.set(key("mouse"), OptionValue::Flag(false));
+    global.set(key("status"), OptionValue::Status(false));
+    server.set(
+        key("set-clipboard"),
+        OptionValue::SetClipboard(SetClipboard::On),
+    );
+    let options = client_options(&[&session, &global, &server]);
+    assert_eq!(
+        options,
+        ClientOptions {
+            mouse: Some(false),
+            status: Some(false),
+            set_clipboard: Some(SetClipboard::On),
+            ..ClientOptions::default()
+        }
+    );
+}
