@@ -30,6 +30,7 @@ use moshmux_proto::{
 
 use crate::frame::{draw_row, Frame};
 use crate::input::{Kind, NamedKey, Token};
+use motion::Goal;
 use selection::{Selection, Shape, StillLoading};
 pub use text::Shown;
 use text::{LineCells, Point, Text, Words};
@@ -43,8 +44,6 @@ const WHEEL_DOWN: u32 = 65;
 const MAX_NEEDLE_BYTES: usize = 256;
 /// Drawn in place of a line still on its way.
 pub const LOADING: &str = "[loading]";
-/// The column goal of `$`: the end of whichever line the cursor goes to.
-const LINE_END: u16 = u16::MAX;
 
 /// How the view was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,9 +73,8 @@ pub struct ScrollView {
     /// The cursor's row in the view: it stays there while the view scrolls, as tmux's.
     cursor_row: u16,
     cursor_col: u16,
-    /// The column `j`, `k` and the paging keys aim for: the cursor's column before a run
-    /// of them, or [`LINE_END`] after `$`.
-    goal: u16,
+    /// The column `j`, `k` and the paging keys aim for.
+    goal: Goal,
     input: Input,
     /// The newest search asked for; the server answers with its id.
     search: Option<SearchRequest>,
@@ -113,7 +111,7 @@ impl ScrollView {
             rows,
             cursor_row: screen.cursor.row.min(rows - 1),
             cursor_col: screen.cursor.col,
-            goal: screen.cursor.col,
+            goal: Goal::default(),
             input: Input::Normal,
             search: None,
             answered: None,
@@ -243,11 +241,10 @@ impl ScrollView {
                 Some(b'E') => self.go(motion::word_end(text, at, Words::Spaces)),
                 Some(b'0') => self.go(Point { col: 0, ..at }),
                 Some(b'^') => self.go(motion::indentation(text, at)),
-                Some(b'$') => {
-                    let length = text.cells(at.line).length();
-                    self.go(Point { col: length, ..at });
-                    self.goal = LINE_END;
-                }
+                Some(b'$') => self.go(Point {
+                    col: text.cells(at.line).length(),
+                    ..at
+                }),
                 Some(b'H') => self.go_to_row(0, text),
                 Some(b'M') => self.go_to_row((self.rows - 1) / 2, text),
                 Some(b'L') => self.go_to_row(self.rows - 1, text),

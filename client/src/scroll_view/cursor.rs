@@ -3,7 +3,7 @@
 
 use moshmux_proto::LineNumber;
 
-use super::motion;
+use super::motion::{self, Goal};
 use super::text::{Point, Text};
 use super::ScrollView;
 
@@ -28,16 +28,29 @@ impl ScrollView {
         self.cursor_col = point.col;
     }
 
-    /// A motion that sets the column the vertical moves aim for.
+    /// Any motion but the vertical ones.
     pub(super) fn go(&mut self, point: Point) {
         self.show(point);
-        self.goal = point.col;
         self.unplaced_match = None;
+    }
+
+    /// Before a vertical move: the cursor's column becomes the goal, unless it is at its
+    /// line's end (then the goal stays, as tmux keeps it).
+    fn aim(&mut self, text: &Text) {
+        let cursor = self.cursor();
+        let line_length = text.cells(cursor.line).length();
+        if cursor.col != line_length {
+            self.goal = Goal {
+                col: cursor.col,
+                line_length,
+            };
+        }
     }
 
     /// `j`, `k` and the arrows: `lines` down (up when negative), scrolling the view at
     /// its edges.
     pub(super) fn vertical(&mut self, lines: i64, text: &Text) {
+        self.aim(text);
         let line = offset(self.cursor().line, lines).clamp(text.start(), text.last());
         self.show(motion::on_line(text, line, self.goal));
         self.keep_whole_lines(text);
@@ -58,6 +71,7 @@ impl ScrollView {
     /// on its row; when the view stops at the oldest line or the bottom, the cursor moves
     /// the lines instead, as in tmux.
     pub(super) fn page(&mut self, lines: i64, text: &Text) {
+        self.aim(text);
         let before = self.first;
         self.scroll(lines, text);
         if self.first.distance(before) < lines.unsigned_abs() {

@@ -46,14 +46,26 @@ pub fn right(text: &Text, at: Point) -> Point {
     }
 }
 
-/// `j`, `k` and the paging keys: `line` at the column the cursor aims for (its column
-/// before a run of vertical moves, or the end for `$`), within the line's text.
-pub fn on_line(text: &Text, line: LineNumber, goal: u16) -> Point {
+/// The column vertical moves aim for, as tmux keeps it: the cursor's column when a run
+/// of them started, and the length of its line then.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Goal {
+    pub col: u16,
+    pub line_length: u16,
+}
+
+/// `j`, `k` and the paging keys: `line` at the goal's column within its text; or at its
+/// end when the goal was at or past its own line's end (the cursor then keeps to the
+/// ends of lines, as in tmux; a goal of column 0 on a blank line is one).
+pub fn on_line(text: &Text, line: LineNumber, goal: Goal) -> Point {
     let cells = text.cells(line);
-    Point {
-        line,
-        col: cells.cell_start(goal.min(cells.length())),
-    }
+    let length = cells.length();
+    let col = if goal.col >= goal.line_length || goal.col > length {
+        length
+    } else {
+        cells.cell_start(goal.col)
+    };
+    Point { line, col }
 }
 
 /// `^`: the line's first character that is not a space; a blank line keeps the cursor.

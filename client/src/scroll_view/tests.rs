@@ -88,8 +88,8 @@ fn the_cursor_starts_at_the_panes_and_the_view_scrolls_when_it_passes_an_edge() 
         (b"k", (100, 100, 0)),
         (b"\x06\x06", (106, 106, 0)),
         (b"G", (1000, 1004, 2)),
-        (b"j", (1000, 1004, 2)),
-        (b"\x1b[<64;3;4M", (997, 1001, 2)),
+        (b"j", (1000, 1004, 1)),
+        (b"\x1b[<64;3;4M", (997, 1001, 1)),
         (b"\x1b[H", (100, 100, 0)),
         (b"\x1b[F", (1000, 1004, 2)),
     ];
@@ -115,8 +115,10 @@ fn horizontal_and_word_motions_move_along_the_text() {
     screen.cursor = ScreenPoint { row: 1, col: 0 };
     let host = HostState::default();
     let mut view = ScrollView::open(PaneId(7), 2, &host, &screen, Entry::Bottom);
-    let steps: [(&[u8], u16); 13] = [
-        (b"k", 0),
+    // From a blank line, k goes to the end of the line above, as tmux's does.
+    let steps: [(&[u8], u16); 14] = [
+        (b"k", 15),
+        (b"0", 0),
         (b"l", 1),
         (b"\x1b[C", 2),
         (b"w", 3),
@@ -136,7 +138,7 @@ fn horizontal_and_word_motions_move_along_the_text() {
     }
     assert!(feed(&mut view, b"b\x1b[Dh\x7f0", &host, &screen));
     assert_eq!(view.cursor().col, 0);
-    // After $, vertical moves keep to the end of each line.
+    // From the end of a line the goal stays (column 0 of a blank line, so the end).
     assert!(feed(&mut view, b"$j", &host, &screen));
     assert_eq!((view.cursor().line.0, view.cursor().col), (1, 0));
     assert!(feed(&mut view, b"k", &host, &screen));

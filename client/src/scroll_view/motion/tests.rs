@@ -57,14 +57,17 @@ fn a_wide_character_is_one_step_and_never_split() {
     assert_eq!(walk(&lines, at(0, 0), 3, right), [(0, 1), (0, 3), (0, 4)]);
     assert_eq!(walk(&lines, at(0, 4), 3, left), [(0, 3), (0, 1), (0, 0)]);
     // A vertical move aiming at the wide character's second half lands on its start.
-    assert_eq!(
-        walk(&lines, at(0, 0), 1, |t, _| on_line(t, LineNumber(0), 2)),
-        [(0, 1)]
-    );
-    assert_eq!(
-        walk(&lines, at(0, 0), 1, |t, _| on_line(t, LineNumber(0), 9)),
-        [(0, 4)]
-    );
+    let onto = |col, line_length| {
+        let goal = Goal { col, line_length };
+        walk(&lines, at(0, 0), 1, move |t, _| {
+            on_line(t, LineNumber(0), goal)
+        })
+    };
+    assert_eq!(onto(2, 8), [(0, 1)]);
+    // Past the line's text, or from the end of its own line: the end.
+    assert_eq!(onto(9, 12), [(0, 4)]);
+    assert_eq!(onto(0, 0), [(0, 4)]);
+    assert_eq!(onto(3, 3), [(0, 4)]);
 }
 
 #[test]
