@@ -215,15 +215,22 @@ impl Frame {
         self.cells[index] = FrameCell::BLANK;
     }
 
-    /// Flips inverse video on columns `from..to` of a row: how the scroll view's selection
-    /// shows, readable whatever colours the lines have.
-    pub(crate) fn invert(&mut self, row: u16, from: u16, to: u16) {
+    /// Changes the style of columns `from..to` of a row, keeping their text: how the
+    /// scroll view shows its selection (inverse video, readable whatever colours the
+    /// lines have) and search matches.
+    pub(crate) fn restyle(
+        &mut self,
+        row: u16,
+        from: u16,
+        to: u16,
+        change: impl Fn(&mut CellStyle),
+    ) {
         if row >= self.rows {
             return;
         }
         for col in from..to.min(self.cols) {
             let index = self.index(row, col);
-            self.cells[index].style.inverse = !self.cells[index].style.inverse;
+            change(&mut self.cells[index].style);
         }
     }
 

@@ -1,5 +1,6 @@
 //! The scroll view: the focused pane's history and screen as one column of numbered lines,
-//! paged through with keys while live output keeps arriving.
+//! paged through with keys while live output keeps arriving, with tmux's copy-mode-vi
+//! cursor, motions and selections.
 //!
 //! A pure state machine, like the bindings: keys in, a position and requests out, so every
 //! key is tested without a terminal. The view is anchored to history line numbers (the
@@ -8,22 +9,33 @@
 //! host state's `history` (the server sends the page asked for plus a margin, and never a
 //! line the client's state holds already); a line not there yet is drawn as a marker.
 //!
-//! As in tmux's copy mode, `v` or Space starts a line-wise selection at the view's top
-//! line (the one the status line numbers), the moving keys extend it, and `y` or Enter
-//! copies it to the local clipboard with OSC 52 and closes the view.
+//! As in tmux, the cursor starts where the pane's is, keeps its row while the view
+//! scrolls under it (the wheel, the paging keys), and scrolls the view when it moves past
+//! its top or bottom. `v` or Space starts a selection of characters at the cursor, `V`
+//! one of whole lines, C-v makes selections rectangles; `y` or Enter copies the
+//! selection to the local clipboard with OSC 52 (and the core makes it a paste buffer on
+//! the server) and closes the view. The motions are in `motion`, the selection's shapes
+//! and text in `selection`, lines and cells in `text`.
 
-use moshmux_proto::ids::line_numbers;
-use moshmux_proto::screen::{
-    CellStyle, Color, PaneScreen, Rect, Row, SearchResult, UnderlineStyle,
-};
+mod cursor;
+mod motion;
+mod search;
+mod selection;
+mod text;
+
+use moshmux_proto::screen::{CellStyle, Color, PaneScreen, Rect, UnderlineStyle};
 use moshmux_proto::{
     HostState, Label, LineNumber, PaneId, ScrollRequest, SearchDirection, SearchRequest,
 };
 
 use crate::frame::{draw_row, Frame};
 use crate::input::{Kind, NamedKey, Token};
+use motion::Goal;
+use selection::{Selection, Shape, StillLoading};
+pub use text::Shown;
+use text::{LineCells, Point, Text, Words};
 
-/// Lines one mouse wheel notch moves, as in tmux.
+/// Lines one mouse wheel notch moves.
 const WHEEL_LINES: u64 = 3;
 /// A wheel notch up and down, as mouse reports number them.
 const WHEEL_UP: u32 = 64;
@@ -58,14 +70,24 @@ pub struct ScrollView {
     /// The line on the view's top row.
     first: LineNumber,
     rows: u16,
+    /// The cursor's row in the view: it stays there while the view scrolls, as tmux's.
+    cursor_row: u16,
+    cursor_col: u16,
+    /// The column `j`, `k` and the paging keys aim for.
+    goal: Goal,
     input: Input,
     /// The newest search asked for; the server answers with its id.
     search: Option<SearchRequest>,
     /// The search answered last, to tell a new answer from one already used.
     answered: Option<u32>,
+    /// The cursor is on the line of a match that had not arrived: its column is found
+    /// when it does.
+    unplaced_match: Option<LineNumber>,
     message: Option<String>,
-    /// Where the selection started; it spans from there to the top line.
-    anchor: Option<LineNumber>,
+    selection: Option<Selection>,
+    /// C-v's toggle: `v` and Space select rectangles. As in tmux, it outlasts the
+    /// selection it was toggled in.
+    rectangle: bool,
     /// Text copied and not yet sent to the terminal.
     copied: Option<String>,
     /// Opened by the wheel: the wheel closes it at the bottom.
@@ -73,31 +95,48 @@ pub struct ScrollView {
 }
 
 impl ScrollView {
-    /// Opens a view of pane `pane`, `rows` tall, whose screen is `screen`.
-    pub fn open(pane: PaneId, rows: u16, screen: &PaneScreen, entry: Entry) -> ScrollView {
+    /// Opens a view of pane `pane`, `rows` tall, whose screen is `screen`: the cursor
+    /// where the pane's is, as tmux's copy mode starts.
+    pub fn open(
+        pane: PaneId,
+        rows: u16,
+        host: &HostState,
+        screen: &PaneScreen,
+        entry: Entry,
+    ) -> ScrollView {
+        let rows = rows.max(1);
         let mut view = ScrollView {
             pane,
             first: screen.history_end(),
             rows,
+            cursor_row: screen.cursor.row.min(rows - 1),
+            cursor_col: screen.cursor.col,
+            goal: Goal::default(),
             input: Input::Normal,
             search: None,
             answered: None,
+            unplaced_match: None,
             message: None,
-            anchor: None,
+            selection: None,
+            rectangle: false,
             copied: None,
             leave_at_bottom: entry == Entry::Wheel,
         };
+        let text = Text::new(pane, host, screen);
         match entry {
             Entry::Bottom => {}
-            Entry::PageUp => view.move_by(-i64::from(rows), screen),
-            Entry::Wheel => view.move_by(-(WHEEL_LINES as i64), screen),
+            Entry::PageUp => view.page(-i64::from(view.page_lines()), &text),
+            Entry::Wheel => view.scroll(-(WHEEL_LINES as i64), &text),
         }
         view
     }
 
-    /// The pane is drawn `rows` tall now (the window or the layout changed).
+    /// The pane is drawn `rows` tall now (the window or the layout changed); the cursor
+    /// stays on its line.
     pub fn resize(&mut self, rows: u16) {
-        self.rows = rows;
+        let cursor = self.cursor();
+        self.rows = rows.max(1);
+        self.show(cursor);
     }
 
     pub fn pane(&self) -> PaneId {
@@ -122,7 +161,7 @@ impl ScrollView {
     pub fn feed(&mut self, token: &Token, host: &HostState, screen: &PaneScreen) -> bool {
         let input = std::mem::replace(&mut self.input, Input::Normal);
         match input {
-            Input::Normal => return self.key(token, host, screen),
+            Input::Normal => return self.key(token, &Text::new(self.pane, host, screen)),
             Input::Prompt(direction, mut needle) => match token.kind {
                 Kind::Control(b'\r' | b'\n') => {
                     let needle = String::from_utf8_lossy(&needle).into_owned();
@@ -153,7 +192,7 @@ impl ScrollView {
 
     /// The Esc key: it cancels a selection, or else closes the view.
     fn escape(&mut self) -> bool {
-        self.anchor.take().is_some()
+        self.selection.take().is_some()
     }
 
     /// The text the last `y` copied, once: the caller sends it to the terminal.
@@ -162,43 +201,74 @@ impl ScrollView {
     }
 
     /// A key outside the prompt; false when it closed the view.
-    fn key(&mut self, token: &Token, host: &HostState, screen: &PaneScreen) -> bool {
-        let page = i64::from(self.rows);
+    fn key(&mut self, token: &Token, text: &Text) -> bool {
+        let page = i64::from(self.page_lines());
+        let half_page = i64::from(self.rows / 2);
+        let at = self.cursor();
         self.message = None;
         match token.kind {
             Kind::Escape | Kind::Alt(_) => return self.escape(),
             Kind::Key(Some(key)) => match key {
-                NamedKey::Up => self.move_by(-1, screen),
-                NamedKey::Down => self.move_by(1, screen),
-                NamedKey::PageUp | NamedKey::ShiftPageUp => self.move_by(-page, screen),
-                NamedKey::PageDown | NamedKey::ShiftPageDown => self.move_by(page, screen),
-                NamedKey::Home => self.first = screen.history_start,
-                NamedKey::End => self.first = screen.history_end(),
-                NamedKey::Left
-                | NamedKey::Right
-                | NamedKey::CtrlArrow(_)
-                | NamedKey::AltArrow(_) => {}
+                NamedKey::Up => self.vertical(-1, text),
+                NamedKey::Down => self.vertical(1, text),
+                NamedKey::Left => self.go(motion::left(text, at)),
+                NamedKey::Right => self.go(motion::right(text, at)),
+                NamedKey::PageUp | NamedKey::ShiftPageUp => self.page(-page, text),
+                NamedKey::PageDown | NamedKey::ShiftPageDown => self.page(page, text),
+                NamedKey::Home => self.top(text),
+                NamedKey::End => self.bottom(text),
+                NamedKey::CtrlArrow(_) | NamedKey::AltArrow(_) => {}
             },
             Kind::Mouse(report) if !report.release => match report.button {
-                WHEEL_UP => self.move_by(-(WHEEL_LINES as i64), screen),
+                WHEEL_UP => self.scroll(-(WHEEL_LINES as i64), text),
                 WHEEL_DOWN => {
-                    self.move_by(WHEEL_LINES as i64, screen);
-                    return !(self.leave_at_bottom && self.first >= screen.history_end());
+                    self.scroll(WHEEL_LINES as i64, text);
+                    return !(self.leave_at_bottom && self.first >= text.history_end());
                 }
                 _ => {}
             },
             _ => match token.byte() {
-                Some(b'q') => return false,
-                Some(b'k') => self.move_by(-1, screen),
-                Some(b'j') => self.move_by(1, screen),
-                Some(0x15) => self.move_by(-page / 2, screen),
-                Some(0x04) => self.move_by(page / 2, screen),
-                Some(0x02) => self.move_by(-page, screen),
-                Some(0x06) => self.move_by(page, screen),
-                Some(b'g') => self.first = screen.history_start,
-                Some(b'G') => self.first = screen.history_end(),
-                Some(b'v' | b' ') => self.anchor = Some(self.first),
-                Some(b'y' | b'\r') if self.anchor.is_some() => return !self.copy(host, screen),
+                Some(b'q' | 0x03) => return false,
+                Some(b'k') => self.vertical(-1, text),
+                Some(b'j') => self.vertical(1, text),
+                Some(b'h' | 0x7f | 0x08) => self.go(motion::left(text, at)),
+                Some(b'l') => self.go(motion::right(text, at)),
+                Some(b'w') => self.go(motion::next_word(text, at, Words::Vi)),
+                Some(b'W') => self.go(motion::next_word(text, at, Words::Spaces)),
+                Some(b'b') => self.go(motion::previous_word(text, at, Words::Vi)),
+                Some(b'B') => self.go(motion::previous_word(text, at, Words::Spaces)),
+                Some(b'e') => self.go(motion::word_end(text, at, Words::Vi)),
+                Some(b'E') => self.go(motion::word_end(text, at, Words::Spaces)),
+                Some(b'0') => self.go(Point { col: 0, ..at }),
+                Some(b'^') => self.go(motion::indentation(text, at)),
+                Some(b'$') => self.go(Point {
+                    col: text.cells(at.line).length(),
+                    ..at
+                }),
+                Some(b'H') => self.go_to_row(0, text),
+                Some(b'M') => self.go_to_row((self.rows - 1) / 2, text),
+                Some(b'L') => self.go_to_row(self.rows - 1, text),
+                Some(0x15) => self.page(-half_page, text),
+                Some(0x04) => self.page(half_page, text),
+                Some(0x02) => self.page(-page, text),
+                Some(0x06) => self.page(page, text),
+                Some(b'g') => self.top(text),
+                Some(b'G') => self.bottom(text),
+                Some(b'v' | b' ') => {
+                    let shape = if self.rectangle {
+                        Shape::Rectangle
+                    } else {
+                        Shape::Chars
+                    };
+                    self.select(shape);
+                }
+                Some(b'V') => {
+                    self.select(Shape::Lines);
+                    self.keep_whole_lines(text);
+                }
+                Some(0x16) => self.toggle_rectangle(),
+                Some(b'o') => self.swap_ends(),
+                Some(b'y' | b'\r') if self.selection.is_some() => return !self.copy(text),
                 Some(b'/') => self.input = Input::Prompt(SearchDirection::Older, Vec::new()),
                 Some(b'?') => self.input = Input::Prompt(SearchDirection::Newer, Vec::new()),
                 Some(byte @ (b'n' | b'N')) => {
@@ -217,120 +287,130 @@ impl ScrollView {
         true
     }
 
-    /// Moves the top line, within the oldest kept line and the live screen's top.
-    fn move_by(&mut self, lines: i64, screen: &PaneScreen) {
-        let moved = if lines < 0 {
-            self.first.saturating_sub(lines.unsigned_abs())
-        } else {
-            self.first.saturating_add(lines.unsigned_abs())
+    /// `v`, Space and `V`: a selection from the cursor, replacing any.
+    fn select(&mut self, shape: Shape) {
+        let anchor = self.cursor();
+        let anchor = match shape {
+            Shape::Lines => Point { col: 0, ..anchor },
+            Shape::Chars | Shape::Rectangle => anchor,
         };
-        self.first = moved.clamp(
-            screen.history_start,
-            screen.history_end().max(screen.history_start),
-        );
+        self.selection = Some(Selection { anchor, shape });
     }
 
-    /// The selected lines, oldest first, as one range.
-    fn selection(&self) -> Option<std::ops::Range<LineNumber>> {
-        self.anchor
-            .map(|anchor| anchor.min(self.first)..anchor.max(self.first).next())
+    /// C-v: rectangles from now on, or not; a selection of characters or a rectangle
+    /// changes shape at once.
+    fn toggle_rectangle(&mut self) {
+        self.rectangle = !self.rectangle;
+        if let Some(selection) = &mut self.selection {
+            selection.shape = if self.rectangle {
+                Shape::Rectangle
+            } else {
+                Shape::Chars
+            };
+        }
+    }
+
+    /// `o`: the cursor goes to the selection's other end, which stays where it was.
+    fn swap_ends(&mut self) {
+        let cursor = self.cursor();
+        if let Some(selection) = &mut self.selection {
+            let other = std::mem::replace(&mut selection.anchor, cursor);
+            self.go(other);
+        }
+    }
+
+    /// In a selection of whole lines the cursor sits at the far end of its line, as
+    /// tmux's does: the end below the anchor, the start above it.
+    fn keep_whole_lines(&mut self, text: &Text) {
+        let Some(selection) = self.selection.filter(|s| s.shape == Shape::Lines) else {
+            return;
+        };
+        let line = self.cursor().line;
+        self.cursor_col = if line >= selection.anchor.line {
+            text.cells(line).length()
+        } else {
+            0
+        };
     }
 
     /// Copies the selection; true when it did. A line still on its way stops it, with a
-    /// message, rather than copying a hole.
-    fn copy(&mut self, host: &HostState, screen: &PaneScreen) -> bool {
-        let Some(range) = self.selection() else {
+    /// message, rather than copying a hole. As in tmux, a selection of nothing copies
+    /// nothing.
+    fn copy(&mut self, text: &Text) -> bool {
+        let Some(selection) = self.selection else {
             return false;
         };
-        let mut rows = Vec::new();
-        for line in line_numbers(range) {
-            match self.line(host, screen, line) {
-                Shown::Line(row) => rows.push(row),
-                Shown::Loading => {
-                    self.message = Some("selection still loading".to_owned());
-                    return false;
-                }
-                Shown::Empty => {}
+        match selection.text(self.cursor(), text) {
+            Ok(copied) => {
+                self.copied = Some(copied).filter(|copied| !copied.is_empty());
+                true
             }
-        }
-        self.copied = Some(crate::clipboard::join_rows(rows));
-        true
-    }
-
-    fn start_search(&mut self, needle: Label, direction: SearchDirection) {
-        let id = self.search.as_ref().map_or(1, |s| s.id.wrapping_add(1));
-        self.search = Some(SearchRequest {
-            id,
-            pane: self.pane,
-            needle,
-            direction,
-            from: self.first,
-        });
-        self.message = Some("searching".to_owned());
-    }
-
-    /// Takes the server's answer to the newest search, once: a match moves the view so
-    /// that it is the top line.
-    pub fn on_search_result(&mut self, result: Option<SearchResult>, screen: &PaneScreen) {
-        let (Some(result), Some(search)) = (result, &self.search) else {
-            return;
-        };
-        if result.id != search.id || self.answered == Some(result.id) {
-            return;
-        }
-        self.answered = Some(result.id);
-        match result.line {
-            Some(line) => {
-                self.first = line.clamp(screen.history_start, screen.history_end());
-                self.message = None;
+            Err(StillLoading) => {
+                self.message = Some("selection still loading".to_owned());
+                false
             }
-            None => self.message = Some(format!("not found: {}", search.needle.as_str())),
         }
     }
 
     /// The view's line for each of its rows: a history line, a screen row, or `None` for
     /// a line still on its way (past the end there is nothing: an empty row).
     pub fn lines<'a>(&self, host: &'a HostState, screen: &'a PaneScreen) -> Vec<Shown<'a>> {
+        let text = Text::new(self.pane, host, screen);
         (0..u64::from(self.rows))
-            .map(|row| self.line(host, screen, self.first + row))
+            .map(|row| text.line(self.first + row))
             .collect()
     }
 
-    fn line<'a>(&self, host: &'a HostState, screen: &'a PaneScreen, line: LineNumber) -> Shown<'a> {
-        if line < screen.history_end() {
-            match host.history.get(&(self.pane, line)) {
-                Some(row) => Shown::Line(row),
-                None => Shown::Loading,
-            }
-        } else {
-            usize::try_from(line - screen.history_end())
-                .ok()
-                .and_then(|index| screen.rows().get(index))
-                .map_or(Shown::Empty, |row| Shown::Line(row))
-        }
-    }
-
-    /// Draws the view in the pane's place, over what the pane shows.
-    pub fn draw(&self, frame: &mut Frame, host: &HostState, screen: &PaneScreen, rect: Rect) {
+    /// Draws the view in the pane's place, over what the pane shows: the selection in
+    /// inverse video, the last search's matches highlighted. Returns where the cursor is
+    /// on the frame (the terminal's own cursor goes there), if in `rect`.
+    pub fn draw(
+        &self,
+        frame: &mut Frame,
+        host: &HostState,
+        screen: &PaneScreen,
+        rect: Rect,
+    ) -> Option<(u16, u16)> {
+        let cursor = self.cursor();
+        let needle = self.search.as_ref().map(|s| s.needle.as_str());
         for (row, shown) in (0..rect.rows).zip(self.lines(host, screen)) {
             let y = rect.y + row;
+            let line = self.first + u64::from(row);
             for col in rect.x..rect.x + rect.cols {
                 frame.put(y, col, " ", false, CellStyle::default());
             }
-            match shown {
-                Shown::Line(line) => draw_row(frame, line, y, rect),
+            let cells = match shown {
+                Shown::Line(line) => {
+                    draw_row(frame, line, y, rect);
+                    let cells = LineCells::of(line);
+                    for (from, to) in needle
+                        .into_iter()
+                        .flat_map(|n| search::matches(line, n, &cells))
+                    {
+                        let (from, to) = (from.min(rect.cols), to.min(rect.cols));
+                        frame.restyle(y, rect.x + from, rect.x + to, |style| {
+                            style.fg = Color::Indexed(0);
+                            style.bg = Color::Indexed(6);
+                        });
+                    }
+                    cells
+                }
                 Shown::Loading => {
                     frame.put_text(y, rect.x, rect.x + rect.cols, LOADING, LOADING_STYLE);
+                    LineCells::default()
                 }
-                Shown::Empty => {}
-            }
-            if self
-                .selection()
-                .is_some_and(|range| range.contains(&(self.first + u64::from(row))))
-            {
-                frame.invert(y, rect.x, rect.x + rect.cols);
+                Shown::Empty => LineCells::default(),
+            };
+            if let Some(selection) = self.selection.filter(|s| s.lines(cursor).contains(&line)) {
+                let columns = selection.columns(cursor, line, &cells);
+                let (from, to) = (columns.start.min(rect.cols), columns.end.min(rect.cols));
+                frame.restyle(y, rect.x + from, rect.x + to, |style| {
+                    style.inverse = !style.inverse;
+                });
             }
         }
+        (self.cursor_row < rect.rows && self.cursor_col < rect.cols)
+            .then(|| (rect.y + self.cursor_row, rect.x + self.cursor_col))
     }
 
     /// The status line's right side, or the prompt when one is open.
@@ -340,9 +420,11 @@ impl ScrollView {
         if self.lines(host, screen).contains(&Shown::Loading) {
             text.push_str(" [loading]");
         }
-        if let Some(range) = self.selection() {
-            let count = range.end - range.start;
-            text = format!("{count} selected  {text}");
+        if let Some(selection) = &self.selection {
+            let lines = selection.lines(self.cursor());
+            let count = lines.end().lines_since(*lines.start()) + 1;
+            let noun = if count == 1 { "line" } else { "lines" };
+            text = format!("{count} {noun} selected  {text}");
         }
         if let Some(message) = &self.message {
             text = format!("{message}  {text}");
@@ -361,15 +443,6 @@ impl ScrollView {
         };
         (text, prompt)
     }
-}
-
-/// What one row of the view shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shown<'a> {
-    Line(&'a Row),
-    /// Not here yet: drawn as [`LOADING`].
-    Loading,
-    Empty,
 }
 
 /// The style of the loading marker: dim, so it never passes for output.

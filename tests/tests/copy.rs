@@ -1,10 +1,11 @@
 //! Copying from the scroll view end to end: the real daemon, the real `moshmux connect`
 //! in a tmux whose `set-clipboard on` stores what OSC 52 copies in a paste buffer, as a
-//! user's terminal would put it on the clipboard; and the server's own paste buffer.
+//! user's terminal would put it on the clipboard; and the server's own paste buffer. The
+//! same keys in a real tmux's copy-mode-vi are the reference for what a selection takes.
 
 use std::time::{Duration, Instant};
 
-use moshmux_tests::harness::{connect_client, status_line, Daemon};
+use moshmux_tests::harness::{connect_client, status_line, Daemon, Tmux};
 
 const COLS: u16 = 80;
 const ROWS: u16 = 24;
@@ -12,7 +13,7 @@ const ROWS: u16 = 24;
 const WAIT: Duration = Duration::from_secs(20);
 
 #[test]
-fn v_k_k_y_in_the_scroll_view_copies_three_lines_to_the_clipboard() {
+fn h_v_j_j_e_y_in_the_scroll_view_copies_three_lines_to_the_clipboard() {
     let daemon = Daemon::new();
     let (port, key) = daemon.new_session("copy");
     let tmux = connect_client(COLS, ROWS, port, &key);
@@ -22,13 +23,14 @@ fn v_k_k_y_in_the_scroll_view_copies_three_lines_to_the_clipboard() {
     tmux.send_keys(&["Enter"]);
     tmux.expect("the end of seq", WAIT, |s| s.lines().any(|l| l == "100"));
 
-    // Into the view, a few lines up, then a selection of the top line and two above it.
+    // Into the view, the cursor to the top row, then a selection from there to the end
+    // of the number two lines below.
     tmux.send_keys(&["C-b", "["]);
     tmux.expect("the view", WAIT, |s| status_line(s, ROWS).contains("line "));
-    tmux.send_keys(&["k", "k", "k", "v", "k", "k"]);
+    tmux.send_keys(&["H", "v", "j", "j", "e"]);
     let screen = tmux.expect("three lines selected", WAIT, |s| {
         let status = status_line(s, ROWS);
-        status.contains("3 selected") && !status.contains("[loading]")
+        status.contains("3 lines selected") && !status.contains("[loading]")
     });
     let top: Vec<&str> = screen.lines().take(3).collect();
     let numbers: Vec<u32> = top.iter().filter_map(|row| row.parse().ok()).collect();
@@ -75,4 +77,55 @@ fn v_k_k_y_in_the_scroll_view_copies_three_lines_to_the_clipboard() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The newest paste buffer of `tmux`, once there is one.
+fn wait_for_buffer(tmux: &Tmux, what: &str) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(buffer) = tmux.buffer() {
+            return buffer;
+        }
+        assert!(Instant::now() < deadline, "nothing reached {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_character_selection_copies_what_tmuxs_copy_mode_vi_copies_for_the_same_keys() {
+    // Two known lines, the cursor at the start of the line below them (cat waits there).
+    let lines = "printf '%s\\n' 'alpha beta.gamma delta' 'second line here'";
+    // Up to the first line (from a blank line, k goes to line ends), to its start, a word
+    // on, a selection to the end of the word, then down a line; Enter copies
+    // (copy-pipe-and-cancel, tmux's vi Enter).
+    let keys = ["k", "k", "0", "w", "Space", "e", "j", "Enter"];
+
+    // The reference: tmux's own copy mode, entered by the pane's command (send-keys
+    // bypasses the prefix), in vi keys.
+    let reference = Tmux::start(
+        COLS,
+        ROWS,
+        &format!("{lines}; tmux copy-mode; exec cat"),
+        &[],
+    );
+    reference.set_option("mode-keys", "vi");
+    reference.expect("the lines", WAIT, |s| s.contains("second line here"));
+    reference.send_keys(&keys);
+    let expected = wait_for_buffer(&reference, "tmux's buffer");
+    assert_eq!(expected, "beta.gamma delta\nsecond lin");
+
+    let daemon = Daemon::new();
+    let (port, key) = daemon.new_session("copy");
+    let tmux = connect_client(COLS, ROWS, port, &key);
+    tmux.set_option("set-clipboard", "on");
+    tmux.expect("the prompt", WAIT, |s| s.lines().next() == Some("$"));
+    tmux.send_literal(&format!("clear; {lines}; exec cat"));
+    tmux.send_keys(&["Enter"]);
+    tmux.expect("the lines", WAIT, |s| {
+        s.lines().next() == Some("alpha beta.gamma delta")
+    });
+    tmux.send_keys(&["C-b", "["]);
+    tmux.expect("the view", WAIT, |s| status_line(s, ROWS).contains("line "));
+    tmux.send_keys(&keys);
+    assert_eq!(wait_for_buffer(&tmux, "the clipboard"), expected);
 }

@@ -88,12 +88,13 @@ async fn the_scroll_view_pages_searches_and_reaches_line_1_over_a_lossy_link() {
     tmux.send_keys(&["Enter"]);
     tmux.expect("the end of seq", WAIT, |s| pane_rows(s).contains(&"50000"));
 
-    // Prefix [ opens the view at the bottom; each PageUp shows the page above.
+    // Prefix [ opens the view at the bottom; each PageUp shows the page above, less the
+    // two lines tmux's page keeps in sight.
     tmux.send_keys(&["C-b", "["]);
     let mut top = settled_view(&tmux, "the view at the bottom", |top| top > 49_000);
     for page in 1..=3 {
         tmux.send_keys(&["PPage"]);
-        let expected = top - PANE_ROWS as u64;
+        let expected = top - (PANE_ROWS as u64 - 2);
         top = settled_view(&tmux, &format!("page {page} up"), |t| t == expected);
     }
     assert!(top < 50_000, "three pages up is still live output: {top}");
@@ -102,7 +103,11 @@ async fn the_scroll_view_pages_searches_and_reaches_line_1_over_a_lossy_link() {
     tmux.send_keys(&["/"]);
     tmux.send_literal("12345");
     tmux.send_keys(&["Enter"]);
-    settled_view(&tmux, "the match of /12345 on top", |t| t == 12_345);
+    // The match shows a quarter of the view from its bottom, as tmux shows it.
+    let match_row = (PANE_ROWS - PANE_ROWS / 4) as u64;
+    settled_view(&tmux, "the match of /12345 in sight", |t| {
+        t == 12_345 - match_row
+    });
 
     // g reaches the oldest line: the command, then 1, 2, 3...
     tmux.send_keys(&["g"]);

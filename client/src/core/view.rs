@@ -252,7 +252,7 @@ impl View {
             .min(self.scroll_rows().saturating_sub(view.rect.y))
             .max(1);
         if let (None, Some(screen)) = (&self.scroll, self.host.screens.get(&pane)) {
-            self.scroll = Some(ScrollView::open(pane, rows, screen, entry));
+            self.scroll = Some(ScrollView::open(pane, rows, &self.host, screen, entry));
         }
     }
 
@@ -285,7 +285,7 @@ impl View {
             return;
         };
         match self.host.screens.get(&scroll.pane()) {
-            Some(screen) => scroll.on_search_result(self.host.search, screen),
+            Some(screen) => scroll.on_search_result(self.host.search, &self.host, screen),
             None => self.scroll = None,
         }
     }
@@ -442,9 +442,9 @@ impl View {
             text.draw(&mut frame, area);
             frame.cursor = None;
         } else if let Some((scroll, screen, rect)) = shown {
-            let cursor = frame.cursor.filter(|_| extras.prompt.is_some());
-            scroll.draw(&mut frame, &self.host, screen, rect);
-            frame.cursor = cursor;
+            let prompt_cursor = frame.cursor.filter(|_| extras.prompt.is_some());
+            let view_cursor = scroll.draw(&mut frame, &self.host, screen, rect);
+            frame.cursor = prompt_cursor.or(view_cursor);
         } else if let Some(overlay) = self.predictor.overlay() {
             if let Some((pane, rect, _)) = focused {
                 if pane == overlay.pane {

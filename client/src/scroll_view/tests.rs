@@ -1,26 +1,33 @@
 use std::sync::Arc;
 
-use moshmux_proto::screen::Rect;
+use moshmux_proto::screen::{Point as ScreenPoint, Rect, Row, SearchResult};
 
 use super::*;
 use crate::frame::tests::screen as screen_of;
 use crate::frame::Frame;
 
-/// A pane of 5 rows showing "s0".."s4", under 1000 history lines numbered from 100
-/// (retention dropped 0..100).
+/// A pane of 5 rows showing "s0".."s4" with its cursor at row 4, column 1, under 1000
+/// history lines numbered from 100 (retention dropped 0..100).
 fn screen() -> PaneScreen {
     let mut screen = screen_of(5, 10, &["s0", "s1", "s2", "s3", "s4"]);
     screen.history_len = 1000;
     screen.history_start = LineNumber(100);
+    screen.cursor = ScreenPoint { row: 4, col: 1 };
     screen
 }
 
 fn line(text: &str) -> Arc<Row> {
-    let mut builder = Row::builder(text.len() as u16);
-    for c in text.chars() {
-        builder.push(&c.to_string(), false, CellStyle::default());
+    Arc::new(Row::plain(text))
+}
+
+/// History lines 990..1000 as "h990".."h999", with trailing blanks.
+fn host_with_history() -> HostState {
+    let mut host = HostState::default();
+    for n in 990..1000 {
+        host.history
+            .insert((PaneId(7), LineNumber(n)), line(&format!("h{n}   ")));
     }
-    Arc::new(builder.finish(false))
+    host
 }
 
 /// Keys typed into the view in one read; false when they closed it.
@@ -30,15 +37,27 @@ fn feed(view: &mut ScrollView, bytes: &[u8], host: &HostState, screen: &PaneScre
         .all(|token| view.feed(token, host, screen))
 }
 
+fn open(host: &HostState, screen: &PaneScreen, entry: Entry) -> ScrollView {
+    ScrollView::open(PaneId(7), 5, host, screen, entry)
+}
+
 fn first(view: &ScrollView) -> u64 {
     view.request().first.0
 }
 
+/// (top line, cursor line, cursor column).
+type Place = (u64, u64, u16);
+
+fn place(view: &ScrollView) -> Place {
+    let cursor = view.cursor();
+    (first(view), cursor.line.0, cursor.col)
+}
+
 #[test]
-fn keys_move_the_view_within_the_history_and_the_screen() {
+fn the_cursor_starts_at_the_panes_and_the_view_scrolls_when_it_passes_an_edge() {
     let screen = screen();
     let host = HostState::default();
-    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
+    let mut view = open(&host, &screen, Entry::Bottom);
     assert_eq!(
         view.request(),
         ScrollRequest {
@@ -47,79 +66,134 @@ fn keys_move_the_view_within_the_history_and_the_screen() {
             rows: 5
         }
     );
-    let steps: [(&[u8], u64); 14] = [
-        (b"k", 999),
-        (b"\x1b[A", 998),
-        (b"\x1bOA", 997),
-        (b"j", 998),
-        (b"\x1b[B", 999),
-        (b"\x1b[5~", 994),
-        (b"\x1b[6~", 999),
-        (b"\x15", 997),
-        (b"\x04", 999),
-        (b"g", 100),
-        (b"k", 100),
-        (b"G", 1000),
-        (b"j", 1000),
-        (b"\x1b[<64;3;4M", 997),
+    assert_eq!(place(&view), (1000, 1004, 1));
+    // Pages are two lines short of the view (3 here), half pages 2 lines; the cursor
+    // keeps its row while the view moves.
+    let steps: [(&[u8], Place); 22] = [
+        (b"kkkk", (1000, 1000, 1)),
+        (b"k", (999, 999, 0)),
+        (b"\x1b[A", (998, 998, 0)),
+        (b"\x1bOB", (998, 999, 0)),
+        (b"j", (998, 1000, 1)),
+        (b"L", (998, 1002, 0)),
+        (b"M", (998, 1000, 0)),
+        (b"H", (998, 998, 0)),
+        (b"\x1b[5~", (995, 995, 0)),
+        (b"\x1b[6~", (998, 998, 0)),
+        (b"\x15", (996, 996, 0)),
+        (b"\x04", (998, 998, 0)),
+        (b"\x02", (995, 995, 0)),
+        (b"\x06", (998, 998, 0)),
+        (b"g", (100, 100, 0)),
+        (b"k", (100, 100, 0)),
+        (b"\x06\x06", (106, 106, 0)),
+        (b"G", (1000, 1004, 2)),
+        (b"j", (1000, 1004, 1)),
+        (b"\x1b[<64;3;4M", (997, 1001, 1)),
+        (b"\x1b[H", (100, 100, 0)),
+        (b"\x1b[F", (1000, 1004, 2)),
     ];
     for (keys, expected) in steps {
         assert!(
             feed(&mut view, keys, &host, &screen),
             "{keys:?} closed the view"
         );
-        assert_eq!(first(&view), expected, "after {keys:?}");
+        assert_eq!(place(&view), expected, "after {keys:?}");
     }
-    let shift_page_up = ScrollView::open(PaneId(7), 5, &screen, Entry::PageUp);
-    assert_eq!(first(&shift_page_up), 995);
+    // At the oldest line and at the bottom, a page moves the cursor instead.
+    assert!(feed(&mut view, b"H\x06", &host, &screen));
+    assert_eq!(place(&view), (1000, 1003, 0));
+    assert!(feed(&mut view, b"g\x04j\x02", &host, &screen));
+    assert_eq!(place(&view), (100, 100, 0));
+    let shift_page_up = open(&host, &screen, Entry::PageUp);
+    assert_eq!(place(&shift_page_up), (997, 1001, 1));
+}
+
+#[test]
+fn horizontal_and_word_motions_move_along_the_text() {
+    let mut screen = screen_of(2, 16, &["foo.bar  中文 x", ""]);
+    screen.cursor = ScreenPoint { row: 1, col: 0 };
+    let host = HostState::default();
+    let mut view = ScrollView::open(PaneId(7), 2, &host, &screen, Entry::Bottom);
+    // From a blank line, k goes to the end of the line above, as tmux's does.
+    let steps: [(&[u8], u16); 14] = [
+        (b"k", 15),
+        (b"0", 0),
+        (b"l", 1),
+        (b"\x1b[C", 2),
+        (b"w", 3),
+        (b"w", 4),
+        (b"e", 6),
+        (b"w", 9),
+        (b"e", 11),
+        (b"$", 15),
+        (b"^", 0),
+        (b"W", 9),
+        (b"B", 0),
+        (b"E", 6),
+    ];
+    for (keys, col) in steps {
+        assert!(feed(&mut view, keys, &host, &screen));
+        assert_eq!(view.cursor().col, col, "after {keys:?}");
+    }
+    assert!(feed(&mut view, b"b\x1b[Dh\x7f0", &host, &screen));
+    assert_eq!(view.cursor().col, 0);
+    // From the end of a line the goal stays (column 0 of a blank line, so the end).
+    assert!(feed(&mut view, b"$j", &host, &screen));
+    assert_eq!((view.cursor().line.0, view.cursor().col), (1, 0));
+    assert!(feed(&mut view, b"k", &host, &screen));
+    assert_eq!(view.cursor().col, 15);
 }
 
 #[test]
 fn a_view_the_wheel_opened_closes_when_the_wheel_brings_it_to_the_bottom() {
     let screen = screen();
     let host = HostState::default();
-    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Wheel);
+    let mut view = open(&host, &screen, Entry::Wheel);
     assert_eq!(first(&view), 997);
     assert!(feed(&mut view, b"\x1b[<64;3;4M", &host, &screen));
     assert_eq!(first(&view), 994);
     assert!(feed(&mut view, b"\x1b[<65;3;4M", &host, &screen));
     assert!(!feed(&mut view, b"\x1b[<65;3;4M", &host, &screen));
     // Opened by keys, the wheel at the bottom leaves it open, as the keys do.
-    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
+    let mut view = open(&host, &screen, Entry::Bottom);
     assert!(feed(&mut view, b"\x1b[<65;3;4M", &host, &screen));
 }
 
 #[test]
-fn q_and_a_lone_esc_close_the_view_and_unknown_keys_do_nothing() {
+fn q_c_c_and_a_lone_esc_close_the_view_and_unknown_keys_do_nothing() {
     let screen = screen();
     let host = HostState::default();
-    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
+    let mut view = open(&host, &screen, Entry::Bottom);
     assert!(feed(&mut view, b"xyz\x1b[Z\x1b[2~", &host, &screen));
-    assert_eq!(first(&view), 1000);
+    assert_eq!(place(&view), (1000, 1004, 1));
     assert!(!feed(&mut view, b"q", &host, &screen));
-    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
+    let mut view = open(&host, &screen, Entry::Bottom);
+    assert!(!feed(&mut view, b"\x03", &host, &screen));
+    let mut view = open(&host, &screen, Entry::Bottom);
     assert!(!feed(&mut view, b"\x1b", &host, &screen));
     // An arrow split over two reads is still an arrow.
-    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
+    let mut view = open(&host, &screen, Entry::Bottom);
     let mut tokenizer = crate::input::Tokenizer::default();
     let now = std::time::Instant::now();
     assert_eq!(tokenizer.feed(b"\x1b[", now), []);
     for token in tokenizer.feed(b"A", now) {
         assert!(view.feed(&token, &host, &screen));
     }
-    assert_eq!(first(&view), 999);
+    assert_eq!(place(&view), (1000, 1003, 1));
 }
 
 #[test]
-fn searches_go_to_the_server_and_a_match_moves_the_view() {
+fn searches_go_to_the_server_and_a_match_takes_the_cursor_to_it() {
     let screen = screen();
-    let host = HostState::default();
-    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
+    let mut host = HostState::default();
+    let mut view = open(&host, &screen, Entry::Bottom);
     assert!(feed(&mut view, b"/12", &host, &screen));
     assert_eq!(view.status(&host, &screen).1.as_deref(), Some("/12"));
     assert!(view.search().is_none());
     assert!(feed(&mut view, b"\x7f3\r", &host, &screen));
     let search = view.search().cloned().unwrap();
+    // From the cursor's line.
     assert_eq!(
         (
             search.pane,
@@ -127,19 +201,26 @@ fn searches_go_to_the_server_and_a_match_moves_the_view() {
             search.direction,
             search.from
         ),
-        (PaneId(7), "13", SearchDirection::Older, LineNumber(1000))
+        (PaneId(7), "13", SearchDirection::Older, LineNumber(1004))
     );
     // An answer to another search is not this one's.
     let answer = |id, line| Some(SearchResult { id, line });
-    view.on_search_result(answer(search.id + 1, Some(LineNumber(200))), &screen);
-    assert_eq!(first(&view), 1000);
-    view.on_search_result(answer(search.id, Some(LineNumber(613))), &screen);
-    assert_eq!(first(&view), 613);
-    // Used once: scrolling away and getting the same state again does not jump back.
+    view.on_search_result(answer(search.id + 1, Some(LineNumber(200))), &host, &screen);
+    assert_eq!(place(&view), (1000, 1004, 1));
+    // A match out of sight: a quarter of the view from its bottom, as in tmux. Its line
+    // has not arrived, so the cursor waits at its start...
+    view.on_search_result(answer(search.id, Some(LineNumber(613))), &host, &screen);
+    assert_eq!(place(&view), (609, 613, 0));
+    // ...and goes to the match when it arrives (the last on the line: searching up).
+    host.history
+        .insert((PaneId(7), LineNumber(613)), line("ab13cd13"));
+    view.on_search_result(answer(search.id, Some(LineNumber(613))), &host, &screen);
+    assert_eq!(place(&view), (609, 613, 6));
+    // Used once: moving away and getting the same state again does not jump back.
     feed(&mut view, b"k", &host, &screen);
-    view.on_search_result(answer(search.id, Some(LineNumber(613))), &screen);
-    assert_eq!(first(&view), 612);
-    // n repeats the search from here, N reverses it.
+    view.on_search_result(answer(search.id, Some(LineNumber(613))), &host, &screen);
+    assert_eq!(place(&view), (609, 612, 0));
+    // n repeats the search from the cursor; a match in sight leaves the view still.
     feed(&mut view, b"n", &host, &screen);
     let next = view.search().cloned().unwrap();
     assert_eq!(
@@ -147,7 +228,11 @@ fn searches_go_to_the_server_and_a_match_moves_the_view() {
         (SearchDirection::Older, LineNumber(612))
     );
     assert_ne!(next.id, search.id);
-    view.on_search_result(answer(next.id, None), &screen);
+    view.on_search_result(answer(next.id, Some(LineNumber(610))), &host, &screen);
+    assert_eq!(place(&view), (609, 610, 0));
+    feed(&mut view, b"n", &host, &screen);
+    let again = view.search().cloned().unwrap();
+    view.on_search_result(answer(again.id, None), &host, &screen);
     assert!(view.status(&host, &screen).0.starts_with("not found: 13"));
     feed(&mut view, b"N", &host, &screen);
     assert_eq!(
@@ -162,15 +247,34 @@ fn searches_go_to_the_server_and_a_match_moves_the_view() {
 }
 
 #[test]
-fn rows_show_history_lines_screen_rows_or_a_loading_marker() {
+fn the_last_searchs_matches_are_highlighted_where_they_show() {
+    let screen = screen();
+    let mut host = HostState::default();
+    host.history
+        .insert((PaneId(7), LineNumber(997)), line("ab13cd13"));
+    let mut view = open(&host, &screen, Entry::Wheel);
+    assert!(feed(&mut view, b"/13\r", &host, &screen));
+    let frame = drawn(&view, &host, &screen);
+    let lit: Vec<bool> = (0..10)
+        .map(|col| frame.row(0)[col].style.bg == Color::Indexed(6))
+        .collect();
+    let expected: Vec<bool> = (0..10).map(|col| [2, 3, 6, 7].contains(&col)).collect();
+    assert_eq!(lit, expected);
+    assert!(frame
+        .row(1)
+        .iter()
+        .all(|cell| cell.style.bg == Color::Default));
+}
+
+#[test]
+fn rows_show_history_lines_screen_rows_or_a_loading_marker_and_the_cursor() {
     let screen = screen();
     let mut host = HostState::default();
     host.history
         .insert((PaneId(7), LineNumber(997)), line("h997"));
     host.history
         .insert((PaneId(7), LineNumber(999)), line("h999"));
-    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
-    feed(&mut view, b"kkk", &host, &screen);
+    let view = open(&host, &screen, Entry::Wheel);
     let shown: Vec<String> = view
         .lines(&host, &screen)
         .iter()
@@ -193,7 +297,8 @@ fn rows_show_history_lines_screen_rows_or_a_loading_marker() {
         cols: 10,
         rows: 5,
     };
-    view.draw(&mut frame, &host, &screen, rect);
+    // The terminal's cursor goes to the view's: row 4, column 1 of the pane.
+    assert_eq!(view.draw(&mut frame, &host, &screen, rect), Some((4, 2)));
     let text = |row: u16| -> String {
         frame
             .row(row)
@@ -208,26 +313,8 @@ fn rows_show_history_lines_screen_rows_or_a_loading_marker() {
     assert_eq!(text(3), " s0         ");
 }
 
-#[test]
-fn v_selects_lines_the_moving_keys_extend_and_y_copies_them_and_closes() {
-    let screen = screen();
-    let mut host = HostState::default();
-    for n in 990..1000 {
-        host.history
-            .insert((PaneId(7), LineNumber(n)), line(&format!("h{n}   ")));
-    }
-    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
-    // y and Enter copy nothing without a selection.
-    assert!(feed(&mut view, b"kky\r", &host, &screen));
-    assert_eq!(view.take_copied(), None);
-    assert!(feed(&mut view, b"v\x1b[A", &host, &screen));
-    assert!(feed(&mut view, b"k", &host, &screen));
-    assert_eq!(first(&view), 996);
-    assert_eq!(
-        view.status(&host, &screen).0,
-        "3 selected  line 997 of 1005"
-    );
-    // The selected rows (the top three) are drawn in inverse, the others not.
+/// The view drawn on a frame of its size.
+fn drawn(view: &ScrollView, host: &HostState, screen: &PaneScreen) -> Frame {
     let mut frame = Frame::blank(10, 5);
     let rect = Rect {
         x: 0,
@@ -235,18 +322,102 @@ fn v_selects_lines_the_moving_keys_extend_and_y_copies_them_and_closes() {
         cols: 10,
         rows: 5,
     };
-    view.draw(&mut frame, &host, &screen, rect);
-    let inverse: Vec<bool> = (0..5).map(|row| frame.row(row)[0].style.inverse).collect();
-    assert_eq!(inverse, [true, true, true, false, false]);
+    view.draw(&mut frame, host, screen, rect);
+    frame
+}
+
+/// The frame's inverse cells of the view's rows, as "#" and ".".
+fn inverse(view: &ScrollView, host: &HostState, screen: &PaneScreen) -> Vec<String> {
+    let frame = drawn(view, host, screen);
+    (0..5)
+        .map(|row| {
+            (frame.row(row).iter())
+                .map(|cell| if cell.style.inverse { '#' } else { '.' })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn v_selects_characters_from_the_cursor_and_y_copies_them_and_closes() {
+    let screen = screen();
+    let host = host_with_history();
+    let mut view = open(&host, &screen, Entry::Bottom);
+    // y and Enter copy nothing without a selection.
+    assert!(feed(&mut view, b"kky\r", &host, &screen));
+    assert_eq!(view.take_copied(), None);
+    // To line 998, column 1; select to the end of the next line's word.
+    assert!(feed(&mut view, b"kkkkv", &host, &screen));
+    assert_eq!(place(&view), (998, 998, 1));
+    assert!(feed(&mut view, b"je", &host, &screen));
+    assert_eq!(place(&view), (998, 999, 3));
+    assert_eq!(
+        view.status(&host, &screen).0,
+        "2 lines selected  line 999 of 1005"
+    );
+    assert_eq!(
+        inverse(&view, &host, &screen),
+        [
+            ".#########",
+            "####......",
+            "..........",
+            "..........",
+            ".........."
+        ]
+    );
+    // o: the cursor goes to the other end; the selection is the same.
+    assert!(feed(&mut view, b"o", &host, &screen));
+    assert_eq!(place(&view), (998, 998, 1));
     assert!(!feed(&mut view, b"y", &host, &screen));
-    assert_eq!(view.take_copied().as_deref(), Some("h996\nh997\nh998"));
+    assert_eq!(view.take_copied().as_deref(), Some("998\nh999"));
     assert_eq!(view.take_copied(), None);
 
-    // Downwards from the anchor, into the live screen, and Enter copies too.
-    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
-    assert!(feed(&mut view, b"k \x1b[B", &host, &screen));
+    // Space selects too, Enter copies too; $ takes the line's newline, as in tmux.
+    let mut view = open(&host, &screen, Entry::Bottom);
+    assert!(feed(&mut view, b"kkkkk0 $", &host, &screen));
     assert!(!feed(&mut view, b"\r", &host, &screen));
-    assert_eq!(view.take_copied().as_deref(), Some("h999\ns0"));
+    assert_eq!(view.take_copied().as_deref(), Some("h999\n"));
+}
+
+/// Opens the view at the bottom over lines 990..1000, types each of `reads` (one read
+/// each), and returns the top two rows' inverse cells and what `y` then copies.
+fn select_and_copy(reads: &[&[u8]]) -> (Vec<String>, Option<String>) {
+    let screen = screen();
+    let host = host_with_history();
+    let mut view = open(&host, &screen, Entry::Bottom);
+    for keys in reads {
+        assert!(feed(&mut view, keys, &host, &screen), "{keys:?} closed it");
+    }
+    let mut shown = inverse(&view, &host, &screen);
+    shown.truncate(2);
+    assert!(!feed(&mut view, b"y", &host, &screen));
+    (shown, view.take_copied())
+}
+
+#[test]
+fn capital_v_selects_whole_lines_and_c_v_a_rectangle() {
+    let (shown, copied) = select_and_copy(&[b"kkkkkkVj"]);
+    assert_eq!(shown, ["##########", "##########"]);
+    assert_eq!(copied.as_deref(), Some("h998\nh999\n"));
+    let (shown, copied) = select_and_copy(&[b"kkkkkkv\x16jl"]);
+    assert_eq!(shown, [".##.......", ".##......."]);
+    assert_eq!(copied.as_deref(), Some("99\n99"));
+    // The rectangle outlasts its selection: C-v again makes selections characters.
+    let (shown, copied) = select_and_copy(&[b"kkkkkk\x16v", b"\x1b", b"\x16vj"]);
+    assert_eq!(shown, [".#########", "##........"]);
+    assert_eq!(copied.as_deref(), Some("998\nh9"));
+}
+
+#[test]
+fn a_word_of_wide_characters_is_copied_whole() {
+    let mut screen = screen_of(2, 10, &["中文 ab", ""]);
+    screen.cursor = ScreenPoint { row: 0, col: 0 };
+    let host = HostState::default();
+    let mut view = ScrollView::open(PaneId(7), 2, &host, &screen, Entry::Bottom);
+    assert!(feed(&mut view, b"ve", &host, &screen));
+    assert_eq!(view.cursor().col, 2);
+    assert!(!feed(&mut view, b"y", &host, &screen));
+    assert_eq!(view.take_copied().as_deref(), Some("中文"));
 }
 
 #[test]
@@ -255,19 +426,19 @@ fn esc_cancels_the_selection_only_and_a_loading_line_stops_the_copy() {
     let mut host = HostState::default();
     host.history
         .insert((PaneId(7), LineNumber(999)), line("h999"));
-    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
+    let mut view = open(&host, &screen, Entry::Bottom);
     assert!(feed(&mut view, b"vk", &host, &screen));
     assert!(feed(&mut view, b"\x1b", &host, &screen));
-    assert_eq!(view.status(&host, &screen).0, "line 1000 of 1005");
+    assert_eq!(view.status(&host, &screen).0, "line 1001 of 1005");
     // With nothing selected, Esc closes as before; so does Esc followed by a key.
     assert!(!feed(&mut view, b"\x1b", &host, &screen));
-    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
+    let mut view = open(&host, &screen, Entry::Bottom);
     assert!(feed(&mut view, b"kvk\x1bx", &host, &screen));
     assert!(!feed(&mut view, b"\x1bx", &host, &screen));
 
     // Line 998 is still on its way: no copy, the view stays open and says why.
-    let mut view = ScrollView::open(PaneId(7), 5, &screen, Entry::Bottom);
-    assert!(feed(&mut view, b"kvky", &host, &screen));
+    let mut view = open(&host, &screen, Entry::Bottom);
+    assert!(feed(&mut view, b"kkkkkkvjy", &host, &screen));
     assert_eq!(view.take_copied(), None);
     assert!(view
         .status(&host, &screen)
@@ -276,5 +447,5 @@ fn esc_cancels_the_selection_only_and_a_loading_line_stops_the_copy() {
     host.history
         .insert((PaneId(7), LineNumber(998)), line("h998"));
     assert!(!feed(&mut view, b"y", &host, &screen));
-    assert_eq!(view.take_copied().as_deref(), Some("h998\nh999"));
+    assert_eq!(view.take_copied().as_deref(), Some("h998\nh9"));
 }

@@ -173,6 +173,48 @@ impl Row {
         &self.text
     }
 
+    /// Columns up to the end of the last cell that is not a single space, whatever its
+    /// style: where a line's text ends for a copy, as `capture-pane` and tmux's copy mode
+    /// trim it.
+    pub fn text_width(&self) -> u16 {
+        self.cell_bytes()
+            .filter(|(cell, _)| cell.text != " ")
+            .last()
+            .map_or(0, |(cell, _)| cell.col + if cell.wide { 2 } else { 1 })
+    }
+
+    /// The text of the cells that start in columns `columns`: a range never splits a
+    /// cell, and a wide cell is in it when its first column is.
+    pub fn text_of_columns(&self, columns: std::ops::Range<u16>) -> &str {
+        let mut bytes = self
+            .cell_bytes()
+            .filter(|(cell, _)| columns.contains(&cell.col))
+            .map(|(_, bytes)| bytes);
+        let Some(first) = bytes.next() else {
+            return "";
+        };
+        let end = bytes.last().map_or(first.end, |last| last.end);
+        self.text.get(first.start..end).unwrap_or_default()
+    }
+
+    /// The first column of the cell whose text holds byte `byte` of [`Row::text`]: where a
+    /// match found in the text starts on screen.
+    pub fn column_of_byte(&self, byte: usize) -> Option<u16> {
+        self.cell_bytes()
+            .find(|(_, bytes)| bytes.contains(&byte))
+            .map(|(cell, _)| cell.col)
+    }
+
+    /// Each cell with the bytes of [`Row::text`] it holds (the cells' texts follow each
+    /// other there).
+    fn cell_bytes(&self) -> impl Iterator<Item = (Cell<'_>, std::ops::Range<usize>)> {
+        self.cells().scan(0, |start, cell| {
+            let bytes = *start..*start + cell.text.len();
+            *start = bytes.end;
+            Some((cell, bytes))
+        })
+    }
+
     /// Whether the last cell is a regular space, unlinked, in a style that shows nothing.
     fn ends_with_plain_blank(&self) -> bool {
         let Some(last) = self.width().checked_sub(1) else {

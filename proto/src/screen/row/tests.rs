@@ -182,3 +182,54 @@ fn control_characters_are_what_the_standard_library_says() {
         assert_eq!(is_control(c), c.is_control(), "{c:?}");
     }
 }
+
+/// "a中é  x" then blanks: a wide cell, a cluster, spaces inside and after the text.
+fn mixed_row() -> Row {
+    let mut builder = Row::builder(10);
+    builder
+        .push("a", false, red())
+        .push("中", true, CellStyle::default())
+        .push("e\u{301}", false, red())
+        .push(" ", false, red())
+        .push(" ", false, CellStyle::default())
+        .push("x", false, CellStyle::default())
+        .push(" ", false, red());
+    builder.finish(false)
+}
+
+#[test]
+fn text_width_ends_at_the_last_cell_that_is_not_a_space() {
+    assert_eq!(mixed_row().text_width(), 7);
+    assert_eq!(Row::blank(5).text_width(), 0);
+    assert_eq!(Row::default().text_width(), 0);
+    let mut builder = Row::builder(4);
+    builder.push("a", false, red()).push("中", true, red());
+    assert_eq!(builder.finish(false).text_width(), 3);
+}
+
+#[test]
+fn text_of_columns_takes_whole_cells_that_start_in_the_range() {
+    let row = mixed_row();
+    assert_eq!(row.text_of_columns(0..10), row.text());
+    assert_eq!(row.text_of_columns(0..1), "a");
+    // Column 2 is the wide cell's second half: the cell starts at 1.
+    assert_eq!(row.text_of_columns(1..2), "中");
+    assert_eq!(row.text_of_columns(2..4), "e\u{301}");
+    assert_eq!(row.text_of_columns(3..7), "e\u{301}  x");
+    assert_eq!(row.text_of_columns(4..4), "");
+    assert_eq!(row.text_of_columns(20..30), "");
+}
+
+#[test]
+fn column_of_byte_finds_the_cell_holding_it() {
+    let row = mixed_row();
+    let text = row.text();
+    let at = |needle: &str| text.find(needle).and_then(|byte| row.column_of_byte(byte));
+    assert_eq!(at("a"), Some(0));
+    assert_eq!(at("中"), Some(1));
+    assert_eq!(at("e"), Some(3));
+    // The combining mark is part of the cell at column 3.
+    assert_eq!(at("\u{301}"), Some(3));
+    assert_eq!(at("x"), Some(6));
+    assert_eq!(row.column_of_byte(text.len()), None);
+}
