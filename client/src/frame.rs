@@ -439,8 +439,10 @@ fn box_char(links: [bool; 4]) -> char {
     }
 }
 
-/// `[session] 0:name* 1:name` on the left; on the right the link notice, else the server's
-/// notices. A prompt replaces the whole line.
+/// tmux's status line: `status-left` and the window list on the left, `status-right` at
+/// the right edge, as the server formatted them (`StatusText`); the link notice, the
+/// scroll view's position or the server's notices take the right side, in bold, while
+/// there are any. A prompt replaces the whole line.
 fn draw_status(frame: &mut Frame, host: &HostState, row: u16, extras: &StatusExtras) {
     let cols = frame.cols;
     for col in 0..cols {
@@ -452,51 +454,63 @@ fn draw_status(frame: &mut Frame, host: &HostState, row: u16, extras: &StatusExt
         frame.modes = Modes::default();
         return;
     }
-    let right = match (&extras.link_notice, &extras.view) {
-        (Some(notice), _) | (None, Some(notice)) => notice.clone(),
-        (None, None) => host
-            .notices
-            .iter()
-            .map(|n| n.as_str())
-            .collect::<Vec<_>>()
-            .join("; "),
+    let notice = match (&extras.link_notice, &extras.view) {
+        (Some(notice), _) | (None, Some(notice)) => Some(notice.clone()),
+        (None, None) if !host.notices.is_empty() => Some(
+            host.notices
+                .iter()
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        (None, None) => None,
+    };
+    // A notice matters more than the window list; tmux's status-right less than the
+    // session's name, so it shows only where both fit.
+    let left = status_left(host);
+    let left_width = u16::try_from(left.width()).unwrap_or(u16::MAX);
+    let (right, style, margin) = match &notice {
+        Some(notice) => (
+            notice.as_str(),
+            CellStyle {
+                bold: true,
+                ..STATUS_STYLE
+            },
+            1,
+        ),
+        None => (host.status.right.as_str(), STATUS_STYLE, 0),
     };
     let right_width = u16::try_from(right.width()).unwrap_or(u16::MAX);
-    let right_start = cols.saturating_sub(right_width.saturating_add(1));
-    let bold = CellStyle {
-        bold: true,
-        ..STATUS_STYLE
+    let fits = u32::from(left_width) + 1 + u32::from(right_width) <= u32::from(cols);
+    let right_start = if notice.is_some() || fits {
+        let start = cols.saturating_sub(right_width.saturating_add(margin));
+        frame.put_text(row, start, cols, right, style);
+        start
+    } else {
+        cols
     };
-    frame.put_text(row, right_start, cols, &right, bold);
-    let left_end = if right.is_empty() {
+    let list_end = if right.is_empty() || right_start == cols {
         cols
     } else {
         right_start.saturating_sub(1)
     };
-    frame.put_text(row, 0, left_end, &status_left(host), STATUS_STYLE);
+    let list_start = frame.put_text(row, 0, list_end, &left, STATUS_STYLE);
+    frame.put_text(row, list_start, list_end, &window_list(host), STATUS_STYLE);
 }
 
+/// `status-left`, or a placeholder until the first state.
 fn status_left(host: &HostState) -> String {
-    let zoomed = host.panes.iter().any(|view| view.zoomed);
-    let mut text = if host.session.is_empty() {
-        "[connecting]".to_owned()
-    } else {
-        format!("[{}]", host.session.as_str())
-    };
-    for window in &host.windows {
-        let flags = match (window.active, zoomed) {
-            (true, true) => "*Z",
-            (true, false) => "*",
-            _ => "",
-        };
-        text.push_str(&format!(
-            " {}:{}{}",
-            window.index,
-            window.name.as_str(),
-            flags
-        ));
+    if host.session.is_empty() {
+        return "[connecting]".to_owned();
     }
-    text
+    host.status.left.as_str().to_owned()
+}
+
+/// The windows, each in its format, between separators.
+fn window_list(host: &HostState) -> String {
+    let status = &host.status;
+    let windows: Vec<&str> = status.windows.iter().map(|label| label.as_str()).collect();
+    windows.join(status.separator.as_str())
 }
 
 #[cfg(test)]

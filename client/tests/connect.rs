@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use moshmux_proto::driver::{self, DriverHandle};
 use moshmux_proto::screen::{
-    CellStyle, MouseEncoding, MouseMode, PaneScreen, PaneView, Point, Rect, Row, WindowInfo,
+    CellStyle, MouseEncoding, MouseMode, PaneScreen, PaneView, Point, Rect, Row, StatusText,
+    WindowInfo,
 };
 use moshmux_proto::user::Direction;
 use moshmux_proto::{
@@ -117,6 +118,13 @@ fn host(panes: &[(Rect, &[&str])]) -> HostState {
     let mut state = HostState {
         session: Label::new("demo"),
         windows: vec![window(0, "shell"), window(1, "logs")],
+        // As the server formats them by tmux's defaults (without status-right).
+        status: StatusText {
+            left: Label::new("[demo] "),
+            right: Label::new(""),
+            windows: vec![Label::new("0:shell*"), Label::new("1:logs")],
+            separator: Label::new(" "),
+        },
         ..HostState::default()
     };
     for (id, (rect, lines)) in (1u32..).zip(panes) {

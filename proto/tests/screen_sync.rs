@@ -8,8 +8,8 @@ use std::sync::Arc;
 use moshmux_proto::ids::numbered;
 use moshmux_proto::screen::{
     CellStyle, ClientRequest, ClipboardCopy, Color, CommandReply, HistoryLines, Modes,
-    MouseEncoding, MouseMode, PaneScreen, PaneView, Point, Rect, Row, SearchResult, UnderlineStyle,
-    WindowInfo, MAX_CLIENT_REQUESTS,
+    MouseEncoding, MouseMode, PaneScreen, PaneView, Point, Rect, Row, SearchResult, StatusText,
+    UnderlineStyle, WindowInfo, MAX_CLIENT_REQUESTS,
 };
 use moshmux_proto::{codec, HostState, Label, LineNumber, PaneId, SyncState};
 use proptest::prelude::*;
@@ -230,6 +230,7 @@ fn host_state() -> impl Strategy<Value = HostState> {
             requests(),
             any::<bool>(),
             client_options(),
+            status(),
         ),
     )
         .prop_map(
@@ -238,7 +239,7 @@ fn host_state() -> impl Strategy<Value = HostState> {
                 screens,
                 notices,
                 history,
-                (search, clipboard, reply, requests, detached, options),
+                (search, clipboard, reply, requests, detached, options, status),
             )| {
                 HostState {
                     session: Label::new(&session),
@@ -253,9 +254,22 @@ fn host_state() -> impl Strategy<Value = HostState> {
                     requests,
                     detached,
                     options,
+                    status,
                 }
             },
         )
+}
+
+/// A status line's text: a few short labels.
+fn status() -> impl Strategy<Value = StatusText> {
+    (".{0,4}", ".{0,4}", prop::collection::vec(".{0,3}", 0..3)).prop_map(
+        |(left, right, windows)| StatusText {
+            left: Label::new(&left),
+            right: Label::new(&right),
+            windows: windows.iter().map(|w| Label::new(w)).collect(),
+            separator: Label::new(" "),
+        },
+    )
 }
 
 /// Options set at run time: each one set or not.

@@ -35,20 +35,43 @@ pub enum OptionName {
     SetClipboard,
     SetTitles,
     Status,
+    StatusLeft,
+    StatusLeftLength,
+    StatusRight,
+    StatusRightLength,
     SynchronizePanes,
     WindowSize,
+    WindowStatusCurrentFormat,
+    WindowStatusFormat,
+    WindowStatusSeparator,
 }
 
+/// tmux 3.3's default window-status-format and window-status-current-format.
+const WINDOW_STATUS: &str = "#I:#W#{?window_flags,#{window_flags}, }";
+/// tmux 3.3's default status-right. `window_bigger` is never set here (a client's
+/// window is never scrolled), so the offset never shows.
+const STATUS_RIGHT: &str =
+    "#{?window_bigger,[#{window_offset_x}#,#{window_offset_y}] ,}\"#{=21:pane_title}\" %H:%M %d-%b-%y";
+/// The largest status-left-length and status-right-length tmux takes.
+const MAX_LENGTH: u64 = 32767;
+
 impl OptionName {
-    pub const ALL: [OptionName; 8] = [
+    pub const ALL: [OptionName; 15] = [
         OptionName::BellAction,
         OptionName::Mouse,
         OptionName::Prefix,
         OptionName::SetClipboard,
         OptionName::SetTitles,
         OptionName::Status,
+        OptionName::StatusLeft,
+        OptionName::StatusLeftLength,
+        OptionName::StatusRight,
+        OptionName::StatusRightLength,
         OptionName::SynchronizePanes,
         OptionName::WindowSize,
+        OptionName::WindowStatusCurrentFormat,
+        OptionName::WindowStatusFormat,
+        OptionName::WindowStatusSeparator,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,6 +82,13 @@ impl OptionName {
             OptionName::SetClipboard => "set-clipboard",
             OptionName::SetTitles => "set-titles",
             OptionName::Status => "status",
+            OptionName::StatusLeft => "status-left",
+            OptionName::StatusLeftLength => "status-left-length",
+            OptionName::StatusRight => "status-right",
+            OptionName::StatusRightLength => "status-right-length",
+            OptionName::WindowStatusCurrentFormat => "window-status-current-format",
+            OptionName::WindowStatusFormat => "window-status-format",
+            OptionName::WindowStatusSeparator => "window-status-separator",
             OptionName::SynchronizePanes => "synchronize-panes",
             OptionName::WindowSize => "window-size",
         }
@@ -69,7 +99,10 @@ impl OptionName {
     pub fn scope(self) -> Scope {
         match self {
             OptionName::SetClipboard => Scope::Server,
-            OptionName::SynchronizePanes => Scope::Window,
+            OptionName::SynchronizePanes
+            | OptionName::WindowStatusCurrentFormat
+            | OptionName::WindowStatusFormat
+            | OptionName::WindowStatusSeparator => Scope::Window,
             _ => Scope::Session,
         }
     }
@@ -84,6 +117,14 @@ impl OptionName {
             OptionName::Prefix => OptionValue::Prefix(DEFAULT_PREFIX),
             OptionName::SetClipboard => OptionValue::SetClipboard(SetClipboard::default()),
             OptionName::Status => OptionValue::Status(true),
+            OptionName::StatusLeft => OptionValue::Text("[#{session_name}] ".to_owned()),
+            OptionName::StatusLeftLength => OptionValue::Number(10),
+            OptionName::StatusRight => OptionValue::Text(STATUS_RIGHT.to_owned()),
+            OptionName::StatusRightLength => OptionValue::Number(40),
+            OptionName::WindowStatusCurrentFormat | OptionName::WindowStatusFormat => {
+                OptionValue::Text(WINDOW_STATUS.to_owned())
+            }
+            OptionName::WindowStatusSeparator => OptionValue::Text(" ".to_owned()),
             OptionName::WindowSize => OptionValue::WindowSize(WindowSize::default()),
         }
     }
@@ -126,6 +167,8 @@ pub enum OptionValue {
     BellAction(BellAction),
     SetClipboard(SetClipboard),
     WindowSize(WindowSize),
+    /// status-left-length and status-right-length: 0 to 32767, as tmux takes them.
+    Number(u64),
     Text(String),
 }
 
@@ -140,6 +183,12 @@ pub enum OptionError {
     UnknownValue(String),
     #[error("bad key: {} (a prefix here is {})", crate::target::quoted(.0), moshmux_proto::options::PREFIX_KEYS)]
     BadKey(String),
+    #[error("value is invalid: {}", crate::target::quoted(.0))]
+    InvalidNumber(String),
+    #[error("value is too small: {}", crate::target::quoted(.0))]
+    TooSmall(String),
+    #[error("value is too large: {}", crate::target::quoted(.0))]
+    TooLarge(String),
     #[error("empty value")]
     EmptyValue,
     #[error("already set: {}", crate::target::quoted(.0))]
@@ -174,7 +223,8 @@ impl OptionValue {
                 OptionValue::SetClipboard(choice(*now, text)?)
             }
             (OptionValue::WindowSize(now), text) => OptionValue::WindowSize(choice(*now, text)?),
-            (OptionValue::Prefix(_) | OptionValue::Text(_), None) => {
+            (OptionValue::Number(_), Some(text)) => OptionValue::Number(number(text)?),
+            (OptionValue::Prefix(_) | OptionValue::Number(_) | OptionValue::Text(_), None) => {
                 return Err(OptionError::EmptyValue)
             }
             (OptionValue::Text(_), Some(text)) => OptionValue::Text(text.to_owned()),
@@ -197,11 +247,28 @@ impl OptionValue {
                 if *on { "on" } else { "off" }.to_owned()
             }
             OptionValue::Prefix(key) => key.to_string(),
+            OptionValue::Number(number) => number.to_string(),
             OptionValue::BellAction(value) => choice_name(*value),
             OptionValue::SetClipboard(value) => choice_name(*value),
             OptionValue::WindowSize(value) => choice_name(*value),
             OptionValue::Text(text) => shell_word(text),
         }
+    }
+}
+
+/// A length: tmux's words for what is not one.
+fn number(text: &str) -> Result<u64, OptionError> {
+    match text.parse::<i64>() {
+        Ok(n) if n < 0 => Err(OptionError::TooSmall(text.to_owned())),
+        Ok(n) if n.unsigned_abs() > MAX_LENGTH => Err(OptionError::TooLarge(text.to_owned())),
+        Ok(n) => Ok(n.unsigned_abs()),
+        Err(_) if text.starts_with('-') && text[1..].bytes().all(|b| b.is_ascii_digit()) => {
+            Err(OptionError::TooSmall(text.to_owned()))
+        }
+        Err(_) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
+            Err(OptionError::TooLarge(text.to_owned()))
+        }
+        Err(_) => Err(OptionError::InvalidNumber(text.to_owned())),
     }
 }
 
@@ -233,24 +300,41 @@ fn choice_name<T: ValueEnum>(value: T) -> String {
         .unwrap_or_default()
 }
 
-/// Text as tmux shows it: as it is when it is one plain word, else in double quotes with
-/// `"`, `\` and `$` escaped.
+/// Text as tmux shows it (its `args_escape`): in double quotes when it holds a character
+/// its parser treats specially (`"`, `$` and `\` then escaped), in single quotes when it
+/// holds a double quote only, else as it is; a backslash, a leading `~` and control
+/// characters escaped.
 fn shell_word(text: &str) -> String {
-    let plain = !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_alphanumeric() || "-_./:,+=@%^".contains(c));
-    if plain {
-        return text.to_owned();
+    if text.is_empty() {
+        return "''".to_owned();
     }
-    let mut word = String::from("\"");
+    let quote = if text.contains(|c| " #';${}%".contains(c)) {
+        Some('"')
+    } else if text.contains('"') {
+        Some('\'')
+    } else {
+        None
+    };
+    let mut word = String::new();
+    if quote.is_none() && text.starts_with('~') {
+        word.push('\\');
+    }
+    word.extend(quote);
     for c in text.chars() {
-        if matches!(c, '"' | '\\' | '$') {
-            word.push('\\');
+        match c {
+            '"' | '$' if quote == Some('"') => word.push('\\'),
+            '\\' => word.push('\\'),
+            _ => {}
         }
-        word.push(c);
+        match c {
+            '\t' => word.push_str("\\t"),
+            '\n' => word.push_str("\\n"),
+            '\r' => word.push_str("\\r"),
+            c if c.is_control() => word.push_str(&format!("\\{:03o}", u32::from(c))),
+            c => word.push(c),
+        }
     }
-    word.push('"');
+    word.extend(quote);
     word
 }
 

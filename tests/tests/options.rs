@@ -23,6 +23,12 @@ for o in bell-action mouse prefix set-clipboard set-titles status window-size; d
   $T show-options -g $o
 done
 $T show-window-options -g synchronize-panes
+for o in status-left status-left-length status-right status-right-length; do
+  $T show -g $o
+done
+for o in window-status-format window-status-current-format window-status-separator; do
+  $T showw -g $o
+done
 echo "-- session and global tables"
 $T set -g mouse on
 $T show -g mouse
@@ -62,6 +68,14 @@ echo "-- refusals"
 $T set -g mouse maybe 2>&1; echo "bad value: $?"
 $T set -g bell-action sometimes 2>&1; echo "unknown value: $?"
 $T set -g status 3x 2>&1; echo "unknown status: $?"
+$T set -g status-left-length abc 2>&1; echo "not a number: $?"
+$T set -g status-left-length -3 2>&1; echo "negative: $?"
+$T set -g status-left-length 99999 2>&1; echo "too long: $?"
+$T set -g status-left-length 20
+$T show -gv status-left-length
+$T set -g status-left 2>&1; echo "no format: $?"
+$T set -g status-left '#[fg=red]#S $x'
+$T show -g status-left
 $T set -g nosuch x 2>&1; echo "invalid: $?"
 $T set -gq nosuch x; echo "quiet: $?"
 $T show -g nosuch 2>&1; echo "show invalid: $?"
@@ -105,6 +119,8 @@ fn options_are_set_shown_and_inherited_as_tmux_keeps_them() {
     // tmux's answer has its defaults, its refusals and the synchronized panes.
     for said in [
         "prefix C-b",
+        "status-left \"[#{session_name}] \"",
+        "value is too large: 99999",
         "set-clipboard external",
         "window-size latest",
         "mouse* on",

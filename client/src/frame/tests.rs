@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use moshmux_proto::screen::{PaneScreen, Point, Row, WindowInfo};
+use moshmux_proto::screen::{PaneScreen, Point, Row, StatusText, WindowInfo};
 use moshmux_proto::Label;
 
 use super::*;
@@ -49,6 +49,13 @@ pub(crate) fn host(panes: Vec<(Rect, bool, bool, PaneScreen)>) -> HostState {
         panes: views,
         screens,
         notices: Vec::new(),
+        // As tmux's default formats give them.
+        status: StatusText {
+            left: Label::new("[main] "),
+            right: Label::new("\"box\" 12:34 07-Dec-26"),
+            windows: vec![Label::new("0:bash*"), Label::new("1:logs ")],
+            separator: Label::new(" "),
+        },
         ..HostState::default()
     }
 }
@@ -145,8 +152,19 @@ fn a_zoomed_pane_is_drawn_alone_and_flagged() {
     let frame = compose(&state, 7, 4, &no_extras());
     assert_eq!(lines(&frame)[0], "zoomed ");
     assert!(lines(&frame)[1..3].iter().all(|l| l.trim().is_empty()));
-    let wide = compose(&state, 30, 4, &no_extras());
-    assert_eq!(lines(&wide)[3].trim_end(), "[main] 0:bash*Z 1:logs");
+}
+
+#[test]
+fn the_status_line_is_status_left_the_windows_and_status_right_where_it_fits() {
+    let state = host(vec![(rect(0, 0, 44, 1), true, false, screen(1, 44, &[]))]);
+    let frame = compose(&state, 44, 2, &no_extras());
+    assert_eq!(
+        lines(&frame)[1],
+        "[main] 0:bash* 1:logs  \"box\" 12:34 07-Dec-26"
+    );
+    // Too narrow for both: the session's name and windows win over status-right.
+    let narrow = compose(&state, 25, 2, &no_extras());
+    assert_eq!(lines(&narrow)[1], "[main] 0:bash* 1:logs    ");
 }
 
 #[test]

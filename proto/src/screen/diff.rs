@@ -13,7 +13,9 @@ use super::history::{self, SearchResult};
 use super::pane::{Modes, PaneScreen, Point};
 use super::row::Row;
 use super::scroll::{apply_shift, best_shift, Shift};
-use super::{ClientRequest, CommandReply, HostState, PaneView, ScreenError, WindowInfo};
+use super::{
+    ClientRequest, CommandReply, HostState, PaneView, ScreenError, StatusText, WindowInfo,
+};
 use crate::codec;
 use crate::ids::{LineNumber, PaneId};
 use crate::label::Label;
@@ -42,6 +44,7 @@ pub(super) enum HostChange {
     Requests(Vec<ClientRequest>),
     Detached(bool),
     Options(ClientOptions),
+    Status(StatusText),
 }
 
 /// One change to a pane screen of unchanged size, applied in order. Wire format: append
@@ -118,6 +121,9 @@ impl SyncState for HostState {
         if self.options != old.options {
             changes.push(HostChange::Options(self.options));
         }
+        if self.status != old.status {
+            changes.push(HostChange::Status(self.status.clone()));
+        }
         codec::encode(&changes)
     }
 
@@ -171,6 +177,7 @@ impl HostState {
             HostChange::Requests(requests) => self.requests = requests,
             HostChange::Detached(detached) => self.detached = detached,
             HostChange::Options(options) => self.options = options,
+            HostChange::Status(status) => self.status = status,
         }
         Ok(())
     }
@@ -336,6 +343,15 @@ mod tests {
                 }),
                 "0e 0101 0100 00 0101 0103 0100",
             ),
+            (
+                HostChange::Status(StatusText {
+                    left: Label::new("l"),
+                    right: Label::new("r"),
+                    windows: vec![Label::new("w")],
+                    separator: Label::new(" "),
+                }),
+                "0f 016c 0172 01 0177 0120",
+            ),
         ];
         for (change, expected) in changes {
             match change {
@@ -353,7 +369,8 @@ mod tests {
                 | HostChange::Reply(_)
                 | HostChange::Requests(_)
                 | HostChange::Detached(_)
-                | HostChange::Options(_) => {}
+                | HostChange::Options(_)
+                | HostChange::Status(_) => {}
             }
             assert_eq!(
                 hex(&codec::encode(&change)),

@@ -68,6 +68,23 @@ pub struct HostState {
     /// The options set at run time for the session, which the client applies over its
     /// config file (`crate::options`).
     pub options: ClientOptions,
+    /// The status line's text as the session's options format it.
+    pub status: StatusText,
+}
+
+/// The status line as tmux's options format it (`status-left`, `status-right`, and each
+/// window's `window-status-format` or `window-status-current-format`), expanded on the
+/// server, where the variables live, and cut to `status-left-length` and
+/// `status-right-length`. The client lays it out, and shows its own notices (the link's,
+/// the scroll view's position) over the right side while it has them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusText {
+    pub left: Label,
+    pub right: Label,
+    /// One per window of the state's `windows`, in their order.
+    pub windows: Vec<Label>,
+    /// Between two windows (`window-status-separator`).
+    pub separator: Label,
 }
 
 /// Most requests a state carries: older ones have run by the time this many newer came,
@@ -168,6 +185,7 @@ impl HostState {
         let cells = self.screens.values().map(PaneScreen::cells).sum();
         let counts = [
             too_many("windows", self.windows.len(), MAX_WINDOWS),
+            too_many("status windows", self.status.windows.len(), MAX_WINDOWS),
             too_many("pane views", self.panes.len(), MAX_PANES),
             too_many("pane screens", self.screens.len(), MAX_PANES),
             too_many("cells", cells, MAX_TOTAL_CELLS),

@@ -67,7 +67,8 @@ pub struct SetArgs {
     target: Option<Target>,
     /// The option's name.
     name: String,
-    /// Its value.
+    /// Its value (one starting with `-` too, as tmux takes `-3` to refuse it).
+    #[arg(allow_hyphen_values = true)]
     value: Option<String>,
 }
 

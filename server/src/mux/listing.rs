@@ -276,7 +276,11 @@ impl Mux {
             "pane_dead" => flag(pane.is_none()),
             "pane_pid" => pane?.pid()?.to_string(),
             "pane_current_command" => printable(pane?.current_command(), MAX_NAME_LEN),
-            "pane_title" => printable(pane?.title(), TITLE_CHARS),
+            // As in tmux, a pane's title is the host's name until its program sets one.
+            "pane_title" => match pane?.title() {
+                "" => self.host_name.clone(),
+                title => printable(title, TITLE_CHARS),
+            },
             "pane_current_path" => host.current_path(id)?.to_string_lossy().into_owned(),
             _ => return None,
         };

@@ -36,6 +36,7 @@ mod resolve;
 mod spawn;
 #[cfg(test)]
 mod spawn_tests;
+mod status;
 #[cfg(test)]
 mod tests;
 
@@ -161,6 +162,8 @@ pub struct Mux {
     /// The calendar time of the newest control request and its `now`: the calendar time
     /// a prompt's command runs at, read off the monotonic clock (`wall_clock`).
     wall_anchor: Option<(Instant, SystemTime)>,
+    /// When the status line's clock next changes, while a client is attached.
+    status_due: Option<Instant>,
 }
 
 impl Mux {
@@ -197,6 +200,7 @@ impl Mux {
             actions: VecDeque::new(),
             stopping: false,
             wall_anchor: None,
+            status_due: None,
             buffers: crate::buffers::PasteBuffers::default(),
             copies: HashMap::new(),
         }
@@ -303,6 +307,11 @@ impl Mux {
         }
         self.close_gone_endpoints(now);
         self.recheck_names(now, host);
+        if self.status_due.is_some_and(|due| now >= due) {
+            self.status_due = None;
+            self.dirty.everything = true;
+            self.publish.arm(now);
+        }
         if self.publish.is_due(now) {
             self.publish(now, host);
         }
@@ -332,6 +341,7 @@ impl Mux {
         endpoints
             .chain(self.publish.deadline())
             .chain(self.screens_due)
+            .chain(self.status_due)
             .min()
     }
 

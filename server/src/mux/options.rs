@@ -152,6 +152,30 @@ impl Mux {
         }
     }
 
+    /// A session option's text (a format), from the session's table, the global one or
+    /// the default.
+    pub(super) fn session_text(&self, session: SessionId, option: OptionName) -> String {
+        text_of(self.value_from(Level::Session(session), &OptionKey::Known(option)))
+    }
+
+    /// A window option's text.
+    pub(super) fn window_text(
+        &self,
+        session: SessionId,
+        window: u32,
+        option: OptionName,
+    ) -> String {
+        text_of(self.value_from(Level::Window(session, window), &OptionKey::Known(option)))
+    }
+
+    /// A session option's number (a length).
+    pub(super) fn session_number(&self, session: SessionId, option: OptionName) -> u64 {
+        match self.value_from(Level::Session(session), &OptionKey::Known(option)) {
+            Some(OptionValue::Number(number)) => number,
+            _ => 0,
+        }
+    }
+
     /// The panes that get what is typed into the pane at `location`: that pane, or with
     /// synchronize-panes on for its window, every live pane of the window, as tmux
     /// copies keys to them.
@@ -265,6 +289,13 @@ impl Mux {
             OptionKey::Known(option) => Some(option.default_value()),
             OptionKey::User(_) => None,
         })
+    }
+}
+
+fn text_of(value: Option<OptionValue>) -> String {
+    match value {
+        Some(OptionValue::Text(text)) => text,
+        _ => String::new(),
     }
 }
 

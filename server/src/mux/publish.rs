@@ -129,6 +129,8 @@ impl Mux {
             .map(|notice| Label::new(notice))
             .collect();
         let dirty = std::mem::take(&mut self.dirty);
+        let any_attached = self.clients.values().any(|client| !client.is_finishing());
+        self.status_due = any_attached.then(|| self.status_due(now));
         let shown = self.shown_panes();
         self.refresh_foreground(host, |pane| shown.contains(&pane));
         for view in self.views.values_mut() {
@@ -157,6 +159,7 @@ impl Mux {
                     .map(|client| client.last_published())
                     .find(|state| !state.windows.is_empty());
                 let mut state = self.compose(session, previous, &dirty);
+                state.status = self.status_text(session, self.wall_clock(now), host);
                 state.notices.extend(trouble.iter().cloned());
                 Arc::new(state)
             });
