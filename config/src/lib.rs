@@ -2,7 +2,7 @@
 //! reading it one key at a time.
 //!
 //! One file serves both programs: `moshmux` reads `[client]` on the user's machine and
-//! `moshmux-server` reads `[server]` and `[history]` on the host, each skipping the other's
+//! `moshmux-server` reads `[server]`, `[history]` and `[options]` on the host, each skipping the other's
 //! tables. The typed tables belong to each program's crate (they know their defaults and
 //! flags); this crate only finds the file, parses it into toml's spanned document tree and
 //! hands each key to its table's reader. A bad file never stops a program: a syntax error
@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use toml::de::{DeTable, DeValue};
 
 /// The file's top-level tables; any other top-level key is reported by both programs.
-const TABLES: [&str; 3] = ["client", "server", "history"];
+const TABLES: [&str; 4] = ["client", "server", "history", "options"];
 
 /// Where the file is: `$XDG_CONFIG_HOME/moshmux/config.toml`, else
 /// `$HOME/.config/moshmux/config.toml`; `None` with neither set.
@@ -54,6 +54,9 @@ pub enum Refusal {
     UnknownKey,
     /// What the value should have been, as "adaptive, always or never".
     Expected(String),
+    /// Why the value was refused, in the words the setting's own command uses
+    /// ("bad value: maybe", as `set-option` says it).
+    Refused(String),
 }
 
 /// A table's reader: it takes the table's keys one at a time.
@@ -134,8 +137,8 @@ pub fn read(program: &str, path: &Path, tables: &mut [(&str, &mut dyn Table)]) -
         if TABLES.contains(&name) {
             walk(name, value, tables, &text, &mut problems);
         } else {
-            let message = "unknown key: the file has [client], [server] and [history] tables; \
-                           it is ignored";
+            let message = "unknown key: the file has [client], [server], [history] and \
+                           [options] tables; it is ignored";
             problems.push((
                 line_of(&text, key.span().start),
                 key_name(name),
@@ -200,6 +203,11 @@ fn walk(
                 line_of(text, value.span().start),
                 full,
                 format!("expected {what}; using the default"),
+            )),
+            Err(Refusal::Refused(why)) => problems.push((
+                line_of(text, value.span().start),
+                full,
+                format!("{why}; using the default"),
             )),
         }
     }

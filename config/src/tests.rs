@@ -123,8 +123,8 @@ fn bad_values_and_unknown_keys_name_line_and_key_and_the_rest_applies() {
             format!("moshmux: {file} line 5: client.colour: unknown key; it is ignored"),
             format!("moshmux: {file} line 8: client.bind.\"?\": unknown key; it is ignored"),
             format!(
-                "moshmux: {file} line 9: clinet: unknown key: the file has [client], [server] and \
-                 [history] tables; it is ignored"
+                "moshmux: {file} line 9: clinet: unknown key: the file has [client], [server], \
+                 [history] and [options] tables; it is ignored"
             ),
         ]
     );

@@ -9,6 +9,7 @@ use moshmux_config::{expected, Refusal, Table, Value};
 
 use crate::cli::{Command, HistoryLimits};
 use crate::control::PortChoice;
+use crate::options::{OptionKey, OptionValue};
 use crate::session::WindowSize;
 
 /// What the file says; `None` where it says nothing.
@@ -23,6 +24,8 @@ pub struct ServerConfig {
     /// As `-p`: the shared port, or a range for a port per client.
     pub port: Option<PortChoice>,
     pub history: HistoryLimits,
+    /// `[options]`: tmux options as `set -g NAME VALUE`, checked here.
+    pub options: Vec<(String, String)>,
 }
 
 impl ServerConfig {
@@ -38,10 +41,15 @@ impl ServerConfig {
     pub fn read(path: &Path) -> (ServerConfig, Vec<String>) {
         let mut server = ServerTable::default();
         let mut history = HistoryTable::default();
+        let mut options = OptionsTable::default();
         let problems = moshmux_config::read(
             "moshmux-server",
             path,
-            &mut [("server", &mut server), ("history", &mut history)],
+            &mut [
+                ("server", &mut server),
+                ("history", &mut history),
+                ("options", &mut options),
+            ],
         );
         let config = ServerConfig {
             window_size: server.window_size,
@@ -49,6 +57,7 @@ impl ServerConfig {
             update_environment: server.update_environment,
             port: server.port,
             history: history.0,
+            options: options.0,
         };
         (config, problems)
     }
@@ -56,17 +65,22 @@ impl ServerConfig {
     /// Fills in what `new` was not given on the command line; other commands are left
     /// as they are.
     pub fn under_flags(&self, command: &mut Command) {
+        if let Command::NewSession { options, .. } = command {
+            options.clone_from(&self.options);
+        }
         let Command::New {
             window_size,
             limits,
             network_timeout,
             update_environment,
             ports,
+            options,
             ..
         } = command
         else {
             return;
         };
+        options.clone_from(&self.options);
         update_environment.clone_from(&self.update_environment);
         *window_size = window_size.or(self.window_size);
         *network_timeout = network_timeout.or(self.network_timeout);
@@ -127,6 +141,32 @@ fn variable_names(value: Value<'_>) -> Result<Vec<String>, Refusal> {
     }
 }
 
+/// `[options]`: tmux's options, each as `set -g NAME VALUE` would set it (`true` and
+/// `false` for on and off); a name or value `set-option` would refuse is refused here,
+/// in its words, and the rest apply.
+#[derive(Default)]
+struct OptionsTable(Vec<(String, String)>);
+
+impl Table for OptionsTable {
+    fn set(&mut self, key: &str, value: Value<'_>) -> Result<(), Refusal> {
+        let text = match value {
+            Value::String(text) => text.to_owned(),
+            Value::Integer(number) => number.to_string(),
+            Value::Boolean(on) => if on { "on" } else { "off" }.to_owned(),
+            Value::Other => return Err(expected("a string, a number, true or false")),
+        };
+        let option = OptionKey::parse(key).ok_or(Refusal::UnknownKey)?;
+        let default = match &option {
+            OptionKey::Known(name) => name.default_value(),
+            OptionKey::User(_) => OptionValue::Text(String::new()),
+        };
+        OptionValue::parse(&option, Some(&text), &default)
+            .map_err(|error| Refusal::Refused(error.to_string()))?;
+        self.0.push((key.to_owned(), text));
+        Ok(())
+    }
+}
+
 /// `[history]`: retention, oldest lines first. A limit is left out for none, so 0 (which
 /// would keep nothing) is refused.
 #[derive(Default)]
@@ -176,7 +216,8 @@ mod tests {
             "[client]\nprefix = \"C-a\"\n[server]\nwindow-size = \"smallest\"\n\
              network-timeout = 30\nupdate-environment = \"EDITOR  PAGER\"\nport = 60005\n\
              [history]\nmax-lines-per-pane = 1000\n\
-             max-bytes-per-pane = 2000\nmax-total-bytes = 3000\n",
+             max-bytes-per-pane = 2000\nmax-total-bytes = 3000\n\
+             [options]\nmouse = true\nstatus-left-length = 20\n\"@x\" = \"y z\"\n",
         );
         assert_eq!(problems, Vec::<String>::new());
         assert_eq!(
@@ -194,6 +235,9 @@ mod tests {
                     history_bytes: Some(2000),
                     history_total_bytes: Some(3000),
                 },
+                options: [("@x", "y z"), ("mouse", "on"), ("status-left-length", "20")]
+                    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                    .to_vec(),
             }
         );
     }

@@ -204,6 +204,7 @@ impl Sim {
                 join_recent: false,
                 window_size: None,
                 environment: control::Environment::default(),
+                options: Vec::new(),
             },
             bind: vec![SERVER_IP],
             ports,

@@ -1,7 +1,8 @@
 //! The config file as a user meets it: `~/.config/moshmux/config.toml` (here a private
 //! `XDG_CONFIG_HOME`) changes the prefix and the bindings of `moshmux attach`, hides the
-//! status line and sets the window-size policy of the session that `attach` creates, and
-//! a bad key is one warning while the client still works.
+//! status line and sets the window-size policy of the session that `attach` creates, its
+//! `[options]` are set when the daemon starts (as tmux reads its config file), and a bad
+//! key is one warning while the client still works.
 
 use std::time::Duration;
 
@@ -92,5 +93,32 @@ fn the_session_attach_creates_takes_the_window_size_policy_of_the_file() {
     let _second = attach_client(&a.daemon, &a.home, 100, 16);
     a.tmux.expect("the smallest of both sizes", WAIT, |_| {
         a.daemon.pane_sizes("s") == [(COLS, 15)]
+    });
+}
+
+#[test]
+fn the_file_s_options_are_set_when_the_daemon_starts_and_a_bad_one_is_one_warning() {
+    let a = Attached::new(
+        "[options]\nstatus-left = \"<#S> \"\nwindow-status-current-format = \"(#I:#W)\"\n\
+         mouse = \"maybe\"\n\"@theme\" = \"dark\"\nstatus-right = \"\"\n",
+        200,
+        ROWS,
+    );
+    let history = a.tmux.capture_history();
+    let warning = history.lines().find(|l| l.starts_with("moshmux-server: "));
+    assert!(
+        warning.is_some_and(|line| {
+            line.ends_with("line 4: options.mouse: bad value: maybe; using the default")
+        }),
+        "no warning for the bad option in the terminal's scrollback:\n{history}"
+    );
+    a.tmux.expect("the file's status line", WAIT, |s| {
+        status_line(s, ROWS).trim_end() == "<s> (0:sh)"
+    });
+    assert_eq!(a.daemon.ok(&["show", "-gv", "@theme"]), "dark\n");
+    // They are global options, which set-option changes as any other.
+    a.daemon.ok(&["set", "-g", "status-left", "[#S] "]);
+    a.tmux.expect("the changed status line", WAIT, |s| {
+        status_line(s, ROWS).starts_with("[s] (0:sh)")
     });
 }

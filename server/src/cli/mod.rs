@@ -143,6 +143,9 @@ pub enum Command {
         /// Names the config file adds to the update-environment set.
         #[arg(skip)]
         update_environment: Vec<String>,
+        /// The config file's `[options]`.
+        #[arg(skip)]
+        options: Vec<(String, String)>,
         /// Program to run in the first pane (default: your shell).
         #[arg(last = true, value_name = "COMMAND")]
         command: Vec<String>,
@@ -179,6 +182,9 @@ pub enum Command {
         /// Set NAME to VALUE in the session's environment.
         #[arg(short = 'e', value_name = "NAME=VALUE", value_parser = environment::parse_assignment)]
         environment: Vec<(String, String)>,
+        /// The config file's `[options]`.
+        #[arg(skip)]
+        options: Vec<(String, String)>,
         /// Program for the first pane, as tmux takes it: one argument runs through
         /// `$SHELL -c`, several run as they are (default: your shell).
         #[arg(

@@ -30,6 +30,7 @@ impl Command {
                 detach_others,
                 environment,
                 update_environment,
+                options,
                 command,
                 ..
             } => Request::NewClient(control::NewClient {
@@ -44,6 +45,7 @@ impl Command {
                         &environment,
                         |name| std::env::var(name).ok(),
                     ),
+                    options,
                 },
                 bind: if bind.is_empty() {
                     vec![std::env::var("SSH_CONNECTION")
@@ -65,6 +67,7 @@ impl Command {
                 cols,
                 rows,
                 environment,
+                options,
                 command,
                 ..
             } => Request::NewSession(control::NewDetached {
@@ -77,6 +80,7 @@ impl Command {
                     environment: Environment::from_client(&[], &environment, |name| {
                         std::env::var(name).ok()
                     }),
+                    options,
                 },
                 cols,
                 rows,

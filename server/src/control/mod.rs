@@ -30,7 +30,7 @@ use std::net::IpAddr;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Bumped whenever a body's fields change; both sides refuse a different version.
-pub const PROTOCOL_VERSION: u32 = 11;
+pub const PROTOCOL_VERSION: u32 = 12;
 
 /// Largest frame either side accepts. Long output (a capture of any length) comes as many
 /// `Output` frames of [`OUTPUT_PIECE_BYTES`], so no frame needs to be large; a request's
@@ -231,6 +231,10 @@ pub struct NewSession {
     /// Variables from `new`'s environment (tmux's update-environment) and `-e`, set in
     /// the session created or joined.
     pub environment: Environment,
+    /// The config file's `[options]`, as (name, value) for `set-option -g`: applied by
+    /// the request that starts the daemon's first session, as tmux reads its config file
+    /// when its server starts.
+    pub options: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -34,6 +34,7 @@ fn requests_round_trip() {
                 &[("PS1".into(), "$ ".into())],
                 |_| Some("x".into()),
             ),
+            options: vec![("status-left".into(), "#S ".into())],
         },
         bind: vec![IpAddr::from([127, 0, 0, 1]), "::1".parse().unwrap()],
         ports: PortChoice::Shared {

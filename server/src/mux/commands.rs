@@ -134,6 +134,7 @@ impl Mux {
         host: &mut dyn Host,
     ) -> Result<SessionId, CommandError> {
         let policy = new.window_size;
+        self.apply_config_options(&new.options);
         let id = match self.existing_session(&new) {
             Some(id) => {
                 if let Some(session) = self.sessions.get_mut(&id) {

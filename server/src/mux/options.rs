@@ -20,6 +20,8 @@ pub struct GlobalOptions {
     pub server: Options,
     pub session: Options,
     pub window: Options,
+    /// The config file's `[options]` were applied (by the first `new`).
+    pub from_config: bool,
 }
 
 /// One table of the tree.
@@ -42,6 +44,32 @@ impl Level {
 }
 
 impl Mux {
+    /// The config file's `[options]`, from the first `new`: each as `set-option -g`, as
+    /// tmux reads its config file once, when its server starts. Later ones are ignored,
+    /// so an attach never undoes what `set-option` changed since. The file's reader
+    /// checked them; one this daemon refuses still becomes a notice for the next client.
+    pub(super) fn apply_config_options(&mut self, options: &[(String, String)]) {
+        if std::mem::replace(&mut self.options.from_config, true) {
+            return;
+        }
+        for (name, value) in options {
+            let set = control::SetOption {
+                target: None,
+                global: true,
+                scope: None,
+                unset: false,
+                only_if_unset: false,
+                quiet: false,
+                name: name.clone(),
+                value: Some(value.clone()),
+            };
+            if let Err(error) = self.set_option(set) {
+                self.notices
+                    .push(format!("config file, [options] {name}: {error}"));
+            }
+        }
+    }
+
     pub(super) fn set_option(&mut self, set: control::SetOption) -> Outcome {
         let Some(key) = known_or_quiet(&set.name, set.quiet)? else {
             return Ok(String::new());

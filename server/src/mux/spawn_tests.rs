@@ -77,6 +77,7 @@ impl Fixture {
                 join_recent: false,
                 window_size: None,
                 environment: Default::default(),
+                options: Vec::new(),
             },
             cols: None,
             rows: None,

@@ -103,6 +103,7 @@ impl Fixture {
                 join_recent: false,
                 window_size: None,
                 environment: Default::default(),
+                options: Vec::new(),
             },
             bind: vec![Ipv4Addr::LOCALHOST.into()],
             ports: crate::control::PortChoice::Shared {
