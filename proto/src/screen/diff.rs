@@ -13,7 +13,9 @@ use super::history::{self, SearchResult};
 use super::pane::{Modes, PaneScreen, Point};
 use super::row::Row;
 use super::scroll::{apply_shift, best_shift, Shift};
-use super::{ClientRequest, CommandReply, HostState, PaneView, ScreenError, WindowInfo};
+use super::{
+    ClientRequest, CommandReply, HostState, PaneView, ScreenError, SessionTree, WindowInfo,
+};
 use crate::codec;
 use crate::ids::{LineNumber, PaneId};
 use crate::label::Label;
@@ -42,6 +44,7 @@ pub(super) enum HostChange {
     Requests(Vec<ClientRequest>),
     Detached(bool),
     Options(ClientOptions),
+    Tree(Option<Arc<SessionTree>>),
 }
 
 /// One change to a pane screen of unchanged size, applied in order. Wire format: append
@@ -118,6 +121,9 @@ impl SyncState for HostState {
         if self.options != old.options {
             changes.push(HostChange::Options(self.options));
         }
+        if self.tree != old.tree {
+            changes.push(HostChange::Tree(self.tree.clone()));
+        }
         codec::encode(&changes)
     }
 
@@ -171,6 +177,7 @@ impl HostState {
             HostChange::Requests(requests) => self.requests = requests,
             HostChange::Detached(detached) => self.detached = detached,
             HostChange::Options(options) => self.options = options,
+            HostChange::Tree(tree) => self.tree = tree,
         }
         Ok(())
     }
@@ -248,7 +255,10 @@ fn apply_edits(screen: &mut PaneScreen, edits: Vec<ScreenEdit>) -> Result<(), Sc
 mod tests {
     use super::*;
     use crate::options::{BellAction, PrefixKey, SetClipboard};
-    use crate::screen::{CellStyle, Color, MouseEncoding, MouseMode, Rect, UnderlineStyle};
+    use crate::screen::{
+        CellStyle, Color, MouseEncoding, MouseMode, Rect, TreePane, TreeSession, TreeWindow,
+        UnderlineStyle,
+    };
 
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -336,6 +346,26 @@ mod tests {
                 }),
                 "0e 0101 0100 00 0101 0103 0100",
             ),
+            (
+                HostChange::Tree(Some(Arc::new(SessionTree {
+                    sessions: vec![TreeSession {
+                        name: Label::new("s"),
+                        current: true,
+                        text: Label::new("t"),
+                        windows: vec![TreeWindow {
+                            index: 2,
+                            active: true,
+                            text: Label::new("w"),
+                            panes: vec![TreePane {
+                                pane: PaneId(5),
+                                active: true,
+                                text: Label::new("p"),
+                            }],
+                        }],
+                    }],
+                }))),
+                "0f 01 01 0173 01 0174 01 02 01 0177 01 05 01 0170",
+            ),
         ];
         for (change, expected) in changes {
             match change {
@@ -353,7 +383,8 @@ mod tests {
                 | HostChange::Reply(_)
                 | HostChange::Requests(_)
                 | HostChange::Detached(_)
-                | HostChange::Options(_) => {}
+                | HostChange::Options(_)
+                | HostChange::Tree(_) => {}
             }
             assert_eq!(
                 hex(&codec::encode(&change)),

@@ -1,8 +1,8 @@
 //! The host state: what the server shows the client. It is a snapshot (SSP sends the
 //! difference between the snapshot the client holds and the newest one), so it holds only
 //! what the client draws: the session's windows, the active window's layout, each visible
-//! pane's screen, notices, and the history lines and search answer its scroll view asked
-//! for.
+//! pane's screen, notices, the history lines and search answer its scroll view asked
+//! for, and the tree its chooser asked for.
 
 mod clipboard;
 mod diff;
@@ -10,6 +10,7 @@ mod history;
 mod pane;
 mod row;
 mod scroll;
+mod tree;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub use row::{
     is_control, Cell, CellStyle, Cells, Color, Row, RowBuilder, RowError, UnderlineStyle,
     MAX_CELL_CHARS,
 };
+pub use tree::{SessionTree, TreePane, TreeRequest, TreeSession, TreeWindow, MAX_TREE_ITEMS};
 
 use crate::ids::{LineNumber, PaneId};
 use crate::label::Label;
@@ -68,6 +70,9 @@ pub struct HostState {
     /// The options set at run time for the session, which the client applies over its
     /// config file (`crate::options`).
     pub options: ClientOptions,
+    /// The sessions, windows and panes for this client's chooser, while it is open; the
+    /// pane it previews is among `screens`, though no `panes` entry shows it.
+    pub tree: Option<Arc<SessionTree>>,
 }
 
 /// Most requests a state carries: older ones have run by the time this many newer came,
@@ -174,6 +179,11 @@ impl HostState {
             too_many("notices", self.notices.len(), MAX_NOTICES),
             too_many("requests", self.requests.len(), MAX_CLIENT_REQUESTS),
             too_many("history lines", self.history.len(), MAX_HISTORY_LINES),
+            too_many(
+                "tree items",
+                self.tree.as_ref().map_or(0, |tree| tree.items()),
+                MAX_TREE_ITEMS,
+            ),
         ];
         if let Some(error) = counts.into_iter().flatten().next() {
             return Err(error);

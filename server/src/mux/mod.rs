@@ -38,6 +38,7 @@ mod spawn;
 mod spawn_tests;
 #[cfg(test)]
 mod tests;
+mod tree;
 
 pub use clients::{
     ClientId, GoneReason, Lifetime, DETACH_LINGER, FINAL_STATE_LINGER, FIRST_CONTACT_LIMIT,
