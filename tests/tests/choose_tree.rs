@@ -1,6 +1,7 @@
 //! tmux's choose-tree (prefix `w`) in a real client: the tree lists the session's
 //! windows by name under their session, with another session beside it, the preview
-//! shows the selected window's screen, and Enter selects the chosen window.
+//! shows the selected window's screen, Enter selects the chosen window, and x kills
+//! one after y.
 
 use std::time::{Duration, Instant};
 
