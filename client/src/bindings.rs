@@ -182,6 +182,9 @@ impl Bindings {
             Some(Binding::DisplayPanes) => {
                 actions.push(Action::CommandLine("display-panes".to_owned()))
             }
+            Some(Binding::ChooseTree(start)) => {
+                actions.push(Action::CommandLine(start.command_line().to_owned()))
+            }
             Some(Binding::Detach) => actions.push(Action::Detach),
             Some(Binding::SuspendClient) => actions.push(Action::Suspend),
             Some(Binding::CopyMode) => actions.push(Action::ScrollView(Entry::Bottom)),

@@ -10,6 +10,8 @@ use moshmux_proto::options::{control_byte, PrefixKey, PREFIX_KEYS};
 use moshmux_proto::user::Direction;
 use moshmux_proto::{Label, MuxCommand};
 
+use crate::choose_tree::Start;
+
 /// tmux's prefix, C-b.
 pub const DEFAULT_PREFIX: u8 = moshmux_proto::options::DEFAULT_PREFIX.byte();
 /// mosh's escape key, C-^: never a prefix, so `C-^ .` always quits.
@@ -18,7 +20,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 58] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 60] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -75,6 +77,8 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 58] = [
     (":", "command-prompt"),
     ("?", "list-keys"),
     ("q", "display-panes"),
+    ("s", "choose-tree -Zs"),
+    ("w", "choose-tree -Zw"),
     ("!", "break-pane"),
     ("]", "paste-buffer -p"),
     ("#", "list-buffers"),
@@ -115,7 +119,7 @@ new-window, next-window, previous-window, last-window, last-pane, select-window 
 name), next-layout, previous-layout, select-layout even-horizontal|even-vertical|main-horizontal|main-vertical|tiled, \
 swap-pane -U|-D, rotate-window [-U|-D], \
 detach-client, suspend-client, copy-mode [-u] (the scroll view, -u a page up), \
-command-prompt -T window-target -p index { select-window -t ':%%' } (asks a window's index), command-prompt, list-keys, display-panes, send-prefix, \
+command-prompt -T window-target -p index { select-window -t ':%%' } (asks a window's index), command-prompt, list-keys, display-panes, choose-tree [-Z] [-s|-w], send-prefix, \
 none (unbound), \
 or new-window, respawn-pane, respawn-window, break-pane, join-pane, move-pane, swap-window, \
 move-window, kill-session, display-message, send-keys, set-buffer, show-buffer, list-buffers, \
@@ -161,6 +165,8 @@ pub enum Binding {
     ListKeys,
     /// Show the panes' numbers; a digit then selects one (tmux's `display-panes`).
     DisplayPanes,
+    /// Choose a session, window or pane from a tree (tmux's `choose-tree`).
+    ChooseTree(Start),
     SendPrefix,
 }
 
@@ -443,6 +449,7 @@ pub fn parse_binding(text: &str) -> Result<Option<Binding>, String> {
         ["command-prompt"] => Some(Binding::CommandPrompt),
         ["list-keys"] => Some(Binding::ListKeys),
         ["display-panes"] => Some(Binding::DisplayPanes),
+        ["choose-tree", ref flags @ ..] => Some(Binding::ChooseTree(Start::of_flags(flags)?)),
         ["send-prefix"] => Some(Binding::SendPrefix),
         [name, ..] if SERVER_COMMANDS.contains(&name) => {
             command(CommandLine(Label::new(text.trim())))

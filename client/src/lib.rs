@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod attach;
 pub mod bindings;
+pub mod choose_tree;
 pub mod cli;
 pub mod clipboard;
 pub mod config;

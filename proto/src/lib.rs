@@ -38,6 +38,7 @@ pub use error::{ConnectionError, DatagramError};
 pub use ids::{LineNumber, PaneId};
 pub use label::Label;
 pub use screen::HostState;
+pub use screen::TreeRequest;
 pub use state::{DiffError, SyncState};
 pub use stream::{StreamEvent, StreamId};
 pub use user::{MuxCommand, ScrollRequest, SearchDirection, SearchRequest, UserEvent, UserStream};

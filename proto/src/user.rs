@@ -1,6 +1,6 @@
 //! The user stream: what the client sends the server, as an ordered, reliable stream of
-//! events (keys, resizes, multiplexer commands), plus two small states, the scroll view's
-//! request and the search request.
+//! events (keys, resizes, multiplexer commands), plus three small states, the scroll
+//! view's request, the search request and the chooser's request.
 //!
 //! Events are numbered from the start of the session. A diff carries the events the old
 //! state lacks, with the number and a fingerprint of everything before them, so it applies
@@ -17,6 +17,7 @@ use crate::codec;
 use crate::ids::{LineNumber, PaneId};
 use crate::label::Label;
 use crate::layouts::{LayoutChoice, Step};
+use crate::screen::TreeRequest;
 use crate::state::{DiffError, SyncState};
 
 /// Largest `Keys` event: a paste is split into events of this size, so that each is a
@@ -148,6 +149,8 @@ pub struct UserStream {
     /// `None` while no scroll view is open.
     pub scroll: Option<ScrollRequest>,
     pub search: Option<SearchRequest>,
+    /// `None` while no chooser (`choose-tree`) is open.
+    pub tree: Option<TreeRequest>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -162,6 +165,7 @@ struct StreamDiff {
     /// always carries them cannot leave the server with an older one.
     scroll: Option<ScrollRequest>,
     search: Option<SearchRequest>,
+    tree: Option<TreeRequest>,
 }
 
 /// FNV-1a over the event's wire encoding: stable across builds and platforms, unlike
@@ -226,6 +230,7 @@ impl PartialEq for UserStream {
             && self.fingerprint == other.fingerprint
             && self.scroll == other.scroll
             && self.search == other.search
+            && self.tree == other.tree
     }
 }
 
@@ -245,6 +250,7 @@ impl SyncState for UserStream {
             events: self.events.get(skip..).unwrap_or_default().to_vec(),
             scroll: self.scroll,
             search: self.search.clone(),
+            tree: self.tree,
         };
         codec::encode(&diff)
     }
@@ -280,6 +286,7 @@ impl SyncState for UserStream {
         }
         self.scroll = diff.scroll;
         self.search = diff.search;
+        self.tree = diff.tree;
         Ok(())
     }
 

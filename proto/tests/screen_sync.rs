@@ -8,8 +8,8 @@ use std::sync::Arc;
 use moshmux_proto::ids::numbered;
 use moshmux_proto::screen::{
     CellStyle, ClientRequest, ClipboardCopy, Color, CommandReply, HistoryLines, Modes,
-    MouseEncoding, MouseMode, PaneScreen, PaneView, Point, Rect, Row, SearchResult, StatusText,
-    UnderlineStyle, WindowInfo, MAX_CLIENT_REQUESTS,
+    MouseEncoding, MouseMode, PaneScreen, PaneView, Point, Rect, Row, SearchResult, SessionTree,
+    StatusText, TreePane, TreeSession, TreeWindow, UnderlineStyle, WindowInfo, MAX_CLIENT_REQUESTS,
 };
 use moshmux_proto::{codec, HostState, Label, LineNumber, PaneId, SyncState};
 use proptest::prelude::*;
@@ -231,6 +231,7 @@ fn host_state() -> impl Strategy<Value = HostState> {
             any::<bool>(),
             client_options(),
             status(),
+            tree(),
         ),
     )
         .prop_map(
@@ -239,7 +240,7 @@ fn host_state() -> impl Strategy<Value = HostState> {
                 screens,
                 notices,
                 history,
-                (search, clipboard, reply, requests, detached, options, status),
+                (search, clipboard, reply, requests, detached, options, status, tree),
             )| {
                 HostState {
                     session: Label::new(&session),
@@ -255,6 +256,7 @@ fn host_state() -> impl Strategy<Value = HostState> {
                     detached,
                     options,
                     status,
+                    tree,
                 }
             },
         )
@@ -301,6 +303,36 @@ fn requests() -> impl Strategy<Value = Vec<ClientRequest>> {
         }),
         0..=MAX_CLIENT_REQUESTS,
     )
+}
+
+/// A chooser's tree, or none: a session or two, their windows and panes.
+fn tree() -> impl Strategy<Value = Option<Arc<SessionTree>>> {
+    let pane = (1u32..9, any::<bool>(), "[a-z]{0,3}").prop_map(|(id, active, text)| TreePane {
+        pane: PaneId(id),
+        active,
+        text: Label::new(&text),
+    });
+    let window = (0u32..9, any::<bool>(), prop::collection::vec(pane, 1..3)).prop_map(
+        |(index, active, panes)| TreeWindow {
+            index,
+            active,
+            text: Label::new("sh*"),
+            panes,
+        },
+    );
+    let session = (
+        "[a-z]{1,3}",
+        any::<bool>(),
+        prop::collection::vec(window, 1..3),
+    )
+        .prop_map(|(name, current, windows)| TreeSession {
+            name: Label::new(&name),
+            current,
+            text: Label::new("1 windows"),
+            windows,
+        });
+    let tree = prop::collection::vec(session, 1..3).prop_map(|sessions| SessionTree { sessions });
+    prop::option::of(tree.prop_map(Arc::new))
 }
 
 fn reply() -> impl Strategy<Value = Option<CommandReply>> {

@@ -9,6 +9,7 @@
 //! then `poll_transmit` (datagrams), `poll_output` (terminal bytes) and `poll_action`
 //! until each is empty, and sleep until `poll_timeout`.
 
+mod chooser;
 mod forwards;
 mod link;
 mod message;
@@ -25,7 +26,7 @@ use std::time::{Duration, Instant};
 use moshmux_forward::{ForwardSpec, Pump, SocketAction};
 use moshmux_proto::{
     Connection, ConnectionError, DatagramError, HostState, ScrollRequest, SearchRequest,
-    SessionKey, StreamId, Transmit, UserStream,
+    SessionKey, StreamId, Transmit, TreeRequest, UserStream,
 };
 
 use crate::config::ClientConfig;
@@ -109,8 +110,13 @@ pub struct ClientCore {
     pending_predict: Vec<Key>,
     /// The remote state number last taken into the view.
     taken_num: u64,
-    /// The scroll view's or native scrollback's requests as last put in the user stream.
-    requests: (Option<ScrollRequest>, Option<SearchRequest>),
+    /// The scroll view's or native scrollback's requests, and the chooser's, as last put
+    /// in the user stream.
+    requests: (
+        Option<ScrollRequest>,
+        Option<SearchRequest>,
+        Option<TreeRequest>,
+    ),
     ending: Option<Ending>,
     /// Numbers this client's datagrams from its wall clock (see `new`).
     clock_micros: u64,
@@ -170,7 +176,7 @@ impl ClientCore {
             pending_keys: Vec::new(),
             pending_predict: Vec::new(),
             taken_num: 0,
-            requests: (None, None),
+            requests: (None, None, None),
             ending: None,
             clock_micros,
             started: now,
@@ -354,7 +360,7 @@ impl ClientCore {
         if requests != self.requests {
             self.requests = requests.clone();
             let mut stream = self.connection.local_state().clone();
-            (stream.scroll, stream.search) = requests;
+            (stream.scroll, stream.search, stream.tree) = requests;
             self.connection.set_local_state(stream, now);
         }
         self.check_ending(now);

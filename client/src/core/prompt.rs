@@ -1,7 +1,8 @@
 //! A line typed at the command prompt (prefix `:`). `forward` is the client's own, since
 //! the client holds the forwards (ssh's `~C` command line does the same), and so is
-//! `list-keys`, since the keys are bound here, and `display-panes`, drawn from the state
-//! the client has; any other line
+//! `list-keys`, since the keys are bound here, `display-panes`, drawn from the state
+//! the client has, and `choose-tree`, a view of the client's over a tree the server
+//! sends while it is open; any other line
 //! is in the language of the server's command line and runs there for this client's
 //! session (`MuxCommand::CommandLine`), its answer coming back in the state
 //! (`message.rs`).
@@ -14,6 +15,7 @@ use moshmux_proto::screen::ClientRequest;
 use moshmux_proto::{Label, MuxCommand};
 
 use super::{ClientAction, ClientCore};
+use crate::choose_tree::Start;
 
 const FORWARD_USAGE: &str = "forward -L|-R [bind:]port:host:hostport, forward -KL|-KR \
 [bind:]port, or forward alone to list them";
@@ -35,6 +37,14 @@ impl ClientCore {
                 self.view.open_pane_numbers(now);
                 self.dirty = true;
             }
+            Some((&"choose-tree", flags)) => match Start::of_flags(flags) {
+                Ok(start) => {
+                    self.flush_keys(now);
+                    self.view.open_chooser(start);
+                    self.dirty = true;
+                }
+                Err(usage) => self.show_message(usage, now),
+            },
             _ => self.command(MuxCommand::CommandLine(Label::new(line)), now),
         }
     }

@@ -44,6 +44,11 @@ impl ClientCore {
                 Some(Choice::Pass) => self.dirty = true,
                 None => {}
             }
+            if let Some(outcome) = self.view.feed_chooser(&token) {
+                self.dirty = true;
+                self.chooser_outcome(outcome, now);
+                continue;
+            }
             if self.view.feed_text(&token) {
                 self.dirty = true;
                 continue;

@@ -583,7 +583,7 @@ fn list_keys_shows_the_bindings_over_the_panes_until_q_without_asking_the_server
     rig.run_for(ms(100));
     let shown = rig.contents(0);
     assert!(shown.contains("C-Right resize-pane -R\n"), "{shown}");
-    assert!(rig.status_line(0).ends_with("[36/36] q to close"));
+    assert!(rig.status_line(0).ends_with("[38/38] q to close"));
     rig.type_keys(0, b"q");
     rig.run_for(ms(100));
     assert!(rig.contents(0).starts_with('$'), "{}", rig.contents(0));

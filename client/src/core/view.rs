@@ -5,10 +5,11 @@
 use std::time::{Duration, Instant};
 
 use moshmux_proto::screen::{MouseMode, Rect};
-use moshmux_proto::{HostState, PaneId, ScrollRequest, SearchRequest};
+use moshmux_proto::{HostState, PaneId, ScrollRequest, SearchRequest, TreeRequest};
 
 use crate::alerts::Alerts;
 use crate::bindings::Bindings;
+use crate::choose_tree::{tree_rows, ChooseTree, Outcome, Start};
 use crate::clipboard;
 use crate::config::ClientConfig;
 use crate::frame::{compose, draw_row, focused_pane, focused_view, Frame, StatusExtras};
@@ -46,6 +47,8 @@ pub(super) struct View {
     text: Option<TextView>,
     /// The panes' numbers (`display-panes`), while they show.
     pane_numbers: Option<PaneNumbers>,
+    /// The chooser (`choose-tree`), while it is open.
+    chooser: Option<ChooseTree>,
     native: NativeScrollback,
     /// What goes into the terminal's scrollback before the next frame.
     native_writes: Vec<Write>,
@@ -81,6 +84,7 @@ impl View {
             scroll: None,
             text: None,
             pane_numbers: None,
+            chooser: None,
             native: NativeScrollback::new(config.scrollback_lines),
             native_writes: Vec::new(),
             shown_fill: None,
@@ -168,6 +172,9 @@ impl View {
         self.apply(self.file_settings.with_options(&self.host.options));
         self.alerts.follow(&self.host, &mut self.alert_bytes);
         self.follow_host();
+        if let (Some(chooser), Some(tree)) = (&mut self.chooser, &self.host.tree) {
+            chooser.follow(tree);
+        }
         self.plan_native_scrollback();
         self.predictor.handle_link(acked, srtt, now);
         if let Some(view) = focused_view(&self.host) {
@@ -200,6 +207,29 @@ impl View {
             self.text = None;
         }
         true
+    }
+
+    /// Opens the chooser, which shows once the server sent the tree it asks for.
+    pub(super) fn open_chooser(&mut self, start: Start) {
+        let mut chooser = ChooseTree::open(start);
+        if let Some(tree) = &self.host.tree {
+            chooser.follow(tree);
+        }
+        self.chooser = Some(chooser);
+    }
+
+    /// Gives a token to the chooser, if it is open (closing it if it says so): what the
+    /// key did, for the core to carry out.
+    pub(super) fn feed_chooser(&mut self, token: &Token) -> Option<Outcome> {
+        let area = self.pane_area_rows();
+        let chooser = self.chooser.as_mut()?;
+        let tree = self.host.tree.as_deref();
+        let lines = tree.map_or(0, |tree| chooser.lines(tree).len());
+        let outcome = chooser.feed(token, tree, tree_rows(area, lines));
+        if matches!(outcome, Outcome::Leave | Outcome::Chose(_)) {
+            self.chooser = None;
+        }
+        Some(outcome)
     }
 
     /// The rows the panes get: all but the status line's, which a text view always
@@ -290,8 +320,17 @@ impl View {
         }
     }
 
-    /// What the scroll view asks of the server, sized to the pane as it is drawn now.
-    pub(super) fn requests(&mut self) -> (Option<ScrollRequest>, Option<SearchRequest>) {
+    /// What the scroll view asks of the server, sized to the pane as it is drawn now,
+    /// and what the chooser asks.
+    pub(super) fn requests(
+        &mut self,
+    ) -> (
+        Option<ScrollRequest>,
+        Option<SearchRequest>,
+        Option<TreeRequest>,
+    ) {
+        let tree =
+            (self.chooser.as_ref()).map(|chooser| chooser.request(self.host.tree.as_deref()));
         let rows =
             focused_pane(&self.host, self.cols, self.scroll_rows()).map(|(_, rect, _)| rect.rows);
         match &mut self.scroll {
@@ -299,12 +338,13 @@ impl View {
                 if let Some(rows) = rows {
                     scroll.resize(rows);
                 }
-                (Some(scroll.request()), scroll.search().cloned())
+                (Some(scroll.request()), scroll.search().cloned(), tree)
             }
             None => (
                 self.native
                     .request(&self.host, self.native_scrollback_mode()),
                 None,
+                tree,
             ),
         }
     }
@@ -413,9 +453,10 @@ impl View {
             }
             (None, None) => (None, None),
         };
+        let confirmation = self.chooser.as_ref().and_then(ChooseTree::confirmation);
         let extras = StatusExtras {
             link_notice,
-            prompt: view_prompt.or_else(|| self.bindings.prompt()),
+            prompt: (confirmation.or(view_prompt)).or_else(|| self.bindings.prompt()),
             view,
             auto_hide: !self.status_line,
         };
@@ -432,7 +473,16 @@ impl View {
             frame.modes = mouse::terminal_modes(frame.modes);
         }
         frame.modes.focus_events &= self.focus_events;
-        if let Some(text) = &self.text {
+        if let Some(chooser) = &self.chooser {
+            let area = Rect {
+                x: 0,
+                y: 0,
+                cols: self.cols,
+                rows: text_rows,
+            };
+            chooser.draw(&mut frame, area, &self.host);
+            frame.cursor = frame.cursor.filter(|_| extras.prompt.is_some());
+        } else if let Some(text) = &self.text {
             let area = Rect {
                 x: 0,
                 y: 0,
@@ -452,7 +502,7 @@ impl View {
                 }
             }
         }
-        if self.pane_numbers.is_some() && self.text.is_none() {
+        if self.pane_numbers.is_some() && self.text.is_none() && self.chooser.is_none() {
             PaneNumbers::draw(&mut frame, &self.host, area_rows);
         }
         let mut out = std::mem::take(&mut self.alert_bytes);

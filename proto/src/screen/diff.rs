@@ -14,7 +14,8 @@ use super::pane::{Modes, PaneScreen, Point};
 use super::row::Row;
 use super::scroll::{apply_shift, best_shift, Shift};
 use super::{
-    ClientRequest, CommandReply, HostState, PaneView, ScreenError, StatusText, WindowInfo,
+    ClientRequest, CommandReply, HostState, PaneView, ScreenError, SessionTree, StatusText,
+    WindowInfo,
 };
 use crate::codec;
 use crate::ids::{LineNumber, PaneId};
@@ -45,6 +46,7 @@ pub(super) enum HostChange {
     Detached(bool),
     Options(ClientOptions),
     Status(StatusText),
+    Tree(Option<Arc<SessionTree>>),
 }
 
 /// One change to a pane screen of unchanged size, applied in order. Wire format: append
@@ -124,6 +126,9 @@ impl SyncState for HostState {
         if self.status != old.status {
             changes.push(HostChange::Status(self.status.clone()));
         }
+        if self.tree != old.tree {
+            changes.push(HostChange::Tree(self.tree.clone()));
+        }
         codec::encode(&changes)
     }
 
@@ -178,6 +183,7 @@ impl HostState {
             HostChange::Detached(detached) => self.detached = detached,
             HostChange::Options(options) => self.options = options,
             HostChange::Status(status) => self.status = status,
+            HostChange::Tree(tree) => self.tree = tree,
         }
         Ok(())
     }
@@ -255,7 +261,10 @@ fn apply_edits(screen: &mut PaneScreen, edits: Vec<ScreenEdit>) -> Result<(), Sc
 mod tests {
     use super::*;
     use crate::options::{BellAction, PrefixKey, SetClipboard};
-    use crate::screen::{CellStyle, Color, MouseEncoding, MouseMode, Rect, UnderlineStyle};
+    use crate::screen::{
+        CellStyle, Color, MouseEncoding, MouseMode, Rect, TreePane, TreeSession, TreeWindow,
+        UnderlineStyle,
+    };
 
     fn hex(bytes: &[u8]) -> String {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -352,6 +361,26 @@ mod tests {
                 }),
                 "0f 016c 0172 01 0177 0120",
             ),
+            (
+                HostChange::Tree(Some(Arc::new(SessionTree {
+                    sessions: vec![TreeSession {
+                        name: Label::new("s"),
+                        current: true,
+                        text: Label::new("t"),
+                        windows: vec![TreeWindow {
+                            index: 2,
+                            active: true,
+                            text: Label::new("w"),
+                            panes: vec![TreePane {
+                                pane: PaneId(5),
+                                active: true,
+                                text: Label::new("p"),
+                            }],
+                        }],
+                    }],
+                }))),
+                "10 01 01 0173 01 0174 01 02 01 0177 01 05 01 0170",
+            ),
         ];
         for (change, expected) in changes {
             match change {
@@ -370,7 +399,8 @@ mod tests {
                 | HostChange::Requests(_)
                 | HostChange::Detached(_)
                 | HostChange::Options(_)
-                | HostChange::Status(_) => {}
+                | HostChange::Status(_)
+                | HostChange::Tree(_) => {}
             }
             assert_eq!(
                 hex(&codec::encode(&change)),

@@ -1,8 +1,8 @@
 //! The host state: what the server shows the client. It is a snapshot (SSP sends the
 //! difference between the snapshot the client holds and the newest one), so it holds only
 //! what the client draws: the session's windows, the active window's layout, each visible
-//! pane's screen, notices, and the history lines and search answer its scroll view asked
-//! for.
+//! pane's screen, notices, the history lines and search answer its scroll view asked
+//! for, and the tree its chooser asked for.
 
 mod clipboard;
 mod diff;
@@ -10,6 +10,7 @@ mod history;
 mod pane;
 mod row;
 mod scroll;
+mod tree;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub use row::{
     is_control, Cell, CellStyle, Cells, Color, Row, RowBuilder, RowError, UnderlineStyle,
     MAX_CELL_CHARS,
 };
+pub use tree::{SessionTree, TreePane, TreeRequest, TreeSession, TreeWindow, MAX_TREE_ITEMS};
 
 use crate::ids::{LineNumber, PaneId};
 use crate::label::Label;
@@ -70,6 +72,9 @@ pub struct HostState {
     pub options: ClientOptions,
     /// The status line's text as the session's options format it.
     pub status: StatusText,
+    /// The sessions, windows and panes for this client's chooser, while it is open; the
+    /// pane it previews is among `screens`, though no `panes` entry shows it.
+    pub tree: Option<Arc<SessionTree>>,
 }
 
 /// The status line as tmux's options format it (`status-left`, `status-right`, and each
@@ -192,6 +197,11 @@ impl HostState {
             too_many("notices", self.notices.len(), MAX_NOTICES),
             too_many("requests", self.requests.len(), MAX_CLIENT_REQUESTS),
             too_many("history lines", self.history.len(), MAX_HISTORY_LINES),
+            too_many(
+                "tree items",
+                self.tree.as_ref().map_or(0, |tree| tree.items()),
+                MAX_TREE_ITEMS,
+            ),
         ];
         if let Some(error) = counts.into_iter().flatten().next() {
             return Err(error);

@@ -207,6 +207,7 @@ fn oversized_keys_and_views_from_a_peer_are_refused() {
         events: vec![UserEvent::Keys(vec![b'x'; MAX_KEYS_LEN + 1])],
         scroll: None,
         search: None,
+        tree: None,
     });
     assert!(UserStream::default().apply(&diff).is_err());
     let tall = ScrollRequest {
@@ -365,10 +366,13 @@ fn golden_bytes() {
             direction: SearchDirection::Newer,
             from: LineNumber(5),
         }),
+        tree: Some(TreeRequest {
+            preview: Some(PaneId(3)),
+        }),
         ..UserStream::default()
     };
     assert_eq!(
         hex(&stream.diff_from(&UserStream::default())),
-        "00 00 00 00 01 02fb2c0117 01 01 02 0178 01 05".replace(' ', "")
+        "00 00 00 00 01 02fb2c0117 01 01 02 0178 01 05 01 01 03".replace(' ', "")
     );
 }

@@ -17,7 +17,7 @@ use super::ListenerId;
 use crate::link_log::LinkLog;
 use crate::pane_id::{SessionId, Size};
 use moshmux_forward::{Pump, SocketAction, SocketEvent};
-use moshmux_proto::screen::{ClientRequest, CommandReply, MAX_CLIENT_REQUESTS};
+use moshmux_proto::screen::{ClientRequest, CommandReply, TreeRequest, MAX_CLIENT_REQUESTS};
 use moshmux_proto::{
     Connection, ConnectionId, HostState, IdEvent, Label, SessionKey, StreamId, Transmit, UserStream,
 };
@@ -89,6 +89,8 @@ pub struct ClientEndpoint {
     pub size: Option<Size>,
     /// When the client last attached or sent input, on the mux's activity clock.
     pub active_at: u64,
+    /// What the client's chooser (`choose-tree`) asks for, while it is open.
+    pub tree: Option<TreeRequest>,
     connection: Connection<HostState, UserStream>,
     /// The listener the client's newest authentic datagram came in on: where the
     /// answers go out from.
@@ -122,6 +124,7 @@ impl ClientEndpoint {
             session,
             size: None,
             active_at: 0,
+            tree: None,
             delivered: connection.remote_state_num(),
             connection,
             via: None,

@@ -156,6 +156,10 @@ impl Mux {
         }
         self.fit_session(session);
         let mut requests_changed = false;
+        if let Some(client) = self.clients.get_mut(&id).filter(|c| !c.is_finishing()) {
+            requests_changed = client.tree != stream.tree;
+            client.tree = stream.tree;
+        }
         if let Some(srtt) = self
             .clients
             .get(&id)
@@ -163,7 +167,7 @@ impl Mux {
             .map(ClientEndpoint::srtt)
         {
             let view = self.views.entry(id).or_default();
-            requests_changed =
+            requests_changed |=
                 view.set_requests(&self.store, stream.scroll, stream.search.clone(), now, srtt);
         }
         // A heartbeat or a bare acknowledgement changes nothing anyone sees: publishing

@@ -39,6 +39,7 @@ mod spawn_tests;
 mod status;
 #[cfg(test)]
 mod tests;
+mod tree;
 
 pub use clients::{
     ClientId, GoneReason, Lifetime, DETACH_LINGER, FINAL_STATE_LINGER, FIRST_CONTACT_LIMIT,

@@ -2,15 +2,16 @@
 //! mux to compose each affected session's host state once and hand it to every client
 //! attached to it. The SSP sender then sends only the newest state at its own pace.
 
-use super::{Host, Mux};
+use super::clients::ClientId;
+use super::{tree, Host, Mux};
 use crate::history_view::HistoryView;
 use crate::host_state;
 use crate::pane_id::{PaneId, SessionId};
 use crate::session::Session;
 use moshmux_proto::label::Label;
-use moshmux_proto::screen::{PaneView, Rect, WindowInfo, MAX_WINDOWS};
+use moshmux_proto::screen::{PaneScreen, PaneView, Rect, SessionTree, WindowInfo, MAX_WINDOWS};
 use moshmux_proto::HostState;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -88,8 +89,12 @@ pub(super) struct Dirty {
 }
 
 impl Mux {
-    /// The panes clients see: the active pane of every window of a session with clients.
+    /// The panes clients see: the active pane of every window of a session with clients,
+    /// and every pane while a client's chooser lists them all.
     fn shown_panes(&self) -> HashSet<PaneId> {
+        if self.clients.values().any(|client| client.tree.is_some()) {
+            return self.panes.keys().copied().collect();
+        }
         self.clients
             .values()
             .filter_map(|client| self.sessions.get(&client.session))
@@ -163,6 +168,7 @@ impl Mux {
                 state.notices.extend(trouble.iter().cloned());
                 Arc::new(state)
             });
+            let choosers = self.choosers_of(id, recompose, &dirty, host);
             let clients = self
                 .clients
                 .iter_mut()
@@ -172,17 +178,68 @@ impl Mux {
                     .views
                     .get_mut(client_id)
                     .filter(|view| !view.is_empty());
-                match (&composed, view) {
-                    (Some(state), None) => client.publish(state, now),
-                    (Some(state), Some(view)) => client.publish(&view.dress(state), now),
-                    (None, Some(view)) if view.has_news() => {
-                        let dressed = view.dress(client.last_published());
-                        client.publish(&dressed, now);
+                let chooser = choosers.get(client_id);
+                let dressed = match (&composed, view) {
+                    (Some(state), None) if chooser.is_none() => {
+                        client.publish(state, now);
+                        continue;
                     }
-                    (None, _) => {}
+                    (Some(state), None) => Some(HostState::clone(state)),
+                    (Some(state), Some(view)) => Some(view.dress(state)),
+                    (None, Some(view)) if view.has_news() => {
+                        Some(view.dress(client.last_published()))
+                    }
+                    (None, _) if chooser.is_some_and(|c| c.preview_changed) => {
+                        Some(client.last_published().clone())
+                    }
+                    (None, _) => None,
+                };
+                let Some(mut state) = dressed else {
+                    continue;
+                };
+                if let Some(chooser) = chooser {
+                    let tree = (chooser.tree.clone())
+                        .or_else(|| client.last_published().tree.clone())
+                        .unwrap_or_default();
+                    tree::dress_tree(&mut state, tree, chooser.preview.clone());
                 }
+                client.publish(&state, now);
             }
         }
+    }
+
+    /// What each client of `session` whose chooser is open gets beside the session's
+    /// state: the tree when the session is composed afresh (else it keeps the one it
+    /// has), and the screen of the pane it previews.
+    fn choosers_of(
+        &self,
+        session: SessionId,
+        recompose: bool,
+        dirty: &Dirty,
+        host: &dyn Host,
+    ) -> HashMap<ClientId, Chooser> {
+        let open = (self.clients.iter())
+            .filter(|(_, client)| client.session == session && !client.is_finishing())
+            .filter_map(|(id, client)| Some((*id, client, client.tree?)));
+        let mut tree = None;
+        let mut choosers = HashMap::new();
+        for (id, client, request) in open {
+            if recompose && tree.is_none() {
+                tree = Some(Arc::new(self.session_tree(session, host)));
+            }
+            let preview = request.preview.and_then(|pane| {
+                let before = client.last_published().screens.get(&pane);
+                Some((pane, self.preview_screen(pane, before)?))
+            });
+            let preview_changed = request.preview.is_some_and(|p| dirty.panes.contains(&p));
+            let chooser = Chooser {
+                tree: tree.clone(),
+                preview,
+                preview_changed,
+            };
+            choosers.insert(id, chooser);
+        }
+        choosers
     }
 
     /// The host state of `session`, reusing what `previous` (the last published state)
@@ -273,6 +330,16 @@ impl Mux {
             client.finish(last.clone(), now);
         }
     }
+}
+
+/// What a client whose chooser is open gets beside its session's state.
+struct Chooser {
+    /// `None`: the tree did not change.
+    tree: Option<Arc<SessionTree>>,
+    preview: Option<(PaneId, PaneScreen)>,
+    /// The previewed pane had output: the client's state changed though its session's
+    /// did not.
+    preview_changed: bool,
 }
 
 /// Whether any of `panes` is on the session's screen now.
