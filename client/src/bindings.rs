@@ -229,10 +229,14 @@ fn prompt_key(
                 actions.push(match what {
                     Prompting::WindowName => Action::Command(MuxCommand::RenameWindow(label)),
                     Prompting::SessionName => Action::Command(MuxCommand::RenameSession(label)),
-                    // Only an index selects: names are not looked up yet.
+                    // An index selects at once; a name goes to the server, which knows
+                    // the windows' names (tmux's `select-window -t ':%%'`).
                     Prompting::WindowIndex => match text.trim().parse() {
                         Ok(index) => Action::Command(MuxCommand::SelectWindow(index)),
-                        Err(_) => return State::Normal,
+                        Err(_) => Action::CommandLine(format!(
+                            "select-window -t {}",
+                            single_quoted(&format!(":{}", text.trim()))
+                        )),
                     },
                     Prompting::CommandLine => Action::CommandLine(text.into_owned()),
                 });
@@ -281,6 +285,12 @@ fn escape_key() -> Token {
         kind: Kind::Control(ESCAPE_KEY),
         bytes: vec![ESCAPE_KEY],
     }
+}
+
+/// `text` as one word of a command line, split as a shell splits it: in single quotes,
+/// each `'` closed, escaped and reopened.
+fn single_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 #[cfg(test)]

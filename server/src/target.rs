@@ -42,6 +42,9 @@ pub enum SessionRef {
     /// Never parsed from text (tmux's `$N` is not taken, so a session named `$1` stays
     /// reachable by name); the mux's callers use it for the session a client is in.
     Id(SessionId),
+    /// No name before the `:` (`:logs`, `:1.0`): as in tmux, the current session, which
+    /// outside a client is the session used last (the one a prompt's client is in).
+    Current,
 }
 
 /// A window by index (`0`) or, failing that, by name (`vim`).
@@ -55,8 +58,6 @@ pub enum WindowRef {
 pub enum TargetError {
     #[error("bad pane id \"{}\": pane ids look like %3", quoted(.0))]
     BadPaneId(String),
-    #[error("bad target \"{}\": no session name before ':'", quoted(.0))]
-    NoSession(String),
     #[error("bad pane index \"{}\" in target: pane indexes are numbers", quoted(.0))]
     BadPaneIndex(String),
 }
@@ -91,9 +92,6 @@ impl Target {
             Some((session, rest)) => (session, Some(rest)),
             None => (text, None),
         };
-        if session.is_empty() {
-            return Err(TargetError::NoSession(text.to_string()));
-        }
         let (window, pane) = match rest.map(|rest| rest.split_once('.')) {
             None => (None, None),
             Some(None) => (rest, None),
@@ -110,8 +108,12 @@ impl Target {
                     .map_err(|_| TargetError::BadPaneIndex(p.to_string()))?,
             ),
         };
+        let session = match session {
+            "" => SessionRef::Current,
+            name => SessionRef::Name(name.to_string()),
+        };
         Ok(Target::Path {
-            session: SessionRef::Name(session.to_string()),
+            session,
             window,
             pane,
         })
@@ -148,6 +150,15 @@ mod tests {
         );
         assert_eq!(Target::parse("work:"), Ok(path("work", None, None)));
         assert_eq!(Target::parse("work:.1"), Ok(path("work", None, Some(1))));
+        // No session before the colon: the current one, as in tmux.
+        assert_eq!(
+            Target::parse(":logs.1"),
+            Ok(Target::Path {
+                session: SessionRef::Current,
+                window: Some(WindowRef::Name("logs".into())),
+                pane: Some(1),
+            })
+        );
     }
 
     #[test]
@@ -155,10 +166,6 @@ mod tests {
         assert_eq!(
             Target::parse("%x"),
             Err(TargetError::BadPaneId("%x".into()))
-        );
-        assert_eq!(
-            Target::parse(":1"),
-            Err(TargetError::NoSession(":1".into()))
         );
         assert_eq!(
             Target::parse("a:1.b"),

@@ -186,6 +186,24 @@ fn a_command_line_at_the_prompt_runs_for_the_session_and_answers_on_the_status_l
     });
     assert!(view.lines().any(|l| l == "170"), "{view}");
     tmux.send_keys(&["q"]);
+
+    // Prefix ' takes a window's name as well as its index, as tmux's does.
+    daemon.ok(&["new-window", "-d", "-n", "logs", "-t", "s"]);
+    tmux.send_keys(&["C-b", "'"]);
+    tmux.expect("the index prompt", WAIT, |s| {
+        status_line(s).starts_with("(index)")
+    });
+    tmux.send_literal("logs");
+    tmux.send_keys(&["Enter"]);
+    let window = ["display-message", "-p", "-t", "s", "#{window_name}"];
+    let deadline = Instant::now() + WAIT;
+    while daemon.ok(&window).trim() != "logs" {
+        assert!(
+            Instant::now() < deadline,
+            "the prompt never chose window logs"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// A TCP server on loopback that echoes every connection back; its port.

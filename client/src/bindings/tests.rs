@@ -292,8 +292,16 @@ fn the_index_prompt_selects_the_window_typed() {
     assert_eq!(typist.prompt().as_deref(), Some("(index) "));
     assert_eq!(typist.feed(b"12\r"), cmd(MuxCommand::SelectWindow(12)));
     assert_eq!(typist.prompt(), None);
-    // What is not an index selects nothing.
-    assert_eq!(typist.feed(b"\x02'logs\r"), vec![]);
+    // A name is looked up by the server, as tmux's `select-window -t ':%%'` does; the
+    // command line quotes it whatever it holds.
+    assert_eq!(
+        typist.feed(b"\x02'logs\r"),
+        vec![Out::CommandLine("select-window -t ':logs'".into())]
+    );
+    assert_eq!(
+        typist.feed(b"\x02'it's on\r"),
+        vec![Out::CommandLine("select-window -t ':it'\\''s on'".into())]
+    );
     assert_eq!(typist.prompt(), None);
 }
 

@@ -194,14 +194,10 @@ fn new_window_and_respawn_take_tmux_flags() {
 /// match these words); `-s` sources are targets too.
 #[test]
 fn a_bad_target_is_refused_by_the_parser_in_the_daemons_old_words() {
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 4] = [
         (
             &["send-keys", "-t", "%x", "a"],
             "bad pane id \"%x\": pane ids look like %3",
-        ),
-        (
-            &["kill-session", "-t", ":1"],
-            "bad target \":1\": no session name before ':'",
         ),
         (
             &["select-pane", "-t", "a:1.b"],

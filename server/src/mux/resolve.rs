@@ -82,11 +82,13 @@ impl Mux {
         let found: Option<&Session> = match session {
             SessionRef::Name(name) => self.sessions.values().find(|s| s.name == *name),
             SessionRef::Id(id) => self.sessions.get(id),
+            SessionRef::Current => self.recent_session().and_then(|id| self.sessions.get(&id)),
         };
         let session = found.ok_or_else(|| CommandError::NoSession {
             name: match session {
                 SessionRef::Name(name) => name.clone(),
                 SessionRef::Id(id) => id.to_string(),
+                SessionRef::Current => String::new(),
             },
             existing: self.session_names(),
         })?;

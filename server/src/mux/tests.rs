@@ -444,7 +444,7 @@ fn a_bad_target_typed_at_the_prompt_is_answered_in_the_command_lines_words() {
     fixture.run(Duration::from_secs(1), None);
     let connection = fixture.clients.get_mut(&client).expect("the client");
     let mut stream = connection.local_state().clone();
-    let line = moshmux_proto::Label::new("kill-session -t :1");
+    let line = moshmux_proto::Label::new("kill-session -t work:1.b");
     stream.push(UserEvent::Command(moshmux_proto::MuxCommand::CommandLine(
         line,
     )));
@@ -455,7 +455,7 @@ fn a_bad_target_typed_at_the_prompt_is_answered_in_the_command_lines_words() {
     assert!(reply.error);
     assert_eq!(
         reply.text.as_str(),
-        "bad target \":1\": no session name before ':'"
+        "bad pane index \"b\" in target: pane indexes are numbers"
     );
     assert_eq!(fixture.mux.sessions.len(), 1, "the session is still there");
 }
