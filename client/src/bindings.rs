@@ -182,6 +182,7 @@ impl Bindings {
             Some(Binding::DisplayPanes) => {
                 actions.push(Action::CommandLine("display-panes".to_owned()))
             }
+            Some(Binding::ClockMode) => actions.push(Action::CommandLine("clock-mode".to_owned())),
             Some(Binding::ChooseTree(start)) => {
                 actions.push(Action::CommandLine(start.command_line().to_owned()))
             }

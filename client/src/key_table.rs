@@ -20,7 +20,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 60] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 61] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -77,6 +77,7 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 60] = [
     (":", "command-prompt"),
     ("?", "list-keys"),
     ("q", "display-panes"),
+    ("t", "clock-mode"),
     ("s", "choose-tree -Zs"),
     ("w", "choose-tree -Zw"),
     ("!", "break-pane"),
@@ -119,7 +120,7 @@ new-window, next-window, previous-window, last-window, last-pane, select-window 
 name), next-layout, previous-layout, select-layout even-horizontal|even-vertical|main-horizontal|main-vertical|tiled, \
 swap-pane -U|-D, rotate-window [-U|-D], \
 detach-client, suspend-client, copy-mode [-u] (the scroll view, -u a page up), \
-command-prompt -T window-target -p index { select-window -t ':%%' } (asks a window's index), command-prompt, list-keys, display-panes, choose-tree [-Z] [-s|-w], send-prefix, \
+command-prompt -T window-target -p index { select-window -t ':%%' } (asks a window's index), command-prompt, list-keys, display-panes, clock-mode, choose-tree [-Z] [-s|-w], send-prefix, \
 none (unbound), \
 or new-window, respawn-pane, respawn-window, break-pane, join-pane, move-pane, swap-window, \
 move-window, kill-session, display-message, send-keys, set-buffer, show-buffer, list-buffers, \
@@ -165,6 +166,8 @@ pub enum Binding {
     ListKeys,
     /// Show the panes' numbers; a digit then selects one (tmux's `display-panes`).
     DisplayPanes,
+    /// tmux's clock-mode: the time in large digits over the pane until a key.
+    ClockMode,
     /// Choose a session, window or pane from a tree (tmux's `choose-tree`).
     ChooseTree(Start),
     SendPrefix,
@@ -449,6 +452,7 @@ pub fn parse_binding(text: &str) -> Result<Option<Binding>, String> {
         ["command-prompt"] => Some(Binding::CommandPrompt),
         ["list-keys"] => Some(Binding::ListKeys),
         ["display-panes"] => Some(Binding::DisplayPanes),
+        ["clock-mode"] => Some(Binding::ClockMode),
         ["choose-tree", ref flags @ ..] => Some(Binding::ChooseTree(Start::of_flags(flags)?)),
         ["send-prefix"] => Some(Binding::SendPrefix),
         [name, ..] if SERVER_COMMANDS.contains(&name) => {

@@ -7,6 +7,7 @@ pub mod bindings;
 pub mod choose_tree;
 pub mod cli;
 pub mod clipboard;
+pub mod clock;
 pub mod config;
 pub mod core;
 pub mod frame;

@@ -21,7 +21,7 @@ mod view;
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use moshmux_forward::{ForwardSpec, Pump, SocketAction};
 use moshmux_proto::{
@@ -29,6 +29,7 @@ use moshmux_proto::{
     SessionKey, StreamId, Transmit, TreeRequest, UserStream,
 };
 
+use crate::clock::Clock;
 use crate::config::ClientConfig;
 use crate::input::Tokenizer;
 use crate::predict::Key;
@@ -279,6 +280,12 @@ impl ClientCore {
         // A key the tokenizer held (a lone Escape) may close a prompt or a view.
         self.dirty |= !tokens.is_empty();
         self.dirty |= self.view.expire_pane_numbers(now);
+        let wall = self.wall_clock(now);
+        self.dirty |= self
+            .view
+            .clock
+            .as_mut()
+            .is_some_and(|clock| clock.tick(now, wall));
         self.route(tokens, now);
         self.link_timers(now);
         self.follow_link(now);
@@ -336,10 +343,18 @@ impl ClientCore {
             ending,
             self.message_deadline().filter(|&until| until > self.now),
             self.view.pane_numbers_until(),
+            self.view.clock.as_ref().map(Clock::until),
         ]
         .into_iter()
         .flatten()
         .min()
+    }
+
+    /// The calendar time at `now`: the wall clock the event loop gave at the start, moved
+    /// on by the monotonic clock (the core reads no clock of its own).
+    pub(super) fn wall_clock(&self, now: Instant) -> SystemTime {
+        let elapsed = now.saturating_duration_since(self.started);
+        UNIX_EPOCH + Duration::from_micros(self.clock_micros) + elapsed
     }
 
     /// Starts handling an input; false once the session is over. The frame is due after

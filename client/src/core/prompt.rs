@@ -16,6 +16,7 @@ use moshmux_proto::{Label, MuxCommand};
 
 use super::{ClientAction, ClientCore};
 use crate::choose_tree::Start;
+use crate::clock::Clock;
 
 const FORWARD_USAGE: &str = "forward -L|-R [bind:]port:host:hostport, forward -KL|-KR \
 [bind:]port, or forward alone to list them";
@@ -35,6 +36,10 @@ impl ClientCore {
             Some((&"list-keys", args)) => self.list_keys(args, now),
             Some((&"display-panes", [])) => {
                 self.view.open_pane_numbers(now);
+                self.dirty = true;
+            }
+            Some((&"clock-mode", [])) => {
+                self.view.clock = Some(Clock::open(now, self.wall_clock(now)));
                 self.dirty = true;
             }
             Some((&"choose-tree", flags)) => match Start::of_flags(flags) {

@@ -30,6 +30,11 @@ impl ClientCore {
             }
             if !matches!(token.kind, Kind::Mouse(_)) {
                 self.dismiss_message();
+                // A key ends the clock, and does nothing else, as in tmux.
+                if self.view.clock.take().is_some() {
+                    self.dirty = true;
+                    continue;
+                }
             }
             match self.view.feed_pane_numbers(&token) {
                 Some(Choice::Pane(pane)) => {

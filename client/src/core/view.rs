@@ -11,6 +11,7 @@ use crate::alerts::Alerts;
 use crate::bindings::Bindings;
 use crate::choose_tree::{tree_rows, ChooseTree, Outcome, Start};
 use crate::clipboard;
+use crate::clock::Clock;
 use crate::config::ClientConfig;
 use crate::frame::{compose, draw_row, focused_pane, focused_view, Frame, StatusExtras};
 use crate::input::{Report, Token};
@@ -47,6 +48,8 @@ pub(super) struct View {
     text: Option<TextView>,
     /// The panes' numbers (`display-panes`), while they show.
     pane_numbers: Option<PaneNumbers>,
+    /// tmux's clock-mode over the focused pane, while it shows.
+    pub(super) clock: Option<Clock>,
     /// The chooser (`choose-tree`), while it is open.
     chooser: Option<ChooseTree>,
     native: NativeScrollback,
@@ -84,6 +87,7 @@ impl View {
             scroll: None,
             text: None,
             pane_numbers: None,
+            clock: None,
             chooser: None,
             native: NativeScrollback::new(config.scrollback_lines),
             native_writes: Vec::new(),
@@ -504,6 +508,12 @@ impl View {
         }
         if self.pane_numbers.is_some() && self.text.is_none() && self.chooser.is_none() {
             PaneNumbers::draw(&mut frame, &self.host, area_rows);
+        }
+        if let (Some(clock), Some((_, rect, _))) = (&self.clock, focused) {
+            if self.text.is_none() && self.chooser.is_none() {
+                clock.draw(&mut frame, rect);
+                frame.cursor = None;
+            }
         }
         let mut out = std::mem::take(&mut self.alert_bytes);
         self.write_native_scrollback(&mut out);
