@@ -61,6 +61,9 @@ enum Prompting {
 pub struct Bindings {
     state: State,
     table: KeyTable,
+    /// A rename prompt just opened, to be started with the current name (tmux's
+    /// `command-prompt -I "#W"`), which the caller knows ([`Bindings::prefill`]).
+    unfilled: bool,
 }
 
 impl Bindings {
@@ -81,9 +84,25 @@ impl Bindings {
         self.table.set_prefix(prefix);
     }
 
+    /// Starts a rename prompt that just opened with the window's or the session's
+    /// current name, as tmux's `,` and `$` do; the user edits it or clears it (C-u).
+    pub fn prefill(&mut self, window: &str, session: &str) {
+        if !std::mem::take(&mut self.unfilled) {
+            return;
+        }
+        if let State::Prompt(what, text) = &mut self.state {
+            match what {
+                Prompting::WindowName => *text = window.as_bytes().to_vec(),
+                Prompting::SessionName => *text = session.as_bytes().to_vec(),
+                Prompting::WindowIndex | Prompting::CommandLine => {}
+            }
+        }
+    }
+
     /// What one token means, appended to `actions`.
     pub fn feed(&mut self, token: Token, actions: &mut Vec<Action>) {
         let state = std::mem::take(&mut self.state);
+        self.unfilled = matches!(state, State::Prefix);
         self.state = match state {
             // The escape key is never a prefix, so it is looked at first.
             State::Normal => match token.byte() {

@@ -204,6 +204,26 @@ fn a_command_line_at_the_prompt_runs_for_the_session_and_answers_on_the_status_l
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+
+    // Prefix , starts with the window's name, as tmux's `command-prompt -I "#W"`.
+    tmux.expect("logs current on the status line", WAIT, |s| {
+        status_line(s).contains("logs*")
+    });
+    tmux.send_keys(&["C-b", ","]);
+    tmux.expect("the name to edit", WAIT, |s| {
+        status_line(s).starts_with("(rename-window) logs")
+    });
+    tmux.send_keys(&["BSpace", "BSpace", "BSpace", "BSpace"]);
+    tmux.send_literal("notes");
+    tmux.send_keys(&["Enter"]);
+    let deadline = Instant::now() + WAIT;
+    while daemon.ok(&window).trim() != "notes" {
+        assert!(
+            Instant::now() < deadline,
+            "the window was never renamed notes"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// A TCP server on loopback that echoes every connection back; its port.

@@ -323,6 +323,30 @@ fn rename_prompt_edits_and_submits() {
 }
 
 #[test]
+fn rename_prompts_start_with_the_current_name_as_tmux_s() {
+    let mut typist = Typist::default();
+    typist.feed(b"\x02,");
+    typist.bindings.prefill("vim", "work");
+    assert_eq!(typist.prompt().as_deref(), Some("(rename-window) vim"));
+    // Only as it opens: what the user typed since stays.
+    typist.feed(b"\x7f\x7f");
+    typist.bindings.prefill("vim", "work");
+    assert_eq!(typist.prompt().as_deref(), Some("(rename-window) v"));
+    // C-u clears it for a new name.
+    typist.feed(b"\x15");
+    assert_eq!(typist.prompt().as_deref(), Some("(rename-window) "));
+    typist.feed(b"\x1b");
+    typist.feed(b"\x02$");
+    typist.bindings.prefill("vim", "work");
+    assert_eq!(typist.prompt().as_deref(), Some("(rename-session) work"));
+    typist.feed(b"\x1b");
+    // Other prompts start empty.
+    typist.feed(b"\x02:");
+    typist.bindings.prefill("vim", "work");
+    assert_eq!(typist.prompt().as_deref(), Some(":"));
+}
+
+#[test]
 fn rename_prompt_cancels() {
     // Escape, C-c, C-g, or an empty name: no command, and the next key is the pane's.
     for input in [

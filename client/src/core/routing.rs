@@ -69,6 +69,11 @@ impl ClientCore {
             }
             let mut actions = Vec::new();
             self.view.bindings.feed(token, &mut actions);
+            let window = self.view.host.windows.iter().find(|window| window.active);
+            let window = window.map_or("", |window| window.name.as_str());
+            self.view
+                .bindings
+                .prefill(window, self.view.host.session.as_str());
             for action in actions {
                 self.act(action, now);
             }
