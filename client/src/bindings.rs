@@ -54,6 +54,8 @@ enum Prompting {
     SessionName,
     /// A window's index to select.
     WindowIndex,
+    /// Where to move the current window: an index, or a session and index.
+    MoveTarget,
     CommandLine,
 }
 
@@ -94,7 +96,7 @@ impl Bindings {
             match what {
                 Prompting::WindowName => *text = window.as_bytes().to_vec(),
                 Prompting::SessionName => *text = session.as_bytes().to_vec(),
-                Prompting::WindowIndex | Prompting::CommandLine => {}
+                Prompting::WindowIndex | Prompting::MoveTarget | Prompting::CommandLine => {}
             }
         }
     }
@@ -153,6 +155,7 @@ impl Bindings {
                     Prompting::WindowName => format!("(rename-window) {text}"),
                     Prompting::SessionName => format!("(rename-session) {text}"),
                     Prompting::WindowIndex => format!("(index) {text}"),
+                    Prompting::MoveTarget => format!("(target) {text}"),
                     // tmux's command prompt is a bare colon.
                     Prompting::CommandLine => format!(":{text}"),
                 })
@@ -212,6 +215,9 @@ impl Bindings {
             Some(Binding::SelectWindowPrompt) => {
                 return State::Prompt(Prompting::WindowIndex, Vec::new())
             }
+            Some(Binding::MoveWindowPrompt) => {
+                return State::Prompt(Prompting::MoveTarget, Vec::new())
+            }
             Some(Binding::SendPrefix) => {
                 let prefix = self.table.prefix();
                 actions.push(Action::Pane(Token {
@@ -258,6 +264,16 @@ fn prompt_key(
                             single_quoted(&format!(":{}", text.trim()))
                         )),
                     },
+                    // As tmux finds a window target: a bare index or name is one of this
+                    // session's.
+                    Prompting::MoveTarget => {
+                        let target = text.trim();
+                        let target = match target.contains(':') {
+                            true => target.to_owned(),
+                            false => format!(":{target}"),
+                        };
+                        Action::CommandLine(format!("move-window -t {}", single_quoted(&target)))
+                    }
                     Prompting::CommandLine => Action::CommandLine(text.into_owned()),
                 });
             }

@@ -20,7 +20,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 61] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 62] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -64,6 +64,7 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 61] = [
         "'",
         "command-prompt -T window-target -p index { select-window -t ':%%' }",
     ),
+    (".", "command-prompt -T target { move-window -t '%%' }"),
     ("Space", "next-layout"),
     ("M-1", "select-layout even-horizontal"),
     ("M-2", "select-layout even-vertical"),
@@ -120,7 +121,8 @@ new-window, next-window, previous-window, last-window, last-pane, select-window 
 name), next-layout, previous-layout, select-layout even-horizontal|even-vertical|main-horizontal|main-vertical|tiled, \
 swap-pane -U|-D, rotate-window [-U|-D], \
 detach-client, suspend-client, copy-mode [-u] (the scroll view, -u a page up), \
-command-prompt -T window-target -p index { select-window -t ':%%' } (asks a window's index), command-prompt, list-keys, display-panes, clock-mode, choose-tree [-Z] [-s|-w], send-prefix, \
+command-prompt -T window-target -p index { select-window -t ':%%' } (asks a window's index), \
+command-prompt -T target { move-window -t '%%' } (asks where to move the window), command-prompt, list-keys, display-panes, clock-mode, choose-tree [-Z] [-s|-w], send-prefix, \
 none (unbound), \
 or new-window, respawn-pane, respawn-window, break-pane, join-pane, move-pane, swap-window, \
 move-window, kill-session, display-message, send-keys, set-buffer, show-buffer, list-buffers, \
@@ -160,6 +162,8 @@ pub enum Binding {
     CopyModePageUp,
     /// Ask for a window's index and select it (tmux's `command-prompt -p index ...`).
     SelectWindowPrompt,
+    /// Ask where to move the window (tmux's `command-prompt -T target { move-window ... }`).
+    MoveWindowPrompt,
     /// Ask for a command line (tmux's `command-prompt`).
     CommandPrompt,
     /// Show these bindings (tmux's `list-keys`).
@@ -448,6 +452,9 @@ pub fn parse_binding(text: &str) -> Result<Option<Binding>, String> {
         ["copy-mode", "-u"] => Some(Binding::CopyModePageUp),
         ["command-prompt", "-T", "window-target", "-p", "index", "{", "select-window", "-t", "':%%'", "}"] => {
             Some(Binding::SelectWindowPrompt)
+        }
+        ["command-prompt", "-T", "target", "{", "move-window", "-t", "'%%'", "}"] => {
+            Some(Binding::MoveWindowPrompt)
         }
         ["command-prompt"] => Some(Binding::CommandPrompt),
         ["list-keys"] => Some(Binding::ListKeys),

@@ -237,8 +237,10 @@ async fn draws_the_session_and_sends_keys_commands_and_resizes() {
         ),
         ("$", "(rename-session)", "work", MuxCommand::RenameSession),
     ] {
+        // The prompt starts with the current name; C-u clears it for a new one.
         tmux.send_keys(&["C-b", key]);
         wait_screen(&tmux, prompt, |s| s.contains(prompt));
+        tmux.send_keys(&["C-u"]);
         tmux.send_literal(name);
         tmux.send_keys(&["Enter"]);
         peer.expect_command(command(Label::new(name))).await;

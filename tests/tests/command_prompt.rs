@@ -224,6 +224,23 @@ fn a_command_line_at_the_prompt_runs_for_the_session_and_answers_on_the_status_l
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+
+    // Prefix . asks where to move the window: an index of this session.
+    tmux.send_keys(&["C-b", "."]);
+    tmux.expect("the target prompt", WAIT, |s| {
+        status_line(s).starts_with("(target)")
+    });
+    tmux.send_literal("7");
+    tmux.send_keys(&["Enter"]);
+    let index = ["display-message", "-p", "-t", "s:notes", "#{window_index}"];
+    let deadline = Instant::now() + WAIT;
+    while daemon.ok(&index).trim() != "7" {
+        assert!(
+            Instant::now() < deadline,
+            "the window never moved to index 7"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// A TCP server on loopback that echoes every connection back; its port.

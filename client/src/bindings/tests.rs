@@ -306,6 +306,22 @@ fn the_index_prompt_selects_the_window_typed() {
 }
 
 #[test]
+fn the_move_prompt_moves_the_window_to_an_index_or_a_session() {
+    let mut typist = Typist::default();
+    assert_eq!(typist.feed(b"\x02."), vec![]);
+    assert_eq!(typist.prompt().as_deref(), Some("(target) "));
+    assert_eq!(
+        typist.feed(b"5\r"),
+        vec![Out::CommandLine("move-window -t ':5'".into())]
+    );
+    assert_eq!(
+        typist.feed(b"\x02.other:2\r"),
+        vec![Out::CommandLine("move-window -t 'other:2'".into())]
+    );
+    assert_eq!(typist.prompt(), None);
+}
+
+#[test]
 fn rename_prompt_edits_and_submits() {
     let mut typist = Typist::default();
     assert_eq!(typist.feed(b"\x02,"), vec![]);
