@@ -30,7 +30,7 @@ use std::net::IpAddr;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Bumped whenever a body's fields change; both sides refuse a different version.
-pub const PROTOCOL_VERSION: u32 = 12;
+pub const PROTOCOL_VERSION: u32 = 13;
 
 /// Largest frame either side accepts. Long output (a capture of any length) comes as many
 /// `Output` frames of [`OUTPUT_PIECE_BYTES`], so no frame needs to be large; a request's
