@@ -203,7 +203,7 @@ echo "kill-session -a -t sw:" $($T ls -F '#{session_name}')
 "##;
 
 /// Moves between sessions of different sizes: move-window (to an index, to the lowest
-/// free one, -d, -k), swap-window, join-pane and break-pane -t, each followed by every
+/// free one, -d, -k), swap-window, join-pane and break-pane -t (-a, -b), each followed by every
 /// window and pane of every session with its size and id; a session whose last window
 /// or pane leaves ends; tmux's refusals with their exit codes.
 const CROSS_SESSION_SCRIPT: &str = r##"
@@ -243,6 +243,11 @@ echo "name of a:1:" $($T display-message -p -t a:1 '#W')
 $T break-pane -s a:0.0 -t b:3; show "break-pane -s a:0.0 -t b:3 (its window moves)"
 $T move-window -k -s a:1 -t b:3; show "move-window -k -s a:1 -t b:3 (a ends)"
 echo "session of the moved pane:" $($T display-message -p -t b:3 '#{session_name}')
+$T new-session -d -s d -x 70 -y 20 sh
+$T new-window -d -t d:1 -- sh
+$T new-window -d -t d:3 -- sh
+$T break-pane -a -s b:1.1 -t d:0; show "break-pane -a -s b:1.1 -t d:0"
+$T break-pane -d -b -s b:1.0 -t d:3; show "break-pane -d -b -s b:1.0 -t d:3 (its window moves)"
 "##;
 
 /// The paste buffers: automatic and named ones, `set-buffer -a` and `-n`, `list-buffers`
@@ -467,7 +472,11 @@ fn breaking_joining_and_moving_windows_as_tmux_does() {
 fn windows_and_panes_move_between_sessions_as_tmux_does() {
     let (expected, actual) = run_both(CROSS_SESSION_SCRIPT, "cross-session");
     // Every step, with the sessions ended by the moves and tmux's refusals in it.
-    assert_eq!(expected.matches(":\n").count(), 9, "tmux said:\n{expected}");
+    assert_eq!(
+        expected.matches(":\n").count(),
+        11,
+        "tmux said:\n{expected}"
+    );
     for line in [
         "move-window -s a:1 -t b:0: index in use: 0 (exit 1)",
         "move-window -s a:0 -t a:0: same index: 0 (exit 1)",
@@ -477,6 +486,7 @@ fn windows_and_panes_move_between_sessions_as_tmux_does() {
         "  b:0.1 49x30 %4 1",
         "name of a:1: out",
         "session of the moved pane: b",
+        "  d:3.0 80x24 %2 1",
     ] {
         assert!(expected.contains(line), "tmux said:\n{expected}");
     }

@@ -25,6 +25,13 @@ pub enum Rearrange {
         /// default: the pane's own session). A window's only pane moves with its window.
         #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
         target: Option<Target>,
+        /// At the index after the target window (or the target session's current one),
+        /// moving the windows from there up to the next free index one index up.
+        #[arg(short = 'a', conflicts_with = "before")]
+        after: bool,
+        /// At the target window's index, moving it and the windows after it up.
+        #[arg(short = 'b')]
+        before: bool,
     },
     /// Move a pane into another window (of any session), splitting the target pane for it
     /// as split-window does; a window left with no pane closes.
@@ -106,9 +113,12 @@ impl Rearrange {
                 name,
                 source,
                 target,
+                after,
+                before,
             } => Request::BreakPane(control::BreakPane {
                 source,
                 target,
+                placement: control::Placement::from_flags(after, before),
                 name,
                 detached,
             }),

@@ -312,11 +312,22 @@ pub struct NewWindow {
     pub replace: bool,
 }
 
-/// new-window `-a` or `-b`.
+/// new-window's and break-pane's `-a` or `-b`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Placement {
     After,
     Before,
+}
+
+impl Placement {
+    /// From the `-a` and `-b` flags (clap keeps them apart).
+    pub fn from_flags(after: bool, before: bool) -> Option<Placement> {
+        match (after, before) {
+            (true, _) => Some(Placement::After),
+            (_, true) => Some(Placement::Before),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -13,6 +13,9 @@ pub struct BreakPane {
     /// `SESSION` or `SESSION:INDEX` for the new window; `None`: the lowest free index of
     /// the pane's own session.
     pub target: Option<Target>,
+    /// `-a`, `-b`: after or at the target window (the target session's current one if
+    /// no index is given), moving the windows from there up one index.
+    pub placement: Option<super::Placement>,
     pub name: Option<String>,
     pub detached: bool,
 }

@@ -7,7 +7,7 @@
 use super::commands::{CommandError, Outcome};
 use super::resolve::Location;
 use super::Mux;
-use crate::control;
+use crate::control::{self, Placement};
 use crate::layout::{LayoutError, Orientation};
 use crate::pane_id::SessionId;
 use crate::session::{Removal, Session};
@@ -18,7 +18,7 @@ use std::time::Instant;
 
 /// Where a window goes: its session and index.
 #[derive(Clone, Copy)]
-struct Slot {
+struct Place {
     session: SessionId,
     index: u32,
 }
@@ -31,23 +31,24 @@ impl Mux {
             }
         }
         let from = self.resolve_or_recent(brk.source.as_ref())?;
-        let to = match brk.target.as_ref() {
-            Some(target) => self.free_slot(target)?,
-            None => self.lowest_free_slot(from.session)?,
-        };
-        let source = self.session_mut(from.session)?;
-        let Some(window) = source.window(from.window) else {
-            return Err(CommandError::NoSessions);
-        };
-        if window.panes().len() == 1 {
-            // tmux moves the window itself; without -t that would only renumber it.
-            if brk.target.is_none() {
-                return Err(CommandError::Move("can't break with only one pane"));
-            }
+        let alone = self
+            .session_mut(from.session)?
+            .window(from.window)
+            .is_some_and(|window| window.panes().len() == 1);
+        // tmux moves a lone pane's window itself; without -t that would only renumber it.
+        if alone && brk.target.is_none() {
+            return Err(CommandError::Move("can't break with only one pane"));
+        }
+        let to = self.break_place(&brk, &from)?;
+        // Making room may have moved the pane's window up an index.
+        let from = self.resolve(&Target::Pane(from.pane))?;
+        if alone {
             self.relocate_window(from, to, !brk.detached, false, now)?;
         } else {
+            let source = self.session_mut(from.session)?;
             // tmux gives the new window the size of the one the pane leaves.
-            let fresh = Window::new(to.index, from.pane, window.size());
+            let size = source.window(from.window).map(Window::size);
+            let fresh = Window::new(to.index, from.pane, size.unwrap_or(source.size()));
             if self.session_mut(to.session)?.window(to.index).is_some() {
                 return Err(CommandError::IndexInUse(to.index));
             }
@@ -59,6 +60,40 @@ impl Mux {
             window.rename(name);
         }
         Ok(String::new())
+    }
+
+    /// Where break-pane's window goes: `-t`'s index, else the lowest free one; with `-a`
+    /// or `-b` after or at the target window (the session's current one when no window
+    /// has the index given, as in tmux), once the windows from there have moved up.
+    fn break_place(
+        &mut self,
+        brk: &control::BreakPane,
+        from: &Location,
+    ) -> Result<Place, CommandError> {
+        let (session, index) = match brk.target.as_ref() {
+            Some(target) => self.window_place(target)?,
+            None => (from.session, None),
+        };
+        let Some(placement) = brk.placement else {
+            return match index {
+                Some(index) => Ok(Place { session, index }),
+                None => self.lowest_free_place(session),
+            };
+        };
+        let target = self.session_mut(session)?;
+        let next_to = index
+            .filter(|&index| target.window(index).is_some())
+            .unwrap_or(target.active_window());
+        let index = match placement {
+            Placement::Before => next_to,
+            Placement::After => {
+                (next_to.checked_add(1)).ok_or(CommandError::IndexInUse(next_to))?
+            }
+        };
+        if !target.make_room_at(index) {
+            return Err(CommandError::IndexInUse(index));
+        }
+        Ok(Place { session, index })
     }
 
     pub(super) fn join_pane(&mut self, join: control::JoinPane, now: Instant) -> Outcome {
@@ -147,8 +182,8 @@ impl Mux {
         }
         let from = self.resolve_or_recent(moved.source.as_ref())?;
         let to = match moved.target.as_ref() {
-            Some(target) => self.free_slot(target)?,
-            None => self.lowest_free_slot(from.session)?,
+            Some(target) => self.free_place(target)?,
+            None => self.lowest_free_place(from.session)?,
         };
         self.relocate_window(from, to, !moved.detached, moved.kill, now)?;
         Ok(String::new())
@@ -159,7 +194,7 @@ impl Mux {
     fn relocate_window(
         &mut self,
         from: Location,
-        to: Slot,
+        to: Place,
         select: bool,
         kill: bool,
         now: Instant,
@@ -196,7 +231,7 @@ impl Mux {
 
     /// Puts a window at `to` (ending the panes of one already there), current when
     /// `select`, and lays it out for its new session.
-    fn admit_window(&mut self, to: Slot, window: Window, select: bool, now: Instant) {
+    fn admit_window(&mut self, to: Place, window: Window, select: bool, now: Instant) {
         let Some(session) = self.sessions.get_mut(&to.session) else {
             return;
         };
@@ -219,7 +254,15 @@ impl Mux {
     }
 
     /// `SESSION:INDEX` (an index no window has) or `SESSION` (its lowest free index).
-    fn free_slot(&self, target: &Target) -> Result<Slot, CommandError> {
+    fn free_place(&self, target: &Target) -> Result<Place, CommandError> {
+        match self.window_place(target)? {
+            (session, Some(index)) => Ok(Place { session, index }),
+            (session, None) => self.lowest_free_place(session),
+        }
+    }
+
+    /// `SESSION:INDEX` or `SESSION` (no index): a place for a window, not a pane.
+    fn window_place(&self, target: &Target) -> Result<(SessionId, Option<u32>), CommandError> {
         let Target::Path {
             session,
             window,
@@ -230,24 +273,21 @@ impl Mux {
         };
         let session = self.resolve(&Target::session(session.clone()))?.session;
         match window {
-            None => self.lowest_free_slot(session),
-            Some(WindowRef::Index(index)) => Ok(Slot {
-                session,
-                index: *index,
-            }),
+            None => Ok((session, None)),
+            Some(WindowRef::Index(index)) => Ok((session, Some(*index))),
             Some(WindowRef::Name(_)) => {
                 Err(CommandError::Move("-t takes a window index, not a name"))
             }
         }
     }
 
-    fn lowest_free_slot(&self, session: SessionId) -> Result<Slot, CommandError> {
+    fn lowest_free_place(&self, session: SessionId) -> Result<Place, CommandError> {
         let index = self
             .sessions
             .get(&session)
             .ok_or(CommandError::NoSessions)?
             .lowest_free_index();
-        Ok(Slot { session, index })
+        Ok(Place { session, index })
     }
 
     fn current_window_of(&self, session: SessionId) -> Result<Location, CommandError> {

@@ -4,7 +4,9 @@
 //! its clients told.
 
 use super::*;
-use crate::control::{BreakPane, JoinPane, List, ListScope, MoveWindow, NewDetached, SwapWindow};
+use crate::control::{
+    BreakPane, JoinPane, List, ListScope, MoveWindow, NewDetached, NewWindow, Placement, SwapWindow,
+};
 
 /// `#{session_name}:#{window_index}.#{pane_index} WxH %ID` of every pane, as the
 /// scripting test prints it.
@@ -50,6 +52,16 @@ impl Fixture {
             placement: Default::default(),
             cwd: None,
             command: vec!["sh".into()],
+        }));
+    }
+
+    /// `new-window -d -t TARGET sh`.
+    fn detached_window(&mut self, target: &str) {
+        self.obey(Request::NewWindow(NewWindow {
+            target: Some(parsed(target)),
+            command: vec!["sh".into()],
+            detached: true,
+            ..Default::default()
         }));
     }
 
@@ -204,6 +216,7 @@ fn break_pane_t_makes_a_window_in_another_session() {
         Request::BreakPane(BreakPane {
             source: Some(parsed(source)),
             target: target.map(parsed),
+            placement: None,
             name: Some("out".into()),
             detached: false,
         })
@@ -238,4 +251,40 @@ fn break_pane_t_makes_a_window_in_another_session() {
         "b:0.0 100x30 %2 | b:1.0 80x24 %1 | b:7.0 80x24 %0"
     );
     assert_eq!(fixture.mux.sessions.len(), 1);
+}
+
+#[test]
+fn break_pane_a_and_b_make_room_next_to_the_target_window() {
+    let mut fixture = Fixture::new();
+    fixture.detached("a", 80, 24);
+    for index in ["a:1", "a:2", "a:5"] {
+        fixture.detached_window(index);
+    }
+    fixture.detached("b", 100, 30);
+    for _ in 0..3 {
+        fixture.split_below("b:0");
+    }
+    let brk = |target: &str, placement: Placement| {
+        Request::BreakPane(BreakPane {
+            source: Some(parsed("b:0.1")),
+            target: Some(parsed(target)),
+            placement: Some(placement),
+            name: None,
+            detached: false,
+        })
+    };
+    let windows = |fixture: &Fixture| -> Vec<(u32, PaneId)> {
+        let a = &fixture.mux.sessions[&SessionId(0)];
+        a.windows().map(|w| (w.index, w.active())).collect()
+    };
+    fixture.obey(brk("a:2", Placement::After));
+    assert_eq!(
+        windows(&fixture)[2..],
+        [(2, PaneId(2)), (3, PaneId(5)), (5, PaneId(3))]
+    );
+    fixture.obey(brk("a:5", Placement::Before));
+    assert_eq!(windows(&fixture)[4..], [(5, PaneId(6)), (6, PaneId(3))]);
+    // No window at 9: next to the current window (5, just made), as tmux does.
+    fixture.obey(brk("a:9", Placement::After));
+    assert_eq!(windows(&fixture)[5..], [(6, PaneId(7)), (7, PaneId(3))]);
 }
