@@ -133,15 +133,21 @@ impl Session {
         true
     }
 
-    /// Puts a new window in the place of the one at `index` and returns that one, whose
-    /// panes the caller ends (tmux's `new-window -k`); the session never goes without a
-    /// window meanwhile. The new window is current when `select` or when the old one
-    /// was; the old one leaves the last-window stack.
-    pub fn replace_window(&mut self, index: u32, pane: PaneId, select: bool) -> Option<Window> {
+    /// Puts a window (new, or moved from elsewhere) in the place of the one at `index`
+    /// and returns that one, whose panes the caller ends (tmux's `new-window -k` and
+    /// `move-window -k`); the session never goes without a window meanwhile. The window
+    /// put there is current when `select` or when the old one was; the old one leaves
+    /// the last-window stack.
+    pub fn replace_window(
+        &mut self,
+        index: u32,
+        mut window: Window,
+        select: bool,
+    ) -> Option<Window> {
         let old = self.windows.remove(&index)?;
         self.last_windows.retain(|&i| i != index);
-        self.windows
-            .insert(index, Window::new(index, pane, self.size));
+        window.index = index;
+        self.windows.insert(index, window);
         if select {
             self.select_window(index);
         }
@@ -299,23 +305,54 @@ impl Session {
             Ok(false) => {}
             Err(_) => return Removal::NotHere,
         }
-        self.windows.remove(&index);
-        self.last_windows.retain(|&i| i != index);
-        if self.active_window == index {
-            // tmux moves to the last window, else the previous, else the next.
-            let previous = self.windows.range(..index).next_back().map(|(i, _)| *i);
-            let next = self.windows.range(index..).next().map(|(i, _)| *i);
-            let last = (!self.last_windows.is_empty()).then(|| self.last_windows.remove(0));
-            match last.or(previous).or(next) {
-                Some(i) => self.active_window = i,
-                None => return Removal::Session,
-            }
-        }
+        self.take_window(index);
         if self.windows.is_empty() {
             Removal::Session
         } else {
             Removal::Window
         }
+    }
+
+    /// Takes the window at `index` out of the session, to close it or to move it to
+    /// another session (tmux's unlink). If it was current, the last window becomes
+    /// current, else the previous, else the next, as in tmux; a session left with no
+    /// window has ended, which the caller sees by [`Session::is_empty`].
+    pub fn take_window(&mut self, index: u32) -> Option<Window> {
+        let window = self.windows.remove(&index)?;
+        self.last_windows.retain(|&i| i != index);
+        if self.active_window == index {
+            let previous = self.windows.range(..index).next_back().map(|(i, _)| *i);
+            let next = self.windows.range(index..).next().map(|(i, _)| *i);
+            let last = (!self.last_windows.is_empty()).then(|| self.last_windows.remove(0));
+            if let Some(i) = last.or(previous).or(next) {
+                self.active_window = i;
+            }
+        }
+        Some(window)
+    }
+
+    /// Puts a window from elsewhere (another session, or a pane broken out) at the free
+    /// `index`, made current when `select`; gives it back when the index is in use.
+    pub fn put_window(
+        &mut self,
+        index: u32,
+        mut window: Window,
+        select: bool,
+    ) -> Result<(), Window> {
+        if self.windows.contains_key(&index) {
+            return Err(window);
+        }
+        window.index = index;
+        self.windows.insert(index, window);
+        if select {
+            self.select_window(index);
+        }
+        Ok(())
+    }
+
+    /// Whether its last window has gone: the session has ended.
+    pub fn is_empty(&self) -> bool {
+        self.windows.is_empty()
     }
 }
 
@@ -402,14 +439,16 @@ mod tests {
         session.add_window(PaneId(1), true);
         session.add_window(PaneId(2), true);
         assert_eq!(session.last_window(), Some(1));
-        let old = session.replace_window(1, PaneId(3), false).unwrap();
+        let fresh = Window::new(1, PaneId(3), SIZE);
+        let old = session.replace_window(1, fresh, false).unwrap();
         assert_eq!(old.active(), PaneId(1));
         assert_eq!(
             (session.active_window(), session.last_window()),
             (2, Some(0))
         );
         assert_eq!(session.window(1).map(Window::active), Some(PaneId(3)));
-        assert!(session.replace_window(7, PaneId(4), true).is_none());
+        let fresh = Window::new(7, PaneId(4), SIZE);
+        assert!(session.replace_window(7, fresh, true).is_none());
     }
 
     #[test]

@@ -202,6 +202,54 @@ $T kill-session -a -t sw
 echo "kill-session -a -t sw:" $($T ls -F '#{session_name}')
 "##;
 
+/// Moves between sessions of different sizes: move-window (to an index, to the lowest
+/// free one, -d, -k), swap-window, join-pane and break-pane -t (-a, -b), each followed by every
+/// window and pane of every session with its size and id; a session whose last window
+/// or pane leaves ends; tmux's refusals with their exit codes.
+const CROSS_SESSION_SCRIPT: &str = r##"
+set -u
+T="$1"
+$T new-session -d -s a -x 80 -y 24 sh
+$T split-window -t a:0 -- sh
+$T new-window -d -t a: -- sh
+$T new-session -d -s b -x 100 -y 30 sh
+$T new-session -d -s c -x 60 -y 20 sh
+show() {
+  echo "$1:"
+  $T list-windows -a -F '  #{session_name}:#{window_index} #{window_active}#{?window_last_flag,-,} #{window_width}x#{window_height} #{window_panes}'
+  $T list-panes -a -F '  #{session_name}:#{window_index}.#{pane_index} #{pane_width}x#{pane_height} #{pane_id} #{pane_active}'
+  echo "  sessions:" $($T ls -F '#{session_name}:#{session_windows}')
+}
+try() {
+  label="$1"; shift
+  said=$($T "$@" 2>&1); code=$?
+  echo "$label: $said (exit $code)"
+}
+show start
+try "move-window -s a:1 -t b:0" move-window -s a:1 -t b:0
+try "move-window -s a:0 -t a:0" move-window -s a:0 -t a:0
+try "move-window -s a:1 -t b:0.0" move-window -s a:1 -t b:0.0
+$T move-window -s a:1 -t b:; show "move-window -s a:1 -t b:"
+$T move-window -d -s a:0 -t b:5; show "move-window -d -s a:0 -t b:5 (a ends)"
+$T new-session -d -s a -x 80 -y 24 sh
+$T swap-window -s a:0 -t b:5; show "swap-window -s a:0 -t b:5"
+try "join-pane -s b:5.0 -t b:5.0" join-pane -s b:5.0 -t b:5.0
+$T join-pane -h -s c:0.0 -t b:0; show "join-pane -h -s c:0.0 -t b:0 (c ends)"
+$T join-pane -d -s a:0.1 -t b:1; show "join-pane -d -s a:0.1 -t b:1"
+try "break-pane -s b:0.1 -t a:0" break-pane -s b:0.1 -t a:0
+try "break-pane -s b:0.1 -t a:0.0" break-pane -s b:0.1 -t a:0.0
+$T break-pane -d -n out -s b:0.1 -t a:; show "break-pane -d -n out -s b:0.1 -t a:"
+echo "name of a:1:" $($T display-message -p -t a:1 '#W')
+$T break-pane -s a:0.0 -t b:3; show "break-pane -s a:0.0 -t b:3 (its window moves)"
+$T move-window -k -s a:1 -t b:3; show "move-window -k -s a:1 -t b:3 (a ends)"
+echo "session of the moved pane:" $($T display-message -p -t b:3 '#{session_name}')
+$T new-session -d -s d -x 70 -y 20 sh
+$T new-window -d -t d:1 -- sh
+$T new-window -d -t d:3 -- sh
+$T break-pane -a -s b:1.1 -t d:0; show "break-pane -a -s b:1.1 -t d:0"
+$T break-pane -d -b -s b:1.0 -t d:3; show "break-pane -d -b -s b:1.0 -t d:3 (its window moves)"
+"##;
+
 /// The paste buffers: automatic and named ones, `set-buffer -a` and `-n`, `list-buffers`
 /// with and without `-F` (newest first, escaped samples), `show-buffer`,
 /// `delete-buffer`, and `paste-buffer` (newlines as Enter, `-d`, `-r`, `-s`) into a
@@ -414,6 +462,34 @@ fn breaking_joining_and_moving_windows_as_tmux_does() {
         expected.contains("index in use: 1"),
         "tmux said:\n{expected}"
     );
+    assert_eq!(
+        actual, expected,
+        "moshmux-server (left) and tmux 3.3 (right) disagree"
+    );
+}
+
+#[test]
+fn windows_and_panes_move_between_sessions_as_tmux_does() {
+    let (expected, actual) = run_both(CROSS_SESSION_SCRIPT, "cross-session");
+    // Every step, with the sessions ended by the moves and tmux's refusals in it.
+    assert_eq!(
+        expected.matches(":\n").count(),
+        11,
+        "tmux said:\n{expected}"
+    );
+    for line in [
+        "move-window -s a:1 -t b:0: index in use: 0 (exit 1)",
+        "move-window -s a:0 -t a:0: same index: 0 (exit 1)",
+        "break-pane -s b:0.1 -t a:0.0: can't specify pane here (exit 1)",
+        "  sessions: b:3 c:1",
+        "  sessions: a:1 b:3\n",
+        "  b:0.1 49x30 %4 1",
+        "name of a:1: out",
+        "session of the moved pane: b",
+        "  d:3.0 80x24 %2 1",
+    ] {
+        assert!(expected.contains(line), "tmux said:\n{expected}");
+    }
     assert_eq!(
         actual, expected,
         "moshmux-server (left) and tmux 3.3 (right) disagree"

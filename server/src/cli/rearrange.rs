@@ -9,7 +9,7 @@ use clap::Subcommand;
 #[derive(Debug, Subcommand)]
 pub enum Rearrange {
     /// Take a pane out of its window into a new window of its own (at the lowest free
-    /// index), which becomes current.
+    /// index, or where -t says, in this or another session), which becomes current.
     #[command(visible_alias = "breakp")]
     BreakPane {
         /// Leave the current window current.
@@ -21,8 +21,19 @@ pub enum Rearrange {
         /// The pane to take out (default: the active pane of the session used last).
         #[arg(short = 's', value_name = "SOURCE", value_parser = Target::parse)]
         source: Option<Target>,
+        /// Where the new window goes: SESSION:INDEX, or SESSION (its lowest free index;
+        /// default: the pane's own session). A window's only pane moves with its window.
+        #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
+        target: Option<Target>,
+        /// At the index after the target window (or the target session's current one),
+        /// moving the windows from there up to the next free index one index up.
+        #[arg(short = 'a', conflicts_with = "before")]
+        after: bool,
+        /// At the target window's index, moving it and the windows after it up.
+        #[arg(short = 'b')]
+        before: bool,
     },
-    /// Move a pane into another window of its session, splitting the target pane for it
+    /// Move a pane into another window (of any session), splitting the target pane for it
     /// as split-window does; a window left with no pane closes.
     #[command(
         disable_help_flag = true,
@@ -56,8 +67,8 @@ pub enum Rearrange {
         #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
         target: Option<Target>,
     },
-    /// Swap two windows of a session: each takes the other's index; the current index
-    /// stays current, as in tmux.
+    /// Swap two windows, of one session or of two: each takes the other's place; the
+    /// current index stays current, as in tmux.
     #[command(visible_alias = "swapw")]
     SwapWindow {
         /// Accepted, as tmux's; the current index stays current either way.
@@ -70,13 +81,17 @@ pub enum Rearrange {
         #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
         target: Target,
     },
-    /// Move a window to a free index of its session (SESSION:INDEX; SESSION alone: the
-    /// lowest free one), or with -r number a session's windows 0, 1, ... in order.
+    /// Move a window to a free index of its session or another (SESSION:INDEX; SESSION
+    /// alone: the lowest free one), or with -r number a session's windows 0, 1, ... in
+    /// order.
     #[command(visible_alias = "movew")]
     MoveWindow {
         /// Leave the current window current.
         #[arg(short = 'd')]
         detached: bool,
+        /// Kill a window already at the target index.
+        #[arg(short = 'k')]
+        kill: bool,
         /// Renumber the windows of the target session instead.
         #[arg(short = 'r', conflicts_with = "source")]
         renumber: bool,
@@ -97,8 +112,13 @@ impl Rearrange {
                 detached,
                 name,
                 source,
+                target,
+                after,
+                before,
             } => Request::BreakPane(control::BreakPane {
                 source,
+                target,
+                placement: control::Placement::from_flags(after, before),
                 name,
                 detached,
             }),
@@ -124,6 +144,7 @@ impl Rearrange {
             }
             Rearrange::MoveWindow {
                 detached,
+                kill,
                 renumber,
                 source,
                 target,
@@ -131,6 +152,7 @@ impl Rearrange {
                 source,
                 target,
                 detached,
+                kill,
                 renumber,
             }),
         }

@@ -69,11 +69,7 @@ impl Spawn {
                 name,
                 detached,
                 cwd,
-                placement: match (after, before) {
-                    (true, _) => Some(Placement::After),
-                    (_, true) => Some(Placement::Before),
-                    _ => None,
-                },
+                placement: Placement::from_flags(after, before),
                 replace: kill,
             }),
             Spawn::RespawnPane(respawn) => Request::RespawnPane(respawn.into()),

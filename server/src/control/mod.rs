@@ -30,7 +30,7 @@ use std::net::IpAddr;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Bumped whenever a body's fields change; both sides refuse a different version.
-pub const PROTOCOL_VERSION: u32 = 12;
+pub const PROTOCOL_VERSION: u32 = 13;
 
 /// Largest frame either side accepts. Long output (a capture of any length) comes as many
 /// `Output` frames of [`OUTPUT_PIECE_BYTES`], so no frame needs to be large; a request's
@@ -312,11 +312,22 @@ pub struct NewWindow {
     pub replace: bool,
 }
 
-/// new-window `-a` or `-b`.
+/// new-window's and break-pane's `-a` or `-b`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Placement {
     After,
     Before,
+}
+
+impl Placement {
+    /// From the `-a` and `-b` flags (clap keeps them apart).
+    pub fn from_flags(after: bool, before: bool) -> Option<Placement> {
+        match (after, before) {
+            (true, _) => Some(Placement::After),
+            (_, true) => Some(Placement::Before),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

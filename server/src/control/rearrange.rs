@@ -10,6 +10,12 @@ use serde::{Deserialize, Serialize};
 pub struct BreakPane {
     /// `None`: the active pane of the session used last.
     pub source: Option<Target>,
+    /// `SESSION` or `SESSION:INDEX` for the new window; `None`: the lowest free index of
+    /// the pane's own session.
+    pub target: Option<Target>,
+    /// `-a`, `-b`: after or at the target window (the target session's current one if
+    /// no index is given), moving the windows from there up one index.
+    pub placement: Option<super::Placement>,
     pub name: Option<String>,
     pub detached: bool,
 }
@@ -43,5 +49,7 @@ pub struct MoveWindow {
     /// `SESSION:INDEX` or `SESSION`; `None`: the source's session.
     pub target: Option<Target>,
     pub detached: bool,
+    /// `-k`: a window already at the target index is killed to make room.
+    pub kill: bool,
     pub renumber: bool,
 }

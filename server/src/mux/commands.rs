@@ -94,10 +94,10 @@ impl Mux {
                 Ok(self.list_sessions(&control::List::default(), host) + &self.list_ended())
             }
             Request::Forward(forward) => self.ask_client_to_forward(forward),
-            Request::BreakPane(brk) => self.break_pane(brk),
-            Request::JoinPane(join) => self.join_pane(join),
+            Request::BreakPane(brk) => self.break_pane(brk, now),
+            Request::JoinPane(join) => self.join_pane(join, now),
             Request::SwapWindow(swap) => self.swap_window(swap),
-            Request::MoveWindow(moved) => self.move_window(moved),
+            Request::MoveWindow(moved) => self.move_window(moved, now),
             Request::SetBuffer(set) => self.set_buffer(set),
             Request::ShowBuffer(name) => self.show_buffer(name.0.as_deref()),
             Request::ListBuffers(format) => self.list_buffers(format.0.as_deref()),
@@ -301,8 +301,9 @@ impl Mux {
         Ok(String::new())
     }
 
-    /// Ends a session and every program in it.
-    fn end_session(&mut self, id: SessionId, now: Instant) {
+    /// Ends a session and every program left in it (none when its last window or pane
+    /// moved to another session).
+    pub(super) fn end_session(&mut self, id: SessionId, now: Instant) {
         let Some(session) = self.sessions.remove(&id) else {
             return;
         };

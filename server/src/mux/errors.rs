@@ -84,12 +84,14 @@ pub enum CommandError {
     /// `forward`: a bad forward, or no client to ask.
     #[error("{0}")]
     Forward(String),
-    /// break-pane, join-pane, swap-window, move-window: a move tmux refuses too, or one
-    /// across sessions.
+    /// break-pane, join-pane, swap-window, move-window: a move tmux refuses too.
     #[error("{0}")]
     Move(&'static str),
     #[error("index in use: {0}")]
     IndexInUse(u32),
+    /// move-window to the index the window has.
+    #[error("same index: {0}")]
+    SameIndex(u32),
     /// new-window's words for it.
     #[error("create window failed: index {0} in use")]
     WindowIndexInUse(u32),

@@ -267,7 +267,8 @@ impl Mux {
         let Some(size) = policy.choose(clients) else {
             return;
         };
-        if size == session.size() {
+        // A window moved in from another session may still have the size it had there.
+        if size == session.size() && session.windows().all(|w| w.size() == size) {
             return;
         }
         session.resize(size);

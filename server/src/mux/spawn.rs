@@ -233,11 +233,13 @@ fn place(
 ) -> Result<(u32, Option<Window>), u32> {
     match slot {
         Slot::Lowest => Ok((session.add_window(pane, select), None)),
-        Slot::At(index) => match session.replace_window(index, pane, select) {
-            Some(old) => Ok((index, Some(old))),
-            None if session.add_window_at(index, pane, select) => Ok((index, None)),
-            None => Err(index),
-        },
+        Slot::At(index) => {
+            match session.replace_window(index, Window::new(index, pane, session.size()), select) {
+                Some(old) => Ok((index, Some(old))),
+                None if session.add_window_at(index, pane, select) => Ok((index, None)),
+                None => Err(index),
+            }
+        }
         Slot::Insert(index) => {
             match session.make_room_at(index) && session.add_window_at(index, pane, select) {
                 true => Ok((index, None)),

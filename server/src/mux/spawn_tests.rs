@@ -1,8 +1,9 @@
 //! new-window's places and respawn-pane/respawn-window on the mux alone, with a host that
 //! records what it was asked to start (and can refuse to).
 
+use super::tests::{answered, closed_panes};
 use super::*;
-use crate::control::{self, NewDetached, NewWindow, Placement, Reply, Respawn};
+use crate::control::{self, NewDetached, NewWindow, Placement, Respawn};
 use moshmux_proto::{LineNumber, SessionKey};
 use std::net::IpAddr;
 
@@ -87,14 +88,10 @@ impl Fixture {
     }
 
     fn request(&mut self, request: Request) -> Result<String, String> {
-        let answer =
+        answered(
             self.mux
-                .handle_request(self.now, SystemTime::UNIX_EPOCH, request, &mut self.host);
-        match answer {
-            Answer::Reply(Reply::Ok(text)) => Ok(text),
-            Answer::Reply(Reply::Error(text)) => Err(text),
-            _ => Err("an answer of another kind".into()),
-        }
+                .handle_request(self.now, SystemTime::UNIX_EPOCH, request, &mut self.host),
+        )
     }
 
     fn ok(&mut self, request: Request) {
@@ -160,12 +157,7 @@ impl Fixture {
     }
 
     fn closed(&mut self) -> Vec<PaneId> {
-        std::iter::from_fn(|| self.mux.poll_action())
-            .filter_map(|action| match action {
-                Action::ClosePane { pane } => Some(pane),
-                _ => None,
-            })
-            .collect()
+        closed_panes(&mut self.mux)
     }
 }
 

@@ -14,6 +14,25 @@ fn parsed(text: &str) -> crate::target::Target {
     crate::target::Target::parse(text).expect("a well-formed target")
 }
 
+/// What a command answered: its text, or its error line.
+pub(super) fn answered(answer: Answer) -> Result<String, String> {
+    match answer {
+        Answer::Reply(Reply::Ok(text)) => Ok(text),
+        Answer::Reply(Reply::Error(text)) => Err(text),
+        _ => Err("an answer of another kind".into()),
+    }
+}
+
+/// The panes the mux asked to close since its actions were last taken.
+pub(super) fn closed_panes(mux: &mut Mux) -> Vec<PaneId> {
+    std::iter::from_fn(|| mux.poll_action())
+        .filter_map(|action| match action {
+            Action::ClosePane { pane } => Some(pane),
+            _ => None,
+        })
+        .collect()
+}
+
 struct TestHost {
     next_port: u16,
     next_key: u8,
@@ -460,4 +479,5 @@ fn a_bad_target_typed_at_the_prompt_is_answered_in_the_command_lines_words() {
     assert_eq!(fixture.mux.sessions.len(), 1, "the session is still there");
 }
 
+mod moves;
 mod tree;
