@@ -24,8 +24,7 @@ impl Mux {
         let template = list.format.as_deref().unwrap_or(CLIENT_LINE);
         let mut out = String::new();
         for (id, client) in &self.clients {
-            let attached = self.heard_from.contains(id) && !client.is_finishing();
-            if !attached || session.is_some_and(|s| s != client.session) {
+            if !self.is_attached(*id, client) || session.is_some_and(|s| s != client.session) {
                 continue;
             }
             out.push_str(&format::expand(template, &|name| {

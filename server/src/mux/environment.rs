@@ -14,12 +14,19 @@ impl Mux {
         Ok(String::new())
     }
 
-    pub(super) fn show_environment(&mut self, show: &control::ShowEnvironment) -> Outcome {
-        let environment = self.environment_mut(show.global, show.target.as_ref())?;
+    pub(super) fn show_environment(&self, show: &control::ShowEnvironment) -> Outcome {
+        let environment = match show.global {
+            true => &self.global_environment,
+            false => {
+                let session = self.resolve_or_recent(show.target.as_ref())?.session;
+                let session = self.sessions.get(&session);
+                &session.ok_or(CommandError::NoSessions)?.environment
+            }
+        };
         Ok(environment.show(show.name.as_deref(), show.shell)?)
     }
 
-    /// The global environment, or the target session's.
+    /// The global environment, or the target session's, to change.
     fn environment_mut(
         &mut self,
         global: bool,

@@ -4,7 +4,7 @@
 
 use super::commands::{CommandError, Outcome};
 use super::resolve::Location;
-use super::{Host, Mux};
+use super::{ClientEndpoint, ClientId, Host, Mux};
 use crate::control::{List, ListScope};
 use crate::format;
 use crate::layout::Rect;
@@ -86,10 +86,14 @@ impl Mux {
     fn attached_clients(&self, session: SessionId) -> usize {
         self.clients
             .iter()
-            .filter(|(id, link)| {
-                link.session == session && !link.is_finishing() && self.heard_from.contains(id)
-            })
+            .filter(|(id, link)| link.session == session && self.is_attached(**id, link))
             .count()
+    }
+
+    /// Whether a client counts as attached: heard from (a client sends its size first),
+    /// and not leaving.
+    pub(super) fn is_attached(&self, id: ClientId, client: &ClientEndpoint) -> bool {
+        self.heard_from.contains(&id) && !client.is_finishing()
     }
 
     /// The sessions a list reaches: all of them (`-a`), or the target's.
