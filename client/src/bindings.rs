@@ -56,6 +56,8 @@ enum Prompting {
     WindowIndex,
     /// Where to move the current window: an index, or a session and index.
     MoveTarget,
+    /// What find-window looks for.
+    FindText,
     CommandLine,
 }
 
@@ -96,7 +98,10 @@ impl Bindings {
             match what {
                 Prompting::WindowName => *text = window.as_bytes().to_vec(),
                 Prompting::SessionName => *text = session.as_bytes().to_vec(),
-                Prompting::WindowIndex | Prompting::MoveTarget | Prompting::CommandLine => {}
+                Prompting::WindowIndex
+                | Prompting::MoveTarget
+                | Prompting::FindText
+                | Prompting::CommandLine => {}
             }
         }
     }
@@ -156,6 +161,7 @@ impl Bindings {
                     Prompting::SessionName => format!("(rename-session) {text}"),
                     Prompting::WindowIndex => format!("(index) {text}"),
                     Prompting::MoveTarget => format!("(target) {text}"),
+                    Prompting::FindText => format!("(find-window) {text}"),
                     // tmux's command prompt is a bare colon.
                     Prompting::CommandLine => format!(":{text}"),
                 })
@@ -218,6 +224,9 @@ impl Bindings {
             Some(Binding::MoveWindowPrompt) => {
                 return State::Prompt(Prompting::MoveTarget, Vec::new())
             }
+            Some(Binding::FindWindowPrompt) => {
+                return State::Prompt(Prompting::FindText, Vec::new())
+            }
             Some(Binding::SendPrefix) => {
                 let prefix = self.table.prefix();
                 actions.push(Action::Pane(Token {
@@ -273,6 +282,9 @@ fn prompt_key(
                             false => format!(":{target}"),
                         };
                         Action::CommandLine(format!("move-window -t {}", single_quoted(&target)))
+                    }
+                    Prompting::FindText => {
+                        Action::CommandLine(format!("find-window -Z {}", single_quoted(&text)))
                     }
                     Prompting::CommandLine => Action::CommandLine(text.into_owned()),
                 });

@@ -131,6 +131,8 @@ pub struct ChooseTree {
     top: usize,
     /// `x` asked whether to kill this.
     confirm: Option<Item>,
+    /// find-window's text: the server sends only the windows that hold it.
+    filter: Option<Label>,
 }
 
 impl ChooseTree {
@@ -141,7 +143,25 @@ impl ChooseTree {
             selected: None,
             top: 0,
             confirm: None,
+            filter: None,
         }
+    }
+
+    /// tmux's find-window: the chooser of the windows whose name, a pane's title or a
+    /// pane's screen holds `text`, unfolded to their panes.
+    pub fn find(text: &str) -> ChooseTree {
+        ChooseTree {
+            filter: Some(Label::new(text)),
+            ..ChooseTree::open(Start::Panes)
+        }
+    }
+
+    /// `Some(text)` once the server answered find-window's `text` with no window: the
+    /// chooser is then closed with tmux's message.
+    pub fn found_nothing(&self, tree: &SessionTree) -> Option<&str> {
+        let filter = self.filter.as_ref()?;
+        (tree.filter.as_ref() == Some(filter) && tree.sessions.is_empty())
+            .then_some(filter.as_str())
     }
 
     fn is_open(&self, item: &Item) -> bool {
@@ -210,7 +230,18 @@ impl ChooseTree {
     pub fn follow(&mut self, tree: &SessionTree) {
         let lines = self.lines(tree);
         let has = |item: &Item| lines.iter().any(|line| &line.item == item);
-        let mut selected = self.selected.take().or_else(|| self.where_user_is(tree));
+        // find-window starts on the first window found, wherever the user is.
+        let first_found = || {
+            let found = self.filter.as_ref().and(
+                lines
+                    .iter()
+                    .find(|line| matches!(line.item, Item::Window(..))),
+            );
+            found.map(|line| line.item.clone())
+        };
+        let mut selected = (self.selected.take())
+            .or_else(first_found)
+            .or_else(|| self.where_user_is(tree));
         while let Some(item) = selected.clone().filter(|item| !has(item)) {
             selected = item.parent();
         }
@@ -248,7 +279,10 @@ impl ChooseTree {
             (Some(tree), Some(item)) => preview_pane(tree, item),
             _ => None,
         };
-        TreeRequest { preview }
+        TreeRequest {
+            preview,
+            filter: self.filter.clone(),
+        }
     }
 
     /// The question `x` asked, while it waits for y or n.

@@ -20,7 +20,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 62] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 63] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -81,6 +81,7 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 62] = [
     ("t", "clock-mode"),
     ("s", "choose-tree -Zs"),
     ("w", "choose-tree -Zw"),
+    ("f", "command-prompt { find-window -Z '%%' }"),
     ("!", "break-pane"),
     ("]", "paste-buffer -p"),
     ("#", "list-buffers"),
@@ -122,7 +123,8 @@ name), next-layout, previous-layout, select-layout even-horizontal|even-vertical
 swap-pane -U|-D, rotate-window [-U|-D], \
 detach-client, suspend-client, copy-mode [-u] (the scroll view, -u a page up), \
 command-prompt -T window-target -p index { select-window -t ':%%' } (asks a window's index), \
-command-prompt -T target { move-window -t '%%' } (asks where to move the window), command-prompt, list-keys, display-panes, clock-mode, choose-tree [-Z] [-s|-w], send-prefix, \
+command-prompt -T target { move-window -t '%%' } (asks where to move the window), \
+command-prompt { find-window -Z '%%' } (asks what to find), command-prompt, list-keys, display-panes, clock-mode, choose-tree [-Z] [-s|-w], send-prefix, \
 none (unbound), \
 or new-window, respawn-pane, respawn-window, break-pane, join-pane, move-pane, swap-window, \
 move-window, kill-session, display-message, send-keys, set-buffer, show-buffer, list-buffers, \
@@ -162,6 +164,9 @@ pub enum Binding {
     CopyModePageUp,
     /// Ask for a window's index and select it (tmux's `command-prompt -p index ...`).
     SelectWindowPrompt,
+    /// Ask what to find and choose among the windows that hold it (tmux's
+    /// `command-prompt { find-window -Z "%%" }`).
+    FindWindowPrompt,
     /// Ask where to move the window (tmux's `command-prompt -T target { move-window ... }`).
     MoveWindowPrompt,
     /// Ask for a command line (tmux's `command-prompt`).
@@ -455,6 +460,9 @@ pub fn parse_binding(text: &str) -> Result<Option<Binding>, String> {
         }
         ["command-prompt", "-T", "target", "{", "move-window", "-t", "'%%'", "}"] => {
             Some(Binding::MoveWindowPrompt)
+        }
+        ["command-prompt", "{", "find-window", "-Z", "'%%'", "}"] => {
+            Some(Binding::FindWindowPrompt)
         }
         ["command-prompt"] => Some(Binding::CommandPrompt),
         ["list-keys"] => Some(Binding::ListKeys),

@@ -250,7 +250,7 @@ impl SyncState for UserStream {
             events: self.events.get(skip..).unwrap_or_default().to_vec(),
             scroll: self.scroll,
             search: self.search.clone(),
-            tree: self.tree,
+            tree: self.tree.clone(),
         };
         codec::encode(&diff)
     }

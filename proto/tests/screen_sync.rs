@@ -331,7 +331,10 @@ fn tree() -> impl Strategy<Value = Option<Arc<SessionTree>>> {
             text: Label::new("1 windows"),
             windows,
         });
-    let tree = prop::collection::vec(session, 1..3).prop_map(|sessions| SessionTree { sessions });
+    let tree = prop::collection::vec(session, 1..3).prop_map(|sessions| SessionTree {
+        sessions,
+        filter: None,
+    });
     prop::option::of(tree.prop_map(Arc::new))
 }
 

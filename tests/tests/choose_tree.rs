@@ -54,3 +54,68 @@ fn prefix_w_lists_the_windows_previews_one_and_enter_selects_it() {
         !screen.contains("(0) - s:")
     });
 }
+
+/// Prefix `f`, tmux's find-window: the chooser of the windows whose name, titles or
+/// screen hold the text typed; a text no window holds is one line on the status line.
+#[test]
+fn prefix_f_finds_the_window_whose_screen_holds_the_text() {
+    let attached = Attached::new("", 80, 24);
+    let (tmux, daemon) = (&attached.tmux, &attached.daemon);
+    daemon.ok(&["new-window", "-t", "s", "-n", "build"]);
+    daemon.ok(&["new-window", "-t", "s", "-n", "notes"]);
+    daemon.ok(&[
+        "send-keys",
+        "-t",
+        "s:1",
+        "echo 'error: disk ''full'",
+        "Enter",
+    ]);
+    let active = || daemon.ok(&["display-message", "-p", "-t", "s", "#{window_index}"]);
+    let deadline = Instant::now() + WAIT;
+    while !daemon
+        .ok(&["capture-pane", "-p", "-t", "s:1"])
+        .contains("error: disk full")
+    {
+        assert!(Instant::now() < deadline, "the echo never showed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    tmux.send_keys(&["C-b", "f"]);
+    tmux.expect("the find prompt", WAIT, |s| {
+        s.lines()
+            .last()
+            .is_some_and(|l| l.starts_with("(find-window)"))
+    });
+    tmux.send_literal("disk full");
+    tmux.send_keys(&["Enter"]);
+    let screen = tmux.expect("the one window found", WAIT, |s| {
+        s.contains("1: build") && s.contains("(0)")
+    });
+    // The tree above the preview holds that window alone.
+    let tree: Vec<&str> = screen
+        .lines()
+        .take_while(|line| !line.starts_with('┌'))
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    assert_eq!(tree.len(), 2, "{screen}");
+    assert!(tree[1].contains("1: build"), "{screen}");
+    // find-window starts on it: Enter selects it.
+    tmux.send_keys(&["Enter"]);
+    let deadline = Instant::now() + WAIT;
+    while active().trim() != "1" {
+        assert!(
+            Instant::now() < deadline,
+            "find-window never selected window 1"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    tmux.send_keys(&["C-b", "f"]);
+    tmux.send_literal("nowhere to be found");
+    tmux.send_keys(&["Enter"]);
+    tmux.expect("tmux's message", WAIT, |s| {
+        s.lines()
+            .last()
+            .is_some_and(|l| l.contains("No windows matching: nowhere to be found"))
+    });
+}

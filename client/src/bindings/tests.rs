@@ -322,6 +322,17 @@ fn the_move_prompt_moves_the_window_to_an_index_or_a_session() {
 }
 
 #[test]
+fn the_find_prompt_runs_find_window_with_the_text_quoted() {
+    let mut typist = Typist::default();
+    assert_eq!(typist.feed(b"\x02f"), vec![]);
+    assert_eq!(typist.prompt().as_deref(), Some("(find-window) "));
+    assert_eq!(
+        typist.feed(b"disk full\r"),
+        vec![Out::CommandLine("find-window -Z 'disk full'".into())]
+    );
+}
+
+#[test]
 fn rename_prompt_edits_and_submits() {
     let mut typist = Typist::default();
     assert_eq!(typist.feed(b"\x02,"), vec![]);

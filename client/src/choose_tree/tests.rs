@@ -47,6 +47,7 @@ fn tree() -> SessionTree {
                 windows: vec![window(0, true, "bash*", vec![pane(5, true)])],
             },
         ],
+        filter: None,
     }
 }
 
@@ -260,4 +261,28 @@ fn the_preview_boxes_the_selected_windows_pane() {
         row_text(&frame, 22),
         "└──────────────────────────────────────┘"
     );
+}
+
+#[test]
+fn find_window_asks_for_its_text_starts_on_the_first_window_and_says_when_nothing_is_found() {
+    let mut chooser = ChooseTree::find("logs");
+    let mut found = tree();
+    found.filter = Some(Label::new("logs"));
+    found.sessions.truncate(1);
+    found.sessions[0].windows.retain(|window| window.index == 2);
+    assert_eq!(chooser.request(None).filter, Some(Label::new("logs")));
+    chooser.follow(&found);
+    assert_eq!(
+        chooser.selected(),
+        Some(&Item::Window(Label::new("main"), 2))
+    );
+    assert_eq!(chooser.found_nothing(&found), None);
+    // A tree for another request (or none) is not an answer.
+    assert_eq!(chooser.found_nothing(&tree()), None);
+    found.sessions.clear();
+    assert_eq!(chooser.found_nothing(&found), Some("logs"));
+    // choose-tree asks for no filter and never "finds nothing".
+    let plain = ChooseTree::open(Start::Windows);
+    assert_eq!(plain.request(None).filter, None);
+    assert_eq!(plain.found_nothing(&found), None);
 }

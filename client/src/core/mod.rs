@@ -400,6 +400,9 @@ impl ClientCore {
             let resize = self.resize_event();
             self.push(resize, now);
         }
+        if let Some(message) = self.view.close_empty_finder() {
+            self.show_message(message, now);
+        }
         self.tokenizer.set_utf8_mouse(self.view.utf8_mouse());
         self.draw();
     }

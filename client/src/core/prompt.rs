@@ -15,7 +15,7 @@ use moshmux_proto::screen::ClientRequest;
 use moshmux_proto::{Label, MuxCommand};
 
 use super::{ClientAction, ClientCore};
-use crate::choose_tree::Start;
+use crate::choose_tree::{ChooseTree, Start};
 use crate::clock::Clock;
 
 const FORWARD_USAGE: &str = "forward -L|-R [bind:]port:host:hostport, forward -KL|-KR \
@@ -45,7 +45,15 @@ impl ClientCore {
             Some((&"choose-tree", flags)) => match Start::of_flags(flags) {
                 Ok(start) => {
                     self.flush_keys(now);
-                    self.view.open_chooser(start);
+                    self.view.open_chooser(ChooseTree::open(start));
+                    self.dirty = true;
+                }
+                Err(usage) => self.show_message(usage, now),
+            },
+            Some((&"find-window", _)) => match find_window_text(line) {
+                Ok(text) => {
+                    self.flush_keys(now);
+                    self.view.open_chooser(ChooseTree::find(&text));
                     self.dirty = true;
                 }
                 Err(usage) => self.show_message(usage, now),
@@ -203,4 +211,18 @@ fn describe(kind: char, forward: &ForwardSpec) -> String {
 
 fn same_place(a: &ForwardSpec, b: &ForwardSpec) -> bool {
     (a.bind, a.port) == (b.bind, b.port)
+}
+
+/// find-window's text: `find-window [-Z] TEXT`, the text one word as a shell splits it
+/// (the prompt quotes what was typed). Matching is tmux's default: the name, the titles
+/// and what the panes show; `-C`, `-N`, `-T`, `-i` and `-r` are not taken.
+fn find_window_text(line: &str) -> Result<String, String> {
+    const USAGE: &str = "usage: find-window [-Z] TEXT";
+    let words = shell_words::split(line).map_err(|_| USAGE.to_owned())?;
+    match words.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["find-window", text] | ["find-window", "-Z", text] if !text.is_empty() => {
+            Ok(text.to_owned())
+        }
+        _ => Err(USAGE.to_owned()),
+    }
 }

@@ -9,7 +9,7 @@ use moshmux_proto::{HostState, PaneId, ScrollRequest, SearchRequest, TreeRequest
 
 use crate::alerts::Alerts;
 use crate::bindings::Bindings;
-use crate::choose_tree::{tree_rows, ChooseTree, Outcome, Start};
+use crate::choose_tree::{tree_rows, ChooseTree, Outcome};
 use crate::clipboard;
 use crate::clock::Clock;
 use crate::config::ClientConfig;
@@ -214,12 +214,21 @@ impl View {
     }
 
     /// Opens the chooser, which shows once the server sent the tree it asks for.
-    pub(super) fn open_chooser(&mut self, start: Start) {
-        let mut chooser = ChooseTree::open(start);
+    pub(super) fn open_chooser(&mut self, mut chooser: ChooseTree) {
         if let Some(tree) = &self.host.tree {
             chooser.follow(tree);
         }
         self.chooser = Some(chooser);
+    }
+
+    /// Closes a find-window chooser the server answered with no window; tmux's message
+    /// then.
+    pub(super) fn close_empty_finder(&mut self) -> Option<String> {
+        let tree = self.host.tree.as_ref()?;
+        let text = self.chooser.as_ref()?.found_nothing(tree)?;
+        let message = format!("No windows matching: {text}");
+        self.chooser = None;
+        Some(message)
     }
 
     /// Gives a token to the chooser, if it is open (closing it if it says so): what the

@@ -19,6 +19,9 @@ pub const MAX_TREE_ITEMS: usize = 10_000;
 pub struct SessionTree {
     /// In the server's order of sessions (by creation, tmux's sort by index).
     pub sessions: Vec<TreeSession>,
+    /// The find-window text the tree answers (`TreeRequest::filter`), so the client
+    /// tells an answer that found nothing from a tree asked for before.
+    pub filter: Option<Label>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,7 +64,10 @@ impl SessionTree {
 
 /// What an open chooser asks of the server: the tree, and the screen of one pane to
 /// preview (any pane of the daemon), which the state then holds in its `screens`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TreeRequest {
     pub preview: Option<PaneId>,
+    /// tmux's find-window: only the windows whose name, a pane's title or a pane's
+    /// screen holds this text (and their sessions).
+    pub filter: Option<Label>,
 }

@@ -368,11 +368,12 @@ fn golden_bytes() {
         }),
         tree: Some(TreeRequest {
             preview: Some(PaneId(3)),
+            filter: Some(Label::new("f")),
         }),
         ..UserStream::default()
     };
     assert_eq!(
         hex(&stream.diff_from(&UserStream::default())),
-        "00 00 00 00 01 02fb2c0117 01 01 02 0178 01 05 01 01 03".replace(' ', "")
+        "00 00 00 00 01 02fb2c0117 01 01 02 0178 01 05 01 01 03 01 0166".replace(' ', "")
     );
 }

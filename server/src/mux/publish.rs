@@ -220,20 +220,25 @@ impl Mux {
     ) -> HashMap<ClientId, Chooser> {
         let open = (self.clients.iter())
             .filter(|(_, client)| client.session == session && !client.is_finishing())
-            .filter_map(|(id, client)| Some((*id, client, client.tree?)));
-        let mut tree = None;
+            .filter_map(|(id, client)| Some((*id, client, client.tree.as_ref()?)));
+        // One tree per filter (find-window's), however many clients show it.
+        let mut trees: HashMap<Option<&str>, Arc<SessionTree>> = HashMap::new();
         let mut choosers = HashMap::new();
         for (id, client, request) in open {
-            if recompose && tree.is_none() {
-                tree = Some(Arc::new(self.session_tree(session, host)));
-            }
+            let filter = request.filter.as_ref().map(|filter| filter.as_str());
+            let tree = recompose.then(|| {
+                let tree = trees
+                    .entry(filter)
+                    .or_insert_with(|| Arc::new(self.session_tree(session, filter, host)));
+                Arc::clone(tree)
+            });
             let preview = request.preview.and_then(|pane| {
                 let before = client.last_published().screens.get(&pane);
                 Some((pane, self.preview_screen(pane, before)?))
             });
             let preview_changed = request.preview.is_some_and(|p| dirty.panes.contains(&p));
             let chooser = Chooser {
-                tree: tree.clone(),
+                tree,
                 preview,
                 preview_changed,
             };

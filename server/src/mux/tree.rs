@@ -37,8 +37,14 @@ fn pane_text() -> String {
 
 impl Mux {
     /// The tree a client of session `current` is shown: sessions in the order they were
-    /// made (tmux sorts by index), windows by index, panes in the window's order.
-    pub(super) fn session_tree(&self, current: SessionId, host: &dyn Host) -> SessionTree {
+    /// made (tmux sorts by index), windows by index, panes in the window's order. With a
+    /// `filter` (find-window's), only the windows it finds, and the sessions that have one.
+    pub(super) fn session_tree(
+        &self,
+        current: SessionId,
+        filter: Option<&str>,
+        host: &dyn Host,
+    ) -> SessionTree {
         let (window_text, pane_text) = (window_text(), pane_text());
         let sessions = self.sessions.values().map(|session| {
             let at = |window: u32, pane: PaneId| Location {
@@ -46,7 +52,10 @@ impl Mux {
                 window,
                 pane,
             };
-            let windows = session.windows().map(|window| {
+            let found = |window: &&crate::window::Window| {
+                filter.is_none_or(|filter| self.window_holds(window, filter))
+            };
+            let windows = session.windows().filter(found).map(|window| {
                 let panes = (window.rects().into_iter()).map(|(pane, _)| TreePane {
                     pane,
                     active: pane == window.active(),
@@ -61,13 +70,13 @@ impl Mux {
                 }
             });
             let windows: Vec<TreeWindow> = windows.collect();
-            let active = windows.iter().find(|window| window.active);
-            let pane = active.and_then(|w| w.panes.iter().find(|p| p.active));
-            let text = match (active, pane) {
-                (Some(window), Some(pane)) => {
-                    self.expand_at(&at(window.index, pane.pane), SESSION_TEXT, host)
+            // The session's own line reads from its active window, found or not.
+            let active = session.window(session.active_window());
+            let text = match active {
+                Some(window) => {
+                    self.expand_at(&at(window.index, window.active()), SESSION_TEXT, host)
                 }
-                _ => String::new(),
+                None => String::new(),
             };
             TreeSession {
                 name: Label::new(&session.name),
@@ -76,11 +85,30 @@ impl Mux {
                 windows,
             }
         });
+        let sessions = sessions.filter(|session| filter.is_none() || !session.windows.is_empty());
         let mut tree = SessionTree {
             sessions: sessions.collect(),
+            filter: filter.map(Label::new),
         };
         fit(&mut tree);
         tree
+    }
+
+    /// Whether find-window finds `text` in the window: in its name, a pane's title, or
+    /// what a pane shows (tmux's `-N`, `-T` and `-C`, its default).
+    fn window_holds(&self, window: &crate::window::Window, text: &str) -> bool {
+        if self.window_name(window).contains(text) {
+            return true;
+        }
+        window.panes().into_iter().any(|pane| {
+            self.panes.get(&pane).is_some_and(|state| {
+                state.title().contains(text)
+                    || state
+                        .screen_lines()
+                        .iter()
+                        .any(|row| row.text().contains(text))
+            })
+        })
     }
 
     /// The screen of a pane a client previews, reusing the rows of `before` that did not
@@ -151,6 +179,7 @@ mod tests {
         };
         let mut tree = SessionTree {
             sessions: vec![session("a"), session("b")],
+            filter: None,
         };
         assert_eq!(tree.items(), 2 + 120 * 100);
         fit(&mut tree);

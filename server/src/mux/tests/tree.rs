@@ -35,14 +35,21 @@ fn screen_text(state: &HostState, pane: PaneId) -> String {
     rows.collect::<Vec<_>>().join("\n")
 }
 
-#[test]
-fn an_open_chooser_gets_every_session_and_the_previewed_panes_screen() {
-    let mut fixture = Fixture::new();
+/// Sessions "work" (window 0, and window 1 split in two) and "other", with a client
+/// each; the first's client.
+fn two_sessions(fixture: &mut Fixture) -> ClientId {
     fixture.host.foreground = Some("sh".to_owned());
     let client = fixture.attach("work");
     fixture.attach("other");
     fixture.command(client, MuxCommand::NewWindow);
     fixture.command(client, MuxCommand::SplitHorizontal);
+    client
+}
+
+#[test]
+fn an_open_chooser_gets_every_session_and_the_previewed_panes_screen() {
+    let mut fixture = Fixture::new();
+    let client = two_sessions(&mut fixture);
     fixture.command(client, MuxCommand::SelectWindow(0));
     fixture.run(Duration::from_millis(500), None);
     assert_eq!(fixture.state(client).tree, None, "closed: no tree");
@@ -57,6 +64,7 @@ fn an_open_chooser_gets_every_session_and_the_previewed_panes_screen() {
         client,
         Some(TreeRequest {
             preview: Some(hidden),
+            filter: None,
         }),
     );
     fixture.run(Duration::from_millis(500), None);
@@ -114,4 +122,42 @@ fn an_open_chooser_gets_every_session_and_the_previewed_panes_screen() {
     assert_eq!(state.tree, None);
     assert!(!state.screens.contains_key(&hidden), "the preview went");
     assert!(state.screens.contains_key(&shown));
+}
+
+/// find-window: the tree of the windows whose name, a pane's title or a pane's screen
+/// holds the text, and their sessions; none at all says what it looked for.
+#[test]
+fn a_filtered_tree_holds_the_windows_that_hold_the_text() {
+    let mut fixture = Fixture::new();
+    let client = two_sessions(&mut fixture);
+    fixture.run(Duration::from_millis(500), None);
+    let session = fixture.mux.sessions.values().next().expect("work");
+    let second = session.window(1).expect("window 1").panes()[1];
+    fixture
+        .mux
+        .handle_pane_output(fixture.now, second, b"error: disk full");
+    let find = |fixture: &mut Fixture, text: &str| {
+        fixture.ask_tree(
+            client,
+            Some(TreeRequest {
+                preview: None,
+                filter: Some(moshmux_proto::Label::new(text)),
+            }),
+        );
+        fixture.run(Duration::from_millis(500), None);
+        let tree = fixture.state(client).tree.clone().expect("the tree");
+        let found: Vec<(String, u32)> = (tree.sessions.iter())
+            .flat_map(|s| s.windows.iter().map(|w| (s.name.to_string(), w.index)))
+            .collect();
+        (found, tree.filter.clone())
+    };
+    let (found, filter) = find(&mut fixture, "disk full");
+    assert_eq!(found, [("work".to_owned(), 1)]);
+    assert_eq!(filter.as_ref().map(|f| f.as_str()), Some("disk full"));
+    // A name: every window named sh, in both sessions.
+    let (found, _) = find(&mut fixture, "sh");
+    assert_eq!(found.len(), 3, "{found:?}");
+    let (found, filter) = find(&mut fixture, "nowhere");
+    assert!(found.is_empty());
+    assert_eq!(filter.as_ref().map(|f| f.as_str()), Some("nowhere"));
 }
