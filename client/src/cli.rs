@@ -237,6 +237,7 @@ table ([server] and [history] are moshmux-server's):
                            # only for a prompt, the scroll view or a notice
   mouse = false            # true: as tmux's mouse on (the wheel scrolls, a click selects
                            # a pane); false leaves the terminal its own wheel and selection
+  mode-keys = \"vi\"         # the scroll view's keys: vi, or emacs (tmux's copy-mode)
   install-server = \"ask\"   # ask, yes or no, as --install-server
   [client.bind]            # key after the prefix = \"command\", or \"none\" to unbind
   \"|\" = \"split-window -h\"

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use moshmux_config::{expected, Refusal, Table, Value};
+use moshmux_proto::options::ModeKeys;
 
 use crate::alerts::AlertConfig;
 use crate::cli::{InstallServer, Predict, DEFAULT_SCROLLBACK_LINES};
@@ -26,6 +27,9 @@ pub struct ClientConfig {
     pub mouse: bool,
     /// `bell-action`, `set-clipboard` and `set-titles`, as tmux's options of those names.
     pub alerts: AlertConfig,
+    /// tmux's `mode-keys`: the scroll view's vi or emacs keys (vi by default, as the
+    /// view had only those before).
+    pub mode_keys: ModeKeys,
     /// tmux's `focus-events`: the terminal's focus reports reach a focused pane that
     /// asked for them (DECSET 1004). On by default, unlike tmux, since the terminal is
     /// asked for them only while such a pane is focused.
@@ -43,6 +47,7 @@ impl Default for ClientConfig {
             status_line: true,
             mouse: false,
             alerts: AlertConfig::default(),
+            mode_keys: ModeKeys::default(),
             focus_events: true,
             install_server: InstallServer::default(),
         }
@@ -108,6 +113,7 @@ impl Table for ClientTable {
             "bell-action" => self.config.alerts.bell_action = value.choice()?,
             "set-clipboard" => self.config.alerts.set_clipboard = value.choice()?,
             "set-titles" => self.config.alerts.set_titles = value.boolean()?,
+            "mode-keys" => self.config.mode_keys = value.choice()?,
             "focus-events" => self.config.focus_events = value.boolean()?,
             "install-server" => self.config.install_server = value.choice()?,
             // A [client.bind] table is read by `BindTable`; only anything else lands here.
@@ -158,6 +164,7 @@ mod tests {
             "[client]\nprefix = \"C-a\"\npredict = \"never\"\nscrollback-lines = 50\n\
              status-line = false\nmouse = true\nbell-action = \"other\"\n\
              set-clipboard = \"on\"\nset-titles = true\nfocus-events = false\n\
+             mode-keys = \"emacs\"\n\
              install-server = \"no\"\n[client.bind]\n\"|\" = \"split-window -h\"\n\"%\" = \"none\"\n\
              [server]\nwindow-size = \"smallest\"\n",
         );
@@ -174,6 +181,7 @@ mod tests {
         };
         assert_eq!(config.alerts, alerts);
         assert!(!config.focus_events);
+        assert_eq!(config.mode_keys, ModeKeys::Emacs);
         assert_eq!(config.install_server, InstallServer::No);
         assert_eq!(
             config.keys.get(Key::Byte(b'|')),

@@ -1,6 +1,6 @@
 //! The scroll view: the focused pane's history and screen as one column of numbered lines,
-//! paged through with keys while live output keeps arriving, with tmux's copy-mode-vi
-//! cursor, motions and selections.
+//! paged through with keys while live output keeps arriving, with tmux's copy mode's
+//! cursor, motions and selections, read with its vi or emacs keys (tmux's `mode-keys`).
 //!
 //! A pure state machine, like the bindings: keys in, a position and requests out, so every
 //! key is tested without a terminal. The view is anchored to history line numbers (the
@@ -14,22 +14,26 @@
 //! its top or bottom. `v` or Space starts a selection of characters at the cursor, `V`
 //! one of whole lines, C-v makes selections rectangles; `y` or Enter copies the
 //! selection to the local clipboard with OSC 52 (and the core makes it a paste buffer on
-//! the server) and closes the view. The motions are in `motion`, the selection's shapes
-//! and text in `selection`, lines and cells in `text`.
+//! the server) and closes the view (with emacs keys: C-Space, then M-w). The key tables
+//! are in `keys`, the motions in `motion`, the selection's shapes and text in
+//! `selection`, lines and cells in `text`.
 
 mod cursor;
+mod keys;
 mod motion;
 mod search;
 mod selection;
 mod text;
 
+use moshmux_proto::options::ModeKeys;
 use moshmux_proto::screen::{CellStyle, Color, PaneScreen, Rect, UnderlineStyle};
 use moshmux_proto::{
     HostState, Label, LineNumber, PaneId, ScrollRequest, SearchDirection, SearchRequest,
 };
 
 use crate::frame::{draw_row, Frame};
-use crate::input::{Kind, NamedKey, Token};
+use crate::input::{Kind, Token};
+use keys::Action;
 use motion::Goal;
 use selection::{Selection, Shape, StillLoading};
 pub use text::Shown;
@@ -156,12 +160,19 @@ impl ScrollView {
         self.search.as_ref()
     }
 
-    /// Takes one key typed while the view is open; returns false when it closed the view.
-    /// `screen` is the view's pane's, from `host`.
-    pub fn feed(&mut self, token: &Token, host: &HostState, screen: &PaneScreen) -> bool {
+    /// Takes one key typed while the view is open, read in the `keys` table (tmux's
+    /// `mode-keys` now: a change applies to the next key, as in tmux); returns false when
+    /// it closed the view. `screen` is the view's pane's, from `host`.
+    pub fn feed(
+        &mut self,
+        token: &Token,
+        keys: ModeKeys,
+        host: &HostState,
+        screen: &PaneScreen,
+    ) -> bool {
         let input = std::mem::replace(&mut self.input, Input::Normal);
         match input {
-            Input::Normal => return self.key(token, &Text::new(self.pane, host, screen)),
+            Input::Normal => return self.key(token, keys, &Text::new(self.pane, host, screen)),
             Input::Prompt(direction, mut needle) => match token.kind {
                 Kind::Control(b'\r' | b'\n') => {
                     let needle = String::from_utf8_lossy(&needle).into_owned();
@@ -200,101 +211,107 @@ impl ScrollView {
         self.copied.take()
     }
 
-    /// A key outside the prompt; false when it closed the view.
-    fn key(&mut self, token: &Token, text: &Text) -> bool {
+    /// A key outside the prompt, read in the `keys` table; false when it closed the view.
+    fn key(&mut self, token: &Token, keys: ModeKeys, text: &Text) -> bool {
+        self.message = None;
+        if let Kind::Mouse(report) = token.kind {
+            if !report.release {
+                match report.button {
+                    WHEEL_UP => self.scroll(-(WHEEL_LINES as i64), text),
+                    WHEEL_DOWN => {
+                        self.scroll(WHEEL_LINES as i64, text);
+                        return !(self.leave_at_bottom && self.first >= text.history_end());
+                    }
+                    _ => {}
+                }
+            }
+            return true;
+        }
+        match keys::action(token, keys) {
+            Some(action) => self.act(action, keys, text),
+            None => true,
+        }
+    }
+
+    /// Carries out `action`, whichever table named it; false when it closed the view.
+    fn act(&mut self, action: Action, keys: ModeKeys, text: &Text) -> bool {
         let page = i64::from(self.page_lines());
         let half_page = i64::from(self.rows / 2);
         let at = self.cursor();
-        self.message = None;
-        match token.kind {
-            Kind::Escape | Kind::Alt(_) => return self.escape(),
-            Kind::Key(Some(key)) => match key {
-                NamedKey::Up => self.vertical(-1, text),
-                NamedKey::Down => self.vertical(1, text),
-                NamedKey::Left => self.go(motion::left(text, at)),
-                NamedKey::Right => self.go(motion::right(text, at)),
-                NamedKey::PageUp | NamedKey::ShiftPageUp => self.page(-page, text),
-                NamedKey::PageDown | NamedKey::ShiftPageDown => self.page(page, text),
-                NamedKey::Home => self.top(text),
-                NamedKey::End => self.bottom(text),
-                NamedKey::CtrlArrow(_) | NamedKey::AltArrow(_) => {}
-            },
-            Kind::Mouse(report) if !report.release => match report.button {
-                WHEEL_UP => self.scroll(-(WHEEL_LINES as i64), text),
-                WHEEL_DOWN => {
-                    self.scroll(WHEEL_LINES as i64, text);
-                    return !(self.leave_at_bottom && self.first >= text.history_end());
-                }
-                _ => {}
-            },
-            _ => match token.byte() {
-                Some(b'q' | 0x03) => return false,
-                Some(b'k') => self.vertical(-1, text),
-                Some(b'j') => self.vertical(1, text),
-                Some(b'h' | 0x7f | 0x08) => self.go(motion::left(text, at)),
-                Some(b'l') => self.go(motion::right(text, at)),
-                Some(b'w') => self.go(motion::next_word(text, at, Words::Vi)),
-                Some(b'W') => self.go(motion::next_word(text, at, Words::Spaces)),
-                Some(b'b') => self.go(motion::previous_word(text, at, Words::Vi)),
-                Some(b'B') => self.go(motion::previous_word(text, at, Words::Spaces)),
-                Some(b'e') => self.go(motion::word_end(text, at, Words::Vi)),
-                Some(b'E') => self.go(motion::word_end(text, at, Words::Spaces)),
-                Some(b'0') => self.go(Point { col: 0, ..at }),
-                Some(b'^') => self.go(motion::indentation(text, at)),
-                Some(b'$') => self.go(Point {
-                    col: text.cells(at.line).length(),
-                    ..at
-                }),
-                Some(b'H') => self.go_to_row(0, text),
-                Some(b'M') => self.go_to_row((self.rows - 1) / 2, text),
-                Some(b'L') => self.go_to_row(self.rows - 1, text),
-                Some(0x15) => self.page(-half_page, text),
-                Some(0x04) => self.page(half_page, text),
-                Some(0x02) => self.page(-page, text),
-                Some(0x06) => self.page(page, text),
-                Some(b'g') => self.top(text),
-                Some(b'G') => self.bottom(text),
-                Some(b'v' | b' ') => {
-                    let shape = if self.rectangle {
-                        Shape::Rectangle
-                    } else {
-                        Shape::Chars
+        match action {
+            Action::Leave => return false,
+            Action::Escape => return self.escape(),
+            Action::ClearSelection => self.selection = None,
+            Action::Up => self.vertical(-1, text),
+            Action::Down => self.vertical(1, text),
+            Action::Left => self.go(motion::left(text, at)),
+            Action::Right => self.go(motion::right(text, at)),
+            Action::NextWord(words) => self.go(motion::next_word(text, at, words)),
+            Action::PreviousWord(words) => self.go(motion::previous_word(text, at, words)),
+            Action::WordEnd(words) => self.go(motion::word_end(text, at, words)),
+            Action::PastWordEnd => self.go(motion::past_word_end(text, at, Words::Vi)),
+            Action::LineStart => self.go(Point { col: 0, ..at }),
+            Action::Indentation => self.go(motion::indentation(text, at)),
+            Action::LineEnd => self.go(Point {
+                col: text.cells(at.line).length(),
+                ..at
+            }),
+            Action::TopRow => self.go_to_row(0, text),
+            Action::MiddleRow => self.go_to_row((self.rows - 1) / 2, text),
+            Action::BottomRow => self.go_to_row(self.rows - 1, text),
+            Action::Scroll(lines) => self.scroll(lines, text),
+            Action::HalfPageUp => self.page(-half_page, text),
+            Action::HalfPageDown => self.page(half_page, text),
+            Action::PageUp => self.page(-page, text),
+            Action::PageDown => self.page(page, text),
+            Action::Top => self.top(text),
+            Action::Bottom => self.bottom(text),
+            Action::Select => {
+                let shape = if self.rectangle {
+                    Shape::Rectangle
+                } else {
+                    Shape::Chars
+                };
+                self.select(shape, keys);
+            }
+            Action::SelectLines => {
+                self.select(Shape::Lines, keys);
+                self.keep_whole_lines(text);
+            }
+            Action::ToggleRectangle => self.toggle_rectangle(),
+            Action::SwapEnds => self.swap_ends(),
+            Action::Copy if self.selection.is_some() => return !self.copy(text),
+            Action::Copy => {}
+            Action::CopyAndLeave => return self.selection.is_some() && !self.copy(text),
+            Action::Search(direction) => self.input = Input::Prompt(direction, Vec::new()),
+            Action::SearchAgain | Action::SearchReverse => {
+                if let Some(last) = &self.search {
+                    let direction = match (action, last.direction) {
+                        (Action::SearchAgain, same) => same,
+                        (_, SearchDirection::Older) => SearchDirection::Newer,
+                        (_, SearchDirection::Newer) => SearchDirection::Older,
                     };
-                    self.select(shape);
+                    self.start_search(last.needle.clone(), direction);
                 }
-                Some(b'V') => {
-                    self.select(Shape::Lines);
-                    self.keep_whole_lines(text);
-                }
-                Some(0x16) => self.toggle_rectangle(),
-                Some(b'o') => self.swap_ends(),
-                Some(b'y' | b'\r') if self.selection.is_some() => return !self.copy(text),
-                Some(b'/') => self.input = Input::Prompt(SearchDirection::Older, Vec::new()),
-                Some(b'?') => self.input = Input::Prompt(SearchDirection::Newer, Vec::new()),
-                Some(byte @ (b'n' | b'N')) => {
-                    if let Some(last) = &self.search {
-                        let direction = match (byte, last.direction) {
-                            (b'n', same) => same,
-                            (_, SearchDirection::Older) => SearchDirection::Newer,
-                            (_, SearchDirection::Newer) => SearchDirection::Older,
-                        };
-                        self.start_search(last.needle.clone(), direction);
-                    }
-                }
-                _ => {}
-            },
+            }
         }
         true
     }
 
-    /// `v`, Space and `V`: a selection from the cursor, replacing any.
-    fn select(&mut self, shape: Shape) {
+    /// `v`, Space, C-Space and `V`: a selection from the cursor, replacing any. As in
+    /// tmux, one made with emacs keys leaves out the cell at its far end (the region's
+    /// end, as in emacs), one made with vi keys takes it.
+    fn select(&mut self, shape: Shape, keys: ModeKeys) {
         let anchor = self.cursor();
         let anchor = match shape {
             Shape::Lines => Point { col: 0, ..anchor },
             Shape::Chars | Shape::Rectangle => anchor,
         };
-        self.selection = Some(Selection { anchor, shape });
+        self.selection = Some(Selection {
+            anchor,
+            shape,
+            includes_end: keys == ModeKeys::Vi,
+        });
     }
 
     /// C-v: rectangles from now on, or not; a selection of characters or a rectangle

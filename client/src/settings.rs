@@ -4,7 +4,7 @@
 //! time, so each state's options are applied over the file's values afresh, and unsetting
 //! one (`set -u`) brings the file's value back.
 
-use moshmux_proto::options::ClientOptions;
+use moshmux_proto::options::{ClientOptions, ModeKeys};
 
 use crate::alerts::AlertConfig;
 use crate::config::ClientConfig;
@@ -17,6 +17,8 @@ pub struct Settings {
     pub status_line: bool,
     pub mouse: bool,
     pub alerts: AlertConfig,
+    /// The scroll view's key table (tmux's `mode-keys`).
+    pub mode_keys: ModeKeys,
 }
 
 impl Settings {
@@ -27,6 +29,7 @@ impl Settings {
             status_line: config.status_line,
             mouse: config.mouse,
             alerts: config.alerts,
+            mode_keys: config.mode_keys,
         }
     }
 
@@ -41,6 +44,7 @@ impl Settings {
                 set_clipboard: options.set_clipboard.unwrap_or(self.alerts.set_clipboard),
                 set_titles: options.set_titles.unwrap_or(self.alerts.set_titles),
             },
+            mode_keys: options.mode_keys.unwrap_or(self.mode_keys),
         }
     }
 }
@@ -62,6 +66,7 @@ mod tests {
                 set_clipboard: SetClipboard::On,
                 set_titles: true,
             },
+            mode_keys: ModeKeys::Emacs,
         };
         assert_eq!(file.with_options(&ClientOptions::default()), file);
         let options = ClientOptions {
@@ -71,6 +76,7 @@ mod tests {
             set_titles: None,
             bell_action: Some(BellAction::Other),
             set_clipboard: None,
+            mode_keys: Some(ModeKeys::Vi),
         };
         let applied = file.with_options(&options);
         assert_eq!(
@@ -84,6 +90,7 @@ mod tests {
                     set_clipboard: SetClipboard::On,
                     set_titles: true,
                 },
+                mode_keys: ModeKeys::Vi,
             }
         );
     }

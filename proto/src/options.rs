@@ -1,6 +1,6 @@
 //! The options a client applies over its own config file: tmux's session and server
 //! options that act on the client's side of the link (the prefix, the status line, the
-//! mouse, bells, titles, the clipboard), as `set-option` set them at run time.
+//! mouse, bells, titles, the clipboard, the scroll view's keys), as `set-option` set them at run time.
 //!
 //! The server keeps tmux's option tree (`server/src/options`) and sends each client of a
 //! session the values set for it, the session's own over the global ones. A value not set
@@ -39,6 +39,19 @@ pub enum SetClipboard {
     External,
     /// Neither.
     Off,
+}
+
+/// tmux's `mode-keys`: which key table the scroll view (tmux's copy mode) reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum ModeKeys {
+    /// copy-mode-vi's keys. The default here, unlike tmux's `emacs`: the scroll view had
+    /// only these before the option existed, and tmux itself picks vi whenever
+    /// `$VISUAL` or `$EDITOR` names a vi.
+    #[default]
+    Vi,
+    /// copy-mode's (emacs) keys.
+    Emacs,
 }
 
 /// A prefix key: a control key, sent by the terminal as one byte. tmux takes any key;
@@ -110,6 +123,9 @@ pub struct ClientOptions {
     pub set_titles: Option<bool>,
     pub bell_action: Option<BellAction>,
     pub set_clipboard: Option<SetClipboard>,
+    /// tmux's `mode-keys`, a window option: the global value under the session's active
+    /// window's own.
+    pub mode_keys: Option<ModeKeys>,
 }
 
 #[cfg(test)]

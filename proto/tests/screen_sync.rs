@@ -1,7 +1,7 @@
 //! Host-state diffs: any edit of any state round-trips, scrolls are cheap, and no input,
 //! however wrong, makes `apply` panic.
 
-use moshmux_proto::options::{BellAction, ClientOptions, PrefixKey, SetClipboard};
+use moshmux_proto::options::{BellAction, ClientOptions, ModeKeys, PrefixKey, SetClipboard};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -282,15 +282,17 @@ fn client_options() -> impl Strategy<Value = ClientOptions> {
         prop::option::of(any::<bool>()),
         prop::option::of(prop_oneof![Just(BellAction::Any), Just(BellAction::Other)]),
         prop::option::of(prop_oneof![Just(SetClipboard::On), Just(SetClipboard::Off)]),
+        prop::option::of(prop_oneof![Just(ModeKeys::Vi), Just(ModeKeys::Emacs)]),
     )
         .prop_map(
-            |(prefix, status, mouse, bell_action, set_clipboard)| ClientOptions {
+            |(prefix, status, mouse, bell_action, set_clipboard, mode_keys)| ClientOptions {
                 prefix,
                 status,
                 mouse,
                 set_titles: status,
                 bell_action,
                 set_clipboard,
+                mode_keys,
             },
         )
 }

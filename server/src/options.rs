@@ -9,12 +9,14 @@
 //! the tree (`mux/options.rs`) and a global table that lacks an option gives its default.
 //!
 //! Options that act on the client's side (prefix, status, mouse, bells, titles, the
-//! clipboard) reach the clients in their host state (`moshmux_proto::options`); those
+//! clipboard, the scroll view's keys) reach the clients in their host state (`moshmux_proto::options`); those
 //! that act here (synchronize-panes, window-size) are read where they act.
 
 use crate::session::WindowSize;
 use clap::ValueEnum;
-use moshmux_proto::options::{BellAction, ClientOptions, PrefixKey, SetClipboard, DEFAULT_PREFIX};
+use moshmux_proto::options::{
+    BellAction, ClientOptions, ModeKeys, PrefixKey, SetClipboard, DEFAULT_PREFIX,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -30,6 +32,7 @@ pub enum Scope {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum OptionName {
     BellAction,
+    ModeKeys,
     Mouse,
     Prefix,
     SetClipboard,
@@ -56,8 +59,9 @@ const STATUS_RIGHT: &str =
 const MAX_LENGTH: u64 = 32767;
 
 impl OptionName {
-    pub const ALL: [OptionName; 15] = [
+    pub const ALL: [OptionName; 16] = [
         OptionName::BellAction,
+        OptionName::ModeKeys,
         OptionName::Mouse,
         OptionName::Prefix,
         OptionName::SetClipboard,
@@ -77,6 +81,7 @@ impl OptionName {
     pub fn name(self) -> &'static str {
         match self {
             OptionName::BellAction => "bell-action",
+            OptionName::ModeKeys => "mode-keys",
             OptionName::Mouse => "mouse",
             OptionName::Prefix => "prefix",
             OptionName::SetClipboard => "set-clipboard",
@@ -99,7 +104,8 @@ impl OptionName {
     pub fn scope(self) -> Scope {
         match self {
             OptionName::SetClipboard => Scope::Server,
-            OptionName::SynchronizePanes
+            OptionName::ModeKeys
+            | OptionName::SynchronizePanes
             | OptionName::WindowStatusCurrentFormat
             | OptionName::WindowStatusFormat
             | OptionName::WindowStatusSeparator => Scope::Window,
@@ -107,10 +113,11 @@ impl OptionName {
         }
     }
 
-    /// tmux's default.
+    /// tmux's default, but for mode-keys (`ModeKeys`: vi here).
     pub fn default_value(self) -> OptionValue {
         match self {
             OptionName::BellAction => OptionValue::BellAction(BellAction::default()),
+            OptionName::ModeKeys => OptionValue::ModeKeys(ModeKeys::default()),
             OptionName::Mouse | OptionName::SetTitles | OptionName::SynchronizePanes => {
                 OptionValue::Flag(false)
             }
@@ -166,6 +173,7 @@ pub enum OptionValue {
     Prefix(PrefixKey),
     BellAction(BellAction),
     SetClipboard(SetClipboard),
+    ModeKeys(ModeKeys),
     WindowSize(WindowSize),
     /// status-left-length and status-right-length: 0 to 32767, as tmux takes them.
     Number(u64),
@@ -222,6 +230,7 @@ impl OptionValue {
             (OptionValue::SetClipboard(now), text) => {
                 OptionValue::SetClipboard(choice(*now, text)?)
             }
+            (OptionValue::ModeKeys(now), text) => OptionValue::ModeKeys(choice(*now, text)?),
             (OptionValue::WindowSize(now), text) => OptionValue::WindowSize(choice(*now, text)?),
             (OptionValue::Number(_), Some(text)) => OptionValue::Number(number(text)?),
             (OptionValue::Prefix(_) | OptionValue::Number(_) | OptionValue::Text(_), None) => {
@@ -250,6 +259,7 @@ impl OptionValue {
             OptionValue::Number(number) => number.to_string(),
             OptionValue::BellAction(value) => choice_name(*value),
             OptionValue::SetClipboard(value) => choice_name(*value),
+            OptionValue::ModeKeys(value) => choice_name(*value),
             OptionValue::WindowSize(value) => choice_name(*value),
             OptionValue::Text(text) => shell_word(text),
         }
@@ -365,8 +375,9 @@ impl Options {
 }
 
 /// What a session's clients apply: each option from the first of `levels` (the
-/// session's table, the global one, the server's) that set it.
-pub fn client_options(levels: &[&Options]) -> ClientOptions {
+/// session's table, the global one, the server's) that set it; the window options from
+/// the first of `window_levels` (the active window's table, the global one).
+pub fn client_options(levels: &[&Options], window_levels: &[&Options]) -> ClientOptions {
     let find = |option| levels.iter().find_map(|level| level.known(option));
     let mut options = ClientOptions::default();
     if let Some(OptionValue::Prefix(key)) = find(OptionName::Prefix) {
@@ -386,6 +397,10 @@ pub fn client_options(levels: &[&Options]) -> ClientOptions {
     }
     if let Some(OptionValue::SetClipboard(value)) = find(OptionName::SetClipboard) {
         options.set_clipboard = Some(*value);
+    }
+    let find_window = |option| window_levels.iter().find_map(|level| level.known(option));
+    if let Some(OptionValue::ModeKeys(value)) = find_window(OptionName::ModeKeys) {
+        options.mode_keys = Some(*value);
     }
     options
 }

@@ -1,7 +1,8 @@
 //! Copying from the scroll view end to end: the real daemon, the real `moshmux connect`
 //! in a tmux whose `set-clipboard on` stores what OSC 52 copies in a paste buffer, as a
 //! user's terminal would put it on the clipboard; and the server's own paste buffer. The
-//! same keys in a real tmux's copy-mode-vi are the reference for what a selection takes.
+//! same keys in a real tmux's copy mode (vi keys, and emacs keys with `mode-keys emacs`)
+//! are the reference for what a selection takes.
 
 use std::time::{Duration, Instant};
 
@@ -91,41 +92,64 @@ fn wait_for_buffer(tmux: &Tmux, what: &str) -> String {
     }
 }
 
-#[test]
-fn a_character_selection_copies_what_tmuxs_copy_mode_vi_copies_for_the_same_keys() {
-    // Two known lines, the cursor at the start of the line below them (cat waits there).
-    let lines = "printf '%s\\n' 'alpha beta.gamma delta' 'second line here'";
-    // Up to the first line (from a blank line, k goes to line ends), to its start, a word
-    // on, a selection to the end of the word, then down a line; Enter copies
-    // (copy-pipe-and-cancel, tmux's vi Enter).
-    let keys = ["k", "k", "0", "w", "Space", "e", "j", "Enter"];
+/// Two known lines; the cursor then waits at the start of the line below them (in cat).
+const LINES: &str = "printf '%s\\n' 'alpha beta.gamma delta' 'second line here'";
 
-    // The reference: tmux's own copy mode, entered by the pane's command (send-keys
-    // bypasses the prefix), in vi keys.
+/// What `keys` copy from [`LINES`] in a real tmux's copy mode with `mode-keys` set to
+/// `mode_keys` (the reference), and what they copy in moshmux's scroll view with the
+/// same `mode-keys` set on its server (`moshmux-server set-option`), as the clipboard
+/// gets it.
+fn copies_of(keys: &[&str], mode_keys: &str) -> (String, String) {
+    // tmux's own copy mode, entered by the pane's command (send-keys bypasses the
+    // prefix).
     let reference = Tmux::start(
         COLS,
         ROWS,
-        &format!("{lines}; tmux copy-mode; exec cat"),
+        &format!("{LINES}; tmux copy-mode; exec cat"),
         &[],
     );
-    reference.set_option("mode-keys", "vi");
+    reference.set_option("mode-keys", mode_keys);
     reference.expect("the lines", WAIT, |s| s.contains("second line here"));
-    reference.send_keys(&keys);
+    reference.send_keys(keys);
     let expected = wait_for_buffer(&reference, "tmux's buffer");
-    assert_eq!(expected, "beta.gamma delta\nsecond lin");
 
     let daemon = Daemon::new();
     let (port, key) = daemon.new_session("copy");
+    daemon.ok(&["set-option", "-g", "mode-keys", mode_keys]);
     let tmux = connect_client(COLS, ROWS, port, &key);
     tmux.set_option("set-clipboard", "on");
     tmux.expect("the prompt", WAIT, |s| s.lines().next() == Some("$"));
-    tmux.send_literal(&format!("clear; {lines}; exec cat"));
+    tmux.send_literal(&format!("clear; {LINES}; exec cat"));
     tmux.send_keys(&["Enter"]);
     tmux.expect("the lines", WAIT, |s| {
         s.lines().next() == Some("alpha beta.gamma delta")
     });
     tmux.send_keys(&["C-b", "["]);
     tmux.expect("the view", WAIT, |s| status_line(s, ROWS).contains("line "));
-    tmux.send_keys(&keys);
-    assert_eq!(wait_for_buffer(&tmux, "the clipboard"), expected);
+    tmux.send_keys(keys);
+    (expected, wait_for_buffer(&tmux, "the clipboard"))
+}
+
+#[test]
+fn a_character_selection_copies_what_tmuxs_copy_mode_vi_copies_for_the_same_keys() {
+    // Up to the first line (from a blank line, k goes to line ends), to its start, a word
+    // on, a selection to the end of the word, then down a line; Enter copies
+    // (copy-pipe-and-cancel, tmux's vi Enter).
+    let keys = ["k", "k", "0", "w", "Space", "e", "j", "Enter"];
+    let (expected, copied) = copies_of(&keys, "vi");
+    assert_eq!(expected, "beta.gamma delta\nsecond lin");
+    assert_eq!(copied, expected);
+}
+
+#[test]
+fn with_mode_keys_emacs_c_space_m_f_m_w_copy_what_tmuxs_copy_mode_copies() {
+    // Up to the first line, to its start, past two words and back to the second's start;
+    // C-Space, then past three words (`.` is a word of its own), M-w copies (the region
+    // ends before the cursor, as in tmux) and leaves.
+    let keys = [
+        "C-p", "C-p", "C-a", "M-f", "M-f", "M-b", "C-Space", "M-f", "M-f", "M-f", "M-w",
+    ];
+    let (expected, copied) = copies_of(&keys, "emacs");
+    assert_eq!(expected, "beta.gamma");
+    assert_eq!(copied, expected);
 }

@@ -1,9 +1,10 @@
 //! set-option, set-window-option, show-options and show-window-options: one script run
 //! against tmux 3.3 and against `moshmux-server`, compared line for line: defaults, the
 //! global and session tables and what shows through, toggling, unsetting, user options,
-//! tmux's refusals, and synchronize-panes copying `send-keys` to every pane. And what
-//! the options do to a real client attached in tmux: the status line, the prefix and the
-//! mouse change at once, and unsetting them brings back the client's config file.
+//! tmux's refusals, mode-keys (a window option), and synchronize-panes copying `send-keys`
+//! to every pane. And what the options do to a real client attached in tmux: the status
+//! line, the prefix and the mouse change at once, and unsetting them brings back the
+//! client's config file.
 
 use std::time::{Duration, Instant};
 
@@ -111,6 +112,20 @@ $T send-keys -t opt:0.1 alone Enter
 sleep 0.5
 echo "first: $(cat first)"
 echo "second: $(cat second | tr '\n' ' ')"
+echo "-- mode-keys (the global default is left out: tmux's follows \$EDITOR, ours is vi)"
+$T set -gw mode-keys vi
+$T showw -g mode-keys
+$T set -g mode-keys emacs
+$T show -gw mode-keys
+$T setw -t opt mode-keys vi
+$T showw -t opt mode-keys
+$T showw -v -t opt mode-keys
+$T setw -u -t opt mode-keys
+$T showw -t opt mode-keys; echo "window's own unset: $?"
+$T show -A -w -t opt mode-keys
+$T setw -g mode-keys
+$T showw -gv mode-keys
+$T setw -g mode-keys vim 2>&1; echo "unknown mode-keys: $?"
 "##;
 
 #[test]
@@ -135,6 +150,8 @@ fn options_are_set_shown_and_inherited_as_tmux_keeps_them() {
         "synchronize-panes on",
         "first: both",
         "second: both alone",
+        "mode-keys emacs",
+        "unknown value: vim",
     ] {
         assert!(expected.contains(said), "tmux said:\n{expected}");
     }

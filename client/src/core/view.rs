@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use moshmux_proto::options::ModeKeys;
 use moshmux_proto::screen::{MouseMode, Rect};
 use moshmux_proto::{HostState, PaneId, ScrollRequest, SearchRequest, TreeRequest};
 
@@ -67,6 +68,8 @@ pub(super) struct View {
     alert_bytes: Vec<u8>,
     /// The config file's `focus-events`.
     focus_events: bool,
+    /// The scroll view's key table (the config file's or tmux's `mode-keys`).
+    mode_keys: ModeKeys,
     /// What the config file set of what `set-option` may change at run time: each
     /// host state's options go over these (`settings.rs`).
     file_settings: Settings,
@@ -96,6 +99,7 @@ impl View {
             alerts: Alerts::new(config.alerts),
             alert_bytes: Vec::new(),
             focus_events: config.focus_events,
+            mode_keys: config.mode_keys,
             file_settings,
             cols,
             rows,
@@ -194,6 +198,7 @@ impl View {
         self.status_line = settings.status_line;
         self.mouse_on = settings.mouse;
         self.alerts.set_config(settings.alerts);
+        self.mode_keys = settings.mode_keys;
     }
 
     /// Shows `lines` over the pane area until q, Esc or C-c.
@@ -306,7 +311,7 @@ impl View {
     pub(super) fn feed_scroll(&mut self, token: &Token) -> Option<(Vec<u8>, Option<String>)> {
         let scroll = self.scroll.as_mut()?;
         let open = match self.host.screens.get(&scroll.pane()) {
-            Some(screen) => scroll.feed(token, &self.host, screen),
+            Some(screen) => scroll.feed(token, self.mode_keys, &self.host, screen),
             None => false,
         };
         let copied = scroll.take_copied();

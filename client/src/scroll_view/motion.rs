@@ -1,4 +1,4 @@
-//! Where the scroll view's cursor goes for each of tmux's copy-mode-vi motions: pure
+//! Where the scroll view's cursor goes for each of tmux's copy-mode motions: pure
 //! functions from a point to a point over the [`Text`], so each is tested on a few lines.
 //!
 //! As in tmux, `h` and `l` wrap to the line above or below, the word motions cross
@@ -99,16 +99,13 @@ pub fn word_end(text: &Text, at: Point, words: Words) -> Point {
     if reader.class() != Class::Space && reader.at.col < reader.cells.length() {
         reader.forward();
     }
-    while reader.wrap() {
-        match reader.class() {
-            Class::Space => reader.forward(),
-            class => {
-                reader.skip(class);
-                break;
-            }
-        }
-    }
-    left(text, reader.at)
+    left(text, reader.past_word_end())
+}
+
+/// emacs's M-f (tmux's next-word-end with emacs keys): just past the end of this word,
+/// or of the next when the cursor is on a space or past its word already.
+pub fn past_word_end(text: &Text, at: Point, words: Words) -> Point {
+    Reader::new(text, at, words).past_word_end()
 }
 
 /// `b` and `B`: the start of this word, or of the one before when the cursor is at a
@@ -195,6 +192,21 @@ impl<'a> Reader<'a> {
             self.at.col = 0;
         }
         true
+    }
+
+    /// Past any spaces, then past the word after them (a run of one class); at the end
+    /// of the text, or before a line still on its way, when there is none.
+    fn past_word_end(mut self) -> Point {
+        while self.wrap() {
+            match self.class() {
+                Class::Space => self.forward(),
+                class => {
+                    self.skip(class);
+                    break;
+                }
+            }
+        }
+        self.at
     }
 
     /// Moves past the run of `class` the reader is on.

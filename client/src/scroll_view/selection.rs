@@ -1,6 +1,7 @@
-//! The scroll view's selection, as tmux's copy-mode-vi makes it: from an anchor to the
-//! cursor, both ends included, by characters (`v`, Space), whole lines (`V`) or a
-//! rectangle of columns (C-v); and the text a copy of it takes.
+//! The scroll view's selection, as tmux's copy mode makes it: from an anchor to the
+//! cursor, both ends included (with emacs keys, the later end left out), by characters
+//! (`v`, Space, C-Space), whole lines (`V`) or a rectangle of columns (C-v, R); and the
+//! text a copy of it takes.
 //!
 //! The text follows tmux's rules: each line's trailing blanks are left out, a line the
 //! program wrapped runs on into the next without a newline, and the last line ends with
@@ -29,6 +30,10 @@ pub struct Selection {
     /// Where it started; the cursor is the other end.
     pub anchor: Point,
     pub shape: Shape,
+    /// The cell at its later end is in it (vi keys); with emacs keys it is not, as an
+    /// emacs region ends before its end, and tmux's selection does too. In a rectangle
+    /// the column left out is the cursor's, when it is the right side.
+    pub includes_end: bool,
 }
 
 /// A line of the selection is still on its way: a copy would have a hole.
@@ -55,14 +60,16 @@ impl Selection {
             Shape::Lines => 0..u16::MAX,
             Shape::Rectangle => {
                 let (left, right) = self.sides(cursor);
-                left..cells.next_col(right)
+                left..self.past_right(cursor, right, cells.next_col(right))
             }
             Shape::Chars => {
                 let from = if line == start.line { start.col } else { 0 };
-                let to = if line == end.line {
+                let to = if line != end.line {
+                    u16::MAX
+                } else if self.includes_end {
                     cells.next_col(end.col)
                 } else {
-                    u16::MAX
+                    end.col
                 };
                 from..to
             }
@@ -77,17 +84,31 @@ impl Selection {
         )
     }
 
+    /// The column a rectangle ends before, given its right side and the column after
+    /// that side's cell: that column, or the side's own when the cursor is the right side
+    /// and the end is left out.
+    fn past_right(&self, cursor: Point, right: u16, after: u16) -> u16 {
+        if !self.includes_end && cursor.col > self.anchor.col {
+            right
+        } else {
+            after
+        }
+    }
+
     /// The text a copy takes, with the cursor at `cursor`.
     pub fn text(&self, cursor: Point, text: &Text) -> Result<String, StillLoading> {
         let (start, end) = self.ends(cursor);
         let end_length = text.cells(end.line).length();
         // Each line's columns, and the column the last line's part ends before.
         let (first_from, rest_from, rest_to, last_to) = match self.shape {
-            Shape::Chars => (start.col, 0, u16::MAX, end.col.min(end_length) + 1),
+            Shape::Chars if self.includes_end => {
+                (start.col, 0, u16::MAX, end.col.min(end_length) + 1)
+            }
+            Shape::Chars => (start.col, 0, u16::MAX, end.col.min(end_length)),
             Shape::Lines => (0, 0, u16::MAX, u16::MAX),
             Shape::Rectangle => {
                 let (left, right) = self.sides(cursor);
-                let past_right = right.saturating_add(1);
+                let past_right = self.past_right(cursor, right, right.saturating_add(1));
                 (left, left, past_right, past_right)
             }
         };

@@ -30,11 +30,21 @@ fn host_with_history() -> HostState {
     host
 }
 
-/// Keys typed into the view in one read; false when they closed it.
+/// Keys typed into the view in one read, as vi keys; false when they closed it.
 fn feed(view: &mut ScrollView, bytes: &[u8], host: &HostState, screen: &PaneScreen) -> bool {
+    feed_keys(view, ModeKeys::Vi, bytes, host, screen)
+}
+
+fn feed_keys(
+    view: &mut ScrollView,
+    keys: ModeKeys,
+    bytes: &[u8],
+    host: &HostState,
+    screen: &PaneScreen,
+) -> bool {
     crate::input::tests::tokens(bytes)
         .iter()
-        .all(|token| view.feed(token, host, screen))
+        .all(|token| view.feed(token, keys, host, screen))
 }
 
 fn open(host: &HostState, screen: &PaneScreen, entry: Entry) -> ScrollView {
@@ -178,7 +188,7 @@ fn q_c_c_and_a_lone_esc_close_the_view_and_unknown_keys_do_nothing() {
     let now = std::time::Instant::now();
     assert_eq!(tokenizer.feed(b"\x1b[", now), []);
     for token in tokenizer.feed(b"A", now) {
-        assert!(view.feed(&token, &host, &screen));
+        assert!(view.feed(&token, ModeKeys::Vi, &host, &screen));
     }
     assert_eq!(place(&view), (1000, 1003, 1));
 }
@@ -448,4 +458,39 @@ fn esc_cancels_the_selection_only_and_a_loading_line_stops_the_copy() {
         .insert((PaneId(7), LineNumber(998)), line("h998"));
     assert!(!feed(&mut view, b"y", &host, &screen));
     assert_eq!(view.take_copied().as_deref(), Some("h998\nh9"));
+}
+
+#[test]
+fn emacs_keys_select_a_region_without_its_end_and_m_w_copies_it_and_closes() {
+    let screen = screen();
+    let host = host_with_history();
+    let emacs = |view: &mut ScrollView, bytes: &[u8]| {
+        feed_keys(view, ModeKeys::Emacs, bytes, &host, &screen)
+    };
+    let mut view = open(&host, &screen, Entry::Bottom);
+    // vi's keys do nothing; C-p five times and C-a: the start of line 999.
+    assert!(emacs(&mut view, b"jkv"));
+    assert_eq!(place(&view), (1000, 1004, 1));
+    assert!(emacs(&mut view, b"\x10\x10\x10\x10\x10\x01"));
+    assert_eq!(place(&view), (999, 999, 0));
+    // C-Space, then M-f: just past the word, which the region ends before.
+    assert!(emacs(&mut view, b"\x00\x1bf"));
+    assert_eq!(place(&view), (999, 999, 4));
+    assert_eq!(
+        view.status(&host, &screen).0,
+        "1 line selected  line 1000 of 1005"
+    );
+    assert_eq!(inverse(&view, &host, &screen)[0], "####......");
+    // C-g clears the selection and keeps the view; M-b and M-f move it.
+    assert!(emacs(&mut view, b"\x07"));
+    assert_eq!(view.status(&host, &screen).0, "line 1000 of 1005");
+    assert!(emacs(&mut view, b"\x01\x00\x1bf\x1bb\x1bf"));
+    assert!(!emacs(&mut view, b"\x1bw"));
+    assert_eq!(view.take_copied().as_deref(), Some("h999"));
+    // M-w without a selection closes the view, copying nothing; so do q and Esc.
+    for keys in [b"\x1bw".as_slice(), b"q", b"\x1b"] {
+        let mut view = open(&host, &screen, Entry::Bottom);
+        assert!(!emacs(&mut view, keys), "{keys:?}");
+        assert_eq!(view.take_copied(), None);
+    }
 }

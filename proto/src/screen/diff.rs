@@ -260,7 +260,7 @@ fn apply_edits(screen: &mut PaneScreen, edits: Vec<ScreenEdit>) -> Result<(), Sc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::{BellAction, PrefixKey, SetClipboard};
+    use crate::options::{BellAction, ModeKeys, PrefixKey, SetClipboard};
     use crate::screen::{
         CellStyle, Color, MouseEncoding, MouseMode, Rect, TreePane, TreeSession, TreeWindow,
         UnderlineStyle,
@@ -349,8 +349,9 @@ mod tests {
                     set_titles: Some(true),
                     bell_action: Some(BellAction::Other),
                     set_clipboard: Some(SetClipboard::On),
+                    mode_keys: Some(ModeKeys::Emacs),
                 }),
-                "0e 0101 0100 00 0101 0103 0100",
+                "0e 0101 0100 00 0101 0103 0100 0101",
             ),
             (
                 HostChange::Status(StatusText {

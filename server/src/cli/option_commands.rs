@@ -9,8 +9,8 @@ use clap::{Args, Subcommand};
 #[derive(Debug, Subcommand)]
 pub enum OptionCommand {
     /// Set an option: prefix, status, mouse, set-titles, bell-action, set-clipboard,
-    /// window-size and synchronize-panes, or a user option (@name). With no value a
-    /// flag toggles.
+    /// mode-keys, window-size, synchronize-panes, the status line's formats, or a user
+    /// option (@name). With no value a flag toggles.
     #[command(visible_alias = "set")]
     SetOption {
         /// A server option (for user options; a known option has its own scope).

@@ -159,14 +159,19 @@ impl Mux {
         Ok(out)
     }
 
-    /// What a session's clients apply (the session's own options, then the global ones).
+    /// What a session's clients apply (the session's own options, then the global ones;
+    /// for window options, the active window's own, then the global ones). Every client
+    /// of a session shows its active window, so that window's options are the clients'.
     pub(super) fn client_options_of(&self, session: SessionId) -> ClientOptions {
-        let own = self.sessions.get(&session).map(|s| &s.options);
-        let levels: Vec<&Options> = own
-            .into_iter()
+        let session = self.sessions.get(&session);
+        let levels: Vec<&Options> = (session.map(|s| &s.options).into_iter())
             .chain([&self.options.session, &self.options.server])
             .collect();
-        client_options(&levels)
+        let window = session.and_then(|s| s.window(s.active_window()));
+        let window_levels: Vec<&Options> = (window.map(|w| w.options()).into_iter())
+            .chain([&self.options.window])
+            .collect();
+        client_options(&levels, &window_levels)
     }
 
     /// The session's window-size, from its own table, the global one or the default.

@@ -103,14 +103,44 @@ fn client_options_take_the_first_level_that_set_each() {
         key("set-clipboard"),
         OptionValue::SetClipboard(SetClipboard::On),
     );
-    let options = client_options(&[&session, &global, &server]);
+    let mut window = Options::default();
+    let mut global_window = Options::default();
+    global_window.set(key("mode-keys"), OptionValue::ModeKeys(ModeKeys::Emacs));
+    let options = client_options(&[&session, &global, &server], &[&window, &global_window]);
     assert_eq!(
         options,
         ClientOptions {
             mouse: Some(false),
             status: Some(false),
             set_clipboard: Some(SetClipboard::On),
+            mode_keys: Some(ModeKeys::Emacs),
             ..ClientOptions::default()
         }
+    );
+    window.set(key("mode-keys"), OptionValue::ModeKeys(ModeKeys::Vi));
+    let options = client_options(&[], &[&window, &global_window]);
+    assert_eq!(options.mode_keys, Some(ModeKeys::Vi));
+    assert_eq!(client_options(&[], &[]).mode_keys, None);
+}
+
+#[test]
+fn mode_keys_takes_tmux_s_words_and_is_a_window_option_defaulting_to_vi() {
+    assert_eq!(OptionName::ModeKeys.scope(), Scope::Window);
+    assert_eq!(OptionName::ModeKeys.default_value().shown(), "vi");
+    assert_eq!(
+        parse("mode-keys", Some("emacs")),
+        Ok(OptionValue::ModeKeys(ModeKeys::Emacs))
+    );
+    assert_eq!(
+        parse("mode-keys", Some("vi")),
+        Ok(OptionValue::ModeKeys(ModeKeys::Vi))
+    );
+    assert_eq!(
+        parse("mode-keys", Some("vim")),
+        Err(OptionError::UnknownValue("vim".to_owned()))
+    );
+    assert_eq!(
+        parse("mode-keys", None),
+        Ok(OptionValue::ModeKeys(ModeKeys::Emacs))
     );
 }

@@ -24,16 +24,50 @@ fn at(line: u64, col: u16) -> Point {
     }
 }
 
-/// What a copy of `shape` from `anchor` to `cursor` takes.
-fn copy(shape: Shape, anchor: Point, cursor: Point) -> Result<String, StillLoading> {
+/// What a copy of `shape` from `anchor` to `cursor` takes, made with vi keys (the end
+/// included) or emacs keys (not).
+fn copy_of(
+    shape: Shape,
+    includes_end: bool,
+    anchor: Point,
+    cursor: Point,
+) -> Result<String, StillLoading> {
     let screen = screen();
     let host = HostState::default();
     let text = Text::new(PaneId(1), &host, &screen);
-    Selection { anchor, shape }.text(cursor, &text)
+    let selection = Selection {
+        anchor,
+        shape,
+        includes_end,
+    };
+    selection.text(cursor, &text)
+}
+
+fn copy(shape: Shape, anchor: Point, cursor: Point) -> Result<String, StillLoading> {
+    copy_of(shape, true, anchor, cursor)
 }
 
 fn copied(shape: Shape, anchor: Point, cursor: Point) -> String {
     copy(shape, anchor, cursor).unwrap()
+}
+
+/// With emacs keys.
+fn region(shape: Shape, anchor: Point, cursor: Point) -> String {
+    copy_of(shape, false, anchor, cursor).unwrap()
+}
+
+#[test]
+fn with_emacs_keys_the_later_end_is_left_out() {
+    assert_eq!(region(Shape::Chars, at(0, 4), at(0, 7)), "two");
+    assert_eq!(region(Shape::Chars, at(0, 7), at(0, 4)), "two");
+    assert_eq!(region(Shape::Chars, at(0, 4), at(0, 4)), "");
+    // To the end of the text (C-e): no newline; to the next line's start: one.
+    assert_eq!(region(Shape::Chars, at(0, 4), at(0, 11)), "two");
+    assert_eq!(region(Shape::Chars, at(0, 4), at(1, 0)), "two\n");
+    assert_eq!(region(Shape::Chars, at(0, 4), at(1, 2)), "two\nth");
+    // A rectangle leaves out the cursor's column when the cursor is its right side.
+    assert_eq!(region(Shape::Rectangle, at(0, 1), at(1, 3)), "ne\nhr");
+    assert_eq!(region(Shape::Rectangle, at(1, 3), at(0, 1)), "ne \nhre");
 }
 
 #[test]
@@ -104,6 +138,7 @@ fn a_line_still_on_its_way_stops_the_copy() {
     let selection = Selection {
         anchor: at(0, 0),
         shape: Shape::Chars,
+        includes_end: true,
     };
     assert_eq!(selection.text(at(2, 2), &text), Err(StillLoading));
     host.history
@@ -123,6 +158,7 @@ fn the_columns_drawn_cover_whole_cells() {
     let chars = Selection {
         anchor: at(0, 4),
         shape: Shape::Chars,
+        includes_end: true,
     };
     let cells = |line| text.cells(LineNumber(line));
     assert_eq!(
@@ -148,4 +184,11 @@ fn the_columns_drawn_cover_whole_cells() {
         ..chars
     };
     assert_eq!(rectangle.columns(at(2, 1), LineNumber(2), &cells(2)), 1..5);
+    // With emacs keys the cell at the later end is not drawn either.
+    let region = Selection {
+        includes_end: false,
+        ..chars
+    };
+    assert_eq!(region.columns(at(2, 2), LineNumber(2), &cells(2)), 0..2);
+    assert_eq!(region.columns(at(0, 6), LineNumber(0), &cells(0)), 4..6);
 }
