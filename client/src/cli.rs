@@ -14,8 +14,9 @@ use crate::key_table::{COMMANDS, DEFAULT_BINDINGS};
     after_help = config_help()
 )]
 pub struct Cli {
+    /// None: `moshmux` alone attaches on this machine, as `tmux` alone starts or attaches.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -25,8 +26,14 @@ pub enum Command {
     #[command(after_help = config_help())]
     Connect(ConnectArgs),
     /// Start or join a session and connect to it: on HOST through SSH (`CMD HOST --
-    /// PATH new ...`), or on this machine, with no SSH, when HOST is left out.
-    #[command(after_help = config_help())]
+    /// PATH new ...`), or on this machine, with no SSH, when HOST is left out. Also
+    /// spelled as tmux's `a`, `new`, `attach-session` and `new-session`; `moshmux` alone
+    /// is `moshmux attach`.
+    #[command(
+        after_help = config_help(),
+        visible_aliases = ["a", "new"],
+        aliases = ["attach-session", "new-session"]
+    )]
     Attach(AttachArgs),
     /// List the sessions on HOST (through SSH: `CMD HOST -- PATH ls`) or on this machine,
     /// as `moshmux-server ls` prints them.
@@ -46,7 +53,8 @@ pub struct AttachArgs {
     pub host: Option<String>,
     /// The session to join, or to create if it does not exist. Left out: the session
     /// used last (attached to or typed in), or a new one if there is none.
-    #[arg(long, short = 's', value_parser = session_name)]
+    /// `-t` too, as tmux's `attach -t` spells it.
+    #[arg(long, short = 's', short_alias = 't', value_parser = session_name)]
     pub session: Option<String>,
     /// Detach every other client of the session, as tmux's `attach -d`: each exits
     /// with "[detached from session NAME]" (the session stays, now at this client's size).
@@ -299,6 +307,7 @@ pub fn usage_error(error: &clap::Error, subcommand: Option<&str>) -> String {
     let message = message.strip_prefix("error: ").unwrap_or(&message);
     let help = match subcommand {
         Some(name @ ("connect" | "attach" | "ls")) => format!("moshmux {name} --help"),
+        Some("a" | "new" | "attach-session" | "new-session") => "moshmux attach --help".into(),
         _ => "moshmux --help".to_string(),
     };
     format!("moshmux: {message}; see `{help}`")
@@ -343,7 +352,7 @@ mod tests {
     #[test]
     fn connect_takes_host_port_and_predict() {
         let Ok(Cli {
-            command: Command::Connect(args),
+            command: Some(Command::Connect(args)),
         }) = parse(&["connect", "example.org", "60001", "--predict", "never"])
         else {
             panic!("connect did not parse");
@@ -355,20 +364,44 @@ mod tests {
     #[test]
     fn attach_takes_when_to_install_the_server() {
         let Ok(Cli {
-            command: Command::Attach(args),
+            command: Some(Command::Attach(args)),
         }) = parse(&["attach", "me@example.org", "--install-server=yes"])
         else {
             panic!("attach did not parse");
         };
         assert_eq!(args.install_server, Some(InstallServer::Yes));
         let Ok(Cli {
-            command: Command::Attach(args),
+            command: Some(Command::Attach(args)),
         }) = parse(&["attach"])
         else {
             panic!("a bare attach did not parse");
         };
         assert_eq!(args.install_server, None);
         assert_eq!(args.family.family(), Family::All);
+    }
+
+    #[test]
+    fn tmux_s_spellings_attach_too() {
+        // `moshmux` alone: no command, which attaches here.
+        assert!(matches!(parse(&[]), Ok(Cli { command: None })));
+        for line in [
+            &["a", "-t", "work"][..],
+            &["attach", "-t", "work"],
+            &["attach-session", "-t", "work"],
+            &["new", "-s", "work"],
+            &["new-session", "-s", "work"],
+            &["attach", "--session", "work"],
+        ] {
+            let Ok(Cli {
+                command: Some(Command::Attach(args)),
+            }) = parse(line)
+            else {
+                panic!("{line:?} did not parse");
+            };
+            assert_eq!(args.session.as_deref(), Some("work"), "{line:?}");
+        }
+        let error = parse(&["new", "--bogus"]).expect_err("refused");
+        assert!(usage_error(&error, Some("new")).ends_with("see `moshmux attach --help`"));
     }
 
     #[test]
@@ -382,7 +415,7 @@ mod tests {
         ] {
             let line = [&["connect", "h", "1"][..], flags].concat();
             let Ok(Cli {
-                command: Command::Connect(args),
+                command: Some(Command::Connect(args)),
             }) = parse(&line)
             else {
                 panic!("{line:?} did not parse");
@@ -394,7 +427,7 @@ mod tests {
     #[test]
     fn ls_takes_a_host_an_ssh_command_and_a_server() {
         let Ok(Cli {
-            command: Command::Ls(args),
+            command: Some(Command::Ls(args)),
         }) = parse(&[
             "ls",
             "me@example.org",
@@ -412,7 +445,7 @@ mod tests {
             ("ssh -p 2222", Some("bin/s"))
         );
         let Ok(Cli {
-            command: Command::Ls(args),
+            command: Some(Command::Ls(args)),
         }) = parse(&["ls"])
         else {
             panic!("a bare ls did not parse");

@@ -37,7 +37,17 @@ pub fn main() -> ExitCode {
             }
         },
     };
-    match cli.command {
+    let command = match cli.command {
+        Some(command) => command,
+        // `moshmux` alone: `moshmux attach`, here, as `tmux` alone.
+        None => match Cli::try_parse_from(["moshmux", "attach"]) {
+            Ok(Cli {
+                command: Some(command),
+            }) => command,
+            _ => return fail("moshmux: give a command; see `moshmux --help`"),
+        },
+    };
+    match command {
         Command::Connect(args) => connect(&args, key.as_deref()),
         Command::Attach(args) => attach(args),
         Command::Ls(args) => list_sessions(args),

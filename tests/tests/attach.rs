@@ -121,6 +121,37 @@ fn attach_with_no_host_serves_this_machine_and_reattaches_after_detach() {
     });
 }
 
+/// tmux's spellings: `moshmux new -s NAME` starts a session, `moshmux a -t NAME` joins
+/// it, and `moshmux` alone joins the session used last.
+#[test]
+fn tmux_s_spellings_start_and_join_sessions() {
+    let daemon = Daemon::new();
+    let moshmux = |args: &str| {
+        let command = format!(
+            "'{}' {args}; echo client-exit-$?",
+            workspace_binary("moshmux").display()
+        );
+        Tmux::start(90, 24, &command, &outer_env(&daemon))
+    };
+    let detach = |tmux: &Tmux| {
+        tmux.send_keys(&["C-b", "d"]);
+        tmux.expect("the exit", WAIT, |s| s.contains("client-exit-0"));
+    };
+    let first = moshmux("new -s work");
+    first.expect("the session", WAIT, |s| s.contains("[work]"));
+    type_line(&first, "echo spelled-$((6*7))");
+    first.expect("the output", WAIT, |s| s.contains("spelled-42"));
+    detach(&first);
+    let second = moshmux("a -t work");
+    second.expect("the same shell", WAIT, |s| s.contains("spelled-42"));
+    detach(&second);
+    let third = moshmux("");
+    third.expect("the session used last", WAIT, |s| {
+        s.contains("[work]") && s.contains("spelled-42")
+    });
+    assert!(daemon.ok(&["ls"]).starts_with("work: 1 windows"));
+}
+
 #[test]
 fn a_killed_client_leaves_the_session_running_for_the_next_one() {
     let daemon = Daemon::new();
