@@ -42,7 +42,10 @@ fn attach_and_echo(sshd: &Sshd, daemon: &Daemon, options: &str, destination: &st
         workspace_binary("moshmux-server").display(),
     );
     let tmux = Tmux::start(90, 24, &command, &[("LANG", "C.UTF-8")]);
-    tmux.wait_for(|screen| screen.contains(&format!("[{session}]")), WAIT)
+    // The status line's left, as tmux's default `status-left` shows it: `[SESSION] `,
+    // cut to `status-left-length` (10 columns), so `[remote wo` for "remote work".
+    let left: String = format!("[{session}] ").chars().take(10).collect();
+    tmux.wait_for(|screen| screen.lines().any(|l| l.starts_with(&left)), WAIT)
         .unwrap_or_else(|screen| panic!("no session on screen:\n{screen}"));
     let tag = session.replace(' ', "-");
     tmux.send_literal(&format!("echo \"{tag}-$((6*7)) $HOME\""));
