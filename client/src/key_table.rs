@@ -20,7 +20,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 63] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 65] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -44,6 +44,8 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 63] = [
     ("n", "next-window"),
     ("p", "previous-window"),
     ("l", "last-window"),
+    ("M-n", "next-window -a"),
+    ("M-p", "previous-window -a"),
     (";", "last-pane"),
     ("0", "select-window -t :=0"),
     ("1", "select-window -t :=1"),
@@ -95,8 +97,10 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 63] = [
 /// Server commands a binding may run with any arguments, as typed at the command prompt
 /// (`MuxCommand::CommandLine`): the server parses and checks them when the key is
 /// pressed, and a mistake shows on the status line.
-const SERVER_COMMANDS: [&str; 16] = [
+const SERVER_COMMANDS: [&str; 18] = [
     "new-window",
+    "next-window",
+    "previous-window",
     "respawn-pane",
     "respawn-window",
     "break-pane",
@@ -126,7 +130,7 @@ command-prompt -T window-target -p index { select-window -t ':%%' } (asks a wind
 command-prompt -T target { move-window -t '%%' } (asks where to move the window), \
 command-prompt { find-window -Z '%%' } (asks what to find), command-prompt, list-keys, display-panes, clock-mode, choose-tree [-Z] [-s|-w], send-prefix, \
 none (unbound), \
-or new-window, respawn-pane, respawn-window, break-pane, join-pane, move-pane, swap-window, \
+or new-window, next-window, previous-window, respawn-pane, respawn-window, break-pane, join-pane, move-pane, swap-window, \
 move-window, kill-session, display-message, send-keys, set-buffer, show-buffer, list-buffers, \
 delete-buffer or paste-buffer with their arguments, as at the command prompt";
 

@@ -32,6 +32,7 @@ pub enum Scope {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum OptionName {
     BellAction,
+    HistoryLimit,
     ModeKeys,
     Mouse,
     Prefix,
@@ -57,10 +58,13 @@ const STATUS_RIGHT: &str =
     "#{?window_bigger,[#{window_offset_x}#,#{window_offset_y}] ,}\"#{=21:pane_title}\" %H:%M %d-%b-%y";
 /// The largest status-left-length and status-right-length tmux takes.
 const MAX_LENGTH: u64 = 32767;
+/// The largest history-limit tmux takes (`INT_MAX`).
+const MAX_HISTORY_LIMIT: u64 = 2_147_483_647;
 
 impl OptionName {
-    pub const ALL: [OptionName; 16] = [
+    pub const ALL: [OptionName; 17] = [
         OptionName::BellAction,
+        OptionName::HistoryLimit,
         OptionName::ModeKeys,
         OptionName::Mouse,
         OptionName::Prefix,
@@ -81,6 +85,7 @@ impl OptionName {
     pub fn name(self) -> &'static str {
         match self {
             OptionName::BellAction => "bell-action",
+            OptionName::HistoryLimit => "history-limit",
             OptionName::ModeKeys => "mode-keys",
             OptionName::Mouse => "mouse",
             OptionName::Prefix => "prefix",
@@ -113,10 +118,13 @@ impl OptionName {
         }
     }
 
-    /// tmux's default, but for mode-keys (`ModeKeys`: vi here).
+    /// tmux's default, but for mode-keys (`ModeKeys`: vi here) and history-limit: history
+    /// is on disk here and has no limit (0) unless the daemon's config file gives one,
+    /// which the mux shows in its place (`Mux::default_of`).
     pub fn default_value(self) -> OptionValue {
         match self {
             OptionName::BellAction => OptionValue::BellAction(BellAction::default()),
+            OptionName::HistoryLimit => OptionValue::Number(0),
             OptionName::ModeKeys => OptionValue::ModeKeys(ModeKeys::default()),
             OptionName::Mouse | OptionName::SetTitles | OptionName::SynchronizePanes => {
                 OptionValue::Flag(false)
@@ -175,7 +183,8 @@ pub enum OptionValue {
     SetClipboard(SetClipboard),
     ModeKeys(ModeKeys),
     WindowSize(WindowSize),
-    /// status-left-length and status-right-length: 0 to 32767, as tmux takes them.
+    /// status-left-length and status-right-length (0 to 32767) and history-limit (0 to
+    /// 2147483647), as tmux takes them.
     Number(u64),
     Text(String),
 }
@@ -232,7 +241,13 @@ impl OptionValue {
             }
             (OptionValue::ModeKeys(now), text) => OptionValue::ModeKeys(choice(*now, text)?),
             (OptionValue::WindowSize(now), text) => OptionValue::WindowSize(choice(*now, text)?),
-            (OptionValue::Number(_), Some(text)) => OptionValue::Number(number(text)?),
+            (OptionValue::Number(_), Some(text)) => {
+                let max = match key {
+                    OptionKey::Known(OptionName::HistoryLimit) => MAX_HISTORY_LIMIT,
+                    _ => MAX_LENGTH,
+                };
+                OptionValue::Number(number(text, max)?)
+            }
             (OptionValue::Prefix(_) | OptionValue::Number(_) | OptionValue::Text(_), None) => {
                 return Err(OptionError::EmptyValue)
             }
@@ -266,11 +281,11 @@ impl OptionValue {
     }
 }
 
-/// A length: tmux's words for what is not one.
-fn number(text: &str) -> Result<u64, OptionError> {
+/// A number from 0 to `max`: tmux's words for what is not one.
+fn number(text: &str, max: u64) -> Result<u64, OptionError> {
     match text.parse::<i64>() {
         Ok(n) if n < 0 => Err(OptionError::TooSmall(text.to_owned())),
-        Ok(n) if n.unsigned_abs() > MAX_LENGTH => Err(OptionError::TooLarge(text.to_owned())),
+        Ok(n) if n.unsigned_abs() > max => Err(OptionError::TooLarge(text.to_owned())),
         Ok(n) => Ok(n.unsigned_abs()),
         Err(_) if text.starts_with('-') && text[1..].bytes().all(|b| b.is_ascii_digit()) => {
             Err(OptionError::TooSmall(text.to_owned()))

@@ -272,8 +272,35 @@ impl Session {
         if self.windows.contains_key(&index) && index != self.active_window {
             self.last_windows.retain(|&i| i != index);
             self.last_windows.insert(0, self.active_window);
-            self.active_window = index;
+            self.make_current(index);
         }
+    }
+
+    /// tmux's session_set_current: the window is in view, so its alerts are seen.
+    fn make_current(&mut self, index: u32) {
+        self.active_window = index;
+        if let Some(window) = self.windows.get_mut(&index) {
+            window.clear_alert_flags();
+        }
+    }
+
+    /// The window with an alert after (`forward`) or before the current one, wrapping
+    /// around, as tmux's `next-window -a` and `previous-window -a` look for one.
+    pub fn alerted_window(&self, forward: bool) -> Option<u32> {
+        let alerted = |w: &&Window| w.bell_flag() && w.index != self.active_window;
+        let current = self.active_window;
+        if forward {
+            let after = self.windows.range(current + 1..).map(|(_, w)| w);
+            after
+                .chain(self.windows.range(..current).map(|(_, w)| w))
+                .find(alerted)
+        } else {
+            let before = self.windows.range(..current).rev().map(|(_, w)| w);
+            before
+                .chain(self.windows.range(current + 1..).rev().map(|(_, w)| w))
+                .find(alerted)
+        }
+        .map(|w| w.index)
     }
 
     /// The window active before the current one (tmux's last-window, flagged `-`).
@@ -325,7 +352,7 @@ impl Session {
             let next = self.windows.range(index..).next().map(|(i, _)| *i);
             let last = (!self.last_windows.is_empty()).then(|| self.last_windows.remove(0));
             if let Some(i) = last.or(previous).or(next) {
-                self.active_window = i;
+                self.make_current(i);
             }
         }
         Some(window)

@@ -28,6 +28,10 @@ pub struct Window {
     zoomed: bool,
     /// The number of the newest bell rung in one of its panes, 0 if none (`mux/alerts.rs`).
     bell: u64,
+    /// tmux's bell flag (`!`, `#{window_bell_flag}`): a bell rang while the window was
+    /// not in view (not current, or its session had no client); cleared when the window
+    /// becomes current.
+    bell_flag: bool,
     /// The preset layout chosen last, which `next-layout` moves on from (tmux keeps it
     /// for the window's life, whatever happened to the panes since).
     preset: Option<Preset>,
@@ -45,6 +49,7 @@ impl Window {
             last: None,
             zoomed: false,
             bell: 0,
+            bell_flag: false,
             preset: None,
             options: Options::default(),
         }
@@ -71,8 +76,19 @@ impl Window {
     }
 
     /// A bell rang in one of the window's panes; `number` is above every earlier one.
-    pub fn ring(&mut self, number: u64) {
+    /// `unseen`: the window was not in view, so it keeps the bell flag.
+    pub fn ring(&mut self, number: u64, unseen: bool) {
         self.bell = number;
+        self.bell_flag |= unseen;
+    }
+
+    pub fn bell_flag(&self) -> bool {
+        self.bell_flag
+    }
+
+    /// The window became current: its alerts are seen.
+    pub fn clear_alert_flags(&mut self) {
+        self.bell_flag = false;
     }
 
     pub fn active(&self) -> PaneId {

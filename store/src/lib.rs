@@ -335,6 +335,21 @@ impl HistoryStore {
         });
     }
 
+    /// The most lines `pane` keeps (`None`: all of them), in place of the store's
+    /// `max_lines_per_pane`: tmux's `history-limit`, which the daemon gives a pane as
+    /// it starts. Whole blocks go, as for the store's limit.
+    pub fn set_line_limit(&self, pane: PaneId, max_lines: Option<u64>) {
+        let mut state = self.shared.lock();
+        state.pane_mut(pane).own_line_limit = Some(max_lines);
+        state.retention_due = true;
+        self.shared.wake_if_idle(&mut state);
+    }
+
+    /// The limits the store was opened with.
+    pub fn retention(&self) -> Retention {
+        self.shared.options.retention
+    }
+
     /// The pane's process exited; its history stays readable.
     pub fn mark_ended(&self, pane: PaneId) {
         self.update_meta(pane, |meta| meta.ended = true);

@@ -100,6 +100,9 @@ pub struct PaneView {
     /// First line of the open block, which is never dropped.
     pub open_first: u64,
     pub next_line: u64,
+    /// The pane's own line limit (tmux's `history-limit`, given by the daemon when the
+    /// pane starts) in place of [`Retention::max_lines_per_pane`]; `Some(None)`: none.
+    pub own_line_limit: Option<Option<u64>>,
 }
 
 /// Stored blocks of one pane from its oldest on, read `FETCH` at a time and only when
@@ -177,12 +180,11 @@ pub fn plan<E>(
     let mut total: u64 = 0;
     for (view, cursor) in panes.iter().zip(&mut cursors) {
         let mut pane_bytes = view.blocks.bytes();
+        let max_lines = view.own_line_limit.unwrap_or(limits.max_lines_per_pane);
         loop {
             // Without reading: a block ends at least one line after it starts.
             let lines_over = |after: u64| {
-                limits
-                    .max_lines_per_pane
-                    .is_some_and(|max| view.next_line.saturating_sub(after) >= max)
+                max_lines.is_some_and(|max| view.next_line.saturating_sub(after) >= max)
             };
             let bytes_over = limits
                 .max_bytes_per_pane
@@ -278,6 +280,7 @@ mod tests {
             blocks: db.add(PaneId(1), &[0, 1, 2, 3], 10, 100),
             open_first: 30,
             next_line: 35,
+            own_line_limit: None,
         };
         let limits = Retention {
             max_lines_per_pane: Some(12),
@@ -292,6 +295,33 @@ mod tests {
     }
 
     #[test]
+    fn a_panes_own_line_limit_replaces_the_stores() {
+        let mut db = stored();
+        let view = |pane, own_line_limit, db: &mut Stored| PaneView {
+            pane,
+            blocks: db.add(pane, &[0, 1, 2, 3], 10, 100),
+            open_first: 30,
+            next_line: 35,
+            own_line_limit,
+        };
+        let views = [
+            view(PaneId(1), Some(Some(12)), &mut db),
+            view(PaneId(2), None, &mut db),
+            view(PaneId(3), Some(None), &mut db),
+        ];
+        let limits = Retention {
+            max_lines_per_pane: Some(22),
+            ..Retention::default()
+        };
+        // Pane 1 keeps 15 of 35 lines (its own 12), pane 2 keeps 25 (the store's 22),
+        // pane 3 keeps everything.
+        assert_eq!(
+            db.plan(&limits, &views),
+            vec![(PaneId(1), 0), (PaneId(1), 10), (PaneId(2), 0)]
+        );
+    }
+
+    #[test]
     fn total_limit_drops_globally_oldest_and_never_open_blocks() {
         let mut db = stored();
         let views = [
@@ -300,12 +330,14 @@ mod tests {
                 blocks: db.add(PaneId(1), &[0, 2, 4], 10, 100),
                 open_first: 20,
                 next_line: 25,
+                own_line_limit: None,
             },
             PaneView {
                 pane: PaneId(2),
                 blocks: db.add(PaneId(2), &[1, 3, 5], 10, 100),
                 open_first: 20,
                 next_line: 25,
+                own_line_limit: None,
             },
         ];
         let limits = Retention {
@@ -337,6 +369,7 @@ mod tests {
             blocks: db.add(PaneId(7), &[0, 1, 2, 3], 10, 100),
             open_first: 40,
             next_line: 40,
+            own_line_limit: None,
         };
         let limits = Retention {
             max_bytes_per_pane: Some(250),
@@ -357,6 +390,7 @@ mod tests {
             blocks: db.add(PaneId(3), &[0, 1, 2], 256, 1000),
             open_first: 768,
             next_line: 800,
+            own_line_limit: None,
         };
         let limits = Retention {
             max_lines_per_pane: Some(1000),

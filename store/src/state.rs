@@ -37,6 +37,9 @@ pub struct PaneState {
     pub open_lines: VecDeque<Row>,
     /// Lines below this number are in the database.
     pub persisted: u64,
+    /// The pane's own line limit: `None` follows the store's `max_lines_per_pane`,
+    /// `Some(None)` keeps every line. Kept in memory only: a limit is the live pane's.
+    pub own_line_limit: Option<Option<u64>>,
 }
 
 impl PaneState {
@@ -53,6 +56,7 @@ impl PaneState {
             open_first: 0,
             open_lines: VecDeque::new(),
             persisted: 0,
+            own_line_limit: None,
         }
     }
 

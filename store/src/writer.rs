@@ -278,6 +278,7 @@ fn collect(state: &mut State) -> Round {
             blocks: p.blocks,
             open_first: p.open_first,
             next_line: p.next_line(),
+            own_line_limit: p.own_line_limit,
         })
         .collect();
     round

@@ -74,6 +74,10 @@ $T set -g status-left-length -3 2>&1; echo "negative: $?"
 $T set -g status-left-length 99999 2>&1; echo "too long: $?"
 $T set -g status-left-length 20
 $T show -gv status-left-length
+$T set -g history-limit 50000
+$T show -g history-limit
+$T set -t opt history-limit 2147483648 2>&1; echo "too many lines: $?"
+$T show -v -t opt history-limit; echo "not set on the session: $?"
 $T set -g status-left 2>&1; echo "no format: $?"
 $T set -g status-left '#[fg=red]#S $x'
 $T show -g status-left

@@ -373,6 +373,11 @@ $T new-window -t nw:0.0 -n p -- sleep 1000 2>&1; echo "a pane: $?"
 $T new-session -d -s one -x 80 -y 24 sh
 $T new-window -k -t one:0 -n only -- sleep 1000
 echo "-k of the only window:" $($T list-windows -t one -F '#I:#W#{window_flags}')
+$T split-window -t one:0 'echo "a shell line"; exec cat'
+$T new-window -t one -n plain cat
+$T respawn-pane -k -t one:1 'pwd; exec cat'
+sleep 1
+echo "without --:" $($T list-panes -s -t one -F '#{pane_current_command}') $($T capture-pane -p -t one:0.1) $($T capture-pane -p -t one:1)
 "##;
 
 /// set-environment and show-environment: what `new-session` takes from the caller (tmux's
@@ -527,7 +532,7 @@ fn respawning_panes_and_placing_new_windows_as_tmux_does() {
     let (expected, actual) = run_both(SPAWN_SCRIPT, "spawn");
     // tmux's answer has its refusals, the screens of the respawned programs and the pane
     // ids kept, in every one of its lines.
-    assert_eq!(expected.lines().count(), 31, "tmux said:\n{expected}");
+    assert_eq!(expected.lines().count(), 32, "tmux said:\n{expected}");
     for line in [
         "respawn pane failed: pane rs:0.1 still active",
         "respawn window failed: window rs:0 still active",
@@ -536,6 +541,7 @@ fn respawning_panes_and_placing_new_windows_as_tmux_does() {
         "the first pane stays",
         "create window failed: index 1 in use",
         "can't specify pane here",
+        "without --: sleep cat cat a shell line /",
     ] {
         assert!(expected.contains(line), "tmux said:\n{expected}");
     }

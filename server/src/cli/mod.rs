@@ -274,8 +274,9 @@ pub enum Command {
         /// of the session used last).
         #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
         target: Option<Target>,
-        /// Program to run in the new pane (default: your shell).
-        #[arg(last = true, value_name = "COMMAND")]
+        /// Program to run in the new pane, as tmux takes it: one argument runs through
+        /// `$SHELL -c`, several run as they are (default: your shell).
+        #[arg(trailing_var_arg = true, value_name = "COMMAND")]
         command: Vec<String>,
         /// The new pane's width or height: cells, or N% of the target pane's.
         #[arg(short = 'l', value_name = "SIZE", value_parser = parse_length)]
@@ -334,6 +335,9 @@ pub enum Command {
         /// The session (default: the one used last).
         #[arg(short = 't', value_name = "SESSION", value_parser = Target::parse)]
         target: Option<Target>,
+        /// The next window with an alert (a bell rang in it unseen).
+        #[arg(short = 'a')]
+        alert: bool,
     },
     /// Make the previous window of a session active, wrapping around.
     #[command(visible_alias = "prev")]
@@ -341,6 +345,9 @@ pub enum Command {
         /// The session (default: the one used last).
         #[arg(short = 't', value_name = "SESSION", value_parser = Target::parse)]
         target: Option<Target>,
+        /// The previous window with an alert (a bell rang in it unseen).
+        #[arg(short = 'a')]
+        alert: bool,
     },
     /// Make the window active before active again.
     #[command(visible_alias = "last")]

@@ -148,7 +148,7 @@ impl Command {
                 size: size.or(percent.map(control::Length::Percent)),
                 placement: control::SplitPlacement { before, full },
                 cwd,
-                command,
+                command: shell_command(command),
             }),
             Command::SelectPane { target, last: true } | Command::LastPane { target } => {
                 Request::LastPane(target)
@@ -170,8 +170,22 @@ impl Command {
                 };
                 Request::SelectWindow(control::SelectWindow { target, which })
             }
-            Command::NextWindow { target } => select_window(target, WindowChoice::Next),
-            Command::PreviousWindow { target } => select_window(target, WindowChoice::Previous),
+            Command::NextWindow { target, alert } => select_window(
+                target,
+                if alert {
+                    WindowChoice::NextAlert
+                } else {
+                    WindowChoice::Next
+                },
+            ),
+            Command::PreviousWindow { target, alert } => select_window(
+                target,
+                if alert {
+                    WindowChoice::PreviousAlert
+                } else {
+                    WindowChoice::Previous
+                },
+            ),
             Command::LastWindow { target } => select_window(target, WindowChoice::Last),
             Command::Layout(layout) => layout.into_request(),
             Command::RenameWindow { target, name } => {
@@ -251,9 +265,15 @@ fn current_dir() -> Option<String> {
 }
 
 /// A command as tmux takes it: one argument is a shell command line, run with
-/// `$SHELL -c` (else /bin/sh); several are the program and its arguments.
-fn shell_command(command: Vec<String>) -> Vec<String> {
+/// `$SHELL -c` (else /bin/sh); several are the program and its arguments. One plain
+/// word (`htop`, `/bin/sh`) runs as it is, which is what the shell would do with it.
+pub(super) fn shell_command(command: Vec<String>) -> Vec<String> {
+    let plain = |word: &str| {
+        word.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_./+-=:,@%".contains(&b))
+    };
     match <[String; 1]>::try_from(command) {
+        Ok([word]) if plain(&word) => vec![word],
         Ok([line]) => {
             let shell = std::env::var("SHELL")
                 .ok()

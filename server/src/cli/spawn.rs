@@ -36,8 +36,9 @@ pub enum Spawn {
         /// in its place.
         #[arg(short = 'k')]
         kill: bool,
-        /// Program to run in the new window (default: your shell).
-        #[arg(last = true, value_name = "COMMAND")]
+        /// Program to run in the new window, as tmux takes it: one argument runs through
+        /// `$SHELL -c`, several run as they are (default: your shell).
+        #[arg(trailing_var_arg = true, value_name = "COMMAND")]
         command: Vec<String>,
     },
     /// Run a pane's program again in the same pane (same id, size, place and history):
@@ -65,7 +66,7 @@ impl Spawn {
                 command,
             } => Request::NewWindow(control::NewWindow {
                 target,
-                command,
+                command: super::request::shell_command(command),
                 name,
                 detached,
                 cwd,
@@ -92,8 +93,9 @@ pub struct RespawnArgs {
     /// active one of the session used last.
     #[arg(short = 't', value_name = "TARGET", value_parser = Target::parse)]
     target: Option<Target>,
-    /// Program to run (default: the one the pane was started or last respawned with).
-    #[arg(last = true, value_name = "COMMAND")]
+    /// Program to run, as tmux takes it: one argument runs through `$SHELL -c`, several
+    /// run as they are (default: the one the pane was started or last respawned with).
+    #[arg(trailing_var_arg = true, value_name = "COMMAND")]
     command: Vec<String>,
 }
 
@@ -103,7 +105,7 @@ impl From<RespawnArgs> for control::Respawn {
             target: args.target,
             kill: args.kill,
             cwd: args.cwd,
-            command: args.command,
+            command: super::request::shell_command(args.command),
         }
     }
 }

@@ -108,7 +108,7 @@ fn unknown_flags_get_one_line_naming_the_accepted_ones() {
     assert!(!line.contains('\n'), "{line}");
     assert!(line.contains("'-x'"), "{line}");
     assert!(
-        line.contains("-h, -v, -p PCT, -t TARGET, -- COMMAND..."),
+        line.contains("-h, -v, -p PCT, -t TARGET, COMMAND..."),
         "{line}"
     );
 }
@@ -250,5 +250,31 @@ fn targets_are_parsed_into_the_request() {
         Some(Request::KillPane(Some(Target::Pane(
             crate::pane_id::PaneId(7)
         ))))
+    );
+}
+
+#[test]
+fn a_command_without_dashes_is_taken_as_tmux_takes_it() {
+    let command = |args: &[&str]| match parse(args).unwrap().command.into_request().unwrap() {
+        Request::SplitWindow(split) => split.command,
+        Request::NewWindow(new) => new.command,
+        Request::RespawnPane(respawn) => respawn.command,
+        other => panic!("{other:?}"),
+    };
+    let line = command(&["split-window", "-h", "seq 1 5; sleep 9"]);
+    assert_eq!(
+        line[1..],
+        ["-c", "seq 1 5; sleep 9"],
+        "one line: through the shell"
+    );
+    assert_eq!(
+        command(&["new-window", "-d", "top", "-d", "1"]),
+        ["top", "-d", "1"]
+    );
+    assert_eq!(command(&["respawn-pane", "-k", "htop"]), ["htop"]);
+    assert_eq!(command(&["new-window", "--", "vi", "-R"]), ["vi", "-R"]);
+    assert!(
+        parse(&["split-window", "-x"]).is_err(),
+        "an unknown flag is no command"
     );
 }

@@ -30,7 +30,7 @@ use std::net::IpAddr;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Bumped whenever a body's fields change; both sides refuse a different version.
-pub const PROTOCOL_VERSION: u32 = 13;
+pub const PROTOCOL_VERSION: u32 = 14;
 
 /// Largest frame either side accepts. Long output (a capture of any length) comes as many
 /// `Output` frames of [`OUTPUT_PIECE_BYTES`], so no frame needs to be large; a request's
@@ -364,6 +364,10 @@ pub enum WindowChoice {
     Previous,
     /// `-l`, last-window: the one active before.
     Last,
+    /// next-window `-a`: the next window with an alert (a bell), wrapping around.
+    NextAlert,
+    /// previous-window `-a`.
+    PreviousAlert,
 }
 
 /// tmux's resize-pane: zoom, or move the pane's borders, or give it a size.

@@ -23,15 +23,23 @@ impl Mux {
         if !rang && copy.is_none() {
             return;
         }
-        let Some(session) = (self.sessions.values_mut()).find(|s| s.window_of(pane).is_some())
+        let Some(session_id) =
+            (self.sessions.iter()).find_map(|(id, s)| s.window_of(pane).is_some().then_some(*id))
         else {
+            return;
+        };
+        let attached = self.attached_clients(session_id) > 0;
+        let Some(session) = self.sessions.get_mut(&session_id) else {
             return;
         };
         if rang {
             self.alert_numbers += 1;
-            let window = session.window_of(pane).and_then(|i| session.window_mut(i));
-            if let Some(window) = window {
-                window.ring(self.alert_numbers);
+            let active = session.active_window();
+            if let Some(index) = session.window_of(pane) {
+                if let Some(window) = session.window_mut(index) {
+                    // As tmux: flagged unless in view of a client.
+                    window.ring(self.alert_numbers, index != active || !attached);
+                }
             }
         }
         if let Some((selection, data)) = copy {

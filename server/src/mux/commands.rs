@@ -199,6 +199,7 @@ impl Mux {
         let cwd = cwd.map(PathBuf::from);
         let id = self.allocate_pane_id()?;
         let pane = self.spawn(host, id, command, cwd.clone(), size, &environment)?;
+        self.limit_history(pane, None);
         let id = SessionId(self.next_session);
         self.next_session += 1;
         let mut session = Session::new(id, name, cwd, pane, size, wall);
@@ -366,6 +367,7 @@ impl Mux {
             .map(|(_, rect)| rect.size())
             .ok_or(LayoutError::NoSuchPane(new_id))?;
         self.spawn(host, new_id, split.command, cwd, size, &environment)?;
+        self.limit_history(new_id, Some(location.session));
         if let Some(window) = self.window_mut(location.session, location.window) {
             *window = trial;
         }

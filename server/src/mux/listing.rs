@@ -83,7 +83,7 @@ impl Mux {
     }
 
     /// Clients attached to the session that have been heard from.
-    fn attached_clients(&self, session: SessionId) -> usize {
+    pub(super) fn attached_clients(&self, session: SessionId) -> usize {
         self.clients
             .iter()
             .filter(|(id, link)| link.session == session && self.is_attached(**id, link))
@@ -238,8 +238,12 @@ impl Mux {
             "window_height" => window.size().rows.to_string(),
             "window_zoomed_flag" => flag(window.is_zoomed()),
             "window_last_flag" => flag(last),
+            "window_bell_flag" => flag(window.bell_flag()),
             "window_flags" => {
                 let mut flags = String::new();
+                if window.bell_flag() {
+                    flags.push('!');
+                }
                 if active {
                     flags.push('*');
                 }

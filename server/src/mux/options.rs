@@ -302,8 +302,31 @@ impl Mux {
     /// A known option's default, shown in a global table that did not set it.
     fn default_at(&self, level: Level, key: &OptionKey) -> Option<OptionValue> {
         match key {
-            OptionKey::Known(option) if level.is_global() => Some(option.default_value()),
+            OptionKey::Known(option) if level.is_global() => Some(self.default_of(*option)),
             _ => None,
+        }
+    }
+
+    /// tmux's default (`OptionName::default_value`), but history-limit's is the limit
+    /// the daemon's config file gave the store (0: none).
+    fn default_of(&self, option: OptionName) -> OptionValue {
+        match option {
+            OptionName::HistoryLimit => {
+                OptionValue::Number(self.store.retention().max_lines_per_pane.unwrap_or(0))
+            }
+            _ => option.default_value(),
+        }
+    }
+
+    /// Gives a pane that just started the history-limit of its session (the global one
+    /// for a new session's first pane), as tmux fixes a pane's limit when it is made:
+    /// changing the option later leaves the panes already there as they are.
+    pub(super) fn limit_history(&self, pane: PaneId, session: Option<SessionId>) {
+        let level = session.map_or(Level::GlobalSession, Level::Session);
+        let key = OptionKey::Known(OptionName::HistoryLimit);
+        if let Some(OptionValue::Number(lines)) = self.value_from(level, &key) {
+            self.store
+                .set_line_limit(pane, (lines > 0).then_some(lines));
         }
     }
 
@@ -319,7 +342,7 @@ impl Mux {
             .flatten()
             .find_map(|level| self.table(level)?.get(key).cloned());
         set.or_else(|| match key {
-            OptionKey::Known(option) => Some(option.default_value()),
+            OptionKey::Known(option) => Some(self.default_of(*option)),
             OptionKey::User(_) => None,
         })
     }

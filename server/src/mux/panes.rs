@@ -113,10 +113,14 @@ impl Mux {
             WindowChoice::Next => indexes[(at + 1) % count],
             WindowChoice::Previous => indexes[(at + count - 1) % count],
             WindowChoice::Last => session.last_window().ok_or(CommandError::NoLastWindow)?,
+            WindowChoice::NextAlert => session.alerted_window(true).unwrap_or(active),
+            WindowChoice::PreviousAlert => session.alerted_window(false).unwrap_or(active),
         };
         match select.which {
-            WindowChoice::Next if index == active => Err(CommandError::NoWindowThatWay("next"))?,
-            WindowChoice::Previous if index == active => {
+            WindowChoice::Next | WindowChoice::NextAlert if index == active => {
+                Err(CommandError::NoWindowThatWay("next"))?
+            }
+            WindowChoice::Previous | WindowChoice::PreviousAlert if index == active => {
                 Err(CommandError::NoWindowThatWay("previous"))?
             }
             _ => {}

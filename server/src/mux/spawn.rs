@@ -67,6 +67,7 @@ impl Mux {
         let environment = session.environment.clone();
         let id = self.allocate_pane_id()?;
         let pane = self.spawn(host, id, new.command, cwd, size, &environment)?;
+        self.limit_history(pane, Some(location.session));
         let select = !new.detached;
         let Some(session) = self.sessions.get_mut(&location.session) else {
             self.close_pane(pane, now);
