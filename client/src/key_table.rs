@@ -20,7 +20,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 65] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 66] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -73,6 +73,7 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 65] = [
     ("M-3", "select-layout main-horizontal"),
     ("M-4", "select-layout main-vertical"),
     ("M-5", "select-layout tiled"),
+    ("E", "select-layout -E"),
     ("{", "swap-pane -U"),
     ("}", "swap-pane -D"),
     ("C-o", "rotate-window"),
@@ -123,7 +124,7 @@ pub const COMMANDS: &str = "split-window [-h|-v], select-pane -U|-D|-L|-R, \
 select-pane -t :.+ (next pane), resize-pane -Z, resize-pane -U|-D|-L|-R [N], kill-pane, confirm-before kill-pane, kill-window, \
 confirm-before kill-window, rename-session (asks the name), \
 new-window, next-window, previous-window, last-window, last-pane, select-window -t N, rename-window (asks the \
-name), next-layout, previous-layout, select-layout even-horizontal|even-vertical|main-horizontal|main-vertical|tiled, \
+name), next-layout, previous-layout, select-layout even-horizontal|even-vertical|main-horizontal|main-vertical|tiled|-E, \
 swap-pane -U|-D, rotate-window [-U|-D], \
 detach-client, suspend-client, copy-mode [-u] (the scroll view, -u a page up), \
 command-prompt -T window-target -p index { select-window -t ':%%' } (asks a window's index), \
@@ -443,6 +444,7 @@ pub fn parse_binding(text: &str) -> Result<Option<Binding>, String> {
         ["rotate-window"] | ["rotate-window", "-U"] => command(RotateWindow(Step::Up)),
         ["rotate-window", "-D"] => command(RotateWindow(Step::Down)),
         ["previous-layout"] => command(SelectLayout(LayoutChoice::Previous)),
+        ["select-layout", "-E"] => command(SelectLayout(LayoutChoice::SpreadOut)),
         ["select-layout", name] => match Preset::lookup(name) {
             Some(preset) => command(SelectLayout(LayoutChoice::Preset(preset))),
             None => return Err(format!("invalid layout {name}: one of: {COMMANDS}")),

@@ -26,6 +26,9 @@ pub enum LayoutChoice {
     Previous,
     /// `select-layout` without a name: the window's last preset again, if it had one.
     Again,
+    /// `select-layout -E` (prefix `E`): the cells beside the target pane made the same
+    /// size, or the cells around theirs when they already are. No preset.
+    SpreadOut,
 }
 
 /// Which way swap-pane (`-U`, `-D`) or rotate-window moves panes through a window's
@@ -94,6 +97,7 @@ impl LayoutChoice {
             LayoutChoice::Next => Some(Preset::next(last)),
             LayoutChoice::Previous => Some(Preset::previous(last)),
             LayoutChoice::Again => last,
+            LayoutChoice::SpreadOut => None,
         }
     }
 }

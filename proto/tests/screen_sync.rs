@@ -342,11 +342,8 @@ fn tree() -> impl Strategy<Value = Option<Arc<SessionTree>>> {
 
 fn reply() -> impl Strategy<Value = Option<CommandReply>> {
     prop::option::of(
-        (any::<u32>(), ".{0,12}", any::<bool>()).prop_map(|(serial, text, error)| CommandReply {
-            serial,
-            text: Label::new(text.as_str()),
-            error,
-        }),
+        (any::<u32>(), ".{0,12}", any::<bool>())
+            .prop_map(|(serial, text, error)| CommandReply::new(serial, &text, error)),
     )
 }
 

@@ -171,7 +171,12 @@ impl Window {
     }
 
     /// Rearranges the panes as the chosen preset layout, unzooming first as tmux does.
-    pub fn select_layout(&mut self, choice: LayoutChoice) -> Result<(), LayoutError> {
+    pub fn select_layout(&mut self, choice: LayoutChoice, pane: PaneId) -> Result<(), LayoutError> {
+        if choice == LayoutChoice::SpreadOut {
+            self.layout.spread_out(pane)?;
+            self.zoomed = false;
+            return Ok(());
+        }
         let Some(preset) = choice.pick(self.preset) else {
             return Ok(());
         };

@@ -119,6 +119,9 @@ $T new-window -t bf -- sh
 $T join-pane -b -s bf:1.0 -t bf:0.1; show "join-pane -b"
 $T new-window -t bf -- sh
 $T join-pane -h -b -l 10 -s bf:1.0 -t bf:0.0; show "join-pane -h -b -l 10"
+for pane in 1 1 1 4 4 0 6; do
+  $T select-layout -E -t bf:0.$pane; show "select-layout -E -t bf:0.$pane"
+done
 "##;
 
 /// swap-pane (`-U`, `-D` wrapping around, `-s`/`-t`, `-d`) and rotate-window (`-U`,
@@ -429,10 +432,11 @@ fn a_tmux_script_prints_the_same_with_moshmux_server_in_place_of_tmux() {
 fn preset_layouts_place_every_pane_where_tmux_does() {
     let (expected, actual) = run_both(LAYOUT_SCRIPT, "layouts");
     // tmux's answer has every case in it: 3 sizes x 6 pane counts x 5 layouts, then the
-    // 9 steps through the cycle, then the 8 splits and joins with -b and -f.
+    // 9 steps through the cycle, then the 8 splits and joins with -b and -f, then 7
+    // spreads (select-layout -E).
     assert_eq!(
         expected.lines().count(),
-        3 * 6 * 5 + 9 + 8,
+        3 * 6 * 5 + 9 + 8 + 7,
         "tmux said:\n{expected}"
     );
     assert_eq!(

@@ -28,14 +28,24 @@ impl ClientCore {
         }
     }
 
-    /// Shows the server's answer in `reply` if it is one not shown yet.
+    /// Shows the server's answer in `reply` if it is one not shown yet: one line on the
+    /// status line, more over the panes as tmux's view mode shows a command's output.
     pub(super) fn take_reply(&mut self, reply: Option<&CommandReply>, now: Instant) {
         let Some(reply) = reply else {
             return;
         };
-        if self.reply_serial != Some(reply.serial) {
-            self.reply_serial = Some(reply.serial);
-            self.show_message(reply.text.to_string(), now);
+        if self.reply_serial == Some(reply.serial) {
+            return;
+        }
+        self.reply_serial = Some(reply.serial);
+        match reply.lines() {
+            [line] => self.show_message(line.to_string(), now),
+            [] => self.show_message(String::new(), now),
+            lines => {
+                let lines = lines.iter().map(|line| line.to_string()).collect();
+                self.view.open_text(lines);
+                self.dirty = true;
+            }
         }
     }
 

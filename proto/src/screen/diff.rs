@@ -326,12 +326,8 @@ mod tests {
                 "0a 01 02 0163 0178",
             ),
             (
-                HostChange::Reply(Some(CommandReply {
-                    serial: 3,
-                    text: Label::new("r"),
-                    error: true,
-                })),
-                "0b 01 03 0172 01",
+                HostChange::Reply(Some(CommandReply::new(3, "r", true))),
+                "0b 01 03 01 0172 01",
             ),
             (
                 HostChange::Requests(vec![ClientRequest {

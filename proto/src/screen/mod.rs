@@ -8,6 +8,7 @@ mod clipboard;
 mod diff;
 mod history;
 mod pane;
+mod reply;
 mod row;
 mod scroll;
 mod tree;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 pub use clipboard::{ClipboardCopy, ClipboardError, MAX_CLIPBOARD_BYTES};
 pub use history::{HistoryLines, SearchResult, MAX_HISTORY_LINES};
 pub use pane::{Modes, MouseEncoding, MouseMode, PaneScreen, Point, MAX_COLS, MAX_ROWS};
+pub use reply::{CommandReply, ReplyTooLarge, MAX_REPLY_BYTES, MAX_REPLY_LINES};
 pub use row::{
     is_control, Cell, CellStyle, Cells, Color, Row, RowBuilder, RowError, UnderlineStyle,
     MAX_CELL_CHARS,
@@ -102,17 +104,6 @@ pub const MAX_CLIENT_REQUESTS: usize = 8;
 pub struct ClientRequest {
     pub serial: u32,
     pub line: Label,
-}
-
-/// One answer to a client's command. Part of the state rather than an event, so it
-/// survives loss like everything else the state carries; `serial` tells a new answer
-/// from one already shown, even when the text is the same.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CommandReply {
-    pub serial: u32,
-    pub text: Label,
-    /// An error rather than a command's output.
-    pub error: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

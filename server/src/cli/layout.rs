@@ -47,6 +47,9 @@ pub enum Layout {
     /// name, the one chosen last again.
     #[command(visible_alias = "selectl")]
     SelectLayout {
+        /// Spread the target pane and the panes beside it out evenly (prefix E).
+        #[arg(short = 'E', conflicts_with_all = ["next", "previous", "name"])]
+        spread: bool,
         /// The next preset layout, as next-layout.
         #[arg(short = 'n', conflicts_with_all = ["previous", "name"])]
         next: bool,
@@ -144,12 +147,14 @@ impl Layout {
                 })
             }
             Layout::SelectLayout {
+                spread,
                 next,
                 previous,
                 target,
                 name,
             } => {
                 let choice = match (next, previous, name) {
+                    _ if spread => LayoutChoice::SpreadOut,
                     (true, _, _) => LayoutChoice::Next,
                     (_, true, _) => LayoutChoice::Previous,
                     (_, _, Some(preset)) => LayoutChoice::Preset(preset),

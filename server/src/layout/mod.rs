@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 mod order;
 mod preset;
 mod resize;
+mod spread;
 
 /// Fewest cells a pane keeps along a split, as tmux's `PANE_MINIMUM`.
 const PANE_MINIMUM: u16 = 1;

@@ -34,7 +34,7 @@ fn line(orientation: Orientation, parts: Vec<(u16, Node)>) -> Option<(u16, Node)
 
 /// `n` lengths spread over `total` cells as tmux spreads them: equal, the last taking
 /// what the division leaves. `None` when a pane would get no cell.
-fn spread(total: u16, n: usize) -> Option<Vec<u16>> {
+pub(super) fn spread(total: u16, n: usize) -> Option<Vec<u16>> {
     let n16 = u16::try_from(n).ok()?;
     let each = total.checked_sub(n16.checked_sub(1)?)? / n16;
     if each < PANE_MINIMUM {

@@ -131,7 +131,7 @@ impl Layout {
     }
 }
 
-fn path_to(node: &Node, pane: PaneId, path: &mut Vec<bool>) -> bool {
+pub(super) fn path_to(node: &Node, pane: PaneId, path: &mut Vec<bool>) -> bool {
     match node {
         Node::Pane(id) => *id == pane,
         Node::Split { first, second, .. } => {

@@ -265,16 +265,12 @@ impl ClientEndpoint {
     }
 
     /// Answers the client's newest command; the next state it is sent carries it.
-    pub fn set_reply(&mut self, text: Label, error: bool) {
+    pub fn set_reply(&mut self, text: &str, error: bool) {
         let serial = self
             .reply
             .as_ref()
             .map_or(0, |reply| reply.serial.wrapping_add(1));
-        self.reply = Some(CommandReply {
-            serial,
-            text,
-            error,
-        });
+        self.reply = Some(CommandReply::new(serial, text, error));
     }
 
     /// Where the client's newest authentic datagram came from: it follows a roam.

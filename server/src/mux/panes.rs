@@ -55,7 +55,7 @@ impl Mux {
     pub(super) fn select_layout(&mut self, select: control::SelectLayout) -> Outcome {
         let location = self.resolve_or_recent(select.target.as_ref())?;
         if let Some(window) = self.window_mut(location.session, location.window) {
-            window.select_layout(select.choice)?;
+            window.select_layout(select.choice, location.pane)?;
         }
         self.apply_layout(location.session, location.window);
         Ok(String::new())

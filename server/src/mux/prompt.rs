@@ -11,7 +11,6 @@
 use std::time::Instant;
 
 use clap::Parser;
-use moshmux_proto::Label;
 
 use super::{Answer, ClientId, Mux};
 use crate::cli::{usage_error, Buffers, Cli, Command};
@@ -44,7 +43,7 @@ impl Mux {
     /// prompt's answer. Shown on its status line; it publishes at once.
     pub(super) fn reply_to(&mut self, id: ClientId, text: &str, error: bool) {
         if let Some(client) = self.clients.get_mut(&id) {
-            client.set_reply(Label::new(text), error);
+            client.set_reply(text, error);
             self.dirty.everything = true;
         }
     }

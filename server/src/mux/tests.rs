@@ -473,8 +473,8 @@ fn a_bad_target_typed_at_the_prompt_is_answered_in_the_command_lines_words() {
     let reply = reply.expect("a reply");
     assert!(reply.error);
     assert_eq!(
-        reply.text.as_str(),
-        "bad pane index \"b\" in target: pane indexes are numbers"
+        reply.lines().iter().map(|l| l.as_str()).collect::<Vec<_>>(),
+        ["bad pane index \"b\" in target: pane indexes are numbers"]
     );
     assert_eq!(fixture.mux.sessions.len(), 1, "the session is still there");
 }
