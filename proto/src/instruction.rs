@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::codec::{self, CodecError};
 
 /// Bumped whenever the meaning or layout of [`Instruction`] changes.
-pub const PROTOCOL_VERSION: u32 = 18;
+pub const PROTOCOL_VERSION: u32 = 19;
 
 /// One state transition, plus the acknowledgement piggybacked on every message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

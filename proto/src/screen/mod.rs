@@ -21,8 +21,8 @@ pub use clipboard::{ClipboardCopy, ClipboardError, MAX_CLIPBOARD_BYTES};
 pub use history::{HistoryLines, SearchResult, MAX_HISTORY_LINES};
 pub use pane::{Modes, MouseEncoding, MouseMode, PaneScreen, Point, MAX_COLS, MAX_ROWS};
 pub use row::{
-    is_control, Cell, CellStyle, Cells, Color, Row, RowBuilder, RowError, UnderlineStyle,
-    MAX_CELL_CHARS,
+    is_control, Cell, CellStyle, Cells, Color, Row, RowBuilder, RowError, RowWithoutOverline,
+    UnderlineStyle, MAX_CELL_CHARS,
 };
 pub use tree::{SessionTree, TreePane, TreeRequest, TreeSession, TreeWindow, MAX_TREE_ITEMS};
 
