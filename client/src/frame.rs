@@ -27,6 +27,7 @@ const STATUS_STYLE: CellStyle = CellStyle {
     strikethrough: false,
     underline_style: UnderlineStyle::Single,
     underline_color: Color::Default,
+    overline: false,
 };
 const ACTIVE_BORDER_STYLE: CellStyle = CellStyle {
     fg: Color::Indexed(2),
@@ -77,6 +78,7 @@ const BLANK_STYLE: CellStyle = CellStyle {
     strikethrough: false,
     underline_style: UnderlineStyle::Single,
     underline_color: Color::Default,
+    overline: false,
 };
 
 /// A whole terminal's worth of cells, plus where the cursor goes and the input modes the

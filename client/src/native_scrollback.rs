@@ -189,6 +189,7 @@ pub const MARKER_STYLE: CellStyle = CellStyle {
     strikethrough: false,
     underline_style: UnderlineStyle::Single,
     underline_color: Color::Default,
+    overline: false,
 };
 
 /// The line written in place of lines skipped after a flood.

@@ -474,6 +474,7 @@ pub const LOADING_STYLE: CellStyle = CellStyle {
     strikethrough: false,
     underline_style: UnderlineStyle::Single,
     underline_color: Color::Default,
+    overline: false,
 };
 
 #[cfg(test)]

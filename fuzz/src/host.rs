@@ -152,6 +152,7 @@ fn style(index: u8) -> CellStyle {
             _ => UnderlineStyle::Dashed,
         },
         underline_color: color(index >> 4),
+        overline: index & 0x44 == 0x44,
     }
 }
 

@@ -38,11 +38,11 @@ fn style() -> impl Strategy<Value = CellStyle> {
         color(),
         color(),
         color(),
-        any::<[bool; 6]>(),
+        any::<[bool; 7]>(),
         underline_style,
     )
         .prop_map(|(fg, bg, underline_color, flags, underline_style)| {
-            let [bold, dim, italic, underline, inverse, strikethrough] = flags;
+            let [bold, dim, italic, underline, inverse, strikethrough, overline] = flags;
             CellStyle {
                 fg,
                 bg,
@@ -54,6 +54,7 @@ fn style() -> impl Strategy<Value = CellStyle> {
                 strikethrough,
                 underline_style,
                 underline_color,
+                overline,
             }
         });
     prop_oneof![3 => Just(CellStyle::default()), 1 => any_style]

@@ -11,13 +11,15 @@
 //! be read without decompressing, then one zstd frame of the bincode-encoded lines. The
 //! header lets the store rebuild its index at startup without decoding any text.
 //!
-//! Format 2 holds the protocol's [`Row`]s, the type the terminal model captures and the
+//! Format 3 holds the protocol's [`Row`]s, the type the terminal model captures and the
 //! client draws, so a line goes from the pane to the disk to the scroll view unconverted
-//! (hyperlinks and wide cells included). Format 1 (text and character runs,
-//! [`StoredLine`]) is still read, and turned into rows.
+//! (hyperlinks, wide cells and overline included). Format 2 is the same before cell
+//! styles had overline, read through the row's older layout
+//! ([`RowWithoutOverline`]); format 1 (text and character runs, [`StoredLine`]) is read
+//! and turned into rows. Nothing writes either any more.
 
 use crate::legacy::StoredLine;
-use moshmux_proto::screen::Row;
+use moshmux_proto::screen::{Row, RowWithoutOverline};
 use moshmux_proto::PaneId;
 
 /// Lines per sealed block. 256 lines of ~65 characters is ~16 KiB of text; zstd
@@ -31,6 +33,7 @@ const ZSTD_LEVEL: i32 = 3;
 
 const FORMAT_V1: u8 = 1;
 const FORMAT_V2: u8 = 2;
+const FORMAT_V3: u8 = 3;
 const HEADER_LEN: usize = 1 + 8 + 4 + 4;
 
 /// A block header claiming more than this is corrupt, whatever its frame says: it bounds
@@ -99,7 +102,7 @@ thread_local! {
 }
 
 pub fn encode_block(seq: u64, lines: &[Row]) -> Vec<u8> {
-    encode_block_as(FORMAT_V2, seq, lines)
+    encode_block_as(FORMAT_V3, seq, lines)
 }
 
 fn encode_block_as<T: serde::Serialize>(format: u8, seq: u64, lines: &[T]) -> Vec<u8> {
@@ -127,7 +130,7 @@ fn split_header(value: &[u8]) -> Result<(BlockHeader, usize, u8, &[u8]), BlockEr
     }
     let (head, body) = value.split_at(HEADER_LEN);
     let format = head[0];
-    if format != FORMAT_V1 && format != FORMAT_V2 {
+    if !(FORMAT_V1..=FORMAT_V3).contains(&format) {
         return Err(BlockError::UnknownFormat(format));
     }
     let word = |range: std::ops::Range<usize>| -> Result<u32, BlockError> {
@@ -153,8 +156,8 @@ pub fn decode_block(value: &[u8]) -> Result<Vec<Row>, BlockError> {
 }
 
 /// Decompresses the block and decodes its lines only if `wanted` says yes to the encoded
-/// bytes (a search skips, undecoded, every block whose bytes lack the needle: both
-/// formats hold each line's text as one string).
+/// bytes (a search skips, undecoded, every block whose bytes lack the needle: every
+/// format holds each line's text as one string).
 pub fn decode_block_if(
     value: &[u8],
     wanted: impl FnOnce(&[u8]) -> bool,
@@ -169,11 +172,16 @@ pub fn decode_block_if(
     if !wanted(&raw) {
         return Ok(None);
     }
-    let lines = if format == FORMAT_V1 {
-        let lines: Vec<StoredLine> = decode_lines(&raw, header)?;
-        lines.into_iter().map(StoredLine::into_row).collect()
-    } else {
-        decode_lines(&raw, header)?
+    let lines = match format {
+        FORMAT_V1 => {
+            let lines: Vec<StoredLine> = decode_lines(&raw, header)?;
+            lines.into_iter().map(StoredLine::into_row).collect()
+        }
+        FORMAT_V2 => {
+            let lines: Vec<RowWithoutOverline> = decode_lines(&raw, header)?;
+            lines.into_iter().map(|line| line.0).collect()
+        }
+        _ => decode_lines(&raw, header)?,
     };
     Ok(Some(lines))
 }
@@ -195,10 +203,82 @@ fn decode_lines<T: serde::de::DeserializeOwned>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::legacy::{AttrRun, Color, Style};
-    use moshmux_proto::screen::{CellStyle, Color as RowColor};
+    use moshmux_proto::screen::{CellStyle, Color as RowColor, UnderlineStyle};
+
+    /// A row as daemons before overline wrote it in format 2 blocks and `S` snapshots:
+    /// `Row`'s fields in order, its style without `overline`, each cluster and link as
+    /// its fields (bincode writes a struct as its fields, nothing else).
+    #[derive(serde::Serialize)]
+    pub(crate) struct Format2Row {
+        text: String,
+        styles: Vec<(u16, Format2Style)>,
+        clusters: Vec<(u16, u8, bool)>,
+        wrapped: bool,
+        links: Vec<(u16, u16, String)>,
+    }
+
+    #[derive(serde::Serialize)]
+    struct Format2Style {
+        fg: RowColor,
+        bg: RowColor,
+        flags: [bool; 6],
+        underline_style: UnderlineStyle,
+        underline_color: RowColor,
+    }
+
+    /// `a中b` (the wide one a cluster), `a` bold, struck and curly underlined, `b`
+    /// linked: in format 2, and as it reads back.
+    pub(crate) fn format_2_row() -> (Format2Row, Row) {
+        let style = Format2Style {
+            fg: RowColor::Indexed(1),
+            bg: RowColor::Default,
+            flags: [true, false, false, true, false, true],
+            underline_style: UnderlineStyle::Curly,
+            underline_color: RowColor::Rgb(1, 2, 3),
+        };
+        let plain = Format2Style {
+            fg: RowColor::Default,
+            bg: RowColor::Default,
+            flags: [false; 6],
+            underline_style: UnderlineStyle::Single,
+            underline_color: RowColor::Default,
+        };
+        let written = Format2Row {
+            text: "a中b".to_owned(),
+            styles: vec![(1, style), (3, plain)],
+            clusters: vec![(1, 1, true)],
+            wrapped: true,
+            links: vec![(3, 1, "http://x/".to_owned())],
+        };
+        let style = CellStyle {
+            fg: RowColor::Indexed(1),
+            bold: true,
+            underline: true,
+            strikethrough: true,
+            underline_style: UnderlineStyle::Curly,
+            underline_color: RowColor::Rgb(1, 2, 3),
+            ..CellStyle::default()
+        };
+        let mut row = Row::builder(4);
+        row.push("a", false, style)
+            .push("中", true, CellStyle::default());
+        row.link(Some("http://x/"))
+            .push("b", false, CellStyle::default());
+        (written, row.finish(true))
+    }
+
+    #[test]
+    fn format_2_blocks_read_as_rows_without_overline() {
+        let (written, row) = format_2_row();
+        let value = encode_block_as(FORMAT_V2, 7, &[written]);
+        let rows = decode_block(&value);
+        assert_eq!(rows, Ok(vec![row]));
+        let overlined = rows.iter().flatten().flat_map(|row| row.cells());
+        assert!(!overlined.into_iter().any(|cell| cell.style.overline));
+    }
 
     fn sample() -> Vec<Row> {
         let red = CellStyle {
@@ -206,6 +286,7 @@ mod tests {
             bg: RowColor::Rgb(1, 2, 3),
             bold: true,
             inverse: true,
+            overline: true,
             ..CellStyle::default()
         };
         (0..300)

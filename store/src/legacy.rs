@@ -109,7 +109,8 @@ impl StoredLine {
 }
 
 impl AttrRun {
-    /// The run's attributes as a row's cell style (version 1 kept no underline colour).
+    /// The run's attributes as a row's cell style (version 1 kept no underline colour and
+    /// no overline).
     fn cell_style(&self) -> CellStyle {
         let style = self.style;
         CellStyle {
@@ -126,6 +127,7 @@ impl AttrRun {
                 .find(|&&(_, flag)| style.contains(flag))
                 .map_or(UnderlineStyle::Single, |&(shape, _)| shape),
             underline_color: RowColor::Default,
+            overline: false,
         }
     }
 }

@@ -2,16 +2,21 @@
 //! atomic batch writes a pane's lines and its line count together.
 
 use crate::legacy::StoredLine;
-use moshmux_proto::screen::Row;
+use moshmux_proto::screen::{Row, RowWithoutOverline};
 use moshmux_proto::{LineNumber, PaneId};
 use serde::{Deserialize, Serialize};
 
 pub const META_KEY_PREFIX: u8 = b'm';
-/// Prefix of a live pane's screen snapshot ([`ScreenSnapshot`]), apart from its record so
-/// records written before snapshots existed still decode.
-pub const SCREEN_KEY_PREFIX: u8 = b'S';
+/// Prefix of a live pane's screen snapshot ([`ScreenSnapshot`]) in history format 3,
+/// apart from its record so records written before snapshots existed still decode. A
+/// snapshot's value has no format byte, so each format has a prefix of its own.
+pub const SCREEN_KEY_PREFIX: u8 = b'T';
+/// Prefix of a screen snapshot in history format 2 (rows before overline,
+/// [`RowWithoutOverline`]), as daemons before format 3 wrote it: still read, never
+/// written, deleted with the pane's snapshot.
+pub const V2_SCREEN_KEY_PREFIX: u8 = b'S';
 /// Prefix of a screen snapshot in history format 1 ([`StoredLine`]s), as daemons before
-/// format 2 wrote it: still read, never written, deleted with the pane's snapshot.
+/// format 2 wrote it: the same.
 pub const V1_SCREEN_KEY_PREFIX: u8 = b's';
 /// Key of the next pane id to hand out.
 pub const PANE_COUNTER_KEY: &[u8] = b"n";
@@ -56,11 +61,12 @@ pub struct ScreenSnapshot {
     pub lines: Vec<Row>,
 }
 
-/// [`ScreenSnapshot`] in format 1.
+/// [`ScreenSnapshot`] in format 1 (`L` = [`StoredLine`]) or 2 (`L` =
+/// [`RowWithoutOverline`]).
 #[derive(Deserialize)]
-struct V1ScreenSnapshot {
+struct OldScreenSnapshot<L> {
     after_line: LineNumber,
-    lines: Vec<StoredLine>,
+    lines: Vec<L>,
 }
 
 pub fn meta_key(pane: PaneId) -> [u8; 5] {
@@ -71,8 +77,12 @@ pub fn screen_key(pane: PaneId) -> [u8; 5] {
     pane_key(SCREEN_KEY_PREFIX, pane)
 }
 
-pub fn v1_screen_key(pane: PaneId) -> [u8; 5] {
-    pane_key(V1_SCREEN_KEY_PREFIX, pane)
+/// The keys of the pane's snapshots in older formats, deleted with its snapshot.
+pub fn old_screen_keys(pane: PaneId) -> [[u8; 5]; 2] {
+    [
+        pane_key(V1_SCREEN_KEY_PREFIX, pane),
+        pane_key(V2_SCREEN_KEY_PREFIX, pane),
+    ]
 }
 
 fn pane_key(prefix: u8, pane: PaneId) -> [u8; 5] {
@@ -111,10 +121,21 @@ pub fn decode_screen(bytes: &[u8]) -> Result<ScreenSnapshot, String> {
 }
 
 pub fn decode_v1_screen(bytes: &[u8]) -> Result<ScreenSnapshot, String> {
-    let old: V1ScreenSnapshot = decode_whole(bytes)?;
+    decode_old_screen(bytes, StoredLine::into_row)
+}
+
+pub fn decode_v2_screen(bytes: &[u8]) -> Result<ScreenSnapshot, String> {
+    decode_old_screen(bytes, |line: RowWithoutOverline| line.0)
+}
+
+fn decode_old_screen<L: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    into_row: impl FnMut(L) -> Row,
+) -> Result<ScreenSnapshot, String> {
+    let old: OldScreenSnapshot<L> = decode_whole(bytes)?;
     Ok(ScreenSnapshot {
         after_line: old.after_line,
-        lines: old.lines.into_iter().map(StoredLine::into_row).collect(),
+        lines: old.lines.into_iter().map(into_row).collect(),
     })
 }
 
@@ -166,5 +187,25 @@ mod tests {
         });
         expected.push("中", true, Default::default());
         assert_eq!(rows, Ok((LineNumber(41), vec![expected.finish(false)])));
+    }
+
+    #[test]
+    fn a_format_2_screen_snapshot_reads_as_rows() {
+        #[derive(Serialize)]
+        struct Written {
+            after_line: u64,
+            lines: Vec<crate::block::tests::Format2Row>,
+        }
+        let (line, row) = crate::block::tests::format_2_row();
+        let written = Written {
+            after_line: 41,
+            lines: vec![line],
+        };
+        let bytes = bincode::serde::encode_to_vec(&written, config()).unwrap_or_default();
+        let screen = decode_v2_screen(&bytes);
+        let rows = screen.as_ref().map(|s| (s.after_line, s.lines.clone()));
+        assert_eq!(rows, Ok((LineNumber(41), vec![row])));
+        // Read as today's layout, the same bytes are an error, not a wrong screen.
+        assert!(decode_screen(&bytes).is_err());
     }
 }

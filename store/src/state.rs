@@ -7,7 +7,7 @@ use crate::backend::{Backend, BackendError};
 use crate::block::{self, BLOCK_KEY_PREFIX, BLOCK_LINES};
 use crate::meta::{
     self, PaneMeta, ScreenSnapshot, META_KEY_PREFIX, PANE_COUNTER_KEY, SCREEN_KEY_PREFIX,
-    V1_SCREEN_KEY_PREFIX,
+    V1_SCREEN_KEY_PREFIX, V2_SCREEN_KEY_PREFIX,
 };
 use crate::retention::{BlockInfo, StoredBlocks};
 use crate::{StoreError, StoreOptions};
@@ -226,10 +226,12 @@ pub fn load(backend: &Backend) -> Result<State, StoreError> {
         pane_state.meta_saved = pane_state.meta_version;
         Ok::<(), StoreError>(())
     })?;
-    // A format 2 snapshot is newer than a pane's format 1 one, so it is read last.
+    // A pane's snapshot in a newer format is newer than one in an older format, so the
+    // formats are read oldest first.
     type Decode = fn(&[u8]) -> Result<ScreenSnapshot, String>;
-    let formats: [(u8, Decode); 2] = [
+    let formats: [(u8, Decode); 3] = [
         (V1_SCREEN_KEY_PREFIX, meta::decode_v1_screen),
+        (V2_SCREEN_KEY_PREFIX, meta::decode_v2_screen),
         (SCREEN_KEY_PREFIX, meta::decode_screen),
     ];
     for (prefix, decode) in formats {

@@ -336,7 +336,9 @@ fn write(shared: &Shared, round: &Round) -> Result<Written, StoreError> {
         if doomed.meta {
             batch.delete(&meta::meta_key(doomed.pane));
             batch.delete(&meta::screen_key(doomed.pane));
-            batch.delete(&meta::v1_screen_key(doomed.pane));
+            for key in meta::old_screen_keys(doomed.pane) {
+                batch.delete(&key);
+            }
         }
     }
     for &(pane, first, _) in &expired {
@@ -359,7 +361,9 @@ fn write(shared: &Shared, round: &Round) -> Result<Written, StoreError> {
             }
             Some(None) => {
                 batch.delete(&meta::screen_key(record.pane));
-                batch.delete(&meta::v1_screen_key(record.pane));
+                for key in meta::old_screen_keys(record.pane) {
+                    batch.delete(&key);
+                }
             }
             None => {}
         }

@@ -8,7 +8,7 @@
 //!   at the top keeps nothing, as before (docs/history-store.md, "Clearing");
 //! - queries (DA, DSR/CPR, DECRQM, XTWINOPS 18, OSC 10/11/12 colours, and DECRQSS and
 //!   XTVERSION, which the prefilter finds) are answered here, at their exact point in
-//!   the stream;
+//!   the stream, and overline (SGR 53, 55, which the prefilter finds too) is set there;
 //! - a tab while a wrap is pending does nothing (the wrap stays pending), CBT reaches
 //!   the first column, cursor moves up and down stop at the margins (also in origin
 //!   mode), SGR 21 is a double underline, DECALN homes the cursor, a line feed in
@@ -16,6 +16,7 @@
 //!   screens sharing the main screen's cursor, mode 9 reports presses;
 //! - the title (with its stack), bells and OSC 52 copies are kept for the pane.
 
+use super::overline::OVERLINE;
 use super::prefilter::Query;
 use super::replies::Replies;
 use super::rows;
@@ -119,6 +120,13 @@ impl PaneHandler<'_> {
         self.state.cols = size.cols;
         self.take_history();
         self.state.region = (0, size.rows);
+    }
+
+    /// Turns overline on or off for the cells printed from now on, where the prefilter
+    /// found an SGR that does (the model's parser drops SGR 53 and 55).
+    pub fn set_overline(&mut self, on: bool) {
+        let flags = &mut self.term.grid_mut().cursor.template.flags;
+        flags.set(OVERLINE, on);
     }
 
     /// Answers a query the prefilter found (the model's parser drops these).

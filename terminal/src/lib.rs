@@ -13,6 +13,7 @@
 
 mod handler;
 mod line_text;
+mod overline;
 mod prefilter;
 mod replies;
 mod rows;
@@ -26,7 +27,7 @@ use alacritty_terminal::vte::ansi::{Processor, Timeout};
 use handler::{NoEvents, PaneHandler, PaneState};
 pub use line_text::render as render_line;
 use moshmux_proto::screen::{Modes, MouseEncoding, MouseMode, Point, Row};
-use prefilter::Prefilter;
+use prefilter::{Mark, Prefilter};
 use std::time::Duration;
 
 /// The most rows one call of the model can push into its history before we take them:
@@ -64,7 +65,8 @@ impl Terminal {
         }
     }
 
-    /// Draws output from the program, answering each query where it ends.
+    /// Draws output from the program, answering each query where it ends and setting
+    /// overline where its SGR ends.
     pub fn process(&mut self, bytes: &[u8]) {
         let filtered = self.prefilter.filter(bytes);
         let mut handler = PaneHandler {
@@ -72,10 +74,13 @@ impl Terminal {
             state: &mut self.state,
         };
         let mut start = 0;
-        for (end, query) in self.prefilter.take_queries() {
+        for (end, mark) in self.prefilter.take_marks() {
             self.parser
                 .advance(&mut handler, filtered.get(start..end).unwrap_or_default());
-            handler.answer(query);
+            match mark {
+                Mark::Query(query) => handler.answer(query),
+                Mark::Overline(on) => handler.set_overline(on),
+            }
             start = end;
         }
         self.parser

@@ -45,7 +45,11 @@ fn write_sgr(style: &CellStyle, out: &mut String) {
             UnderlineStyle::Dashed => ":5",
         });
     }
-    for (on, code) in [(style.inverse, ";7"), (style.strikethrough, ";9")] {
+    for (on, code) in [
+        (style.inverse, ";7"),
+        (style.strikethrough, ";9"),
+        (style.overline, ";53"),
+    ] {
         if on {
             out.push_str(code);
         }

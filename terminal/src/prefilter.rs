@@ -18,13 +18,18 @@
 //!
 //! Two queries the model's parser drops, for the terminal to answer where they end:
 //! DECRQSS (`DCS $ q Pt ST`, request a setting) and XTVERSION (`CSI > q`). The filter
-//! notes where in its output each one ends ([`Prefilter::take_queries`]).
+//! notes where in its output each one ends ([`Prefilter::take_marks`]).
+//!
+//! Overline (SGR 53 and 55), which the model's parser drops too: the filter reads each
+//! SGR's parameters ([`SgrScan`]) and notes where one turns overline on or off, for the
+//! terminal to set it in the model there (`overline.rs`).
 //!
 //! To know which bytes are printed text (and not the final byte of an escape sequence, or
 //! part of a title), we follow the same states a VT parser does, but keep only the state,
 //! never the bytes, so memory stays constant whatever the program sends and a sequence
 //! split across reads is still followed.
 
+use crate::overline::SgrScan;
 use std::borrow::Cow;
 
 /// Where we are in the escape-sequence grammar; enough of it to tell printed text apart.
@@ -41,7 +46,7 @@ enum State {
     ControlString(usize),
 }
 
-/// What a CSI sequence says so far, to tell a REP and its count.
+/// What a CSI sequence says so far, to tell a REP and its count, and an SGR's overline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct CsiScan {
     /// The first parameter, saturating (vte saturates at 65535 too).
@@ -52,6 +57,7 @@ struct CsiScan {
     plain: bool,
     /// Began with the private marker `>` (XTVERSION is `CSI > q`).
     greater: bool,
+    sgr: SgrScan,
 }
 
 impl CsiScan {
@@ -60,27 +66,32 @@ impl CsiScan {
         in_first: true,
         plain: true,
         greater: false,
+        sgr: SgrScan::START,
     };
 
     fn advance(self, byte: u8) -> CsiScan {
+        let scan = CsiScan {
+            sgr: self.sgr.advance(byte),
+            ..self
+        };
         match byte {
             b'0'..=b'9' if self.in_first => CsiScan {
                 first: self
                     .first
                     .saturating_mul(10)
                     .saturating_add(u32::from(byte - b'0')),
-                ..self
+                ..scan
             },
             b';' | b':' => CsiScan {
                 in_first: false,
-                ..self
+                ..scan
             },
             0x20..=0x2f | 0x3c..=0x3f => CsiScan {
                 plain: false,
                 greater: byte == b'>' && self.plain && self.first == 0 && self.in_first,
-                ..self
+                ..scan
             },
-            _ => self,
+            _ => scan,
         }
     }
 }
@@ -100,6 +111,15 @@ pub enum Query {
     Margins,
     /// DECRQSS for a setting not reported.
     OtherSetting,
+}
+
+/// Something the terminal does at the point in the output where the filter noted it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mark {
+    /// Answer a query that ends here.
+    Query(Query),
+    /// An SGR that ends here turns overline on or off.
+    Overline(bool),
 }
 
 /// The first bytes of a DCS string, enough to tell a DECRQSS and what it asks for.
@@ -168,10 +188,15 @@ pub struct Prefilter {
     printed_since_repeat: bool,
     /// The DCS string being read, if the control string is one.
     dcs: Option<DcsHead>,
-    /// A query that ended at the byte just advanced over.
-    ended: Option<Query>,
-    /// Queries in the output since the last drain: (output offset where each ends, query).
-    queries: Vec<(usize, Query)>,
+    /// A mark for the sequence that ended at the byte just advanced over.
+    ended: Option<Mark>,
+    /// Marks in the output since the last drain: (output offset where each sequence
+    /// ends, mark).
+    marks: Vec<(usize, Mark)>,
+    /// An SGR turned overline on since the filter was made or reset: until then the
+    /// model cannot have it, and an SGR turning it off (every `CSI 0 m`) needs no mark,
+    /// which would only cut the parser's input short.
+    overline_seen: bool,
 }
 
 impl Prefilter {
@@ -185,14 +210,15 @@ impl Prefilter {
             printed_since_repeat: false,
             dcs: None,
             ended: None,
-            queries: Vec::new(),
+            marks: Vec::new(),
+            overline_seen: false,
         }
     }
 
-    /// The queries that ended in the output of the last [`Prefilter::filter`] calls since
-    /// the last drain, each with the offset in that output just past its end.
-    pub fn take_queries(&mut self) -> Vec<(usize, Query)> {
-        std::mem::take(&mut self.queries)
+    /// The marks in the output of the last [`Prefilter::filter`] calls since the last
+    /// drain, each with the offset in that output just past its sequence's end.
+    pub fn take_marks(&mut self) -> Vec<(usize, Mark)> {
+        std::mem::take(&mut self.marks)
     }
 
     /// Follows the pane to a new width.
@@ -241,9 +267,9 @@ impl Prefilter {
                     Action::Drop => {}
                 }
             }
-            if let Some(query) = self.ended.take() {
+            if let Some(mark) = self.ended.take() {
                 let end = output.as_ref().map_or(index + 1, Vec::len);
-                self.queries.push((end, query));
+                self.marks.push((end, mark));
             }
             index += 1;
         }
@@ -321,7 +347,10 @@ impl Prefilter {
                 if (0x40..=0x7e).contains(&byte) {
                     self.state = State::Ground;
                     if byte == b'q' && scan.greater && scan.first == 0 {
-                        self.ended = Some(Query::Version);
+                        self.ended = Some(Mark::Query(Query::Version));
+                    }
+                    if byte == b'm' && scan.plain {
+                        self.note_overline(scan.sgr.overline());
                     }
                     if byte == b'b' && scan.plain {
                         if !std::mem::take(&mut self.printed_since_repeat) {
@@ -356,8 +385,16 @@ impl Prefilter {
     fn end_string(&mut self) {
         if matches!(self.state, State::ControlString(_)) {
             if let Some(head) = self.dcs.take() {
-                self.ended = head.query();
+                self.ended = head.query().map(Mark::Query);
             }
+        }
+    }
+
+    /// An SGR ended that does `overline` (see [`SgrScan::overline`]).
+    fn note_overline(&mut self, overline: Option<bool>) {
+        if let Some(on) = overline.filter(|&on| on || self.overline_seen) {
+            self.overline_seen = true;
+            self.ended = Some(Mark::Overline(on));
         }
     }
 
@@ -515,15 +552,29 @@ mod tests {
     }
 
     #[test]
+    fn overline_is_noted_where_its_sgr_ends() {
+        let mut filter = Prefilter::new(80);
+        // No mark for turning off what was never on; none for `CSI > .. m` (not SGR).
+        filter.filter(b"\x1b[0mx\x1b[>4;53m\x1b[1;5");
+        assert_eq!(filter.take_marks(), []);
+        // Split across reads; offsets count in the output of the read they end in.
+        filter.filter(b"3my\x1b[mz\x1b[38;5;53m");
+        assert_eq!(
+            filter.take_marks(),
+            [(2, Mark::Overline(true)), (6, Mark::Overline(false))]
+        );
+    }
+
+    #[test]
     fn queries_are_noted_where_they_end() {
         let mut filter = Prefilter::new(80);
         let out = filter.filter(b"ab\x1bP$qm\x1b\\cd\x1b[>q\x1bP$q\"p\x1b\\\x1bPq#0\x1b\\");
         assert_eq!(
-            filter.take_queries(),
+            filter.take_marks(),
             [
-                (8, Query::Rendition),
-                (15, Query::Version),
-                (22, Query::OtherSetting)
+                (8, Mark::Query(Query::Rendition)),
+                (15, Mark::Query(Query::Version)),
+                (22, Mark::Query(Query::OtherSetting))
             ]
         );
         assert_eq!(out.get(..8), Some(&b"ab\x1bP$qm\x1b"[..]));
@@ -531,8 +582,11 @@ mod tests {
         filter.filter(b"\x1bP$");
         filter.filter(b"qr\x1b\\\x1b[>0q\x1b[>1q");
         assert_eq!(
-            filter.take_queries(),
-            [(3, Query::Margins), (9, Query::Version)]
+            filter.take_marks(),
+            [
+                (3, Mark::Query(Query::Margins)),
+                (9, Mark::Query(Query::Version))
+            ]
         );
     }
 

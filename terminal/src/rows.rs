@@ -3,6 +3,7 @@
 //! parsed back, which cost a third of the daemon's CPU under a flood with vt100). History
 //! keeps the same type on disk, so a line reaches the scroll view unconverted.
 
+use crate::overline::OVERLINE;
 use alacritty_terminal::grid::Row as ModelRow;
 use alacritty_terminal::index::Column;
 use alacritty_terminal::term::cell::{Cell, Flags};
@@ -58,6 +59,7 @@ fn style(cell: &Cell) -> CellStyle {
             UnderlineStyle::Single
         },
         underline_color: cell.underline_color().map_or(Color::Default, color),
+        overline: flags.contains(OVERLINE),
     }
 }
 
@@ -91,6 +93,7 @@ pub fn sgr_parameters(cell: &Cell) -> String {
         (Flags::INVERSE, ";7"),
         (Flags::HIDDEN, ";8"),
         (Flags::STRIKEOUT, ";9"),
+        (OVERLINE, ";53"),
     ] {
         if flags.contains(flag) {
             out.push_str(code);
@@ -192,7 +195,8 @@ const STYLE_FLAGS: Flags = Flags::BOLD
     .union(Flags::ITALIC)
     .union(Flags::ALL_UNDERLINES)
     .union(Flags::INVERSE)
-    .union(Flags::STRIKEOUT);
+    .union(Flags::STRIKEOUT)
+    .union(OVERLINE);
 
 /// Whether `style` gives the two cells the same style, read from the model's fields.
 fn same_look(a: &Cell, b: &Cell) -> bool {
@@ -209,6 +213,6 @@ fn invisible_blank(cell: &Cell) -> bool {
         && cell.zerowidth().is_none()
         && !cell
             .flags
-            .intersects(Flags::INVERSE.union(Flags::ALL_UNDERLINES))
+            .intersects(Flags::INVERSE.union(Flags::ALL_UNDERLINES).union(OVERLINE))
         && color(cell.bg) == Color::Default
 }

@@ -258,6 +258,49 @@ fn strikethrough_and_underline_shapes_reach_rows_history_and_capture() {
     assert_eq!(styles[1].underline_color, Color::Indexed(1));
 }
 
+/// SGR 53 and 55, which the model's parser drops, are set where they stand: on, off,
+/// reset by 0, and never read out of a colour's arguments.
+#[test]
+fn overline_is_kept_and_reaches_rows_history_capture_and_decrqss() {
+    let overlined = |bytes: &[u8]| -> Vec<bool> {
+        let t = terminal(1, 10, bytes);
+        (0..4).map(|col| style(&t, 0, col).overline).collect()
+    };
+    assert_eq!(
+        overlined(b"a\x1b[53mb\x1b[55mc"),
+        [false, true, false, false]
+    );
+    assert_eq!(
+        overlined(b"\x1b[1;53ma\x1b[22mb\x1b[0mc"),
+        [true, true, false, false]
+    );
+    assert_eq!(
+        overlined(b"\x1b[53ma\x1b[mb\x1b[0;53mc\x1b[53;0md"),
+        [true, false, true, false]
+    );
+    assert_eq!(
+        overlined(b"\x1b[38;5;53ma\x1b[48:2::1:53:3mb\x1b[58;5;53mc"),
+        [false; 4]
+    );
+    assert_eq!(
+        overlined(b"\x1b[53ma\x1b[58;5;55mb\x1b[38;2;1;55;0mc"),
+        [true, true, true, false]
+    );
+    // Erased cells take the background only; RIS ends it.
+    assert_eq!(overlined(b"\x1b[53mab\x1b[1;1H\x1b[K"), [false; 4]);
+    assert_eq!(overlined(b"\x1b[53m\x1bca"), [false; 4]);
+    let mut t = terminal(2, 10, b"\x1b[53;9mO\x1b[55mP\x1b[53m\x1bP$qm\x1b\\");
+    assert_eq!(t.take_replies(), b"\x1bP1$r0;9;53m\x1b\\");
+    assert_eq!(
+        t.capture(true).lines().next(),
+        Some("\x1b[0;9;53mO\x1b[0;9mP\x1b[0m")
+    );
+    t.process(b"\r\n\r\n");
+    let line = t.take_scrolled().next().unwrap_or_default();
+    let styles: Vec<bool> = line.cells().map(|cell| cell.style.overline).collect();
+    assert_eq!(styles, [true, false]);
+}
+
 #[test]
 fn decrqm_reports_the_modes_as_xterm_does() {
     assert_eq!(replies(&[b"\x1b[?7$p"]), b"\x1b[?7;1$y");

@@ -1,7 +1,7 @@
-//! What a pane shows reaches the user's terminal as it is: strikethrough and a curly
-//! underline printed in a pane show in the outer tmux, as `capture-pane -e` of that tmux
-//! reads them (the client's renderer writes `9` and `4:3`), and a line of emoji sequences
-//! leaves nothing of an older line behind it, as in plain tmux.
+//! What a pane shows reaches the user's terminal as it is: strikethrough, a curly
+//! underline and overline printed in a pane show in the outer tmux, as `capture-pane -e`
+//! of that tmux reads them (the client's renderer writes `9`, `4:3` and `53`), and a line
+//! of emoji sequences leaves nothing of an older line behind it, as in plain tmux.
 
 use std::time::Duration;
 
@@ -19,13 +19,15 @@ fn sgr_before(escaped: &str, text: &str) -> String {
 }
 
 #[test]
-fn strikethrough_and_curly_underline_reach_the_outer_terminal() {
+fn strikethrough_curly_underline_and_overline_reach_the_outer_terminal() {
     let attached = Attached::new("", 80, 24);
     let tmux = &attached.tmux;
-    tmux.send_literal(r"printf '\033[9mstruck\033[0m \033[4:3mcurly\033[0m plain\n'");
+    tmux.send_literal(
+        r"printf '\033[9mstruck\033[0m \033[4:3mcurly\033[0m \033[53mover\033[55m plain\n'",
+    );
     tmux.send_keys(&["Enter"]);
     tmux.expect("the printed line", WAIT, |s| {
-        s.lines().any(|l| l.starts_with("struck curly plain"))
+        s.lines().any(|l| l.starts_with("struck curly over plain"))
     });
     let escaped = tmux.capture_escapes();
     let struck = sgr_before(&escaped, "struck");
@@ -37,6 +39,18 @@ fn strikethrough_and_curly_underline_reach_the_outer_terminal() {
     assert!(
         curly.split(';').any(|p| p == "4:3"),
         "{curly:?} in {escaped:?}"
+    );
+    // tmux 3.3a's `capture-pane -e` writes overline as `5:3` (it splits every code
+    // past 9 as it does the underline shapes' `4:3`); newer ones may write `53`.
+    let over = sgr_before(&escaped, "over");
+    assert!(
+        over.split(';').any(|p| p == "53" || p == "5:3"),
+        "{over:?} in {escaped:?}"
+    );
+    let plain = sgr_before(&escaped, " plain");
+    assert!(
+        !plain.split(';').any(|p| p == "53" || p == "5:3"),
+        "{plain:?} in {escaped:?}"
     );
 }
 

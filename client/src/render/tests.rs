@@ -40,6 +40,7 @@ fn check_screen(parser: &vt100::Parser, frame: &Frame) -> Result<(), String> {
             };
             let known = CellStyle {
                 strikethrough: false,
+                overline: false,
                 underline_style: UnderlineStyle::Single,
                 underline_color: Color::Default,
                 ..cell.style
@@ -222,6 +223,24 @@ fn sgr_for_newer_attributes() {
         ..plain
     };
     assert!(style_params(&plain, &shape_only).is_empty());
+    let overlined = CellStyle {
+        overline: true,
+        ..plain
+    };
+    assert_eq!(style_params(&plain, &overlined), ["53"]);
+    assert_eq!(style_params(&overlined, &plain), ["55"]);
+    assert_eq!(
+        style_params(&overlined, &curly_struck),
+        ["4:3", "9", "55", "58:2::1:2:3"]
+    );
+    // Drawn: on before the overlined cells, off (a reset, the shorter) after them.
+    let mut pane = PaneScreen::new(1, 4).unwrap();
+    let mut row = Row::builder(4);
+    row.push("a", false, overlined).push("b", false, plain);
+    pane.set_row(0, row.finish(false)).unwrap();
+    let frame = compose(&one_pane(pane), 4, 2, &StatusExtras::default());
+    let drawn = String::from_utf8_lossy(&Terminal::new().draw(&frame)).into_owned();
+    assert!(drawn.contains("\x1b[53ma\x1b[mb"), "{drawn:?}");
 }
 
 /// A hyperlink opens before its cells and closes after them; a row that gains or loses

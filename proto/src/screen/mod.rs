@@ -23,8 +23,8 @@ pub use history::{HistoryLines, SearchResult, MAX_HISTORY_LINES};
 pub use pane::{Modes, MouseEncoding, MouseMode, PaneScreen, Point, MAX_COLS, MAX_ROWS};
 pub use reply::{CommandReply, ReplyTooLarge, MAX_REPLY_BYTES, MAX_REPLY_LINES};
 pub use row::{
-    is_control, Cell, CellStyle, Cells, Color, Row, RowBuilder, RowError, UnderlineStyle,
-    MAX_CELL_CHARS,
+    is_control, Cell, CellStyle, Cells, Color, Row, RowBuilder, RowError, RowWithoutOverline,
+    UnderlineStyle, MAX_CELL_CHARS,
 };
 pub use tree::{SessionTree, TreePane, TreeRequest, TreeSession, TreeWindow, MAX_TREE_ITEMS};
 

@@ -57,13 +57,15 @@ pub struct CellStyle {
     pub underline_style: UnderlineStyle,
     /// The underline's colour (SGR 58); `Default` draws it in the text's colour.
     pub underline_color: Color,
+    /// A line above the cell (SGR 53, off with 55).
+    pub overline: bool,
 }
 
 impl CellStyle {
     /// Whether a blank cell in this style looks different from a default blank: such a
     /// blank is part of what a row shows, so trimming keeps it.
     pub fn shows_when_blank(&self) -> bool {
-        self.bg != Color::Default || self.inverse || self.underline
+        self.bg != Color::Default || self.inverse || self.underline || self.overline
     }
 }
 
@@ -112,11 +114,12 @@ pub struct Row {
     links: Vec<Link>,
 }
 
-/// The same fields as [`Row`], not yet checked.
+/// The same fields as [`Row`], not yet checked; `S` is the cell style's layout (an older
+/// one for rows written before a field was added to [`CellStyle`]).
 #[derive(Deserialize)]
-struct RowWire {
+struct RowWire<S = CellStyle> {
     text: String,
-    styles: Vec<(u16, CellStyle)>,
+    styles: Vec<(u16, S)>,
     clusters: Vec<Cluster>,
     wrapped: bool,
     links: Vec<Link>,
@@ -568,3 +571,6 @@ impl<'a> Iterator for Cells<'a> {
 
 #[cfg(test)]
 mod tests;
+mod without_overline;
+
+pub use without_overline::RowWithoutOverline;
