@@ -14,6 +14,8 @@ use crate::scroll_view::Entry;
 
 /// Longest text a prompt collects: a window or session name, or a command line.
 const MAX_PROMPT_BYTES: usize = 1024;
+/// Command lines the prompt remembers, as tmux's prompt history keeps 100.
+const MAX_PROMPT_HISTORY: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -30,6 +32,8 @@ pub enum Action {
     ScrollView(Entry),
     /// A line typed at the command prompt (prefix `:`).
     CommandLine(String),
+    /// Say what this key after the prefix is bound to (prefix `/`).
+    DescribeKey(Key),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -45,6 +49,8 @@ enum State {
     ConfirmKill(MuxCommand),
     /// A paste that cancelled a prompt is dropped whole: its pieces still to come too.
     DroppingPaste,
+    /// Waiting for the key to describe (prefix `/`).
+    DescribeKey,
 }
 
 /// What a prompt asks for.
@@ -68,6 +74,10 @@ pub struct Bindings {
     /// A rename prompt just opened, to be started with the current name (tmux's
     /// `command-prompt -I "#W"`), which the caller knows ([`Bindings::prefill`]).
     unfilled: bool,
+    /// The command lines run from the prompt, oldest first (tmux's prompt history of
+    /// type `command`), and which of them Up and Down have brought back into it.
+    history: Vec<String>,
+    recalled: Option<usize>,
 }
 
 impl Bindings {
@@ -136,10 +146,17 @@ impl Bindings {
                     return self.feed(token, actions);
                 }
             },
+            State::Prompt(Prompting::CommandLine, text) => self.command_key(text, &token, actions),
             State::Prompt(what, text) => prompt_key(what, text, &token, actions),
             State::ConfirmKill(command) => {
                 if matches!(token.byte(), Some(b'y' | b'Y')) {
                     actions.push(Action::Command(command));
+                }
+                dropping_rest_of(&token)
+            }
+            State::DescribeKey => {
+                if let Some(key) = bindable_key(&token) {
+                    actions.push(Action::DescribeKey(key));
                 }
                 dropping_rest_of(&token)
             }
@@ -166,29 +183,74 @@ impl Bindings {
                     Prompting::CommandLine => format!(":{text}"),
                 })
             }
+            State::DescribeKey => Some("(key) ".to_owned()),
             State::ConfirmKill(MuxCommand::KillWindow) => Some("kill-window? (y/n)".to_owned()),
             State::ConfirmKill(_) => Some("kill-pane? (y/n)".to_owned()),
             _ => None,
         }
     }
 
+    /// One key typed at the command prompt: Up and Down go through the lines run
+    /// before, Enter runs the line and remembers it.
+    fn command_key(&mut self, text: Vec<u8>, token: &Token, actions: &mut Vec<Action>) -> State {
+        let step = match token.kind {
+            Kind::Key(Some(NamedKey::Up)) => Some(true),
+            Kind::Key(Some(NamedKey::Down)) => Some(false),
+            _ => None,
+        };
+        if let Some(back) = step {
+            let newest = self.history.len().checked_sub(1);
+            self.recalled = match (self.recalled, back) {
+                (None, true) => newest,
+                (Some(at), true) => Some(at.saturating_sub(1)),
+                (Some(at), false) if Some(at) < newest => Some(at + 1),
+                (_, false) => None,
+            };
+            let line = self.recalled.and_then(|at| self.history.get(at));
+            let text = line.map_or_else(Vec::new, |line| line.as_bytes().to_vec());
+            return State::Prompt(Prompting::CommandLine, text);
+        }
+        let state = prompt_key(Prompting::CommandLine, text.clone(), token, actions);
+        if !matches!(state, State::Prompt(..)) {
+            self.recalled = None;
+        }
+        if matches!(token.kind, Kind::Control(b'\r' | b'\n')) {
+            let line = String::from_utf8_lossy(&text).trim().to_owned();
+            if !line.is_empty() && self.history.last() != Some(&line) {
+                if self.history.len() == MAX_PROMPT_HISTORY {
+                    self.history.remove(0);
+                }
+                self.history.push(line);
+            }
+        }
+        state
+    }
+
+    /// tmux's `show-prompt-history`: the command lines the prompt remembers.
+    pub fn prompt_history(&self) -> Vec<String> {
+        let mut lines = vec!["History for command:".to_owned(), String::new()];
+        let numbered = self.history.iter().enumerate();
+        lines.extend(numbered.map(|(n, line)| format!("{}: {line}", n + 1)));
+        lines
+    }
+
+    /// tmux's `clear-prompt-history`.
+    pub fn clear_prompt_history(&mut self) {
+        self.history.clear();
+        self.recalled = None;
+    }
+
     /// The key after the prefix: an arrow or one byte. Anything else, as an unbound key,
     /// is dropped whole, as in tmux; but a paste cancels the prefix and reaches the pane.
     fn prefix_key(&self, token: Token, actions: &mut Vec<Action>) -> State {
-        let key = match (token.kind, token.byte()) {
-            (Kind::Paste, _) => {
-                actions.push(Action::Pane(token));
-                return State::Normal;
-            }
-            (Kind::Key(Some(named)), _) => match prefix_key_name(named) {
-                Some(key) => key,
-                None => return State::Normal,
-            },
-            (Kind::Alt(c), _) if c.is_ascii_graphic() => Key::AltByte(c as u8),
-            (_, Some(byte)) => Key::Byte(byte),
-            _ => return State::Normal,
-        };
-        self.run(key, actions)
+        if token.kind == Kind::Paste {
+            actions.push(Action::Pane(token));
+            return State::Normal;
+        }
+        match bindable_key(&token) {
+            Some(key) => self.run(key, actions),
+            None => State::Normal,
+        }
     }
 
     /// Runs what `key` after the prefix is bound to; unbound keys are dropped, as in tmux.
@@ -227,6 +289,7 @@ impl Bindings {
             Some(Binding::FindWindowPrompt) => {
                 return State::Prompt(Prompting::FindText, Vec::new())
             }
+            Some(Binding::DescribeKey) => return State::DescribeKey,
             Some(Binding::SendPrefix) => {
                 let prefix = self.table.prefix();
                 actions.push(Action::Pane(Token {
@@ -310,6 +373,17 @@ fn prompt_key(
         Kind::Control(_) | Kind::Mouse(_) | Kind::Focus(_) | Kind::Paste | Kind::Other => {
             State::Prompt(what, text)
         }
+    }
+}
+
+/// The key a token is, as a binding names it: an arrow, Alt and a character, or a byte.
+fn bindable_key(token: &Token) -> Option<Key> {
+    match (token.kind, token.byte()) {
+        (Kind::Paste, _) => None,
+        (Kind::Key(Some(named)), _) => prefix_key_name(named),
+        (Kind::Alt(c), _) if c.is_ascii_graphic() => Some(Key::AltByte(c as u8)),
+        (_, Some(byte)) => Some(Key::Byte(byte)),
+        _ => None,
     }
 }
 

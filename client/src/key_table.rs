@@ -20,7 +20,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 66] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 68] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -74,6 +74,8 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 66] = [
     ("M-4", "select-layout main-vertical"),
     ("M-5", "select-layout tiled"),
     ("E", "select-layout -E"),
+    ("~", "show-messages"),
+    ("/", "command-prompt -k -p key { list-keys -1N \"%%\" }"),
     ("{", "swap-pane -U"),
     ("}", "swap-pane -D"),
     ("C-o", "rotate-window"),
@@ -98,8 +100,9 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 66] = [
 /// Server commands a binding may run with any arguments, as typed at the command prompt
 /// (`MuxCommand::CommandLine`): the server parses and checks them when the key is
 /// pressed, and a mistake shows on the status line.
-const SERVER_COMMANDS: [&str; 18] = [
+const SERVER_COMMANDS: [&str; 19] = [
     "new-window",
+    "show-messages",
     "next-window",
     "previous-window",
     "respawn-pane",
@@ -129,9 +132,9 @@ swap-pane -U|-D, rotate-window [-U|-D], \
 detach-client, suspend-client, copy-mode [-u] (the scroll view, -u a page up), \
 command-prompt -T window-target -p index { select-window -t ':%%' } (asks a window's index), \
 command-prompt -T target { move-window -t '%%' } (asks where to move the window), \
-command-prompt { find-window -Z '%%' } (asks what to find), command-prompt, list-keys, display-panes, clock-mode, choose-tree [-Z] [-s|-w], send-prefix, \
+command-prompt { find-window -Z '%%' } (asks what to find), command-prompt -k -p key { list-keys -1N \"%%\" } (asks a key and shows its binding), command-prompt, list-keys, display-panes, clock-mode, choose-tree [-Z] [-s|-w], send-prefix, \
 none (unbound), \
-or new-window, next-window, previous-window, respawn-pane, respawn-window, break-pane, join-pane, move-pane, swap-window, \
+or new-window, show-messages, next-window, previous-window, respawn-pane, respawn-window, break-pane, join-pane, move-pane, swap-window, \
 move-window, kill-session, display-message, send-keys, set-buffer, show-buffer, list-buffers, \
 delete-buffer or paste-buffer with their arguments, as at the command prompt";
 
@@ -182,6 +185,9 @@ pub enum Binding {
     DisplayPanes,
     /// tmux's clock-mode: the time in large digits over the pane until a key.
     ClockMode,
+    /// Ask for a key and say what it is bound to (tmux's `command-prompt -k -p key {
+    /// list-keys -1N "%%" }`).
+    DescribeKey,
     /// Choose a session, window or pane from a tree (tmux's `choose-tree`).
     ChooseTree(Start),
     SendPrefix,
@@ -264,6 +270,16 @@ impl KeyTable {
             .iter()
             .find(|(at, _)| *at == key)
             .map(|(_, (binding, _))| binding)
+    }
+
+    /// What `key` after the prefix runs, as `list-keys` lists it, or that it runs
+    /// nothing: what tmux's describe-key (prefix `/`) shows.
+    pub fn describe(&self, key: Key) -> String {
+        let name = key_name(key);
+        match self.keys.iter().find(|(at, _)| *at == key) {
+            Some((_, (_, command))) => format!("bind-key -T {PREFIX_TABLE} {name} {command}"),
+            None => format!("{name} is not bound in table {PREFIX_TABLE}"),
+        }
     }
 
     /// tmux's `list-keys [-T TABLE]`: a `bind-key -T prefix KEY COMMAND` line per key
@@ -474,6 +490,9 @@ pub fn parse_binding(text: &str) -> Result<Option<Binding>, String> {
         ["list-keys"] => Some(Binding::ListKeys),
         ["display-panes"] => Some(Binding::DisplayPanes),
         ["clock-mode"] => Some(Binding::ClockMode),
+        ["command-prompt", "-k", "-p", "key", "{", "list-keys", "-1N", "\"%%\"", "}"] => {
+            Some(Binding::DescribeKey)
+        }
         ["choose-tree", ref flags @ ..] => Some(Binding::ChooseTree(Start::of_flags(flags)?)),
         ["send-prefix"] => Some(Binding::SendPrefix),
         [name, ..] if SERVER_COMMANDS.contains(&name) => {

@@ -14,9 +14,18 @@ pub fn ctime(time: SystemTime) -> String {
     in_zone(time, &TimeZone::system())
 }
 
+/// `time`'s hour and minute in the daemon's time zone, as tmux's message log shows it.
+pub fn clock(time: SystemTime) -> String {
+    formatted(time, &TimeZone::system(), "%H:%M")
+}
+
 fn in_zone(time: SystemTime, zone: &TimeZone) -> String {
+    formatted(time, zone, CTIME)
+}
+
+fn formatted(time: SystemTime, zone: &TimeZone, format: &str) -> String {
     match Timestamp::try_from(time) {
-        Ok(stamp) => stamp.to_zoned(zone.clone()).strftime(CTIME).to_string(),
+        Ok(stamp) => stamp.to_zoned(zone.clone()).strftime(format).to_string(),
         // Outside jiff's range (years beyond ±9999): say so rather than invent a date.
         Err(_) => "(unknown time)".to_string(),
     }

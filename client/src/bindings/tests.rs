@@ -16,6 +16,7 @@ enum Out {
     Suspend,
     ScrollView(Entry),
     CommandLine(String),
+    DescribeKey(Key),
 }
 use Out::Keys;
 
@@ -64,6 +65,7 @@ fn merge(actions: Vec<Action>) -> Vec<Out> {
             Action::Suspend => Out::Suspend,
             Action::ScrollView(entry) => Out::ScrollView(entry),
             Action::CommandLine(line) => Out::CommandLine(line),
+            Action::DescribeKey(key) => Out::DescribeKey(key),
         };
         out.push(next);
     }
@@ -430,4 +432,72 @@ proptest! {
         }
         prop_assert_eq!(joined, expected);
     }
+}
+
+#[test]
+fn prefix_slash_asks_for_a_key_and_describes_it_without_running_it() {
+    let mut typist = Typist::default();
+    assert_eq!(typist.feed(b"\x02/"), []);
+    assert_eq!(typist.prompt().as_deref(), Some("(key) "));
+    assert_eq!(typist.feed(b"c"), [Out::DescribeKey(Key::Byte(b'c'))]);
+    assert_eq!(typist.prompt(), None);
+    assert_eq!(
+        typist.feed(b"c"),
+        [Keys(b"c".to_vec())],
+        "the prompt is gone"
+    );
+    let table = KeyTable::default();
+    assert_eq!(
+        table.describe(Key::Byte(b'c')),
+        "bind-key -T prefix c new-window"
+    );
+    assert_eq!(
+        table.describe(Key::Byte(b'~')),
+        "bind-key -T prefix \\~ show-messages"
+    );
+    assert_eq!(
+        table.describe(Key::Byte(b'Y')),
+        "Y is not bound in table prefix"
+    );
+}
+
+#[test]
+fn up_and_down_bring_back_the_lines_run_at_the_prompt() {
+    let mut typist = Typist::default();
+    typist.feed(b"\x02:split-window\r\x02:list-windows\r\x02:list-windows\r");
+    assert_eq!(
+        typist.bindings.prompt_history(),
+        [
+            "History for command:",
+            "",
+            "1: split-window",
+            "2: list-windows"
+        ],
+        "a line run twice in a row is kept once"
+    );
+    typist.feed(b"\x02:");
+    typist.feed(b"\x1b[A");
+    assert_eq!(typist.prompt().as_deref(), Some(":list-windows"));
+    typist.feed(b"\x1b[A\x1b[A");
+    assert_eq!(
+        typist.prompt().as_deref(),
+        Some(":split-window"),
+        "stops at the oldest"
+    );
+    typist.feed(b"\x1b[B");
+    assert_eq!(typist.prompt().as_deref(), Some(":list-windows"));
+    typist.feed(b"\x1b[B");
+    assert_eq!(
+        typist.prompt().as_deref(),
+        Some(":"),
+        "past the newest: empty again"
+    );
+    typist.feed(b"\x1b[A -h");
+    assert_eq!(
+        typist.feed(b"\r"),
+        [Out::CommandLine("list-windows -h".to_owned())]
+    );
+    typist.bindings.clear_prompt_history();
+    typist.feed(b"\x02:\x1b[A");
+    assert_eq!(typist.prompt().as_deref(), Some(":"));
 }

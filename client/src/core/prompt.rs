@@ -1,8 +1,9 @@
 //! A line typed at the command prompt (prefix `:`). `forward` is the client's own, since
 //! the client holds the forwards (ssh's `~C` command line does the same), and so is
 //! `list-keys`, since the keys are bound here, `display-panes`, drawn from the state
-//! the client has, and `choose-tree`, a view of the client's over a tree the server
-//! sends while it is open; any other line
+//! the client has, `choose-tree`, a view of the client's over a tree the server
+//! sends while it is open, and `show-prompt-history` and `clear-prompt-history`, since
+//! the prompt's history is the client's; any other line
 //! is in the language of the server's command line and runs there for this client's
 //! session (`MuxCommand::CommandLine`), its answer coming back in the state
 //! (`message.rs`).
@@ -34,6 +35,14 @@ impl ClientCore {
                 }
             }
             Some((&"list-keys", args)) => self.list_keys(args, now),
+            Some((&"show-prompt-history", [] | ["-T", "command"])) => {
+                let lines = self.view.bindings.prompt_history();
+                self.view.open_text(lines);
+                self.dirty = true;
+            }
+            Some((&"clear-prompt-history", [] | ["-T", "command"])) => {
+                self.view.bindings.clear_prompt_history();
+            }
             Some((&"display-panes", [])) => {
                 self.view.open_pane_numbers(now);
                 self.dirty = true;

@@ -89,6 +89,10 @@ impl ClientCore {
             }
             Action::Command(command) => self.command(command, now),
             Action::CommandLine(line) => self.command_line(&line, now),
+            Action::DescribeKey(key) => {
+                let text = self.view.bindings.table().describe(key);
+                self.show_message(text, now);
+            }
             Action::Quit => self.finish(Exit::Quit),
             Action::Suspend => {
                 self.flush_keys(now);

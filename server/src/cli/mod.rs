@@ -224,6 +224,10 @@ pub enum Command {
     },
     /// End every session and stop the daemon.
     KillServer,
+    /// The commands typed at clients' prompts and the messages their status lines
+    /// showed, newest first, as tmux's message log.
+    #[command(visible_alias = "showmsgs")]
+    ShowMessages,
     /// Close a window and end every program in it.
     #[command(visible_alias = "killw")]
     KillWindow {

@@ -132,6 +132,7 @@ impl Command {
                 all_others: true,
             } => Request::KillOtherSessions(t),
             Command::KillServer => Request::KillServer(()),
+            Command::ShowMessages => Request::ShowMessages(()),
             Command::SplitWindow {
                 beside,
                 percent,

@@ -155,6 +155,7 @@ tagged_messages! {
         ShowEnvironment(ShowEnvironment) = "show-environment",
         SetOption(SetOption) = "set-option",
         ShowOptions(ShowOptions) = "show-options",
+        ShowMessages(()) = "show-messages",
     }
 }
 

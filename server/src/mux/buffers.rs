@@ -6,6 +6,7 @@ use super::{ClientId, Host, Mux};
 use crate::buffers::{sample, PasteBuffer, MAX_BUFFER_BYTES};
 use crate::control;
 use crate::format;
+use std::time::Instant;
 
 /// `list-buffers`' line without `-F`, as tmux's.
 const BUFFER_LINE: &str = "#{buffer_name}: #{buffer_size} bytes: \"#{buffer_sample}\"";
@@ -17,7 +18,7 @@ impl Mux {
     /// A piece of the text a client copied in its scroll view; with the last piece, the
     /// copy becomes a new automatic buffer, as tmux's copy mode makes one. A copy larger
     /// than a buffer may be keeps its first [`MAX_BUFFER_BYTES`] and says so.
-    pub(super) fn take_copied(&mut self, client: ClientId, piece: &[u8], last: bool) {
+    pub(super) fn take_copied(&mut self, client: ClientId, piece: &[u8], last: bool, now: Instant) {
         let (copy, cut) = self.copies.entry(client).or_default();
         let room = MAX_BUFFER_BYTES.saturating_sub(copy.len());
         copy.extend_from_slice(piece.get(..room).unwrap_or(piece));
@@ -30,9 +31,9 @@ impl Mux {
             return;
         }
         match self.buffers.set(None, &copy, false) {
-            Ok(()) if cut => self.reply_to(client, "copy cut to the largest buffer", true),
+            Ok(()) if cut => self.reply_to(client, "copy cut to the largest buffer", true, now),
             Ok(()) => {}
-            Err(error) => self.reply_to(client, &error.to_string(), true),
+            Err(error) => self.reply_to(client, &error.to_string(), true, now),
         }
     }
 

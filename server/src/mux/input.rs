@@ -136,7 +136,7 @@ impl Mux {
                 UserEvent::Command(MuxCommand::CommandLine(line)) => {
                     self.run_command_line(id, line.as_str(), now, host);
                 }
-                UserEvent::Copied { piece, last } => self.take_copied(id, piece, *last),
+                UserEvent::Copied { piece, last } => self.take_copied(id, piece, *last, now),
                 event => {
                     let outcome = match self.sessions.contains_key(&session) {
                         true => self.user_event(session, event, now, host),
@@ -145,7 +145,7 @@ impl Mux {
                     // Shown on the client's status line, as tmux shows a key's error.
                     if let Err(error) = outcome {
                         tracing::debug!(client = id.0, %error, "client command failed");
-                        self.reply_to(id, &error.to_string(), true);
+                        self.reply_to(id, &error.to_string(), true, now);
                     }
                 }
             }

@@ -26,6 +26,7 @@ mod host;
 mod input;
 mod listeners;
 mod listing;
+mod messages;
 mod moves;
 mod options;
 mod panes;
@@ -163,6 +164,8 @@ pub struct Mux {
     /// The calendar time of the newest control request and its `now`: the calendar time
     /// a prompt's command runs at, read off the monotonic clock (`wall_clock`).
     wall_anchor: Option<(Instant, SystemTime)>,
+    /// tmux's message log (`show-messages`).
+    messages: messages::MessageLog,
     /// When the status line's clock next changes, while a client is attached.
     status_due: Option<Instant>,
 }
@@ -201,6 +204,7 @@ impl Mux {
             actions: VecDeque::new(),
             stopping: false,
             wall_anchor: None,
+            messages: messages::MessageLog::default(),
             status_due: None,
             buffers: crate::buffers::PasteBuffers::default(),
             copies: HashMap::new(),

@@ -30,22 +30,37 @@ impl Mux {
         now: Instant,
         host: &mut dyn Host,
     ) {
+        let who = self.client_name(id);
+        self.log_message(now, &who, "command", line);
         let (text, error) = match self.command_line_answer(line, now, host) {
             Ok(text) => (text, false),
             Err(text) => (text, true),
         };
         if error || !text.is_empty() {
-            self.reply_to(id, &text, error);
+            self.reply_to(id, &text, error, now);
         }
     }
 
     /// What the client is told of its command: a failed key command's error, or a
-    /// prompt's answer. Shown on its status line; it publishes at once.
-    pub(super) fn reply_to(&mut self, id: ClientId, text: &str, error: bool) {
+    /// prompt's answer. Shown on its status line (then logged, as tmux logs a status
+    /// line's messages) or, several lines, over its panes; it publishes at once.
+    pub(super) fn reply_to(&mut self, id: ClientId, text: &str, error: bool, now: Instant) {
+        if text.lines().count() == 1 {
+            let who = self.client_name(id);
+            self.log_message(now, &who, "message", text.trim_end());
+        }
         if let Some(client) = self.clients.get_mut(&id) {
             client.set_reply(text, error);
             self.dirty.everything = true;
         }
+    }
+
+    /// The client as `list-clients` names it: where its datagrams come from.
+    fn client_name(&self, id: ClientId) -> String {
+        self.clients
+            .get(&id)
+            .and_then(|client| client.remote_addr())
+            .map_or_else(|| format!("client-{}", id.0), |addr| addr.to_string())
     }
 
     fn command_line_answer(
@@ -60,9 +75,10 @@ impl Mux {
         }
         let args: Vec<String> = std::iter::once(PROGRAM.to_owned()).chain(words).collect();
         let cli = Cli::try_parse_from(&args).map_err(|error| match error.kind() {
-            // `--help` and `--version` render as "errors"; their first line is the answer.
+            // `--help` and `--version` render as "errors"; they are the answer, which the
+            // client shows over the panes when it is longer than a line.
             clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                first_line(&error.render().to_string())
+                error.render().to_string()
             }
             _ => usage_error(&error, &args),
         })?;
@@ -91,7 +107,7 @@ impl Mux {
         }
         let wall = self.wall_clock(now);
         match self.request(now, wall, request, host) {
-            Answer::Reply(Reply::Ok(text)) => Ok(summary(&text)),
+            Answer::Reply(Reply::Ok(text)) => Ok(text),
             Answer::Reply(Reply::Error(text)) => Err(text),
             Answer::Reply(Reply::ShuttingDown(())) => Ok("the server is shutting down".into()),
             Answer::Reply(Reply::Connect(_) | Reply::Output(_)) => Ok(String::new()),
@@ -101,31 +117,5 @@ impl Mux {
                 "{name}: its output is for a shell: run `moshmux-server {name} ...` in a pane"
             )),
         }
-    }
-}
-
-/// The first line of `text`, and how many lines followed it.
-fn summary(text: &str) -> String {
-    let mut lines = text.lines();
-    let first = lines.next().unwrap_or_default();
-    match lines.count() {
-        0 => first.to_owned(),
-        more => format!("{first} (and {more} more lines)"),
-    }
-}
-
-fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or_default().to_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::summary;
-
-    #[test]
-    fn a_long_answer_shows_its_first_line_and_how_many_more() {
-        assert_eq!(summary(""), "");
-        assert_eq!(summary("one\n"), "one");
-        assert_eq!(summary("one\ntwo\nthree\n"), "one (and 2 more lines)");
     }
 }
