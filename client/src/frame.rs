@@ -28,6 +28,7 @@ const STATUS_STYLE: CellStyle = CellStyle {
     underline_style: UnderlineStyle::Single,
     underline_color: Color::Default,
     overline: false,
+    blink: false,
 };
 const ACTIVE_BORDER_STYLE: CellStyle = CellStyle {
     fg: Color::Indexed(2),
@@ -79,6 +80,7 @@ const BLANK_STYLE: CellStyle = CellStyle {
     underline_style: UnderlineStyle::Single,
     underline_color: Color::Default,
     overline: false,
+    blink: false,
 };
 
 /// A whole terminal's worth of cells, plus where the cursor goes and the input modes the

@@ -190,6 +190,7 @@ pub const MARKER_STYLE: CellStyle = CellStyle {
     underline_style: UnderlineStyle::Single,
     underline_color: Color::Default,
     overline: false,
+    blink: false,
 };
 
 /// The line written in place of lines skipped after a flood.

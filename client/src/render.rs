@@ -496,6 +496,7 @@ fn style_params(from: &CellStyle, to: &CellStyle) -> Vec<String> {
     switch(&mut params, from.inverse, to.inverse, "7", "27");
     switch(&mut params, from.strikethrough, to.strikethrough, "9", "29");
     switch(&mut params, from.overline, to.overline, "53", "55");
+    switch(&mut params, from.blink, to.blink, "5", "25");
     if from.underline_color != to.underline_color {
         params.push(match to.underline_color {
             Color::Default => "59".to_owned(),

@@ -475,6 +475,7 @@ pub const LOADING_STYLE: CellStyle = CellStyle {
     underline_style: UnderlineStyle::Single,
     underline_color: Color::Default,
     overline: false,
+    blink: false,
 };
 
 #[cfg(test)]

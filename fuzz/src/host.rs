@@ -153,6 +153,7 @@ fn style(index: u8) -> CellStyle {
         },
         underline_color: color(index >> 4),
         overline: index & 0x44 == 0x44,
+        blink: index & 0x88 == 0x88,
     }
 }
 

@@ -38,11 +38,11 @@ fn style() -> impl Strategy<Value = CellStyle> {
         color(),
         color(),
         color(),
-        any::<[bool; 7]>(),
+        any::<[bool; 8]>(),
         underline_style,
     )
         .prop_map(|(fg, bg, underline_color, flags, underline_style)| {
-            let [bold, dim, italic, underline, inverse, strikethrough, overline] = flags;
+            let [bold, dim, italic, underline, inverse, strikethrough, overline, blink] = flags;
             CellStyle {
                 fg,
                 bg,
@@ -55,6 +55,7 @@ fn style() -> impl Strategy<Value = CellStyle> {
                 underline_style,
                 underline_color,
                 overline,
+                blink,
             }
         });
     prop_oneof![3 => Just(CellStyle::default()), 1 => any_style]

@@ -109,8 +109,8 @@ impl StoredLine {
 }
 
 impl AttrRun {
-    /// The run's attributes as a row's cell style (version 1 kept no underline colour and
-    /// no overline).
+    /// The run's attributes as a row's cell style (version 1 kept no underline colour,
+    /// overline or blink).
     fn cell_style(&self) -> CellStyle {
         let style = self.style;
         CellStyle {
@@ -128,6 +128,7 @@ impl AttrRun {
                 .map_or(UnderlineStyle::Single, |&(shape, _)| shape),
             underline_color: RowColor::Default,
             overline: false,
+            blink: false,
         }
     }
 }

@@ -16,6 +16,7 @@
 //!   screens sharing the main screen's cursor, mode 9 reports presses;
 //! - the title (with its stack), bells and OSC 52 copies are kept for the pane.
 
+use super::blink;
 use super::overline::OVERLINE;
 use super::prefilter::Query;
 use super::replies::Replies;
@@ -300,6 +301,13 @@ impl Handler for PaneHandler<'_> {
     /// SGR 21 is a double underline in xterm and ECMA-48; the parser calls it "cancel
     /// bold", and only for 21.
     fn terminal_attribute(&mut self, attr: Attr) {
+        let template = &mut self.term.grid_mut().cursor.template;
+        match attr {
+            Attr::BlinkSlow | Attr::BlinkFast => return blink::set_blink(template, true),
+            Attr::CancelBlink => return blink::set_blink(template, false),
+            Attr::Reset => blink::set_blink(template, false),
+            _ => {}
+        }
         let attr = match attr {
             Attr::CancelBold => Attr::DoubleUnderline,
             attr => attr,

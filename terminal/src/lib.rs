@@ -11,6 +11,7 @@
 //! exact point of the stream where they sit, and takes each row that leaves the top of
 //! the main screen as it leaves.
 
+mod blink;
 mod handler;
 mod line_text;
 mod overline;

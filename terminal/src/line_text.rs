@@ -46,6 +46,7 @@ fn write_sgr(style: &CellStyle, out: &mut String) {
         });
     }
     for (on, code) in [
+        (style.blink, ";5"),
         (style.inverse, ";7"),
         (style.strikethrough, ";9"),
         (style.overline, ";53"),

@@ -3,6 +3,7 @@
 //! parsed back, which cost a third of the daemon's CPU under a flood with vt100). History
 //! keeps the same type on disk, so a line reaches the scroll view unconverted.
 
+use crate::blink::{blinks, BLINK_MARK};
 use crate::overline::OVERLINE;
 use alacritty_terminal::grid::Row as ModelRow;
 use alacritty_terminal::index::Column;
@@ -33,7 +34,11 @@ fn push_text(cell: &Cell, base: char, at_edge: bool, text: &mut String) {
     }
     text.push(base);
     let marks = cell.zerowidth().unwrap_or_default();
-    text.extend(marks.iter().filter(|&&mark| !is_control(mark)));
+    text.extend(
+        marks
+            .iter()
+            .filter(|&&mark| !is_control(mark) && mark != BLINK_MARK),
+    );
 }
 
 fn style(cell: &Cell) -> CellStyle {
@@ -60,6 +65,7 @@ fn style(cell: &Cell) -> CellStyle {
         },
         underline_color: cell.underline_color().map_or(Color::Default, color),
         overline: flags.contains(OVERLINE),
+        blink: blinks(cell),
     }
 }
 
@@ -98,6 +104,9 @@ pub fn sgr_parameters(cell: &Cell) -> String {
         if flags.contains(flag) {
             out.push_str(code);
         }
+    }
+    if blinks(cell) {
+        out.push_str(";5");
     }
     crate::line_text::write_color(&mut out, color(cell.fg), 30, 90, 38);
     crate::line_text::write_color(&mut out, color(cell.bg), 40, 100, 48);
@@ -204,6 +213,7 @@ fn same_look(a: &Cell, b: &Cell) -> bool {
         && a.bg == b.bg
         && a.flags.intersection(STYLE_FLAGS) == b.flags.intersection(STYLE_FLAGS)
         && a.underline_color() == b.underline_color()
+        && blinks(a) == blinks(b)
 }
 
 /// A space that looks like an empty cell: `shows_when_blank` read from the model's

@@ -7,7 +7,7 @@ use alacritty_terminal::term::cell::Flags;
 use alacritty_terminal::vte::ansi::{Color as ModelColor, Rgb};
 use moshmux_proto::screen::{CellStyle, Color, UnderlineStyle};
 
-fn terminal(rows: u16, cols: u16, bytes: &[u8]) -> Terminal {
+pub(crate) fn terminal(rows: u16, cols: u16, bytes: &[u8]) -> Terminal {
     let mut terminal = Terminal::new(Size { rows, cols });
     terminal.process(bytes);
     terminal
@@ -18,7 +18,7 @@ fn lines(terminal: &Terminal) -> Vec<String> {
     terminal.capture(false).lines().map(str::to_owned).collect()
 }
 
-fn style(terminal: &Terminal, row: u16, col: usize) -> CellStyle {
+pub(crate) fn style(terminal: &Terminal, row: u16, col: usize) -> CellStyle {
     let row = terminal.row(row);
     let cell = row.cells().nth(col).map(|cell| cell.style);
     cell.unwrap_or_default()
@@ -28,7 +28,7 @@ fn model_cell(terminal: &Terminal, row: i32, col: usize) -> &alacritty_terminal:
     &terminal.term.grid()[Line(row)][Column(col)]
 }
 
-fn replies(bytes: &[&[u8]]) -> Vec<u8> {
+pub(crate) fn replies(bytes: &[&[u8]]) -> Vec<u8> {
     let mut terminal = Terminal::new(Size { rows: 24, cols: 80 });
     for chunk in bytes {
         terminal.process(chunk);

@@ -19,15 +19,16 @@ fn sgr_before(escaped: &str, text: &str) -> String {
 }
 
 #[test]
-fn strikethrough_curly_underline_and_overline_reach_the_outer_terminal() {
+fn strikethrough_curly_underline_overline_and_blink_reach_the_outer_terminal() {
     let attached = Attached::new("", 80, 24);
     let tmux = &attached.tmux;
     tmux.send_literal(
-        r"printf '\033[9mstruck\033[0m \033[4:3mcurly\033[0m \033[53mover\033[55m plain\n'",
+        r"printf '\033[9mstruck\033[0m \033[4:3mcurly\033[0m \033[53mover\033[55m plain \033[5mblink\033[25m still\n'",
     );
     tmux.send_keys(&["Enter"]);
     tmux.expect("the printed line", WAIT, |s| {
-        s.lines().any(|l| l.starts_with("struck curly over plain"))
+        s.lines()
+            .any(|l| l.starts_with("struck curly over plain blink still"))
     });
     let escaped = tmux.capture_escapes();
     let struck = sgr_before(&escaped, "struck");
@@ -51,6 +52,16 @@ fn strikethrough_curly_underline_and_overline_reach_the_outer_terminal() {
     assert!(
         !plain.split(';').any(|p| p == "53" || p == "5:3"),
         "{plain:?} in {escaped:?}"
+    );
+    let blink = sgr_before(&escaped, "blink");
+    assert!(
+        blink.split(';').any(|p| p == "5"),
+        "{blink:?} in {escaped:?}"
+    );
+    let still = sgr_before(&escaped, " still");
+    assert!(
+        !still.split(';').any(|p| p == "5"),
+        "{still:?} in {escaped:?}"
     );
 }
 

@@ -306,13 +306,13 @@ mod tests {
             (HostChange::RemoveScreen(PaneId(7)), "0407"),
             (
                 HostChange::Screen(PaneId(9), screen),
-                "0509 01 01 0120 01 01 0000 0000000000 00000000 00 00 00 0000 01 00 00000000000000 00 00",
+                "0509 01 01 0120 01 01 0000 0000000000 00000000 00 00 00 00 0000 01 00 00000000000000 00 00",
             ),
             (HostChange::EditScreen(PaneId(9), vec![]), "0609 00"),
             (HostChange::DropHistory(PaneId(9), LineNumber(300), 2), "0709 fb2c01 02"),
             (
                 HostChange::History(PaneId(9), LineNumber(1), vec![row.clone()]),
-                "0809 01 01 026120 01 02 0000 0000000000 00000000 00 00 00",
+                "0809 01 01 026120 01 02 0000 0000000000 00000000 00 00 00 00",
             ),
             (
                 HostChange::Search(Some(SearchResult {
@@ -416,7 +416,7 @@ mod tests {
             (ScreenEdit::ScrollDown(3), "0103"),
             (
                 ScreenEdit::Row(1, row),
-                "0201 026120 01 02 0000 0000000000 00000000 00 00 00",
+                "0201 026120 01 02 0000 0000000000 00000000 00 00 00 00",
             ),
             (ScreenEdit::Cursor(Point { row: 4, col: 5 }), "030405"),
             (ScreenEdit::CursorVisible(false), "0400"),

@@ -59,6 +59,8 @@ pub struct CellStyle {
     pub underline_color: Color,
     /// A line above the cell (SGR 53, off with 55).
     pub overline: bool,
+    /// SGR 5 (slow) or 6 (rapid): the user's terminal blinks it as it blinks either.
+    pub blink: bool,
 }
 
 impl CellStyle {

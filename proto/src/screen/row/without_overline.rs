@@ -1,4 +1,4 @@
-//! The row as it was laid out before [`CellStyle`] had `overline`: protocol versions 7 to
+//! The row as it was laid out before [`CellStyle`] had `overline` and `blink`: protocol versions 7 to
 //! 18 on the wire, history block format 2 and `S` screen snapshots on disk.
 //!
 //! bincode numbers nothing: a style is its fields in order, so a row written with the
@@ -9,7 +9,7 @@
 use super::{CellStyle, Color, Row, RowError, RowWire, UnderlineStyle};
 use serde::Deserialize;
 
-/// [`CellStyle`] as protocol versions 7 to 18 laid it out: the same fields, no `overline`.
+/// [`CellStyle`] as protocol versions 7 to 18 laid it out: the same fields, no `overline` or `blink`.
 #[derive(Deserialize)]
 struct CellStyleWithoutOverline {
     fg: Color,
@@ -38,6 +38,7 @@ impl From<CellStyleWithoutOverline> for CellStyle {
             underline_style: old.underline_style,
             underline_color: old.underline_color,
             overline: false,
+            blink: false,
         }
     }
 }
