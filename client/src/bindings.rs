@@ -276,6 +276,9 @@ impl Bindings {
             Some(Binding::ChooseTree(start)) => {
                 actions.push(Action::CommandLine(start.command_line().to_owned()))
             }
+            Some(Binding::ChooseList(kind)) => {
+                actions.push(Action::CommandLine(kind.command_line().to_owned()))
+            }
             Some(Binding::Detach) => actions.push(Action::Detach),
             Some(Binding::SuspendClient) => actions.push(Action::Suspend),
             Some(Binding::CopyMode) => actions.push(Action::ScrollView(Entry::Bottom)),
@@ -411,7 +414,7 @@ fn escape_key() -> Token {
 
 /// `text` as one word of a command line, split as a shell splits it: in single quotes,
 /// each `'` closed, escaped and reopened.
-fn single_quoted(text: &str) -> String {
+pub(crate) fn single_quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
 }
 

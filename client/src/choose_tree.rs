@@ -18,6 +18,7 @@ use moshmux_proto::{Label, PaneId};
 use crate::input::{Kind, NamedKey, Token};
 
 pub use draw::tree_rows;
+pub(crate) use draw::{selected_style, shortcut_label};
 
 /// Which items show at first, as tmux's flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -405,7 +406,7 @@ fn fold(has_children: bool, open: bool) -> Fold {
 }
 
 /// The line a shortcut key chooses: `0`-`9`, then `M-a` to `M-z`, as tmux's.
-fn shortcut(kind: Kind, byte: Option<u8>) -> Option<usize> {
+pub(crate) fn shortcut(kind: Kind, byte: Option<u8>) -> Option<usize> {
     match (kind, byte) {
         (_, Some(digit @ b'0'..=b'9')) => Some(usize::from(digit - b'0')),
         (Kind::Alt(letter @ 'a'..='z'), _) => Some(10 + (letter as usize - 'a' as usize)),

@@ -11,6 +11,7 @@ use moshmux_proto::user::Direction;
 use moshmux_proto::{Label, MuxCommand};
 
 use crate::choose_tree::Start;
+use crate::list_chooser::ListKind;
 
 /// tmux's prefix, C-b.
 pub const DEFAULT_PREFIX: u8 = moshmux_proto::options::DEFAULT_PREFIX.byte();
@@ -20,7 +21,7 @@ const ESC: u8 = 0x1b;
 
 /// The default bindings after the prefix, as the config file would write them; the prefix
 /// key itself is bound to `send-prefix` too, whichever key it is.
-pub const DEFAULT_BINDINGS: [(&str, &str); 68] = [
+pub const DEFAULT_BINDINGS: [(&str, &str); 70] = [
     ("%", "split-window -h"),
     ("\"", "split-window -v"),
     ("Up", "select-pane -U"),
@@ -86,6 +87,8 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 68] = [
     ("t", "clock-mode"),
     ("s", "choose-tree -Zs"),
     ("w", "choose-tree -Zw"),
+    ("=", "choose-buffer -Z"),
+    ("D", "choose-client -Z"),
     ("f", "command-prompt { find-window -Z '%%' }"),
     ("!", "break-pane"),
     ("]", "paste-buffer -p"),
@@ -132,7 +135,7 @@ swap-pane -U|-D, rotate-window [-U|-D], \
 detach-client, suspend-client, copy-mode [-u] (the scroll view, -u a page up), \
 command-prompt -T window-target -p index { select-window -t ':%%' } (asks a window's index), \
 command-prompt -T target { move-window -t '%%' } (asks where to move the window), \
-command-prompt { find-window -Z '%%' } (asks what to find), command-prompt -k -p key { list-keys -1N \"%%\" } (asks a key and shows its binding), command-prompt, list-keys, display-panes, clock-mode, choose-tree [-Z] [-s|-w], send-prefix, \
+command-prompt { find-window -Z '%%' } (asks what to find), command-prompt -k -p key { list-keys -1N \"%%\" } (asks a key and shows its binding), command-prompt, list-keys, display-panes, clock-mode, choose-tree [-Z] [-s|-w], choose-buffer [-Z], choose-client [-Z], send-prefix, \
 none (unbound), \
 or new-window, show-messages, next-window, previous-window, respawn-pane, respawn-window, break-pane, join-pane, move-pane, swap-window, \
 move-window, kill-session, display-message, send-keys, set-buffer, show-buffer, list-buffers, \
@@ -190,6 +193,9 @@ pub enum Binding {
     DescribeKey,
     /// Choose a session, window or pane from a tree (tmux's `choose-tree`).
     ChooseTree(Start),
+    /// Choose a paste buffer or a client from a list (tmux's `choose-buffer`,
+    /// `choose-client`).
+    ChooseList(ListKind),
     SendPrefix,
 }
 
@@ -494,6 +500,9 @@ pub fn parse_binding(text: &str) -> Result<Option<Binding>, String> {
             Some(Binding::DescribeKey)
         }
         ["choose-tree", ref flags @ ..] => Some(Binding::ChooseTree(Start::of_flags(flags)?)),
+        ["choose-buffer" | "choose-client", ..] => ListKind::of_words(&words)
+            .transpose()?
+            .map(Binding::ChooseList),
         ["send-prefix"] => Some(Binding::SendPrefix),
         [name, ..] if SERVER_COMMANDS.contains(&name) => {
             command(CommandLine(Label::new(text.trim())))

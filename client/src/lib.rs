@@ -14,6 +14,7 @@ pub mod frame;
 pub mod input;
 pub mod install;
 pub mod key_table;
+pub mod list_chooser;
 pub mod local_listeners;
 pub mod locale;
 pub mod mouse;

@@ -8,7 +8,7 @@ use super::{ChooseTree, Fold, Line};
 use crate::frame::{draw_row, Frame};
 
 /// tmux's default `mode-style`: black on yellow.
-fn selected_style() -> CellStyle {
+pub(crate) fn selected_style() -> CellStyle {
     CellStyle {
         fg: Color::Indexed(0),
         bg: Color::Indexed(3),
@@ -82,13 +82,7 @@ impl ChooseTree {
 /// A line as tmux's tree shows it: `(KEY) `, the branches, the fold mark, then the
 /// item's name and text.
 pub(super) fn line_text(line: &Line, index: usize, count: usize) -> String {
-    let key = match index {
-        0..=9 => format!("({index})"),
-        10..=35 => format!("(M-{})", char::from(b'a' + (index - 10) as u8)),
-        _ => String::new(),
-    };
-    let key_width = if count > 10 { 6 } else { 4 };
-    let mut text = format!("{key:key_width$}");
+    let mut text = shortcut_label(index, count);
     if line.depth == 2 {
         text.push_str(if line.parent_last { "    " } else { "│   " });
     }
@@ -103,6 +97,18 @@ pub(super) fn line_text(line: &Line, index: usize, count: usize) -> String {
     });
     text.push_str(&format!("{}: {}", line.name, line.text));
     text
+}
+
+/// The `(KEY) ` a chooser's line starts with, its key's name as the shortcut chooses it
+/// (`0`-`9`, `M-a` to `M-z`), padded to the widest one among `count` lines.
+pub(crate) fn shortcut_label(index: usize, count: usize) -> String {
+    let key = match index {
+        0..=9 => format!("({index})"),
+        10..=35 => format!("(M-{})", char::from(b'a' + (index - 10) as u8)),
+        _ => String::new(),
+    };
+    let key_width = if count > 10 { 6 } else { 4 };
+    format!("{key:key_width$}")
 }
 
 /// A box with the item's name on its top edge and the pane's screen inside, cut to fit,

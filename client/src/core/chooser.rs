@@ -6,10 +6,13 @@
 
 use std::time::Instant;
 
+use moshmux_proto::screen::CommandReply;
 use moshmux_proto::{Label, MuxCommand};
 
 use super::ClientCore;
+use crate::bindings::single_quoted;
 use crate::choose_tree::{ChooseTree, Item, Outcome};
+use crate::list_chooser::{ListChooser, ListKind, ListOutcome};
 
 impl ClientCore {
     pub(super) fn chooser_outcome(&mut self, outcome: Outcome, now: Instant) {
@@ -46,10 +49,41 @@ impl ClientCore {
             }
         }
     }
+
+    /// `choose-buffer` or `choose-client`: asks the server for the list; the chooser
+    /// opens when the answer comes (`open_list`), or never, if it lists nothing (tmux
+    /// then shows nothing either) or the link never brings it.
+    pub(super) fn ask_list(&mut self, kind: ListKind, now: Instant) {
+        self.awaiting_list = Some(kind);
+        let listing = kind.listing();
+        self.command(MuxCommand::CommandLine(Label::new(&listing)), now);
+    }
+
+    /// Opens the list chooser if `reply` is the list asked for: true when it did. An
+    /// answer of another command that came first leaves the question open.
+    pub(super) fn open_list(&mut self, reply: &CommandReply) -> bool {
+        let list = (self.awaiting_list)
+            .filter(|_| !reply.error)
+            .and_then(|kind| ListChooser::of_reply(kind, reply.lines()));
+        let Some(list) = list else {
+            return false;
+        };
+        self.awaiting_list = None;
+        self.view.list = Some(list);
+        self.dirty = true;
+        true
+    }
+
+    /// What a key of the list chooser decided: its command line, for the server.
+    pub(super) fn list_outcome(&mut self, outcome: ListOutcome, now: Instant) {
+        if let ListOutcome::Chose(line) | ListOutcome::Removed(line) = outcome {
+            self.command(MuxCommand::CommandLine(Label::new(&line)), now);
+        }
+    }
 }
 
 /// A target in single quotes for the server's command line, whatever the session's
 /// name holds.
 fn quoted(target: &Label) -> String {
-    format!("'{}'", target.as_str().replace('\'', "'\\''"))
+    single_quoted(target.as_str())
 }

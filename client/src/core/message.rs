@@ -38,6 +38,9 @@ impl ClientCore {
             return;
         }
         self.reply_serial = Some(reply.serial);
+        if self.open_list(reply) {
+            return;
+        }
         match reply.lines() {
             [line] => self.show_message(line.to_string(), now),
             [] => self.show_message(String::new(), now),

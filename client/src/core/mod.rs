@@ -32,6 +32,7 @@ use moshmux_proto::{
 use crate::clock::Clock;
 use crate::config::ClientConfig;
 use crate::input::Tokenizer;
+use crate::list_chooser::ListKind;
 use crate::predict::Key;
 use link::LinkWatch;
 use view::View;
@@ -145,6 +146,9 @@ pub struct ClientCore {
     /// streams: what `forward` at the prompt lists and removes.
     local_forwards: Vec<ForwardSpec>,
     remote_forwards: Vec<(ForwardSpec, StreamId)>,
+    /// `choose-buffer` or `choose-client` asked the server for its list: the answer
+    /// that is that list opens the chooser (`chooser.rs`).
+    awaiting_list: Option<ListKind>,
 }
 
 impl ClientCore {
@@ -195,6 +199,7 @@ impl ClientCore {
             request_serial: None,
             local_forwards: Vec::new(),
             remote_forwards: Vec::new(),
+            awaiting_list: None,
             view,
         };
         let resize = core.resize_event();

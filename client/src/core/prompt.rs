@@ -2,7 +2,8 @@
 //! the client holds the forwards (ssh's `~C` command line does the same), and so is
 //! `list-keys`, since the keys are bound here, `display-panes`, drawn from the state
 //! the client has, `choose-tree`, a view of the client's over a tree the server
-//! sends while it is open, and `show-prompt-history` and `clear-prompt-history`, since
+//! sends while it is open, `choose-buffer` and `choose-client`, a view of the client's
+//! over the server's answer to a listing, `detach-client` alone (this client), and `show-prompt-history` and `clear-prompt-history`, since
 //! the prompt's history is the client's; any other line
 //! is in the language of the server's command line and runs there for this client's
 //! session (`MuxCommand::CommandLine`), its answer coming back in the state
@@ -16,8 +17,10 @@ use moshmux_proto::screen::ClientRequest;
 use moshmux_proto::{Label, MuxCommand};
 
 use super::{ClientAction, ClientCore};
+use crate::bindings::Action;
 use crate::choose_tree::{ChooseTree, Start};
 use crate::clock::Clock;
+use crate::list_chooser::ListKind;
 
 const FORWARD_USAGE: &str = "forward -L|-R [bind:]port:host:hostport, forward -KL|-KR \
 [bind:]port, or forward alone to list them";
@@ -25,7 +28,15 @@ const FORWARD_USAGE: &str = "forward -L|-R [bind:]port:host:hostport, forward -K
 impl ClientCore {
     pub(super) fn command_line(&mut self, line: &str, now: Instant) {
         let words: Vec<&str> = line.split_whitespace().collect();
+        if let Some(kind) = ListKind::of_words(&words) {
+            return match kind {
+                Ok(kind) => self.ask_list(kind, now),
+                Err(usage) => self.show_message(usage, now),
+            };
+        }
         match words.split_first() {
+            // The server's detach-client names a client; alone it is this one, as prefix d.
+            Some((&"detach-client", [])) => self.act(Action::Detach, now),
             Some((&"forward", args)) => {
                 let answer = self
                     .forward_command(args, now)

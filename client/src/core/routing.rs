@@ -49,6 +49,11 @@ impl ClientCore {
                 Some(Choice::Pass) => self.dirty = true,
                 None => {}
             }
+            if let Some(outcome) = self.view.feed_list(&token) {
+                self.dirty = true;
+                self.list_outcome(outcome, now);
+                continue;
+            }
             if let Some(outcome) = self.view.feed_chooser(&token) {
                 self.dirty = true;
                 self.chooser_outcome(outcome, now);

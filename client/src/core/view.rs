@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::config::ClientConfig;
 use crate::frame::{compose, draw_row, focused_pane, focused_view, Frame, StatusExtras};
 use crate::input::{Report, Token};
+use crate::list_chooser::{ListChooser, ListOutcome};
 use crate::mouse::{self, MouseRouter, MouseStep, PaneSpot};
 use crate::native_scrollback::{self, Mode, NativeScrollback, Write};
 use crate::pane_numbers::{Choice, PaneNumbers};
@@ -53,6 +54,8 @@ pub(super) struct View {
     pub(super) clock: Option<Clock>,
     /// The chooser (`choose-tree`), while it is open.
     chooser: Option<ChooseTree>,
+    /// `choose-buffer` or `choose-client`, while it is open.
+    pub(super) list: Option<ListChooser>,
     native: NativeScrollback,
     /// What goes into the terminal's scrollback before the next frame.
     native_writes: Vec<Write>,
@@ -92,6 +95,7 @@ impl View {
             pane_numbers: None,
             clock: None,
             chooser: None,
+            list: None,
             native: NativeScrollback::new(config.scrollback_lines),
             native_writes: Vec::new(),
             shown_fill: None,
@@ -246,6 +250,18 @@ impl View {
         let outcome = chooser.feed(token, tree, tree_rows(area, lines));
         if matches!(outcome, Outcome::Leave | Outcome::Chose(_)) {
             self.chooser = None;
+        }
+        Some(outcome)
+    }
+
+    /// Gives a token to the list chooser, if it is open (closing it when it is done or
+    /// has nothing left): what the key did, for the core to carry out.
+    pub(super) fn feed_list(&mut self, token: &Token) -> Option<ListOutcome> {
+        let rows = self.pane_area_rows();
+        let list = self.list.as_mut()?;
+        let outcome = list.feed(token, rows);
+        if matches!(outcome, ListOutcome::Leave | ListOutcome::Chose(_)) || list.is_empty() {
+            self.list = None;
         }
         Some(outcome)
     }
@@ -491,22 +507,20 @@ impl View {
             frame.modes = mouse::terminal_modes(frame.modes);
         }
         frame.modes.focus_events &= self.focus_events;
-        if let Some(chooser) = &self.chooser {
-            let area = Rect {
-                x: 0,
-                y: 0,
-                cols: self.cols,
-                rows: text_rows,
-            };
+        let area = Rect {
+            x: 0,
+            y: 0,
+            cols: self.cols,
+            rows: text_rows,
+        };
+        let covered = self.text.is_some() || self.chooser.is_some() || self.list.is_some();
+        if let Some(list) = &self.list {
+            list.draw(&mut frame, area);
+            frame.cursor = frame.cursor.filter(|_| extras.prompt.is_some());
+        } else if let Some(chooser) = &self.chooser {
             chooser.draw(&mut frame, area, &self.host);
             frame.cursor = frame.cursor.filter(|_| extras.prompt.is_some());
         } else if let Some(text) = &self.text {
-            let area = Rect {
-                x: 0,
-                y: 0,
-                cols: self.cols,
-                rows: text_rows,
-            };
             text.draw(&mut frame, area);
             frame.cursor = None;
         } else if let Some((scroll, screen, rect)) = shown {
@@ -520,11 +534,11 @@ impl View {
                 }
             }
         }
-        if self.pane_numbers.is_some() && self.text.is_none() && self.chooser.is_none() {
+        if self.pane_numbers.is_some() && !covered {
             PaneNumbers::draw(&mut frame, &self.host, area_rows);
         }
         if let (Some(clock), Some((_, rect, _))) = (&self.clock, focused) {
-            if self.text.is_none() && self.chooser.is_none() {
+            if !covered {
                 clock.draw(&mut frame, rect);
                 frame.cursor = None;
             }

@@ -262,6 +262,24 @@ pub enum Command {
         #[arg(short = 'F', value_name = "FORMAT")]
         format: Option<String>,
     },
+    /// Detach a client (named as list-clients names it), or every client of a session:
+    /// each exits with "[detached from session NAME]", as prefix d leaves.
+    #[command(visible_alias = "detach")]
+    DetachClient {
+        /// The client to detach (its address, as list-clients prints it).
+        #[arg(
+            short = 't',
+            value_name = "CLIENT",
+            required_unless_present = "session"
+        )]
+        client: Option<String>,
+        /// Detach every client of this session instead.
+        #[arg(short = 's', value_name = "SESSION", value_parser = Target::parse, conflicts_with_all = ["client", "all_others"])]
+        session: Option<Target>,
+        /// Detach every other client of the -t client's session instead.
+        #[arg(short = 'a', requires = "client")]
+        all_others: bool,
+    },
     /// Split a pane: -h side by side, -v (default) one above the other.
     #[command(disable_help_flag = true, visible_alias = "splitw")]
     SplitWindow {

@@ -102,6 +102,15 @@ impl Command {
                 target,
                 all_others: true,
             } => Request::KillOtherWindows(target),
+            Command::DetachClient {
+                client,
+                session,
+                all_others,
+            } => Request::DetachClient(control::DetachClient {
+                client,
+                session,
+                all_others,
+            }),
             Command::ListClients { target, format } => Request::ListClients(control::List {
                 target,
                 scope: ListScope::Target,

@@ -30,7 +30,7 @@ use std::net::IpAddr;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Bumped whenever a body's fields change; both sides refuse a different version.
-pub const PROTOCOL_VERSION: u32 = 14;
+pub const PROTOCOL_VERSION: u32 = 15;
 
 /// Largest frame either side accepts. Long output (a capture of any length) comes as many
 /// `Output` frames of [`OUTPUT_PIECE_BYTES`], so no frame needs to be large; a request's
@@ -133,6 +133,7 @@ tagged_messages! {
         ListPanes(List) = "list-panes",
         /// `list-clients`: the target is a session; the scope is not used.
         ListClients(List) = "list-clients",
+        DetachClient(DetachClient) = "detach-client",
         DisplayMessage(DisplayMessage) = "display-message",
         SendKeys(SendKeys) = "send-keys",
         CapturePane(CapturePane) = "capture-pane",
@@ -172,6 +173,18 @@ tagged_messages! {
         /// request; `new` starts a fresh daemon and asks again.
         ShuttingDown(()) = "shutting-down",
     }
+}
+
+/// `detach-client`: the client named as `list-clients` names it, or every client of a
+/// session; each exits as detached, as prefix d leaves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DetachClient {
+    /// `-t`: the client's name (`#{client_name}`).
+    pub client: Option<String>,
+    /// `-s`: every client of this session.
+    pub session: Option<Target>,
+    /// `-a`: every client of `client`'s session but `client`.
+    pub all_others: bool,
 }
 
 /// `ls`, `list-windows`, `list-panes`: which ones, and how each is printed.

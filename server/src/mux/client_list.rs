@@ -1,10 +1,12 @@
 //! `list-clients`: the clients attached now, each line from a tmux format (`-F`, or the
 //! command's default line), with tmux's `client_*` variables where moshmux has them.
 
+use std::time::Instant;
+
 use super::clients::ClientEndpoint;
-use super::commands::Outcome;
+use super::commands::{CommandError, Outcome};
 use super::{ClientId, Mux};
-use crate::control::List;
+use crate::control::{DetachClient, List};
 use crate::format;
 
 /// `list-clients`' line, as tmux's without the terminal's name, which a moshmux client
@@ -33,6 +35,30 @@ impl Mux {
             out.push('\n');
         }
         Ok(out)
+    }
+
+    /// `detach-client -t CLIENT [-a]` or `-s SESSION`: the client named as
+    /// `list-clients` names it (only an attached one), or every client of the session.
+    pub(super) fn detach_client(&mut self, detach: &DetachClient, now: Instant) -> Outcome {
+        let (session, named) = match (&detach.client, &detach.session) {
+            (Some(name), _) => {
+                let found = (self.clients.iter())
+                    .filter(|(id, client)| self.is_attached(**id, client))
+                    .find(|(_, client)| {
+                        client.remote_addr().is_some_and(|a| a.to_string() == *name)
+                    });
+                let (id, client) = found.ok_or_else(|| CommandError::NoClient(name.clone()))?;
+                (client.session, Some(*id))
+            }
+            (None, Some(target)) => (self.resolve(target)?.session, None),
+            (None, None) => return Err(CommandError::NoCurrentClient),
+        };
+        match (named, detach.all_others) {
+            (Some(named), false) => self.detach_where(session, now, |id| id == named),
+            (Some(named), true) => self.detach_where(session, now, |id| id != named),
+            (None, _) => self.detach_where(session, now, |_| true),
+        }
+        Ok(String::new())
     }
 
     fn client_variable(&self, id: ClientId, client: &ClientEndpoint, name: &str) -> Option<String> {

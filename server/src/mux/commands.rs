@@ -82,6 +82,7 @@ impl Mux {
             Request::ResizeWindow(resize) => self.resize_window(resize),
             Request::ListPanes(list) => self.list_panes(&list, host),
             Request::ListClients(list) => self.list_clients(&list),
+            Request::DetachClient(detach) => self.detach_client(&detach, now),
             Request::ShowMessages(()) => Ok(self.show_messages()),
             Request::DisplayMessage(display) => {
                 self.display_message(display.target.as_ref(), &display.format, host)

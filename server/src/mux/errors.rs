@@ -32,6 +32,11 @@ pub enum CommandError {
     NoPaneId { id: PaneId, existing: String },
     #[error("no sessions")]
     NoSessions,
+    #[error("can't find client: {0}")]
+    NoClient(String),
+    /// detach-client naming no client or session: the daemon has no client of its own.
+    #[error("no current client")]
+    NoCurrentClient,
     #[error("no last window")]
     NoLastWindow,
     #[error("no last pane")]

@@ -202,10 +202,21 @@ impl Mux {
         }
     }
 
-    /// `attach -d`: every client of `session` but `keep` is detached, as tmux's: each
-    /// gets a last state that says so and closes its connection, and stops counting as
-    /// attached at once (the session's size follows the clients left).
+    /// `attach -d`: every client of `session` but `keep` is detached.
     fn detach_others(&mut self, session: SessionId, keep: ClientId, now: Instant) {
+        self.detach_where(session, now, |id| id != keep);
+    }
+
+    /// Detaches every client of `session` that `which` picks, as tmux's `attach -d` and
+    /// `detach-client` do: each gets a last state that says so and closes its
+    /// connection, and stops counting as attached at once (the session's size follows
+    /// the clients left).
+    pub(super) fn detach_where(
+        &mut self,
+        session: SessionId,
+        now: Instant,
+        which: impl Fn(ClientId) -> bool,
+    ) {
         let Some(name) = self.sessions.get(&session).map(|s| s.name.clone()) else {
             return;
         };
@@ -214,12 +225,12 @@ impl Mux {
             detached: true,
             ..HostState::default()
         };
-        let others: Vec<ClientId> = (self.clients.iter())
-            .filter(|(id, c)| **id != keep && c.session == session && !c.is_finishing())
+        let picked: Vec<ClientId> = (self.clients.iter())
+            .filter(|(id, c)| which(**id) && c.session == session && !c.is_finishing())
             .map(|(id, _)| *id)
             .collect();
-        for id in others {
-            tracing::info!(client = id.0, %session, "client detached by attach -d");
+        for id in picked {
+            tracing::info!(client = id.0, %session, "client detached by another");
             self.heard_from.remove(&id);
             self.views.remove(&id);
             if let Some(client) = self.clients.get_mut(&id) {

@@ -479,5 +479,6 @@ fn a_bad_target_typed_at_the_prompt_is_answered_in_the_command_lines_words() {
     assert_eq!(fixture.mux.sessions.len(), 1, "the session is still there");
 }
 
+mod detach;
 mod moves;
 mod tree;
