@@ -103,9 +103,10 @@ pub const DEFAULT_BINDINGS: [(&str, &str); 70] = [
 /// Server commands a binding may run with any arguments, as typed at the command prompt
 /// (`MuxCommand::CommandLine`): the server parses and checks them when the key is
 /// pressed, and a mistake shows on the status line.
-const SERVER_COMMANDS: [&str; 19] = [
+const SERVER_COMMANDS: [&str; 20] = [
     "new-window",
     "show-messages",
+    "detach-client",
     "next-window",
     "previous-window",
     "respawn-pane",
@@ -137,7 +138,7 @@ command-prompt -T window-target -p index { select-window -t ':%%' } (asks a wind
 command-prompt -T target { move-window -t '%%' } (asks where to move the window), \
 command-prompt { find-window -Z '%%' } (asks what to find), command-prompt -k -p key { list-keys -1N \"%%\" } (asks a key and shows its binding), command-prompt, list-keys, display-panes, clock-mode, choose-tree [-Z] [-s|-w], choose-buffer [-Z], choose-client [-Z], send-prefix, \
 none (unbound), \
-or new-window, show-messages, next-window, previous-window, respawn-pane, respawn-window, break-pane, join-pane, move-pane, swap-window, \
+or new-window, show-messages, detach-client, next-window, previous-window, respawn-pane, respawn-window, break-pane, join-pane, move-pane, swap-window, \
 move-window, kill-session, display-message, send-keys, set-buffer, show-buffer, list-buffers, \
 delete-buffer or paste-buffer with their arguments, as at the command prompt";
 
