@@ -4,8 +4,10 @@
 //! One language, one parser: the line is split as a shell would and parsed by the same
 //! clap definition as `moshmux-server`'s arguments, into the same [`Request`] the
 //! control socket carries, and run by the same code. What differs is where the answer
-//! goes: its first line (and how many more there were), or the error, goes back in the
-//! client's state as its `reply`, shown on its status line. A command without `-t`
+//! goes: the output (up to the reply's bounds) or the error goes back in the client's
+//! state as its `reply`, shown on its status line, or over its panes when it has several
+//! lines. Each line typed, and each one-line answer, goes into the message log
+//! (`show-messages`). A command without `-t`
 //! acts on the client's own session, which typing the line made the session used last.
 
 use std::time::Instant;
