@@ -39,6 +39,11 @@ impl RttEstimator {
         self.srtt
     }
 
+    /// Whether a round trip was measured yet (else `srtt` is the assumed 1 s).
+    pub(crate) fn is_measured(&self) -> bool {
+        self.measured
+    }
+
     /// How long a sent state may go unacknowledged before we stop assuming it arrived.
     pub(crate) fn rto(&self) -> Duration {
         (self.srtt + 4 * self.rttvar).clamp(MIN_RTO, MAX_RTO)

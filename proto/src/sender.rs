@@ -185,6 +185,13 @@ impl<S: SyncState> Sender<S> {
         };
         let send_at = if self.current != newest_sent.state {
             let changed = *self.changed_since.get_or_insert(now);
+            // Before any round trip was measured, the assumed 1 s would hold a new state
+            // 250 ms behind the one before: the first screen of a link, which follows the
+            // first exchange, waited that long. Retries keep the slower pace.
+            let interval = match rtt.is_measured() {
+                true => interval,
+                false => SEND_INTERVAL_MIN,
+            };
             Some((changed + gather).max(newest_sent.sent_at + interval))
         } else if active && self.current != self.sent[self.assumed].state {
             let retry = newest_sent.sent_at + interval;
@@ -353,6 +360,38 @@ mod tests {
         sender.set_current(text("screen, then more"));
         sender.update_timers(t2, &rtt);
         assert_eq!(sender.poll_timeout(), Some(t2 + SEND_MINDELAY));
+    }
+
+    /// A reattach: a first state went out at once, and the session's screen follows a
+    /// moment later, before any round trip was measured. It waits only the collection
+    /// delay and the shortest interval, not half the assumed 1 s round trip.
+    #[test]
+    fn before_a_round_trip_is_measured_the_next_state_waits_the_shortest_interval() {
+        let t0 = Instant::now();
+        let mut rtt = RttEstimator::new();
+        let mut sender = Sender::new(text(""), t0);
+        sender.poll_instruction(t0, &rtt); // the opening heartbeat
+        let t1 = t0 + 30 * MS;
+        sender.set_current(text("windows, no screen yet"));
+        let first = sender.poll_instruction(t1, &rtt);
+        assert!(first.is_some(), "the first state goes out at once");
+        let t2 = t1 + 3 * MS;
+        sender.set_current(text("windows and the screen"));
+        sender.update_timers(t2, &rtt);
+        let next = (t2 + SEND_MINDELAY).max(t1 + SEND_INTERVAL_MIN);
+        assert_eq!(sender.poll_timeout(), Some(next));
+        // Once a round trip is known, the interval follows it again.
+        let sent = sender.poll_instruction(next, &rtt).unwrap();
+        rtt.on_sample(400 * MS);
+        sender.process_ack(sent.new_num);
+        let t3 = next + 10 * MS;
+        sender.set_current(text("the next frame"));
+        sender.update_timers(t3, &rtt);
+        let interval = send_interval(rtt.srtt());
+        assert_eq!(
+            sender.poll_timeout(),
+            Some((t3 + SEND_MINDELAY).max(next + interval))
+        );
     }
 
     #[test]
