@@ -147,21 +147,29 @@ pub(super) fn path_to(node: &Node, pane: PaneId, path: &mut Vec<bool>) -> bool {
     }
 }
 
-/// Moves `border` by `change`, as far as the panes beside it allow; returns whether it
-/// moved.
-fn move_border(root: &mut Node, border: &Border, orientation: Orientation, change: i32) -> bool {
+/// The node at the end of `path` (false: first half, true: second) from `root`.
+pub(super) fn node_at<'a>(root: &'a mut Node, path: &[bool]) -> Option<&'a mut Node> {
     let mut node = root;
-    for &second in &border.path {
+    for &second in path {
         let Node::Split {
             first,
             second: other,
             ..
         } = node
         else {
-            return false;
+            return None;
         };
         node = if second { other } else { first };
     }
+    Some(node)
+}
+
+/// Moves `border` by `change`, as far as the panes beside it allow; returns whether it
+/// moved.
+fn move_border(root: &mut Node, border: &Border, orientation: Orientation, change: i32) -> bool {
+    let Some(node) = node_at(root, &border.path) else {
+        return false;
+    };
     let Node::Split {
         ratio,
         first,

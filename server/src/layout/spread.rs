@@ -6,7 +6,7 @@
 //! the ratio that makes its cells the lengths tmux's spread gives them.
 
 use super::preset::spread;
-use super::resize::path_to;
+use super::resize::{node_at, path_to};
 use super::{divide, first_len, Layout, LayoutError, Node, Orientation, Rect, PANE_MINIMUM};
 use crate::pane_id::PaneId;
 
@@ -63,22 +63,6 @@ impl Layout {
             rows: self.size.rows,
         }
     }
-}
-
-fn node_at<'a>(root: &'a mut Node, path: &[bool]) -> Option<&'a mut Node> {
-    let mut node = root;
-    for &second in path {
-        let Node::Split {
-            first,
-            second: other,
-            ..
-        } = node
-        else {
-            return None;
-        };
-        node = if second { other } else { first };
-    }
-    Some(node)
 }
 
 /// The cells of the run rooted at `node`: its descendants of another orientation (or
